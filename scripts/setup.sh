@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything the demo, the tests and the benchmarks need on a Debian/Ubuntu machine.
+# Idempotent: a second run installs nothing. Needs root (apt, network namespaces, systemd-nspawn).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: run as root (sudo bash $0): test servers need network namespaces and systemd-nspawn" >&2
+  exit 1
+fi
+
+packages=(
+  ansible-core ansible-lint yamllint shellcheck      # controller and linters
+  debootstrap systemd-container iproute2 apt-cacher-ng # throwaway test servers
+  openssh-client git curl openssl ca-certificates
+  wrk hey pebble                                     # load generators, local ACME CA
+)
+command -v node >/dev/null || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Test servers fetch their packages through apt-cacher-ng on this machine; pin it to Debian's
+# mirror (without this line it tries other backends and answers 503).
+backend='http://deb.debian.org/debian/'
+if [ "$(cat /etc/apt-cacher-ng/backends_debian 2>/dev/null)" != "$backend" ]; then
+  echo "$backend" > /etc/apt-cacher-ng/backends_debian
+  service apt-cacher-ng restart >/dev/null
+fi
+pgrep -x apt-cacher-ng >/dev/null || service apt-cacher-ng start >/dev/null
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
