@@ -79,8 +79,15 @@ export function boot(state: LabState, h: HostState): void {
     `--network-namespace-path=/run/netns/${h.netns}`,
     // The host's own files stay in charge (roles manage them): no bind mounts over them.
     '--resolv-conf=off', '--timezone=off', '--link-journal=no',
+    // The namespace is the host's own: its firewall (nftables, fail2ban) and net.* sysctls touch
+    // nothing else. Other sysctls (kernel.*, fs.*) are the machine's and stay read-only.
+    '--capability=CAP_NET_ADMIN',
     '--console=read-only',
-  ], { detached: true, stdio: ['ignore', log, log] })
+  ], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+  })
   closeSync(log)
   child.on('error', () => {}) // surfaces as "exited during boot" in waitReady()
   child.unref()

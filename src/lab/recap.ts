@@ -18,7 +18,7 @@ export function parseRecap(output: string): Record<string, HostRecap> {
   if (start < 0) return {}
   const recap: Record<string, HostRecap> = {}
   for (const line of output.slice(start).split('\n').slice(1)) {
-    const m = /^(\S+)\s+:\s+(.*)$/.exec(line.trim())
+    const m = /^(\S+)\s+:\s+(ok=\d+.*)$/.exec(line.trim())
     if (!m) continue
     const counts = Object.fromEntries(FIELDS.map((f) => [f, 0])) as unknown as HostRecap
     for (const [, key, value] of m[2]!.matchAll(/(\w+)=(\d+)/g)) {
