@@ -4,8 +4,9 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
-import { startLab, type Lab } from '../../src/lab/index.ts'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { cleanupStale, startLab, type Lab } from '../../src/lab/index.ts'
 
 const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8')
@@ -113,5 +114,50 @@ describe('lab', () => {
       assertGone(t)
       await l.destroy()
     }
+  })
+})
+
+/** Starts `cli.ts up web1` and resolves with its JSON once the lab is up. */
+async function cliUp(): Promise<{ child: ChildProcess; info: { slot: number; dir: string } }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/lab/cli.ts', 'up', 'web1'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  for await (const chunk of child.stdout!) {
+    out += chunk
+    try {
+      return { child, info: JSON.parse(out) }
+    } catch {
+      // not complete yet
+    }
+  }
+  throw new Error(`cli.ts up exited without printing the lab: ${out}`)
+}
+
+function labTraces(info: { slot: number; dir: string }) {
+  return {
+    netns: [`dad${info.slot}-0`],
+    dir: info.dir,
+    pids: execFileSync('ip', ['netns', 'pids', `dad${info.slot}-0`], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number),
+  }
+}
+
+describe('lab owned by another process', () => {
+  test('SIGTERM to the owner tears its lab down', async () => {
+    const { child, info } = await cliUp()
+    const t = labTraces(info)
+    assert.ok(t.pids.length > 0)
+    child.kill('SIGTERM')
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 0)
+    assertGone(t)
+  })
+
+  test('cleanupStale() tears down the lab of an owner killed with SIGKILL', async () => {
+    const { child, info } = await cliUp()
+    const t = labTraces(info)
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+    assert.ok(existsSync(info.dir), 'nothing ran after SIGKILL, so the lab must still be there')
+    assert.ok(await cleanupStale() >= 1)
+    assertGone(t)
   })
 })
