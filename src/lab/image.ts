@@ -1,0 +1,64 @@
+// The base image: a debootstrapped Debian tree, built once per (suite, package list) and shared
+// read-only as the lower layer of every host's overlay.
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runOk } from './exec.ts'
+import { withLock } from './lock.ts'
+import { removeTree } from './mounts.ts'
+import { CACHE_DIR, MIRROR } from './paths.ts'
+
+export const IMAGE_PACKAGES = [
+  'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'sudo', 'iproute2', 'ca-certificates',
+]
+/** Bump when finalize() changes, so cached images built by an older recipe are not reused. */
+const RECIPE = 1
+
+export function imageKey(suite: string, packages: readonly string[] = IMAGE_PACKAGES): string {
+  const id = JSON.stringify({ suite, variant: 'minbase', packages: [...packages].sort(), recipe: RECIPE })
+  return `${suite}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
+}
+
+/** Returns the image's root directory, building it first if no finished image is cached. */
+export async function ensureImage(suite = 'bookworm'): Promise<string> {
+  const dir = join(CACHE_DIR, 'images')
+  const key = imageKey(suite)
+  const final = join(dir, key)
+  if (existsSync(final)) return final
+  // Concurrent callers queue on the lock; whoever gets it second finds the image built.
+  return withLock(join(dir, `${key}.lock`), async () => {
+    if (existsSync(final)) return final
+    const tmp = join(dir, `${key}.tmp`)
+    removeTree(tmp) // a build killed half-way (we hold the lock, so nobody else is using it)
+    mkdirSync(dir, { recursive: true })
+    const include = IMAGE_PACKAGES.join(',')
+    await runOk('debootstrap', ['--variant=minbase', `--include=${include}`, suite, tmp, MIRROR], {
+      timeoutMs: 15 * 60_000,
+    })
+    finalize(tmp, suite)
+    renameSync(tmp, final) // atomic: an image under its final name is always complete
+    return final
+  })
+}
+
+/** Turns a fresh debootstrap tree into a template: nothing in it may be shared by two hosts. */
+export function finalize(root: string, suite: string): void {
+  // Hosts see the archive under its real name; their apt proxy setting points it at the cache.
+  writeFileSync(
+    join(root, 'etc/apt/sources.list'),
+    [
+      `deb http://deb.debian.org/debian ${suite} main`,
+      `deb http://deb.debian.org/debian ${suite}-updates main`,
+      `deb http://deb.debian.org/debian-security ${suite}-security main`,
+      '',
+    ].join('\n'),
+  )
+  // Host keys and machine-id are made per host, before its first boot.
+  for (const f of readdirSync(join(root, 'etc/ssh'))) {
+    if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f))
+  }
+  writeFileSync(join(root, 'etc/machine-id'), '')
+  for (const f of readdirSync(join(root, 'var/cache/apt/archives'))) {
+    if (f.endsWith('.deb')) rmSync(join(root, 'var/cache/apt/archives', f))
+  }
+}
