@@ -9,8 +9,38 @@ import { isAlive, procId } from './proc.ts'
 import { APT_PROXY_PORT } from './paths.ts'
 import type { HostState, LabState } from './state.ts'
 
+/**
+ * Hosts may only talk to each other and to this machine. With ip_forward=0 (Debian's default) the
+ * kernel already drops everything else; machines that forward (Docker sets ip_forward=1) get an
+ * nftables rule dropping what would be forwarded between a lab bridge and any other interface.
+ */
+const FORWARD_GUARD = `table inet django_ansible_deploy_lab
+delete table inet django_ansible_deploy_lab
+table inet django_ansible_deploy_lab {
+  chain forward {
+    type filter hook forward priority filter - 10; policy accept;
+    iifname "dadbr*" oifname != "dadbr*" drop
+    iifname != "dadbr*" oifname "dadbr*" drop
+  }
+}
+`
+let guarded: Promise<void> | undefined
+
+function ensureForwardGuard(): Promise<void> {
+  guarded ??= (async () => {
+    const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '0'
+    try {
+      await runOk('nft', ['-f', '-'], { input: FORWARD_GUARD })
+    } catch (e) {
+      if (forwarding) throw new Error(`lab: this machine forwards IPv4 and the guard rule failed (install nftables): ${(e as Error).message}`)
+    }
+  })()
+  return guarded
+}
+
 /** The lab's bridge carries the gateway address, where apt-cacher-ng answers the hosts. */
 export async function createBridge(state: LabState): Promise<void> {
+  await ensureForwardGuard()
   await runOk('ip', ['link', 'add', state.bridge, 'type', 'bridge'])
   await runOk('ip', ['addr', 'add', `${state.gateway}/24`, 'dev', state.bridge])
   await runOk('ip', ['link', 'set', state.bridge, 'up'])
