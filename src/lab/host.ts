@@ -1,6 +1,6 @@
 // One host: an overlay over the image, a network namespace on the lab's bridge, systemd-nspawn.
 import { spawn } from 'node:child_process'
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -32,7 +32,9 @@ function ensureForwardGuard(): Promise<void> {
     try {
       await runOk('nft', ['-f', '-'], { input: FORWARD_GUARD })
     } catch (e) {
-      if (forwarding) throw new Error(`lab: this machine forwards IPv4 and the guard rule failed (install nftables): ${(e as Error).message}`)
+      if (forwarding) {
+        throw new Error(`lab: this machine forwards IPv4 and the guard rule failed (install nftables): ${(e as Error).message}`, { cause: e })
+      }
     }
   })()
   return guarded
@@ -103,8 +105,9 @@ export function boot(state: LabState, h: HostState): void {
   const log = openSync(join(state.dir, 'hosts', h.name, 'console.log'), 'a')
   const child = spawn('systemd-nspawn', [
     '--quiet', '--directory', h.merged, '--boot',
-    // No systemd runs this machine: nspawn must neither register nor ask for a scope unit.
-    '--register=no', '--keep-unit',
+    // No registration with machined (often absent). Without systemd as this machine's init there
+    // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
+    '--register=no', ...(existsSync('/run/systemd/system') ? [] : ['--keep-unit']),
     `--machine=lab${state.slot}-${h.name}`, `--hostname=${h.name}`,
     `--network-namespace-path=/run/netns/${h.netns}`,
     // The host's own files stay in charge (roles manage them): no bind mounts over them.
