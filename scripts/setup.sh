@@ -11,7 +11,9 @@ fi
 
 packages=(
   ansible-core ansible-lint yamllint shellcheck      # controller and linters
-  debootstrap systemd-container iproute2 apt-cacher-ng # throwaway test servers
+  debootstrap systemd-container iproute2 apt-cacher-ng # throwaway test servers (src/lab)
+  debian-archive-keyring                             # debootstrap verifies Debian's archive (Ubuntu lacks it)
+  nftables                                           # keeps lab hosts off other networks where IPv4 is forwarded
   openssh-client git curl openssl ca-certificates
   wrk hey pebble                                     # load generators, local ACME CA
 )
@@ -35,6 +37,12 @@ if [ "$(cat /etc/apt-cacher-ng/backends_debian 2>/dev/null)" != "$backend" ]; th
   service apt-cacher-ng restart >/dev/null
 fi
 pgrep -x apt-cacher-ng >/dev/null || service apt-cacher-ng start >/dev/null
+# Test servers reach it on their gateway address: it must listen on every address (its default).
+for _ in $(seq 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && break
+  sleep 0.2
+done
+(exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null || { echo "setup: apt-cacher-ng does not answer on port 3142" >&2; exit 1; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

@@ -1,6 +1,6 @@
 // One host: an overlay over the image, a network namespace on the lab's bridge, systemd-nspawn.
 import { spawn } from 'node:child_process'
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -9,8 +9,40 @@ import { isAlive, procId } from './proc.ts'
 import { APT_PROXY_PORT } from './paths.ts'
 import type { HostState, LabState } from './state.ts'
 
+/**
+ * Hosts may only talk to each other and to this machine. With ip_forward=0 (Debian's default) the
+ * kernel already drops everything else; machines that forward (Docker sets ip_forward=1) get an
+ * nftables rule dropping what would be forwarded between a lab bridge and any other interface.
+ */
+const FORWARD_GUARD = `table inet django_ansible_deploy_lab
+delete table inet django_ansible_deploy_lab
+table inet django_ansible_deploy_lab {
+  chain forward {
+    type filter hook forward priority filter - 10; policy accept;
+    iifname "dadbr*" oifname != "dadbr*" drop
+    iifname != "dadbr*" oifname "dadbr*" drop
+  }
+}
+`
+let guarded: Promise<void> | undefined
+
+function ensureForwardGuard(): Promise<void> {
+  guarded ??= (async () => {
+    const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '0'
+    try {
+      await runOk('nft', ['-f', '-'], { input: FORWARD_GUARD })
+    } catch (e) {
+      if (forwarding) {
+        throw new Error(`lab: this machine forwards IPv4 and the guard rule failed (install nftables): ${(e as Error).message}`, { cause: e })
+      }
+    }
+  })()
+  return guarded
+}
+
 /** The lab's bridge carries the gateway address, where apt-cacher-ng answers the hosts. */
 export async function createBridge(state: LabState): Promise<void> {
+  await ensureForwardGuard()
   await runOk('ip', ['link', 'add', state.bridge, 'type', 'bridge'])
   await runOk('ip', ['addr', 'add', `${state.gateway}/24`, 'dev', state.bridge])
   await runOk('ip', ['link', 'set', state.bridge, 'up'])
@@ -73,8 +105,9 @@ export function boot(state: LabState, h: HostState): void {
   const log = openSync(join(state.dir, 'hosts', h.name, 'console.log'), 'a')
   const child = spawn('systemd-nspawn', [
     '--quiet', '--directory', h.merged, '--boot',
-    // No systemd runs this machine: nspawn must neither register nor ask for a scope unit.
-    '--register=no', '--keep-unit',
+    // No registration with machined (often absent). Without systemd as this machine's init there
+    // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
+    '--register=no', ...(existsSync('/run/systemd/system') ? [] : ['--keep-unit']),
     `--machine=lab${state.slot}-${h.name}`, `--hostname=${h.name}`,
     `--network-namespace-path=/run/netns/${h.netns}`,
     // The host's own files stay in charge (roles manage them): no bind mounts over them.

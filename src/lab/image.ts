@@ -25,17 +25,25 @@ export async function ensureImage(suite = 'bookworm'): Promise<string> {
   const key = imageKey(suite)
   const final = join(dir, key)
   if (existsSync(final)) return final
+  mkdirSync(dir, { recursive: true })
   // Concurrent callers queue on the lock; whoever gets it second finds the image built.
   return withLock(join(dir, `${key}.lock`), async () => {
     if (existsSync(final)) return final
-    const tmp = join(dir, `${key}.tmp`)
-    removeTree(tmp) // a build killed half-way (we hold the lock, so nobody else is using it)
-    mkdirSync(dir, { recursive: true })
+    // Leftovers of builders that died (we hold the lock, so none of them is still building).
+    for (const f of readdirSync(dir)) if (f.startsWith(`${key}.tmp-`)) removeTree(join(dir, f))
+    const tmp = join(dir, `${key}.tmp-${process.pid}`)
     const include = IMAGE_PACKAGES.join(',')
-    await runOk('debootstrap', ['--variant=minbase', `--include=${include}`, suite, tmp, MIRROR], {
-      timeoutMs: 15 * 60_000,
-    })
-    finalize(tmp, suite)
+    process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)\n`)
+    try {
+      // --pdeathsig: if we die, debootstrap dies too instead of writing on into an abandoned tree.
+      await runOk('setpriv', [
+        '--pdeathsig', 'KILL', '--', 'debootstrap', '--variant=minbase', `--include=${include}`, suite, tmp, MIRROR,
+      ], { timeoutMs: 15 * 60_000 })
+      finalize(tmp, suite)
+    } catch (e) {
+      removeTree(tmp)
+      throw e
+    }
     renameSync(tmp, final) // atomic: an image under its final name is always complete
     return final
   })

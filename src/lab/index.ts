@@ -210,7 +210,11 @@ function installHandlers(): void {
   if (handlersInstalled) return
   handlersInstalled = true
   process.on('exit', teardownAll)
-  process.on('uncaughtExceptionMonitor', teardownAll)
+  // An uncaught exception ends the process without 'exit' handlers, unless someone handles it
+  // (node:test does, and goes on with the next test: its labs must stay up).
+  process.on('uncaughtExceptionMonitor', () => {
+    if (process.listenerCount('uncaughtException') === 0) teardownAll()
+  })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = () => {
       teardownAll()

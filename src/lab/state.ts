@@ -126,6 +126,8 @@ export function teardown(state: LabState, graceMs = 5000): void {
     runSync('ip', ['link', 'delete', h.veth])
   }
   runSync('ip', ['link', 'delete', state.bridge])
+  // The state file names the directory to delete: only ever a lab directory, whatever it says.
+  if (!/\/\d+-[0-9a-f]{6}$/.test(state.dir)) throw new Error(`lab: refusing to delete ${state.dir}: not a lab directory`)
   removeTree(state.dir)
   releaseSlot(state.slot)
 }
