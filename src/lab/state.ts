@@ -25,6 +25,8 @@ export interface LabState {
   bridge: string
   gateway: string
   hosts: HostState[]
+  /** Set when teardown starts: a host that reboots now stays down. */
+  destroyed?: boolean
 }
 
 /** 198.18.0.0/15 holds 512 /24s; slot 0 is left out (it is the range's well-known example). */
@@ -111,6 +113,7 @@ function waitUntil(done: () => boolean, ms: number): boolean {
  * every step tolerates a resource that is already gone.
  */
 export function teardown(state: LabState, graceMs = 5000): void {
+  state.destroyed = true
   // A clean poweroff first (systemd-nspawn turns SIGTERM into one), everything killed after.
   for (const h of state.hosts) signal(h.nspawn, 'SIGTERM')
   waitUntil(() => state.hosts.every((h) => !isAlive(h.nspawn)), graceMs)
