@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { runSync, sleepSync } from './exec.ts'
 import { isAlive, signal, type ProcId } from './proc.ts'
 import { removeTree, umountUnder } from './mounts.ts'
-import { SLOTS_DIR } from './paths.ts'
+import { LABS_DIR, SLOTS_DIR } from './paths.ts'
 
 export interface HostState {
   name: string
@@ -152,4 +152,29 @@ function releaseSlot(slot: number): void {
     return
   }
   rmSync(gone, { recursive: true, force: true })
+}
+
+/**
+ * Removes lab resources that no slot accounts for (the registry in /run was deleted by hand, or a
+ * teardown failed half-way). Call under the global lock, after stale labs were torn down.
+ */
+export function sweepOrphans(): void {
+  const used = new Set(usedSlots())
+  const states = [...used].map(loadState)
+  const orphan = (slot: string | undefined) => slot !== undefined && !used.has(Number(slot))
+  for (const line of runSync('ip', ['netns', 'list']).stdout.split('\n')) {
+    const m = /^(dad(\d+)-\d+)\b/.exec(line)
+    if (!m || !orphan(m[2])) continue
+    killNetns(m[1]!)
+    runSync('ip', ['netns', 'delete', m[1]!])
+  }
+  for (const line of runSync('ip', ['-o', 'link', 'show', 'type', 'bridge']).stdout.split('\n')) {
+    const m = /^\d+: (dadbr(\d+)):/.exec(line)
+    if (m && orphan(m[2])) runSync('ip', ['link', 'delete', m[1]!])
+  }
+  if (!existsSync(LABS_DIR)) return
+  for (const name of readdirSync(LABS_DIR)) {
+    const dir = join(LABS_DIR, name)
+    if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s) => s?.dir === dir)) removeTree(dir)
+  }
 }
