@@ -14,7 +14,7 @@ packages=(
   debootstrap systemd-container iproute2 apt-cacher-ng # throwaway test servers (src/lab)
   debian-archive-keyring                             # debootstrap verifies Debian's archive (Ubuntu lacks it)
   nftables                                           # keeps lab hosts off other networks where IPv4 is forwarded
-  openssh-client git curl openssl ca-certificates
+  openssh-client git curl openssl ca-certificates procps # procps: pgrep (here and in tests)
   wrk hey pebble                                     # load generators, local ACME CA
 )
 command -v node >/dev/null || packages+=(nodejs npm)

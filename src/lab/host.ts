@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { lastLine, runOk, sleep } from './exec.ts'
 import { isAlive, procId } from './proc.ts'
 import { APT_PROXY_PORT } from './paths.ts'
-import type { HostState, LabState } from './state.ts'
+import { saveState, type HostState, type LabState } from './state.ts'
 
 /**
  * Hosts may only talk to each other and to this machine. With ip_forward=0 (Debian's default) the
@@ -123,6 +123,14 @@ export function boot(state: LabState, h: HostState): void {
   })
   closeSync(log)
   child.on('error', () => {}) // surfaces as "exited during boot" in waitReady()
+  // A reboot inside the host ends systemd-nspawn with 133 (systemd-nspawn@.service restarts it on
+  // that status too): boot the same tree again, unless the lab is being torn down.
+  child.on('exit', (code) => {
+    if (code === 133 && !state.destroyed) {
+      boot(state, h)
+      saveState(state)
+    }
+  })
   child.unref()
   h.nspawn = child.pid === undefined ? undefined : procId(child.pid)
 }

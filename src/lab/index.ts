@@ -14,7 +14,7 @@ import { parseRecap, type HostRecap } from './recap.ts'
 import { procId } from './proc.ts'
 import { APT_PROXY_PORT, GLOBAL_LOCK, LABS_DIR } from './paths.ts'
 import {
-  allocateSlot, loadState, ownerAlive, saveState, teardown, usedSlots, slotDir, type LabState,
+  allocateSlot, loadState, ownerAlive, saveState, sweepOrphans, teardown, usedSlots, slotDir, type LabState,
 } from './state.ts'
 
 export { parseRecap, type HostRecap } from './recap.ts'
@@ -245,6 +245,7 @@ function cleanupStaleLocked(): number {
     teardown(state)
     n++
   }
+  sweepOrphans()
   return n
 }
 

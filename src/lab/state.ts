@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { runSync, sleepSync } from './exec.ts'
 import { isAlive, signal, type ProcId } from './proc.ts'
 import { removeTree, umountUnder } from './mounts.ts'
-import { SLOTS_DIR } from './paths.ts'
+import { LABS_DIR, SLOTS_DIR } from './paths.ts'
 
 export interface HostState {
   name: string
@@ -25,6 +25,8 @@ export interface LabState {
   bridge: string
   gateway: string
   hosts: HostState[]
+  /** Set when teardown starts: a host that reboots now stays down. */
+  destroyed?: boolean
 }
 
 /** 198.18.0.0/15 holds 512 /24s; slot 0 is left out (it is the range's well-known example). */
@@ -111,6 +113,7 @@ function waitUntil(done: () => boolean, ms: number): boolean {
  * every step tolerates a resource that is already gone.
  */
 export function teardown(state: LabState, graceMs = 5000): void {
+  state.destroyed = true
   // A clean poweroff first (systemd-nspawn turns SIGTERM into one), everything killed after.
   for (const h of state.hosts) signal(h.nspawn, 'SIGTERM')
   waitUntil(() => state.hosts.every((h) => !isAlive(h.nspawn)), graceMs)
@@ -149,4 +152,29 @@ function releaseSlot(slot: number): void {
     return
   }
   rmSync(gone, { recursive: true, force: true })
+}
+
+/**
+ * Removes lab resources that no slot accounts for (the registry in /run was deleted by hand, or a
+ * teardown failed half-way). Call under the global lock, after stale labs were torn down.
+ */
+export function sweepOrphans(): void {
+  const used = new Set(usedSlots())
+  const states = [...used].map(loadState)
+  const orphan = (slot: string | undefined) => slot !== undefined && !used.has(Number(slot))
+  for (const line of runSync('ip', ['netns', 'list']).stdout.split('\n')) {
+    const m = /^(dad(\d+)-\d+)\b/.exec(line)
+    if (!m || !orphan(m[2])) continue
+    killNetns(m[1]!)
+    runSync('ip', ['netns', 'delete', m[1]!])
+  }
+  for (const line of runSync('ip', ['-o', 'link', 'show', 'type', 'bridge']).stdout.split('\n')) {
+    const m = /^\d+: (dadbr(\d+)):/.exec(line)
+    if (m && orphan(m[2])) runSync('ip', ['link', 'delete', m[1]!])
+  }
+  if (!existsSync(LABS_DIR)) return
+  for (const name of readdirSync(LABS_DIR)) {
+    const dir = join(LABS_DIR, name)
+    if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s) => s?.dir === dir)) removeTree(dir)
+  }
 }

@@ -106,6 +106,25 @@ describe('lab', () => {
     for (const r of Object.values(second.recap)) assert.equal(r.changed, 0)
   })
 
+  test('a host that reboots comes back with its files', async () => {
+    const bootId = async () => (await lab.ssh('web2', 'cat /proc/sys/kernel/random/boot_id')).stdout
+    const before = await bootId()
+    await lab.ssh('web2', 'systemctl reboot')
+    const end = Date.now() + 60_000
+    let state = ''
+    while (Date.now() < end) {
+      const r = await lab.ssh('web2', 'systemctl is-system-running --wait; cat /proc/sys/kernel/random/boot_id', { timeoutMs: 30_000 })
+      if (r.code !== 255 && !r.stdout.endsWith(before)) {
+        state = r.stdout.split('\n')[0]!
+        break
+      }
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    assert.match(state, /^(running|degraded)$/, 'web2 did not come back after reboot')
+    assert.notEqual(await bootId(), before)
+    assert.equal((await lab.ssh('web2', 'cat /root/lab-marker')).code, 0)
+  })
+
   test('destroy leaves no namespace, mount, process or file behind, and is idempotent', async () => {
     for (const l of [other, lab]) {
       const t = traces(l)
