@@ -79105,9 +79105,21 @@ async function main() {
     info("Nothing to deploy.");
     return;
   }
-  const creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir);
-  info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
-  const ansible = await group("Ansible", () => installAnsible(settings.ansible));
+  let creds;
+  let ansible;
+  try {
+    creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir);
+    info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
+    ansible = await group("Ansible", () => installAnsible(settings.ansible));
+  } catch (e) {
+    const result2 = { status: "failure", playbooks: [], notRun: plan.run, check: settings.check };
+    setOutputs(plan, result2);
+    await writeSummary(`${summaryMarkdown(plan, result2, { inventory: settings.inventory })}
+> [!CAUTION]
+> Stopped before the first playbook: ${cell(e.message)}
+`);
+    throw e;
+  }
   info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started)}`);
   const result = await runPlaybooks(plan.run, {
     cwd: root,

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { resultJson, type RunResult } from '../core/results.ts'
 import { runPlaybooks } from '../core/run.ts'
-import { formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
+import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
-import { writeCredentials } from './credentials.ts'
+import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
-import { installAnsible } from './install.ts'
+import { installAnsible, type InstalledAnsible } from './install.ts'
 import { makePlan } from './plan-step.ts'
 import { markMainRan, saveSecretsDir } from './state.ts'
 
@@ -78,9 +78,19 @@ export async function main(): Promise<void> {
     return
   }
 
-  const creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir)
-  core.info(`Secrets written to ${creds.dir} (${creds.files.join(', ') || 'none'}), mode 0600`)
-  const ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
+  let creds: Credentials
+  let ansible: InstalledAnsible
+  try {
+    creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir)
+    core.info(`Secrets written to ${creds.dir} (${creds.files.join(', ') || 'none'}), mode 0600`)
+    ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
+  } catch (e) {
+    // Nothing ran: the summary still shows the plan and why it stopped.
+    const result: RunResult = { status: 'failure', playbooks: [], notRun: plan.run, check: settings.check }
+    setOutputs(plan, result)
+    await writeSummary(`${summaryMarkdown(plan, result, { inventory: settings.inventory })}\n> [!CAUTION]\n> Stopped before the first playbook: ${cell((e as Error).message)}\n`)
+    throw e
+  }
   core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
 
   const result = await runPlaybooks(plan.run, {
