@@ -292,6 +292,23 @@ describe('the bundled action on a test host', () => {
     assert.deepEqual(filesUnder(main.tempDir), [])
   })
 
+  test('check mode with diff, dispatched: would-change reported, nothing changed, no secret shown', async () => {
+    git(repo, 'checkout', '-q', commits.backend!)
+    const { main, post } = await runAction(repo, { name: 'workflow_dispatch', payload: {} }, {
+      ...inputs, playbooks: 'backend', check: 'true', diff: 'true', 'extra-vars': '{"backend_release": "three, with spaces"}',
+    })
+    assert.equal(main.code, 0, main.stdout)
+    assert.equal(main.outputs.status, 'success')
+    assert.match(main.summary, /^## Deploy ✅ succeeded \(check mode: nothing was changed\)/)
+    assert.match(main.summary, /Playbooks named: workflow_dispatch: backend named in the playbooks input/)
+    assert.match(main.summary, /#### Would change \(check mode\)[\s\S]*The backend settings hold the secret key/)
+    assert.equal(await onHost('/srv/fixture-settings.ini'), `secret = ${SECRET}\nrelease = two`)
+    for (const [what, text] of [['log', main.stdout], ['summary', main.summary], ['outputs', JSON.stringify(main.outputs)]] as const) {
+      assertNoSecret(what, text.replace(/::add-mask::.*\n/g, ''))
+    }
+    assert.equal(post.code, 0)
+  })
+
   test('a host key that does not match known-hosts is refused (no trust on first use)', async () => {
     git(repo, 'checkout', '-q', commits.backend!)
     const other = '198.18.255.254 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample'
