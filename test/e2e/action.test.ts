@@ -327,6 +327,11 @@ describe('the bundled action on a test host', () => {
     assert.doesNotMatch(main.stdout, /ansible-playbook/)
     assert.equal(post.code, 0)
     assert.match(post.stdout, /No secrets to remove/)
+
+    const noKey = await runAction(repo, pushEvent('initial', 'backend'), { ...inputs, 'vault-key': '' })
+    assert.equal(noKey.main.code, 1)
+    assert.match(noKey.main.stdout, /^::error::input "vault-key" is empty but inventories\/production\/group_vars\/all\/vault\.yml is encrypted/m)
+    assert.doesNotMatch(noKey.main.stdout, /ansible-playbook/)
   })
 
   test('CLI: plan --json over the fixture history, and deploy of a named playbook', async () => {
