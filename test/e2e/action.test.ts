@@ -97,11 +97,15 @@ function fileCommands(file: string): Record<string, string> {
   return out
 }
 
+/** The runner directories of this file's runs, removed at the end. */
+const runnerDirs: string[] = []
+
 interface StepRun { code: number; stdout: string; outputs: Record<string, string>; state: Record<string, string>; summary: string; tempDir: string }
 
 /** Runs main then post, as the runner would, with a fresh RUNNER_TEMP and command files. */
 async function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>): Promise<{ main: StepRun; post: StepRun }> {
   const runner = mkdtempSync(join(tmpdir(), 'action-runner-'))
+  runnerDirs.push(runner)
   const tempDir = join(runner, 'temp')
   mkdirSync(tempDir)
   const eventPath = join(runner, 'event.json')
@@ -211,6 +215,7 @@ describe('the bundled action on a test host', () => {
   after(async () => {
     await lab?.destroy()
     if (repo) rmSync(repo, { recursive: true, force: true })
+    for (const d of runnerDirs) rmSync(d, { recursive: true, force: true })
   })
 
   const assertNoSecret = (what: string, text: string) => {
