@@ -240,7 +240,7 @@ function checkKnownHosts(file: string): string {
 /** The whole init; every check runs before the first change. */
 export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
   const root = resolve(o.root)
-  const rel = (p: string) => relative(process.cwd(), p) || '.'
+  const rel = (p: string) => relative(root, p) || '.'
   if (!existsSync(join(root, 'ansible.cfg'))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`)
   const keyFile = join(root, 'vault.key')
   const invDir = isAbsolute(o.inventory) ? o.inventory : join(root, o.inventory)
