@@ -39,8 +39,8 @@ test('formatDuration: seconds, then minutes and seconds', () => {
 test('progressLine: index, playbook, outcome, duration and counts', () => {
   const recap = { ok: 40, changed: 25, unreachable: 0, failed: 0, skipped: 3, rescued: 0, ignored: 0 }
   assert.equal(progressLine(2, 4, 'base', true, 75_000, recap), '[2/4] base       ok      1m15s  ok=40 changed=25')
-  assert.equal(progressLine(1, 4, 'bootstrap', false, 5_000, { ...recap, ok: 0, changed: 0, unreachable: 1 }), '[1/4] bootstrap  FAILED      5s  ok=0 changed=0 unreachable=1')
-  assert.equal(progressLine(3, 4, 'backend', false, 1_000), '[3/4] backend    FAILED      1s')
+  assert.equal(progressLine(1, 4, 'bootstrap', false, 5_000, { ...recap, ok: 0, changed: 0, unreachable: 1 }), '[1/4] bootstrap  FAILED     5s  ok=0 changed=0 unreachable=1')
+  assert.equal(progressLine(3, 4, 'backend', false, 1_000), '[3/4] backend    FAILED     1s')
 })
 
 test('tail keeps the last lines, without trailing blank ones', () => {
