@@ -82,7 +82,7 @@ export function httpErrorMessage(status: number, t: SecretsTarget, what: string,
     case 401:
       return `GitHub rejected the token (401) while trying to ${what}: it is wrong or expired; set GITHUB_TOKEN or --token-file to a valid token${detail}`
     case 403:
-      return `the token may not manage the secrets of ${where} (403) while trying to ${what}: it needs the "Secrets" read/write permission (fine-grained) or the "repo" scope (classic)${detail}`
+      return `the token may not manage the secrets of ${where} (403) while trying to ${what}: it needs the ${t.environment === undefined ? '"Secrets"' : '"Secrets" and "Environments"'} read/write permission (fine-grained) or the "repo" scope (classic)${detail}`
     case 404:
       return t.environment === undefined
         ? `${where} not found (404) while trying to ${what}: check OWNER/REPO, and that the token can see this repository${detail}`

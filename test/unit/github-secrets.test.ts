@@ -43,6 +43,7 @@ test('httpErrorMessage: one line per status, saying what to fix', () => {
   const cases: [number, typeof repo, RegExp][] = [
     [401, repo, /rejected the token \(401\).*GITHUB_TOKEN or --token-file/],
     [403, repo, /may not manage the secrets of o\/r \(403\).*"Secrets" read\/write permission/],
+    [403, env, /o\/r \(environment production\) \(403\).*"Secrets" and "Environments" read\/write/],
     [404, repo, /o\/r not found \(404\).*check OWNER\/REPO/],
     [404, env, /o\/r \(environment production\) not found \(404\).*create the environment/],
     [500, repo, /GitHub answered 500/],
