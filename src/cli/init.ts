@@ -352,8 +352,11 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
   }
 }
 
-/** Prompts on the terminal; hidden answers are not echoed. */
-function terminalAsk(question: string, hidden: boolean): Promise<string> {
+/**
+ * Prompts on the terminal, one readline for the whole run (lines typed ahead are kept); what is
+ * typed for a hidden answer is not echoed.
+ */
+function terminalAsker(): { ask(question: string, hidden: boolean): Promise<string>; close(): void } {
   let muted = false
   const output = new Writable({
     write(chunk, _enc, cb) {
@@ -362,24 +365,28 @@ function terminalAsk(question: string, hidden: boolean): Promise<string> {
     },
   })
   const rl = createInterface({ input: process.stdin, output, terminal: true })
-  return new Promise((resolvePromise, reject) => {
-    let answered = false
-    rl.on('SIGINT', () => {
-      rl.close()
-      process.stdout.write('\n')
-      reject(new UsageError('interrupted: nothing written'))
-    })
-    rl.on('close', () => {
-      if (!answered) reject(new UsageError('input ended: nothing written'))
-    })
-    rl.question(question, (answer) => {
-      answered = true
-      if (hidden) process.stdout.write('\n')
-      rl.close()
-      resolvePromise(answer.trim())
-    })
-    muted = hidden
+  const lines = rl[Symbol.asyncIterator]()
+  let interrupted = false
+  rl.on('SIGINT', () => {
+    interrupted = true
+    rl.close()
   })
+  return {
+    async ask(question, hidden) {
+      rl.setPrompt(question)
+      rl.prompt()
+      muted = hidden
+      try {
+        const line = await lines.next()
+        if (line.done) throw new UsageError(interrupted ? 'interrupted: nothing written' : 'input ended: nothing written')
+        return (line.value as string).trim()
+      } finally {
+        muted = false
+        if (hidden || interrupted) process.stdout.write('\n')
+      }
+    },
+    close: () => rl.close(),
+  }
 }
 
 export const command: Command = {
@@ -392,13 +399,9 @@ export const command: Command = {
       console.log(usage)
       return 0
     }
-    const interactive = !opts.noInput && process.stdin.isTTY === true && process.stdout.isTTY === true
+    const asker = !opts.noInput && process.stdin.isTTY === true && process.stdout.isTTY === true ? terminalAsker() : undefined
     try {
-      await runInit(opts, {
-        out: (line) => console.log(line),
-        env: process.env,
-        ask: interactive ? terminalAsk : undefined,
-      })
+      await runInit(opts, { out: (line) => console.log(line), env: process.env, ask: asker?.ask })
       return 0
     } catch (e) {
       if (e instanceof VaultError || e instanceof GitHubError) {
@@ -406,6 +409,8 @@ export const command: Command = {
         return 1
       }
       throw e
+    } finally {
+      asker?.close()
     }
   },
 }

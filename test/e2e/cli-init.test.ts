@@ -155,6 +155,7 @@ describe('django-deploy init', () => {
   let knownHosts: string
   const vaultFile = () => join(repo, 'inventories/production/group_vars/all/vault.yml')
   const keyFile = () => join(repo, 'vault.key')
+  const stagingVault = () => join(repo, 'inventories/staging/group_vars/all/vault.yml')
   const api = () => ({ GITHUB_API_URL: gh.url, GITHUB_TOKEN: TOKEN })
 
   before(async () => {
@@ -221,10 +222,23 @@ describe('django-deploy init', () => {
     assert.deepEqual(now, { ...old, vault_mailgun_domain: 'mg.example.com' })
   })
 
+  test('a second inventory gets its own vault, encrypted with the same key', async () => {
+    mkdirSync(join(repo, 'inventories/staging/group_vars/all'), { recursive: true })
+    const key = readFileSync(keyFile(), 'utf8')
+    const r = await init(['--root', repo, '--no-input', '--inventory', 'inventories/staging'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /vault\.key: kept/)
+    assert.equal(readFileSync(keyFile(), 'utf8'), key)
+    const staging = openVault(stagingVault(), keyFile())!
+    assert.equal(String(staging.vault_django_secret_key).length, 50)
+    assert.notEqual(staging.vault_django_secret_key, openVault(vaultFile(), keyFile())!.vault_django_secret_key)
+  })
+
   test('--rotate re-encrypts the vault: it opens with the new key, not the old; the environment secret is the new key', async () => {
     const oldKey = join(work, 'old.key')
     copyFileSync(keyFile(), oldKey)
     const valuesBefore = openVault(vaultFile(), keyFile())
+    const stagingBefore = openVault(stagingVault(), keyFile())
     const r = await init(['--root', repo, '--rotate', '--github', 'o/site', '--environment', 'production'], api())
     assert.equal(r.code, 0, r.stderr)
     const newKey = readFileSync(keyFile(), 'utf8').trim()
@@ -232,6 +246,8 @@ describe('django-deploy init', () => {
     assert.equal(statSync(keyFile()).mode & 0o777, 0o600)
     assert.deepEqual(openVault(vaultFile(), keyFile()), valuesBefore)
     assert.equal(openVault(vaultFile(), oldKey), undefined, 'the old key no longer opens the vault')
+    assert.deepEqual(openVault(stagingVault(), keyFile()), stagingBefore, 'every vault of the repository is rotated')
+    assert.equal(openVault(stagingVault(), oldKey), undefined)
     assert.equal(gh.secret('/repos/o/site/environments/production/secrets/ANSIBLE_VAULT_KEY'), newKey)
     assert.deepEqual(readdirSync(repo).filter((f) => f.startsWith('.')), [], 'no temporary file left')
   })
@@ -260,6 +276,40 @@ describe('django-deploy init', () => {
     assert.equal(r2.code, 2)
     assert.match(r2.stderr, /vault\.key is missing/)
     assert.equal(existsSync(join(fresh, 'vault.key')), false)
+  })
+
+  test('on a terminal it asks for the other values, without echoing the secret ones', async (t) => {
+    if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) (util-linux) is not installed')
+    const fresh = scratchRepo(work, 'tty')
+    const runner = join(work, 'run-init.mts')
+    writeFileSync(runner, `import { command } from ${JSON.stringify(join(repoRoot, 'src/cli/init.ts'))}\nprocess.exitCode = await command.run(process.argv.slice(2))\n`)
+    const answers: Record<string, string> = {
+      vault_admin_sudo_password: 'sudo-typed-1',
+      vault_mailgun_api_key: 'mg-typed-2',
+      vault_mailgun_domain: 'mg.example.com',
+      vault_rollbar_token: 'rb-typed-3',
+    }
+    // script(1) gives the command a pseudo-terminal; each answer is typed once its prompt shows.
+    const child = spawn('script', ['-qfec', `${process.execPath} --import tsx ${runner} --root ${fresh}`, '/dev/null'], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let asked = 0
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString()
+      const prompts = [...out.matchAll(/(vault_\w+) \(Enter to leave empty\): /g)]
+      while (asked < prompts.length) child.stdin.write(`${answers[prompts[asked++]![1]!] ?? ''}\r`)
+    })
+    const code = await new Promise<number | null>((r) => child.on('close', r))
+    child.stdin.destroy()
+    assert.equal(code, 0, out)
+    assert.equal(asked, 7, 'every value neither generated nor given is asked for')
+    const values = openVault(join(fresh, 'inventories/production/group_vars/all/vault.yml'), join(fresh, 'vault.key'))!
+    for (const [k, v] of Object.entries(answers)) assert.equal(values[k], v)
+    assert.equal(values.vault_backup_s3_bucket, '')
+    for (const secret of ['sudo-typed-1', 'mg-typed-2', 'rb-typed-3']) assert.ok(!out.includes(secret), `${secret} was echoed`)
+    assert.ok(out.includes('mg.example.com'), 'a value that is not secret is echoed as typed')
   })
 
   test('GitHub errors are one line, and checked before anything is written', async () => {
