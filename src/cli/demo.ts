@@ -1,8 +1,9 @@
 // `django-deploy demo`: a throwaway server on this machine, the example app deployed on it by the
 // four playbooks, and the URL to open. Uses the test server harness (src/lab).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { parse } from 'yaml'
 import { UsageError, type Command } from './command.ts'
 import { startLab, type Lab, type HostRecap } from '../lab/index.ts'
 
@@ -100,6 +101,17 @@ async function waitForPage(url: string, timeoutMs: number): Promise<{ status: nu
   }
 }
 
+/** The SSH port after bootstrap, from the demo inventory's vars (server_ssh_port). */
+function sshPort(inventory: string): number {
+  try {
+    const vars = parse(readFileSync(join(inventory, 'group_vars/all/vars.yml'), 'utf8')) as { server_ssh_port?: unknown }
+    const port = Number(vars.server_ssh_port)
+    return Number.isInteger(port) && port > 0 ? port : 22
+  } catch {
+    return 22
+  }
+}
+
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
     const keepAlive = setInterval(() => {}, 1 << 30)
@@ -157,7 +169,7 @@ export async function runDemo(o: DemoOptions, repoRoot: string): Promise<number>
     console.log(`\ndemo: deployed in ${formatDuration(Date.now() - t0)}; ${url} answers 200.`)
     console.log(`  open:  ${url}   (from this machine)`)
     console.log(`  curl:  curl -i ${url}`)
-    console.log(`  ssh:   ssh -i ${lab.keys.admin} -o UserKnownHostsFile=${lab.knownHosts} -p 2222 alice@${host.address}`)
+    console.log(`  ssh:   ssh -i ${lab.keys.admin} -o UserKnownHostsFile=${lab.knownHosts} -p ${sshPort(inventory)} alice@${host.address}`)
     if (o.exit) {
       console.log('demo: --exit: tearing the server down')
       return 0

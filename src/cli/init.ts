@@ -1,7 +1,7 @@
 // `django-deploy init`: first-run setup. A random vault.key, the inventory's vault (generated and
 // asked values), key rotation, and the GitHub secrets the workflows read.
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { isAbsolute, join, relative, resolve } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
@@ -304,6 +304,7 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
       newKey = true
     }
     try {
+      mkdirSync(dirname(vaultFile), { recursive: true })
       await encryptToFile(keyFile, vaultYaml(values), vaultFile)
     } catch (e) {
       if (newKey) rmSync(keyFile, { force: true }) // no key left behind for a vault that does not exist
