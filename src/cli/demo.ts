@@ -77,11 +77,17 @@ export function tail(text: string, n: number): string {
   return lines.slice(-n).join('\n')
 }
 
-/** Inventory variables for the demo server: its address as a host name (a plain URL works), no TLS. */
+/**
+ * Inventory variables for the demo server: its address as a host name (a plain URL works), plain
+ * HTTP, and Debian's Django, gunicorn and psycopg2 in the virtualenv (test servers have no PyPI).
+ */
 export function demoVars(address: string, hostName: string): Record<string, unknown> {
   return {
     public_hostnames: [address, `${hostName}.test`],
     frontend_tls_enabled: false,
+    backend_https: false,
+    backend_venv_system_site_packages: true,
+    backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
   }
 }
 

@@ -33,6 +33,8 @@ export interface InitOptions {
   root: string
   inventory: string
   sets: Map<string, string>
+  /** --set-file KEY=FILE: values read from files (multi-line ones: SSH keys, certificates). */
+  setFiles: Map<string, string>
   fromEnv: boolean
   noInput: boolean
   rotate: boolean
@@ -57,6 +59,7 @@ First-run setup, run from the repository root:
 Options:
   --inventory DIR       inventory whose vault to create or update (default: inventories/production)
   --set KEY=VALUE       a vault value, e.g. --set vault_mailgun_domain=mg.example.com (repeatable)
+  --set-file KEY=FILE   a vault value read from a file, e.g. --set-file vault_git_deploy_key=git_key
   --from-env            vault values from environment variables named after the keys in capitals
                         (VAULT_MAILGUN_API_KEY=... for vault_mailgun_api_key)
   --no-input            never prompt (also the case without a terminal): values not given are
@@ -89,6 +92,7 @@ export function parseInitArgs(argv: string[]): InitOptions | 'help' {
       options: {
         inventory: { type: 'string' },
         set: { type: 'string', multiple: true },
+        'set-file': { type: 'string', multiple: true },
         'from-env': { type: 'boolean' },
         'no-input': { type: 'boolean' },
         rotate: { type: 'boolean' },
@@ -106,12 +110,16 @@ export function parseInitArgs(argv: string[]): InitOptions | 'help' {
   }
   if (values.help) return 'help'
   const sets = new Map<string, string>()
-  for (const pair of values.set ?? []) {
-    const eq = pair.indexOf('=')
-    const key = eq < 0 ? pair : pair.slice(0, eq)
-    if (eq < 0 || !KEY_NAME.test(key)) throw new UsageError(`--set expects KEY=VALUE with KEY a variable name (got "${key}")`)
-    if (sets.has(key)) throw new UsageError(`--set ${key} given twice`)
-    sets.set(key, pair.slice(eq + 1))
+  const setFiles = new Map<string, string>()
+  for (const [flag, pairs, into] of [['--set', values.set, sets], ['--set-file', values['set-file'], setFiles]] as const) {
+    for (const pair of pairs ?? []) {
+      const eq = pair.indexOf('=')
+      const key = eq < 0 ? pair : pair.slice(0, eq)
+      if (eq < 0 || !KEY_NAME.test(key)) throw new UsageError(`${flag} expects KEY=${flag === '--set' ? 'VALUE' : 'FILE'} with KEY a variable name (got "${key}")`)
+      if (sets.has(key) || setFiles.has(key)) throw new UsageError(`${key} given twice (--set / --set-file)`)
+      if (flag === '--set-file' && eq === pair.length - 1) throw new UsageError(`--set-file ${key}= needs a file name`)
+      into.set(key, pair.slice(eq + 1))
+    }
   }
   for (const [flag, v] of Object.entries({ inventory: values.inventory, github: values.github, environment: values.environment, 'deploy-key': values['deploy-key'], 'known-hosts': values['known-hosts'], 'token-file': values['token-file'], root: values.root })) {
     if (v !== undefined && v.trim() === '') throw new UsageError(`--${flag} needs a value`)
@@ -121,8 +129,8 @@ export function parseInitArgs(argv: string[]): InitOptions | 'help' {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} only makes sense with --github OWNER/REPO`)
     }
   }
-  if (values.rotate && (sets.size > 0 || values['from-env'])) {
-    throw new UsageError('--rotate changes the key, not the values: run --set / --from-env separately')
+  if (values.rotate && (sets.size > 0 || setFiles.size > 0 || values['from-env'])) {
+    throw new UsageError('--rotate changes the key, not the values: run --set / --set-file / --from-env separately')
   }
   if (values.github) {
     try {
@@ -135,6 +143,7 @@ export function parseInitArgs(argv: string[]): InitOptions | 'help' {
     root: values.root ?? '.',
     inventory: values.inventory ?? 'inventories/production',
     sets,
+    setFiles,
     fromEnv: values['from-env'] ?? false,
     noInput: values['no-input'] ?? false,
     rotate: values.rotate ?? false,
@@ -261,7 +270,15 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
   }
   if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`)
   const example = exampleFile ? readYamlMap(exampleFile, 'vault example') : {}
-  const wantsUpdate = o.sets.size > 0 || o.fromEnv
+  const sets = new Map(o.sets)
+  for (const [key, file] of o.setFiles) {
+    try {
+      sets.set(key, readFileSync(isAbsolute(file) ? file : resolve(file), 'utf8'))
+    } catch (e) {
+      throw new UsageError(`--set-file ${key}=${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  const wantsUpdate = sets.size > 0 || o.fromEnv
 
   let github: { client: SecretsClient; target: SecretsTarget; deployKey?: string; knownHosts?: string } | undefined
   if (o.github) {
@@ -291,7 +308,7 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
     io.out(`vault.key: replaced by a new random key; re-encrypted with it: ${vault.map(rel).join(', ') || '(no vault files)'}`)
     io.out('  commit the re-encrypted files; everyone (and CI) needs the new vault.key. The values themselves did not change.')
   } else if (!vaultExists) {
-    const planned = planValues(example, o.sets, { fromEnv: o.fromEnv, env: io.env, interactive: !o.noInput && io.ask !== undefined })
+    const planned = planValues(example, sets, { fromEnv: o.fromEnv, env: io.env, interactive: !o.noInput && io.ask !== undefined })
     const values: Record<string, string> = {}
     for (const p of planned) {
       values[p.key] = p.source === 'ask'
@@ -320,11 +337,11 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
     const current = parse(await decryptFile(keyFile, vaultFile)) as Record<string, unknown> | null
     const merged: Record<string, unknown> = { ...(current ?? {}) }
     const allowed = new Set([...Object.keys(example), ...Object.keys(merged)])
-    const unknown = [...o.sets.keys()].filter((k) => !allowed.has(k))
+    const unknown = [...sets.keys()].filter((k) => !allowed.has(k))
     if (unknown.length > 0) throw new UsageError(`--set ${unknown.join(', ')}: not a key of the vault or vault.example.yml`)
     const changed: string[] = []
     for (const k of allowed) {
-      const v = o.sets.get(k) ?? (o.fromEnv ? io.env[envName(k)] : undefined)
+      const v = sets.get(k) ?? (o.fromEnv ? io.env[envName(k)] : undefined)
       if (v !== undefined && merged[k] !== v) {
         merged[k] = v
         changed.push(k)

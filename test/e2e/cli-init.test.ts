@@ -214,12 +214,15 @@ describe('django-deploy init', () => {
     assert.deepEqual(snapshot(repo), before)
   })
 
-  test('--set on an existing vault changes that value only', async () => {
+  test('--set and --set-file on an existing vault change those values only', async () => {
     const old = openVault(vaultFile(), keyFile())!
-    const r = await init(['--root', repo, '--set', 'vault_mailgun_domain=mg.example.com'])
+    const multiLine = '-----BEGIN SOMETHING-----\nline: two # not a comment\n-----END SOMETHING-----\n'
+    const file = join(work, 'multi-line-value')
+    writeFileSync(file, multiLine)
+    const r = await init(['--root', repo, '--set', 'vault_mailgun_domain=mg.example.com', '--set-file', `vault_backup_s3_secret_key=${file}`])
     assert.equal(r.code, 0, r.stderr)
     const now = openVault(vaultFile(), keyFile())!
-    assert.deepEqual(now, { ...old, vault_mailgun_domain: 'mg.example.com' })
+    assert.deepEqual(now, { ...old, vault_mailgun_domain: 'mg.example.com', vault_backup_s3_secret_key: multiLine })
   })
 
   test('a second inventory gets its own vault, encrypted with the same key', async () => {

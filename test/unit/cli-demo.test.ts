@@ -28,8 +28,13 @@ test('the demo runs the four playbooks in deploy order', () => {
   assert.deepEqual([...DEMO_PLAYBOOKS], ['bootstrap', 'base', 'backend', 'frontend'])
 })
 
-test('demoVars: the address is a public host name (a plain URL works) and TLS is off', () => {
-  assert.deepEqual(demoVars('198.18.4.2', 'web1'), { public_hostnames: ['198.18.4.2', 'web1.test'], frontend_tls_enabled: false })
+test('demoVars: the address is a public host name (a plain URL works), TLS is off, Python packages come from Debian', () => {
+  const vars = demoVars('198.18.4.2', 'web1')
+  assert.deepEqual(vars.public_hostnames, ['198.18.4.2', 'web1.test'])
+  assert.equal(vars.frontend_tls_enabled, false)
+  assert.equal(vars.backend_https, false)
+  assert.equal(vars.backend_venv_system_site_packages, true)
+  assert.deepEqual(vars.backend_packages_extra, ['python3-django', 'python3-gunicorn', 'python3-psycopg2'])
 })
 
 test('formatDuration: seconds, then minutes and seconds', () => {

@@ -5,7 +5,7 @@ import { UsageError } from '../../src/cli/command.ts'
 
 test('parseInitArgs: defaults', () => {
   assert.deepEqual(parseInitArgs([]), {
-    root: '.', inventory: 'inventories/production', sets: new Map(), fromEnv: false, noInput: false, rotate: false,
+    root: '.', inventory: 'inventories/production', sets: new Map(), setFiles: new Map(), fromEnv: false, noInput: false, rotate: false,
     github: undefined, environment: undefined, deployKey: undefined, knownHosts: undefined, tokenFile: undefined,
   })
   assert.equal(parseInitArgs(['--help']), 'help')
@@ -14,11 +14,12 @@ test('parseInitArgs: defaults', () => {
 
 test('parseInitArgs: every option', () => {
   const o = parseInitArgs([
-    '--inventory', 'inventories/staging', '--set', 'vault_a=1=2', '--set', 'vault_b=', '--from-env', '--no-input',
+    '--inventory', 'inventories/staging', '--set', 'vault_a=1=2', '--set', 'vault_b=', '--set-file', 'vault_c=key.pem', '--from-env', '--no-input',
     '--github', 'o/r', '--environment', 'staging', '--deploy-key', 'k', '--known-hosts', 'kh', '--token-file', 't', '--root', '/x',
   ]) as InitOptions
   assert.equal(o.inventory, 'inventories/staging')
   assert.deepEqual([...o.sets], [['vault_a', '1=2'], ['vault_b', '']])
+  assert.deepEqual([...o.setFiles], [['vault_c', 'key.pem']])
   assert.deepEqual([o.fromEnv, o.noInput, o.rotate], [true, true, false])
   assert.deepEqual([o.github, o.environment, o.deployKey, o.knownHosts, o.tokenFile, o.root], ['o/r', 'staging', 'k', 'kh', 't', '/x'])
 })
@@ -29,7 +30,11 @@ test('parseInitArgs: bad input is one UsageError line', () => {
     [['extra'], /positional/i],
     [['--set', 'novalue'], /--set expects KEY=VALUE/],
     [['--set', 'bad-key=1'], /--set expects KEY=VALUE/],
-    [['--set', 'a=1', '--set', 'a=2'], /--set a given twice/],
+    [['--set', 'a=1', '--set', 'a=2'], /a given twice/],
+    [['--set', 'a=1', '--set-file', 'a=f'], /a given twice/],
+    [['--set-file', 'a'], /--set-file expects KEY=FILE/],
+    [['--set-file', 'a='], /--set-file a= needs a file name/],
+    [['--rotate', '--set-file', 'a=f'], /--rotate changes the key/],
     [['--environment', 'production'], /--environment only makes sense with --github/],
     [['--deploy-key', 'k'], /--deploy-key only makes sense with --github/],
     [['--token-file', 't'], /--token-file only makes sense with --github/],
