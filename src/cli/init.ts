@@ -25,6 +25,8 @@ export const SECRET_NAMES = {
 export const GENERATED: Record<string, () => string> = {
   vault_django_secret_key: generateDjangoSecretKey,
   vault_database_password: () => generatePassword(32),
+  // The admins' sudo password (bootstrap wants 8+ characters): read it with `ansible-vault view`.
+  vault_admin_sudo_password: () => generatePassword(20),
 }
 
 const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -50,7 +52,8 @@ const usage = `Usage: django-deploy init [options]
 First-run setup, run from the repository root:
   1. vault.key: a new random key (mode 0600, git-ignored); an existing one is kept (see --rotate);
   2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of vault.example.yml, with
-     vault_django_secret_key and vault_database_password generated, the others asked for
+     vault_django_secret_key, vault_database_password and vault_admin_sudo_password generated
+     (read them with ansible-vault view), the others asked for
      (Enter leaves one empty: Mailgun, S3 backups, Rollbar are optional), encrypted with vault.key;
      an existing vault is left as is, or updated with --set / --from-env;
   3. with --github: vault.key stored as the GitHub secret ${SECRET_NAMES.vaultKey} (and --deploy-key as
@@ -332,7 +335,7 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
     const count = (s: ValueSource[]) => planned.filter((p) => s.includes(p.source)).map((p) => p.key)
     const empty = planned.filter((p) => values[p.key] === '').map((p) => p.key)
     io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(['generated']).join(', ') || 'none'}; empty: ${empty.join(', ') || 'none'})`)
-    io.out(`  commit it; edit later with: ansible-vault edit ${rel(vaultFile)}`)
+    io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`)
   } else if (wantsUpdate) {
     const current = parse(await decryptFile(keyFile, vaultFile)) as Record<string, unknown> | null
     const merged: Record<string, unknown> = { ...(current ?? {}) }

@@ -189,6 +189,7 @@ describe('django-deploy init', () => {
     assert.deepEqual(Object.keys(values).sort(), Object.keys(example).sort())
     assert.equal(String(values.vault_django_secret_key).length, 50)
     assert.match(String(values.vault_database_password), /^[A-Za-z0-9]{32}$/)
+    assert.match(String(values.vault_admin_sudo_password), /^[A-Za-z0-9]{20}$/)
     assert.equal(values.vault_rollbar_token, 'rb-token-123')
     assert.equal(values.vault_mailgun_api_key, '')
 
@@ -198,7 +199,7 @@ describe('django-deploy init', () => {
     assert.ok(gh.stored.every((s) => s.auth === `Bearer ${TOKEN}` && s.apiVersion === '2022-11-28'))
 
     // No secret in clear: not on disk outside vault.key, not in the output.
-    const secrets = [String(values.vault_django_secret_key), String(values.vault_database_password), 'rb-token-123']
+    const secrets = [String(values.vault_django_secret_key), String(values.vault_database_password), String(values.vault_admin_sudo_password), 'rb-token-123']
     for (const [file, bytes] of snapshot(repo)) {
       if (file === keyFile()) continue
       for (const s of [...secrets, key]) assert.ok(!bytes.includes(s), `${file} holds a secret in clear`)
@@ -287,7 +288,6 @@ describe('django-deploy init', () => {
     const runner = join(work, 'run-init.mts')
     writeFileSync(runner, `import { command } from ${JSON.stringify(join(repoRoot, 'src/cli/init.ts'))}\nprocess.exitCode = await command.run(process.argv.slice(2))\n`)
     const answers: Record<string, string> = {
-      vault_admin_sudo_password: 'sudo-typed-1',
       vault_mailgun_api_key: 'mg-typed-2',
       vault_mailgun_domain: 'mg.example.com',
       vault_rollbar_token: 'rb-typed-3',
@@ -307,11 +307,12 @@ describe('django-deploy init', () => {
     const code = await new Promise<number | null>((r) => child.on('close', r))
     child.stdin.destroy()
     assert.equal(code, 0, out)
-    assert.equal(asked, 7, 'every value neither generated nor given is asked for')
+    assert.equal(asked, 6, 'every value neither generated nor given is asked for')
     const values = openVault(join(fresh, 'inventories/production/group_vars/all/vault.yml'), join(fresh, 'vault.key'))!
     for (const [k, v] of Object.entries(answers)) assert.equal(values[k], v)
     assert.equal(values.vault_backup_s3_bucket, '')
-    for (const secret of ['sudo-typed-1', 'mg-typed-2', 'rb-typed-3']) assert.ok(!out.includes(secret), `${secret} was echoed`)
+    assert.match(String(values.vault_admin_sudo_password), /^[A-Za-z0-9]{20}$/)
+    for (const secret of ['mg-typed-2', 'rb-typed-3']) assert.ok(!out.includes(secret), `${secret} was echoed`)
     assert.ok(out.includes('mg.example.com'), 'a value that is not secret is echoed as typed')
   })
 

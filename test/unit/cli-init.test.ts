@@ -71,7 +71,12 @@ test('planValues: --set, then the environment, then generators, then prompts, th
 test('planValues: interactive runs ask for what is neither given nor generated', () => {
   const plan = planValues(example, new Map(), { fromEnv: false, env: { VAULT_ROLLBAR_TOKEN: 'not used' }, interactive: true })
   assert.deepEqual(plan.filter((p) => p.source === 'ask').map((p) => p.key), ['vault_mailgun_api_key', 'vault_region', 'vault_rollbar_token'])
-  assert.deepEqual(plan.filter((p) => p.source === 'generated').map((p) => p.key), Object.keys(GENERATED))
+  assert.deepEqual(plan.filter((p) => p.source === 'generated').map((p) => p.key), ['vault_django_secret_key', 'vault_database_password'])
+})
+
+test('GENERATED: Django secret key, database password, admins\' sudo password (8+ characters for bootstrap)', () => {
+  assert.deepEqual(Object.keys(GENERATED), ['vault_django_secret_key', 'vault_database_password', 'vault_admin_sudo_password'])
+  assert.match(GENERATED.vault_admin_sudo_password!(), /^[A-Za-z0-9]{20}$/)
 })
 
 test('planValues: --set of a key the example does not list is refused', () => {
