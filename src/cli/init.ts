@@ -330,8 +330,12 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
       if (newKey) rmSync(keyFile, { force: true }) // no key left behind for a vault that does not exist
       throw e
     }
-    if (newKey) io.out(`vault.key: new random key (mode 0600, git-ignored): keep a copy in the team's password manager`)
+    if (newKey) io.out(`vault.key: new random key (mode 0600): keep a copy in the team's password manager`)
     else io.out('vault.key: kept (already there)')
+    // git check-ignore: 0 ignored, 1 not ignored, 128 not a repository (nothing to say then).
+    if (spawnSync('git', ['check-ignore', '-q', 'vault.key'], { cwd: root, stdio: 'ignore' }).status === 1) {
+      io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything')
+    }
     const count = (s: ValueSource[]) => planned.filter((p) => s.includes(p.source)).map((p) => p.key)
     const empty = planned.filter((p) => values[p.key] === '').map((p) => p.key)
     io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(['generated']).join(', ') || 'none'}; empty: ${empty.join(', ') || 'none'})`)
