@@ -54,7 +54,7 @@ const options = {
 
 export const command: Command = {
   name: 'deploy',
-  summary: 'run playbooks (named, or the plan of a range) against an inventory, in order',
+  summary: 'Run playbooks (named, or the plan of a range) against an inventory, in order',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, true)

@@ -3,10 +3,14 @@ import type { Command } from './command.ts'
 import { dispatch } from './dispatch.ts'
 import { command as plan } from './plan.ts'
 import { command as deploy } from './deploy.ts'
+import { command as init } from './init.ts'
+import { command as demo } from './demo.ts'
 
 export const commands: Command[] = [
+  init,
   plan,
   deploy,
+  demo,
 ]
 
 process.exitCode = await dispatch(process.argv.slice(2), commands)

@@ -49,7 +49,7 @@ export async function planFor(dir: string, opts: { from?: string; to?: string; i
 
 export const command: Command = {
   name: 'plan',
-  summary: 'which playbooks a range of commits (or the working tree) needs, and why',
+  summary: 'Which playbooks a range of commits (or the working tree) needs, and why',
   usage,
   async run(argv) {
     const { values } = parse(argv, options)
