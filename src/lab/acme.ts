@@ -40,7 +40,8 @@ function killAll(): void {
 
 function startChild(cmd: string, args: string[], env: Record<string, string>, log: string): ChildProcess {
   const fd = openSync(log, 'a')
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] })
+  // Killed with this process whatever ends it (a signal, SIGKILL): no server outlives its lab.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   running.add(child)
   child.on('exit', () => running.delete(child))

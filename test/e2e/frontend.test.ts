@@ -186,7 +186,7 @@ describe('frontend', () => {
   test('static files and media are served by nginx with cache headers, compressed', async () => {
     const css = await curl('https://web1.test/static/css/site.css', { args: ['-H', 'Accept-Encoding: gzip', '--compressed'] })
     assert.equal(css.status, 200)
-    assert.match(css.body, /\/\* shop \*\/\nbody \{ margin: 0;/)
+    assert.match(css.body, /^\/\* shop \*\/ body \{ margin: 0;/)
     assert.equal(css.headers['x-served-by'], undefined, 'the application answered a static file')
     assert.equal(css.headers['cache-control'], 'public, max-age=31536000, immutable')
     assert.equal(css.headers['content-encoding'], 'gzip')
@@ -238,14 +238,27 @@ describe('frontend', () => {
     assert.equal(await ssh('cat /run/nginx.pid'), masterPid, 'nginx was restarted')
   })
 
-  test('when the project\'s names change, certbot gets a certificate for the new names', LONG, async () => {
-    const r = await playbook('frontend', blogRenamed)
+  test('changed settings: new names get a certificate; an SPA at / with only /api/ proxied', LONG, async () => {
+    const r = await playbook('frontend', blogRenamed, {
+      frontend_spa_root: `/srv/${blog.org}/${blog.slug}/spa`,
+      frontend_proxy_paths: ['/api/'],
+    })
     assert.equal(r.code, 0, r.output)
     assert.match(r.output, /TASK \[frontend : Certbot holds a certificate for the site's names\] \*+\nchanged/)
     assert.equal((await servedCert('www.blog.test')).subjectaltname, 'DNS:blog.test, DNS:www.blog.test')
-    const page = await curl('https://www.blog.test/')
-    assert.equal(page.status, 200)
-    assert.equal((JSON.parse(page.body) as { project: string }).project, 'blog')
+    const api = await curl('https://www.blog.test/api/items/')
+    assert.equal(api.status, 200)
+    const app = JSON.parse(api.body) as { project: string; path: string }
+    assert.equal(app.project, 'blog')
+    assert.equal(app.path, '/api/items/')
+    for (const route of ['/', '/some/client/route']) {
+      const page = await curl(`https://www.blog.test${route}`)
+      assert.equal(page.status, 200)
+      assert.match(page.body, /<title>spa of blog<\/title>/)
+      assert.equal(page.headers['x-served-by'], undefined)
+    }
+    assert.equal((await curl('https://blog.test/assets/app.js')).body, "console.log('blog')\n")
+    assert.equal((await curl('https://blog.test/static/css/site.css')).status, 200)
   })
 
   test('renewal by certbot\'s timer unit gets a new certificate from the CA and reloads nginx', LONG, async () => {
