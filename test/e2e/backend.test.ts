@@ -205,7 +205,7 @@ describe('backend role', () => {
     })
     const { result, seen } = await deployUnderLoad(broken)
     assert.notEqual(result.code, 0)
-    assert.match(result.output, /was not deployed: task\s+"The database is migrated by the release" failed/)
+    assert.match(result.output, /was not deployed: task \\?"The database is migrated by the release\\?" failed/)
     assert.match(result.output, /this migration fails on purpose/)
     assert.equal(seen.failed, 0, seen.report)
     assert.equal(await version(), '2.0.0')
