@@ -108,6 +108,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Static and media: collected into the release, served by nginx ---
 STATIC_URL = "/static/"
 STATIC_ROOT = _get("django", "static_root") or str(BASE_DIR / "static")
+# Hashed file names (site.3f2a….css): nginx can let browsers cache them for a year.
+STATICFILES_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = _get("django", "media_root") or str(BASE_DIR / "media")
 
