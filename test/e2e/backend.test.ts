@@ -276,5 +276,9 @@ describe('backend role', () => {
     const key = await lab.ssh('web1', `stat -c '%a %U' /srv/example-org/shop/.ssh/deploy_key && ls /srv/example-org/shop/shared`)
     assert.match(key.stdout, /^600 shop$/m)
     assert.match(key.stdout, /db\.sqlite3/)
+
+    const again = await run('backend', {}, shop)
+    assertOk(again)
+    assert.equal(again.recap.web1?.changed, 0, again.output.slice(-3000))
   })
 })
