@@ -28,7 +28,7 @@ describe('dispatch', () => {
   test('no command: the list, exit 2; --help: the list, exit 0', async () => {
     const a = capture()
     assert.equal(await dispatch([], [fake, plan, deploy], a), 2)
-    assert.match(a.o, /Commands:\n {2}fake {4}does fake things\n {2}plan {4}which playbooks/)
+    assert.match(a.o, /Commands:\n {2}fake {4}does fake things\n {2}plan {4}Which playbooks/)
     const b = capture()
     assert.equal(await dispatch(['--help'], [fake], b), 0)
     assert.match(b.o, /Usage: django-deploy <command>/)
