@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Writes structured results of a playbook run as JSON lines to the file named by
+# DJANGO_DEPLOY_RESULTS: one line per play, per task result (host, status, changed, duration,
+# task path file:line, message) and a final line with the per-host stats. The action and the CLI
+# read it instead of scraping the coloured output.
+#
+# Never writes module arguments, and nothing but a fixed notice for a result under no_log.
+# Works on Ansible 2.9 (Python 2.7/3.5+) and ansible-core 2.14 and later: no f-strings, no
+# features newer than what 2.9 offers.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = '''
+    name: django_deploy_results
+    callback_type: aggregate
+    short_description: Structured results as JSON lines for django-deploy
+    description:
+      - Appends one JSON object per line to the file named by the environment variable
+        C(DJANGO_DEPLOY_RESULTS); does nothing when it is not set.
+      - Results of tasks with C(no_log) carry a fixed notice instead of their message.
+    requirements:
+      - the environment variable DJANGO_DEPLOY_RESULTS
+'''
+
+import json
+import os
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+HIDDEN = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+MAX_MESSAGE = 2000
+
+
+def _no_log(task, result):
+    if getattr(task, 'no_log', False) is True:
+        return True
+    return bool(result.get('_ansible_no_log', False))
+
+
+def _text(value):
+    if value is None:
+        return ''
+    if isinstance(value, (list, tuple)):
+        return '\n'.join(_text(v) for v in value)
+    try:
+        return u'%s' % (value,)
+    except Exception:  # pylint: disable=broad-except
+        return repr(value)
+
+
+def _message(task, result):
+    """One human message for a result: msg, else the tail of stderr/stdout. No args, no dumps."""
+    if _no_log(task, result):
+        return HIDDEN
+    msg = _text(result.get('msg')).strip()
+    stderr = _text(result.get('stderr')).strip()
+    if stderr and (not msg or msg == 'non-zero return code'):
+        tail = stderr.splitlines()[-5:]
+        msg = ((msg + ': ') if msg else '') + '\n'.join(tail)
+    if not msg and result.get('stdout'):
+        msg = '\n'.join(_text(result.get('stdout')).strip().splitlines()[-5:])
+    if not msg and 'failed_when_result' in result:
+        msg = 'failed_when condition met'
+    # Loops: take the first failed item's message.
+    if not msg and isinstance(result.get('results'), list):
+        for item in result['results']:
+            if isinstance(item, dict) and item.get('failed'):
+                if item.get('_ansible_no_log'):
+                    return HIDDEN
+                msg = _text(item.get('msg')).strip() or '\n'.join(_text(item.get('stderr')).strip().splitlines()[-5:])
+                break
+    if len(msg) > MAX_MESSAGE:
+        msg = msg[:MAX_MESSAGE] + u'…'
+    return msg
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'aggregate'
+    CALLBACK_NAME = 'django_deploy_results'
+    # Loaded from ANSIBLE_CALLBACK_PLUGINS without being enabled in the configuration, so the
+    # user's callbacks_enabled / callback_whitelist stays untouched (2.9 reads the first name).
+    CALLBACK_NEEDS_WHITELIST = False
+    CALLBACK_NEEDS_ENABLED = False
+
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self._path = os.environ.get('DJANGO_DEPLOY_RESULTS')
+        self._file = None
+        self._play = ''
+        self._started = {}
+        if self._path:
+            self._file = open(self._path, 'a')
+
+    def _write(self, obj):
+        if self._file is None:
+            return
+        self._file.write(json.dumps(obj, sort_keys=True) + '\n')
+        self._file.flush()
+
+    def _task_start(self, task):
+        self._started[task._uuid] = time.time()
+
+    def v2_playbook_on_play_start(self, play):
+        self._play = _text(play.get_name()).strip()
+        self._write({'event': 'play', 'play': self._play, 'time': time.time()})
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_start(task)
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._task_start(task)
+
+    def _result(self, status, result, ignore_errors=False):
+        task = result._task
+        res = result._result if isinstance(result._result, dict) else {}
+        start = self._started.get(task._uuid)
+        host = result._host.get_name() if result._host is not None else ''
+        delegated = res.get('_ansible_delegated_vars', {}) or {}
+        entry = {
+            'event': 'task',
+            'play': self._play,
+            'task': _text(task.get_name()).strip(),
+            'action': _text(task.action),
+            'path': _text(task.get_path() or ''),
+            'host': host,
+            'status': status,
+            'changed': bool(res.get('changed', False)),
+            'duration': round(time.time() - start, 3) if start else None,
+        }
+        if delegated.get('ansible_host'):
+            entry['delegated_to'] = _text(delegated.get('ansible_host'))
+        if status in ('failed', 'unreachable'):
+            entry['msg'] = _message(task, res)
+            entry['ignored'] = bool(ignore_errors)
+        elif status == 'skipped':
+            pass
+        self._write(entry)
+
+    def v2_runner_on_ok(self, result):
+        self._result('changed' if result._result.get('changed', False) else 'ok', result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._result('failed', result, ignore_errors)
+
+    def v2_runner_on_unreachable(self, result):
+        self._result('unreachable', result)
+
+    def v2_runner_on_skipped(self, result):
+        self._result('skipped', result)
+
+    def v2_playbook_on_stats(self, stats):
+        hosts = {}
+        for host in sorted(stats.processed.keys()):
+            s = stats.summarize(host)
+            hosts[host] = {
+                'ok': s.get('ok', 0),
+                'changed': s.get('changed', 0),
+                'failed': s.get('failures', 0),
+                'unreachable': s.get('unreachable', 0),
+                'skipped': s.get('skipped', 0),
+                'rescued': s.get('rescued', 0),
+                'ignored': s.get('ignored', 0),
+            }
+        self._write({'event': 'stats', 'hosts': hosts, 'time': time.time()})
+        if self._file is not None:
+            self._file.close()
+            self._file = None

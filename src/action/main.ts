@@ -1,0 +1,119 @@
+// The main step, one straight line: inputs → plan → secrets → Ansible → runs → results → summary.
+import * as core from '@actions/core'
+import { existsSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { resultJson, type RunResult } from '../core/results.ts'
+import { runPlaybooks } from '../core/run.ts'
+import { formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
+import type { Plan } from '../core/plan.ts'
+import { writeCredentials } from './credentials.ts'
+import { readSettings, type Settings } from './inputs.ts'
+import { installAnsible } from './install.ts'
+import { makePlan } from './plan-step.ts'
+import { markMainRan, saveSecretsDir } from './state.ts'
+
+/** Checks what the settings name on disk; one line on the first problem. */
+function checkPaths(settings: Settings, root: string): void {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new Error(`input "working-directory": "${settings.workingDirectory}" is not a directory of the repository (did actions/checkout run?)`)
+  }
+  if (!existsSync(join(root, settings.inventory))) {
+    throw new Error(`input "inventory": "${settings.inventory}" does not exist in ${settings.workingDirectory} (expected a directory such as inventories/production)`)
+  }
+}
+
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  try {
+    await core.summary.addRaw(markdown, true).write()
+  } catch (e) {
+    core.warning(`Job summary not written: ${(e as Error).message}`)
+  }
+}
+
+function setOutputs(plan: Plan, result: RunResult): void {
+  core.setOutput('plan', JSON.stringify(plan))
+  core.setOutput('playbooks', result.playbooks.map((p) => p.playbook).join(','))
+  core.setOutput('result', JSON.stringify(resultJson(result)))
+  core.setOutput('status', result.status)
+}
+
+/** One annotation per failed task, at its file and line (relative to the workspace). */
+function annotate(result: RunResult, workingDirectory: string): void {
+  for (const p of result.playbooks) {
+    for (const f of p.failures) {
+      const file = f.file && !f.file.startsWith('/') ? (workingDirectory === '.' ? f.file : join(workingDirectory, f.file)) : undefined
+      core.error(`${f.task} — ${f.status} on ${f.host}: ${f.message}`, {
+        title: `${p.playbook}: ${f.task}`,
+        ...(file ? { file, startLine: f.line } : {}),
+      })
+    }
+    if (p.error) core.error(`${p.playbook}: ${p.error}`, { title: `${p.playbook} did not run to its end` })
+  }
+}
+
+export async function main(): Promise<void> {
+  markMainRan()
+  const settings = readSettings((name) => core.getInput(name))
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+  const root = resolve(workspace, settings.workingDirectory)
+  checkPaths(settings, root)
+  const started = Date.now()
+
+  const plan = await core.group('Plan', async () => {
+    const p = await makePlan(settings, root)
+    core.info(planText(p))
+    return p
+  })
+  core.setOutput('plan', JSON.stringify(plan))
+  if (plan.fallback) core.warning(plan.fallback)
+  for (const n of plan.notes) core.notice(n)
+
+  if (plan.run.length === 0) {
+    const result: RunResult = { status: 'skipped', playbooks: [], notRun: [], check: settings.check }
+    setOutputs(plan, result)
+    await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
+    core.info('Nothing to deploy.')
+    return
+  }
+
+  const creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir)
+  core.info(`Secrets written to ${creds.dir} (${creds.files.join(', ') || 'none'}), mode 0600`)
+  const ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
+  core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
+
+  const result = await runPlaybooks(plan.run, {
+    cwd: root,
+    ansiblePlaybook: ansible.ansiblePlaybook,
+    inventory: settings.inventory,
+    check: settings.check,
+    diff: settings.diff,
+    limit: settings.limit || undefined,
+    tags: settings.tags,
+    extraVars: settings.extraVars || undefined,
+    env: { ...creds.env, ANSIBLE_FORCE_COLOR: '1', RUNNER_TEMP: creds.dir },
+  }, {
+    around: async (p, i, n, run) => {
+      core.startGroup(`${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml${settings.check ? ' --check' : ''}`)
+      try {
+        return await run()
+      } finally {
+        core.endGroup()
+      }
+    },
+    onEnd: (r) => core.info(`${r.status === 'success' ? '✅' : '❌'} ${r.playbook}: ${r.status} in ${formatDuration(r.durationMs)}`),
+    output: (b) => process.stdout.write(b),
+  })
+
+  annotate(result, settings.workingDirectory)
+  setOutputs(plan, result)
+  await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
+  if (result.status === 'failure') {
+    const failed = result.playbooks.find((p) => p.status === 'failure')!
+    const f = failed.failures[0]
+    core.setFailed(f
+      ? `${failed.playbook} failed: "${f.task}" on ${f.host}${f.file ? ` (${f.file}:${f.line ?? ''})` : ''}: ${f.message.split('\n')[0]}`
+      : `${failed.playbook} failed: ${failed.error ?? `ansible-playbook exited with code ${failed.exitCode}`}`)
+  }
+}

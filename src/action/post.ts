@@ -1,0 +1,11 @@
+// The post step: removes the secrets main wrote. Runs after failures and cancellations too.
+import * as core from '@actions/core'
+import { removeSecretsDir } from './cleanup.ts'
+import { secretsDir } from './state.ts'
+
+export async function post(): Promise<void> {
+  const dir = secretsDir()
+  const outcome = removeSecretsDir(dir)
+  if (outcome === 'refused') core.warning(`Not removing ${dir}: not a directory this action created`)
+  else core.info(outcome === 'removed' ? 'Removed the vault key, SSH key and known_hosts of this run' : 'No secrets to remove')
+}

@@ -1,0 +1,12 @@
+// The CLI's entry point: the list of subcommands. Each module exports `command: Command`.
+import type { Command } from './command.ts'
+import { dispatch } from './dispatch.ts'
+import { command as plan } from './plan.ts'
+import { command as deploy } from './deploy.ts'
+
+export const commands: Command[] = [
+  plan,
+  deploy,
+]
+
+process.exitCode = await dispatch(process.argv.slice(2), commands)

@@ -1,0 +1,122 @@
+// The result model: what one playbook run did, per host and per task, read from the JSON lines
+// the callback plugin (src/ansible/django_deploy_results.py) writes. Pure.
+import { isAbsolute, relative } from 'node:path'
+import type { Playbook } from './playbooks.ts'
+
+export interface HostStats { ok: number; changed: number; failed: number; unreachable: number; skipped: number; rescued: number; ignored: number }
+
+export interface TaskRef {
+  play: string
+  task: string
+  host: string
+  /** Repository-relative file of the task, when known. */
+  file?: string
+  line?: number
+}
+
+export interface TaskFailure extends TaskRef {
+  status: 'failed' | 'unreachable'
+  message: string
+}
+
+export interface PlaybookResult {
+  playbook: Playbook
+  status: 'success' | 'failure'
+  exitCode: number
+  durationMs: number
+  hosts: Record<string, HostStats>
+  changed: TaskRef[]
+  failures: TaskFailure[]
+  /** Set when the run ended without a recap (ansible-playbook could not start, a syntax error…). */
+  error?: string
+}
+
+export interface RunResult {
+  status: 'success' | 'failure' | 'skipped'
+  playbooks: PlaybookResult[]
+  /** Planned playbooks not run because an earlier one failed. */
+  notRun: Playbook[]
+  check: boolean
+}
+
+interface RawEvent {
+  event?: string
+  play?: string
+  task?: string
+  host?: string
+  path?: string
+  status?: string
+  msg?: string
+  ignored?: boolean
+  hosts?: Record<string, Partial<HostStats>>
+}
+
+/** Splits Ansible's `path:line` task path and makes the file relative to the repository. */
+export function taskLocation(path: string | undefined, root: string): { file?: string; line?: number } {
+  if (!path) return {}
+  const m = /^(.*):(\d+)$/.exec(path)
+  const file = m ? m[1]! : path
+  const line = m ? Number(m[2]) : undefined
+  const rel = isAbsolute(file) ? relative(root, file) : file
+  return { file: rel.startsWith('..') ? file : rel, line }
+}
+
+const zero = (): HostStats => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 })
+
+/** Builds one playbook's result from the plugin's JSON lines, the exit code and the wall time. */
+export function parseResults(playbook: Playbook, jsonl: string, exitCode: number, durationMs: number, root: string): PlaybookResult {
+  const hosts: Record<string, HostStats> = {}
+  const changed: TaskRef[] = []
+  const failures: TaskFailure[] = []
+  let sawStats = false
+  for (const line of jsonl.split('\n')) {
+    if (!line.trim()) continue
+    let e: RawEvent
+    try {
+      e = JSON.parse(line) as RawEvent
+    } catch {
+      continue // a line cut short by a killed run
+    }
+    if (e.event === 'task') {
+      const ref: TaskRef = { play: e.play ?? '', task: e.task ?? '', host: e.host ?? '', ...taskLocation(e.path, root) }
+      hosts[ref.host] ??= zero()
+      if (e.status === 'changed') changed.push(ref)
+      if ((e.status === 'failed' && !e.ignored) || e.status === 'unreachable') {
+        failures.push({ ...ref, status: e.status, message: e.msg ?? '' })
+      }
+    } else if (e.event === 'stats' && e.hosts) {
+      sawStats = true
+      for (const [h, st] of Object.entries(e.hosts)) hosts[h] = { ...zero(), ...st }
+    }
+  }
+  const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0)
+  const result: PlaybookResult = { playbook, status: failed ? 'failure' : 'success', exitCode, durationMs, hosts, changed, failures }
+  if (!sawStats && exitCode !== 0) {
+    result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`
+  }
+  return result
+}
+
+export function totals(r: PlaybookResult): HostStats {
+  const t = zero()
+  for (const h of Object.values(r.hosts)) for (const k of Object.keys(t) as (keyof HostStats)[]) t[k] += h[k]
+  return t
+}
+
+/** The `result` output: small, stable, no messages beyond the failures'. */
+export function resultJson(r: RunResult): unknown {
+  return {
+    status: r.status,
+    check: r.check,
+    playbooks: r.playbooks.map((p) => ({
+      name: p.playbook,
+      status: p.status,
+      durationMs: p.durationMs,
+      hosts: p.hosts,
+      changedTasks: p.changed.length,
+      failures: p.failures.map((f) => ({ task: f.task, host: f.host, file: f.file, line: f.line, message: f.message })),
+      ...(p.error ? { error: p.error } : {}),
+    })),
+    notRun: r.notRun,
+  }
+}

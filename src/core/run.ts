@@ -1,0 +1,143 @@
+// Runs the planned playbooks with ansible-playbook, in order, stopping at the first failure.
+// Output goes live to the caller's sink; results come from the callback plugin's JSON lines.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseResults, type PlaybookResult, type RunResult } from './results.ts'
+import type { Playbook } from './playbooks.ts'
+
+export const RESULTS_ENV = 'DJANGO_DEPLOY_RESULTS'
+export const PLUGIN_FILE = 'django_deploy_results.py'
+
+export interface AnsibleRunSettings {
+  /** Where ansible-playbook runs: the repository (its ansible.cfg, playbooks/). */
+  cwd: string
+  /** The ansible-playbook executable. */
+  ansiblePlaybook: string
+  inventory: string
+  check: boolean
+  diff: boolean
+  limit?: string
+  tags: string[]
+  /** Passed as one `--extra-vars` argument, untouched (JSON, YAML, key=value or @file). */
+  extraVars?: string
+  /** Added to the environment (vault password file, SSH options…). */
+  env: Record<string, string>
+}
+
+export interface RunHooks {
+  /** Called before each playbook; may wrap the run (a log group). */
+  around?<T>(playbook: Playbook, index: number, total: number, run: () => Promise<T>): Promise<T>
+  onStart?(playbook: Playbook, index: number, total: number): void
+  onEnd?(result: PlaybookResult, index: number, total: number): void
+  /** Receives ansible-playbook's output, live. */
+  output(chunk: Buffer): void
+}
+
+/** The arguments of one run: an array, never a joined string. */
+export function playbookArgs(playbook: Playbook, s: AnsibleRunSettings): string[] {
+  const args = [join('playbooks', `${playbook}.yml`), '-i', s.inventory]
+  if (s.check) args.push('--check')
+  if (s.diff) args.push('--diff')
+  if (s.limit) args.push('--limit', s.limit)
+  if (s.tags.length > 0) args.push('--tags', s.tags.join(','))
+  if (s.extraVars) args.push('--extra-vars', s.extraVars)
+  return args
+}
+
+/** Reads `callback_plugins` from an ansible.cfg's [defaults] section (pure). */
+export function cfgCallbackPlugins(cfgText: string): string | undefined {
+  let section = ''
+  for (const raw of cfgText.split('\n')) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue
+    const sec = /^\[(.+)\]$/.exec(line)
+    if (sec) {
+      section = sec[1]!.trim()
+      continue
+    }
+    const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line)
+    if (section === 'defaults' && kv && kv[1] === 'callback_plugins') return kv[2]!.trim()
+  }
+  return undefined
+}
+
+const DEFAULT_CALLBACK_PATH = '~/.ansible/plugins/callback:/usr/share/ansible/plugins/callback'
+
+/**
+ * ANSIBLE_CALLBACK_PLUGINS with our plugin's directory first, keeping what the environment or the
+ * repository's ansible.cfg configured (an environment variable would otherwise hide it).
+ */
+export function callbackPluginPath(pluginDir: string, env: Record<string, string | undefined>, cfg?: { dir: string; text: string }): string {
+  let rest = env.ANSIBLE_CALLBACK_PLUGINS
+  if (!rest && cfg) {
+    const v = cfgCallbackPlugins(cfg.text)
+    if (v) rest = v.split(':').map((p) => (p.startsWith('~') || isAbsolute(p) ? p : resolve(cfg.dir, p))).join(':')
+  }
+  return [pluginDir, rest ?? DEFAULT_CALLBACK_PATH].join(':')
+}
+
+/** The directory holding the callback plugin: dist/ansible beside the bundle, src/ansible from source. */
+export function pluginDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
+  for (const d of [join(here, 'ansible'), join(here, '..', 'ansible')]) {
+    if (existsSync(join(d, PLUGIN_FILE))) return d
+  }
+  throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`)
+}
+
+/** The environment of a run: ours on top of the caller's, with the results file and the plugin. */
+export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
+  Object.assign(env, s.env)
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve(s.cwd, env.ANSIBLE_CONFIG) : join(s.cwd, 'ansible.cfg')
+  const cfg = existsSync(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync(cfgFile, 'utf8') } : undefined
+  env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg)
+  env[RESULTS_ENV] = resultsFile
+  env.PYTHONUNBUFFERED = '1'
+  env.ANSIBLE_RETRY_FILES_ENABLED = 'false'
+  return env
+}
+
+/** Runs one playbook; never throws for a failed run (the result says so). */
+export async function runPlaybook(playbook: Playbook, s: AnsibleRunSettings, output: (b: Buffer) => void): Promise<PlaybookResult> {
+  const dir = mkdtempSync(join(s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), 'django-deploy-results-'))
+  const resultsFile = join(dir, `${playbook}.jsonl`)
+  const started = Date.now()
+  try {
+    const code = await new Promise<number>((done) => {
+      const child = spawn(s.ansiblePlaybook, playbookArgs(playbook, s), { cwd: s.cwd, env: runEnv(s, resultsFile), stdio: ['ignore', 'pipe', 'pipe'] })
+      child.stdout.on('data', output)
+      child.stderr.on('data', output)
+      child.on('error', (e) => {
+        output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}\n`))
+        done(127)
+      })
+      child.on('close', (c, signal) => done(c ?? (signal ? 128 + 15 : 1)))
+    })
+    const jsonl = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : ''
+    return parseResults(playbook, jsonl, code, Date.now() - started, s.cwd)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Runs the playbooks in the given order (the plan's), stopping at the first failure. */
+export async function runPlaybooks(playbooks: Playbook[], s: AnsibleRunSettings, hooks: RunHooks): Promise<RunResult> {
+  const results: PlaybookResult[] = []
+  const total = playbooks.length
+  for (const [i, p] of playbooks.entries()) {
+    hooks.onStart?.(p, i, total)
+    const go = () => runPlaybook(p, s, hooks.output)
+    const r = hooks.around ? await hooks.around(p, i, total, go) : await go()
+    results.push(r)
+    hooks.onEnd?.(r, i, total)
+    if (r.status === 'failure') {
+      return { status: 'failure', playbooks: results, notRun: playbooks.slice(i + 1), check: s.check }
+    }
+  }
+  return { status: total === 0 ? 'skipped' : 'success', playbooks: results, notRun: [], check: s.check }
+}

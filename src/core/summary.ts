@@ -1,0 +1,158 @@
+// The report of a run: Markdown for the job summary, plain text for the terminal. Pure.
+import { PLAYBOOKS } from './playbooks.ts'
+import type { Plan, Trigger } from './plan.ts'
+import { totals, type PlaybookResult, type RunResult } from './results.ts'
+
+/** How many paths each list shows before "… and N more" (a summary must stay under 1 MiB). */
+export const MAX_PATHS = 25
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s} s`
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
+}
+
+const escapeHtml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+/** A Markdown table cell: no pipes, no raw HTML, newlines as <br>. */
+export const cell = (t: string) => escapeHtml(t).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
+const code = (t: string) => `<code>${escapeHtml(t)}</code>`
+
+function pathList(paths: string[], max = MAX_PATHS): string {
+  const shown = paths.slice(0, max).map((p) => `${code(p)}`)
+  if (paths.length > max) shown.push(`… and ${paths.length - max} more`)
+  return shown.join('<br>')
+}
+
+function triggersCell(triggers: Trigger[]): string {
+  return triggers.map((t) => `${cell(t.label)}: ${pathList(t.paths, 5)}`).join('<br>')
+}
+
+/** A Mermaid flowchart: the causes (grouped) on the left, the four playbooks in order on the right. */
+export function mermaid(plan: Plan): string {
+  const lines = ['flowchart LR']
+  const label = (t: string) => t.replace(/["<>]/g, "'").replace(/[[\]{}()|#;]/g, ' ')
+  const labels = [...new Set(plan.playbooks.flatMap((d) => d.triggers.map((t) => t.label)))]
+  const id = new Map(labels.map((l, i) => [l, `c${i}`]))
+  const count = (l: string) => new Set(plan.playbooks.flatMap((d) => d.triggers.filter((t) => t.label === l).flatMap((t) => t.paths))).size
+  for (const l of labels) lines.push(`  ${id.get(l)}["${label(l)} (${count(l)})"]`)
+  for (const d of plan.playbooks) lines.push(`  ${d.playbook}(["${d.playbook}${d.run ? '' : ' (skipped)'}"])`)
+  for (let i = 1; i < PLAYBOOKS.length; i++) lines.push(`  ${PLAYBOOKS[i - 1]} -.-> ${PLAYBOOKS[i]}`)
+  for (const d of plan.playbooks) for (const t of d.triggers) lines.push(`  ${id.get(t.label)} --> ${d.playbook}`)
+  const runs = plan.playbooks.filter((d) => d.run).map((d) => d.playbook)
+  const skips = plan.playbooks.filter((d) => !d.run).map((d) => d.playbook)
+  lines.push('  classDef run fill:#d4f7d4,stroke:#2da44e', '  classDef skip fill:#eeeeee,stroke:#999999,color:#666666')
+  if (runs.length) lines.push(`  class ${runs.join(',')} run`)
+  if (skips.length) lines.push(`  class ${skips.join(',')} skip`)
+  return lines.join('\n')
+}
+
+export function planMarkdown(plan: Plan): string {
+  const out: string[] = ['### Plan', '']
+  out.push(`${plan.mode === 'auto' ? 'From the changes' : 'Playbooks named'}: ${cell(plan.source)}.`, '')
+  if (plan.fallback) out.push(`> [!WARNING]`, `> ${cell(plan.fallback)}`, '')
+  out.push(plan.run.length > 0 ? `Runs, in order: **${plan.run.join(' → ')}**.` : 'Nothing to run.', '')
+  if (plan.mode === 'auto' && plan.changedPaths > 0) out.push('```mermaid', mermaid(plan), '```', '')
+  out.push('| Playbook | Runs | Why | Changed paths |', '|---|---|---|---|')
+  for (const d of plan.playbooks) {
+    out.push(`| ${d.playbook} | ${d.run ? '✅ yes' : '⏭️ no'} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`)
+  }
+  out.push('')
+  if (plan.ignored.length > 0) {
+    const n = plan.ignored.reduce((a, t) => a + t.paths.length, 0)
+    out.push(`<details><summary>${n} changed path${n === 1 ? '' : 's'} trigger nothing</summary>`, '')
+    for (const t of plan.ignored) out.push(`- ${cell(t.label)}: ${pathList(t.paths)}`)
+    out.push('', '</details>', '')
+  }
+  for (const n of plan.notes) out.push(`> [!NOTE]`, `> ${cell(n)}`, '')
+  return out.join('\n')
+}
+
+function resultRows(p: PlaybookResult): string[] {
+  const icon = p.status === 'success' ? '✅' : '❌'
+  const hosts = Object.entries(p.hosts)
+  if (hosts.length === 0) return [`| ${icon} ${p.playbook} | — | | | | | ${formatDuration(p.durationMs)} |`]
+  return hosts.map(([h, s], i) => {
+    const name = i === 0 ? `${icon} ${p.playbook}` : ''
+    const dur = i === 0 ? formatDuration(p.durationMs) : ''
+    return `| ${name} | ${cell(h)} | ${s.ok} | ${s.changed} | ${s.failed} | ${s.unreachable} | ${dur} |`
+  })
+}
+
+export function resultMarkdown(result: RunResult): string {
+  const out: string[] = ['### Results', '']
+  if (result.playbooks.length === 0) return [...out, 'No playbook ran.', ''].join('\n')
+  out.push('| Playbook | Host | ok | changed | failed | unreachable | Duration |', '|---|---|--:|--:|--:|--:|--:|')
+  for (const p of result.playbooks) out.push(...resultRows(p))
+  out.push('')
+  if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(', ')}.`, '')
+  const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })))
+  const errors = result.playbooks.filter((p) => p.error)
+  if (failures.length > 0 || errors.length > 0) {
+    out.push('#### Failures', '', '| Playbook | Host | Task | Where | Message |', '|---|---|---|---|---|')
+    for (const f of failures) {
+      const where = f.file ? code(`${f.file}${f.line ? `:${f.line}` : ''}`) : ''
+      out.push(`| ${f.p} | ${cell(f.host)} | ${cell(f.task)} | ${where} | ${cell(f.status === 'unreachable' ? `unreachable: ${f.message}` : f.message)} |`)
+    }
+    for (const p of errors) out.push(`| ${p.playbook} | | | | ${cell(p.error!)} |`)
+    out.push('')
+  }
+  const withChanges = result.playbooks.filter((p) => p.changed.length > 0)
+  if (withChanges.length > 0) {
+    out.push(result.check ? '#### Would change (check mode)' : '#### Changed tasks', '')
+    for (const p of withChanges) {
+      out.push(`<details><summary>${p.playbook}: ${p.changed.length} changed task${p.changed.length === 1 ? '' : 's'}</summary>`, '')
+      out.push('| Host | Task | Where |', '|---|---|---|')
+      for (const c of p.changed) out.push(`| ${cell(c.host)} | ${cell(c.task)} | ${c.file ? code(`${c.file}${c.line ? `:${c.line}` : ''}`) : ''} |`)
+      out.push('', '</details>', '')
+    }
+  }
+  return out.join('\n')
+}
+
+const STATUS_TITLE: Record<RunResult['status'], string> = { success: '✅ succeeded', failure: '❌ failed', skipped: '⏭️ nothing to deploy' }
+
+/** The whole job summary: title, plan, results. */
+export function summaryMarkdown(plan: Plan, result: RunResult, opts: { inventory: string; title?: string }): string {
+  const mode = result.check ? ' (check mode: nothing was changed)' : ''
+  return [
+    `## ${opts.title ?? 'Deploy'} ${STATUS_TITLE[result.status]}${mode}`,
+    '',
+    `Inventory: ${code(opts.inventory)}`,
+    '',
+    planMarkdown(plan),
+    resultMarkdown(result),
+  ].join('\n')
+}
+
+// ---- terminal ----
+
+export function planText(plan: Plan): string {
+  const out: string[] = [`Plan (${plan.mode === 'auto' ? 'from the changes' : 'named'}): ${plan.source}`]
+  if (plan.fallback) out.push(`  ! ${plan.fallback}`)
+  for (const d of plan.playbooks) {
+    out.push(`  ${d.run ? 'run ' : 'skip'} ${d.playbook.padEnd(9)} ${d.reason}`)
+    for (const t of d.triggers) {
+      out.push(`         ${t.label}: ${t.paths.slice(0, 5).join(', ')}${t.paths.length > 5 ? ` … and ${t.paths.length - 5} more` : ''}`)
+    }
+  }
+  for (const t of plan.ignored) out.push(`  ignored (${t.label}): ${t.paths.length} path${t.paths.length === 1 ? '' : 's'}`)
+  for (const n of plan.notes) out.push(`  note: ${n}`)
+  return out.join('\n') + '\n'
+}
+
+export function resultText(result: RunResult): string {
+  const out: string[] = []
+  for (const p of result.playbooks) {
+    const t = totals(p)
+    out.push(`${p.status === 'success' ? 'ok  ' : 'FAIL'} ${p.playbook.padEnd(9)} ${formatDuration(p.durationMs).padStart(9)}  ok=${t.ok} changed=${t.changed} failed=${t.failed} unreachable=${t.unreachable}`)
+    for (const [h, s] of Object.entries(p.hosts)) {
+      out.push(`       ${h}: ok=${s.ok} changed=${s.changed} failed=${s.failed} unreachable=${s.unreachable}`)
+    }
+    for (const c of p.changed) out.push(`       ${result.check ? 'would change' : 'changed'}: [${c.host}] ${c.task}${c.file ? ` (${c.file}:${c.line ?? ''})` : ''}`)
+    for (const f of p.failures) out.push(`       ${f.status}: [${f.host}] ${f.task}${f.file ? ` (${f.file}:${f.line ?? ''})` : ''}: ${f.message.split('\n').join(' / ')}`)
+    if (p.error) out.push(`       ${p.error}`)
+  }
+  if (result.notRun.length > 0) out.push(`not run after the failure: ${result.notRun.join(', ')}`)
+  out.push(`deploy ${result.status}${result.check ? ' (check mode)' : ''}`)
+  return out.join('\n') + '\n'
+}
