@@ -1,0 +1,334 @@
+// The bundled action (dist/index.js) run as the runner runs it — INPUT_* with the runner's name
+// mangling, GITHUB_EVENT_PATH, GITHUB_OUTPUT/STATE/STEP_SUMMARY files, then the post step with
+// the STATE_* values main saved — against a booted test host, on a fixture repository with small
+// bootstrap/base/backend/frontend playbooks whose roles do real things on the host.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse, stringify } from 'yaml'
+import { startLab, type Lab } from '../../src/lab/index.ts'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const ACTION = join(ROOT, 'dist/index.js')
+const CLI = join(ROOT, 'dist/cli.js')
+const SECRET = `fixture-secret-${Math.random().toString(36).slice(2)}-value`
+
+const files: Record<string, string> = {
+  'ansible.cfg': readFileSync(join(ROOT, 'ansible.cfg'), 'utf8'),
+  'README.md': '# Fixture\n',
+  'app/manage.py': 'print("app")\n',
+  'playbooks/bootstrap.yml': play('bootstrap'),
+  'playbooks/base.yml': play('base'),
+  'playbooks/backend.yml': play('backend'),
+  'playbooks/frontend.yml': play('frontend'),
+  'roles/bootstrap/tasks/main.yml': marker('bootstrap', '/root/fixture-bootstrap'),
+  'roles/base/tasks/main.yml': marker('base', '/etc/fixture-base'),
+  'roles/fixture_common/tasks/main.yml': marker('fixture_common', '/srv/fixture-common'),
+  'roles/backend/meta/main.yml': '---\ndependencies:\n  - role: fixture_common\n',
+  'roles/backend/defaults/main.yml': '---\nbackend_release: one\n',
+  'roles/backend/tasks/main.yml': [
+    marker('backend', '/srv/fixture-backend'),
+    '- name: The backend settings hold the secret key',
+    '  ansible.builtin.copy:',
+    '    dest: /srv/fixture-settings.ini',
+    '    content: "secret = {{ vault_fixture_secret }}\\nrelease = {{ backend_release }}\\n"',
+    '    mode: "0600"',
+    '  no_log: true',
+    '  diff: false',
+    '',
+  ].join('\n'),
+  'roles/frontend/tasks/main.yml': marker('frontend', '/srv/fixture-frontend'),
+}
+
+function play(role: string): string {
+  return `---\n- name: ${role}\n  hosts: webservers\n  gather_facts: false\n  roles:\n    - ${role}\n`
+}
+
+function marker(role: string, path: string): string {
+  return [
+    '---',
+    `- name: The ${role} marker exists`,
+    '  ansible.builtin.copy:',
+    `    dest: ${path}`,
+    `    content: "${role} {{ inventory_hostname }}\\n"`,
+    '    mode: "0644"',
+    '',
+  ].join('\n')
+}
+
+/** The failing task appended to the frontend role; its message would carry the secret without no_log. */
+const FAILING = [
+  '- name: The frontend refuses to start',
+  '  ansible.builtin.shell: "echo {{ vault_fixture_secret }} >&2; exit 3"',
+  '  changed_when: false',
+  '  no_log: true',
+  '- name: The frontend health check passes',
+  '  ansible.builtin.command: /bin/false',
+  '  changed_when: false',
+  '',
+].join('\n')
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim()
+}
+
+function writeTree(root: string, tree: Record<string, string>): void {
+  for (const [p, c] of Object.entries(tree)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true })
+    writeFileSync(join(root, p), c)
+  }
+}
+
+/** Reads a GITHUB_OUTPUT / GITHUB_STATE file (`name<<DELIM\nvalue\nDELIM`). */
+function fileCommands(file: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i]!)
+    if (!m) continue
+    const value: string[] = []
+    while (++i < lines.length && lines[i] !== m[2]) value.push(lines[i]!)
+    out[m[1]!] = value.join('\n')
+  }
+  return out
+}
+
+interface StepRun { code: number; stdout: string; outputs: Record<string, string>; state: Record<string, string>; summary: string; tempDir: string }
+
+/** Runs main then post, as the runner would, with a fresh RUNNER_TEMP and command files. */
+async function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>): Promise<{ main: StepRun; post: StepRun }> {
+  const runner = mkdtempSync(join(tmpdir(), 'action-runner-'))
+  const tempDir = join(runner, 'temp')
+  mkdirSync(tempDir)
+  const eventPath = join(runner, 'event.json')
+  writeFileSync(eventPath, JSON.stringify(event.payload))
+  const step = async (state: Record<string, string>): Promise<StepRun> => {
+    const cmd = mkdtempSync(join(runner, 'cmd-'))
+    const f = (n: string) => {
+      writeFileSync(join(cmd, n), '')
+      return join(cmd, n)
+    }
+    const env: Record<string, string> = {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME!,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: event.name,
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_OUTPUT: f('output'),
+      GITHUB_STATE: f('state'),
+      GITHUB_STEP_SUMMARY: f('summary'),
+      GITHUB_ENV: f('env'),
+      GITHUB_PATH: f('path'),
+      RUNNER_TEMP: tempDir,
+    }
+    // The runner's mangling: INPUT_ + name upper-cased, spaces to underscores, dashes kept.
+    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
+    for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v
+    const child = spawn(process.execPath, [ACTION], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const chunks: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => chunks.push(b))
+    child.stderr.on('data', (b: Buffer) => chunks.push(b))
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)))
+    return {
+      code,
+      stdout: Buffer.concat(chunks).toString('utf8'),
+      outputs: fileCommands(env.GITHUB_OUTPUT!),
+      state: fileCommands(env.GITHUB_STATE!),
+      summary: readFileSync(env.GITHUB_STEP_SUMMARY!, 'utf8'),
+      tempDir,
+    }
+  }
+  const main = await step({})
+  const post = await step(main.state)
+  return { main, post }
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
+}
+
+describe('the bundled action on a test host', () => {
+  let lab: Lab
+  let repo: string
+  let vaultKey: string
+  let vaultValues: string[]
+  let inputs: Record<string, string>
+  const commits: Record<string, string> = {}
+  const pushEvent = (from: string, to: string) => ({
+    name: 'push',
+    payload: { ref: 'refs/heads/main', before: commits[from], after: commits[to], forced: false, repository: { default_branch: 'main' } },
+  })
+  const onHost = async (path: string) => (await lab.ssh('web1', `cat ${path} 2>/dev/null || echo MISSING`)).stdout.trim()
+
+  before(async () => {
+    lab = await startLab({ hosts: ['web1'] })
+    repo = mkdtempSync(join(tmpdir(), 'action-fixture-'))
+    writeTree(repo, files)
+    // The lab's inventory, connecting as root with the key and known_hosts the action is given
+    // (not the lab's own SSH options: the action's must do the work).
+    const inv = await lab.writeInventory({ vars: { ansible_user: 'root', ansible_port: 22 }, vault: { vault_fixture_secret: SECRET } })
+    const target = join(repo, 'inventories/production')
+    cpSync(inv, target, { recursive: true })
+    rmSync(join(target, 'vault.key'))
+    const varsFile = join(target, 'group_vars/all/vars.yml')
+    const vars = parse(readFileSync(varsFile, 'utf8')) as Record<string, unknown>
+    delete vars.ansible_ssh_common_args
+    delete vars.ansible_ssh_private_key_file
+    writeFileSync(varsFile, '---\n' + stringify(vars))
+    vaultKey = readFileSync(join(inv, 'vault.key'), 'utf8').trim()
+    const keyFile = join(lab.dir, 'view.key')
+    writeFileSync(keyFile, vaultKey, { mode: 0o600 })
+    const plain = execFileSync('ansible-vault', ['view', '--vault-password-file', keyFile, join(target, 'group_vars/all/vault.yml')], { encoding: 'utf8' })
+    vaultValues = Object.values(parse(plain) as Record<string, string>).filter((v) => typeof v === 'string' && v.length > 8)
+    assert.ok(vaultValues.includes(SECRET))
+
+    git(repo, 'init', '-q', '-b', 'main')
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'fixture')
+    commits.initial = git(repo, 'rev-parse', 'HEAD')
+    writeTree(repo, { 'roles/backend/defaults/main.yml': '---\nbackend_release: two\n', 'README.md': '# Fixture, documented\n' })
+    git(repo, 'commit', '-qam', 'backend: release two')
+    commits.backend = git(repo, 'rev-parse', 'HEAD')
+    writeTree(repo, { 'roles/frontend/tasks/main.yml': files['roles/frontend/tasks/main.yml'] + FAILING })
+    git(repo, 'commit', '-qam', 'frontend: a task that fails')
+    commits.failing = git(repo, 'rev-parse', 'HEAD')
+    git(repo, 'checkout', '-q', commits.backend!)
+
+    inputs = {
+      'vault-key': vaultKey,
+      'ssh-private-key': readFileSync(lab.rootKey, 'utf8'),
+      'known-hosts': readFileSync(lab.knownHosts, 'utf8'),
+      'ansible-version': 'system',
+    }
+  })
+
+  after(async () => {
+    await lab?.destroy()
+    if (repo) rmSync(repo, { recursive: true, force: true })
+  })
+
+  const assertNoSecret = (what: string, text: string) => {
+    for (const v of [...vaultValues, vaultKey]) assert.ok(!text.includes(v), `${what} shows a vault value or the vault key`)
+    const keyLines = readFileSync(lab.rootKey, 'utf8').split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))
+    for (const l of keyLines) assert.ok(!text.includes(l), `${what} shows the SSH private key`)
+  }
+
+  test('a push touching only the backend role runs only backend, and reports it', async () => {
+    const { main, post } = await runAction(repo, pushEvent('initial', 'backend'), inputs)
+    assert.equal(main.code, 0, main.stdout)
+
+    // Only backend ran on the host (with its dependency), with the new release and the vault value.
+    assert.equal(await onHost('/srv/fixture-backend'), 'backend web1')
+    assert.equal(await onHost('/srv/fixture-common'), 'fixture_common web1')
+    assert.equal(await onHost('/srv/fixture-settings.ini'), `secret = ${SECRET}\nrelease = two`)
+    assert.equal(await onHost('/etc/fixture-base'), 'MISSING')
+    assert.equal(await onHost('/srv/fixture-frontend'), 'MISSING')
+    assert.equal(await onHost('/root/fixture-bootstrap'), 'MISSING')
+
+    // Outputs.
+    assert.equal(main.outputs.status, 'success')
+    assert.equal(main.outputs.playbooks, 'backend')
+    const plan = JSON.parse(main.outputs.plan!)
+    assert.deepEqual(plan.run, ['backend'])
+    assert.deepEqual(plan.playbooks.find((d: { playbook: string }) => d.playbook === 'backend').triggers, [{ label: 'role backend', paths: ['roles/backend/defaults/main.yml'] }])
+    assert.deepEqual(plan.ignored, [{ label: 'documentation', paths: ['README.md'] }])
+    const result = JSON.parse(main.outputs.result!)
+    assert.equal(result.status, 'success')
+    assert.equal(result.playbooks.length, 1)
+    assert.equal(result.playbooks[0].name, 'backend')
+    assert.equal(result.playbooks[0].hosts.web1.failed, 0)
+    assert.equal(result.playbooks[0].hosts.web1.changed, 3)
+
+    // Summary: plan, causes, per-host counts, changed tasks collapsed.
+    assert.match(main.summary, /^## Deploy ✅ succeeded/)
+    assert.match(main.summary, /\| backend \| ✅ yes \| role backend changed \| role backend: <code>roles\/backend\/defaults\/main\.yml<\/code> \|/)
+    assert.match(main.summary, /\| frontend \| ⏭️ no \| no change concerns it \|/)
+    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| \d+ s \|/)
+    assert.match(main.summary, /<details><summary>backend: 3 changed tasks<\/summary>/)
+    assert.match(main.summary, /The backend settings hold the secret key \| <code>roles\/backend\/tasks\/main\.yml:8<\/code>/)
+
+    // Live output in a log group; the secrets masked, never shown.
+    assert.match(main.stdout, /::group::backend \(1\/1\): ansible-playbook playbooks\/backend\.yml/)
+    assert.match(main.stdout, /::add-mask::/)
+    for (const [what, text] of [['log', main.stdout], ['summary', main.summary], ['outputs', JSON.stringify(main.outputs)]] as const) {
+      assertNoSecret(what, text.replace(/::add-mask::.*\n/g, ''))
+    }
+
+    // post removes the secrets: nothing left under RUNNER_TEMP.
+    assert.equal(post.code, 0, post.stdout)
+    assert.match(post.stdout, /Removed the vault key, SSH key and known_hosts/)
+    assert.deepEqual(filesUnder(main.tempDir), [])
+  })
+
+  test('a failing task fails the step with an annotation at its file and line and a summary row', async () => {
+    git(repo, 'checkout', '-q', commits.failing!)
+    const { main, post } = await runAction(repo, pushEvent('backend', 'failing'), inputs)
+    assert.equal(main.code, 1)
+    assert.equal(main.outputs.status, 'failure')
+    assert.equal(main.outputs.playbooks, 'frontend')
+    // The task before the failure did its work.
+    assert.equal(await onHost('/srv/fixture-frontend'), 'frontend web1')
+
+    // The no_log task fails first: its annotation carries no message beyond the notice.
+    const line = files['roles/frontend/tasks/main.yml']!.split('\n').length
+    assert.match(main.stdout, new RegExp(`::error title=frontend%3A frontend %3A The frontend refuses to start,file=roles/frontend/tasks/main.yml,line=${line}::frontend : The frontend refuses to start — failed on web1: the output has been hidden`))
+    assert.match(main.stdout, /::error::frontend failed: "frontend : The frontend refuses to start" on web1 \(roles\/frontend\/tasks\/main\.yml:\d+\)/)
+    assert.match(main.summary, /^## Deploy ❌ failed/)
+    assert.match(main.summary, new RegExp(`\\| frontend \\| web1 \\| frontend : The frontend refuses to start \\| <code>roles/frontend/tasks/main.yml:${line}</code> \\| the output has been hidden`))
+    assert.match(main.summary, /\| ❌ frontend \| web1 \| \d+ \| 1 \| 1 \| 0 \|/)
+    const result = JSON.parse(main.outputs.result!)
+    assert.equal(result.playbooks[0].failures[0].line, line)
+
+    for (const [what, text] of [['log', main.stdout], ['summary', main.summary], ['outputs', JSON.stringify(main.outputs)]] as const) {
+      assertNoSecret(what, text.replace(/::add-mask::.*\n/g, ''))
+    }
+    assert.equal(post.code, 0)
+    assert.deepEqual(filesUnder(main.tempDir), [])
+  })
+
+  test('a host key that does not match known-hosts is refused (no trust on first use)', async () => {
+    git(repo, 'checkout', '-q', commits.backend!)
+    const other = '198.18.255.254 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample'
+    const wrong = lab.hosts.map((h) => `${h.address} ${other.split(' ').slice(1).join(' ')}`).join('\n')
+    const { main, post } = await runAction(repo, { name: 'workflow_dispatch', payload: {} }, { ...inputs, playbooks: 'base', 'known-hosts': wrong })
+    assert.equal(main.code, 1)
+    assert.match(main.summary, /unreachable: .*(Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED)/s)
+    assert.equal(await onHost('/etc/fixture-base'), 'MISSING')
+    assert.equal(post.code, 0)
+  })
+
+  test('a bad input stops with one line and runs nothing', async () => {
+    const { main, post } = await runAction(repo, pushEvent('initial', 'backend'), { ...inputs, playbooks: 'backend,nginx' })
+    assert.equal(main.code, 1)
+    assert.match(main.stdout, /^::error::input "playbooks": unknown playbook "nginx" in "backend,nginx": expected auto, all/m)
+    assert.doesNotMatch(main.stdout, /ansible-playbook/)
+    assert.equal(post.code, 0)
+    assert.match(post.stdout, /No secrets to remove/)
+  })
+
+  test('CLI: plan --json over the fixture history, and deploy of a named playbook', async () => {
+    const plan = JSON.parse(execFileSync(process.execPath, [CLI, 'plan', '--dir', repo, '--from', commits.initial!, '--to', commits.failing!, '--json'], { encoding: 'utf8' }))
+    assert.deepEqual(plan.run, ['backend', 'frontend'])
+
+    const keyFile = join(lab.dir, 'cli-vault.key')
+    writeFileSync(keyFile, vaultKey, { mode: 0o600 })
+    const out = execFileSync(process.execPath, [CLI, 'deploy', 'base', '--dir', repo, '--vault-key', keyFile], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ANSIBLE_PRIVATE_KEY_FILE: lab.rootKey,
+        ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=${lab.knownHosts} -o StrictHostKeyChecking=yes`,
+        ANSIBLE_SSH_CONTROL_PATH_DIR: join(lab.dir, 'cp'),
+      },
+    })
+    assert.match(out, /^\[1\/1\] base … ok \(\d+ s\)$/m)
+    assert.match(out, /^ok {3}base .* changed=1 failed=0 unreachable=0$/m)
+    assert.equal(await onHost('/etc/fixture-base'), 'base web1')
+  })
+})

@@ -1,0 +1,59 @@
+// Inputs → settings: defaults, parsing, and one clear line for each bad value.
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readSettings } from '../../src/action/inputs.ts'
+
+const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? ''
+const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----'
+
+describe('inputs', () => {
+  test('sets defaults', () => {
+    const s = readSettings(reader({}))
+    assert.deepEqual(s, {
+      playbooks: 'auto', inventory: 'inventories/production', vaultKey: '', sshPrivateKey: '', knownHosts: '',
+      acceptNewHostKeys: false,
+      ansible: { kind: 'pip', label: 'ansible 2.9.27', packages: ['ansible==2.9.27', 'jinja2<3.1', 'markupsafe<2.1'], maxPython: [3, 11] },
+      check: false, diff: false, limit: '', tags: [], extraVars: '', workingDirectory: '.',
+    })
+  })
+
+  test('parses every input', () => {
+    const s = readSettings(reader({
+      playbooks: 'frontend,backend', inventory: './inventories/staging/', 'vault-key': ' k3y \n', 'ssh-private-key': KEY.replace(/\n/g, '\r\n') + '\r\n',
+      'known-hosts': '[198.18.0.2]:22 ssh-ed25519 AAAA\n', 'accept-new-host-keys': 'TRUE', 'ansible-version': 'system', check: 'true', diff: 'True',
+      limit: 'web1', tags: 'nginx,\ntls', 'extra-vars': '{"release": "v1 2"}', 'working-directory': 'deploy',
+    }))
+    assert.deepEqual(s.playbooks, ['backend', 'frontend'])
+    assert.equal(s.inventory, 'inventories/staging')
+    assert.equal(s.vaultKey, 'k3y')
+    assert.equal(s.sshPrivateKey, KEY)
+    assert.equal(s.knownHosts, '[198.18.0.2]:22 ssh-ed25519 AAAA')
+    assert.equal(s.acceptNewHostKeys, true)
+    assert.deepEqual(s.ansible, { kind: 'system' })
+    assert.equal(s.check && s.diff, true)
+    assert.deepEqual(s.tags, ['nginx', 'tls'])
+    assert.equal(s.extraVars, '{"release": "v1 2"}')
+    assert.equal(s.workingDirectory, 'deploy')
+  })
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ['unknown playbook', { playbooks: 'web' }, /^input "playbooks": unknown playbook "web" in "web": expected auto, all/],
+    ['boolean', { check: 'yes' }, /^input "check": "yes" is not a boolean \(expected true or false\)$/],
+    ['ansible version', { 'ansible-version': 'latest' }, /^input "ansible-version": "latest" is not an Ansible version \(expected system, 2\.9/],
+    ['inventory outside the repository', { inventory: '../secrets' }, /^input "inventory": "\.\.\/secrets" must be a path inside the repository/],
+    ['absolute working directory', { 'working-directory': '/etc' }, /^input "working-directory": "\/etc" must be a path inside/],
+    ['multi-line limit', { limit: 'a\nb' }, /^input "limit": "a b" must be one line/],
+    ['tag with a space', { tags: 'a b' }, /^input "tags": "a b" contains a space/],
+    ['extra-vars JSON', { 'extra-vars': '{"a": }' }, /^input "extra-vars": not valid JSON/],
+    ['known_hosts line', { 'known-hosts': 'example.com' }, /^input "known-hosts": "example\.com" is not a known_hosts line/],
+  ]
+  for (const [name, inputs, re] of bad) {
+    test(`bad ${name}: one line quoting it`, () => {
+      assert.throws(() => readSettings(reader(inputs)), (e: Error) => re.test(e.message) && !e.message.includes('\n'))
+    })
+  }
+
+  test('a bad SSH key is refused without quoting it', () => {
+    assert.throws(() => readSettings(reader({ 'ssh-private-key': 'hunter2-secret' })), (e: Error) => /not a private key/.test(e.message) && !e.message.includes('hunter2'))
+  })
+})
