@@ -97,6 +97,9 @@ async function deployHost(): Promise<Deployed> {
       public_hostnames: [HOSTNAME],
       frontend_tls_enabled: false,
       backend_django_project: DJANGO_PROJECT,
+      // No PyPI in the lab: the venv uses Debian's Django, gunicorn and psycopg2.
+      backend_venv_system_site_packages: true,
+      backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
     },
   })
   const v1 = appCopy(join(REPO, 'app'), SCRATCH, 'bench-1', DJANGO_PROJECT)

@@ -10,13 +10,14 @@ import { run } from '../../src/lab/exec.ts'
 export interface ActionOverhead {
   /** Seconds from spawning `node dist/index.js` to the first ansible-playbook run (not --version). */
   toFirstPlaybook: number
+  /** Each ansible-playbook call: seconds after the start, and its arguments. */
+  calls: { at: number; args: string }[]
   /** Seconds of the whole action step. */
   total: number
   /** Seconds of the same playbook run by hand (`ansible-playbook -i … playbooks/base.yml`). */
   byHand: number
   exitCode: number
   outputs: Record<string, string>
-  ansibleInvocations: string[]
   note: string
 }
 
@@ -153,6 +154,10 @@ export async function actionOverhead(repoRoot: string, scratch: string): Promise
     throw new Error(`the action exited ${main.code} with ${playbookCalls.length} playbook run(s): ${tail}`)
   }
   const first = Number(playbookCalls[0]!.split(' ')[0])
+  const timeline = calls.map((l) => ({
+    at: Math.round((Number(l.split(' ')[0]) - main.startedAt) * 100) / 100,
+    args: l.replace(/^\S+ /, '').replace(/--vault-password-file \S+/, '--vault-password-file …'),
+  }))
 
   const t0 = performance.now()
   const byHand = await run(real, ['-i', 'inventory', 'playbooks/base.yml'], { cwd: ws, env: { ...process.env, ANSIBLE_CONFIG: join(ws, 'ansible.cfg') } })
@@ -165,9 +170,9 @@ export async function actionOverhead(repoRoot: string, scratch: string): Promise
     byHand: byHandSeconds,
     exitCode: main.code,
     outputs: parseOutputs(readFileSync(join(gh, 'output'), 'utf8')),
-    ansibleInvocations: calls.map((l) => l.replace(/^\S+ /, '').replace(/--vault-password-file \S+/, '--vault-password-file …')),
+    calls: timeline,
     note: `node dist/index.js as the runner runs it (workflow_dispatch, playbooks: base, ansible-version: system), ` +
       `a one-task playbook on a local connection; post step ${post.seconds.toFixed(2)} s (exit ${post.code}). ` +
-      `The time to the first playbook includes reading inputs, writing the vault key and SSH files, finding ansible-playbook and planning.`,
+      `ansible-playbook calls: ${timeline.map((c) => `+${c.at.toFixed(2)} s ${c.args.split(' ')[0]}`).join(', ')}.`,
   }
 }
