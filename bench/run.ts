@@ -18,6 +18,7 @@ import { startHey, wrkFor, type LoadResult } from './lib/load.ts'
 import { loadPlanner, syntheticDiff, timePlan } from './lib/plan.ts'
 import { environment, fmt, renderJson, renderMarkdown, type Figure } from './lib/report.ts'
 import { liveProgram, seedRestart, workerCount } from './lib/seed.ts'
+import { remote, sshLogins, type Remote } from './lib/remote.ts'
 import { describe, slowness } from './lib/slowness.ts'
 import { actionOverhead } from './lib/action.ts'
 
@@ -42,6 +43,7 @@ const SLUG = 'bench'
 const HOSTNAME = 'bench.test'
 const DJANGO_PROJECT = 'example_project'
 const PROJECT_DIR = `/srv/${ORG}/${SLUG}`
+const SSH_PORT = 2222
 
 const t0 = Date.now()
 function log(msg: string): void {
@@ -79,6 +81,8 @@ function firstLine(e: unknown): string {
 interface Deployed {
   lab: Lab
   host: string
+  /** Root commands on the host (as the deploy user, through sudo). */
+  sh: Remote
   address: string
   inventory: string
   firstDeploy: TimedSequence
@@ -95,6 +99,7 @@ async function deployHost(): Promise<Deployed> {
       organization_slug: ORG,
       project_slug: SLUG,
       public_hostnames: [HOSTNAME],
+      server_ssh_port: SSH_PORT,
       frontend_tls_enabled: false,
       backend_django_project: DJANGO_PROJECT,
       // No PyPI in the lab: the venv uses Debian's Django, gunicorn and psycopg2.
@@ -107,7 +112,7 @@ async function deployHost(): Promise<Deployed> {
   const firstDeploy = await runSequence(lab, ALL_PLAYBOOKS, { inventory, extraVars: { backend_archive_src: v1.dir } })
   log(`first deploy: ${firstDeploy.seconds} s (${firstDeploy.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')})`)
   await waitFor(`http://${host.address}/health/`, HOSTNAME, 'bench-1', 30)
-  return { lab, host: host.name, address: host.address, inventory, firstDeploy, versions: 1 }
+  return { lab, host: host.name, sh: remote(lab, host.name, SSH_PORT), address: host.address, inventory, firstDeploy, versions: 1 }
 }
 
 /** A new copy of the app (a new version) for the next deploy. */
@@ -121,7 +126,11 @@ function nextVersion(d: Deployed) {
 
 async function figure3(d: Deployed): Promise<void> {
   log('figure 3: no-op run of the four playbooks')
+  const loginsBefore = await sshLogins(d.sh).catch(() => null)
   const noop = await runSequence(d.lab, ALL_PLAYBOOKS, { inventory: d.inventory, extraVars: { backend_archive_src: `${SCRATCH}/app-bench-1` } })
+  const loginsAfter = await sshLogins(d.sh).catch(() => null)
+  // The second count's own login is in it.
+  const logins = loginsBefore !== null && loginsAfter !== null ? loginsAfter - loginsBefore - 1 : null
   const slow = noop.runs.map((r) => slowness(r))
   log(`no-op: ${noop.seconds} s, changed=${noop.changed}`)
   for (const l of describe(slow)) log(`  ${l}`)
@@ -134,15 +143,19 @@ async function figure3(d: Deployed): Promise<void> {
     oursText: `${fmt(noop.seconds, 's')}, changed=${noop.changed}`,
     baselineText: `${fmt(d.firstDeploy.seconds, 's')} (first deploy)`,
     goal: { kind: 'check', ok: noop.changed === 0, text: 'changed=0' },
-    note: `no-op ${noop.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')}; first deploy ` +
-      `${d.firstDeploy.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')}; ` +
-      `no-op / first deploy = ${(noop.seconds / d.firstDeploy.seconds).toFixed(2)}. ` + describe(slow).join('. '),
+    note: `no-op: ${noop.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')}; first deploy: ` +
+      `${d.firstDeploy.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')}. In the no-op run: ` +
+      `${slow.reduce((a, x) => a + x.tasks, 0)} tasks, fact gathering ${slow.reduce((a, x) => a + x.factGathering.count, 0)}× ` +
+      `(${round(slow.reduce((a, x) => a + x.factGathering.seconds, 0), 1)} s), apt tasks checking the cache ` +
+      `${slow.reduce((a, x) => a + x.aptCacheUpdates.count, 0)}× (${round(slow.reduce((a, x) => a + x.aptCacheUpdates.seconds, 0), 1)} s), ` +
+      `SSH logins accepted by the host: ${logins ?? 'unknown'}. Per-task times in results.json.`,
     detail: {
       noopSeconds: noop.seconds,
       firstDeploySeconds: d.firstDeploy.seconds,
       ratio: round(noop.seconds / d.firstDeploy.seconds, 3),
       noop: noop.runs.map(({ tasks: _t, ...r }) => r),
       firstDeploy: d.firstDeploy.runs.map(({ tasks: _t, ...r }) => r),
+      sshLogins: logins,
       slowness: slow,
     },
   })
@@ -206,11 +219,11 @@ async function figure1(d: Deployed): Promise<void> {
   const served = await get(`http://${d.address}/health/`, HOSTNAME)
   log(`figure 1: ours ${failedText(ours)} failed over ${ours.seconds.toFixed(0)} s; /health/ says ${served.body.trim()}`)
 
-  const program = await liveProgram(d.lab, d.host, PROJECT_DIR)
+  const program = await liveProgram(d.sh, PROJECT_DIR)
   log(`figure 1: seed's way: supervisorctl restart ${program.name} under ${CLIENTS} clients`)
   const load2 = startHey(target)
   await sleep(3000)
-  const restart = await timed(() => seedRestart(d.lab, d.host, program.name))
+  const restart = await timed(() => seedRestart(d.sh, program.name))
   await sleep(3000)
   const seed = await load2.stop()
   log(`figure 1: seed ${failedText(seed)} failed; restart took ${restart.seconds.toFixed(1)} s`)
@@ -245,8 +258,8 @@ async function figure4(d: Deployed): Promise<void> {
     log(`figure 4: ${label} ${path}: ${Math.round(r.rps)} req/s, ${r.failed} failed`)
     return r
   }
-  const program = await liveProgram(d.lab, d.host, PROJECT_DIR)
-  const workers = await workerCount(d.lab, d.host, program.pid)
+  const program = await liveProgram(d.sh, PROJECT_DIR)
+  const workers = await workerCount(d.sh, program.pid)
   log(`figure 4: default sizing: ${workers} workers (${program.name})`)
   const cpuDefault = await measure(CPU_PATH, `${workers} workers`)
   const pageDefault = await measure('/', `${workers} workers`)
@@ -258,8 +271,8 @@ async function figure4(d: Deployed): Promise<void> {
   const extra = { backend_archive_src: one.dir, backend_gunicorn_workers: 1 }
   await runSequence(d.lab, ['backend'], { inventory: d.inventory, extraVars: extra })
   await waitFor(`${base}/health/`, HOSTNAME, one.version, 30)
-  const program1 = await liveProgram(d.lab, d.host, PROJECT_DIR)
-  const workers1 = await workerCount(d.lab, d.host, program1.pid)
+  const program1 = await liveProgram(d.sh, PROJECT_DIR)
+  const workers1 = await workerCount(d.sh, program1.pid)
   const cpuOne = await measure(CPU_PATH, `${workers1} worker(s)`)
   const pageOne = await measure('/', `${workers1} worker(s)`)
 
@@ -295,8 +308,6 @@ async function figure4(d: Deployed): Promise<void> {
     missing('4c', 'Static file: nginx vs through Django', 'req/s', { kind: 'ratio-min', value: 1, text: 'ratio ≥ 1' }, 'the app has no static file')
   }
 
-  // Back to our default sizing, so the host ends as deployed.
-  await runSequence(d.lab, ['backend'], { inventory: d.inventory, extraVars: { backend_archive_src: nextVersion(d).dir } })
 }
 
 // ---------------------------------------------------------------------------------------------
