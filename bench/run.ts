@@ -254,6 +254,8 @@ async function figure4(d: Deployed): Promise<void> {
   const base = `http://${d.address}`
   const file = staticFile(join(REPO, 'app'))
   const measure = async (path: string, label: string): Promise<LoadResult> => {
+    const probe = await get(base + path, HOSTNAME)
+    if (probe.status !== 200) throw new Error(`GET ${path} answered ${probe.status}, not 200: nothing to measure`)
     const r = await wrkFor({ url: base + path, host: HOSTNAME, concurrency: CLIENTS }, LOAD_SECONDS)
     log(`figure 4: ${label} ${path}: ${Math.round(r.rps)} req/s, ${r.failed} failed`)
     return r

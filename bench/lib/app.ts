@@ -47,7 +47,12 @@ export function appCopy(appDir: string, outDir: string, version: string, djangoP
   mkdirSync(outDir, { recursive: true })
   cpSync(appDir, dir, {
     recursive: true,
-    filter: (src) => !/(^|\/)(__pycache__|db\.sqlite3|static|media|\.venv|venv)$/.test(src.slice(appDir.length)),
+    // Leave out what a development run leaves behind: caches, the SQLite file, collected static and
+    // media at the top, virtualenvs. An app's own static/ directories stay.
+    filter: (src) => {
+      const rel = src.slice(appDir.length)
+      return !/\/__pycache__$/.test(rel) && !/^\/(db\.sqlite3|static|media|\.venv|venv)$/.test(rel)
+    },
   })
   writeFileSync(join(dir, 'VERSION'), `${version}\n`)
   const added = [`VERSION ${version}`]
