@@ -29,7 +29,7 @@ const { values: opts } = parseArgs({
   options: {
     only: { type: 'string', default: '1,2,3,4,5' },
     out: { type: 'string', default: BENCH_DIR },
-    seconds: { type: 'string', default: '15' },
+    seconds: { type: 'string', default: '10' },
   },
 })
 const only = new Set(opts.only!.split(',').map((s) => s.trim()))
@@ -371,6 +371,10 @@ async function main(): Promise<void> {
   mkdirSync(SCRATCH, { recursive: true })
   const needHost = ['1', '2', '3', '4'].some((f) => only.has(f))
   let d: Deployed | undefined
+  if (only.has('5')) {
+    await figure5()
+    flush()
+  }
   try {
     if (needHost) {
       try {
@@ -391,18 +395,24 @@ async function main(): Promise<void> {
         log(`figure ${id} failed: ${(e as Error).stack}`)
         missing(id, `figure ${id}`, '', { kind: 'none', text: '—' }, `failed: ${firstLine(e)}`)
       }
+      flush()
     }
   } finally {
     if (d) await d.lab.destroy()
   }
-  if (only.has('5')) await figure5()
+  flush(true)
+}
 
+/** Writes results.md and results.json with the figures so far (after each figure: a run cut short
+ *  still leaves what it measured). */
+function flush(final = false): void {
   figures.sort((a, b) => a.id.localeCompare(b.id))
   env.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100)
   mkdirSync(OUT, { recursive: true })
   const md = renderMarkdown(figures, env, 'Benchmark results')
   writeFileSync(join(OUT, 'results.md'), md)
   writeFileSync(join(OUT, 'results.json'), renderJson(figures, env))
+  if (!final) return
   process.stdout.write(md)
   log(`written: ${relative(process.cwd(), join(OUT, 'results.md'))}, ${relative(process.cwd(), join(OUT, 'results.json'))}`)
 }
