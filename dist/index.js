@@ -38090,9 +38090,9 @@ function getState(name) {
 }
 
 // src/action/main.ts
-import { existsSync as existsSync8, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync4, readdirSync as readdirSync3, statSync as statSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join11, resolve as resolve4 } from "node:path";
+import { join as join11, relative as relative4, resolve as resolve4 } from "node:path";
 
 // src/core/results.ts
 import { isAbsolute, relative as relative2 } from "node:path";
@@ -79056,6 +79056,20 @@ function checkPaths2(settings, root) {
   if (!existsSync8(join11(root, settings.inventory))) {
     throw new Error(`input "inventory": "${settings.inventory}" does not exist in ${settings.workingDirectory} (expected a directory such as inventories/production)`);
   }
+  if (!settings.vaultKey) {
+    const vault = encryptedFiles(join11(root, settings.inventory))[0];
+    if (vault) throw new Error(`input "vault-key" is empty but ${relative4(root, vault)} is encrypted (pass the vault key secret: vault-key: \${{ secrets.VAULT_KEY }})`);
+  }
+}
+function encryptedFiles(dir) {
+  if (!statSync3(dir).isDirectory()) return [];
+  const out = [];
+  for (const e of readdirSync3(dir, { withFileTypes: true })) {
+    const p = join11(dir, e.name);
+    if (e.isDirectory()) out.push(...encryptedFiles(p));
+    else if (e.isFile() && /\.ya?ml$|^[^.]+$/.test(e.name) && readFileSync4(p, "utf8").slice(0, 14) === "$ANSIBLE_VAULT") out.push(p);
+  }
+  return out;
 }
 async function writeSummary(markdown) {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
@@ -79105,9 +79119,21 @@ async function main() {
     info("Nothing to deploy.");
     return;
   }
-  const creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir);
-  info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
-  const ansible = await group("Ansible", () => installAnsible(settings.ansible));
+  let creds;
+  let ansible;
+  try {
+    creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir);
+    info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
+    ansible = await group("Ansible", () => installAnsible(settings.ansible));
+  } catch (e) {
+    const result2 = { status: "failure", playbooks: [], notRun: plan.run, check: settings.check };
+    setOutputs(plan, result2);
+    await writeSummary(`${summaryMarkdown(plan, result2, { inventory: settings.inventory })}
+> [!CAUTION]
+> Stopped before the first playbook: ${cell(e.message)}
+`);
+    throw e;
+  }
   info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started)}`);
   const result = await runPlaybooks(plan.run, {
     cwd: root,

@@ -1,15 +1,15 @@
 // The main step, one straight line: inputs → plan → secrets → Ansible → runs → results → summary.
 import * as core from '@actions/core'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { resultJson, type RunResult } from '../core/results.ts'
 import { runPlaybooks } from '../core/run.ts'
-import { formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
+import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
-import { writeCredentials } from './credentials.ts'
+import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
-import { installAnsible } from './install.ts'
+import { installAnsible, type InstalledAnsible } from './install.ts'
 import { makePlan } from './plan-step.ts'
 import { markMainRan, saveSecretsDir } from './state.ts'
 
@@ -21,6 +21,22 @@ function checkPaths(settings: Settings, root: string): void {
   if (!existsSync(join(root, settings.inventory))) {
     throw new Error(`input "inventory": "${settings.inventory}" does not exist in ${settings.workingDirectory} (expected a directory such as inventories/production)`)
   }
+  if (!settings.vaultKey) {
+    const vault = encryptedFiles(join(root, settings.inventory))[0]
+    if (vault) throw new Error(`input "vault-key" is empty but ${relative(root, vault)} is encrypted (pass the vault key secret: vault-key: \${{ secrets.VAULT_KEY }})`)
+  }
+}
+
+/** Files of the inventory encrypted with ansible-vault (a small directory: read each file's head). */
+function encryptedFiles(dir: string): string[] {
+  if (!statSync(dir).isDirectory()) return []
+  const out: string[] = []
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) out.push(...encryptedFiles(p))
+    else if (e.isFile() && /\.ya?ml$|^[^.]+$/.test(e.name) && readFileSync(p, 'utf8').slice(0, 14) === '$ANSIBLE_VAULT') out.push(p)
+  }
+  return out
 }
 
 async function writeSummary(markdown: string): Promise<void> {
@@ -78,9 +94,19 @@ export async function main(): Promise<void> {
     return
   }
 
-  const creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir)
-  core.info(`Secrets written to ${creds.dir} (${creds.files.join(', ') || 'none'}), mode 0600`)
-  const ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
+  let creds: Credentials
+  let ansible: InstalledAnsible
+  try {
+    creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir)
+    core.info(`Secrets written to ${creds.dir} (${creds.files.join(', ') || 'none'}), mode 0600`)
+    ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
+  } catch (e) {
+    // Nothing ran: the summary still shows the plan and why it stopped.
+    const result: RunResult = { status: 'failure', playbooks: [], notRun: plan.run, check: settings.check }
+    setOutputs(plan, result)
+    await writeSummary(`${summaryMarkdown(plan, result, { inventory: settings.inventory })}\n> [!CAUTION]\n> Stopped before the first playbook: ${cell((e as Error).message)}\n`)
+    throw e
+  }
   core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
 
   const result = await runPlaybooks(plan.run, {

@@ -3,7 +3,7 @@
 // Pebble really validates http-01: it connects to port 80 of the host a name points at.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
@@ -40,7 +40,8 @@ function killAll(): void {
 
 function startChild(cmd: string, args: string[], env: Record<string, string>, log: string): ChildProcess {
   const fd = openSync(log, 'a')
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] })
+  // Killed with this process whatever ends it (a signal, SIGKILL): no server outlives its lab.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   running.add(child)
   child.on('exit', () => running.delete(child))
@@ -99,6 +100,29 @@ function httpPost(url: string, body: unknown): Promise<void> {
   })
 }
 
+/**
+ * Ends pebble processes left bound to this gateway by an earlier owner of the slot that was killed
+ * before it could stop them (the gateway address is this lab's now, so they can only be stale).
+ */
+function killStale(gateway: string): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let argv: string[]
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    } catch {
+      continue
+    }
+    const cmd = argv[0]?.split('/').pop()
+    if ((cmd === 'pebble' || cmd === 'pebble-challtestsrv') && argv.some((a) => a.startsWith(`${gateway}:`))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL')
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
+
 /** A CA valid two days and the directory's certificate (for the gateway's IP address) signed by it. */
 async function makeTlsFiles(dir: string, gateway: string): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
@@ -126,6 +150,7 @@ export async function startAcme(lab: Lab, opts: AcmeOptions = {}): Promise<Acme>
   const ports = { acme: 14000, management: 15000, dns: 8053, dnsManagement: 8055, ...opts.ports }
   const dir = join(lab.dir, 'acme')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
+  killStale(gateway)
   await makeTlsFiles(dir, gateway)
   writeFileSync(join(dir, 'pebble-config.json'), JSON.stringify({
     pebble: {

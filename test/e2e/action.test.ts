@@ -97,11 +97,15 @@ function fileCommands(file: string): Record<string, string> {
   return out
 }
 
+/** The runner directories of this file's runs, removed at the end. */
+const runnerDirs: string[] = []
+
 interface StepRun { code: number; stdout: string; outputs: Record<string, string>; state: Record<string, string>; summary: string; tempDir: string }
 
 /** Runs main then post, as the runner would, with a fresh RUNNER_TEMP and command files. */
 async function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>): Promise<{ main: StepRun; post: StepRun }> {
   const runner = mkdtempSync(join(tmpdir(), 'action-runner-'))
+  runnerDirs.push(runner)
   const tempDir = join(runner, 'temp')
   mkdirSync(tempDir)
   const eventPath = join(runner, 'event.json')
@@ -211,6 +215,7 @@ describe('the bundled action on a test host', () => {
   after(async () => {
     await lab?.destroy()
     if (repo) rmSync(repo, { recursive: true, force: true })
+    for (const d of runnerDirs) rmSync(d, { recursive: true, force: true })
   })
 
   const assertNoSecret = (what: string, text: string) => {
@@ -292,6 +297,23 @@ describe('the bundled action on a test host', () => {
     assert.deepEqual(filesUnder(main.tempDir), [])
   })
 
+  test('check mode with diff, dispatched: would-change reported, nothing changed, no secret shown', async () => {
+    git(repo, 'checkout', '-q', commits.backend!)
+    const { main, post } = await runAction(repo, { name: 'workflow_dispatch', payload: {} }, {
+      ...inputs, playbooks: 'backend', check: 'true', diff: 'true', 'extra-vars': '{"backend_release": "three, with spaces"}',
+    })
+    assert.equal(main.code, 0, main.stdout)
+    assert.equal(main.outputs.status, 'success')
+    assert.match(main.summary, /^## Deploy ✅ succeeded \(check mode: nothing was changed\)/)
+    assert.match(main.summary, /Playbooks named: workflow_dispatch: backend named in the playbooks input/)
+    assert.match(main.summary, /#### Would change \(check mode\)[\s\S]*The backend settings hold the secret key/)
+    assert.equal(await onHost('/srv/fixture-settings.ini'), `secret = ${SECRET}\nrelease = two`)
+    for (const [what, text] of [['log', main.stdout], ['summary', main.summary], ['outputs', JSON.stringify(main.outputs)]] as const) {
+      assertNoSecret(what, text.replace(/::add-mask::.*\n/g, ''))
+    }
+    assert.equal(post.code, 0)
+  })
+
   test('a host key that does not match known-hosts is refused (no trust on first use)', async () => {
     git(repo, 'checkout', '-q', commits.backend!)
     const other = '198.18.255.254 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample'
@@ -310,6 +332,11 @@ describe('the bundled action on a test host', () => {
     assert.doesNotMatch(main.stdout, /ansible-playbook/)
     assert.equal(post.code, 0)
     assert.match(post.stdout, /No secrets to remove/)
+
+    const noKey = await runAction(repo, pushEvent('initial', 'backend'), { ...inputs, 'vault-key': '' })
+    assert.equal(noKey.main.code, 1)
+    assert.match(noKey.main.stdout, /^::error::input "vault-key" is empty but inventories\/production\/group_vars\/all\/vault\.yml is encrypted/m)
+    assert.doesNotMatch(noKey.main.stdout, /ansible-playbook/)
   })
 
   test('CLI: plan --json over the fixture history, and deploy of a named playbook', async () => {

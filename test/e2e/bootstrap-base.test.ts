@@ -1,7 +1,8 @@
 // bootstrap then base on a fresh Debian host, checked from outside: the admin logs in on the new
 // port with her key and sudoes with her password; root, passwords, port 22 and every port not
 // allowed are refused; fail2ban guards the new port; reruns change nothing; a removed admin is
-// locked out. A second host receives runs with bad variables and must never be contacted.
+// locked out. web3 has socket-activated ssh (ssh.socket, as on Ubuntu 22.10+) and is bootstrapped
+// alongside web1. web2 receives runs with bad variables and must never be contacted.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
@@ -26,14 +27,17 @@ describe('bootstrap and base', () => {
   const asAlice = (cmd: string, input?: string) => lab.ssh('web1', cmd, { user: 'alice', port: PORT, key: lab.keys.admin, input })
   const asDeploy = (cmd: string) => lab.ssh('web1', cmd, { user: 'deploy', port: PORT, key: lab.keys.deploy })
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-  const timed = async (playbook: string, extraVars?: Record<string, unknown>) => {
+  const timed = async (playbook: string, limit: string, extraVars?: Record<string, unknown>) => {
     const start = Date.now()
-    const r = await lab.runPlaybook(playbook, { inventory, limit: 'web1', extraVars })
+    const r = await lab.runPlaybook(playbook, { inventory, limit, extraVars })
     return { ...r, ms: Date.now() - start }
   }
 
   before(async () => {
-    lab = await startLab({ hosts: ['web1', 'web2'] })
+    lab = await startLab({ hosts: ['web1', 'web2', 'web3'] })
+    // web3: sshd started by systemd's ssh.socket instead of ssh.service (the session survives).
+    const socket = await lab.ssh('web3', 'systemctl disable --now ssh.service && systemctl enable --now ssh.socket 2>&1')
+    assert.equal(socket.code, 0, socket.stdout)
     bobKey = join(lab.dir, 'keys', 'bob')
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob', '-f', bobKey])
     inventory = await lab.writeInventory({
@@ -71,9 +75,10 @@ describe('bootstrap and base', () => {
   const figures: string[] = []
 
   test('bootstrap then base succeed on a fresh host', STEP, async (t) => {
-    const bootstrap = await timed('bootstrap')
+    const bootstrap = await timed('bootstrap', 'web1:web3')
     assert.equal(bootstrap.code, 0, bootstrap.output)
-    const base = await timed('base')
+    assert.deepEqual(Object.keys(bootstrap.recap).sort(), ['web1', 'web3'])
+    const base = await timed('base', 'web1')
     assert.equal(base.code, 0, base.output)
     assert.equal(base.recap.web1?.failed, 0)
     figures.push(`fresh bootstrap ${seconds(bootstrap.ms)} + base ${seconds(base.ms)} = ${seconds(bootstrap.ms + base.ms)}`)
@@ -144,11 +149,23 @@ describe('bootstrap and base', () => {
     assert.equal(port.stdout.trim(), String(PORT), port.stderr)
   })
 
+  test('socket-activated ssh moves to the new port too', STEP, async () => {
+    const r = await lab.ssh('web3', 'systemctl show -p Listen --value ssh.socket; systemctl is-enabled ssh.service || true',
+      { user: 'alice', port: PORT, key: lab.keys.admin })
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, new RegExp(`^\\S*:${PORT} \\(Stream\\)$`, 'm'))
+    assert.doesNotMatch(r.stdout, /:22 \(Stream\)/)
+    assert.equal(await lab.tcpOpen('web3', 22), false, 'port 22 still answers on web3')
+    const root = await lab.ssh('web3', 'true', { port: PORT })
+    assert.match(root.stderr, /Permission denied/)
+  })
+
   test('a second run of each playbook changes nothing', STEP, async (t) => {
-    const bootstrap = await timed('bootstrap')
+    const bootstrap = await timed('bootstrap', 'web1:web3')
     assert.equal(bootstrap.code, 0, bootstrap.output)
     assert.equal(bootstrap.recap.web1?.changed, 0, bootstrap.output)
-    const base = await timed('base')
+    assert.equal(bootstrap.recap.web3?.changed, 0, bootstrap.output)
+    const base = await timed('base', 'web1')
     assert.equal(base.code, 0, base.output)
     assert.equal(base.recap.web1?.changed, 0, base.output)
     figures.push(`no-op rerun: bootstrap ${seconds(bootstrap.ms)} + base ${seconds(base.ms)} = ${seconds(bootstrap.ms + base.ms)}`)
@@ -156,7 +173,7 @@ describe('bootstrap and base', () => {
   })
 
   test('an admin marked absent can no longer log in', STEP, async () => {
-    const r = await timed('bootstrap', { bootstrap_admins: admins('absent') })
+    const r = await timed('bootstrap', 'web1', { bootstrap_admins: admins('absent') })
     assert.equal(r.code, 0, r.output)
     const bob = await lab.ssh('web1', 'true', { user: 'bob', port: PORT, key: bobKey })
     assert.equal(bob.code, 255)

@@ -5,7 +5,7 @@
 // The backend is stood in for by a fixture (a small HTTP application and its nginx-upstream.conf).
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect, type PeerCertificate } from 'node:tls'
 import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
@@ -21,13 +21,18 @@ interface Project {
   port: number
 }
 
+const fixtureApp = readFileSync(new URL('fixtures/frontend-app.sh', import.meta.url), 'utf8')
+
 const shop: Project = { org: 'example-org', slug: 'shop', names: ['web1.test', 'www.web1.test'], port: 8001 }
 const blog: Project = { org: 'other-org', slug: 'blog', names: ['blog.test'], port: 8002 }
+const blogRenamed: Project = { ...blog, names: ['blog.test', 'www.blog.test'] }
 
 interface HttpReply {
   exit: number
   status: number
   headers: Record<string, string>
+  /** Header lines as received, "name: value" with the name lowercased. */
+  lines: string[]
   body: string
 }
 
@@ -51,8 +56,8 @@ describe('frontend', () => {
   }
 
   async function deploy(p: Project): Promise<void> {
-    const app = await playbook('test/e2e/fixtures/frontend-app.yml', p, { fixture_app_port: p.port })
-    assert.equal(app.code, 0, app.output)
+    const app = await lab.ssh('web1', `bash -s -- ${p.org} ${p.slug} ${p.port}`, { input: fixtureApp })
+    assert.equal(app.code, 0, app.stderr)
     const r = await playbook('frontend', p)
     assert.equal(r.code, 0, r.output)
   }
@@ -69,11 +74,21 @@ describe('frontend', () => {
     const head = split >= 0 ? text.slice(0, split) : ''
     const [statusLine, ...lines] = head.split('\r\n')
     const headers: Record<string, string> = {}
+    const received: string[] = []
     for (const l of lines) {
       const i = l.indexOf(':')
-      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim()
+      if (i <= 0) continue
+      const [name, value] = [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()]
+      headers[name] = value
+      received.push(`${name}: ${value}`)
     }
-    return { exit: r.code, status: Number(statusLine?.split(' ')[1] ?? 0), headers, body: split >= 0 ? text.slice(split + 4) : '' }
+    return {
+      exit: r.code,
+      status: Number(statusLine?.split(' ')[1] ?? 0),
+      headers,
+      lines: received,
+      body: split >= 0 ? text.slice(split + 4) : '',
+    }
   }
 
   /** The certificate nginx presents for `name` (verified against the ACME CA's root). */
@@ -98,7 +113,7 @@ describe('frontend', () => {
   before(async () => {
     lab = await startLab({ hosts: ['web1'] })
     address = lab.hosts[0]!.address
-    acme = await startAcme(lab, { names: Object.fromEntries([...shop.names, ...blog.names].map((n) => [n, address])) })
+    acme = await startAcme(lab, { names: Object.fromEntries([...shop.names, ...blogRenamed.names].map((n) => [n, address])) })
     issuerRoot = await acme.issuerRootPem()
     rootFile = join(lab.dir, 'acme', 'issuer-root.pem')
     writeFileSync(rootFile, issuerRoot)
@@ -136,8 +151,9 @@ describe('frontend', () => {
       assert.equal(app.headers['x-forwarded-for'], lab.hosts[0]!.gateway)
       assert.match(r.headers['strict-transport-security'] ?? '', /^max-age=\d+/)
       assert.equal(r.headers['x-content-type-options'], 'nosniff')
-      assert.equal(r.headers['x-frame-options'], 'SAMEORIGIN')
-      assert.ok(r.headers['referrer-policy'])
+      // The application's own X-Frame-Options wins; nginx adds the headers it did not send.
+      assert.deepEqual(r.lines.filter((l) => l.startsWith('x-frame-options:')), ['x-frame-options: DENY'])
+      assert.equal(r.headers['referrer-policy'], 'strict-origin-when-cross-origin')
       assert.equal(r.headers.server, 'nginx', 'no version in the Server header')
     }
     const cert = await servedCert('www.web1.test')
@@ -170,11 +186,13 @@ describe('frontend', () => {
   test('static files and media are served by nginx with cache headers, compressed', async () => {
     const css = await curl('https://web1.test/static/css/site.css', { args: ['-H', 'Accept-Encoding: gzip', '--compressed'] })
     assert.equal(css.status, 200)
-    assert.match(css.body, /\/\* shop \*\/\nbody \{ margin: 0;/)
+    assert.match(css.body, /^\/\* shop \*\/ body \{ margin: 0;/)
     assert.equal(css.headers['x-served-by'], undefined, 'the application answered a static file')
     assert.equal(css.headers['cache-control'], 'public, max-age=31536000, immutable')
     assert.equal(css.headers['content-encoding'], 'gzip')
     assert.equal(css.headers['x-content-type-options'], 'nosniff')
+    assert.equal(css.headers['x-frame-options'], 'SAMEORIGIN')
+    assert.match(css.headers['strict-transport-security'] ?? '', /^max-age=\d+/)
     const media = await curl('https://web1.test/media/hello.txt')
     assert.equal(media.status, 200)
     assert.equal(media.body, 'media of shop\n')
@@ -206,17 +224,41 @@ describe('frontend', () => {
   test('a bad configuration is refused and the live site keeps serving', LONG, async () => {
     const before = await ssh(`sha256sum ${siteFile(shop)}`)
     const masterPid = await ssh('cat /run/nginx.pid')
-    // An unknown directive, and one valid alone but not with the rest of the configuration.
-    for (const bad of ['no_such_directive on;', 'listen 443 ssl default_server;']) {
-      const r = await playbook('frontend', shop, { frontend_site_extra_directives: [bad] })
-      assert.notEqual(r.code, 0, `accepted: ${bad}`)
-      assert.match(r.output, /failed to validate/)
-      assert.equal(await ssh(`sha256sum ${siteFile(shop)}`), before, 'the live site file changed')
-      await ssh('nginx -t -q')
-      const page = await curl('https://web1.test/')
-      assert.equal(page.status, 200)
-    }
+    // Valid in the site's file, wrong with the rest of the configuration (the default server has
+    // it): only a test of the whole configuration with the candidate in place catches it.
+    const r = await playbook('frontend', shop, { frontend_site_extra_directives: ['listen 80 default_server;'] })
+    assert.notEqual(r.code, 0, 'a duplicate default server was accepted')
+    assert.match(r.output, /failed to validate/)
+    assert.match(r.output, /a duplicate default server for 0\.0\.0\.0:80/)
+    assert.equal(await ssh(`sha256sum ${siteFile(shop)}`), before, 'the live site file changed')
+    await ssh('nginx -t -q')
+    assert.equal(await ssh('ls /tmp | grep -c frontend-nginx-check || true'), '0\n', 'the checker left its copy behind')
+    const page = await curl('https://web1.test/')
+    assert.equal(page.status, 200)
     assert.equal(await ssh('cat /run/nginx.pid'), masterPid, 'nginx was restarted')
+  })
+
+  test('changed settings: new names get a certificate; an SPA at / with only /api/ proxied', LONG, async () => {
+    const r = await playbook('frontend', blogRenamed, {
+      frontend_spa_root: `/srv/${blog.org}/${blog.slug}/spa`,
+      frontend_proxy_paths: ['/api/'],
+    })
+    assert.equal(r.code, 0, r.output)
+    assert.match(r.output, /TASK \[frontend : Certbot holds a certificate for the site's names\] \*+\nchanged/)
+    assert.equal((await servedCert('www.blog.test')).subjectaltname, 'DNS:blog.test, DNS:www.blog.test')
+    const api = await curl('https://www.blog.test/api/items/')
+    assert.equal(api.status, 200)
+    const app = JSON.parse(api.body) as { project: string; path: string }
+    assert.equal(app.project, 'blog')
+    assert.equal(app.path, '/api/items/')
+    for (const route of ['/', '/some/client/route']) {
+      const page = await curl(`https://www.blog.test${route}`)
+      assert.equal(page.status, 200)
+      assert.match(page.body, /<title>spa of blog<\/title>/)
+      assert.equal(page.headers['x-served-by'], undefined)
+    }
+    assert.equal((await curl('https://blog.test/assets/app.js')).body, "console.log('blog')\n")
+    assert.equal((await curl('https://blog.test/static/css/site.css')).status, 200)
   })
 
   test('renewal by certbot\'s timer unit gets a new certificate from the CA and reloads nginx', LONG, async () => {
