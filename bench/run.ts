@@ -105,6 +105,7 @@ async function deployHost(): Promise<Deployed> {
       // No PyPI in the lab: the venv uses Debian's Django, gunicorn and psycopg2.
       backend_venv_system_site_packages: true,
       backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
+      backend_https: false,
     },
   })
   const v1 = appCopy(join(REPO, 'app'), SCRATCH, 'bench-1', DJANGO_PROJECT)
