@@ -1,0 +1,135 @@
+// Load generation with hey (every status code counted) and wrk (throughput), and their parsers.
+import { spawn } from 'node:child_process'
+
+/** What one load run saw. `failed` counts every answer outside 2xx plus every transport error. */
+export interface LoadResult {
+  tool: 'hey' | 'wrk'
+  seconds: number
+  requests: number
+  ok: number
+  failed: number
+  /** Status code → count (hey only; wrk reports non-2xx/3xx as one number). */
+  statuses: Record<string, number>
+  /** Transport errors (connection refused, reset, EOF, timeout), by message. */
+  errors: Record<string, number>
+  rps: number
+}
+
+const sum = (xs: Iterable<number>) => [...xs].reduce((a, b) => a + b, 0)
+
+/** Parses hey's summary: "Status code distribution" and "Error distribution" sections. */
+export function parseHey(text: string): LoadResult {
+  const total = /^\s*Total:\s+([\d.]+) secs/m.exec(text)
+  const statuses: Record<string, number> = {}
+  const errors: Record<string, number> = {}
+  let section: 'status' | 'error' | null = null
+  for (const line of text.split('\n')) {
+    if (/^Status code distribution:/.test(line)) section = 'status'
+    else if (/^Error distribution:/.test(line)) section = 'error'
+    else if (/^\S/.test(line)) section = null
+    else if (section === 'status') {
+      const m = /^\s*\[(\d+)\]\s+(\d+) responses/.exec(line)
+      if (m) statuses[m[1]!] = (statuses[m[1]!] ?? 0) + Number(m[2])
+    } else if (section === 'error') {
+      const m = /^\s*\[(\d+)\]\s+(.*)$/.exec(line)
+      if (m) errors[m[2]!.trim()] = (errors[m[2]!.trim()] ?? 0) + Number(m[1])
+    }
+  }
+  if (!total && Object.keys(statuses).length === 0 && Object.keys(errors).length === 0) {
+    throw new Error(`hey printed no summary: ${text.slice(0, 400)}`)
+  }
+  const ok = sum(Object.entries(statuses).filter(([code]) => /^2\d\d$/.test(code)).map(([, n]) => n))
+  const answered = sum(Object.values(statuses))
+  const errorCount = sum(Object.values(errors))
+  const seconds = total ? Number(total[1]) : 0
+  const requests = answered + errorCount
+  return {
+    tool: 'hey', seconds, requests, ok, failed: requests - ok, statuses, errors,
+    rps: seconds > 0 ? requests / seconds : 0,
+  }
+}
+
+/** Parses wrk's summary: answers other than 2xx/3xx ("Non-2xx or 3xx responses") and socket errors
+ *  are the failures (wrk does not break answers down by status code). */
+export function parseWrk(text: string): LoadResult {
+  const req = /^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)/m.exec(text)
+  if (!req) throw new Error(`wrk printed no summary: ${text.slice(0, 400)}`)
+  const unit = { us: 1e-6, ms: 1e-3, s: 1, m: 60 }[req[3] as 'us' | 'ms' | 's' | 'm']
+  const seconds = Number(req[2]) * unit
+  const requests = Number(req[1])
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0)
+  const errors: Record<string, number> = {}
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)
+  if (sock) {
+    ;(['connect', 'read', 'write', 'timeout'] as const).forEach((k, i) => {
+      const n = Number(sock[i + 1])
+      if (n) errors[k] = n
+    })
+  }
+  // wrk's "requests" counts completed responses; socket errors come on top (timeouts excepted:
+  // a timed-out request may still complete and be counted).
+  const errorCount = (errors.connect ?? 0) + (errors.read ?? 0) + (errors.write ?? 0) + (errors.timeout ?? 0)
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? requests / seconds)
+  return {
+    tool: 'wrk', seconds, requests, ok: requests - non2xx, failed: non2xx + errorCount,
+    statuses: non2xx ? { 'non-2xx/3xx': non2xx } : {}, errors, rps,
+  }
+}
+
+export interface LoadTarget {
+  url: string
+  /** Host header (nginx answers only its server_name). */
+  host?: string
+  concurrency?: number
+}
+
+/** Load that runs until stopped: start it, do something, then `stop()` for hey's full summary. */
+export interface RunningLoad {
+  stop(): Promise<LoadResult>
+}
+
+/** Starts hey with a very long duration; `stop()` sends SIGINT, on which hey lets every worker
+ *  finish its request in flight and prints its summary (no request is cut by the stop). */
+export function startHey(t: LoadTarget): RunningLoad {
+  const args = ['-z', '24h', '-c', String(t.concurrency ?? 8), '-t', '20']
+  if (t.host) args.push('-host', t.host)
+  args.push(t.url)
+  const child = spawn('hey', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const out: Buffer[] = []
+  child.stdout.on('data', (b: Buffer) => out.push(b))
+  child.stderr.on('data', (b: Buffer) => out.push(b))
+  const done = new Promise<string>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', () => resolve(Buffer.concat(out).toString('utf8')))
+  })
+  return {
+    async stop() {
+      child.kill('SIGINT')
+      return parseHey(await done)
+    },
+  }
+}
+
+/** hey for a fixed duration. */
+export async function heyFor(t: LoadTarget, seconds: number): Promise<LoadResult> {
+  const load = startHey(t)
+  await new Promise((r) => setTimeout(r, seconds * 1000))
+  return load.stop()
+}
+
+/** wrk for a fixed duration (lighter on the CPU than hey: better for throughput on 2 cores). */
+export async function wrkFor(t: LoadTarget, seconds: number): Promise<LoadResult> {
+  const c = t.concurrency ?? 8
+  const args = ['-t', String(Math.min(2, c)), '-c', String(c), '-d', `${seconds}s`, '--timeout', '20s']
+  if (t.host) args.push('-H', `Host: ${t.host}`)
+  args.push(t.url)
+  const text = await new Promise<string>((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const out: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => out.push(b))
+    child.on('error', reject)
+    child.on('close', () => resolve(Buffer.concat(out).toString('utf8')))
+  })
+  return parseWrk(text)
+}

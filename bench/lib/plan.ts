@@ -1,0 +1,77 @@
+// The action's planner (src/core), loaded when present: which playbooks a set of changed paths needs.
+// Loaded dynamically so the bench still runs (and says what is missing) on a tree without it.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { performance } from 'node:perf_hooks'
+
+export interface Planner {
+  /** Playbooks the action would run for these changed paths, in order. */
+  plan(paths: string[]): string[]
+  /** The model of the repository is read once; this times the pure planning step only. */
+  source: string
+}
+
+interface CoreModules {
+  readRepo: (dir: string) => unknown
+  planAuto: (model: unknown, changes: unknown, config: unknown) => { run: string[] }
+  DEFAULT_PLAN_CONFIG: unknown
+}
+
+export async function loadPlanner(repoRoot: string): Promise<Planner | { missing: string }> {
+  const planFile = join(repoRoot, 'src/core/plan.ts')
+  const repoFile = join(repoRoot, 'src/core/repo.ts')
+  if (!existsSync(planFile) || !existsSync(repoFile)) return { missing: 'src/core/plan.ts and src/core/repo.ts are not in this tree' }
+  const plan = await import(pathToFileURL(planFile).href) as Partial<CoreModules>
+  const repo = await import(pathToFileURL(repoFile).href) as Partial<CoreModules>
+  const { planAuto, DEFAULT_PLAN_CONFIG } = plan
+  const { readRepo } = repo
+  if (typeof planAuto !== 'function' || typeof readRepo !== 'function') {
+    return { missing: 'src/core exports no planAuto(model, changes, config) / readRepo(dir)' }
+  }
+  const model = readRepo(repoRoot)
+  return {
+    source: 'src/core/plan.ts planAuto',
+    plan(paths: string[]) {
+      const changes = { kind: 'diff', description: 'bench', base: 'a'.repeat(40), head: 'b'.repeat(40), paths }
+      return planAuto(model, changes, DEFAULT_PLAN_CONFIG).run
+    },
+  }
+}
+
+/** A synthetic diff of `n` paths spread like a real repository's: roles, app, docs, tests, action. */
+export function syntheticDiff(n: number): string[] {
+  const kinds = [
+    (i: number) => `app/pages/module_${i}.py`,
+    (i: number) => `app/pages/templates/pages/page_${i}.html`,
+    (i: number) => `roles/backend/templates/file_${i}.j2`,
+    (i: number) => `roles/frontend/tasks/part_${i}.yml`,
+    (i: number) => `roles/base/files/conf_${i}`,
+    (i: number) => `docs/page_${i}.md`,
+    (i: number) => `test/unit/case_${i}.test.ts`,
+    (i: number) => `src/core/module_${i}.ts`,
+    (i: number) => `app/pages/static/pages/asset_${i}.css`,
+    (i: number) => `README_${i}.md`,
+  ]
+  return Array.from({ length: n }, (_, i) => kinds[i % kinds.length]!(i))
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/** Median milliseconds of `planner.plan(paths)` over `iterations` calls (after a few warm-up calls). */
+export function timePlan(planner: Planner, paths: string[], iterations: number): { medianMs: number; p90Ms: number; run: string[] } {
+  let run: string[] = []
+  for (let i = 0; i < 5; i++) run = planner.plan(paths)
+  const times: number[] = []
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now()
+    planner.plan(paths)
+    times.push(performance.now() - t0)
+  }
+  const sorted = [...times].sort((a, b) => a - b)
+  return { medianMs: median(times), p90Ms: sorted[Math.floor(sorted.length * 0.9)]!, run }
+}
