@@ -13812,6 +13812,9 @@ var GENERATED = {
   // The admins' sudo password (bootstrap wants 8+ characters): read it with `ansible-vault view`.
   vault_admin_sudo_password: () => generatePassword(20)
 };
+var FILE_ONLY = {
+  vault_git_deploy_key: "the SSH private key the server clones the app with (backend_code_source: git)"
+};
 var KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var usage3 = `Usage: django-deploy init [options]
 
@@ -13934,7 +13937,7 @@ function planValues(example, sets, opts) {
     if (fromEnv !== void 0) return { key, source: "env", value: fromEnv };
     const gen = GENERATED[key];
     if (gen) return { key, source: "generated", value: gen() };
-    if (opts.interactive) return { key, source: "ask" };
+    if (opts.interactive && !(key in FILE_ONLY)) return { key, source: "ask" };
     const ex = example[key];
     if (ex !== null && ex !== void 0 && String(ex) !== "") return { key, source: "example", value: String(ex) };
     return { key, source: "empty", value: "" };
@@ -14061,6 +14064,9 @@ async function runInit(o2, io) {
     const empty = planned.filter((p2) => values[p2.key] === "").map((p2) => p2.key);
     io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(["generated"]).join(", ") || "none"}; empty: ${empty.join(", ") || "none"})`);
     io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`);
+    for (const key of empty.filter((k2) => k2 in FILE_ONLY)) {
+      io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
+    }
   } else if (wantsUpdate) {
     const current = (0, import_yaml3.parse)(await decryptFile(keyFile, vaultFile));
     const merged = { ...current ?? {} };

@@ -29,6 +29,11 @@ export const GENERATED: Record<string, () => string> = {
   vault_admin_sudo_password: () => generatePassword(20),
 }
 
+/** Multi-line vault values a one-line prompt cannot take: given with --set-file KEY=FILE, or left empty. */
+export const FILE_ONLY: Record<string, string> = {
+  vault_git_deploy_key: 'the SSH private key the server clones the app with (backend_code_source: git)',
+}
+
 const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 export interface InitOptions {
@@ -190,7 +195,7 @@ export function planValues(
     if (fromEnv !== undefined) return { key, source: 'env', value: fromEnv }
     const gen = GENERATED[key]
     if (gen) return { key, source: 'generated', value: gen() }
-    if (opts.interactive) return { key, source: 'ask' }
+    if (opts.interactive && !(key in FILE_ONLY)) return { key, source: 'ask' }
     const ex = example[key]
     if (ex !== null && ex !== undefined && String(ex) !== '') return { key, source: 'example', value: String(ex) }
     return { key, source: 'empty', value: '' }
@@ -340,6 +345,9 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
     const empty = planned.filter((p) => values[p.key] === '').map((p) => p.key)
     io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(['generated']).join(', ') || 'none'}; empty: ${empty.join(', ') || 'none'})`)
     io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`)
+    for (const key of empty.filter((k) => k in FILE_ONLY)) {
+      io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`)
+    }
   } else if (wantsUpdate) {
     const current = parse(await decryptFile(keyFile, vaultFile)) as Record<string, unknown> | null
     const merged: Record<string, unknown> = { ...(current ?? {}) }

@@ -50,7 +50,10 @@ test('parseInitArgs: bad input is one UsageError line', () => {
   }
 })
 
-const example = { vault_django_secret_key: '', vault_database_password: '', vault_mailgun_api_key: '', vault_region: 'eu-west-3', vault_rollbar_token: '' }
+const example = {
+  vault_django_secret_key: '', vault_database_password: '', vault_mailgun_api_key: '', vault_region: 'eu-west-3', vault_rollbar_token: '',
+  vault_git_deploy_key: '',
+}
 
 test('planValues: --set, then the environment, then generators, then prompts, then the example, else empty', () => {
   const plan = planValues(example, new Map([['vault_database_password', 'given']]), {
@@ -72,6 +75,8 @@ test('planValues: interactive runs ask for what is neither given nor generated',
   const plan = planValues(example, new Map(), { fromEnv: false, env: { VAULT_ROLLBAR_TOKEN: 'not used' }, interactive: true })
   assert.deepEqual(plan.filter((p) => p.source === 'ask').map((p) => p.key), ['vault_mailgun_api_key', 'vault_region', 'vault_rollbar_token'])
   assert.deepEqual(plan.filter((p) => p.source === 'generated').map((p) => p.key), ['vault_django_secret_key', 'vault_database_password'])
+  // A multi-line SSH key cannot be typed at a prompt: --set-file, or empty.
+  assert.deepEqual(plan.find((p) => p.key === 'vault_git_deploy_key'), { key: 'vault_git_deploy_key', source: 'empty', value: '' })
 })
 
 test('GENERATED: Django secret key, database password, admins\' sudo password (8+ characters for bootstrap)', () => {
