@@ -2,10 +2,10 @@
 // four playbooks, and the URL to open. Uses the test server harness (src/lab).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { parse } from 'yaml'
+import { parse as parseOptions } from './args.ts'
 import { UsageError, type Command } from './command.ts'
-import { startLab, type Lab, type HostRecap } from '../lab/index.ts'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab, type HostRecap } from '../lab/index.ts'
 
 /** The deploy order; the demo runs them all. */
 export const DEMO_PLAYBOOKS = ['bootstrap', 'base', 'backend', 'frontend'] as const
@@ -33,22 +33,12 @@ The server is reachable from this machine only; from elsewhere, tunnel:
   ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`
 
 export function parseDemoArgs(argv: string[]): DemoOptions | 'help' {
-  let values
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        exit: { type: 'boolean' },
-        'keep-on-failure': { type: 'boolean' },
-        suite: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]!)
-  }
+  const { values } = parseOptions(argv, {
+    exit: { type: 'boolean' },
+    'keep-on-failure': { type: 'boolean' },
+    suite: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) return 'help'
   if (values.suite !== undefined && !/^[a-z][a-z0-9-]*$/.test(values.suite)) {
     throw new UsageError(`--suite "${values.suite}": expected a Debian release name such as bookworm`)
@@ -86,8 +76,7 @@ export function demoVars(address: string, hostName: string): Record<string, unkn
     public_hostnames: [address, `${hostName}.test`],
     frontend_tls_enabled: false,
     backend_https: false,
-    backend_venv_system_site_packages: true,
-    backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
+    ...DEBIAN_PYTHON_VARS,
   }
 }
 

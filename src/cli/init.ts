@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
-import { parseArgs } from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { parse, stringify } from 'yaml'
+import { parse as parseOptions } from './args.ts'
 import { UsageError, type Command } from './command.ts'
 import {
   VaultError, decryptFile, encryptToFile, findVaultFiles, generateDjangoSecretKey, generatePassword, generateVaultKey,
@@ -91,31 +91,21 @@ Examples:
 
 /** Parses argv into options; bad input is a UsageError (nothing has been done yet). */
 export function parseInitArgs(argv: string[]): InitOptions | 'help' {
-  let values
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        inventory: { type: 'string' },
-        set: { type: 'string', multiple: true },
-        'set-file': { type: 'string', multiple: true },
-        'from-env': { type: 'boolean' },
-        'no-input': { type: 'boolean' },
-        rotate: { type: 'boolean' },
-        github: { type: 'string' },
-        environment: { type: 'string' },
-        'deploy-key': { type: 'string' },
-        'known-hosts': { type: 'string' },
-        'token-file': { type: 'string' },
-        root: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]!)
-  }
+  const { values } = parseOptions(argv, {
+    inventory: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    'set-file': { type: 'string', multiple: true },
+    'from-env': { type: 'boolean' },
+    'no-input': { type: 'boolean' },
+    rotate: { type: 'boolean' },
+    github: { type: 'string' },
+    environment: { type: 'string' },
+    'deploy-key': { type: 'string' },
+    'known-hosts': { type: 'string' },
+    'token-file': { type: 'string' },
+    root: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) return 'help'
   const sets = new Map<string, string>()
   const setFiles = new Map<string, string>()
