@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { startLab, type Lab } from '../src/lab/index.ts'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../src/lab/index.ts'
 import { appCopy, CPU_PATH, DJANGO_STATIC_PREFIX, staticFile } from './lib/app.ts'
 import { ALL_PLAYBOOKS, round, runSequence, timed, type TimedSequence } from './lib/deploy.ts'
 import { get, waitFor } from './lib/http.ts'
@@ -102,9 +102,7 @@ async function deployHost(): Promise<Deployed> {
       server_ssh_port: SSH_PORT,
       frontend_tls_enabled: false,
       backend_django_project: DJANGO_PROJECT,
-      // No PyPI in the lab: the venv uses Debian's Django, gunicorn and psycopg2.
-      backend_venv_system_site_packages: true,
-      backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
+      ...DEBIAN_PYTHON_VARS,
       backend_https: false,
     },
   })

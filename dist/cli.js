@@ -10055,7 +10055,6 @@ import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync5, rm
 import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative2, resolve as resolve4 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { parseArgs as parseArgs2 } from "node:util";
 import { spawnSync } from "node:child_process";
 
 // src/core/vault.ts
@@ -13853,31 +13852,21 @@ Examples:
   GITHUB_TOKEN=... django-deploy init --github my-org/my-site --environment production --deploy-key ~/.ssh/deploy_ed25519
   django-deploy init --rotate --github my-org/my-site`;
 function parseInitArgs(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs2({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        inventory: { type: "string" },
-        set: { type: "string", multiple: true },
-        "set-file": { type: "string", multiple: true },
-        "from-env": { type: "boolean" },
-        "no-input": { type: "boolean" },
-        rotate: { type: "boolean" },
-        github: { type: "string" },
-        environment: { type: "string" },
-        "deploy-key": { type: "string" },
-        "known-hosts": { type: "string" },
-        "token-file": { type: "string" },
-        root: { type: "string" },
-        help: { type: "boolean", short: "h" }
-      }
-    }));
-  } catch (e) {
-    throw new UsageError(e.message.split("\n")[0]);
-  }
+  const { values } = parse2(argv, {
+    inventory: { type: "string" },
+    set: { type: "string", multiple: true },
+    "set-file": { type: "string", multiple: true },
+    "from-env": { type: "boolean" },
+    "no-input": { type: "boolean" },
+    rotate: { type: "boolean" },
+    github: { type: "string" },
+    environment: { type: "string" },
+    "deploy-key": { type: "string" },
+    "known-hosts": { type: "string" },
+    "token-file": { type: "string" },
+    root: { type: "string" },
+    help: { type: "boolean", short: "h" }
+  });
   if (values.help) return "help";
   const sets = /* @__PURE__ */ new Map();
   const setFiles = /* @__PURE__ */ new Map();
@@ -14164,7 +14153,6 @@ var command3 = {
 var import_yaml5 = __toESM(require_dist(), 1);
 import { existsSync as existsSync10, mkdirSync as mkdirSync8, readFileSync as readFileSync11, writeFileSync as writeFileSync7 } from "node:fs";
 import { join as join11 } from "node:path";
-import { parseArgs as parseArgs3 } from "node:util";
 
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
@@ -14739,6 +14727,10 @@ function parseRecap(output) {
 }
 
 // src/lab/index.ts
+var DEBIAN_PYTHON_VARS = {
+  backend_venv_system_site_packages: true,
+  backend_packages_extra: ["python3-django", "python3-gunicorn", "python3-psycopg2"]
+};
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
   let dir = dirname5(fileURLToPath2(import.meta.url));
@@ -15002,22 +14994,12 @@ Options:
 The server is reachable from this machine only; from elsewhere, tunnel:
   ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
 function parseDemoArgs(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs3({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        exit: { type: "boolean" },
-        "keep-on-failure": { type: "boolean" },
-        suite: { type: "string" },
-        help: { type: "boolean", short: "h" }
-      }
-    }));
-  } catch (e) {
-    throw new UsageError(e.message.split("\n")[0]);
-  }
+  const { values } = parse2(argv, {
+    exit: { type: "boolean" },
+    "keep-on-failure": { type: "boolean" },
+    suite: { type: "string" },
+    help: { type: "boolean", short: "h" }
+  });
   if (values.help) return "help";
   if (values.suite !== void 0 && !/^[a-z][a-z0-9-]*$/.test(values.suite)) {
     throw new UsageError(`--suite "${values.suite}": expected a Debian release name such as bookworm`);
@@ -15042,8 +15024,7 @@ function demoVars(address, hostName) {
     public_hostnames: [address, `${hostName}.test`],
     frontend_tls_enabled: false,
     backend_https: false,
-    backend_venv_system_site_packages: true,
-    backend_packages_extra: ["python3-django", "python3-gunicorn", "python3-psycopg2"]
+    ...DEBIAN_PYTHON_VARS
   };
 }
 async function waitForPage(url, timeoutMs) {

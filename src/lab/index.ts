@@ -18,6 +18,12 @@ import {
 } from './state.ts'
 
 export { parseRecap, type HostRecap } from './recap.ts'
+
+/** Backend variables for lab hosts, which have no PyPI: the venv sees Debian's Django, gunicorn and psycopg2. */
+export const DEBIAN_PYTHON_VARS = {
+  backend_venv_system_site_packages: true,
+  backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
+} as const
 export { imageKey, ensureImage } from './image.ts'
 
 export interface LabHost {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request, type IncomingHttpHeaders } from 'node:http'
-import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -74,6 +74,16 @@ describe('backend role', () => {
     const r = await lab.runPlaybook(playbook, { inventory: inv, extraVars })
     return { ...r, seconds: Math.round((Date.now() - t0) / 1000) }
   }
+  /** Both projects' inventories: root on port 22 (bootstrap is not part of this test), Debian's Python, plain HTTP. */
+  const commonVars = () => ({
+    ansible_user: 'root',
+    ansible_port: 22,
+    ansible_ssh_private_key_file: lab.rootKey,
+    ...DEBIAN_PYTHON_VARS,
+    backend_gunicorn_workers: 2,
+    backend_https: false,
+    frontend_tls_enabled: false,
+  })
   const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
 
   /** Deploys `app` under load; returns the playbook result and what the clients saw. */
@@ -92,19 +102,7 @@ describe('backend role', () => {
     lab = await startLab({ hosts: ['web1'] })
     address = lab.hosts[0]!.address
     inventory = await lab.writeInventory({
-      vars: {
-        // Bootstrap is not part of this test: connect as root.
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
-        // No PyPI here: the venv uses Debian's Django, gunicorn and psycopg2.
-        backend_venv_system_site_packages: true,
-        backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
-        backend_gunicorn_workers: 2,
-        backend_https: false,
-        frontend_tls_enabled: false,
-        backend_archive_src: appCopy(work, '1.0.0'),
-      },
+      vars: { ...commonVars(), backend_archive_src: appCopy(work, '1.0.0') },
     })
   })
   after(async () => {
@@ -247,14 +245,7 @@ describe('backend role', () => {
     const shop = await lab.writeInventory({
       name: 'shop',
       vars: {
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
-        backend_venv_system_site_packages: true,
-        backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
-        backend_gunicorn_workers: 2,
-        backend_https: false,
-        frontend_tls_enabled: false,
+        ...commonVars(),
         project_slug: 'shop',
         public_hostnames: ['shop.test', 'www.shop.test'],
         backend_code_source: 'git',

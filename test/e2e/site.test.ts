@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { startAcme, type Acme } from '../../src/lab/acme.ts'
 import { run } from '../../src/lab/exec.ts'
 
@@ -60,9 +60,7 @@ describe('site: a fresh server through the four playbooks', () => {
         frontend_acme_directory_url: acme.directoryUrl,
         frontend_acme_ca_bundle: acme.caBundlePem,
         frontend_acme_email: 'ops@web1.test',
-        // No PyPI on test servers: the venv sees Debian's Django, gunicorn and psycopg2.
-        backend_venv_system_site_packages: true,
-        backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
+        ...DEBIAN_PYTHON_VARS,
       },
     })
   }, LONG)
