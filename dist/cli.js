@@ -36,9 +36,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/picomatch/lib/constants.js
+// ../../main/node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
-  "node_modules/picomatch/lib/constants.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
@@ -238,9 +238,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/utils.js
+// ../../main/node_modules/picomatch/lib/utils.js
 var require_utils = __commonJS({
-  "node_modules/picomatch/lib/utils.js"(exports) {
+  "../../main/node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
     var {
       REGEX_BACKSLASH,
@@ -302,9 +302,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/scan.js
+// ../../main/node_modules/picomatch/lib/scan.js
 var require_scan = __commonJS({
-  "node_modules/picomatch/lib/scan.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/scan.js"(exports, module) {
     "use strict";
     var utils = require_utils();
     var {
@@ -640,9 +640,9 @@ var require_scan = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/parse.js
+// ../../main/node_modules/picomatch/lib/parse.js
 var require_parse = __commonJS({
-  "node_modules/picomatch/lib/parse.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
     var constants = require_constants();
     var utils = require_utils();
@@ -1655,9 +1655,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/picomatch.js
+// ../../main/node_modules/picomatch/lib/picomatch.js
 var require_picomatch = __commonJS({
-  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
     var parse6 = require_parse();
@@ -1795,9 +1795,9 @@ var require_picomatch = __commonJS({
   }
 });
 
-// node_modules/picomatch/index.js
+// ../../main/node_modules/picomatch/index.js
 var require_picomatch2 = __commonJS({
-  "node_modules/picomatch/index.js"(exports, module) {
+  "../../main/node_modules/picomatch/index.js"(exports, module) {
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
@@ -1812,9 +1812,9 @@ var require_picomatch2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -1869,9 +1869,9 @@ var require_identity = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../../main/node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../../main/node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -2027,9 +2027,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../../main/node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2198,9 +2198,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../../main/node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2268,9 +2268,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../../main/node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -2318,9 +2318,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../../main/node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -2348,9 +2348,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../../main/node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -2389,9 +2389,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../../main/node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -2507,9 +2507,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../../main/node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -2537,9 +2537,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../../main/node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -2612,9 +2612,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../../main/node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -2755,9 +2755,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -2772,9 +2772,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../../main/node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -2908,9 +2908,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -3191,9 +3191,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../../main/node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -3315,9 +3315,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3448,9 +3448,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../../main/node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../../main/node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -3470,9 +3470,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3530,9 +3530,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -3594,9 +3594,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../../main/node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -3634,9 +3634,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -3785,9 +3785,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../../main/node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -3929,9 +3929,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../../main/node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -3951,9 +3951,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../../main/node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -4067,9 +4067,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../../main/node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -4089,9 +4089,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../../main/node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -4108,9 +4108,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../../main/node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -4126,9 +4126,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../../main/node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -4150,9 +4150,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -4177,9 +4177,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../../main/node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4223,9 +4223,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../../main/node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4268,9 +4268,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../../main/node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4296,9 +4296,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../../main/node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -4363,9 +4363,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -4429,9 +4429,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4507,9 +4507,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -4585,9 +4585,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -4617,9 +4617,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4666,9 +4666,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4745,9 +4745,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4834,9 +4834,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -4922,9 +4922,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4966,9 +4966,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../../main/node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5060,9 +5060,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../../main/node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -5092,9 +5092,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -5172,9 +5172,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../../main/node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -5481,9 +5481,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../../main/node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../../main/node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -5546,9 +5546,9 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../../main/node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -5680,9 +5680,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../../main/node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -5722,9 +5722,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -5740,9 +5740,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../../main/node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -5756,9 +5756,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -5864,9 +5864,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -5915,9 +5915,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../../main/node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -5958,9 +5958,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -6152,9 +6152,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../../main/node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6217,9 +6217,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -6400,9 +6400,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -6621,9 +6621,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../../main/node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6702,9 +6702,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -6732,9 +6732,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../../main/node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -6838,9 +6838,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../../main/node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -6881,9 +6881,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../../main/node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -7089,9 +7089,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../../main/node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -7274,9 +7274,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../../main/node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -7335,9 +7335,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../../main/node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -7397,9 +7397,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../../main/node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -7499,9 +7499,9 @@ var require_cst = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../../main/node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -8088,9 +8088,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../../main/node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -8119,9 +8119,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../../main/node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -8993,9 +8993,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../../main/node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../../main/node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9090,9 +9090,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../../main/node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../../main/node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9841,9 +9841,9 @@ var command = {
 };
 
 // src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync2, statSync as statSync2 } from "node:fs";
+import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync3, statSync as statSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join3, resolve as resolve3 } from "node:path";
+import { join as join4, resolve as resolve3 } from "node:path";
 
 // src/core/run.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -9859,6 +9859,7 @@ function playbookArgs(playbook, s2) {
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
   if (s2.tags.length > 0) args.push("--tags", s2.tags.join(","));
+  for (const f2 of s2.extraVarsFiles ?? []) args.push("--extra-vars", `@${f2}`);
   if (s2.extraVars) args.push("--extra-vars", s2.extraVars);
   return args;
 }
@@ -9943,6 +9944,45 @@ async function runPlaybooks(playbooks, s2, hooks) {
   return { status: total === 0 ? "skipped" : "success", playbooks: results, notRun: [], check: s2.check };
 }
 
+// src/core/ssh.ts
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync3, readdirSync as readdirSync2, rmSync as rmSync2, statSync as statSync2, writeFileSync } from "node:fs";
+import { basename as basename2, join as join3 } from "node:path";
+var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
+function shellQuote(s2) {
+  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
+}
+function sshOptions(s2) {
+  const o2 = [];
+  if (s2.knownHostsFile) o2.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
+  o2.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
+  if (s2.keyFile) o2.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
+  o2.push(`ControlPath=${s2.controlDir}/%C`);
+  return o2;
+}
+function sshExtraVars(s2) {
+  const args = sshOptions(s2).map((o2) => `-o ${shellQuote(o2)}`).join(" ");
+  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
+}
+function writeSshVars(dir, s2) {
+  const file = join3(dir, "ssh-vars.json");
+  writeFileSync(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
+  return file;
+}
+var CONTROL_DIR_PREFIX = "django-deploy-cp-";
+function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
+  return mkdtempSync2(join3(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+}
+function removeControlDir(dir) {
+  if (!dir || !basename2(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  try {
+    if (!statSync2(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  rmSync2(dir, { recursive: true, force: true });
+  return true;
+}
+
 // src/cli/deploy.ts
 var usage2 = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
 
@@ -9960,6 +10000,9 @@ Options:
   --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
   --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
+  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
+  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
+  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
   --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --json             print the result as JSON after the summary
@@ -9976,6 +10019,9 @@ var options2 = {
   limit: { type: "string" },
   tags: { type: "string" },
   "extra-vars": { type: "string" },
+  "ssh-key": { type: "string" },
+  "known-hosts": { type: "string" },
+  "accept-new-host-keys": { type: "boolean" },
   "ansible-playbook": { type: "string" },
   verbose: { type: "boolean" },
   json: { type: "boolean" },
@@ -9988,11 +10034,11 @@ var command2 = {
   async run(argv) {
     const { values, positionals } = parse2(argv, options2, true);
     const dir = resolve3(values.dir ?? ".");
-    if (!existsSync4(join3(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+    if (!existsSync4(join4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
     const inventory = values.inventory ?? "inventories/production";
     if (!existsSync4(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
     const vaultKey = resolve3(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync4(vaultKey) || !statSync2(vaultKey).isFile()) {
+    if (!existsSync4(vaultKey) || !statSync3(vaultKey).isFile()) {
       throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
     }
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
@@ -10004,6 +10050,15 @@ var command2 = {
         throw new UsageError(`--extra-vars: not valid JSON (${e.message})`);
       }
     }
+    const file = (option) => {
+      const v2 = values[option];
+      if (v2 === void 0) return void 0;
+      const p2 = resolve3(v2);
+      if (!existsSync4(p2) || !statSync3(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
+      return p2;
+    };
+    const keyFile = file("ssh-key");
+    const knownHostsFile = file("known-hosts");
     let plan;
     if (values.from) {
       plan = await planFor(dir, { from: values.from, to: values.to, inventory });
@@ -10022,10 +10077,13 @@ var command2 = {
       process.stdout.write("Nothing to deploy.\n");
       return 0;
     }
-    const logFile = join3(mkdtempSync2(join3(tmpdir2(), "django-deploy-")), "ansible.log");
+    const runDir = mkdtempSync3(join4(tmpdir2(), "django-deploy-"));
+    const logFile = join4(runDir, "ansible.log");
     const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
     if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
+    const controlDir = makeControlDir();
+    const sshVars = writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values["accept-new-host-keys"] ?? false, controlDir });
     const result = await runPlaybooks(plan.run, {
       cwd: dir,
       ansiblePlaybook: values["ansible-playbook"] ?? "ansible-playbook",
@@ -10034,14 +10092,15 @@ var command2 = {
       diff: values.diff ?? false,
       limit: values.limit,
       tags: (values.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
+      extraVarsFiles: [sshVars],
       extraVars: values["extra-vars"],
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
+      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey, ANSIBLE_HOST_KEY_CHECKING: "True" }
     }, {
       onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
       onEnd: (r2) => process.stdout.write(`${values.verbose ? `${r2.playbook}: ` : ""}${r2.status === "success" ? "ok" : "FAILED"} (${formatDuration(r2.durationMs)})
 `),
       output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
-    });
+    }).finally(() => removeControlDir(controlDir));
     if (log) await new Promise((done) => log.end(done));
     process.stdout.write("\n" + resultText(result));
     if (values.json) process.stdout.write(JSON.stringify(resultJson(result), null, 2) + "\n");
@@ -10051,8 +10110,8 @@ var command2 = {
 
 // src/cli/init.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync5, rmSync as rmSync3, statSync as statSync3 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative2, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync6, rmSync as rmSync4, statSync as statSync4 } from "node:fs";
+import { dirname as dirname3, isAbsolute as isAbsolute3, join as join6, relative as relative2, resolve as resolve4 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
@@ -10060,8 +10119,8 @@ import { spawnSync } from "node:child_process";
 // src/core/vault.ts
 import { spawn as spawn3 } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync3, readdirSync as readdirSync2, renameSync, rmSync as rmSync2, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename2, dirname as dirname2, join as join4 } from "node:path";
+import { closeSync, openSync, readFileSync as readFileSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync2, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename3, dirname as dirname2, join as join5 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
@@ -10106,7 +10165,7 @@ function ansibleVault(args, keyFile, input) {
   });
 }
 function tempSibling(file, tag = "tmp") {
-  return join4(dirname2(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+  return join5(dirname2(file), `.${basename3(file)}.${tag}-${randomBytes(4).toString("hex")}`);
 }
 function writeNew0600(file, content) {
   const fd = openSync(file, "wx", 384);
@@ -10127,7 +10186,7 @@ function writeKeyFile(file, key, opts = {}) {
   try {
     renameSync(tmp, file);
   } catch (e) {
-    rmSync2(tmp, { force: true });
+    rmSync3(tmp, { force: true });
     throw e;
   }
 }
@@ -10135,7 +10194,7 @@ function readKeyFile(file) {
   const st2 = lstatSync(file);
   if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
   if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync3(file, "utf8").trim();
+  const key = readFileSync4(file, "utf8").trim();
   if (!key) throw new VaultError(`${file} is empty`);
   return key;
 }
@@ -10146,7 +10205,7 @@ async function encryptToFile(keyFile, plaintext, dest) {
     if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
     renameSync(tmp, dest);
   } finally {
-    rmSync2(tmp, { force: true });
+    rmSync3(tmp, { force: true });
   }
 }
 async function decryptFile(keyFile, file) {
@@ -10162,14 +10221,14 @@ function findVaultFiles(root) {
   const vault = [];
   const inline = [];
   const walk = (dir) => {
-    for (const e of readdirSync2(dir, { withFileTypes: true })) {
-      const p2 = join4(dir, e.name);
+    for (const e of readdirSync3(dir, { withFileTypes: true })) {
+      const p2 = join5(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p2);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
         let head;
         try {
-          head = readFileSync3(p2, "utf8");
+          head = readFileSync4(p2, "utf8");
         } catch {
           continue;
         }
@@ -10188,11 +10247,11 @@ async function rotateKey(keyFile, files, newKey) {
   try {
     writeNew0600(newKeyFile, newKey + "\n");
     for (const file of files) {
-      const original = readFileSync3(file, "utf8");
+      const original = readFileSync4(file, "utf8");
       if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
       const tmp = tempSibling(file, "rotate");
       staged.push({ file, tmp, original });
-      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
+      writeFileSync2(tmp, original, { flag: "wx", mode: 420 });
       const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
       if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
       if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
@@ -10205,19 +10264,19 @@ async function rotateKey(keyFile, files, newKey) {
       }
       renameSync(newKeyFile, keyFile);
     } catch (e) {
-      for (const s2 of done) writeFileSync(s2.file, s2.original);
+      for (const s2 of done) writeFileSync2(s2.file, s2.original);
       throw e;
     }
   } finally {
-    rmSync2(newKeyFile, { force: true });
-    for (const s2 of staged) rmSync2(s2.tmp, { force: true });
+    rmSync3(newKeyFile, { force: true });
+    for (const s2 of staged) rmSync3(s2.tmp, { force: true });
   }
 }
 
 // src/core/github-secrets.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
-// node_modules/libsodium/dist/modules-esm/libsodium.mjs
+// ../../main/node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
   var I2, g2 = A3, C2 = !!globalThis.window, B2 = !!globalThis.WorkerGlobalScope, Q2 = (globalThis.process?.versions?.node && globalThis.process, import.meta.url);
   if (C2 || B2) {
@@ -10414,7 +10473,7 @@ async function A(A3 = {}) {
 }
 var libsodium_default = A;
 
-// node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
+// ../../main/node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
 var r;
 var t = {};
 if (void 0 === globalThis.crypto || "function" != typeof globalThis.crypto.getRandomValues) throw new Error("globalThis.crypto.getRandomValues is not available. The ESM build of libsodium requires a secure random source (available in all browsers and Node.js 19+).");
@@ -13709,7 +13768,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync4(tokenFile, "utf8");
+      text = readFileSync5(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -13936,7 +13995,7 @@ var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
 function readYamlMap(file, what) {
   let doc;
   try {
-    doc = (0, import_yaml3.parse)(readFileSync5(file, "utf8"));
+    doc = (0, import_yaml3.parse)(readFileSync6(file, "utf8"));
   } catch (e) {
     throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
   }
@@ -13948,7 +14007,7 @@ var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { line
 function checkDeployKey(file) {
   let text;
   try {
-    text = readFileSync5(file, "utf8");
+    text = readFileSync6(file, "utf8");
   } catch (e) {
     throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -13960,7 +14019,7 @@ function checkDeployKey(file) {
 function checkKnownHosts(file) {
   let text;
   try {
-    text = readFileSync5(file, "utf8");
+    text = readFileSync6(file, "utf8");
   } catch (e) {
     throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -13973,12 +14032,12 @@ function checkKnownHosts(file) {
 async function runInit(o2, io) {
   const root = resolve4(o2.root);
   const rel = (p2) => relative2(root, p2) || ".";
-  if (!existsSync5(join5(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join5(root, "vault.key");
-  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join5(root, o2.inventory);
-  if (!existsSync5(invDir) || !statSync3(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join5(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join5(invDir, "vault.example.yml"), join5(root, "inventories/production/vault.example.yml")].find((f2) => existsSync5(f2));
+  if (!existsSync5(join6(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join6(root, "vault.key");
+  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join6(root, o2.inventory);
+  if (!existsSync5(invDir) || !statSync4(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join6(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join6(invDir, "vault.example.yml"), join6(root, "inventories/production/vault.example.yml")].find((f2) => existsSync5(f2));
   const keyExists = existsSync5(keyFile);
   const vaultExists = existsSync5(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
@@ -13986,7 +14045,7 @@ async function runInit(o2, io) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
   }
   if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync5(vaultFile, "utf8"))) {
+  if (vaultExists && !isVaultText(readFileSync6(vaultFile, "utf8"))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
   }
   if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
@@ -13994,7 +14053,7 @@ async function runInit(o2, io) {
   const sets = new Map(o2.sets);
   for (const [key, file] of o2.setFiles) {
     try {
-      sets.set(key, readFileSync5(isAbsolute3(file) ? file : resolve4(file), "utf8"));
+      sets.set(key, readFileSync6(isAbsolute3(file) ? file : resolve4(file), "utf8"));
     } catch (e) {
       throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
     }
@@ -14041,7 +14100,7 @@ async function runInit(o2, io) {
       mkdirSync(dirname3(vaultFile), { recursive: true });
       await encryptToFile(keyFile, vaultYaml(values), vaultFile);
     } catch (e) {
-      if (newKey) rmSync3(keyFile, { force: true });
+      if (newKey) rmSync4(keyFile, { force: true });
       throw e;
     }
     if (newKey) io.out(`vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
@@ -14151,14 +14210,14 @@ var command3 = {
 
 // src/cli/demo.ts
 var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync10, mkdirSync as mkdirSync8, readFileSync as readFileSync11, writeFileSync as writeFileSync7 } from "node:fs";
-import { join as join11 } from "node:path";
+import { existsSync as existsSync10, mkdirSync as mkdirSync8, readFileSync as readFileSync12, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join12 } from "node:path";
 
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync9, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync9, mkdirSync as mkdirSync7, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
 import { spawn as spawn7 } from "node:child_process";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10, resolve as resolve5 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute4, join as join11, resolve as resolve5 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/lab/exec.ts
@@ -14210,8 +14269,8 @@ var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
 
 // src/lab/image.ts
 import { createHash } from "node:crypto";
-import { existsSync as existsSync6, mkdirSync as mkdirSync3, readdirSync as readdirSync3, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync6, mkdirSync as mkdirSync3, readdirSync as readdirSync4, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { join as join7 } from "node:path";
 
 // src/lab/lock.ts
 import { spawn as spawn5 } from "node:child_process";
@@ -14237,10 +14296,10 @@ async function withLock(file, fn) {
 }
 
 // src/lab/mounts.ts
-import { readFileSync as readFileSync6, rmSync as rmSync4 } from "node:fs";
+import { readFileSync as readFileSync7, rmSync as rmSync5 } from "node:fs";
 function mountsUnder(dir) {
   const root = dir.replace(/\/+$/, "");
-  return readFileSync6("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
+  return readFileSync7("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
 }
 function umountUnder(dir) {
   for (const m2 of mountsUnder(dir)) {
@@ -14256,7 +14315,7 @@ function removeTree(dir) {
   umountUnder(dir);
   const left = mountsUnder(dir);
   if (left.length > 0) throw new Error(`refusing to delete ${dir}: still mounted: ${left.join(", ")}`);
-  rmSync4(dir, { recursive: true, force: true });
+  rmSync5(dir, { recursive: true, force: true });
 }
 
 // src/lab/paths.ts
@@ -14285,15 +14344,15 @@ function imageKey(suite, packages = IMAGE_PACKAGES) {
   return `${suite}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
 }
 async function ensureImage(suite = "bookworm") {
-  const dir = join6(CACHE_DIR, "images");
+  const dir = join7(CACHE_DIR, "images");
   const key = imageKey(suite);
-  const final = join6(dir, key);
+  const final = join7(dir, key);
   if (existsSync6(final)) return final;
   mkdirSync3(dir, { recursive: true });
-  return withLock(join6(dir, `${key}.lock`), async () => {
+  return withLock(join7(dir, `${key}.lock`), async () => {
     if (existsSync6(final)) return final;
-    for (const f2 of readdirSync3(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join6(dir, f2));
-    const tmp = join6(dir, `${key}.tmp-${process.pid}`);
+    for (const f2 of readdirSync4(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join7(dir, f2));
+    const tmp = join7(dir, `${key}.tmp-${process.pid}`);
     const include = IMAGE_PACKAGES.join(",");
     process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)
 `);
@@ -14319,8 +14378,8 @@ async function ensureImage(suite = "bookworm") {
   });
 }
 function finalize(root, suite) {
-  writeFileSync2(
-    join6(root, "etc/apt/sources.list"),
+  writeFileSync3(
+    join7(root, "etc/apt/sources.list"),
     [
       `deb http://deb.debian.org/debian ${suite} main`,
       `deb http://deb.debian.org/debian ${suite}-updates main`,
@@ -14328,28 +14387,28 @@ function finalize(root, suite) {
       ""
     ].join("\n")
   );
-  for (const f2 of readdirSync3(join6(root, "etc/ssh"))) {
-    if (f2.startsWith("ssh_host_")) rmSync5(join6(root, "etc/ssh", f2));
+  for (const f2 of readdirSync4(join7(root, "etc/ssh"))) {
+    if (f2.startsWith("ssh_host_")) rmSync6(join7(root, "etc/ssh", f2));
   }
-  writeFileSync2(join6(root, "etc/machine-id"), "");
-  for (const f2 of readdirSync3(join6(root, "var/cache/apt/archives"))) {
-    if (f2.endsWith(".deb")) rmSync5(join6(root, "var/cache/apt/archives", f2));
+  writeFileSync3(join7(root, "etc/machine-id"), "");
+  for (const f2 of readdirSync4(join7(root, "var/cache/apt/archives"))) {
+    if (f2.endsWith(".deb")) rmSync6(join7(root, "var/cache/apt/archives", f2));
   }
 }
 
 // src/lab/host.ts
 import { spawn as spawn6 } from "node:child_process";
-import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync8, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync9, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
+import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync8, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync10, rmSync as rmSync8, writeFileSync as writeFileSync5 } from "node:fs";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { connect } from "node:net";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 
 // src/lab/proc.ts
-import { readFileSync as readFileSync7 } from "node:fs";
-var bootId = readFileSync7("/proc/sys/kernel/random/boot_id", "utf8").trim();
+import { readFileSync as readFileSync8 } from "node:fs";
+var bootId = readFileSync8("/proc/sys/kernel/random/boot_id", "utf8").trim();
 function startTime(pid) {
   try {
-    const stat = readFileSync7(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync8(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[0] === "Z" || fields[0] === "X" ? void 0 : fields[19];
   } catch {
@@ -14372,28 +14431,28 @@ function signal(id, sig) {
 }
 
 // src/lab/state.ts
-import { mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync8, renameSync as renameSync3, writeFileSync as writeFileSync3, existsSync as existsSync7, rmSync as rmSync6 } from "node:fs";
-import { join as join7 } from "node:path";
+import { mkdirSync as mkdirSync4, readdirSync as readdirSync5, readFileSync as readFileSync9, renameSync as renameSync3, writeFileSync as writeFileSync4, existsSync as existsSync7, rmSync as rmSync7 } from "node:fs";
+import { join as join8 } from "node:path";
 import { randomBytes as randomBytes2 } from "node:crypto";
 var MAX_SLOT = 511;
 function slotDir(slot) {
-  return join7(SLOTS_DIR, String(slot));
+  return join8(SLOTS_DIR, String(slot));
 }
 function saveState(state) {
-  const file = join7(slotDir(state.slot), "state.json");
-  writeFileSync3(`${file}.tmp`, JSON.stringify(state, null, 2));
+  const file = join8(slotDir(state.slot), "state.json");
+  writeFileSync4(`${file}.tmp`, JSON.stringify(state, null, 2));
   renameSync3(`${file}.tmp`, file);
 }
 function loadState(slot) {
   try {
-    return JSON.parse(readFileSync8(join7(slotDir(slot), "state.json"), "utf8"));
+    return JSON.parse(readFileSync9(join8(slotDir(slot), "state.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
 function usedSlots() {
   if (!existsSync7(SLOTS_DIR)) return [];
-  return readdirSync4(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
+  return readdirSync5(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
 }
 function allocateSlot(owner, dirFor) {
   mkdirSync4(SLOTS_DIR, { recursive: true });
@@ -14448,7 +14507,7 @@ function teardown(state, graceMs = 5e3) {
     killNetns(h2.netns);
   }
   waitUntil(() => state.hosts.every((h2) => !isAlive(h2.nspawn) && netnsPids(h2.netns).length === 0), 5e3);
-  closeControlMasters(join7(state.dir, "cp"));
+  closeControlMasters(join8(state.dir, "cp"));
   for (const h2 of state.hosts) {
     umountUnder(h2.merged);
     runSync("ip", ["netns", "delete", h2.netns]);
@@ -14461,18 +14520,18 @@ function teardown(state, graceMs = 5e3) {
 }
 function closeControlMasters(cpDir) {
   if (!existsSync7(cpDir)) return;
-  for (const sock of readdirSync4(cpDir)) {
-    runSync("ssh", ["-o", `ControlPath=${join7(cpDir, sock)}`, "-O", "exit", "lab"]);
+  for (const sock of readdirSync5(cpDir)) {
+    runSync("ssh", ["-o", `ControlPath=${join8(cpDir, sock)}`, "-O", "exit", "lab"]);
   }
 }
 function releaseSlot(slot) {
-  const gone = join7(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
+  const gone = join8(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
   try {
     renameSync3(slotDir(slot), gone);
   } catch {
     return;
   }
-  rmSync6(gone, { recursive: true, force: true });
+  rmSync7(gone, { recursive: true, force: true });
 }
 function sweepOrphans() {
   const used = new Set(usedSlots());
@@ -14489,8 +14548,8 @@ function sweepOrphans() {
     if (m2 && orphan(m2[2])) runSync("ip", ["link", "delete", m2[1]]);
   }
   if (!existsSync7(LABS_DIR)) return;
-  for (const name of readdirSync4(LABS_DIR)) {
-    const dir = join7(LABS_DIR, name);
+  for (const name of readdirSync5(LABS_DIR)) {
+    const dir = join8(LABS_DIR, name);
     if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s2) => s2?.dir === dir)) removeTree(dir);
   }
 }
@@ -14509,7 +14568,7 @@ table inet django_ansible_deploy_lab {
 var guarded;
 function ensureForwardGuard() {
   guarded ??= (async () => {
-    const forwarding = readFileSync9("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
+    const forwarding = readFileSync10("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
     try {
       await runOk("nft", ["-f", "-"], { input: FORWARD_GUARD });
     } catch (e) {
@@ -14536,48 +14595,48 @@ async function createNetns(state, h2) {
   await runOk("ip", ["-n", h2.netns, "route", "add", "default", "via", state.gateway]);
 }
 async function prepareRootfs(image, state, h2, authorizedKey) {
-  const base = join8(state.dir, "hosts", h2.name);
-  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join8(base, d2), { recursive: true });
+  const base = join9(state.dir, "hosts", h2.name);
+  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join9(base, d2), { recursive: true });
   await runOk("mount", [
     "-t",
     "overlay",
     "overlay",
     "-o",
-    `lowerdir=${image},upperdir=${join8(base, "upper")},workdir=${join8(base, "work")}`,
+    `lowerdir=${image},upperdir=${join9(base, "upper")},workdir=${join9(base, "work")}`,
     h2.merged
   ]);
   const root = h2.merged;
   const peers = state.hosts.map((p2) => `${p2.address}	${p2.name}`).join("\n");
-  writeFileSync4(join8(root, "etc/hostname"), `${h2.name}
+  writeFileSync5(join9(root, "etc/hostname"), `${h2.name}
 `);
-  writeFileSync4(join8(root, "etc/hosts"), `127.0.0.1	localhost
+  writeFileSync5(join9(root, "etc/hosts"), `127.0.0.1	localhost
 ::1	localhost ip6-localhost
 ${peers}
 `);
-  writeFileSync4(join8(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
+  writeFileSync5(join9(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
 `);
-  rmSync7(join8(root, "etc/resolv.conf"), { force: true });
-  writeFileSync4(join8(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
-  writeFileSync4(
-    join8(root, "etc/apt/apt.conf.d/01proxy"),
+  rmSync8(join9(root, "etc/resolv.conf"), { force: true });
+  writeFileSync5(join9(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  writeFileSync5(
+    join9(root, "etc/apt/apt.conf.d/01proxy"),
     `Acquire::http::Proxy "http://${state.gateway}:${APT_PROXY_PORT}";
 `
   );
-  mkdirSync5(join8(root, "root/.ssh"), { recursive: true, mode: 448 });
-  chmodSync2(join8(root, "root/.ssh"), 448);
-  writeFileSync4(join8(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
+  mkdirSync5(join9(root, "root/.ssh"), { recursive: true, mode: 448 });
+  chmodSync2(join9(root, "root/.ssh"), 448);
+  writeFileSync5(join9(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
   await runOk("ssh-keygen", ["-A", "-f", root]);
 }
 function knownHostsLines(h2) {
   const lines = [];
   for (const type of ["ed25519", "ecdsa", "rsa"]) {
-    const [alg, key] = readFileSync9(join8(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
+    const [alg, key] = readFileSync10(join9(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
     for (const name of [h2.address, `[${h2.address}]:22`, `[${h2.address}]:2222`]) lines.push(`${name} ${alg} ${key}`);
   }
   return lines;
 }
 function boot(state, h2) {
-  const log = openSync2(join8(state.dir, "hosts", h2.name, "console.log"), "a");
+  const log = openSync2(join9(state.dir, "hosts", h2.name, "console.log"), "a");
   const child = spawn6("systemd-nspawn", [
     "--quiet",
     "--directory",
@@ -14631,7 +14690,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
   const end = Date.now() + timeoutMs;
   const consoleTail = () => {
     try {
-      return lastLine2(readFileSync9(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
+      return lastLine2(readFileSync10(join9(state.dir, "hosts", h2.name, "console.log"), "utf8"));
     } catch {
       return "";
     }
@@ -14655,12 +14714,12 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
 // src/lab/inventory.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join9 } from "node:path";
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync11, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join10 } from "node:path";
 function readYaml(file) {
-  return (0, import_yaml4.parse)(readFileSync10(file, "utf8")) ?? {};
+  return (0, import_yaml4.parse)(readFileSync11(file, "utf8")) ?? {};
 }
-var pub = (key) => readFileSync10(`${key}.pub`, "utf8").trim();
+var pub = (key) => readFileSync11(`${key}.pub`, "utf8").trim();
 function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
   return [
     `-o UserKnownHostsFile=${knownHosts}`,
@@ -14674,10 +14733,10 @@ function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
 }
 async function writeInventory(input) {
   const { dir, repoRoot, keys } = input;
-  const production = join9(repoRoot, "inventories/production");
-  mkdirSync6(join9(dir, "group_vars/all"), { recursive: true });
+  const production = join10(repoRoot, "inventories/production");
+  mkdirSync6(join10(dir, "group_vars/all"), { recursive: true });
   const hosts = Object.fromEntries(input.hosts.map((h2) => [h2.name, { ansible_host: h2.address }]));
-  writeFileSync5(join9(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
+  writeFileSync6(join10(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
   const labDefaults = {
     public_hostnames: input.hosts.map((h2) => `${h2.name}.test`),
     bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
@@ -14690,19 +14749,19 @@ async function writeInventory(input) {
     ansible_ssh_private_key_file: keys.deploy,
     ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir)
   };
-  const vars = { ...readYaml(join9(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
-  writeFileSync5(join9(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
+  const vars = { ...readYaml(join10(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
+  writeFileSync6(join10(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join9(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
+    Object.keys(readYaml(join10(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
   );
-  const vaultKey = join9(dir, "vault.key");
-  writeFileSync5(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
+  const vaultKey = join10(dir, "vault.key");
+  writeFileSync6(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
   await runOk("ansible-vault", [
     "encrypt",
     "--vault-password-file",
     vaultKey,
     "--output",
-    join9(dir, "group_vars/all/vault.yml"),
+    join10(dir, "group_vars/all/vault.yml"),
     "-"
   ], { input: "---\n" + (0, import_yaml4.stringify)({ ...vaultDefaults, ...input.vault }) });
   return dir;
@@ -14734,7 +14793,7 @@ var DEBIAN_PYTHON_VARS = {
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
   let dir = dirname5(fileURLToPath2(import.meta.url));
-  while (!existsSync9(join10(dir, "ansible.cfg"))) {
+  while (!existsSync9(join11(dir, "ansible.cfg"))) {
     const up = dirname5(dir);
     if (up === dir) throw new Error("lab: no ansible.cfg above src/lab: pass repoRoot");
     dir = up;
@@ -14748,9 +14807,9 @@ var Lab = class {
     this.dir = state.dir;
     this.slot = state.slot;
     this.hosts = state.hosts.map((h2) => ({ name: h2.name, address: h2.address, gateway: state.gateway, rootfs: h2.merged }));
-    this.rootKey = join10(state.dir, "keys/root");
-    this.keys = { admin: join10(state.dir, "keys/admin"), deploy: join10(state.dir, "keys/deploy") };
-    this.knownHosts = join10(state.dir, "known_hosts");
+    this.rootKey = join11(state.dir, "keys/root");
+    this.keys = { admin: join11(state.dir, "keys/admin"), deploy: join11(state.dir, "keys/deploy") };
+    this.knownHosts = join11(state.dir, "known_hosts");
   }
   state;
   hosts;
@@ -14808,19 +14867,19 @@ var Lab = class {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`);
     return writeInventory({
       repoRoot: this.repoRoot,
-      dir: join10(this.dir, "inventories", name),
+      dir: join11(this.dir, "inventories", name),
       hosts: this.hosts,
       keys: { root: this.rootKey, ...this.keys },
       knownHosts: this.knownHosts,
-      controlPathDir: join10(this.dir, "cp"),
+      controlPathDir: join11(this.dir, "cp"),
       vars: opts.vars ?? {},
       vault: opts.vault ?? {}
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
   runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve5(this.repoRoot, playbook) : join10(this.repoRoot, "playbooks", `${playbook}.yml`);
-    const vaultKey = join10(opts.inventory, "vault.key");
+    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve5(this.repoRoot, playbook) : join11(this.repoRoot, "playbooks", `${playbook}.yml`);
+    const vaultKey = join11(opts.inventory, "vault.key");
     const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
     if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
     if (opts.check) args.push("--check");
@@ -14829,18 +14888,18 @@ var Lab = class {
     if (opts.limit) args.push("--limit", opts.limit);
     const env = {
       ...process.env,
-      ANSIBLE_CONFIG: join10(this.repoRoot, "ansible.cfg"),
+      ANSIBLE_CONFIG: join11(this.repoRoot, "ansible.cfg"),
       // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: "0",
       ANSIBLE_NOCOLOR: "1",
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join10(this.dir, "cp"),
-      ANSIBLE_LOCAL_TEMP: join10(this.dir, "ansible-tmp"),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: join11(this.dir, "cp"),
+      ANSIBLE_LOCAL_TEMP: join11(this.dir, "ansible-tmp"),
       ...opts.env
     };
-    mkdirSync7(join10(this.dir, "cp"), { recursive: true, mode: 448 });
-    mkdirSync7(join10(this.dir, "logs"), { recursive: true });
-    const log = createWriteStream2(join10(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
+    mkdirSync7(join11(this.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join11(this.dir, "logs"), { recursive: true });
+    const log = createWriteStream2(join11(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
     return new Promise((resolvePromise, reject) => {
       const child = spawn7("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
       const chunks = [];
@@ -14901,7 +14960,7 @@ function cleanupStaleLocked() {
   for (const slot of usedSlots()) {
     const state = loadState(slot);
     if (!state) {
-      rmSync8(slotDir(slot), { recursive: true, force: true });
+      rmSync9(slotDir(slot), { recursive: true, force: true });
       continue;
     }
     if (ownerAlive(state)) continue;
@@ -14934,7 +14993,7 @@ async function startLab(opts) {
   const owner = procId(process.pid);
   const state = await withLock(GLOBAL_LOCK, async () => {
     cleanupStaleLocked();
-    return allocateSlot(owner, (slot) => join10(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
+    return allocateSlot(owner, (slot) => join11(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
   });
   live.add(state);
   try {
@@ -14944,11 +15003,11 @@ async function startLab(opts) {
       address: state.gateway.replace(/\.1$/, `.${i2 + 2}`),
       netns: `dad${state.slot}-${i2}`,
       veth: `dad${state.slot}h${i2}`,
-      merged: join10(state.dir, "hosts", name, "merged")
+      merged: join11(state.dir, "hosts", name, "merged")
     }));
     saveState(state);
-    mkdirSync7(join10(state.dir, "keys"), { recursive: true, mode: 448 });
-    mkdirSync7(join10(state.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join11(state.dir, "keys"), { recursive: true, mode: 448 });
+    mkdirSync7(join11(state.dir, "cp"), { recursive: true, mode: 448 });
     const lab = new Lab(state, repoRoot);
     await Promise.all([
       genKey(lab.rootKey, `lab${state.slot}-root`),
@@ -14964,7 +15023,7 @@ async function startLab(opts) {
       await createNetns(state, h2);
       await prepareRootfs(image, state, h2, rootPub);
     }));
-    writeFileSync6(lab.knownHosts, state.hosts.flatMap(knownHostsLines).join("\n") + "\n");
+    writeFileSync7(lab.knownHosts, state.hosts.flatMap(knownHostsLines).join("\n") + "\n");
     for (const h2 of state.hosts) boot(state, h2);
     saveState(state);
     await Promise.all(state.hosts.map((h2) => waitReady(state, h2, (cmd) => lab.ssh(h2.name, cmd, { timeoutMs: 6e4 }))));
@@ -15044,7 +15103,7 @@ async function waitForPage(url, timeoutMs) {
 }
 function sshPort(inventory) {
   try {
-    const vars = (0, import_yaml5.parse)(readFileSync11(join11(inventory, "group_vars/all/vars.yml"), "utf8"));
+    const vars = (0, import_yaml5.parse)(readFileSync12(join12(inventory, "group_vars/all/vars.yml"), "utf8"));
     const port = Number(vars.server_ssh_port);
     return Number.isInteger(port) && port > 0 ? port : 22;
   } catch {
@@ -15066,7 +15125,7 @@ function untilSignal() {
   });
 }
 async function runDemo(o2, repoRoot) {
-  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync10(join11(repoRoot, "playbooks", `${p2}.yml`)));
+  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync10(join12(repoRoot, "playbooks", `${p2}.yml`)));
   if (missing.length > 0) throw new Error(`missing ${missing.map((p2) => `playbooks/${p2}.yml`).join(", ")} in ${repoRoot}`);
   const t0 = Date.now();
   console.log("demo: booting a throwaway Debian server\u2026");
@@ -15083,10 +15142,10 @@ async function runDemo(o2, repoRoot) {
       const ok = r2.code === 0 && recap !== void 0 && recap.failed === 0 && recap.unreachable === 0;
       console.log(progressLine(i2 + 1, DEMO_PLAYBOOKS.length, playbook, ok, Date.now() - started, recap));
       if (!ok) {
-        const logDir = join11(repoRoot, ".lab");
+        const logDir = join12(repoRoot, ".lab");
         mkdirSync8(logDir, { recursive: true });
-        const log = join11(logDir, `demo-${playbook}.log`);
-        writeFileSync7(log, r2.output);
+        const log = join12(logDir, `demo-${playbook}.log`);
+        writeFileSync8(log, r2.output);
         console.error(`
 --- last lines of ansible-playbook ${playbook} (full log: ${log}) ---
 ${tail(r2.output, 40)}
@@ -15144,8 +15203,8 @@ var command4 = {
 function findRepoRoot2() {
   let dir = process.cwd();
   for (; ; ) {
-    if (existsSync10(join11(dir, "ansible.cfg")) && existsSync10(join11(dir, "playbooks"))) return dir;
-    const up = join11(dir, "..");
+    if (existsSync10(join12(dir, "ansible.cfg")) && existsSync10(join12(dir, "playbooks"))) return dir;
+    const up = join12(dir, "..");
     if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
     dir = up;
   }

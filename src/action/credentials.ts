@@ -1,14 +1,20 @@
 // The run's secrets on disk: vault key, SSH private key and known_hosts, each a 0600 file in a
-// 0700 directory under RUNNER_TEMP, masked in the log. Returns the environment that points
-// Ansible at them. post removes the directory (cleanup.ts).
+// 0700 directory under RUNNER_TEMP, masked in the log, and the SSH extra-vars file pointing
+// Ansible at them (core/ssh.ts); the control sockets go in a short directory under /tmp. post
+// removes both directories (cleanup.ts).
 import * as core from '@actions/core'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { makeControlDir, writeSshVars } from '../core/ssh.ts'
 import type { Settings } from './inputs.ts'
 
 export interface Credentials {
   dir: string
+  /** The control sockets' directory (short, under /tmp). */
+  controlDir: string
   env: Record<string, string>
+  /** Passed as --extra-vars @file: the SSH options. */
+  extraVarsFiles: string[]
   /** Files written, for the log (names only). */
   files: string[]
 }
@@ -19,26 +25,8 @@ export function maskValues(secret: string): string[] {
   return [...new Set([secret.trim(), ...lines].filter(Boolean))]
 }
 
-/** A value for ssh options inside ANSIBLE_SSH_COMMON_ARGS (split by shlex). */
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`
-}
-
-/** The SSH environment: known_hosts pinned (strict), or accept-new when opted in. Pure. */
-export function sshEnv(opts: { keyFile?: string; knownHostsFile?: string; acceptNew: boolean; controlDir: string; existingCommonArgs?: string }): Record<string, string> {
-  const env: Record<string, string> = { ANSIBLE_SSH_CONTROL_PATH_DIR: opts.controlDir }
-  const args: string[] = []
-  if (opts.knownHostsFile) args.push(`-o UserKnownHostsFile=${shellQuote(opts.knownHostsFile)}`)
-  args.push(`-o StrictHostKeyChecking=${opts.acceptNew ? 'accept-new' : 'yes'}`)
-  if (opts.existingCommonArgs) args.push(opts.existingCommonArgs)
-  env.ANSIBLE_SSH_COMMON_ARGS = args.join(' ')
-  env.ANSIBLE_HOST_KEY_CHECKING = 'True'
-  if (opts.keyFile) env.ANSIBLE_PRIVATE_KEY_FILE = opts.keyFile
-  return env
-}
-
-/** Writes the secrets; `onDir` is called as soon as the directory exists (to save it for post). */
-export function writeCredentials(settings: Settings, tempRoot: string, onDir: (dir: string) => void): Credentials {
+/** Writes the secrets; `onDir` is called as soon as each directory exists (to save it for post). */
+export function writeCredentials(settings: Settings, tempRoot: string, onDir: (dir: string) => void, onControlDir: (dir: string) => void, controlRoot?: string): Credentials {
   for (const s of [settings.vaultKey, settings.sshPrivateKey]) if (s) for (const v of maskValues(s)) core.setSecret(v)
   mkdirSync(tempRoot, { recursive: true })
   const dir = mkdtempSync(join(tempRoot, 'django-deploy-'))
@@ -60,8 +48,11 @@ export function writeCredentials(settings: Settings, tempRoot: string, onDir: (d
   } else if (!settings.knownHosts) {
     core.info('known-hosts is empty: host keys are checked strictly against ~/.ssh/known_hosts')
   }
-  const controlDir = join(dir, 'cp')
-  mkdirSync(controlDir, { mode: 0o700 })
-  Object.assign(env, sshEnv({ keyFile, knownHostsFile, acceptNew: settings.acceptNewHostKeys, controlDir, existingCommonArgs: process.env.ANSIBLE_SSH_COMMON_ARGS }))
-  return { dir, env, files }
+  const controlDir = makeControlDir(controlRoot)
+  onControlDir(controlDir)
+  const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: settings.acceptNewHostKeys, controlDir })
+  files.push('ssh-vars.json')
+  // A host_key_checking = False in ansible.cfg would put StrictHostKeyChecking=no before ours.
+  env.ANSIBLE_HOST_KEY_CHECKING = 'True'
+  return { dir, controlDir, env, extraVarsFiles: [sshVars], files }
 }

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { resultJson, type RunResult } from '../core/results.ts'
 import { runPlaybooks } from '../core/run.ts'
+import { inventoriesSettingCommonArgs, INVENTORY_SSH_ARGS_VAR } from '../core/ssh.ts'
 import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
 import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
 import { makePlan } from './plan-step.ts'
-import { markMainRan, saveSecretsDir } from './state.ts'
+import { markMainRan, saveControlDir, saveSecretsDir } from './state.ts'
 
 /** Checks what the settings name on disk; one line on the first problem. */
 function checkPaths(settings: Settings, root: string): void {
@@ -97,8 +98,11 @@ export async function main(): Promise<void> {
   let creds: Credentials
   let ansible: InstalledAnsible
   try {
-    creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir)
+    creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir, saveControlDir)
     core.info(`Secrets written to ${creds.dir} (${creds.files.join(', ') || 'none'}), mode 0600`)
+    for (const f of inventoriesSettingCommonArgs(join(root, settings.inventory))) {
+      core.warning(`${relative(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`)
+    }
     ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
   } catch (e) {
     // Nothing ran: the summary still shows the plan and why it stopped.
@@ -117,6 +121,7 @@ export async function main(): Promise<void> {
     diff: settings.diff,
     limit: settings.limit || undefined,
     tags: settings.tags,
+    extraVarsFiles: creds.extraVarsFiles,
     extraVars: settings.extraVars || undefined,
     env: { ...creds.env, ANSIBLE_FORCE_COLOR: '1', RUNNER_TEMP: creds.dir },
   }, {

@@ -4,6 +4,7 @@ import * as core from '@actions/core'
 
 const IS_POST = 'isPost'
 const SECRETS_DIR = 'secretsDir'
+const CONTROL_DIR = 'controlDir'
 
 /** True in the post step: main saved the flag (the same bundle runs both). */
 export const isPost = (): boolean => core.getState(IS_POST) === 'true'
@@ -18,4 +19,11 @@ export const secretsDir = (): string => core.getState(SECRETS_DIR)
 
 export function saveSecretsDir(dir: string): void {
   core.saveState(SECRETS_DIR, dir)
+}
+
+/** The short directory of this run's SSH control sockets. */
+export const controlDir = (): string => core.getState(CONTROL_DIR)
+
+export function saveControlDir(dir: string): void {
+  core.saveState(CONTROL_DIR, dir)
 }

@@ -8,6 +8,7 @@ import { DEPLOY_PLAYBOOKS, parsePlaybookSelection, type Playbook } from '../core
 import { readRepo } from '../core/repo.ts'
 import { resultJson } from '../core/results.ts'
 import { runPlaybooks } from '../core/run.ts'
+import { makeControlDir, removeControlDir, writeSshVars } from '../core/ssh.ts'
 import { formatDuration, planText, resultText } from '../core/summary.ts'
 import { parse } from './args.ts'
 import { UsageError, type Command } from './command.ts'
@@ -29,6 +30,9 @@ Options:
   --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
   --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
+  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
+  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
+  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
   --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --json             print the result as JSON after the summary
@@ -46,6 +50,9 @@ const options = {
   limit: { type: 'string' },
   tags: { type: 'string' },
   'extra-vars': { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'accept-new-host-keys': { type: 'boolean' },
   'ansible-playbook': { type: 'string' },
   verbose: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -76,6 +83,16 @@ export const command: Command = {
       }
     }
 
+    const file = (option: 'ssh-key' | 'known-hosts') => {
+      const v = values[option]
+      if (v === undefined) return undefined
+      const p = resolve(v)
+      if (!existsSync(p) || !statSync(p).isFile()) throw new UsageError(`--${option}: "${v}" is not a file`)
+      return p
+    }
+    const keyFile = file('ssh-key')
+    const knownHostsFile = file('known-hosts')
+
     let plan: Plan
     if (values.from) {
       plan = await planFor(dir, { from: values.from, to: values.to, inventory })
@@ -95,9 +112,13 @@ export const command: Command = {
       return 0
     }
 
-    const logFile = join(mkdtempSync(join(tmpdir(), 'django-deploy-')), 'ansible.log')
+    const runDir = mkdtempSync(join(tmpdir(), 'django-deploy-'))
+    const logFile = join(runDir, 'ansible.log')
     const log = values.verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
     if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
+    // The same SSH settings as the action's (core/ssh.ts).
+    const controlDir = makeControlDir()
+    const sshVars = writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values['accept-new-host-keys'] ?? false, controlDir })
     const result = await runPlaybooks(plan.run, {
       cwd: dir,
       ansiblePlaybook: values['ansible-playbook'] ?? 'ansible-playbook',
@@ -106,13 +127,14 @@ export const command: Command = {
       diff: values.diff ?? false,
       limit: values.limit,
       tags: (values.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      extraVarsFiles: [sshVars],
       extraVars: values['extra-vars'],
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
+      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey, ANSIBLE_HOST_KEY_CHECKING: 'True' },
     }, {
       onStart: (p, i, n) => process.stdout.write(`[${i + 1}/${n}] ${p} …${values.verbose ? '\n' : ' '}`),
       onEnd: (r) => process.stdout.write(`${values.verbose ? `${r.playbook}: ` : ''}${r.status === 'success' ? 'ok' : 'FAILED'} (${formatDuration(r.durationMs)})\n`),
       output: (b) => (log ? log.write(b) : process.stdout.write(b)),
-    })
+    }).finally(() => removeControlDir(controlDir))
     if (log) await new Promise<void>((done) => log.end(done))
     process.stdout.write('\n' + resultText(result))
     if (values.json) process.stdout.write(JSON.stringify(resultJson(result), null, 2) + '\n')

@@ -21,6 +21,8 @@ export interface AnsibleRunSettings {
   diff: boolean
   limit?: string
   tags: string[]
+  /** Files passed as `--extra-vars @file` before extraVars (the SSH options, core/ssh.ts). */
+  extraVarsFiles?: string[]
   /** Passed as one `--extra-vars` argument, untouched (JSON, YAML, key=value or @file). */
   extraVars?: string
   /** Added to the environment (vault password file, SSH options…). */
@@ -43,6 +45,7 @@ export function playbookArgs(playbook: Playbook, s: AnsibleRunSettings): string[
   if (s.diff) args.push('--diff')
   if (s.limit) args.push('--limit', s.limit)
   if (s.tags.length > 0) args.push('--tags', s.tags.join(','))
+  for (const f of s.extraVarsFiles ?? []) args.push('--extra-vars', `@${f}`)
   if (s.extraVars) args.push('--extra-vars', s.extraVars)
   return args
 }

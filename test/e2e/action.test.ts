@@ -345,14 +345,9 @@ describe('the bundled action on a test host', () => {
 
     const keyFile = join(lab.dir, 'cli-vault.key')
     writeFileSync(keyFile, vaultKey, { mode: 0o600 })
-    const out = execFileSync(process.execPath, [CLI, 'deploy', 'base', '--dir', repo, '--vault-key', keyFile], {
+    const out = execFileSync(process.execPath, [CLI, 'deploy', 'base', '--dir', repo, '--vault-key', keyFile, '--ssh-key', lab.rootKey, '--known-hosts', lab.knownHosts], {
       encoding: 'utf8',
-      env: {
-        ...process.env,
-        ANSIBLE_PRIVATE_KEY_FILE: lab.rootKey,
-        ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=${lab.knownHosts} -o StrictHostKeyChecking=yes`,
-        ANSIBLE_SSH_CONTROL_PATH_DIR: join(lab.dir, 'cp'),
-      },
+      env: { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' },
     })
     assert.match(out, /^\[1\/1\] base … ok \(\d+ s\)$/m)
     assert.match(out, /^ok {3}base .* changed=1 failed=0 unreachable=0$/m)

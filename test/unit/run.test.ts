@@ -1,9 +1,16 @@
 // How ansible-playbook is called: argument arrays, the callback plugin path, SSH and cleanup decisions.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, type AnsibleRunSettings } from '../../src/core/run.ts'
-import { maskValues, shellQuote, sshEnv } from '../../src/action/credentials.ts'
+import { maskValues, writeCredentials } from '../../src/action/credentials.ts'
 import { removeSecretsDir } from '../../src/action/cleanup.ts'
+import { readSettings } from '../../src/action/inputs.ts'
+import {
+  controlSocketLength, inventoriesSettingCommonArgs, makeControlDir, removeControlDir, shellQuote, sshExtraVars, sshOptions,
+} from '../../src/core/ssh.ts'
 
 const base: AnsibleRunSettings = { cwd: '/repo', ansiblePlaybook: 'ansible-playbook', inventory: 'inventories/production', check: false, diff: false, tags: [], env: {} }
 
@@ -15,6 +22,11 @@ describe('ansible-playbook arguments', () => {
     const ev = `{"msg": "it's \\"quoted\\" and spaced"}`
     assert.deepEqual(playbookArgs('frontend', { ...base, check: true, diff: true, limit: 'web1:!web2', tags: ['nginx', 'tls'], extraVars: ev }), [
       'playbooks/frontend.yml', '-i', 'inventories/production', '--check', '--diff', '--limit', 'web1:!web2', '--tags', 'nginx,tls', '--extra-vars', ev,
+    ])
+  })
+  test('the SSH extra-vars file comes before the user\'s extra vars, which may override it', () => {
+    assert.deepEqual(playbookArgs('base', { ...base, extraVarsFiles: ['/t/ssh-vars.json'], extraVars: 'a=1' }), [
+      'playbooks/base.yml', '-i', 'inventories/production', '--extra-vars', '@/t/ssh-vars.json', '--extra-vars', 'a=1',
     ])
   })
 })
@@ -34,20 +46,70 @@ describe('callback plugin path', () => {
   })
 })
 
-describe('SSH environment', () => {
-  test('known_hosts pinned with strict checking, key file, control path in the run directory', () => {
-    assert.deepEqual(sshEnv({ keyFile: '/t/id', knownHostsFile: '/t/known_hosts', acceptNew: false, controlDir: '/t/cp' }), {
-      ANSIBLE_SSH_CONTROL_PATH_DIR: '/t/cp',
-      ANSIBLE_SSH_COMMON_ARGS: '-o UserKnownHostsFile=/t/known_hosts -o StrictHostKeyChecking=yes',
-      ANSIBLE_HOST_KEY_CHECKING: 'True',
-      ANSIBLE_PRIVATE_KEY_FILE: '/t/id',
+describe('SSH settings (one extra var, read by every Ansible and by the roles\' probes)', () => {
+  test('known_hosts pinned with strict checking, the key alone, control sockets in the short directory', () => {
+    assert.deepEqual(sshOptions({ keyFile: '/t/id', knownHostsFile: '/t/known_hosts', acceptNew: false, controlDir: '/tmp/cp' }), [
+      'UserKnownHostsFile=/t/known_hosts', 'StrictHostKeyChecking=yes', 'IdentityFile=/t/id', 'IdentitiesOnly=yes', 'ControlPath=/tmp/cp/%C',
+    ])
+    assert.deepEqual(sshExtraVars({ keyFile: '/t/id', knownHostsFile: '/t/known_hosts', acceptNew: false, controlDir: '/tmp/cp' }), {
+      ansible_ssh_common_args: "-o UserKnownHostsFile=/t/known_hosts -o StrictHostKeyChecking=yes -o IdentityFile=/t/id -o IdentitiesOnly=yes -o ControlPath=/tmp/cp/%C {{ server_ssh_common_args | default('') }}",
     })
   })
-  test('accept-new only when opted in; existing common args kept; paths quoted', () => {
-    const env = sshEnv({ knownHostsFile: '/t d/kh', acceptNew: true, controlDir: '/t/cp', existingCommonArgs: '-o ProxyJump=bastion' })
-    assert.equal(env.ANSIBLE_SSH_COMMON_ARGS, "-o UserKnownHostsFile='/t d/kh' -o StrictHostKeyChecking=accept-new -o ProxyJump=bastion")
-    assert.equal(env.ANSIBLE_PRIVATE_KEY_FILE, undefined)
+  test('accept-new only when opted in; no key: ssh\'s own keys; paths with spaces quoted', () => {
+    const v = sshExtraVars({ knownHostsFile: '/t d/kh', acceptNew: true, controlDir: '/tmp/cp' }).ansible_ssh_common_args!
+    assert.equal(v, "-o 'UserKnownHostsFile=/t d/kh' -o StrictHostKeyChecking=accept-new -o ControlPath=/tmp/cp/%C {{ server_ssh_common_args | default('') }}")
     assert.equal(shellQuote("it's"), `'it'"'"'s'`)
+  })
+  test('the action writes key, known_hosts and the SSH vars 0600 under a 100+ character RUNNER_TEMP, the sockets in a short 0700 directory', () => {
+    const top = mkdtempSync(join(tmpdir(), 'creds-'))
+    const runnerTemp = join(top, 'a-runner-temp-directory-'.repeat(5))
+    assert.ok(runnerTemp.length > 100)
+    const settings = readSettings((n) => ({ 'ssh-private-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----', 'known-hosts': '203.0.113.10 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA' })[n] ?? '')
+    const saved: string[] = []
+    const controlRoot = mkdtempSync(join(tmpdir(), 'cr-'))
+    try {
+      const c = writeCredentials(settings, runnerTemp, (d) => saved.push(d), (d) => saved.push(d), controlRoot)
+      assert.deepEqual(saved, [c.dir, c.controlDir])
+      assert.ok(c.dir.startsWith(runnerTemp))
+      assert.equal(statSync(c.controlDir).mode & 0o777, 0o700)
+      assert.ok(controlSocketLength(c.controlDir) < 104, `${c.controlDir}: a socket path of ${controlSocketLength(c.controlDir)} bytes`)
+      for (const f of ['id_deploy', 'known_hosts', 'ssh-vars.json']) assert.equal(statSync(join(c.dir, f)).mode & 0o777, 0o600, f)
+      const vars = JSON.parse(readFileSync(c.extraVarsFiles[0]!, 'utf8'))
+      assert.match(vars.ansible_ssh_common_args, new RegExp(`^-o UserKnownHostsFile=${c.dir}/known_hosts -o StrictHostKeyChecking=yes -o IdentityFile=${c.dir}/id_deploy -o IdentitiesOnly=yes -o ControlPath=${c.controlDir}/%C `))
+      assert.equal(c.env.ANSIBLE_SSH_COMMON_ARGS, undefined)
+      assert.equal(c.env.ANSIBLE_HOST_KEY_CHECKING, 'True')
+      // post removes both.
+      assert.equal(removeSecretsDir(c.dir), 'removed')
+      assert.equal(removeControlDir(c.controlDir), true)
+      assert.ok(!existsSync(c.controlDir))
+    } finally {
+      rmSync(top, { recursive: true, force: true })
+      rmSync(controlRoot, { recursive: true, force: true })
+    }
+  })
+  test('the default control directory is under /tmp whatever TMPDIR says', () => {
+    const d = makeControlDir()
+    try {
+      assert.match(d, /^\/tmp\/django-deploy-cp-\w{6}$/)
+      assert.ok(controlSocketLength(d) < 104)
+    } finally {
+      removeControlDir(d)
+    }
+    assert.equal(removeControlDir('/etc'), false)
+    assert.equal(removeControlDir('/nonexistent/django-deploy-cp-x'), false)
+  })
+  test('inventory files that set ansible_ssh_common_args are found (the action warns: its value replaces theirs)', () => {
+    const inv = mkdtempSync(join(tmpdir(), 'inv-'))
+    try {
+      mkdirSync(join(inv, 'group_vars/all'), { recursive: true })
+      writeFileSync(join(inv, 'hosts.yml'), 'all:\n  hosts:\n    web1:\n      ansible_host: 203.0.113.10\n')
+      writeFileSync(join(inv, 'group_vars/all/vars.yml'), '---\nansible_ssh_common_args: -o ProxyJump=bastion\n')
+      writeFileSync(join(inv, 'group_vars/all/vault.yml'), '$ANSIBLE_VAULT;1.1;AES256\n6162\n')
+      assert.deepEqual(inventoriesSettingCommonArgs(inv), [join(inv, 'group_vars/all/vars.yml')])
+      assert.deepEqual(inventoriesSettingCommonArgs(join(inv, 'missing')), [])
+    } finally {
+      rmSync(inv, { recursive: true, force: true })
+    }
   })
   test('masks: the whole secret and each PEM body line, not the armour lines', () => {
     const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAABBBBCCCC\nDDDDEEEEFFFF\n-----END OPENSSH PRIVATE KEY-----'
