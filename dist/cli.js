@@ -9937,11 +9937,12 @@ async function runPlaybooks(playbooks, s2, hooks) {
     const r2 = hooks.around ? await hooks.around(p2, i2, total, go) : await go();
     results.push(r2);
     hooks.onEnd?.(r2, i2, total);
-    if (r2.status === "failure") {
+    if (r2.status === "failure" && !s2.check) {
       return { status: "failure", playbooks: results, notRun: playbooks.slice(i2 + 1), check: s2.check };
     }
   }
-  return { status: total === 0 ? "skipped" : "success", playbooks: results, notRun: [], check: s2.check };
+  const failed = results.some((r2) => r2.status === "failure");
+  return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: s2.check };
 }
 
 // src/core/ssh.ts

@@ -38246,11 +38246,12 @@ async function runPlaybooks(playbooks, s2, hooks) {
     const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
     results.push(r);
     hooks.onEnd?.(r, i, total);
-    if (r.status === "failure") {
+    if (r.status === "failure" && !s2.check) {
       return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: s2.check };
     }
   }
-  return { status: total === 0 ? "skipped" : "success", playbooks: results, notRun: [], check: s2.check };
+  const failed = results.some((r) => r.status === "failure");
+  return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: s2.check };
 }
 
 // src/core/ssh.ts

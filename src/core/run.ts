@@ -1,4 +1,5 @@
-// Runs the planned playbooks with ansible-playbook, in order, stopping at the first failure.
+// Runs the planned playbooks with ansible-playbook, in order, stopping at the first failure (in
+// check mode, going on).
 // Output goes live to the caller's sink; results come from the callback plugin's JSON lines.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -128,7 +129,10 @@ export async function runPlaybook(playbook: Playbook, s: AnsibleRunSettings, out
   }
 }
 
-/** Runs the playbooks in the given order (the plan's), stopping at the first failure. */
+/**
+ * Runs the playbooks in the given order (the plan's), stopping at the first failure; in check mode
+ * every playbook runs (nothing changes, so a failing preview must not hide the next ones').
+ */
 export async function runPlaybooks(playbooks: Playbook[], s: AnsibleRunSettings, hooks: RunHooks): Promise<RunResult> {
   const results: PlaybookResult[] = []
   const total = playbooks.length
@@ -138,9 +142,10 @@ export async function runPlaybooks(playbooks: Playbook[], s: AnsibleRunSettings,
     const r = hooks.around ? await hooks.around(p, i, total, go) : await go()
     results.push(r)
     hooks.onEnd?.(r, i, total)
-    if (r.status === 'failure') {
+    if (r.status === 'failure' && !s.check) {
       return { status: 'failure', playbooks: results, notRun: playbooks.slice(i + 1), check: s.check }
     }
   }
-  return { status: total === 0 ? 'skipped' : 'success', playbooks: results, notRun: [], check: s.check }
+  const failed = results.some((r) => r.status === 'failure')
+  return { status: total === 0 ? 'skipped' : failed ? 'failure' : 'success', playbooks: results, notRun: [], check: s.check }
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, type AnsibleRunSettings } from '../../src/core/run.ts'
+import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, runPlaybooks, type AnsibleRunSettings } from '../../src/core/run.ts'
 import { maskValues, writeCredentials } from '../../src/action/credentials.ts'
 import { removeSecretsDir } from '../../src/action/cleanup.ts'
 import { readSettings } from '../../src/action/inputs.ts'
@@ -122,4 +122,42 @@ describe('cleanup', () => {
   test('nothing saved: nothing to clean', () => assert.equal(removeSecretsDir(''), 'nothing to clean'))
   test('a directory this action did not create is never removed', () => assert.equal(removeSecretsDir('/etc'), 'refused'))
   test('an already removed directory: nothing to clean', () => assert.equal(removeSecretsDir('/nonexistent/django-deploy-x1'), 'nothing to clean'))
+})
+
+describe('running the plan', () => {
+  /** A stand-in ansible-playbook: fails for the playbooks named in FAIL, records each call. */
+  const fake = (dir: string) => {
+    const exe = join(dir, 'ansible-playbook')
+    writeFileSync(exe, '#!/bin/sh\necho "$1" >> "$CALLS"\ncase " $FAIL " in *" $1 "*) exit 2;; esac\nexit 0\n', { mode: 0o755 })
+    return exe
+  }
+  const settings = (dir: string, check: boolean): AnsibleRunSettings => ({
+    ...base, cwd: dir, ansiblePlaybook: fake(dir), check, env: { CALLS: join(dir, 'calls'), FAIL: 'playbooks/backend.yml', RUNNER_TEMP: dir },
+  })
+  const calls = (dir: string) => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n')
+
+  test('a failure stops the run: the later playbooks are reported not run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'))
+    try {
+      const r = await runPlaybooks(['base', 'backend', 'frontend'], settings(dir, false), { output: () => {} })
+      assert.equal(r.status, 'failure')
+      assert.deepEqual(r.playbooks.map((p) => [p.playbook, p.status]), [['base', 'success'], ['backend', 'failure']])
+      assert.deepEqual(r.notRun, ['frontend'])
+      assert.deepEqual(calls(dir), ['playbooks/base.yml', 'playbooks/backend.yml'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  test('in check mode a failing preview does not hide the next ones: each is run and reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'))
+    try {
+      const r = await runPlaybooks(['base', 'backend', 'frontend'], settings(dir, true), { output: () => {} })
+      assert.equal(r.status, 'failure')
+      assert.deepEqual(r.playbooks.map((p) => [p.playbook, p.status]), [['base', 'success'], ['backend', 'failure'], ['frontend', 'success']])
+      assert.deepEqual(r.notRun, [])
+      assert.deepEqual(calls(dir), ['playbooks/base.yml', 'playbooks/backend.yml', 'playbooks/frontend.yml'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

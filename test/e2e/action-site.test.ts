@@ -1,0 +1,249 @@
+// The bundled action on the REAL playbooks and roles, as a team runs it from the shipped workflows
+// (deploy.yml, preview.yml: their `with:` inputs evaluated for each event), on one fresh server that
+// the scenarios share in order: the first deploy by "Run workflow", a push of the app, a pull
+// request's preview, the Monday schedule, then a new admin. The inventory is a user's: no SSH
+// options of its own, so the action's (key, known_hosts, strict checking) do all the work, and
+// the initial root login accepts CI's deploy key as the README says.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse, stringify } from 'yaml'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
+import { runOk } from '../../src/lab/exec.ts'
+import { removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
+import { actionInputs, type Contexts } from './workflow-inputs.ts'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const LONG = { timeout: 40 * 60_000 }
+const SSH_PORT = 2222
+/** Where the preview must change nothing: configuration, code, releases, state (logs excluded). */
+const WATCHED = '/etc /srv /usr/local /home /root /var/lib/django-deploy'
+const PRUNED = `\\( -name '*.log' -o -name logs -o -name .ansible -o -name '*.pid' -o -name __pycache__ \\) -prune -o`
+/** The colours of Ansible's output (the action forces them). */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim()
+}
+
+/** A copy of this repository's tree (tracked and new files, as a checkout would have them). */
+function copyRepo(to: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)
+  for (const f of files) {
+    if (f.startsWith('dist/') || f.startsWith('node_modules')) continue
+    mkdirSync(dirname(join(to, f)), { recursive: true })
+    try {
+      cpSync(join(ROOT, f), join(to, f))
+    } catch {
+      // A file deleted in the working tree but still tracked.
+    }
+  }
+}
+
+describe('the bundled action on the real roles, from the shipped workflows', () => {
+  let lab: Lab
+  let repo: string
+  let address: string
+  let vaultKey: string
+  let vaultValues: string[]
+  let secrets: Contexts['secrets']
+  const inventoryVars = () => join(repo, 'inventories/production/group_vars/all/vars.yml')
+
+  /** The step's inputs from a workflow; only the Ansible version differs (no PyPI here: the system's). */
+  const inputsOf = (workflow: 'deploy' | 'preview', event: string, inputs: Contexts['inputs'] = {}) => ({
+    ...actionInputs(join(ROOT, '.github/workflows', `${workflow}.yml`), { github: { event_name: event }, inputs, secrets }),
+    'ansible-version': 'system',
+  })
+  const dispatchInputs = (playbooks: string) => inputsOf('deploy', 'workflow_dispatch', { playbooks, environment: 'production', check: false, limit: '' })
+  const commit = (message: string, tree: Record<string, string>) => {
+    for (const [p, c] of Object.entries(tree)) writeFileSync(join(repo, p), c)
+    git(repo, 'commit', '-qam', message)
+    return git(repo, 'rev-parse', 'HEAD')
+  }
+
+  /** GET through nginx from this machine, the name resolving to the server. */
+  const get = (path: string) => new Promise<{ status: number; body: string }>((done, fail) => {
+    const req = request({ host: address, port: 80, path, headers: { Host: 'web1.test' }, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', fail)
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.end()
+  })
+  const version = async () => (await get('/')).body.match(/id="version">([^<]*)</)?.[1]
+
+  /** A command on the server as the deploy user on the new port (root cannot log in any more). */
+  const asDeploy = async (cmd: string) => {
+    const r = await lab.ssh('web1', cmd, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
+    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`)
+    return r.stdout
+  }
+  /** Modes, owners, link targets and contents of every watched file, one line each. */
+  const hostState = () => asDeploy(
+    `sudo -n find ${WATCHED} -xdev ${PRUNED} -printf '%m %u:%g %y %l %p\\n' 2>/dev/null | sort;`
+    + ` sudo -n find ${WATCHED} -xdev ${PRUNED} -type f -print0 2>/dev/null | sort -z | sudo -n xargs -0 sha256sum`,
+  )
+
+  const assertNoSecret = (run: StepRun) => {
+    const keyLines = readFileSync(lab.keys.deploy, 'utf8').split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))
+    for (const [what, text] of [['log', run.stdout], ['summary', run.summary], ['outputs', JSON.stringify(run.outputs)]] as const) {
+      const shown = text.replace(/::add-mask::.*\n/g, '')
+      for (const v of [...vaultValues, vaultKey]) assert.ok(!shown.includes(v), `the ${what} shows a vault value or the vault key`)
+      for (const l of keyLines) assert.ok(!shown.includes(l), `the ${what} shows the SSH private key`)
+    }
+  }
+  const changedOn = (run: StepRun, playbook: string) => {
+    const r = JSON.parse(run.outputs.result!) as { playbooks: { name: string; hosts: Record<string, { changed: number; failed: number }> }[] }
+    return r.playbooks.find((p) => p.name === playbook)?.hosts.web1
+  }
+
+  before(async () => {
+    lab = await startLab({ hosts: ['web1'] })
+    address = lab.hosts[0]!.address
+    repo = mkdtempSync(join(tmpdir(), 'action-site-'))
+    copyRepo(repo)
+
+    // A user's inventory: the lab's hosts, keys and vault, no SSH options of its own.
+    const inv = await lab.writeInventory({ vars: { ...DEBIAN_PYTHON_VARS, frontend_tls_enabled: false } })
+    const target = join(repo, 'inventories/production')
+    rmSync(target, { recursive: true, force: true })
+    cpSync(inv, target, { recursive: true })
+    rmSync(join(target, 'vault.key'))
+    const vars = parse(readFileSync(inventoryVars(), 'utf8')) as Record<string, unknown>
+    for (const k of ['ansible_ssh_common_args', 'ansible_ssh_private_key_file', 'bootstrap_initial_private_key_file']) delete vars[k]
+    writeFileSync(inventoryVars(), '---\n' + stringify(vars))
+    vaultKey = readFileSync(join(inv, 'vault.key'), 'utf8').trim()
+    const plain = execFileSync('ansible-vault', ['view', '--vault-password-file', join(inv, 'vault.key'), join(target, 'group_vars/all/vault.yml')], { encoding: 'utf8' })
+    vaultValues = Object.values(parse(plain) as Record<string, unknown>).filter((v): v is string => typeof v === 'string' && v.length > 8)
+
+    // README, first deploy: the initial root login accepts CI's deploy key (the provider's console).
+    const deployPub = readFileSync(`${lab.keys.deploy}.pub`, 'utf8')
+    assert.equal((await lab.ssh('web1', 'cat >> /root/.ssh/authorized_keys', { input: deployPub })).code, 0)
+
+    git(repo, 'init', '-q', '-b', 'main')
+    git(repo, 'add', '-A')
+    git(repo, 'commit', '-qm', 'the team\'s copy of the template')
+    secrets = {
+      ANSIBLE_VAULT_KEY: vaultKey,
+      SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'),
+      SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8'),
+    }
+  }, LONG)
+
+  after(async () => {
+    await lab?.destroy()
+    if (repo) rmSync(repo, { recursive: true, force: true })
+    removeRunnerDirs()
+  })
+
+  test('the first deploy, dispatched with bootstrap,base,backend,frontend: the site answers, the admin logs in on the new port, root and port 22 are refused', LONG, async () => {
+    const { main, post } = await runAction(repo, { name: 'workflow_dispatch', payload: { inputs: { playbooks: 'bootstrap,base,backend,frontend' } } }, dispatchInputs('bootstrap,base,backend,frontend'))
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.equal(main.outputs.status, 'success')
+    assert.equal(main.outputs.playbooks, 'bootstrap,base,backend,frontend')
+    assert.equal((await get('/')).status, 200)
+    assert.equal(await version(), readFileSync(join(repo, 'app/VERSION'), 'utf8').trim())
+    assert.equal((await lab.ssh('web1', 'id -un', { user: 'alice', port: SSH_PORT, key: lab.keys.admin })).stdout.trim(), 'alice')
+    assert.notEqual((await lab.ssh('web1', 'true', { user: 'root', port: SSH_PORT, key: lab.rootKey, timeoutMs: 30_000 })).code, 0, 'root logs in on the new port')
+    assert.equal(await lab.tcpOpen('web1', 22), false, 'port 22 still answers')
+    assertNoSecret(main)
+    assert.equal(post.code, 0, post.stdout)
+    assert.match(post.stdout, /Removed the SSH control sockets of this run/)
+  })
+
+  test('a push changing the app runs backend only, and the new page is served', LONG, async () => {
+    const before = git(repo, 'rev-parse', 'HEAD')
+    const after = commit('app: version 2.0.0', { 'app/VERSION': '2.0.0\n' })
+    const { main, post } = await runAction(repo, {
+      name: 'push', payload: { ref: 'refs/heads/main', before, after, forced: false, repository: { default_branch: 'main' } },
+    }, inputsOf('deploy', 'push'))
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.equal(main.outputs.playbooks, 'backend')
+    assert.equal(await version(), '2.0.0')
+    assertNoSecret(main)
+    assert.equal(post.code, 0)
+  })
+
+  test('a pull request\'s preview changing a template and the app: success, the template\'s diff shown, the host byte for byte unchanged, no secret shown', LONG, async () => {
+    const base = git(repo, 'rev-parse', 'HEAD')
+    git(repo, 'checkout', '-q', '-b', 'preview')
+    const site = 'roles/frontend/templates/site.conf.j2'
+    const marker = '# Previewed change: the cache of static files is reviewed'
+    const head = commit('frontend and app: a previewed change', {
+      [site]: readFileSync(join(repo, site), 'utf8') + `${marker}\n`,
+      'app/VERSION': '3.0.0-preview\n',
+    })
+    const stateBefore = await hostState()
+    const { main, post } = await runAction(repo, {
+      name: 'pull_request', payload: { number: 7, pull_request: { number: 7, base: { sha: base }, head: { sha: head } } },
+    }, inputsOf('preview', 'pull_request'))
+    git(repo, 'checkout', '-q', 'main')
+    assert.equal(main.code, 0, main.stdout.slice(-8000))
+    assert.equal(main.outputs.status, 'success')
+    assert.equal(main.outputs.playbooks, 'backend,frontend')
+    assert.match(main.summary, /check mode: nothing was changed/)
+    assert.match(main.stdout.replace(ANSI, ''), new RegExp(`^\\+${marker}$`, 'm'), 'the template\'s diff')
+    assert.equal(await hostState(), stateBefore)
+    assert.equal(await version(), '2.0.0')
+    assertNoSecret(main)
+    assert.equal(post.code, 0)
+  })
+
+  test('the Monday schedule runs base and changes nothing; the exact SSH options reach ssh with no ANSIBLE_SSH_COMMON_ARGS (as Ansible 2.9 reads them)', LONG, async () => {
+    // A stand-in ssh that records its arguments and environment, then runs the real ssh.
+    const bin = mkdtempSync(join(lab.dir, 'ssh-wrapper-'))
+    const argvLog = join(bin, 'argv.log')
+    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\n{ printf '%s\\n' "$@"; echo "ANSIBLE_SSH_COMMON_ARGS=\${ANSIBLE_SSH_COMMON_ARGS-unset}"; echo ---; } >> ${argvLog}\nexec /usr/bin/ssh "$@"\n`, { mode: 0o755 })
+    const { main, post } = await runAction(repo, { name: 'schedule', payload: { schedule: '17 4 * * 1' } }, inputsOf('deploy', 'schedule'), {
+      env: { ANSIBLE_SSH_EXECUTABLE: join(bin, 'ssh') },
+      runnerTemp: 'a-long-runner-temp/'.repeat(6), // 100+ characters: the control sockets must not care
+    })
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.equal(main.outputs.playbooks, 'base')
+    assert.equal(changedOn(main, 'base')?.changed, 0)
+    assert.equal(changedOn(main, 'base')?.failed, 0)
+
+    const secretsDir = main.state.secretsDir!
+    const controlDir = main.state.controlDir!
+    assert.ok(secretsDir.length > 100 && controlDir.startsWith('/tmp/django-deploy-cp-'))
+    const calls = readFileSync(argvLog, 'utf8').split('---\n').filter((c) => c.includes(address)).map((c) => c.trim().split('\n'))
+    assert.ok(calls.length > 0)
+    const expected = [
+      `UserKnownHostsFile=${secretsDir}/known_hosts`, 'StrictHostKeyChecking=yes', `IdentityFile=${secretsDir}/id_deploy`, 'IdentitiesOnly=yes', `ControlPath=${controlDir}/%C`,
+    ]
+    for (const argv of calls) {
+      assert.equal(argv.at(-1), 'ANSIBLE_SSH_COMMON_ARGS=unset')
+      const options = argv.flatMap((a, i) => (argv[i - 1] === '-o' ? [a] : []))
+      const at = options.indexOf(expected[0]!)
+      assert.ok(at >= 0, `ssh ran without the action's known_hosts: ${argv.join(' ')}`)
+      assert.deepEqual(options.slice(at, at + expected.length), expected)
+      // Nothing before ours overrides them (ssh keeps the first value of an option).
+      for (const o of options.slice(0, at)) assert.ok(!/^(UserKnownHostsFile|StrictHostKeyChecking|IdentityFile|ControlPath)=/.test(o), o)
+    }
+    assert.equal(post.code, 0)
+    assert.match(post.stdout, /Removed the SSH control sockets of this run/)
+    assert.ok(!existsSync(controlDir), `${controlDir} is left behind`)
+  })
+
+  test('bootstrap dispatched after adding an admin: the new admin logs in', LONG, async () => {
+    const bobKey = join(lab.dir, 'keys/bob')
+    await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob', '-f', bobKey])
+    const vars = parse(readFileSync(inventoryVars(), 'utf8')) as { bootstrap_admins: { name: string; keys: string[] }[] }
+    vars.bootstrap_admins.push({ name: 'bob', keys: [readFileSync(`${bobKey}.pub`, 'utf8').trim()] })
+    commit('bootstrap: bob is an admin', { 'inventories/production/group_vars/all/vars.yml': '---\n' + stringify(vars) })
+    const { main, post } = await runAction(repo, { name: 'workflow_dispatch', payload: { inputs: { playbooks: 'bootstrap' } } }, dispatchInputs('bootstrap'))
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.equal(main.outputs.playbooks, 'bootstrap')
+    assert.equal((await lab.ssh('web1', 'id -un', { user: 'bob', port: SSH_PORT, key: bobKey })).stdout.trim(), 'bob')
+    assert.equal((await lab.ssh('web1', 'id -un', { user: 'alice', port: SSH_PORT, key: lab.keys.admin })).stdout.trim(), 'alice')
+    assertNoSecret(main)
+    assert.equal(post.code, 0)
+  })
+})
