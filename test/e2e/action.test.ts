@@ -4,16 +4,16 @@
 // bootstrap/base/backend/frontend playbooks whose roles do real things on the host.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { startLab, type Lab } from '../../src/lab/index.ts'
+import { filesUnder, git, removeRunnerDirs, runAction, writeTree } from './action-runner.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
-const ACTION = join(ROOT, 'dist/index.js')
 const CLI = join(ROOT, 'dist/cli.js')
 const SECRET = `fixture-secret-${Math.random().toString(36).slice(2)}-value`
 
@@ -42,10 +42,13 @@ const files: Record<string, string> = {
     '',
   ].join('\n'),
   'roles/frontend/tasks/main.yml': marker('frontend', '/srv/fixture-frontend'),
+  // The real state role: the plan follows what the host records.
+  ...Object.fromEntries(['tasks/main.yml', 'defaults/main.yml'].map((f) => [`roles/deploy_state/${f}`, readFileSync(join(ROOT, 'roles/deploy_state', f), 'utf8')])),
 }
 
 function play(role: string): string {
-  return `---\n- name: ${role}\n  hosts: webservers\n  gather_facts: false\n  roles:\n    - ${role}\n`
+  return `---\n- name: ${role}\n  hosts: webservers\n  gather_facts: false\n  become: true\n  roles:\n    - ${role}\n`
+    + `  post_tasks:\n    - name: The host records ${role}\n      ansible.builtin.include_role:\n        name: deploy_state\n      vars:\n        deploy_state_playbook: ${role}\n`
 }
 
 function marker(role: string, path: string): string {
@@ -71,91 +74,6 @@ const FAILING = [
   '  changed_when: false',
   '',
 ].join('\n')
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim()
-}
-
-function writeTree(root: string, tree: Record<string, string>): void {
-  for (const [p, c] of Object.entries(tree)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true })
-    writeFileSync(join(root, p), c)
-  }
-}
-
-/** Reads a GITHUB_OUTPUT / GITHUB_STATE file (`name<<DELIM\nvalue\nDELIM`). */
-function fileCommands(file: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i]!)
-    if (!m) continue
-    const value: string[] = []
-    while (++i < lines.length && lines[i] !== m[2]) value.push(lines[i]!)
-    out[m[1]!] = value.join('\n')
-  }
-  return out
-}
-
-/** The runner directories of this file's runs, removed at the end. */
-const runnerDirs: string[] = []
-
-interface StepRun { code: number; stdout: string; outputs: Record<string, string>; state: Record<string, string>; summary: string; tempDir: string }
-
-/** Runs main then post, as the runner would, with a fresh RUNNER_TEMP and command files. */
-async function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>): Promise<{ main: StepRun; post: StepRun }> {
-  const runner = mkdtempSync(join(tmpdir(), 'action-runner-'))
-  runnerDirs.push(runner)
-  const tempDir = join(runner, 'temp')
-  mkdirSync(tempDir)
-  const eventPath = join(runner, 'event.json')
-  writeFileSync(eventPath, JSON.stringify(event.payload))
-  const step = async (state: Record<string, string>): Promise<StepRun> => {
-    const cmd = mkdtempSync(join(runner, 'cmd-'))
-    const f = (n: string) => {
-      writeFileSync(join(cmd, n), '')
-      return join(cmd, n)
-    }
-    const env: Record<string, string> = {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME!,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: event.name,
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_OUTPUT: f('output'),
-      GITHUB_STATE: f('state'),
-      GITHUB_STEP_SUMMARY: f('summary'),
-      GITHUB_ENV: f('env'),
-      GITHUB_PATH: f('path'),
-      RUNNER_TEMP: tempDir,
-    }
-    // The runner's mangling: INPUT_ + name upper-cased, spaces to underscores, dashes kept.
-    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
-    for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v
-    const child = spawn(process.execPath, [ACTION], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const chunks: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => chunks.push(b))
-    child.stderr.on('data', (b: Buffer) => chunks.push(b))
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)))
-    return {
-      code,
-      stdout: Buffer.concat(chunks).toString('utf8'),
-      outputs: fileCommands(env.GITHUB_OUTPUT!),
-      state: fileCommands(env.GITHUB_STATE!),
-      summary: readFileSync(env.GITHUB_STEP_SUMMARY!, 'utf8'),
-      tempDir,
-    }
-  }
-  const main = await step({})
-  const post = await step(main.state)
-  return { main, post }
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
-}
 
 describe('the bundled action on a test host', () => {
   let lab: Lab
@@ -204,6 +122,11 @@ describe('the bundled action on a test host', () => {
     commits.failing = git(repo, 'rev-parse', 'HEAD')
     git(repo, 'checkout', '-q', commits.backend!)
 
+    // The host was deployed from the first commit (as if by a dispatch of the four playbooks).
+    const at = { commit: commits.initial, finished: new Date().toISOString(), run: 'fixture' }
+    const state = JSON.stringify({ version: 1, playbooks: { bootstrap: at, base: at, backend: at, frontend: at } })
+    await lab.ssh('web1', `mkdir -p /var/lib/django-deploy && cat > /var/lib/django-deploy/example-org-example.json`, { input: state })
+
     inputs = {
       'vault-key': vaultKey,
       'ssh-private-key': readFileSync(lab.rootKey, 'utf8'),
@@ -215,7 +138,7 @@ describe('the bundled action on a test host', () => {
   after(async () => {
     await lab?.destroy()
     if (repo) rmSync(repo, { recursive: true, force: true })
-    for (const d of runnerDirs) rmSync(d, { recursive: true, force: true })
+    removeRunnerDirs()
   })
 
   const assertNoSecret = (what: string, text: string) => {
@@ -252,9 +175,11 @@ describe('the bundled action on a test host', () => {
 
     // Summary: plan, causes, per-host counts, changed tasks collapsed.
     assert.match(main.summary, /^## Deploy ✅ succeeded/)
-    assert.match(main.summary, /\| backend \| ✅ yes \| role backend changed \| role backend: <code>roles\/backend\/defaults\/main\.yml<\/code> \|/)
-    assert.match(main.summary, /\| frontend \| ⏭️ no \| no change concerns it \|/)
-    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| \d+ s \|/)
+    assert.match(main.summary, /\| backend \| ✅ yes \| web1: role backend changed since [0-9a-f]{7} \| role backend: <code>roles\/backend\/defaults\/main\.yml<\/code> \|/)
+    assert.match(main.summary, /\| frontend \| ⏭️ no \| every host is up to date for it \|/)
+    // Per host: from the recorded revision to the one deployed.
+    assert.match(main.summary, new RegExp(`\\| \\| backend \\| ${commits.initial!.slice(0, 7)}, [^|]* ago → ${commits.backend!.slice(0, 7)} \\(fixture\\) \\| ✅ yes \\|`))
+    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| [^|]*\d+ s \|/)
     assert.match(main.summary, /<details><summary>backend: 3 changed tasks<\/summary>/)
     assert.match(main.summary, /The backend settings hold the secret key \| <code>roles\/backend\/tasks\/main\.yml:8<\/code>/)
 
@@ -354,7 +279,7 @@ describe('the bundled action on a test host', () => {
         ANSIBLE_SSH_CONTROL_PATH_DIR: join(lab.dir, 'cp'),
       },
     })
-    assert.match(out, /^\[1\/1\] base … ok \(\d+ s\)$/m)
+    assert.match(out, /^\[1\/1\] base … ok \((\d+ min )?\d+ s\)$/m)
     assert.match(out, /^ok {3}base .* changed=1 failed=0 unreachable=0$/m)
     assert.equal(await onHost('/etc/fixture-base'), 'base web1')
   })

@@ -20,7 +20,7 @@ const model = parseRepo({
 })
 
 const sha = (c: string) => c.repeat(40)
-const [A, B, C, D, H, GONE] = ['a', 'b', 'c', 'd', 'e', 'f'].map(sha) as [string, string, string, string, string, string]
+const [A, B, C, H, GONE] = ['a', 'b', 'c', 'e', 'f'].map(sha) as [string, string, string, string, string]
 const NOW = Date.parse('2026-12-01T12:00:00Z')
 const at = (commit: string, daysAgo = 1) => ({ commit, finished: new Date(NOW - daysAgo * 86_400_000).toISOString(), run: 'https://github.com/o/r/actions/runs/7' })
 const all = (commit: string): Records => ({ bootstrap: at(commit, 9), base: at(commit), backend: at(commit), frontend: at(commit) })
