@@ -240,3 +240,24 @@ describe('deploy state pieces', () => {
     assert.deepEqual(recordedCommits([host('web1', { base: at(A), backend: at(H) }), host('web2', { base: at(A) })], { commit: H, dirty: false }), [A])
   })
 })
+
+describe('django-deploy status', () => {
+  test('per host and playbook: revision, age, run; the backup record; what HEAD would deploy', async () => {
+    const { statusText } = await import('../../src/cli/status.ts')
+    const hosts = [host('web1', { base: at(A, 3), backend: { ...at(H), dirty: true } }), { host: 'web2', status: 'unreachable' as const, records: {}, message: 'timed out' }]
+    const p = plan(hosts, { [A]: ['roles/base/tasks/main.yml'] })
+    const text = statusText({
+      head: { commit: H, dirty: false },
+      state: { ok: true, hosts, durationMs: 1 },
+      backups: { web1: { last_success: '2026-12-01T06:00:00Z', object: 'backups/db.dump.gpg', bytes: 3_145_728, sha256: 'ab', last_failure: null } },
+      plan: p,
+    }, NOW)
+    assert.match(text, /^web1: deploy state read$/m)
+    assert.match(text, /^ {2}bootstrap no record$/m)
+    assert.match(text, /^ {2}base {6}aaaaaaa {2}3 days ago {5}https:\/\/github\.com\/o\/r\/actions\/runs\/7$/m)
+    assert.match(text, /^ {2}backend {3}eeeeeee\+ 1 day ago/m)
+    assert.match(text, /^ {2}backup {4}last success 6 h ago \(2026-12-01T06:00:00Z\), 3\.0 MiB, backups\/db\.dump\.gpg$/m)
+    assert.match(text, /^web2: unreachable: timed out$/m)
+    assert.match(text, /^HEAD eeeeeee would deploy:\nPlan \(from the changes\): push: from each host's deploy state to eeeeeee$/m)
+  })
+})
