@@ -36,9 +36,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../../main/node_modules/picomatch/lib/constants.js
+// node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
-  "../../main/node_modules/picomatch/lib/constants.js"(exports, module) {
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
@@ -238,9 +238,9 @@ var require_constants = __commonJS({
   }
 });
 
-// ../../main/node_modules/picomatch/lib/utils.js
+// node_modules/picomatch/lib/utils.js
 var require_utils = __commonJS({
-  "../../main/node_modules/picomatch/lib/utils.js"(exports) {
+  "node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
     var {
       REGEX_BACKSLASH,
@@ -282,9 +282,9 @@ var require_utils = __commonJS({
       }
       return output;
     };
-    exports.wrapOutput = (input, state = {}, options3 = {}) => {
-      const prepend = options3.contains ? "" : "^";
-      const append = options3.contains ? "" : "$";
+    exports.wrapOutput = (input, state = {}, options4 = {}) => {
+      const prepend = options4.contains ? "" : "^";
+      const append = options4.contains ? "" : "$";
       let output = `${prepend}(?:${input})${append}`;
       if (state.negated === true) {
         output = `(?:^(?!${output}).*$)`;
@@ -302,9 +302,9 @@ var require_utils = __commonJS({
   }
 });
 
-// ../../main/node_modules/picomatch/lib/scan.js
+// node_modules/picomatch/lib/scan.js
 var require_scan = __commonJS({
-  "../../main/node_modules/picomatch/lib/scan.js"(exports, module) {
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
     "use strict";
     var utils = require_utils();
     var {
@@ -347,8 +347,8 @@ var require_scan = __commonJS({
         token.depth = token.isGlobstar ? Infinity : 1;
       }
     };
-    var scan = (input, options3) => {
-      const opts = options3 || {};
+    var scan = (input, options4) => {
+      const opts = options4 || {};
       const length = input.length - 1;
       const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
       const slashes = [];
@@ -640,9 +640,9 @@ var require_scan = __commonJS({
   }
 });
 
-// ../../main/node_modules/picomatch/lib/parse.js
+// node_modules/picomatch/lib/parse.js
 var require_parse = __commonJS({
-  "../../main/node_modules/picomatch/lib/parse.js"(exports, module) {
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
     var constants = require_constants();
     var utils = require_utils();
@@ -653,9 +653,9 @@ var require_parse = __commonJS({
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
     } = constants;
-    var expandRange = (args, options3) => {
-      if (typeof options3.expandRange === "function") {
-        return options3.expandRange(...args, options3);
+    var expandRange = (args, options4) => {
+      if (typeof options4.expandRange === "function") {
+        return options4.expandRange(...args, options4);
       }
       args.sort();
       const value = `[${args.join("-")}]`;
@@ -857,11 +857,11 @@ var require_parse = __commonJS({
       }
       return depth;
     };
-    var analyzeRepeatedExtglob = (body, options3) => {
-      if (options3.maxExtglobRecursion === false) {
+    var analyzeRepeatedExtglob = (body, options4) => {
+      if (options4.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options3.maxExtglobRecursion === "number" ? options3.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options4.maxExtglobRecursion === "number" ? options4.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -893,12 +893,12 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse6 = (input, options3) => {
+    var parse6 = (input, options4) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
       input = REPLACEMENTS[input] || input;
-      const opts = { ...options3 };
+      const opts = { ...options4 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       let len = input.length;
       if (len > max) {
@@ -1063,7 +1063,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse6(rest, { ...options3, fastpaths: false }).output;
+            const expression = parse6(rest, { ...options4, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -1113,7 +1113,7 @@ var require_parse = __commonJS({
           state.output = input;
           return state;
         }
-        state.output = utils.wrapOutput(output, state, options3);
+        state.output = utils.wrapOutput(output, state, options4);
         return state;
       }
       while (!eos()) {
@@ -1586,8 +1586,8 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse6.fastpaths = (input, options3) => {
-      const opts = { ...options3 };
+    parse6.fastpaths = (input, options4) => {
+      const opts = { ...options4 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
       if (len > max) {
@@ -1655,18 +1655,18 @@ var require_parse = __commonJS({
   }
 });
 
-// ../../main/node_modules/picomatch/lib/picomatch.js
+// node_modules/picomatch/lib/picomatch.js
 var require_picomatch = __commonJS({
-  "../../main/node_modules/picomatch/lib/picomatch.js"(exports, module) {
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
     var parse6 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options3, returnState = false) => {
+    var picomatch2 = (glob, options4, returnState = false) => {
       if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch2(input, options3, returnState));
+        const fns = glob.map((input) => picomatch2(input, options4, returnState));
         const arrayMatcher = (str2) => {
           for (const isMatch of fns) {
             const state2 = isMatch(str2);
@@ -1680,18 +1680,18 @@ var require_picomatch = __commonJS({
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
-      const opts = options3 || {};
+      const opts = options4 || {};
       const posix = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options3) : picomatch2.makeRe(glob, options3, false, true);
+      const regex = isState ? picomatch2.compileRe(glob, options4) : picomatch2.makeRe(glob, options4, false, true);
       const state = regex.state;
       delete regex.state;
       let isIgnored = () => false;
       if (opts.ignore) {
-        const ignoreOpts = { ...options3, ignore: null, onMatch: null, onResult: null };
+        const ignoreOpts = { ...options4, ignore: null, onMatch: null, onResult: null };
         isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options3, { glob, posix });
+        const { isMatch, match, output } = picomatch2.test(input, regex, options4, { glob, posix });
         const result = { glob, state, regex, posix, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
@@ -1717,14 +1717,14 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch2.test = (input, regex, options3, { glob, posix } = {}) => {
+    picomatch2.test = (input, regex, options4, { glob, posix } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
       if (input === "") {
         return { isMatch: false, output: "" };
       }
-      const opts = options3 || {};
+      const opts = options4 || {};
       const format = opts.format || (posix ? utils.toPosixSlashes : null);
       let match = input === glob;
       let output = match && format ? format(input) : input;
@@ -1734,59 +1734,59 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options3, posix);
+          match = picomatch2.matchBase(input, regex, options4, posix);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch2.matchBase = (input, glob, options3, posix = options3 && options3.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options3);
+    picomatch2.matchBase = (input, glob, options4, posix = options4 && options4.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options4);
       return regex.test(utils.basename(input, { windows: posix }));
     };
-    picomatch2.isMatch = (str2, patterns, options3) => picomatch2(patterns, options3)(str2);
-    picomatch2.parse = (pattern, options3) => {
-      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options3));
-      return parse6(pattern, { ...options3, fastpaths: false });
+    picomatch2.isMatch = (str2, patterns, options4) => picomatch2(patterns, options4)(str2);
+    picomatch2.parse = (pattern, options4) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options4));
+      return parse6(pattern, { ...options4, fastpaths: false });
     };
-    picomatch2.scan = (input, options3) => scan(input, options3);
-    picomatch2.compileRe = (state, options3, returnOutput = false, returnState = false) => {
+    picomatch2.scan = (input, options4) => scan(input, options4);
+    picomatch2.compileRe = (state, options4, returnOutput = false, returnState = false) => {
       if (returnOutput === true) {
         return state.output;
       }
-      const opts = options3 || {};
+      const opts = options4 || {};
       const prepend = opts.contains ? "" : "^";
       const append = opts.contains ? "" : "$";
       let source = `${prepend}(?:${state.output})${append}`;
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
-      const regex = picomatch2.toRegex(source, options3);
+      const regex = picomatch2.toRegex(source, options4);
       if (returnState === true) {
         regex.state = state;
       }
       return regex;
     };
-    picomatch2.makeRe = (input, options3 = {}, returnOutput = false, returnState = false) => {
+    picomatch2.makeRe = (input, options4 = {}, returnOutput = false, returnState = false) => {
       if (!input || typeof input !== "string") {
         throw new TypeError("Expected a non-empty string");
       }
       let parsed = { negated: false, fastpaths: true };
-      if (options3.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse6.fastpaths(input, options3);
+      if (options4.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse6.fastpaths(input, options4);
       }
       if (!parsed.output) {
-        parsed = parse6(input, options3);
+        parsed = parse6(input, options4);
       }
-      return picomatch2.compileRe(parsed, options3, returnOutput, returnState);
+      return picomatch2.compileRe(parsed, options4, returnOutput, returnState);
     };
-    picomatch2.toRegex = (source, options3) => {
+    picomatch2.toRegex = (source, options4) => {
       try {
-        const opts = options3 || {};
+        const opts = options4 || {};
         return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
       } catch (err) {
-        if (options3 && options3.debug === true) throw err;
+        if (options4 && options4.debug === true) throw err;
         return /$^/;
       }
     };
@@ -1795,26 +1795,26 @@ var require_picomatch = __commonJS({
   }
 });
 
-// ../../main/node_modules/picomatch/index.js
+// node_modules/picomatch/index.js
 var require_picomatch2 = __commonJS({
-  "../../main/node_modules/picomatch/index.js"(exports, module) {
+  "node_modules/picomatch/index.js"(exports, module) {
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
-    function picomatch2(glob, options3, returnState = false) {
-      if (options3 && (options3.windows === null || options3.windows === void 0)) {
-        options3 = { ...options3, windows: utils.isWindows() };
+    function picomatch2(glob, options4, returnState = false) {
+      if (options4 && (options4.windows === null || options4.windows === void 0)) {
+        options4 = { ...options4, windows: utils.isWindows() };
       }
-      return pico(glob, options3, returnState);
+      return pico(glob, options4, returnState);
     }
     Object.assign(picomatch2, pico);
     module.exports = picomatch2;
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/identity.js
+// node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -1869,9 +1869,9 @@ var require_identity = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/visit.js
+// node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "../../main/node_modules/yaml/dist/visit.js"(exports) {
+  "node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -2027,9 +2027,9 @@ var require_visit = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/doc/directives.js
+// node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/directives.js"(exports) {
+  "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2198,9 +2198,9 @@ var require_directives = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/doc/anchors.js
+// node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2268,9 +2268,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/doc/applyReviver.js
+// node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -2318,9 +2318,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/toJS.js
+// node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -2348,9 +2348,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/Node.js
+// node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -2389,9 +2389,9 @@ var require_Node = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/Alias.js
+// node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -2507,9 +2507,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/Scalar.js
+// node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -2537,9 +2537,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/doc/createNode.js
+// node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -2612,9 +2612,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/Collection.js
+// node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -2755,9 +2755,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringifyComment.js
+// node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -2772,9 +2772,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/foldFlowLines.js
+// node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -2908,9 +2908,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringifyString.js
+// node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -3191,15 +3191,15 @@ ${indent}`);
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringify.js
+// node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
     var stringifyComment = require_stringifyComment();
     var stringifyString = require_stringifyString();
-    function createStringifyContext(doc, options3) {
+    function createStringifyContext(doc, options4) {
       const opt = Object.assign({
         blockQuote: true,
         commentString: stringifyComment.stringifyComment,
@@ -3219,7 +3219,7 @@ var require_stringify = __commonJS({
         trailingComma: false,
         trueStr: "true",
         verifyAliasOrder: true
-      }, doc.schema.toStringOptions, options3);
+      }, doc.schema.toStringOptions, options4);
       let inFlow;
       switch (opt.collectionStyle) {
         case "block":
@@ -3315,9 +3315,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringifyPair.js
+// node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3448,9 +3448,9 @@ ${ctx.indent}`;
   }
 });
 
-// ../../main/node_modules/yaml/dist/log.js
+// node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "../../main/node_modules/yaml/dist/log.js"(exports) {
+  "node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -3470,9 +3470,9 @@ var require_log = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3530,9 +3530,9 @@ var require_merge = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
+// node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -3594,9 +3594,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/Pair.js
+// node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -3634,17 +3634,17 @@ var require_Pair = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringifyCollection.js
+// node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyCollection(collection, ctx, options3) {
+    function stringifyCollection(collection, ctx, options4) {
       const flow = ctx.inFlow ?? collection.flow;
       const stringify4 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify4(collection, ctx, options3);
+      return stringify4(collection, ctx, options4);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -3785,9 +3785,9 @@ ${indent}${end}`;
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/YAMLMap.js
+// node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -3929,9 +3929,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/common/map.js
+// node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -3951,9 +3951,9 @@ var require_map = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/nodes/YAMLSeq.js
+// node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -4067,9 +4067,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/common/seq.js
+// node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -4089,9 +4089,9 @@ var require_seq = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/common/string.js
+// node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -4108,9 +4108,9 @@ var require_string = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/common/null.js
+// node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -4126,9 +4126,9 @@ var require_null = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/core/bool.js
+// node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -4150,9 +4150,9 @@ var require_bool = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringifyNumber.js
+// node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -4177,9 +4177,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/core/float.js
+// node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4223,9 +4223,9 @@ var require_float = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/core/int.js
+// node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4268,9 +4268,9 @@ var require_int = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/core/schema.js
+// node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4296,9 +4296,9 @@ var require_schema = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/json/schema.js
+// node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -4363,9 +4363,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -4429,9 +4429,9 @@ var require_binary = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4507,9 +4507,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -4585,9 +4585,9 @@ var require_omap = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -4617,9 +4617,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
+// node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4666,9 +4666,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
+// node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4745,9 +4745,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
+// node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4834,9 +4834,9 @@ var require_set = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -4922,9 +4922,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4966,9 +4966,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/tags.js
+// node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/tags.js"(exports) {
+  "node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5060,9 +5060,9 @@ var require_tags = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/schema/Schema.js
+// node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -5092,17 +5092,17 @@ var require_Schema = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/stringify/stringifyDocument.js
+// node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyDocument(doc, options3) {
+    function stringifyDocument(doc, options4) {
       const lines = [];
-      let hasDirectives = options3.directives === true;
-      if (options3.directives !== false && doc.directives) {
+      let hasDirectives = options4.directives === true;
+      if (options4.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
           lines.push(dir);
@@ -5112,7 +5112,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify3.createStringifyContext(doc, options3);
+      const ctx = stringify3.createStringifyContext(doc, options4);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -5172,9 +5172,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/doc/Document.js
+// node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/Document.js"(exports) {
+  "node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -5188,7 +5188,7 @@ var require_Document = __commonJS({
     var createNode = require_createNode();
     var directives = require_directives();
     var Document = class _Document {
-      constructor(value, replacer, options3) {
+      constructor(value, replacer, options4) {
         this.commentBefore = null;
         this.comment = null;
         this.errors = [];
@@ -5197,8 +5197,8 @@ var require_Document = __commonJS({
         let _replacer = null;
         if (typeof replacer === "function" || Array.isArray(replacer)) {
           _replacer = replacer;
-        } else if (options3 === void 0 && replacer) {
-          options3 = replacer;
+        } else if (options4 === void 0 && replacer) {
+          options4 = replacer;
           replacer = void 0;
         }
         const opt = Object.assign({
@@ -5210,17 +5210,17 @@ var require_Document = __commonJS({
           stringKeys: false,
           uniqueKeys: true,
           version: "1.2"
-        }, options3);
+        }, options4);
         this.options = opt;
         let { version } = opt;
-        if (options3?._directives) {
-          this.directives = options3._directives.atDocument();
+        if (options4?._directives) {
+          this.directives = options4._directives.atDocument();
           if (this.directives.yaml.explicit)
             version = this.directives.yaml.version;
         } else
           this.directives = new directives.Directives({ version });
-        this.setSchema(version, options3);
-        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options3);
+        this.setSchema(version, options4);
+        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options4);
       }
       /**
        * Create a deep copy of this Document and its contents.
@@ -5271,7 +5271,7 @@ var require_Document = __commonJS({
         }
         return new Alias.Alias(node.anchor);
       }
-      createNode(value, replacer, options3) {
+      createNode(value, replacer, options4) {
         let _replacer = void 0;
         if (typeof replacer === "function") {
           value = replacer.call({ "": value }, "", value);
@@ -5282,11 +5282,11 @@ var require_Document = __commonJS({
           if (asStr.length > 0)
             replacer = replacer.concat(asStr);
           _replacer = replacer;
-        } else if (options3 === void 0 && replacer) {
-          options3 = replacer;
+        } else if (options4 === void 0 && replacer) {
+          options4 = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options3 ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options4 ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -5311,9 +5311,9 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options3 = {}) {
-        const k2 = this.createNode(key, null, options3);
-        const v2 = this.createNode(value, null, options3);
+      createPair(key, value, options4 = {}) {
+        const k2 = this.createNode(key, null, options4);
+        const v2 = this.createNode(value, null, options4);
         return new Pair.Pair(k2, v2);
       }
       /**
@@ -5399,7 +5399,7 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version, options3 = {}) {
+      setSchema(version, options4 = {}) {
         if (typeof version === "number")
           version = String(version);
         let opt;
@@ -5429,10 +5429,10 @@ var require_Document = __commonJS({
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
-        if (options3.schema instanceof Object)
-          this.schema = options3.schema;
+        if (options4.schema instanceof Object)
+          this.schema = options4.schema;
         else if (opt)
-          this.schema = new Schema.Schema(Object.assign(opt, options3));
+          this.schema = new Schema.Schema(Object.assign(opt, options4));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
@@ -5462,14 +5462,14 @@ var require_Document = __commonJS({
         return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
       }
       /** A YAML representation of the document. */
-      toString(options3 = {}) {
+      toString(options4 = {}) {
         if (this.errors.length > 0)
           throw new Error("Document with errors cannot be stringified");
-        if ("indent" in options3 && (!Number.isInteger(options3.indent) || Number(options3.indent) <= 0)) {
-          const s2 = JSON.stringify(options3.indent);
+        if ("indent" in options4 && (!Number.isInteger(options4.indent) || Number(options4.indent) <= 0)) {
+          const s2 = JSON.stringify(options4.indent);
           throw new Error(`"indent" option must be a positive integer, not ${s2}`);
         }
-        return stringifyDocument.stringifyDocument(this, options3);
+        return stringifyDocument.stringifyDocument(this, options4);
       }
     };
     function assertCollection(contents) {
@@ -5481,9 +5481,9 @@ var require_Document = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/errors.js
+// node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "../../main/node_modules/yaml/dist/errors.js"(exports) {
+  "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -5546,9 +5546,9 @@ ${pointer}
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-props.js
+// node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -5680,9 +5680,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/util-contains-newline.js
+// node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -5722,9 +5722,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
+// node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -5740,9 +5740,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/util-map-includes.js
+// node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -5756,9 +5756,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-block-map.js
+// node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -5864,9 +5864,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-block-seq.js
+// node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -5915,9 +5915,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-end.js
+// node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -5958,9 +5958,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
+// node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -6152,9 +6152,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/compose-collection.js
+// node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6217,9 +6217,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
+// node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -6400,9 +6400,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -6621,9 +6621,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/compose-scalar.js
+// node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6702,9 +6702,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -6732,9 +6732,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/compose-node.js
+// node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -6820,14 +6820,14 @@ var require_compose_node = __commonJS({
       }
       return node;
     }
-    function composeAlias({ options: options3 }, { offset, source, end }, onError) {
+    function composeAlias({ options: options4 }, { offset, source, end }, onError) {
       const alias = new Alias.Alias(source.substring(1));
       if (alias.source === "")
         onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
       if (alias.source.endsWith(":"))
         onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
       const valueEnd = offset + source.length;
-      const re2 = resolveEnd.resolveEnd(end, valueEnd, options3.strict, onError);
+      const re2 = resolveEnd.resolveEnd(end, valueEnd, options4.strict, onError);
       alias.range = [offset, valueEnd, re2.offset];
       if (re2.comment)
         alias.comment = re2.comment;
@@ -6838,16 +6838,16 @@ var require_compose_node = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/compose-doc.js
+// node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options3, directives, { offset, start, value, end }, onError) {
-      const opts = Object.assign({ _directives: directives }, options3);
+    function composeDoc(options4, directives, { offset, start, value, end }, onError) {
+      const opts = Object.assign({ _directives: directives }, options4);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
         atKey: false,
@@ -6881,9 +6881,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/compose/composer.js
+// node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/composer.js"(exports) {
+  "node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -6926,7 +6926,7 @@ var require_composer = __commonJS({
       return { comment, afterEmptyLine };
     }
     var Composer = class {
-      constructor(options3 = {}) {
+      constructor(options4 = {}) {
         this.doc = null;
         this.atDirectives = false;
         this.prelude = [];
@@ -6939,8 +6939,8 @@ var require_composer = __commonJS({
           else
             this.errors.push(new errors.YAMLParseError(pos, code, message));
         };
-        this.directives = new directives.Directives({ version: options3.version || "1.2" });
-        this.options = options3;
+        this.directives = new directives.Directives({ version: options4.version || "1.2" });
+        this.options = options4;
       }
       decorate(doc, afterDoc) {
         const { comment, afterEmptyLine } = parsePrelude(this.prelude);
@@ -7089,9 +7089,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/cst-scalar.js
+// node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -7274,9 +7274,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/cst-stringify.js
+// node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -7335,9 +7335,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/cst-visit.js
+// node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -7397,9 +7397,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/cst.js
+// node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst.js"(exports) {
+  "node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -7499,9 +7499,9 @@ var require_cst = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/lexer.js
+// node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -8088,9 +8088,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/line-counter.js
+// node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -8119,9 +8119,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/parse/parser.js
+// node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/parser.js"(exports) {
+  "node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -8993,9 +8993,9 @@ var require_parser = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/public-api.js
+// node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "../../main/node_modules/yaml/dist/public-api.js"(exports) {
+  "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9004,15 +9004,15 @@ var require_public_api = __commonJS({
     var identity = require_identity();
     var lineCounter = require_line_counter();
     var parser = require_parser();
-    function parseOptions(options3) {
-      const prettyErrors = options3.prettyErrors !== false;
-      const lineCounter$1 = options3.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
+    function parseOptions(options4) {
+      const prettyErrors = options4.prettyErrors !== false;
+      const lineCounter$1 = options4.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
-    function parseAllDocuments2(source, options3 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options3);
+    function parseAllDocuments2(source, options4 = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options3);
+      const composer$1 = new composer.Composer(options4);
       const docs = Array.from(composer$1.compose(parser$1.parse(source)));
       if (prettyErrors && lineCounter2)
         for (const doc of docs) {
@@ -9023,10 +9023,10 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options3 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options3);
+    function parseDocument(source, options4 = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options3);
+      const composer$1 = new composer.Composer(options4);
       let doc = null;
       for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
         if (!doc)
@@ -9042,14 +9042,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse6(src, reviver, options3) {
+    function parse6(src, reviver, options4) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
-      } else if (options3 === void 0 && reviver && typeof reviver === "object") {
-        options3 = reviver;
+      } else if (options4 === void 0 && reviver && typeof reviver === "object") {
+        options4 = reviver;
       }
-      const doc = parseDocument(src, options3);
+      const doc = parseDocument(src, options4);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -9059,29 +9059,29 @@ var require_public_api = __commonJS({
         else
           doc.errors = [];
       }
-      return doc.toJS(Object.assign({ reviver: _reviver }, options3));
+      return doc.toJS(Object.assign({ reviver: _reviver }, options4));
     }
-    function stringify3(value, replacer, options3) {
+    function stringify3(value, replacer, options4) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
-      } else if (options3 === void 0 && replacer) {
-        options3 = replacer;
+      } else if (options4 === void 0 && replacer) {
+        options4 = replacer;
       }
-      if (typeof options3 === "string")
-        options3 = options3.length;
-      if (typeof options3 === "number") {
-        const indent = Math.round(options3);
-        options3 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
+      if (typeof options4 === "string")
+        options4 = options4.length;
+      if (typeof options4 === "number") {
+        const indent = Math.round(options4);
+        options4 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
       }
       if (value === void 0) {
-        const { keepUndefined } = options3 ?? replacer ?? {};
+        const { keepUndefined } = options4 ?? replacer ?? {};
         if (!keepUndefined)
           return void 0;
       }
       if (identity.isDocument(value) && !_replacer)
-        return value.toString(options3);
-      return new Document.Document(value, _replacer, options3).toString(options3);
+        return value.toString(options4);
+      return new Document.Document(value, _replacer, options4).toString(options4);
     }
     exports.parse = parse6;
     exports.parseAllDocuments = parseAllDocuments2;
@@ -9090,9 +9090,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// ../../main/node_modules/yaml/dist/index.js
+// node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "../../main/node_modules/yaml/dist/index.js"(exports) {
+  "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9172,18 +9172,18 @@ async function dispatch(argv, commands2, io = stdio) {
     io.out(target ? target.usage.replace(/\n?$/, "\n") : commandList(commands2));
     return name ? 0 : 2;
   }
-  const command5 = commands2.find((c2) => c2.name === name);
-  if (!command5) {
+  const command6 = commands2.find((c2) => c2.name === name);
+  if (!command6) {
     io.err(`${BIN}: unknown command "${name}" (commands: ${commands2.map((c2) => c2.name).join(", ")})
 `);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(command5.usage.replace(/\n?$/, "\n"));
+    io.out(command6.usage.replace(/\n?$/, "\n"));
     return 0;
   }
   try {
-    return await command5.run(rest);
+    return await command6.run(rest);
   } catch (e) {
     const msg = e.message.split("\n")[0];
     io.err(`${BIN} ${name}: ${msg}
@@ -9193,8 +9193,8 @@ async function dispatch(argv, commands2, io = stdio) {
 }
 
 // src/cli/plan.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import { resolve as resolve2 } from "node:path";
 
 // src/core/changes.ts
 import { spawn } from "node:child_process";
@@ -9202,18 +9202,19 @@ function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve6) => {
+      return new Promise((resolve8) => {
         const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
         const out = [];
         const err = [];
         child.stdout.on("data", (b2) => out.push(b2));
         child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve6({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve6({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+        child.on("error", (e) => resolve8({ code: 127, stdout: "", stderr: e.message }));
+        child.on("close", (code) => resolve8({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
       });
     }
   };
 }
+var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 var short = (sha) => sha.slice(0, 7);
 var DEEPEN_STEPS = [50, 200, 1e3];
 var Repo = class {
@@ -9249,8 +9250,8 @@ var Repo = class {
     for (const depth of DEEPEN_STEPS) {
       if (!await this.isShallow()) return void 0;
       await this.git.run(["fetch", "--no-tags", "--quiet", `--deepen=${depth}`, this.remote, a2, b2]);
-      const mb = await this.out(["merge-base", a2, b2]);
-      if (mb) return mb;
+      const mb2 = await this.out(["merge-base", a2, b2]);
+      if (mb2) return mb2;
     }
     if (await this.isShallow()) {
       await this.git.run(["fetch", "--no-tags", "--quiet", "--unshallow", this.remote]);
@@ -9260,8 +9261,8 @@ var Repo = class {
   }
   /** Is `a` an ancestor of `b`? Deepens first, since a cut history answers "no" for anything. */
   async isAncestor(a2, b2) {
-    const mb = await this.mergeBase(a2, b2);
-    return mb === a2;
+    const mb2 = await this.mergeBase(a2, b2);
+    return mb2 === a2;
   }
   /** Paths changed between two commits; a rename counts as both its paths, a deletion counts. */
   async diff(base, head) {
@@ -9299,10 +9300,23 @@ async function changesInWorkingTree(git) {
   const paths = [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
   return { kind: "diff", description: `${description} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base: "HEAD", head: "working tree", paths };
 }
+async function changedSince(git, since, opts = {}) {
+  const repo = new Repo(git, opts.remote ?? "origin");
+  if (!SHA.test(since) || !await repo.ensureCommit(since)) return void 0;
+  if (!opts.workingTree) return repo.diff(since, "HEAD");
+  const tracked = await git.run(["diff", "--name-only", "--no-renames", "-z", since, "--"]);
+  if (tracked.code !== 0) return void 0;
+  const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
+  return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
+}
 
 // src/core/plan.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
+
+// src/core/plan-config.ts
 var import_yaml = __toESM(require_dist(), 1);
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 // src/core/playbooks.ts
 var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
@@ -9326,7 +9340,7 @@ function parsePlaybookSelection(raw) {
   return inOrder(names);
 }
 
-// src/core/plan.ts
+// src/core/plan-config.ts
 var PLAN_CONFIG_FILE = ".github/deploy-plan.yml";
 var DEFAULT_PLAN_CONFIG = { app: ["app/**"], ignore: [], rules: [] };
 var str = (v2) => typeof v2 === "string";
@@ -9370,6 +9384,13 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
   }
   return config;
 }
+function readPlanConfig(root, inventory) {
+  const file = join(root, PLAN_CONFIG_FILE);
+  const config = existsSync(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
+  return { ...config, inventory };
+}
+
+// src/core/plan.ts
 var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
 var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
 function classifier(model, config) {
@@ -9512,19 +9533,19 @@ function planAuto(model, changes, config) {
 function underPrefix(changes, prefix) {
   const p2 = prefix.replace(/^\/+|\/+$/g, "");
   if (changes.kind !== "diff" || p2 === "") return { changes, outside: [] };
-  const inside = [];
+  const inside2 = [];
   const outside = [];
   for (const path of changes.paths) {
-    if (path.startsWith(`${p2}/`)) inside.push(path.slice(p2.length + 1));
+    if (path.startsWith(`${p2}/`)) inside2.push(path.slice(p2.length + 1));
     else outside.push(path);
   }
-  return { changes: { ...changes, paths: inside }, outside };
+  return { changes: { ...changes, paths: inside2 }, outside };
 }
 
 // src/core/repo.ts
 var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync2, statSync } from "node:fs";
+import { basename, join as join2 } from "node:path";
 var ROLE_MODULES = /* @__PURE__ */ new Set([
   "include_role",
   "import_role",
@@ -9640,10 +9661,10 @@ function parseRepo(src) {
   return { playbookRoles, roleDeps, warnings };
 }
 function ymlFiles(dir) {
-  if (!existsSync(dir)) return [];
+  if (!existsSync2(dir)) return [];
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p2 = join(dir, e.name);
+    const p2 = join2(dir, e.name);
     if (e.isDirectory()) out.push(...ymlFiles(p2));
     else if (/\.ya?ml$/.test(e.name)) out.push(p2);
   }
@@ -9651,21 +9672,21 @@ function ymlFiles(dir) {
 }
 function readRepoSource(root) {
   const src = { playbooks: {}, roles: {} };
-  const pdir = join(root, "playbooks");
-  if (existsSync(pdir)) {
+  const pdir = join2(root, "playbooks");
+  if (existsSync2(pdir)) {
     for (const f2 of readdirSync(pdir).sort()) {
-      if (/\.ya?ml$/.test(f2) && statSync(join(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync(join(pdir, f2), "utf8");
+      if (/\.ya?ml$/.test(f2) && statSync(join2(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync2(join2(pdir, f2), "utf8");
     }
   }
-  const rdir = join(root, "roles");
-  if (existsSync(rdir)) {
+  const rdir = join2(root, "roles");
+  if (existsSync2(rdir)) {
     for (const r2 of readdirSync(rdir, { withFileTypes: true })) {
       if (!r2.isDirectory()) continue;
-      const base = join(rdir, r2.name);
-      const metaFile = [join(base, "meta/main.yml"), join(base, "meta/main.yaml")].find((f2) => existsSync(f2));
+      const base = join2(rdir, r2.name);
+      const metaFile = [join2(base, "meta/main.yml"), join2(base, "meta/main.yaml")].find((f2) => existsSync2(f2));
       src.roles[r2.name] = {
-        meta: metaFile ? readFileSync(metaFile, "utf8") : void 0,
-        tasks: [...ymlFiles(join(base, "tasks")), ...ymlFiles(join(base, "handlers"))].map((f2) => readFileSync(f2, "utf8"))
+        meta: metaFile ? readFileSync2(metaFile, "utf8") : void 0,
+        tasks: [...ymlFiles(join2(base, "tasks")), ...ymlFiles(join2(base, "handlers"))].map((f2) => readFileSync2(f2, "utf8"))
       };
     }
   }
@@ -9674,10 +9695,336 @@ function readRepoSource(root) {
 function readRepo(root) {
   return parseRepo(readRepoSource(root));
 }
-function readPlanConfig(root, inventory) {
-  const file = join(root, PLAN_CONFIG_FILE);
-  const config = existsSync(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
-  return { ...config, inventory };
+
+// src/core/state.ts
+var STATE_DIR = "/var/lib/django-deploy";
+var STATE_FILE = `${STATE_DIR}/{{ organization_slug }}-{{ project_slug }}.json`;
+var BACKUP_FILE = `${STATE_DIR}/{{ organization_slug }}-{{ project_slug }}.backup.json`;
+function stateVars(id) {
+  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run };
+}
+function runName(env, userAtHost) {
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
+    return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  }
+  return userAtHost;
+}
+var isObj2 = (v2) => typeof v2 === "object" && v2 !== null && !Array.isArray(v2);
+function parseStateFile(text) {
+  const doc = JSON.parse(text);
+  if (!isObj2(doc) || !isObj2(doc.playbooks)) throw new Error('not a deploy state (expected {"version": 1, "playbooks": {\u2026}})');
+  const out = {};
+  for (const [name, r2] of Object.entries(doc.playbooks)) {
+    if (!isPlaybook(name) || !isObj2(r2) || typeof r2.commit !== "string" || !r2.commit) continue;
+    out[name] = {
+      commit: r2.commit,
+      finished: typeof r2.finished === "string" ? r2.finished : "",
+      run: typeof r2.run === "string" ? r2.run : "",
+      ...r2.dirty === true ? { dirty: true } : {}
+    };
+  }
+  return out;
+}
+var short2 = (sha) => /^[0-9a-f]{40}/.test(sha) ? sha.slice(0, 7) : sha;
+function ago(iso, now) {
+  const t2 = Date.parse(iso);
+  if (Number.isNaN(t2)) return "at an unknown time";
+  const s2 = Math.max(0, Math.round((now - t2) / 1e3));
+  if (s2 < 60) return `${s2} s ago`;
+  if (s2 < 3600) return `${Math.floor(s2 / 60)} min ago`;
+  if (s2 < 86400) return `${Math.floor(s2 / 3600)} h ago`;
+  const d2 = Math.floor(s2 / 86400);
+  return `${d2} day${d2 === 1 ? "" : "s"} ago`;
+}
+var headLabel = (h2) => h2.dirty ? `${short2(h2.commit)} + working tree` : short2(h2.commit);
+function hostStateLabel(h2) {
+  if (h2.status !== "read") return h2.status;
+  return Object.keys(h2.records).length > 0 ? "recorded" : "no state";
+}
+function exclusion(h2) {
+  if (h2.status === "unreachable") return `unreachable (${h2.message ?? "no answer"}): its state is unknown`;
+  if (h2.status === "read" && Object.keys(h2.records).length === 0) return "nothing deployed from this copy yet";
+  return void 0;
+}
+function hostPlans(input, decide, excludeNew) {
+  return input.hosts.map((h2) => {
+    const excluded = excludeNew ? exclusion(h2) : void 0;
+    return {
+      host: h2.host,
+      state: hostStateLabel(h2),
+      ...h2.message ? { message: h2.message } : {},
+      bootstrapped: Boolean(h2.records.bootstrap),
+      ...excluded ? { excluded } : {},
+      playbooks: PLAYBOOKS.map((p2) => {
+        const r2 = h2.records[p2];
+        const d2 = excluded ? { run: false, reason: "not deployed by this run" } : decide(h2, p2, r2);
+        return { playbook: p2, ...r2 ? { from: { ...r2, ago: ago(r2.finished, input.now) } } : {}, to: headLabel(input.head), ...d2 };
+      })
+    };
+  });
+}
+function hostNotes(hosts, excludedWhy) {
+  const notes = [];
+  const never = hosts.filter((h2) => !h2.bootstrapped && h2.state !== "unreachable").map((h2) => h2.host);
+  if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
+  const out = hosts.filter((h2) => h2.excluded);
+  if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h2) => `${h2.host} (${h2.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
+  return notes;
+}
+function limitExcluding(limit, hosts) {
+  if (hosts.length === 0) return limit || void 0;
+  return [limit || "all", ...hosts.map((h2) => `!${h2}`)].join(":");
+}
+function addTrigger2(list, label, paths) {
+  let t2 = list.find((x2) => x2.label === label);
+  if (!t2) {
+    t2 = { label, paths: [] };
+    list.push(t2);
+  }
+  for (const p2 of paths) if (!t2.paths.includes(p2)) t2.paths.push(p2);
+  t2.paths.sort();
+}
+function planFromState(input) {
+  const classify = classifier(input.model, input.config);
+  const byPlaybook = new Map(PLAYBOOKS.map((p2) => [p2, []]));
+  const ignored = [];
+  const allPaths = /* @__PURE__ */ new Set();
+  const labelsSince = /* @__PURE__ */ new Map();
+  const since = (commit) => {
+    const paths = input.changedSince[commit];
+    if (!paths) return void 0;
+    let m2 = labelsSince.get(commit);
+    if (m2) return m2;
+    m2 = /* @__PURE__ */ new Map();
+    for (const path of paths) {
+      allPaths.add(path);
+      const c2 = classify(path);
+      if (c2.playbooks.length === 0) addTrigger2(ignored, c2.label, [path]);
+      for (const p2 of c2.playbooks) {
+        if (!m2.has(p2)) m2.set(p2, []);
+        addTrigger2(m2.get(p2), c2.label, [path]);
+      }
+    }
+    labelsSince.set(commit, m2);
+    return m2;
+  };
+  const decide = (h2, p2, r2) => {
+    if (p2 === "bootstrap") return { run: false, reason: "never runs from a push: run it by dispatch" };
+    if (h2.status === "unreadable") return { run: true, reason: `its state cannot be read (${h2.message ?? "invalid"}): planned as if it had no record` };
+    if (!r2) return { run: true, reason: "no record on this host" };
+    if (r2.dirty) return { run: true, reason: `${short2(r2.commit)} was deployed with uncommitted changes` };
+    if (r2.commit === input.head.commit && !input.head.dirty) return { run: false, reason: "up to date" };
+    const m2 = since(r2.commit);
+    if (!m2) return { run: true, reason: `${short2(r2.commit)} is not in this history (force push?): what it ran is unknown` };
+    const triggers = m2.get(p2) ?? [];
+    if (triggers.length === 0) return { run: false, reason: `no change since ${short2(r2.commit)} concerns it` };
+    for (const t2 of triggers) addTrigger2(byPlaybook.get(p2), t2.label, t2.paths);
+    return { run: true, reason: `${triggers.map((t2) => t2.label).join(", ")} changed since ${short2(r2.commit)}` };
+  };
+  const hosts = hostPlans(input, decide, true);
+  for (const h2 of input.hosts) {
+    const r2 = h2.records.bootstrap;
+    const m2 = r2 && !r2.dirty && r2.commit !== input.head.commit ? since(r2.commit) : void 0;
+    for (const t2 of m2?.get("bootstrap") ?? []) addTrigger2(byPlaybook.get("bootstrap"), t2.label, t2.paths);
+  }
+  const notes = [...input.model.warnings];
+  const deployed = hosts.filter((h2) => !h2.excluded);
+  const playbooks = PLAYBOOKS.map((p2) => {
+    const triggers = byPlaybook.get(p2);
+    if (p2 === "bootstrap") {
+      if (triggers.length > 0) {
+        notes.push(triggers.some((t2) => !t2.label.startsWith("shared input")) ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.");
+      }
+      return { playbook: p2, run: false, reason: "never runs from a push: run it by dispatch", triggers };
+    }
+    const needing = deployed.filter((h2) => h2.playbooks.find((x2) => x2.playbook === p2).run);
+    if (needing.length === 0) {
+      return { playbook: p2, run: false, reason: deployed.length === 0 ? "no host to deploy to" : "every host is up to date for it", triggers };
+    }
+    if (!input.model.playbookRoles[p2]) {
+      notes.push(`${p2} would run but playbooks/${p2}.yml does not exist.`);
+      return { playbook: p2, run: false, reason: `playbooks/${p2}.yml does not exist`, triggers };
+    }
+    const reasons = /* @__PURE__ */ new Map();
+    for (const h2 of needing) {
+      const reason = h2.playbooks.find((x2) => x2.playbook === p2).reason;
+      reasons.set(reason, [...reasons.get(reason) ?? [], h2.host]);
+    }
+    return { playbook: p2, run: true, reason: [...reasons].map(([r2, hs]) => `${hs.join(", ")}: ${r2}`).join("; "), triggers };
+  });
+  notes.push(...hostNotes(hosts, "Not deployed by this push"));
+  const excluded = hosts.filter((h2) => h2.excluded).map((h2) => h2.host);
+  const run2 = playbooks.filter((d2) => d2.run).map((d2) => d2.playbook);
+  const limit = limitExcluding(input.limit, excluded);
+  return {
+    mode: "auto",
+    source: `${input.event}: from each host's deploy state to ${headLabel(input.head)}`,
+    run: run2,
+    playbooks,
+    ignored,
+    notes,
+    changedPaths: allPaths.size,
+    hosts,
+    ...excluded.length > 0 && run2.length > 0 ? { limit } : {}
+  };
+}
+function planExplicitWithState(model, names, source, hosts, head, now) {
+  const plan = planExplicit(model, names, source);
+  const named = new Set(plan.run);
+  const hp = hostPlans({ hosts, head, now }, (_h, p2) => named.has(p2) ? { run: true, reason: "named" } : { run: false, reason: "not requested" }, false);
+  return { ...plan, hosts: hp, notes: [...plan.notes, ...hostNotes(hp, "Unreachable")] };
+}
+function recordedCommits(hosts, head) {
+  const out = /* @__PURE__ */ new Set();
+  for (const h2 of hosts) for (const r2 of Object.values(h2.records)) if (r2 && (r2.commit !== head.commit || head.dirty)) out.add(r2.commit);
+  return [...out];
+}
+function stateFallbackNote(reason, changes) {
+  return `The deploy state could not be read (${reason}): planned from ${changes.description} instead, as before the state existed.`;
+}
+
+// src/core/planning.ts
+function inside(paths, prefix) {
+  const p2 = prefix.replace(/^\/+|\/+$/g, "");
+  return p2 === "" ? paths : paths.filter((x2) => x2.startsWith(`${p2}/`)).map((x2) => x2.slice(p2.length + 1));
+}
+async function headOf(git, workingTree) {
+  const commit = (await git.run(["rev-parse", "HEAD"])).stdout.trim();
+  const dirty = workingTree && (await git.run(["status", "--porcelain", "--untracked-files=normal"])).stdout.trim() !== "";
+  return { commit, dirty };
+}
+async function makePlan(req) {
+  const model = readRepo(req.root);
+  const git = gitIn(req.root, req.log);
+  const prefix = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
+  const head = await headOf(git, req.workingTree ?? false);
+  const now = req.now ?? Date.now();
+  const state = req.readState ? await req.readState() : void 0;
+  if (req.selection !== "auto") {
+    const plan2 = state?.ok ? planExplicitWithState(model, req.selection, req.namedSource, state.hosts, head, now) : planExplicit(model, req.selection, req.namedSource);
+    return { plan: plan2, head, stateMs: state?.durationMs };
+  }
+  const config = readPlanConfig(req.root, req.inventory);
+  if (state?.ok) {
+    const changed = {};
+    for (const c2 of recordedCommits(state.hosts, head)) {
+      const paths = await changedSince(git, c2, { workingTree: head.dirty });
+      changed[c2] = paths && inside(paths, prefix);
+    }
+    const plan2 = planFromState({ model, config, head, hosts: state.hosts, changedSince: changed, now, limit: req.limit, event: req.event });
+    return { plan: plan2, head, stateMs: state.durationMs };
+  }
+  const found = await req.changes(git);
+  const { changes, outside } = underPrefix(found, prefix);
+  const plan = planAuto(model, changes, config);
+  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
+  if (state && !state.ok) plan.fallback = [stateFallbackNote(state.reason, changes), plan.fallback].filter(Boolean).join(" ");
+  return { plan, head, stateMs: state?.durationMs };
+}
+
+// src/core/state-read.ts
+import { spawn as spawn2 } from "node:child_process";
+import { basename as basename2, dirname, join as join3 } from "node:path";
+var DEPLOY_HOSTS = "webservers";
+var CONNECT_TIMEOUT_S = 10;
+var READ_DEADLINE_MS = 9e4;
+function adhocBinary(ansiblePlaybook) {
+  if (basename2(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join3(dirname(ansiblePlaybook), "ansible") : "ansible";
+}
+function slurpArgs(s2, file) {
+  return [
+    DEPLOY_HOSTS,
+    "-i",
+    s2.inventory,
+    ...s2.limit ? ["--limit", s2.limit] : [],
+    "-m",
+    "ansible.builtin.slurp",
+    "-a",
+    `src=${file}`,
+    "--one-line",
+    "-T",
+    String(CONNECT_TIMEOUT_S)
+  ];
+}
+var firstLine = (t2) => t2.split("\n").map((l2) => l2.trim()).find(Boolean) ?? "";
+function parseSlurpOutput(stdout) {
+  const out = [];
+  for (const line of stdout.split("\n")) {
+    const m2 = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|UNREACHABLE!)(?: => |: ?)(.*)$/.exec(line.trim());
+    if (!m2) continue;
+    const [, host, status, rest] = m2;
+    let json;
+    try {
+      json = JSON.parse(rest);
+    } catch {
+      json = void 0;
+    }
+    const msg = typeof json?.msg === "string" ? json.msg : rest;
+    if (status === "UNREACHABLE!") out.push({ host, status: "unreachable", message: firstLine(msg) });
+    else if (status === "FAILED!") {
+      out.push(/file not found|No such file/i.test(msg) ? { host, status: "missing" } : { host, status: "failed", message: firstLine(msg) });
+    } else if (typeof json?.content === "string") out.push({ host, status: "found", content: Buffer.from(json.content, "base64").toString("utf8") });
+    else out.push({ host, status: "failed", message: "the answer has no content" });
+  }
+  return out;
+}
+async function slurpFromHosts(s2, file, deadlineMs = READ_DEADLINE_MS) {
+  const env = {};
+  for (const [k2, v2] of Object.entries(process.env)) if (v2 !== void 0) env[k2] = v2;
+  Object.assign(env, s2.env, { ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
+  const bin = adhocBinary(s2.ansiblePlaybook);
+  return new Promise((done) => {
+    const child = spawn2(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }, deadlineMs);
+    child.stdout.on("data", (b2) => {
+      stdout += b2.toString("utf8");
+    });
+    child.stderr.on("data", (b2) => {
+      stderr += b2.toString("utf8");
+    });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      done({ ok: false, reason: `${bin}: ${e.message}` });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const results = parseSlurpOutput(stdout);
+      if (timedOut) return done({ ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1e3)} s` });
+      if (results.length === 0 && code !== 0) {
+        const why = stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !/^\[WARNING\]/.test(l2)).pop() ?? `exit code ${code}`;
+        return done({ ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, "")}` });
+      }
+      done({ ok: true, results });
+    });
+  });
+}
+function hostStates(results) {
+  return results.map((r2) => {
+    if (r2.status === "missing") return { host: r2.host, status: "read", records: {} };
+    if (r2.status !== "found") return { host: r2.host, status: r2.status === "unreachable" ? "unreachable" : "unreadable", records: {}, message: r2.message };
+    try {
+      return { host: r2.host, status: "read", records: parseStateFile(r2.content) };
+    } catch (e) {
+      return { host: r2.host, status: "unreadable", records: {}, message: e.message };
+    }
+  });
+}
+async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
+  const started = Date.now();
+  const r2 = await slurpFromHosts(s2, STATE_FILE, deadlineMs);
+  const durationMs = Date.now() - started;
+  return r2.ok ? { ok: true, hosts: hostStates(r2.results), durationMs } : { ok: false, reason: r2.reason, durationMs };
 }
 
 // src/core/results.ts
@@ -9728,8 +10075,27 @@ function totals(r2) {
   for (const h2 of Object.values(r2.hosts)) for (const k2 of Object.keys(t2)) t2[k2] += h2[k2];
   return t2;
 }
-function resultJson(r2) {
+function hostOutcomes(r2, plan) {
+  const out = {};
+  for (const h2 of plan.hosts ?? []) {
+    const row = {};
+    for (const hp of h2.playbooks) {
+      const ran = r2.playbooks.find((p2) => p2.playbook === hp.playbook);
+      let outcome = "not needed";
+      if (h2.excluded) outcome = "left out";
+      else if (ran) {
+        const s2 = ran.hosts[h2.host];
+        outcome = !s2 || s2.failed > 0 || s2.unreachable > 0 || ran.failures.some((f2) => f2.host === h2.host) ? "failed" : "deployed";
+      } else if (r2.notRun.includes(hp.playbook)) outcome = "not run after the failure";
+      row[hp.playbook] = { ...hp.from ? { from: hp.from.commit } : {}, to: hp.to, outcome };
+    }
+    out[h2.host] = row;
+  }
+  return out;
+}
+function resultJson(r2, plan) {
   return {
+    ...plan?.hosts ? { hosts: hostOutcomes(r2, plan) } : {},
     status: r2.status,
     check: r2.check,
     playbooks: r2.playbooks.map((p2) => ({
@@ -9751,6 +10117,10 @@ function formatDuration(ms) {
   if (s2 < 60) return `${s2} s`;
   return `${Math.floor(s2 / 60)} min ${String(s2 % 60).padStart(2, "0")} s`;
 }
+function revisionSpan(hp) {
+  const from = hp.from ? `${short2(hp.from.commit)}${hp.from.dirty ? " (uncommitted changes)" : ""}, ${hp.from.ago}` : "no record";
+  return `${from} \u2192 ${hp.to}`;
+}
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
@@ -9761,6 +10131,15 @@ function planText(plan) {
     }
   }
   for (const t2 of plan.ignored) out.push(`  ignored (${t2.label}): ${t2.paths.length} path${t2.paths.length === 1 ? "" : "s"}`);
+  for (const h2 of plan.hosts ?? []) {
+    if (h2.excluded) out.push(`  ${h2.host}: left out: ${h2.excluded}`);
+    else if (h2.state !== "recorded") out.push(`  ${h2.host}: ${h2.state}${h2.message ? ` (${h2.message})` : ""}`);
+    for (const hp of h2.playbooks) {
+      if (h2.excluded && !hp.from) continue;
+      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}`);
+    }
+  }
+  if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);
   for (const n2 of plan.notes) out.push(`  note: ${n2}`);
   return out.join("\n") + "\n";
 }
@@ -9783,16 +10162,54 @@ function resultText(result) {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parse2(argv, options3, allowPositionals = false) {
+function parse2(argv, options4, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options: options3, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: options4, allowPositionals, strict: true });
   } catch (e) {
     throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
   }
 }
 
+// src/cli/ansible-settings.ts
+import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
+import { hostname, userInfo } from "node:os";
+import { join as join4, resolve } from "node:path";
+var ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --limit PATTERN    only hosts matching PATTERN
+  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH; ansible beside it)`;
+var ANSIBLE_OPTIONS = {
+  inventory: { type: "string" },
+  "vault-key": { type: "string" },
+  limit: { type: "string" },
+  "ansible-playbook": { type: "string" }
+};
+function ansibleSettings(dir, o2) {
+  if (!existsSync3(join4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  const inventory = o2.inventory ?? "inventories/production";
+  if (!existsSync3(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+  const vaultKey = resolve(dir, o2["vault-key"] ?? "vault.key");
+  if (!existsSync3(vaultKey) || !statSync2(vaultKey).isFile()) {
+    throw new UsageError(`vault key file "${o2["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
+  }
+  return {
+    cwd: dir,
+    ansiblePlaybook: o2["ansible-playbook"] ?? "ansible-playbook",
+    inventory,
+    check: o2.check ?? false,
+    diff: o2.diff ?? false,
+    limit: o2.limit,
+    tags: (o2.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
+    extraVars: o2["extra-vars"],
+    env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
+  };
+}
+function cliRunName() {
+  return runName(process.env, `${userInfo().username}@${hostname()}`);
+}
+
 // src/cli/plan.ts
-var usage = `Usage: django-deploy plan [--from REF [--to REF]] [--inventory DIR] [--dir DIR] [--json]
+var usage = `Usage: django-deploy plan [--from REF [--to REF] | --state] [options] [--json]
 
 Prints which playbooks (bootstrap, base, backend, frontend) the changes need, and why: the
 paths behind each one, those that trigger nothing, and notes (bootstrap runs only when named).
@@ -9801,8 +10218,9 @@ Runs nothing.
 Options:
   --from REF       compare REF with --to (default: the working tree against HEAD)
   --to REF         the newer end of the range (default: HEAD)
-  --inventory DIR  the inventory deploys use; changes to other inventories trigger nothing
-                   (default: inventories/production)
+  --state          plan the working tree against what each server recorded (reads the servers'
+                   deploy state through Ansible, as deploy does; needs the vault key)
+${ANSIBLE_USAGE}
   --dir DIR        the repository (default: the current directory)
   --json           print the plan as JSON (the action's "plan" output)
   -h, --help       this help
@@ -9810,56 +10228,68 @@ Options:
 var options = {
   from: { type: "string" },
   to: { type: "string" },
-  inventory: { type: "string" },
+  state: { type: "boolean" },
+  ...ANSIBLE_OPTIONS,
   dir: { type: "string" },
   json: { type: "boolean" }
 };
 async function planFor(dir, opts) {
-  if (!existsSync2(resolve(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (!existsSync4(resolve2(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   if (opts.to && !opts.from) throw new UsageError("--to needs --from");
-  const git = gitIn(dir);
-  const top = await git.run(["rev-parse", "--show-prefix"]);
+  if (opts.state && opts.from) throw new UsageError("give --from or --state, not both");
+  const top = await gitIn(dir).run(["rev-parse", "--show-prefix"]);
   if (top.code !== 0) throw new UsageError(`${dir} is not inside a git repository`);
-  const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git);
-  if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
-  const { changes, outside } = underPrefix(found, top.stdout.trim());
-  const plan = planAuto(readRepo(dir), changes, readPlanConfig(dir, opts.inventory ?? "inventories/production"));
-  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
-  return plan;
+  const run2 = opts.state ? ansibleSettings(dir, opts) : void 0;
+  return makePlan({
+    root: dir,
+    inventory: opts.inventory ?? "inventories/production",
+    selection: "auto",
+    namedSource: "",
+    event: "django-deploy plan",
+    changes: async (git) => {
+      const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git);
+      if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
+      return found;
+    },
+    readState: run2 ? () => readDeployState(run2) : void 0,
+    workingTree: true,
+    limit: opts.limit
+  });
 }
 var command = {
   name: "plan",
-  summary: "Which playbooks a range of commits (or the working tree) needs, and why",
+  summary: "Which playbooks a range of commits, the working tree or the servers' state needs, and why",
   usage,
   async run(argv) {
     const { values } = parse2(argv, options);
-    const dir = resolve(values.dir ?? ".");
-    const plan = await planFor(dir, values);
+    const dir = resolve2(values.dir ?? ".");
+    const { plan } = await planFor(dir, values);
     process.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
     return 0;
   }
 };
 
 // src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync3, statSync as statSync3 } from "node:fs";
+import { createWriteStream, existsSync as existsSync6, mkdtempSync as mkdtempSync3, statSync as statSync4 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join4, resolve as resolve3 } from "node:path";
+import { join as join7, resolve as resolve4 } from "node:path";
 
 // src/core/run.ts
-import { spawn as spawn2 } from "node:child_process";
-import { existsSync as existsSync3, mkdtempSync, readFileSync as readFileSync2, rmSync } from "node:fs";
+import { spawn as spawn3 } from "node:child_process";
+import { existsSync as existsSync5, mkdtempSync, readFileSync as readFileSync3, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute as isAbsolute2, join as join2, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, isAbsolute as isAbsolute2, join as join5, resolve as resolve3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookArgs(playbook, s2) {
-  const args = [join2("playbooks", `${playbook}.yml`), "-i", s2.inventory];
+  const args = [join5("playbooks", `${playbook}.yml`), "-i", s2.inventory];
   if (s2.check) args.push("--check");
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
   if (s2.tags.length > 0) args.push("--tags", s2.tags.join(","));
   for (const f2 of s2.extraVarsFiles ?? []) args.push("--extra-vars", `@${f2}`);
+  if (s2.record && !s2.check) args.push("--extra-vars", JSON.stringify(stateVars(s2.record)));
   if (s2.extraVars) args.push("--extra-vars", s2.extraVars);
   return args;
 }
@@ -9883,14 +10313,14 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v2 = cfgCallbackPlugins(cfg.text);
-    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve2(cfg.dir, p2)).join(":");
+    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve3(cfg.dir, p2)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
 function pluginDir() {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const d2 of [join2(here, "ansible"), join2(here, "..", "ansible")]) {
-    if (existsSync3(join2(d2, PLUGIN_FILE))) return d2;
+  const here = dirname2(fileURLToPath(import.meta.url));
+  for (const d2 of [join5(here, "ansible"), join5(here, "..", "ansible")]) {
+    if (existsSync5(join5(d2, PLUGIN_FILE))) return d2;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
@@ -9898,8 +10328,8 @@ function runEnv(s2, resultsFile, base = process.env) {
   const env = {};
   for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0) env[k2] = v2;
   Object.assign(env, s2.env);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve2(s2.cwd, env.ANSIBLE_CONFIG) : join2(s2.cwd, "ansible.cfg");
-  const cfg = existsSync3(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync2(cfgFile, "utf8") } : void 0;
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve3(s2.cwd, env.ANSIBLE_CONFIG) : join5(s2.cwd, "ansible.cfg");
+  const cfg = existsSync5(cfgFile) ? { dir: dirname2(cfgFile), text: readFileSync3(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
@@ -9907,12 +10337,12 @@ function runEnv(s2, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync(join2(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join2(dir, `${playbook}.jsonl`);
+  const dir = mkdtempSync(join5(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join5(dir, `${playbook}.jsonl`);
   const started = Date.now();
   try {
     const code = await new Promise((done) => {
-      const child = spawn2(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn3(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.on("data", output);
       child.stderr.on("data", output);
       child.on("error", (e) => {
@@ -9922,7 +10352,7 @@ async function runPlaybook(playbook, s2, output) {
       });
       child.on("close", (c2, signal2) => done(c2 ?? (signal2 ? 128 + 15 : 1)));
     });
-    const jsonl = existsSync3(resultsFile) ? readFileSync2(resultsFile, "utf8") : "";
+    const jsonl = existsSync5(resultsFile) ? readFileSync3(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code, Date.now() - started, s2.cwd);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -9946,8 +10376,8 @@ async function runPlaybooks(playbooks, s2, hooks) {
 }
 
 // src/core/ssh.ts
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync3, readdirSync as readdirSync2, rmSync as rmSync2, statSync as statSync2, writeFileSync } from "node:fs";
-import { basename as basename2, join as join3 } from "node:path";
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4, readdirSync as readdirSync2, rmSync as rmSync2, statSync as statSync3, writeFileSync } from "node:fs";
+import { basename as basename3, join as join6 } from "node:path";
 var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
 function shellQuote(s2) {
   return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
@@ -9965,18 +10395,18 @@ function sshExtraVars(s2) {
   return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
 }
 function writeSshVars(dir, s2) {
-  const file = join3(dir, "ssh-vars.json");
+  const file = join6(dir, "ssh-vars.json");
   writeFileSync(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
   return file;
 }
 var CONTROL_DIR_PREFIX = "django-deploy-cp-";
 function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
-  return mkdtempSync2(join3(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+  return mkdtempSync2(join6(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
 }
 function removeControlDir(dir) {
-  if (!dir || !basename2(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  if (!dir || !basename3(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
   try {
-    if (!statSync2(dir).isDirectory()) return false;
+    if (!statSync3(dir).isDirectory()) return false;
   } catch {
     return false;
   }
@@ -9989,7 +10419,9 @@ var usage2 = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to RE
 
 Runs playbooks against an inventory, always in the order bootstrap \u2192 base \u2192 backend \u2192 frontend,
 stopping at the first failure. Name them (bootstrap runs only when named), or give --from to
-run the plan of a range of commits; with neither, runs base, backend and frontend.
+run the plan of a range of commits; with neither, runs what each server lacks according to its
+deploy state (base, backend and frontend when the state cannot be read). Each server records
+what completed on it (commit, time, user@machine); check mode records nothing.
 
 Options:
   --inventory DIR    inventory directory (default: inventories/production)
@@ -10034,14 +10466,8 @@ var command2 = {
   usage: usage2,
   async run(argv) {
     const { values, positionals } = parse2(argv, options2, true);
-    const dir = resolve3(values.dir ?? ".");
-    if (!existsSync4(join4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
-    const inventory = values.inventory ?? "inventories/production";
-    if (!existsSync4(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-    const vaultKey = resolve3(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync4(vaultKey) || !statSync3(vaultKey).isFile()) {
-      throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
-    }
+    const dir = resolve4(values.dir ?? ".");
+    const run2 = ansibleSettings(dir, values);
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
     if (values.to && !values.from) throw new UsageError("--to needs --from");
     if (values["extra-vars"]?.trim().startsWith("{")) {
@@ -10054,74 +10480,165 @@ var command2 = {
     const file = (option) => {
       const v2 = values[option];
       if (v2 === void 0) return void 0;
-      const p2 = resolve3(v2);
-      if (!existsSync4(p2) || !statSync3(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
+      const p2 = resolve4(v2);
+      if (!existsSync6(p2) || !statSync4(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
       return p2;
     };
     const keyFile = file("ssh-key");
     const knownHostsFile = file("known-hosts");
-    let plan;
-    if (values.from) {
-      plan = await planFor(dir, { from: values.from, to: values.to, inventory });
-    } else {
-      let names;
-      try {
-        const sel = parsePlaybookSelection(positionals.join(","));
-        names = sel === "auto" ? [...DEPLOY_PLAYBOOKS] : sel;
-      } catch (e) {
-        throw new UsageError(e.message);
-      }
-      plan = planExplicit(readRepo(dir), names, positionals.length > 0 ? `named on the command line: ${names.join(", ")}` : `no playbook named: ${names.join(", ")}`);
+    let selection;
+    try {
+      selection = positionals.length > 0 ? parsePlaybookSelection(positionals.join(",")) : "auto";
+    } catch (e) {
+      throw new UsageError(e.message);
     }
-    process.stdout.write(planText(plan));
-    if (plan.run.length === 0) {
-      process.stdout.write("Nothing to deploy.\n");
-      return 0;
-    }
-    const runDir = mkdtempSync3(join4(tmpdir2(), "django-deploy-"));
-    const logFile = join4(runDir, "ansible.log");
-    const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
-    if (log) process.stdout.write(`Ansible's output: ${logFile}
-`);
+    const runDir = mkdtempSync3(join7(tmpdir2(), "django-deploy-"));
     const controlDir = makeControlDir();
-    const sshVars = writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values["accept-new-host-keys"] ?? false, controlDir });
-    const result = await runPlaybooks(plan.run, {
-      cwd: dir,
-      ansiblePlaybook: values["ansible-playbook"] ?? "ansible-playbook",
-      inventory,
-      check: values.check ?? false,
-      diff: values.diff ?? false,
-      limit: values.limit,
-      tags: (values.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
-      extraVarsFiles: [sshVars],
-      extraVars: values["extra-vars"],
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey, ANSIBLE_HOST_KEY_CHECKING: "True" }
-    }, {
-      onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
-      onEnd: (r2) => process.stdout.write(`${values.verbose ? `${r2.playbook}: ` : ""}${r2.status === "success" ? "ok" : "FAILED"} (${formatDuration(r2.durationMs)})
+    run2.extraVarsFiles = [writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values["accept-new-host-keys"] ?? false, controlDir })];
+    try {
+      return await planAndRun({ dir, run: run2, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false });
+    } finally {
+      removeControlDir(controlDir);
+    }
+  }
+};
+async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
+  let plan;
+  let head;
+  if (values.from) {
+    ;
+    ({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run2.inventory }));
+  } else {
+    const planned = await makePlan({
+      root: dir,
+      inventory: run2.inventory,
+      selection,
+      namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
+      event: "django-deploy deploy",
+      // Without deploy state to follow: every deploy playbook, as before the state existed.
+      changes: async () => ({ kind: "none", description: "a deploy without --from" }),
+      readState: () => readDeployState(run2),
+      workingTree: true,
+      limit: run2.limit
+    });
+    plan = planned.plan;
+    head = planned.head;
+    if (planned.stateMs !== void 0) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}
+`);
+  }
+  process.stdout.write(planText(plan));
+  if (plan.run.length === 0) {
+    process.stdout.write("Nothing to deploy.\n");
+    return 0;
+  }
+  const logFile = join7(runDir, "ansible.log");
+  const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
+  if (log) process.stdout.write(`Ansible's output: ${logFile}
+`);
+  const result = await runPlaybooks(plan.run, {
+    ...run2,
+    limit: plan.limit ?? run2.limit,
+    record: { commit: head.commit, dirty: head.dirty, run: cliRunName() }
+  }, {
+    onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
+    onEnd: (r2) => process.stdout.write(`${values.verbose ? `${r2.playbook}: ` : ""}${r2.status === "success" ? "ok" : "FAILED"} (${formatDuration(r2.durationMs)})
 `),
-      output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
-    }).finally(() => removeControlDir(controlDir));
-    if (log) await new Promise((done) => log.end(done));
-    process.stdout.write("\n" + resultText(result));
-    if (values.json) process.stdout.write(JSON.stringify(resultJson(result), null, 2) + "\n");
-    return result.status === "failure" ? 1 : 0;
+    output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
+  });
+  if (log) await new Promise((done) => log.end(done));
+  process.stdout.write("\n" + resultText(result));
+  if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + "\n");
+  return result.status === "failure" ? 1 : 0;
+}
+
+// src/cli/status.ts
+import { resolve as resolve5 } from "node:path";
+var usage3 = `Usage: django-deploy status [options] [--json]
+
+For each server of the inventory: which revision each playbook last deployed, how long ago and
+from which run, the last backup when there is one, and what HEAD (or the working tree, when it
+has uncommitted changes) would deploy now. Reads the servers' deploy state through Ansible
+(as deploy connects); changes nothing.
+
+Options:
+${ANSIBLE_USAGE}
+  --dir DIR          the repository (default: the current directory)
+  --json             print it as JSON
+  -h, --help         this help
+`;
+var options3 = { ...ANSIBLE_OPTIONS, dir: { type: "string" }, json: { type: "boolean" } };
+function mb(bytes) {
+  return typeof bytes === "number" ? `${(bytes / 1048576).toFixed(1)} MiB` : "? bytes";
+}
+function statusText(s2, now) {
+  const out = [];
+  if (!s2.state.ok) out.push(`Deploy state not read: ${s2.state.reason}`);
+  else if (s2.state.hosts.length === 0) out.push("No host matches the inventory (and --limit).");
+  for (const h2 of s2.state.ok ? s2.state.hosts : []) {
+    out.push(`${h2.host}: ${h2.status === "read" ? Object.keys(h2.records).length > 0 ? "deploy state read" : "no deploy state from this copy" : `${h2.status}: ${h2.message ?? ""}`}`);
+    for (const p2 of PLAYBOOKS) {
+      const r2 = h2.records[p2];
+      out.push(r2 ? `  ${p2.padEnd(9)} ${short2(r2.commit)}${r2.dirty ? "+" : " "} ${ago(r2.finished, now).padEnd(14)} ${r2.run}` : `  ${p2.padEnd(9)} no record`);
+    }
+    const b2 = s2.backups[h2.host];
+    if (b2) {
+      out.push(`  ${"backup".padEnd(9)} ${b2.last_success ? `last success ${ago(b2.last_success, now)} (${b2.last_success}), ${mb(b2.bytes)}, ${b2.object ?? ""}` : "never succeeded"}${b2.last_failure ? `; last failure ${ago(b2.last_failure, now)} (${b2.last_failure})` : ""}`);
+    }
+  }
+  out.push("", `${s2.head.dirty ? `The working tree (on ${short2(s2.head.commit)}, with uncommitted changes)` : `HEAD ${short2(s2.head.commit)}`} would deploy:`, planText(s2.plan));
+  return out.join("\n");
+}
+var command3 = {
+  name: "status",
+  summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
+  usage: usage3,
+  async run(argv) {
+    const { values } = parse2(argv, options3);
+    const dir = resolve5(values.dir ?? ".");
+    const run2 = ansibleSettings(dir, values);
+    let state;
+    const { plan, head } = await makePlan({
+      root: dir,
+      inventory: run2.inventory,
+      selection: "auto",
+      namedSource: "",
+      event: "django-deploy status",
+      changes: async () => ({ kind: "none", description: "a deploy without --from" }),
+      readState: async () => state = await readDeployState(run2),
+      workingTree: true,
+      limit: run2.limit
+    });
+    const backups = {};
+    const b2 = await slurpFromHosts(run2, BACKUP_FILE);
+    if (b2.ok) {
+      for (const r2 of b2.results) {
+        if (r2.status !== "found") continue;
+        try {
+          backups[r2.host] = JSON.parse(r2.content);
+        } catch {
+          backups[r2.host] = {};
+        }
+      }
+    }
+    const status = { head, state, backups, plan };
+    process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
+    return 0;
   }
 };
 
 // src/cli/init.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync6, rmSync as rmSync4, statSync as statSync4 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute3, join as join6, relative as relative2, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync7, mkdirSync, readFileSync as readFileSync7, rmSync as rmSync4, statSync as statSync5 } from "node:fs";
+import { dirname as dirname4, isAbsolute as isAbsolute3, join as join9, relative as relative2, resolve as resolve6 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
 
 // src/core/vault.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync2, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename3, dirname as dirname2, join as join5 } from "node:path";
+import { closeSync, openSync, readFileSync as readFileSync5, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync2, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename4, dirname as dirname3, join as join8 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
@@ -10148,8 +10665,8 @@ function ansibleVault(args, keyFile, input) {
   const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
   delete env.ANSIBLE_VAULT_IDENTITY_LIST;
   delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve6, reject) => {
-    const child = spawn3("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+  return new Promise((resolve8, reject) => {
+    const child = spawn4("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (b2) => out.push(b2));
@@ -10157,7 +10674,7 @@ function ansibleVault(args, keyFile, input) {
     child.on("error", (e) => {
       reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
     });
-    child.on("close", (code) => resolve6({
+    child.on("close", (code) => resolve8({
       code: code ?? 1,
       stdout: Buffer.concat(out).toString("utf8"),
       stderr: Buffer.concat(err).toString("utf8")
@@ -10166,7 +10683,7 @@ function ansibleVault(args, keyFile, input) {
   });
 }
 function tempSibling(file, tag = "tmp") {
-  return join5(dirname2(file), `.${basename3(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+  return join8(dirname3(file), `.${basename4(file)}.${tag}-${randomBytes(4).toString("hex")}`);
 }
 function writeNew0600(file, content) {
   const fd = openSync(file, "wx", 384);
@@ -10195,7 +10712,7 @@ function readKeyFile(file) {
   const st2 = lstatSync(file);
   if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
   if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync4(file, "utf8").trim();
+  const key = readFileSync5(file, "utf8").trim();
   if (!key) throw new VaultError(`${file} is empty`);
   return key;
 }
@@ -10223,13 +10740,13 @@ function findVaultFiles(root) {
   const inline = [];
   const walk = (dir) => {
     for (const e of readdirSync3(dir, { withFileTypes: true })) {
-      const p2 = join5(dir, e.name);
+      const p2 = join8(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p2);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
         let head;
         try {
-          head = readFileSync4(p2, "utf8");
+          head = readFileSync5(p2, "utf8");
         } catch {
           continue;
         }
@@ -10248,7 +10765,7 @@ async function rotateKey(keyFile, files, newKey) {
   try {
     writeNew0600(newKeyFile, newKey + "\n");
     for (const file of files) {
-      const original = readFileSync4(file, "utf8");
+      const original = readFileSync5(file, "utf8");
       if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
       const tmp = tempSibling(file, "rotate");
       staged.push({ file, tmp, original });
@@ -10275,9 +10792,9 @@ async function rotateKey(keyFile, files, newKey) {
 }
 
 // src/core/github-secrets.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 
-// ../../main/node_modules/libsodium/dist/modules-esm/libsodium.mjs
+// node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
   var I2, g2 = A3, C2 = !!globalThis.window, B2 = !!globalThis.WorkerGlobalScope, Q2 = (globalThis.process?.versions?.node && globalThis.process, import.meta.url);
   if (C2 || B2) {
@@ -10474,7 +10991,7 @@ async function A(A3 = {}) {
 }
 var libsodium_default = A;
 
-// ../../main/node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
+// node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
 var r;
 var t = {};
 if (void 0 === globalThis.crypto || "function" != typeof globalThis.crypto.getRandomValues) throw new Error("globalThis.crypto.getRandomValues is not available. The ESM build of libsodium requires a secure random source (available in all browsers and Node.js 19+).");
@@ -13769,7 +14286,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync5(tokenFile, "utf8");
+      text = readFileSync6(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -13875,7 +14392,7 @@ var FILE_ONLY = {
   vault_git_deploy_key: "the SSH private key the server clones the app with (backend_code_source: git)"
 };
 var KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-var usage3 = `Usage: django-deploy init [options]
+var usage4 = `Usage: django-deploy init [options]
 
 First-run setup, run from the repository root:
   1. vault.key: a new random key (mode 0600, git-ignored); an existing one is kept (see --rotate);
@@ -13996,7 +14513,7 @@ var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
 function readYamlMap(file, what) {
   let doc;
   try {
-    doc = (0, import_yaml3.parse)(readFileSync6(file, "utf8"));
+    doc = (0, import_yaml3.parse)(readFileSync7(file, "utf8"));
   } catch (e) {
     throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
   }
@@ -14008,7 +14525,7 @@ var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { line
 function checkDeployKey(file) {
   let text;
   try {
-    text = readFileSync6(file, "utf8");
+    text = readFileSync7(file, "utf8");
   } catch (e) {
     throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -14020,7 +14537,7 @@ function checkDeployKey(file) {
 function checkKnownHosts(file) {
   let text;
   try {
-    text = readFileSync6(file, "utf8");
+    text = readFileSync7(file, "utf8");
   } catch (e) {
     throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -14031,22 +14548,22 @@ function checkKnownHosts(file) {
   return text;
 }
 async function runInit(o2, io) {
-  const root = resolve4(o2.root);
+  const root = resolve6(o2.root);
   const rel = (p2) => relative2(root, p2) || ".";
-  if (!existsSync5(join6(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join6(root, "vault.key");
-  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join6(root, o2.inventory);
-  if (!existsSync5(invDir) || !statSync4(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join6(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join6(invDir, "vault.example.yml"), join6(root, "inventories/production/vault.example.yml")].find((f2) => existsSync5(f2));
-  const keyExists = existsSync5(keyFile);
-  const vaultExists = existsSync5(vaultFile);
+  if (!existsSync7(join9(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join9(root, "vault.key");
+  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join9(root, o2.inventory);
+  if (!existsSync7(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join9(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join9(invDir, "vault.example.yml"), join9(root, "inventories/production/vault.example.yml")].find((f2) => existsSync7(f2));
+  const keyExists = existsSync7(keyFile);
+  const vaultExists = existsSync7(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
   if (!keyExists && vaultExists) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
   }
   if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync6(vaultFile, "utf8"))) {
+  if (vaultExists && !isVaultText(readFileSync7(vaultFile, "utf8"))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
   }
   if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
@@ -14054,7 +14571,7 @@ async function runInit(o2, io) {
   const sets = new Map(o2.sets);
   for (const [key, file] of o2.setFiles) {
     try {
-      sets.set(key, readFileSync6(isAbsolute3(file) ? file : resolve4(file), "utf8"));
+      sets.set(key, readFileSync7(isAbsolute3(file) ? file : resolve6(file), "utf8"));
     } catch (e) {
       throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
     }
@@ -14098,7 +14615,7 @@ async function runInit(o2, io) {
       newKey = true;
     }
     try {
-      mkdirSync(dirname3(vaultFile), { recursive: true });
+      mkdirSync(dirname4(vaultFile), { recursive: true });
       await encryptToFile(keyFile, vaultYaml(values), vaultFile);
     } catch (e) {
       if (newKey) rmSync4(keyFile, { force: true });
@@ -14183,14 +14700,14 @@ function terminalAsker() {
     close: () => rl.close()
   };
 }
-var command3 = {
+var command4 = {
   name: "init",
   summary: "First-run setup: vault key, vault values, GitHub secrets (also rotates the key)",
-  usage: usage3,
+  usage: usage4,
   async run(argv) {
     const opts = parseInitArgs(argv);
     if (opts === "help") {
-      console.log(usage3);
+      console.log(usage4);
       return 0;
     }
     const asker = !opts.noInput && process.stdin.isTTY === true && process.stdout.isTTY === true ? terminalAsker() : void 0;
@@ -14211,21 +14728,21 @@ var command3 = {
 
 // src/cli/demo.ts
 var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync10, mkdirSync as mkdirSync8, readFileSync as readFileSync12, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join12 } from "node:path";
+import { existsSync as existsSync12, mkdirSync as mkdirSync8, readFileSync as readFileSync13, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join15 } from "node:path";
 
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync9, mkdirSync as mkdirSync7, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
-import { spawn as spawn7 } from "node:child_process";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join11, resolve as resolve5 } from "node:path";
+import { createWriteStream as createWriteStream2, existsSync as existsSync11, mkdirSync as mkdirSync7, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
+import { spawn as spawn8 } from "node:child_process";
+import { dirname as dirname6, isAbsolute as isAbsolute4, join as join14, resolve as resolve7 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/lab/exec.ts
-import { spawn as spawn4, spawnSync as spawnSync2 } from "node:child_process";
+import { spawn as spawn5, spawnSync as spawnSync2 } from "node:child_process";
 function run(cmd, args, opts = {}) {
-  return new Promise((resolve6, reject) => {
-    const child = spawn4(cmd, args, {
+  return new Promise((resolve8, reject) => {
+    const child = spawn5(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
@@ -14241,7 +14758,7 @@ function run(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve6({
+      resolve8({
         code: code ?? (signal2 ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8")
@@ -14270,23 +14787,23 @@ var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
 
 // src/lab/image.ts
 import { createHash } from "node:crypto";
-import { existsSync as existsSync6, mkdirSync as mkdirSync3, readdirSync as readdirSync4, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
-import { join as join7 } from "node:path";
+import { existsSync as existsSync8, mkdirSync as mkdirSync3, readdirSync as readdirSync4, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { join as join10 } from "node:path";
 
 // src/lab/lock.ts
-import { spawn as spawn5 } from "node:child_process";
+import { spawn as spawn6 } from "node:child_process";
 import { mkdirSync as mkdirSync2 } from "node:fs";
-import { dirname as dirname4 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 async function withLock(file, fn) {
-  mkdirSync2(dirname4(file), { recursive: true });
-  const child = spawn5("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+  mkdirSync2(dirname5(file), { recursive: true });
+  const child = spawn6("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
     stdio: ["pipe", "pipe", "inherit"]
   });
   try {
-    await new Promise((resolve6, reject) => {
+    await new Promise((resolve8, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve6());
+      child.stdout.once("data", () => resolve8());
     });
     return await fn();
   } finally {
@@ -14297,10 +14814,10 @@ async function withLock(file, fn) {
 }
 
 // src/lab/mounts.ts
-import { readFileSync as readFileSync7, rmSync as rmSync5 } from "node:fs";
+import { readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
 function mountsUnder(dir) {
   const root = dir.replace(/\/+$/, "");
-  return readFileSync7("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
+  return readFileSync8("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
 }
 function umountUnder(dir) {
   for (const m2 of mountsUnder(dir)) {
@@ -14345,15 +14862,15 @@ function imageKey(suite, packages = IMAGE_PACKAGES) {
   return `${suite}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
 }
 async function ensureImage(suite = "bookworm") {
-  const dir = join7(CACHE_DIR, "images");
+  const dir = join10(CACHE_DIR, "images");
   const key = imageKey(suite);
-  const final = join7(dir, key);
-  if (existsSync6(final)) return final;
+  const final = join10(dir, key);
+  if (existsSync8(final)) return final;
   mkdirSync3(dir, { recursive: true });
-  return withLock(join7(dir, `${key}.lock`), async () => {
-    if (existsSync6(final)) return final;
-    for (const f2 of readdirSync4(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join7(dir, f2));
-    const tmp = join7(dir, `${key}.tmp-${process.pid}`);
+  return withLock(join10(dir, `${key}.lock`), async () => {
+    if (existsSync8(final)) return final;
+    for (const f2 of readdirSync4(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join10(dir, f2));
+    const tmp = join10(dir, `${key}.tmp-${process.pid}`);
     const include = IMAGE_PACKAGES.join(",");
     process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)
 `);
@@ -14380,7 +14897,7 @@ async function ensureImage(suite = "bookworm") {
 }
 function finalize(root, suite) {
   writeFileSync3(
-    join7(root, "etc/apt/sources.list"),
+    join10(root, "etc/apt/sources.list"),
     [
       `deb http://deb.debian.org/debian ${suite} main`,
       `deb http://deb.debian.org/debian ${suite}-updates main`,
@@ -14388,28 +14905,28 @@ function finalize(root, suite) {
       ""
     ].join("\n")
   );
-  for (const f2 of readdirSync4(join7(root, "etc/ssh"))) {
-    if (f2.startsWith("ssh_host_")) rmSync6(join7(root, "etc/ssh", f2));
+  for (const f2 of readdirSync4(join10(root, "etc/ssh"))) {
+    if (f2.startsWith("ssh_host_")) rmSync6(join10(root, "etc/ssh", f2));
   }
-  writeFileSync3(join7(root, "etc/machine-id"), "");
-  for (const f2 of readdirSync4(join7(root, "var/cache/apt/archives"))) {
-    if (f2.endsWith(".deb")) rmSync6(join7(root, "var/cache/apt/archives", f2));
+  writeFileSync3(join10(root, "etc/machine-id"), "");
+  for (const f2 of readdirSync4(join10(root, "var/cache/apt/archives"))) {
+    if (f2.endsWith(".deb")) rmSync6(join10(root, "var/cache/apt/archives", f2));
   }
 }
 
 // src/lab/host.ts
-import { spawn as spawn6 } from "node:child_process";
-import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync8, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync10, rmSync as rmSync8, writeFileSync as writeFileSync5 } from "node:fs";
+import { spawn as spawn7 } from "node:child_process";
+import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync10, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync11, rmSync as rmSync8, writeFileSync as writeFileSync5 } from "node:fs";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { connect } from "node:net";
-import { join as join9 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/lab/proc.ts
-import { readFileSync as readFileSync8 } from "node:fs";
-var bootId = readFileSync8("/proc/sys/kernel/random/boot_id", "utf8").trim();
+import { readFileSync as readFileSync9 } from "node:fs";
+var bootId = readFileSync9("/proc/sys/kernel/random/boot_id", "utf8").trim();
 function startTime(pid) {
   try {
-    const stat = readFileSync8(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync9(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[0] === "Z" || fields[0] === "X" ? void 0 : fields[19];
   } catch {
@@ -14432,27 +14949,27 @@ function signal(id, sig) {
 }
 
 // src/lab/state.ts
-import { mkdirSync as mkdirSync4, readdirSync as readdirSync5, readFileSync as readFileSync9, renameSync as renameSync3, writeFileSync as writeFileSync4, existsSync as existsSync7, rmSync as rmSync7 } from "node:fs";
-import { join as join8 } from "node:path";
+import { mkdirSync as mkdirSync4, readdirSync as readdirSync5, readFileSync as readFileSync10, renameSync as renameSync3, writeFileSync as writeFileSync4, existsSync as existsSync9, rmSync as rmSync7 } from "node:fs";
+import { join as join11 } from "node:path";
 import { randomBytes as randomBytes2 } from "node:crypto";
 var MAX_SLOT = 511;
 function slotDir(slot) {
-  return join8(SLOTS_DIR, String(slot));
+  return join11(SLOTS_DIR, String(slot));
 }
 function saveState(state) {
-  const file = join8(slotDir(state.slot), "state.json");
+  const file = join11(slotDir(state.slot), "state.json");
   writeFileSync4(`${file}.tmp`, JSON.stringify(state, null, 2));
   renameSync3(`${file}.tmp`, file);
 }
 function loadState(slot) {
   try {
-    return JSON.parse(readFileSync9(join8(slotDir(slot), "state.json"), "utf8"));
+    return JSON.parse(readFileSync10(join11(slotDir(slot), "state.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
 function usedSlots() {
-  if (!existsSync7(SLOTS_DIR)) return [];
+  if (!existsSync9(SLOTS_DIR)) return [];
   return readdirSync5(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
 }
 function allocateSlot(owner, dirFor) {
@@ -14508,7 +15025,7 @@ function teardown(state, graceMs = 5e3) {
     killNetns(h2.netns);
   }
   waitUntil(() => state.hosts.every((h2) => !isAlive(h2.nspawn) && netnsPids(h2.netns).length === 0), 5e3);
-  closeControlMasters(join8(state.dir, "cp"));
+  closeControlMasters(join11(state.dir, "cp"));
   for (const h2 of state.hosts) {
     umountUnder(h2.merged);
     runSync("ip", ["netns", "delete", h2.netns]);
@@ -14520,13 +15037,13 @@ function teardown(state, graceMs = 5e3) {
   releaseSlot(state.slot);
 }
 function closeControlMasters(cpDir) {
-  if (!existsSync7(cpDir)) return;
+  if (!existsSync9(cpDir)) return;
   for (const sock of readdirSync5(cpDir)) {
-    runSync("ssh", ["-o", `ControlPath=${join8(cpDir, sock)}`, "-O", "exit", "lab"]);
+    runSync("ssh", ["-o", `ControlPath=${join11(cpDir, sock)}`, "-O", "exit", "lab"]);
   }
 }
 function releaseSlot(slot) {
-  const gone = join8(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
+  const gone = join11(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
   try {
     renameSync3(slotDir(slot), gone);
   } catch {
@@ -14548,9 +15065,9 @@ function sweepOrphans() {
     const m2 = /^\d+: (dadbr(\d+)):/.exec(line);
     if (m2 && orphan(m2[2])) runSync("ip", ["link", "delete", m2[1]]);
   }
-  if (!existsSync7(LABS_DIR)) return;
+  if (!existsSync9(LABS_DIR)) return;
   for (const name of readdirSync5(LABS_DIR)) {
-    const dir = join8(LABS_DIR, name);
+    const dir = join11(LABS_DIR, name);
     if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s2) => s2?.dir === dir)) removeTree(dir);
   }
 }
@@ -14569,7 +15086,7 @@ table inet django_ansible_deploy_lab {
 var guarded;
 function ensureForwardGuard() {
   guarded ??= (async () => {
-    const forwarding = readFileSync10("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
+    const forwarding = readFileSync11("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
     try {
       await runOk("nft", ["-f", "-"], { input: FORWARD_GUARD });
     } catch (e) {
@@ -14596,49 +15113,49 @@ async function createNetns(state, h2) {
   await runOk("ip", ["-n", h2.netns, "route", "add", "default", "via", state.gateway]);
 }
 async function prepareRootfs(image, state, h2, authorizedKey) {
-  const base = join9(state.dir, "hosts", h2.name);
-  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join9(base, d2), { recursive: true });
+  const base = join12(state.dir, "hosts", h2.name);
+  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join12(base, d2), { recursive: true });
   await runOk("mount", [
     "-t",
     "overlay",
     "overlay",
     "-o",
-    `lowerdir=${image},upperdir=${join9(base, "upper")},workdir=${join9(base, "work")}`,
+    `lowerdir=${image},upperdir=${join12(base, "upper")},workdir=${join12(base, "work")}`,
     h2.merged
   ]);
   const root = h2.merged;
   const peers = state.hosts.map((p2) => `${p2.address}	${p2.name}`).join("\n");
-  writeFileSync5(join9(root, "etc/hostname"), `${h2.name}
+  writeFileSync5(join12(root, "etc/hostname"), `${h2.name}
 `);
-  writeFileSync5(join9(root, "etc/hosts"), `127.0.0.1	localhost
+  writeFileSync5(join12(root, "etc/hosts"), `127.0.0.1	localhost
 ::1	localhost ip6-localhost
 ${peers}
 `);
-  writeFileSync5(join9(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
+  writeFileSync5(join12(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
 `);
-  rmSync8(join9(root, "etc/resolv.conf"), { force: true });
-  writeFileSync5(join9(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  rmSync8(join12(root, "etc/resolv.conf"), { force: true });
+  writeFileSync5(join12(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
   writeFileSync5(
-    join9(root, "etc/apt/apt.conf.d/01proxy"),
+    join12(root, "etc/apt/apt.conf.d/01proxy"),
     `Acquire::http::Proxy "http://${state.gateway}:${APT_PROXY_PORT}";
 `
   );
-  mkdirSync5(join9(root, "root/.ssh"), { recursive: true, mode: 448 });
-  chmodSync2(join9(root, "root/.ssh"), 448);
-  writeFileSync5(join9(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
+  mkdirSync5(join12(root, "root/.ssh"), { recursive: true, mode: 448 });
+  chmodSync2(join12(root, "root/.ssh"), 448);
+  writeFileSync5(join12(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
   await runOk("ssh-keygen", ["-A", "-f", root]);
 }
 function knownHostsLines(h2) {
   const lines = [];
   for (const type of ["ed25519", "ecdsa", "rsa"]) {
-    const [alg, key] = readFileSync10(join9(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
+    const [alg, key] = readFileSync11(join12(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
     for (const name of [h2.address, `[${h2.address}]:22`, `[${h2.address}]:2222`]) lines.push(`${name} ${alg} ${key}`);
   }
   return lines;
 }
 function boot(state, h2) {
-  const log = openSync2(join9(state.dir, "hosts", h2.name, "console.log"), "a");
-  const child = spawn6("systemd-nspawn", [
+  const log = openSync2(join12(state.dir, "hosts", h2.name, "console.log"), "a");
+  const child = spawn7("systemd-nspawn", [
     "--quiet",
     "--directory",
     h2.merged,
@@ -14646,7 +15163,7 @@ function boot(state, h2) {
     // No registration with machined (often absent). Without systemd as this machine's init there
     // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
     "--register=no",
-    ...existsSync8("/run/systemd/system") ? [] : ["--keep-unit"],
+    ...existsSync10("/run/systemd/system") ? [] : ["--keep-unit"],
     `--machine=lab${state.slot}-${h2.name}`,
     `--hostname=${h2.name}`,
     `--network-namespace-path=/run/netns/${h2.netns}`,
@@ -14676,11 +15193,11 @@ function boot(state, h2) {
   h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
 }
 function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve8) => {
     const sock = connect({ host: address, port, timeout: timeoutMs });
     const done = (ok) => {
       sock.destroy();
-      resolve6(ok);
+      resolve8(ok);
     };
     sock.once("connect", () => done(true));
     sock.once("timeout", () => done(false));
@@ -14691,7 +15208,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
   const end = Date.now() + timeoutMs;
   const consoleTail = () => {
     try {
-      return lastLine2(readFileSync10(join9(state.dir, "hosts", h2.name, "console.log"), "utf8"));
+      return lastLine2(readFileSync11(join12(state.dir, "hosts", h2.name, "console.log"), "utf8"));
     } catch {
       return "";
     }
@@ -14715,12 +15232,12 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
 // src/lab/inventory.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync11, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join10 } from "node:path";
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync12, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join13 } from "node:path";
 function readYaml(file) {
-  return (0, import_yaml4.parse)(readFileSync11(file, "utf8")) ?? {};
+  return (0, import_yaml4.parse)(readFileSync12(file, "utf8")) ?? {};
 }
-var pub = (key) => readFileSync11(`${key}.pub`, "utf8").trim();
+var pub = (key) => readFileSync12(`${key}.pub`, "utf8").trim();
 function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
   return [
     `-o UserKnownHostsFile=${knownHosts}`,
@@ -14734,10 +15251,10 @@ function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
 }
 async function writeInventory(input) {
   const { dir, repoRoot, keys } = input;
-  const production = join10(repoRoot, "inventories/production");
-  mkdirSync6(join10(dir, "group_vars/all"), { recursive: true });
+  const production = join13(repoRoot, "inventories/production");
+  mkdirSync6(join13(dir, "group_vars/all"), { recursive: true });
   const hosts = Object.fromEntries(input.hosts.map((h2) => [h2.name, { ansible_host: h2.address }]));
-  writeFileSync6(join10(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
+  writeFileSync6(join13(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
   const labDefaults = {
     public_hostnames: input.hosts.map((h2) => `${h2.name}.test`),
     bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
@@ -14750,19 +15267,19 @@ async function writeInventory(input) {
     ansible_ssh_private_key_file: keys.deploy,
     ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir)
   };
-  const vars = { ...readYaml(join10(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
-  writeFileSync6(join10(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
+  const vars = { ...readYaml(join13(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
+  writeFileSync6(join13(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join10(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
+    Object.keys(readYaml(join13(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
   );
-  const vaultKey = join10(dir, "vault.key");
+  const vaultKey = join13(dir, "vault.key");
   writeFileSync6(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
   await runOk("ansible-vault", [
     "encrypt",
     "--vault-password-file",
     vaultKey,
     "--output",
-    join10(dir, "group_vars/all/vault.yml"),
+    join13(dir, "group_vars/all/vault.yml"),
     "-"
   ], { input: "---\n" + (0, import_yaml4.stringify)({ ...vaultDefaults, ...input.vault }) });
   return dir;
@@ -14793,9 +15310,9 @@ var DEBIAN_PYTHON_VARS = {
 };
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
-  let dir = dirname5(fileURLToPath2(import.meta.url));
-  while (!existsSync9(join11(dir, "ansible.cfg"))) {
-    const up = dirname5(dir);
+  let dir = dirname6(fileURLToPath2(import.meta.url));
+  while (!existsSync11(join14(dir, "ansible.cfg"))) {
+    const up = dirname6(dir);
     if (up === dir) throw new Error("lab: no ansible.cfg above src/lab: pass repoRoot");
     dir = up;
   }
@@ -14808,9 +15325,9 @@ var Lab = class {
     this.dir = state.dir;
     this.slot = state.slot;
     this.hosts = state.hosts.map((h2) => ({ name: h2.name, address: h2.address, gateway: state.gateway, rootfs: h2.merged }));
-    this.rootKey = join11(state.dir, "keys/root");
-    this.keys = { admin: join11(state.dir, "keys/admin"), deploy: join11(state.dir, "keys/deploy") };
-    this.knownHosts = join11(state.dir, "known_hosts");
+    this.rootKey = join14(state.dir, "keys/root");
+    this.keys = { admin: join14(state.dir, "keys/admin"), deploy: join14(state.dir, "keys/deploy") };
+    this.knownHosts = join14(state.dir, "known_hosts");
   }
   state;
   hosts;
@@ -14868,19 +15385,19 @@ var Lab = class {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`);
     return writeInventory({
       repoRoot: this.repoRoot,
-      dir: join11(this.dir, "inventories", name),
+      dir: join14(this.dir, "inventories", name),
       hosts: this.hosts,
       keys: { root: this.rootKey, ...this.keys },
       knownHosts: this.knownHosts,
-      controlPathDir: join11(this.dir, "cp"),
+      controlPathDir: join14(this.dir, "cp"),
       vars: opts.vars ?? {},
       vault: opts.vault ?? {}
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
   runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve5(this.repoRoot, playbook) : join11(this.repoRoot, "playbooks", `${playbook}.yml`);
-    const vaultKey = join11(opts.inventory, "vault.key");
+    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve7(this.repoRoot, playbook) : join14(this.repoRoot, "playbooks", `${playbook}.yml`);
+    const vaultKey = join14(opts.inventory, "vault.key");
     const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
     if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
     if (opts.check) args.push("--check");
@@ -14889,20 +15406,20 @@ var Lab = class {
     if (opts.limit) args.push("--limit", opts.limit);
     const env = {
       ...process.env,
-      ANSIBLE_CONFIG: join11(this.repoRoot, "ansible.cfg"),
+      ANSIBLE_CONFIG: join14(this.repoRoot, "ansible.cfg"),
       // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: "0",
       ANSIBLE_NOCOLOR: "1",
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join11(this.dir, "cp"),
-      ANSIBLE_LOCAL_TEMP: join11(this.dir, "ansible-tmp"),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: join14(this.dir, "cp"),
+      ANSIBLE_LOCAL_TEMP: join14(this.dir, "ansible-tmp"),
       ...opts.env
     };
-    mkdirSync7(join11(this.dir, "cp"), { recursive: true, mode: 448 });
-    mkdirSync7(join11(this.dir, "logs"), { recursive: true });
-    const log = createWriteStream2(join11(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
+    mkdirSync7(join14(this.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join14(this.dir, "logs"), { recursive: true });
+    const log = createWriteStream2(join14(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
     return new Promise((resolvePromise, reject) => {
-      const child = spawn7("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn8("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
       const chunks = [];
       const take = (b2) => {
         chunks.push(b2);
@@ -14994,7 +15511,7 @@ async function startLab(opts) {
   const owner = procId(process.pid);
   const state = await withLock(GLOBAL_LOCK, async () => {
     cleanupStaleLocked();
-    return allocateSlot(owner, (slot) => join11(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
+    return allocateSlot(owner, (slot) => join14(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
   });
   live.add(state);
   try {
@@ -15004,11 +15521,11 @@ async function startLab(opts) {
       address: state.gateway.replace(/\.1$/, `.${i2 + 2}`),
       netns: `dad${state.slot}-${i2}`,
       veth: `dad${state.slot}h${i2}`,
-      merged: join11(state.dir, "hosts", name, "merged")
+      merged: join14(state.dir, "hosts", name, "merged")
     }));
     saveState(state);
-    mkdirSync7(join11(state.dir, "keys"), { recursive: true, mode: 448 });
-    mkdirSync7(join11(state.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join14(state.dir, "keys"), { recursive: true, mode: 448 });
+    mkdirSync7(join14(state.dir, "cp"), { recursive: true, mode: 448 });
     const lab = new Lab(state, repoRoot);
     await Promise.all([
       genKey(lab.rootKey, `lab${state.slot}-root`),
@@ -15037,8 +15554,8 @@ async function startLab(opts) {
 }
 
 // src/cli/demo.ts
-var DEMO_PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
-var usage4 = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
+var DEMO_PLAYBOOKS = PLAYBOOKS;
+var usage5 = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
 
 Boots a throwaway Debian server on this machine (systemd-nspawn in its own network namespace;
 needs root and what scripts/setup.sh installs), deploys the example Django app to it with the
@@ -15104,7 +15621,7 @@ async function waitForPage(url, timeoutMs) {
 }
 function sshPort(inventory) {
   try {
-    const vars = (0, import_yaml5.parse)(readFileSync12(join12(inventory, "group_vars/all/vars.yml"), "utf8"));
+    const vars = (0, import_yaml5.parse)(readFileSync13(join15(inventory, "group_vars/all/vars.yml"), "utf8"));
     const port = Number(vars.server_ssh_port);
     return Number.isInteger(port) && port > 0 ? port : 22;
   } catch {
@@ -15112,21 +15629,21 @@ function sshPort(inventory) {
   }
 }
 function untilSignal() {
-  return new Promise((resolve6) => {
+  return new Promise((resolve8) => {
     const keepAlive = setInterval(() => {
     }, 1 << 30);
     const done = () => {
       clearInterval(keepAlive);
       process.removeListener("SIGINT", done);
       process.removeListener("SIGTERM", done);
-      resolve6();
+      resolve8();
     };
     process.on("SIGINT", done);
     process.on("SIGTERM", done);
   });
 }
 async function runDemo(o2, repoRoot) {
-  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync10(join12(repoRoot, "playbooks", `${p2}.yml`)));
+  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync12(join15(repoRoot, "playbooks", `${p2}.yml`)));
   if (missing.length > 0) throw new Error(`missing ${missing.map((p2) => `playbooks/${p2}.yml`).join(", ")} in ${repoRoot}`);
   const t0 = Date.now();
   console.log("demo: booting a throwaway Debian server\u2026");
@@ -15143,9 +15660,9 @@ async function runDemo(o2, repoRoot) {
       const ok = r2.code === 0 && recap !== void 0 && recap.failed === 0 && recap.unreachable === 0;
       console.log(progressLine(i2 + 1, DEMO_PLAYBOOKS.length, playbook, ok, Date.now() - started, recap));
       if (!ok) {
-        const logDir = join12(repoRoot, ".lab");
+        const logDir = join15(repoRoot, ".lab");
         mkdirSync8(logDir, { recursive: true });
-        const log = join12(logDir, `demo-${playbook}.log`);
+        const log = join15(logDir, `demo-${playbook}.log`);
         writeFileSync8(log, r2.output);
         console.error(`
 --- last lines of ansible-playbook ${playbook} (full log: ${log}) ---
@@ -15182,14 +15699,14 @@ demo: deployed in ${formatDuration2(Date.now() - t0)}; ${url} answers 200.`);
     await lab.destroy();
   }
 }
-var command4 = {
+var command5 = {
   name: "demo",
   summary: "Deploy the example app to a throwaway local server and print its URL",
-  usage: usage4,
+  usage: usage5,
   async run(argv) {
     const opts = parseDemoArgs(argv);
     if (opts === "help") {
-      console.log(usage4);
+      console.log(usage5);
       return 0;
     }
     try {
@@ -15204,8 +15721,8 @@ var command4 = {
 function findRepoRoot2() {
   let dir = process.cwd();
   for (; ; ) {
-    if (existsSync10(join12(dir, "ansible.cfg")) && existsSync10(join12(dir, "playbooks"))) return dir;
-    const up = join12(dir, "..");
+    if (existsSync12(join15(dir, "ansible.cfg")) && existsSync12(join15(dir, "playbooks"))) return dir;
+    const up = join15(dir, "..");
     if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
     dir = up;
   }
@@ -15213,10 +15730,11 @@ function findRepoRoot2() {
 
 // src/cli/index.ts
 var commands = [
-  command3,
+  command4,
   command,
   command2,
-  command4
+  command3,
+  command5
 ];
 process.exitCode = await dispatch(process.argv.slice(2), commands);
 export {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import type { Lab, HostRecap } from '../../src/lab/index.ts'
 
-export const ALL_PLAYBOOKS = ['bootstrap', 'base', 'backend', 'frontend'] as const
+export { PLAYBOOKS as ALL_PLAYBOOKS } from '../../src/core/playbooks.ts'
 
 /** One task on one host, as recorded by callback/bench_timer.py. */
 export interface TaskTime {

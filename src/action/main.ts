@@ -1,17 +1,18 @@
 // The main step, one straight line: inputs → plan → secrets → Ansible → runs → results → summary.
 import * as core from '@actions/core'
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir, userInfo } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { resultJson, type RunResult } from '../core/results.ts'
-import { runPlaybooks } from '../core/run.ts'
+import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { inventoriesSettingCommonArgs, INVENTORY_SSH_ARGS_VAR } from '../core/ssh.ts'
+import { runName } from '../core/state.ts'
 import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
 import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
-import { makePlan } from './plan-step.ts'
+import { planRun } from './plan-step.ts'
 import { markMainRan, saveControlDir, saveSecretsDir } from './state.ts'
 
 /** Checks what the settings name on disk; one line on the first problem. */
@@ -52,7 +53,7 @@ async function writeSummary(markdown: string): Promise<void> {
 function setOutputs(plan: Plan, result: RunResult): void {
   core.setOutput('plan', JSON.stringify(plan))
   core.setOutput('playbooks', result.playbooks.map((p) => p.playbook).join(','))
-  core.setOutput('result', JSON.stringify(resultJson(result)))
+  core.setOutput('result', JSON.stringify(resultJson(result, plan)))
   core.setOutput('status', result.status)
 }
 
@@ -78,23 +79,6 @@ export async function main(): Promise<void> {
   checkPaths(settings, root)
   const started = Date.now()
 
-  const plan = await core.group('Plan', async () => {
-    const p = await makePlan(settings, root)
-    core.info(planText(p))
-    return p
-  })
-  core.setOutput('plan', JSON.stringify(plan))
-  if (plan.fallback) core.warning(plan.fallback)
-  for (const n of plan.notes) core.notice(n)
-
-  if (plan.run.length === 0) {
-    const result: RunResult = { status: 'skipped', playbooks: [], notRun: [], check: settings.check }
-    setOutputs(plan, result)
-    await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
-    core.info('Nothing to deploy.')
-    return
-  }
-
   let creds: Credentials
   let ansible: InstalledAnsible
   try {
@@ -105,15 +89,13 @@ export async function main(): Promise<void> {
     }
     ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
   } catch (e) {
-    // Nothing ran: the summary still shows the plan and why it stopped.
-    const result: RunResult = { status: 'failure', playbooks: [], notRun: plan.run, check: settings.check }
-    setOutputs(plan, result)
-    await writeSummary(`${summaryMarkdown(plan, result, { inventory: settings.inventory })}\n> [!CAUTION]\n> Stopped before the first playbook: ${cell((e as Error).message)}\n`)
+    // Nothing ran: the summary says why it stopped.
+    await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped before planning: ${cell((e as Error).message)}\n`)
     throw e
   }
-  core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
 
-  const result = await runPlaybooks(plan.run, {
+  // One settings object for the state read and the runs: both connect to the hosts the same way.
+  const run: AnsibleRunSettings = {
     cwd: root,
     ansiblePlaybook: ansible.ansiblePlaybook,
     inventory: settings.inventory,
@@ -124,11 +106,36 @@ export async function main(): Promise<void> {
     extraVarsFiles: creds.extraVarsFiles,
     extraVars: settings.extraVars || undefined,
     env: { ...creds.env, ANSIBLE_FORCE_COLOR: '1', RUNNER_TEMP: creds.dir },
+  }
+  const { plan, head } = await core.group('Plan', async () => {
+    const p = await planRun(settings, root, run)
+    if (p.stateMs !== undefined) core.info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`)
+    core.info(planText(p.plan))
+    return p
+  })
+  core.setOutput('plan', JSON.stringify(plan))
+  if (plan.fallback) core.warning(plan.fallback)
+  for (const n of plan.notes) core.notice(n)
+  for (const h of plan.hosts ?? []) if (h.state === 'unreachable') core.warning(`${h.host}: deploy state not read: ${h.message ?? 'unreachable'}`)
+
+  if (plan.run.length === 0) {
+    const result: RunResult = { status: 'skipped', playbooks: [], notRun: [], check: settings.check }
+    setOutputs(plan, result)
+    await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
+    core.info('Nothing to deploy.')
+    return
+  }
+  core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
+
+  const result = await runPlaybooks(plan.run, {
+    ...run,
+    limit: plan.limit ?? run.limit,
+    record: { commit: head.commit, dirty: head.dirty, run: runName(process.env, `${userInfo().username}@${hostname()}`) },
   }, {
-    around: async (p, i, n, run) => {
+    around: async (p, i, n, go) => {
       core.startGroup(`${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml${settings.check ? ' --check' : ''}`)
       try {
-        return await run()
+        return await go()
       } finally {
         core.endGroup()
       }

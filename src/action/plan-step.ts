@@ -1,27 +1,29 @@
-// inputs → plan: the repository model, the override file, the event's changed paths.
+// inputs → plan: the event's changes, and the deploy state of the targeted hosts (read through the
+// same Ansible settings as the runs). A pull-request preview plans from its own changes only.
 import * as core from '@actions/core'
 import { existsSync, readFileSync } from 'node:fs'
-import { changesForEvent, gitIn } from '../core/changes.ts'
-import { planAuto, planExplicit, underPrefix, type Plan } from '../core/plan.ts'
-import { readPlanConfig, readRepo } from '../core/repo.ts'
+import { changesForEvent } from '../core/changes.ts'
+import { makePlan, type Planned } from '../core/planning.ts'
+import type { AnsibleRunSettings } from '../core/run.ts'
+import { readDeployState } from '../core/state-read.ts'
 import type { Settings } from './inputs.ts'
 
-export async function makePlan(settings: Settings, root: string, env: NodeJS.ProcessEnv = process.env): Promise<Plan> {
-  const model = readRepo(root)
+export async function planRun(settings: Settings, root: string, run: AnsibleRunSettings, env: NodeJS.ProcessEnv = process.env): Promise<Planned> {
   const eventName = env.GITHUB_EVENT_NAME ?? ''
-  if (settings.playbooks !== 'auto') {
-    return planExplicit(model, settings.playbooks, `${eventName || 'this run'}: ${settings.playbooks.join(', ')} named in the playbooks input`)
-  }
-  const config = readPlanConfig(root, settings.inventory)
   let payload: Record<string, unknown> = {}
   if (env.GITHUB_EVENT_PATH && existsSync(env.GITHUB_EVENT_PATH)) {
     payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, unknown>
   }
-  const git = gitIn(root, (line) => core.info(line))
-  const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim()
-  const found = await changesForEvent(git, { name: eventName, payload })
-  const { changes, outside } = underPrefix(found, prefix)
-  const plan = planAuto(model, changes, config)
-  if (outside.length > 0) plan.ignored.push({ label: 'outside the working directory', paths: outside })
-  return plan
+  const preview = eventName.startsWith('pull_request')
+  return makePlan({
+    root,
+    inventory: settings.inventory,
+    selection: settings.playbooks,
+    namedSource: `${eventName || 'this run'}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(', ') : ''} named in the playbooks input`,
+    event: eventName || 'this run',
+    changes: (git) => changesForEvent(git, { name: eventName, payload }),
+    readState: preview ? undefined : () => readDeployState(run),
+    limit: settings.limit || undefined,
+    log: (line) => core.info(line),
+  })
 }

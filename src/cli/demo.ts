@@ -5,10 +5,12 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { parse as parseOptions } from './args.ts'
 import { UsageError, type Command } from './command.ts'
+import { PLAYBOOKS } from '../core/playbooks.ts'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type HostRecap } from '../lab/index.ts'
 
 /** The deploy order; the demo runs them all. */
-export const DEMO_PLAYBOOKS = ['bootstrap', 'base', 'backend', 'frontend'] as const
+/** The demo runs the four playbooks, in their order. */
+export const DEMO_PLAYBOOKS = PLAYBOOKS
 
 export interface DemoOptions {
   exit: boolean

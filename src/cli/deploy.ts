@@ -3,14 +3,17 @@
 import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { planExplicit, type Plan } from '../core/plan.ts'
-import { DEPLOY_PLAYBOOKS, parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
-import { readRepo } from '../core/repo.ts'
+import type { Plan } from '../core/plan.ts'
+import { makePlan } from '../core/planning.ts'
+import { parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
 import { resultJson } from '../core/results.ts'
-import { runPlaybooks } from '../core/run.ts'
+import { readDeployState } from '../core/state-read.ts'
+import type { Head } from '../core/state.ts'
+import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { makeControlDir, removeControlDir, writeSshVars } from '../core/ssh.ts'
 import { formatDuration, planText, resultText } from '../core/summary.ts'
 import { parse } from './args.ts'
+import { ansibleSettings, cliRunName } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
 import { planFor } from './plan.ts'
 
@@ -18,7 +21,9 @@ const usage = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to R
 
 Runs playbooks against an inventory, always in the order bootstrap → base → backend → frontend,
 stopping at the first failure. Name them (bootstrap runs only when named), or give --from to
-run the plan of a range of commits; with neither, runs base, backend and frontend.
+run the plan of a range of commits; with neither, runs what each server lacks according to its
+deploy state (base, backend and frontend when the state cannot be read). Each server records
+what completed on it (commit, time, user@machine); check mode records nothing.
 
 Options:
   --inventory DIR    inventory directory (default: inventories/production)
@@ -66,13 +71,7 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, true)
     const dir = resolve(values.dir ?? '.')
-    if (!existsSync(join(dir, 'playbooks'))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`)
-    const inventory = values.inventory ?? 'inventories/production'
-    if (!existsSync(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`)
-    const vaultKey = resolve(dir, values['vault-key'] ?? 'vault.key')
-    if (!existsSync(vaultKey) || !statSync(vaultKey).isFile()) {
-      throw new UsageError(`vault key file "${values['vault-key'] ?? 'vault.key'}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`)
-    }
+    const run = ansibleSettings(dir, values)
     if (positionals.length > 0 && values.from) throw new UsageError('name playbooks or give --from, not both')
     if (values.to && !values.from) throw new UsageError('--to needs --from')
     if (values['extra-vars']?.trim().startsWith('{')) {
@@ -92,52 +91,79 @@ export const command: Command = {
     }
     const keyFile = file('ssh-key')
     const knownHostsFile = file('known-hosts')
-
-    let plan: Plan
-    if (values.from) {
-      plan = await planFor(dir, { from: values.from, to: values.to, inventory })
-    } else {
-      let names: Playbook[]
-      try {
-        const sel = parsePlaybookSelection(positionals.join(','))
-        names = sel === 'auto' ? [...DEPLOY_PLAYBOOKS] : sel
-      } catch (e) {
-        throw new UsageError((e as Error).message)
-      }
-      plan = planExplicit(readRepo(dir), names, positionals.length > 0 ? `named on the command line: ${names.join(', ')}` : `no playbook named: ${names.join(', ')}`)
-    }
-    process.stdout.write(planText(plan))
-    if (plan.run.length === 0) {
-      process.stdout.write('Nothing to deploy.\n')
-      return 0
+    let selection: 'auto' | Playbook[]
+    try {
+      selection = positionals.length > 0 ? parsePlaybookSelection(positionals.join(',')) : 'auto'
+    } catch (e) {
+      throw new UsageError((e as Error).message)
     }
 
+    // The same SSH settings as the action's (core/ssh.ts), for the state read and the runs.
     const runDir = mkdtempSync(join(tmpdir(), 'django-deploy-'))
-    const logFile = join(runDir, 'ansible.log')
-    const log = values.verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
-    if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
-    // The same SSH settings as the action's (core/ssh.ts).
     const controlDir = makeControlDir()
-    const sshVars = writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values['accept-new-host-keys'] ?? false, controlDir })
-    const result = await runPlaybooks(plan.run, {
-      cwd: dir,
-      ansiblePlaybook: values['ansible-playbook'] ?? 'ansible-playbook',
-      inventory,
-      check: values.check ?? false,
-      diff: values.diff ?? false,
-      limit: values.limit,
-      tags: (values.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-      extraVarsFiles: [sshVars],
-      extraVars: values['extra-vars'],
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey, ANSIBLE_HOST_KEY_CHECKING: 'True' },
-    }, {
-      onStart: (p, i, n) => process.stdout.write(`[${i + 1}/${n}] ${p} …${values.verbose ? '\n' : ' '}`),
-      onEnd: (r) => process.stdout.write(`${values.verbose ? `${r.playbook}: ` : ''}${r.status === 'success' ? 'ok' : 'FAILED'} (${formatDuration(r.durationMs)})\n`),
-      output: (b) => (log ? log.write(b) : process.stdout.write(b)),
-    }).finally(() => removeControlDir(controlDir))
-    if (log) await new Promise<void>((done) => log.end(done))
-    process.stdout.write('\n' + resultText(result))
-    if (values.json) process.stdout.write(JSON.stringify(resultJson(result), null, 2) + '\n')
-    return result.status === 'failure' ? 1 : 0
+    run.extraVarsFiles = [writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values['accept-new-host-keys'] ?? false, controlDir })]
+    try {
+      return await planAndRun({ dir, run, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false })
+    } finally {
+      removeControlDir(controlDir)
+    }
   },
+}
+
+interface DeployRun {
+  dir: string
+  run: AnsibleRunSettings
+  runDir: string
+  selection: 'auto' | Playbook[]
+  from?: string
+  to?: string
+  verbose: boolean
+  json: boolean
+}
+
+/** Plans (from --from, the names, or the servers' state), then runs the plan; the exit code. */
+async function planAndRun({ dir, run, runDir, selection, ...values }: DeployRun): Promise<number> {
+  let plan: Plan
+  let head: Head
+  if (values.from) {
+    ;({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run.inventory }))
+  } else {
+    const planned = await makePlan({
+      root: dir,
+      inventory: run.inventory,
+      selection,
+      namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(', ') : ''}`,
+      event: 'django-deploy deploy',
+      // Without deploy state to follow: every deploy playbook, as before the state existed.
+      changes: async () => ({ kind: 'none', description: 'a deploy without --from' }),
+      readState: () => readDeployState(run),
+      workingTree: true,
+      limit: run.limit,
+    })
+    plan = planned.plan
+    head = planned.head
+    if (planned.stateMs !== undefined) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}\n`)
+  }
+  process.stdout.write(planText(plan))
+  if (plan.run.length === 0) {
+    process.stdout.write('Nothing to deploy.\n')
+    return 0
+  }
+
+  const logFile = join(runDir, 'ansible.log')
+  const log = values.verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
+  if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
+  const result = await runPlaybooks(plan.run, {
+    ...run,
+    limit: plan.limit ?? run.limit,
+    record: { commit: head.commit, dirty: head.dirty, run: cliRunName() },
+  }, {
+    onStart: (p, i, n) => process.stdout.write(`[${i + 1}/${n}] ${p} …${values.verbose ? '\n' : ' '}`),
+    onEnd: (r) => process.stdout.write(`${values.verbose ? `${r.playbook}: ` : ''}${r.status === 'success' ? 'ok' : 'FAILED'} (${formatDuration(r.durationMs)})\n`),
+    output: (b) => (log ? log.write(b) : process.stdout.write(b)),
+  })
+  if (log) await new Promise<void>((done) => log.end(done))
+  process.stdout.write('\n' + resultText(result))
+  if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + '\n')
+  return result.status === 'failure' ? 1 : 0
 }

@@ -3,6 +3,7 @@ import type { Command } from './command.ts'
 import { dispatch } from './dispatch.ts'
 import { command as plan } from './plan.ts'
 import { command as deploy } from './deploy.ts'
+import { command as status } from './status.ts'
 import { command as init } from './init.ts'
 import { command as demo } from './demo.ts'
 
@@ -10,6 +11,7 @@ export const commands: Command[] = [
   init,
   plan,
   deploy,
+  status,
   demo,
 ]
 

@@ -2,7 +2,12 @@
 // range that cannot be resolved is reported as such (the plan then takes its safe fallback).
 // Git sits behind a small interface so the decisions are tested without a repository.
 import { spawn } from 'node:child_process'
-import type { ChangeSet } from './plan.ts'
+
+/** What the event gave us: a diff, no diff at all (dispatch, schedule), or a range we could not resolve. */
+export type ChangeSet =
+  | { kind: 'diff'; description: string; base: string; head: string; paths: string[]; notes?: string[] }
+  | { kind: 'none'; description: string }
+  | { kind: 'unresolved'; description: string; reason: string }
 
 export interface GitResult { code: number; stdout: string; stderr: string }
 
@@ -207,4 +212,19 @@ export async function changesInWorkingTree(git: Git): Promise<ChangeSet> {
   const untracked = await git.run(['ls-files', '--others', '--exclude-standard', '-z'])
   const paths = [...new Set([...tracked.stdout.split('\0'), ...untracked.stdout.split('\0')].filter(Boolean))]
   return { kind: 'diff', description: `${description} (${paths.length} changed path${paths.length === 1 ? '' : 's'})`, base: 'HEAD', head: 'working tree', paths }
+}
+
+/**
+ * Paths that differ between `since` (a commit a host recorded) and HEAD, or the working tree: a tree
+ * diff, so commits dropped by a force push count too. A shallow clone fetches `since` first;
+ * undefined when git cannot find it (a rewritten history that no longer holds it).
+ */
+export async function changedSince(git: Git, since: string, opts: { workingTree?: boolean; remote?: string } = {}): Promise<string[] | undefined> {
+  const repo = new Repo(git, opts.remote ?? 'origin')
+  if (!SHA.test(since) || !(await repo.ensureCommit(since))) return undefined
+  if (!opts.workingTree) return repo.diff(since, 'HEAD')
+  const tracked = await git.run(['diff', '--name-only', '--no-renames', '-z', since, '--'])
+  if (tracked.code !== 0) return undefined
+  const untracked = await git.run(['ls-files', '--others', '--exclude-standard', '-z'])
+  return [...new Set([...tracked.stdout.split('\0'), ...untracked.stdout.split('\0')].filter(Boolean))]
 }

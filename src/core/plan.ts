@@ -2,33 +2,13 @@
 // paths and the configuration in; a Plan out (every playbook with its decision and the paths
 // that caused it, the paths that trigger nothing grouped by reason, notes).
 import picomatch from 'picomatch'
-import { parse } from 'yaml'
-import { DEPLOY_PLAYBOOKS, PLAYBOOKS, inOrder, isPlaybook, type Playbook } from './playbooks.ts'
+import type { ChangeSet } from './changes.ts'
+import { PLAN_CONFIG_FILE, type PlanConfig } from './plan-config.ts'
+import { DEPLOY_PLAYBOOKS, PLAYBOOKS, isPlaybook, type Playbook } from './playbooks.ts'
 import type { RepoModel } from './repo.ts'
 
-/** Where the override file lives, relative to the working directory. */
-export const PLAN_CONFIG_FILE = '.github/deploy-plan.yml'
-
-export interface PlanRule { paths: string[]; playbooks: Playbook[] }
-
-export interface PlanConfig {
-  /** Globs of the application's source: they trigger backend. */
-  app: string[]
-  /** Globs that trigger nothing, checked after `rules`. */
-  ignore: string[]
-  /** Globs mapped to playbooks, first match wins, before anything derived from the repository. */
-  rules: PlanRule[]
-  /** The inventory the run uses (repository-relative): changes to other inventories trigger nothing. */
-  inventory?: string
-}
-
-export const DEFAULT_PLAN_CONFIG: PlanConfig = { app: ['app/**'], ignore: [], rules: [] }
-
-/** What the event gave us: a diff, no diff at all (dispatch, schedule), or a range we could not resolve. */
-export type ChangeSet =
-  | { kind: 'diff'; description: string; base: string; head: string; paths: string[]; notes?: string[] }
-  | { kind: 'none'; description: string }
-  | { kind: 'unresolved'; description: string; reason: string }
+export { DEFAULT_PLAN_CONFIG, PLAN_CONFIG_FILE, normaliseGlob, parsePlanConfig, readPlanConfig, type PlanConfig, type PlanRule } from './plan-config.ts'
+export type { ChangeSet } from './changes.ts'
 
 export interface Trigger {
   /** Why these paths lead here: "role backend", "shared input", "app source", "override config/**"… */
@@ -42,6 +22,37 @@ export interface PlaybookDecision {
   /** One sentence: why it runs or why not. */
   reason: string
   triggers: Trigger[]
+}
+
+/** One playbook's last completion on a host. */
+export interface DeployRecord {
+  commit: string
+  /** Deployed from a working tree with uncommitted changes (the CLI): the commit says too little. */
+  dirty?: boolean
+  /** ISO-8601 UTC. */
+  finished: string
+  /** The GitHub run's URL, or user@machine for the CLI. */
+  run: string
+}
+
+/** One playbook on one host: from which revision to which, and why it runs or not. */
+export interface HostPlaybook {
+  playbook: Playbook
+  from?: DeployRecord & { ago: string }
+  to: string
+  run: boolean
+  reason: string
+}
+
+export interface HostPlan {
+  host: string
+  state: 'recorded' | 'no state' | 'unreachable' | 'unreadable'
+  message?: string
+  /** A bootstrap record from this copy exists. */
+  bootstrapped: boolean
+  /** Why this run leaves the host out (a push never deploys to a host this copy never deployed). */
+  excluded?: string
+  playbooks: HostPlaybook[]
 }
 
 export interface Plan {
@@ -58,52 +69,10 @@ export interface Plan {
   ignored: Trigger[]
   notes: string[]
   changedPaths: number
-}
-
-const str = (v: unknown): v is string => typeof v === 'string'
-
-/** Turns `app`, `app/` or `app/**` into globs that match the directory's files. */
-export function normaliseGlob(glob: string): string[] {
-  let g = glob.trim().replace(/^\.\//, '')
-  if (g.endsWith('/')) g = g.slice(0, -1)
-  if (g === '' || g === '.') return ['**']
-  if (/[*?[\]{}!]/.test(g)) return [g]
-  return [g, `${g}/**`]
-}
-
-/** Parses the override file. Throws one line naming the bad entry and the expected form. */
-export function parsePlanConfig(text: string, file = PLAN_CONFIG_FILE): PlanConfig {
-  const doc: unknown = parse(text) ?? {}
-  const fail = (what: string): never => {
-    throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join('|')}] }])`)
-  }
-  if (typeof doc !== 'object' || Array.isArray(doc)) fail('not a mapping')
-  const d = doc as Record<string, unknown>
-  for (const k of Object.keys(d)) if (!['app', 'ignore', 'rules'].includes(k)) fail(`unknown key "${k}"`)
-  const globs = (v: unknown, what: string): string[] => {
-    if (v === undefined) return []
-    const list = str(v) ? [v] : v
-    if (!Array.isArray(list) || !list.every(str)) fail(`${what} must be a list of globs`)
-    return (list as string[]).flatMap(normaliseGlob)
-  }
-  const config: PlanConfig = {
-    app: d.app === undefined ? DEFAULT_PLAN_CONFIG.app : globs(d.app, 'app'),
-    ignore: globs(d.ignore, 'ignore'),
-    rules: [],
-  }
-  if (d.rules !== undefined) {
-    if (!Array.isArray(d.rules)) fail('rules must be a list')
-    for (const [i, r] of (d.rules as unknown[]).entries()) {
-      if (typeof r !== 'object' || r === null) fail(`rules[${i}] must be a mapping`)
-      const rule = r as Record<string, unknown>
-      const paths = globs(rule.paths, `rules[${i}].paths`)
-      if (paths.length === 0) fail(`rules[${i}] has no paths`)
-      const pbs = rule.playbooks === undefined ? [] : str(rule.playbooks) ? [rule.playbooks] : rule.playbooks
-      if (!Array.isArray(pbs) || !pbs.every((p) => str(p) && isPlaybook(p))) fail(`rules[${i}].playbooks must list ${PLAYBOOKS.join(', ')} (or be [] to ignore)`)
-      config.rules.push({ paths, playbooks: inOrder(pbs as Playbook[]) })
-    }
-  }
-  return config
+  /** Per host, from the deploy state: what each playbook ran last and what this run does there. */
+  hosts?: HostPlan[]
+  /** The --limit the run uses when the plan leaves hosts out. */
+  limit?: string
 }
 
 interface Classification { playbooks: readonly Playbook[]; label: string }

@@ -6,7 +6,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { PLAYBOOKS, type Playbook } from './playbooks.ts'
-import { DEFAULT_PLAN_CONFIG, PLAN_CONFIG_FILE, parsePlanConfig, type PlanConfig } from './plan.ts'
 
 export interface RepoSource {
   /** playbooks/<name>.yml contents by file name without extension (every .yml of playbooks/). */
@@ -188,9 +187,4 @@ export function readRepo(root: string): RepoModel {
   return parseRepo(readRepoSource(root))
 }
 
-/** The override file (.github/deploy-plan.yml) when there is one, with the inventory in use. */
-export function readPlanConfig(root: string, inventory: string): PlanConfig {
-  const file = join(root, PLAN_CONFIG_FILE)
-  const config = existsSync(file) ? parsePlanConfig(readFileSync(file, 'utf8')) : { ...DEFAULT_PLAN_CONFIG }
-  return { ...config, inventory }
-}
+export { readPlanConfig } from './plan-config.ts'

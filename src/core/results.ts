@@ -1,6 +1,7 @@
 // The result model: what one playbook run did, per host and per task, read from the JSON lines
 // the callback plugin (src/ansible/django_deploy_results.py) writes. Pure.
 import { isAbsolute, relative } from 'node:path'
+import type { Plan } from './plan.ts'
 import type { Playbook } from './playbooks.ts'
 
 export interface HostStats { ok: number; changed: number; failed: number; unreachable: number; skipped: number; rescued: number; ignored: number }
@@ -103,9 +104,32 @@ export function totals(r: PlaybookResult): HostStats {
   return t
 }
 
+export type HostOutcome = 'deployed' | 'failed' | 'not run after the failure' | 'left out' | 'not needed'
+
+/** Per host and playbook: from which revision to which, and what came of it. Pure. */
+export function hostOutcomes(r: RunResult, plan: Plan): Record<string, Partial<Record<Playbook, { from?: string; to: string; outcome: HostOutcome }>>> {
+  const out: Record<string, Partial<Record<Playbook, { from?: string; to: string; outcome: HostOutcome }>>> = {}
+  for (const h of plan.hosts ?? []) {
+    const row: Partial<Record<Playbook, { from?: string; to: string; outcome: HostOutcome }>> = {}
+    for (const hp of h.playbooks) {
+      const ran = r.playbooks.find((p) => p.playbook === hp.playbook)
+      let outcome: HostOutcome = 'not needed'
+      if (h.excluded) outcome = 'left out'
+      else if (ran) {
+        const s = ran.hosts[h.host]
+        outcome = !s || s.failed > 0 || s.unreachable > 0 || ran.failures.some((f) => f.host === h.host) ? 'failed' : 'deployed'
+      } else if (r.notRun.includes(hp.playbook)) outcome = 'not run after the failure'
+      row[hp.playbook] = { ...(hp.from ? { from: hp.from.commit } : {}), to: hp.to, outcome }
+    }
+    out[h.host] = row
+  }
+  return out
+}
+
 /** The `result` output: small, stable, no messages beyond the failures'. */
-export function resultJson(r: RunResult): unknown {
+export function resultJson(r: RunResult, plan?: Plan): unknown {
   return {
+    ...(plan?.hosts ? { hosts: hostOutcomes(r, plan) } : {}),
     status: r.status,
     check: r.check,
     playbooks: r.playbooks.map((p) => ({

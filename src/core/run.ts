@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseResults, type PlaybookResult, type RunResult } from './results.ts'
 import type { Playbook } from './playbooks.ts'
+import { stateVars, type RunIdentity } from './state.ts'
 
 export const RESULTS_ENV = 'DJANGO_DEPLOY_RESULTS'
 export const PLUGIN_FILE = 'django_deploy_results.py'
@@ -28,6 +29,8 @@ export interface AnsibleRunSettings {
   extraVars?: string
   /** Added to the environment (vault password file, SSH options…). */
   env: Record<string, string>
+  /** What the hosts record when a playbook completes (roles/deploy_state); never sent in check mode. */
+  record?: RunIdentity
 }
 
 export interface RunHooks {
@@ -47,6 +50,7 @@ export function playbookArgs(playbook: Playbook, s: AnsibleRunSettings): string[
   if (s.limit) args.push('--limit', s.limit)
   if (s.tags.length > 0) args.push('--tags', s.tags.join(','))
   for (const f of s.extraVarsFiles ?? []) args.push('--extra-vars', `@${f}`)
+  if (s.record && !s.check) args.push('--extra-vars', JSON.stringify(stateVars(s.record)))
   if (s.extraVars) args.push('--extra-vars', s.extraVars)
   return args
 }

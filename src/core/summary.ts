@@ -1,6 +1,7 @@
 // The report of a run: Markdown for the job summary, plain text for the terminal. Pure.
 import { PLAYBOOKS } from './playbooks.ts'
-import type { Plan, Trigger } from './plan.ts'
+import type { HostPlaybook, Plan, Trigger } from './plan.ts'
+import { short } from './state.ts'
 import { totals, type PlaybookResult, type RunResult } from './results.ts'
 
 /** How many paths each list shows before "… and N more" (a summary must stay under 1 MiB). */
@@ -63,8 +64,33 @@ export function planMarkdown(plan: Plan): string {
     for (const t of plan.ignored) out.push(`- ${cell(t.label)}: ${pathList(t.paths)}`)
     out.push('', '</details>', '')
   }
+  out.push(...hostsMarkdown(plan))
   for (const n of plan.notes) out.push(`> [!NOTE]`, `> ${cell(n)}`, '')
   return out.join('\n')
+}
+
+/** "a1b2c3d, 3 days ago → e4f5a6b", or "no record → e4f5a6b". */
+export function revisionSpan(hp: HostPlaybook): string {
+  const from = hp.from ? `${short(hp.from.commit)}${hp.from.dirty ? ' (uncommitted changes)' : ''}, ${hp.from.ago}` : 'no record'
+  return `${from} → ${hp.to}`
+}
+
+/** Per host and playbook: from which revision to which, and why (from the deploy state). */
+export function hostsMarkdown(plan: Plan): string[] {
+  if (!plan.hosts || plan.hosts.length === 0) return []
+  const out = ['#### Hosts', '', '| Host | Playbook | Revision | Runs | Why |', '|---|---|---|---|---|']
+  for (const h of plan.hosts) {
+    const state = h.excluded ? `left out: ${h.excluded}` : h.state === 'recorded' ? '' : h.state
+    out.push(`| **${cell(h.host)}** | | ${cell(state)} | | |`)
+    for (const hp of h.playbooks) {
+      const run = plan.run.includes(hp.playbook) && !h.excluded
+      const last = hp.from?.run ? ` (${cell(hp.from.run)})` : ''
+      out.push(`| | ${hp.playbook} | ${cell(revisionSpan(hp))}${last} | ${run ? '✅ yes' : '⏭️ no'} | ${cell(hp.reason)} |`)
+    }
+  }
+  if (plan.limit) out.push('', `Runs with --limit ${code(plan.limit)}.`)
+  out.push('')
+  return out
 }
 
 function resultRows(p: PlaybookResult): string[] {
@@ -136,6 +162,15 @@ export function planText(plan: Plan): string {
     }
   }
   for (const t of plan.ignored) out.push(`  ignored (${t.label}): ${t.paths.length} path${t.paths.length === 1 ? '' : 's'}`)
+  for (const h of plan.hosts ?? []) {
+    if (h.excluded) out.push(`  ${h.host}: left out: ${h.excluded}`)
+    else if (h.state !== 'recorded') out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ''}`)
+    for (const hp of h.playbooks) {
+      if (h.excluded && !hp.from) continue
+      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}`)
+    }
+  }
+  if (plan.limit) out.push(`  runs with --limit ${plan.limit}`)
   for (const n of plan.notes) out.push(`  note: ${n}`)
   return out.join('\n') + '\n'
 }

@@ -1,13 +1,25 @@
 // The runner's way of running the bundled action (dist/index.js): INPUT_* with the runner's name
 // mangling, GITHUB_EVENT_PATH, GITHUB_OUTPUT/STATE/STEP_SUMMARY files, then the post step with the
-// STATE_* values main saved. Shared by the action's end-to-end tests.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// STATE_* values main saved. Shared by the action's e2e tests.
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const ACTION = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'dist/index.js')
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const ACTION = join(ROOT, 'dist/index.js')
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim()
+}
+
+export function writeTree(root: string, tree: Record<string, string>): void {
+  for (const [p, c] of Object.entries(tree)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true })
+    writeFileSync(join(root, p), c)
+  }
+}
 
 /** Reads a GITHUB_OUTPUT / GITHUB_STATE file (`name<<DELIM\nvalue\nDELIM`). */
 export function fileCommands(file: string): Record<string, string> {
@@ -82,5 +94,10 @@ export async function runAction(workspace: string, event: { name: string; payloa
   const main = await step({})
   const post = await step(main.state)
   return { main, post }
+}
+
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
 }
 

@@ -5,13 +5,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { startLab, type Lab } from '../../src/lab/index.ts'
-import { removeRunnerDirs, runAction } from './action-runner.ts'
+import { filesUnder, git, removeRunnerDirs, runAction, writeTree } from './action-runner.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = join(ROOT, 'dist/cli.js')
@@ -42,10 +42,13 @@ const files: Record<string, string> = {
     '',
   ].join('\n'),
   'roles/frontend/tasks/main.yml': marker('frontend', '/srv/fixture-frontend'),
+  // The real state role: the plan follows what the host records.
+  ...Object.fromEntries(['tasks/main.yml', 'defaults/main.yml'].map((f) => [`roles/deploy_state/${f}`, readFileSync(join(ROOT, 'roles/deploy_state', f), 'utf8')])),
 }
 
 function play(role: string): string {
-  return `---\n- name: ${role}\n  hosts: webservers\n  gather_facts: false\n  roles:\n    - ${role}\n`
+  return `---\n- name: ${role}\n  hosts: webservers\n  gather_facts: false\n  become: true\n  roles:\n    - ${role}\n`
+    + `  post_tasks:\n    - name: The host records ${role}\n      ansible.builtin.include_role:\n        name: deploy_state\n      vars:\n        deploy_state_playbook: ${role}\n`
 }
 
 function marker(role: string, path: string): string {
@@ -71,22 +74,6 @@ const FAILING = [
   '  changed_when: false',
   '',
 ].join('\n')
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim()
-}
-
-function writeTree(root: string, tree: Record<string, string>): void {
-  for (const [p, c] of Object.entries(tree)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true })
-    writeFileSync(join(root, p), c)
-  }
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
-}
 
 describe('the bundled action on a test host', () => {
   let lab: Lab
@@ -134,6 +121,11 @@ describe('the bundled action on a test host', () => {
     git(repo, 'commit', '-qam', 'frontend: a task that fails')
     commits.failing = git(repo, 'rev-parse', 'HEAD')
     git(repo, 'checkout', '-q', commits.backend!)
+
+    // The host was deployed from the first commit (as if by a dispatch of the four playbooks).
+    const at = { commit: commits.initial, finished: new Date().toISOString(), run: 'fixture' }
+    const state = JSON.stringify({ version: 1, playbooks: { bootstrap: at, base: at, backend: at, frontend: at } })
+    await lab.ssh('web1', `mkdir -p /var/lib/django-deploy && cat > /var/lib/django-deploy/example-org-example.json`, { input: state })
 
     inputs = {
       'vault-key': vaultKey,
@@ -183,9 +175,11 @@ describe('the bundled action on a test host', () => {
 
     // Summary: plan, causes, per-host counts, changed tasks collapsed.
     assert.match(main.summary, /^## Deploy ✅ succeeded/)
-    assert.match(main.summary, /\| backend \| ✅ yes \| role backend changed \| role backend: <code>roles\/backend\/defaults\/main\.yml<\/code> \|/)
-    assert.match(main.summary, /\| frontend \| ⏭️ no \| no change concerns it \|/)
-    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| \d+ s \|/)
+    assert.match(main.summary, /\| backend \| ✅ yes \| web1: role backend changed since [0-9a-f]{7} \| role backend: <code>roles\/backend\/defaults\/main\.yml<\/code> \|/)
+    assert.match(main.summary, /\| frontend \| ⏭️ no \| every host is up to date for it \|/)
+    // Per host: from the recorded revision to the one deployed.
+    assert.match(main.summary, new RegExp(`\\| \\| backend \\| ${commits.initial!.slice(0, 7)}, [^|]* ago → ${commits.backend!.slice(0, 7)} \\(fixture\\) \\| ✅ yes \\|`))
+    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| [^|]*\d+ s \|/)
     assert.match(main.summary, /<details><summary>backend: 3 changed tasks<\/summary>/)
     assert.match(main.summary, /The backend settings hold the secret key \| <code>roles\/backend\/tasks\/main\.yml:8<\/code>/)
 
@@ -280,7 +274,7 @@ describe('the bundled action on a test host', () => {
       encoding: 'utf8',
       env: { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' },
     })
-    assert.match(out, /^\[1\/1\] base … ok \(\d+ s\)$/m)
+    assert.match(out, /^\[1\/1\] base … ok \((\d+ min )?\d+ s\)$/m)
     assert.match(out, /^ok {3}base .* changed=1 failed=0 unreachable=0$/m)
     assert.equal(await onHost('/etc/fixture-base'), 'base web1')
   })

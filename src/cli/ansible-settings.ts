@@ -1,0 +1,59 @@
+// The Ansible settings of the CLI's commands that reach the servers (deploy, status, plan --state):
+// one object for the state read and the runs, so both connect the same way.
+import { existsSync, statSync } from 'node:fs'
+import { hostname, userInfo } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { AnsibleRunSettings } from '../core/run.ts'
+import { runName } from '../core/state.ts'
+import { UsageError } from './command.ts'
+
+export interface AnsibleOptions {
+  inventory?: string
+  'vault-key'?: string
+  'ansible-playbook'?: string
+  limit?: string
+  check?: boolean
+  diff?: boolean
+  tags?: string
+  'extra-vars'?: string
+}
+
+/** The options' help lines, shared by the commands. */
+export const ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --limit PATTERN    only hosts matching PATTERN
+  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH; ansible beside it)`
+
+export const ANSIBLE_OPTIONS = {
+  inventory: { type: 'string' },
+  'vault-key': { type: 'string' },
+  limit: { type: 'string' },
+  'ansible-playbook': { type: 'string' },
+} as const
+
+/** Checks the repository, inventory and vault key; one line on the first problem. */
+export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSettings {
+  if (!existsSync(join(dir, 'playbooks'))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`)
+  const inventory = o.inventory ?? 'inventories/production'
+  if (!existsSync(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`)
+  const vaultKey = resolve(dir, o['vault-key'] ?? 'vault.key')
+  if (!existsSync(vaultKey) || !statSync(vaultKey).isFile()) {
+    throw new UsageError(`vault key file "${o['vault-key'] ?? 'vault.key'}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`)
+  }
+  return {
+    cwd: dir,
+    ansiblePlaybook: o['ansible-playbook'] ?? 'ansible-playbook',
+    inventory,
+    check: o.check ?? false,
+    diff: o.diff ?? false,
+    limit: o.limit,
+    tags: (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    extraVars: o['extra-vars'],
+    env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
+  }
+}
+
+/** Who deploys from this machine, as the hosts record it. */
+export function cliRunName(): string {
+  return runName(process.env, `${userInfo().username}@${hostname()}`)
+}

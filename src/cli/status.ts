@@ -1,0 +1,102 @@
+// `django-deploy status`: what each server runs, per playbook (revision, age, run), its last backup,
+// and what HEAD (or the working tree) would deploy. Reads through Ansible; changes nothing.
+import { resolve } from 'node:path'
+import { makePlan } from '../core/planning.ts'
+import type { Plan } from '../core/plan.ts'
+import { PLAYBOOKS } from '../core/playbooks.ts'
+import { readDeployState, slurpFromHosts } from '../core/state-read.ts'
+import { ago, BACKUP_FILE, short, type StateRead } from '../core/state.ts'
+import { planText } from '../core/summary.ts'
+import { parse } from './args.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings } from './ansible-settings.ts'
+import type { Command } from './command.ts'
+
+const usage = `Usage: django-deploy status [options] [--json]
+
+For each server of the inventory: which revision each playbook last deployed, how long ago and
+from which run, the last backup when there is one, and what HEAD (or the working tree, when it
+has uncommitted changes) would deploy now. Reads the servers' deploy state through Ansible
+(as deploy connects); changes nothing.
+
+Options:
+${ANSIBLE_USAGE}
+  --dir DIR          the repository (default: the current directory)
+  --json             print it as JSON
+  -h, --help         this help
+`
+
+const options = { ...ANSIBLE_OPTIONS, dir: { type: 'string' }, json: { type: 'boolean' } } as const
+
+/** The backup record (written by the backup role): shown as found, never interpreted beyond its fields. */
+export interface BackupRecord { last_success?: string | null; last_failure?: string | null; object?: string; bytes?: number; sha256?: string }
+
+export interface Status {
+  head: { commit: string; dirty: boolean }
+  state: StateRead
+  backups: Record<string, BackupRecord>
+  plan: Plan
+}
+
+function mb(bytes: number | undefined): string {
+  return typeof bytes === 'number' ? `${(bytes / 1_048_576).toFixed(1)} MiB` : '? bytes'
+}
+
+/** The terminal view of a status. Pure. */
+export function statusText(s: Status, now: number): string {
+  const out: string[] = []
+  if (!s.state.ok) out.push(`Deploy state not read: ${s.state.reason}`)
+  else if (s.state.hosts.length === 0) out.push('No host matches the inventory (and --limit).')
+  for (const h of s.state.ok ? s.state.hosts : []) {
+    out.push(`${h.host}: ${h.status === 'read' ? (Object.keys(h.records).length > 0 ? 'deploy state read' : 'no deploy state from this copy') : `${h.status}: ${h.message ?? ''}`}`)
+    for (const p of PLAYBOOKS) {
+      const r = h.records[p]
+      out.push(r
+        ? `  ${p.padEnd(9)} ${short(r.commit)}${r.dirty ? '+' : ' '} ${ago(r.finished, now).padEnd(14)} ${r.run}`
+        : `  ${p.padEnd(9)} no record`)
+    }
+    const b = s.backups[h.host]
+    if (b) {
+      out.push(`  ${'backup'.padEnd(9)} ${b.last_success ? `last success ${ago(b.last_success, now)} (${b.last_success}), ${mb(b.bytes)}, ${b.object ?? ''}` : 'never succeeded'}${b.last_failure ? `; last failure ${ago(b.last_failure, now)} (${b.last_failure})` : ''}`)
+    }
+  }
+  out.push('', `${s.head.dirty ? `The working tree (on ${short(s.head.commit)}, with uncommitted changes)` : `HEAD ${short(s.head.commit)}`} would deploy:`, planText(s.plan))
+  return out.join('\n')
+}
+
+export const command: Command = {
+  name: 'status',
+  summary: 'What each server runs (per playbook: revision, age, run) and what HEAD would deploy',
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, options)
+    const dir = resolve(values.dir ?? '.')
+    const run = ansibleSettings(dir, values)
+    let state: StateRead | undefined
+    const { plan, head } = await makePlan({
+      root: dir,
+      inventory: run.inventory,
+      selection: 'auto',
+      namedSource: '',
+      event: 'django-deploy status',
+      changes: async () => ({ kind: 'none', description: 'a deploy without --from' }),
+      readState: async () => (state = await readDeployState(run)),
+      workingTree: true,
+      limit: run.limit,
+    })
+    const backups: Record<string, BackupRecord> = {}
+    const b = await slurpFromHosts(run, BACKUP_FILE)
+    if (b.ok) {
+      for (const r of b.results) {
+        if (r.status !== 'found') continue
+        try {
+          backups[r.host] = JSON.parse(r.content) as BackupRecord
+        } catch {
+          backups[r.host] = {}
+        }
+      }
+    }
+    const status: Status = { head, state: state!, backups, plan }
+    process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : statusText(status, Date.now()))
+    return 0
+  },
+}
