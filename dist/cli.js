@@ -36,9 +36,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/picomatch/lib/constants.js
+// ../../main/node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
-  "node_modules/picomatch/lib/constants.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
@@ -238,9 +238,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/utils.js
+// ../../main/node_modules/picomatch/lib/utils.js
 var require_utils = __commonJS({
-  "node_modules/picomatch/lib/utils.js"(exports) {
+  "../../main/node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
     var {
       REGEX_BACKSLASH,
@@ -302,9 +302,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/scan.js
+// ../../main/node_modules/picomatch/lib/scan.js
 var require_scan = __commonJS({
-  "node_modules/picomatch/lib/scan.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/scan.js"(exports, module) {
     "use strict";
     var utils = require_utils();
     var {
@@ -640,9 +640,9 @@ var require_scan = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/parse.js
+// ../../main/node_modules/picomatch/lib/parse.js
 var require_parse = __commonJS({
-  "node_modules/picomatch/lib/parse.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
     var constants = require_constants();
     var utils = require_utils();
@@ -893,7 +893,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse6 = (input, options3) => {
+    var parse5 = (input, options3) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -1063,7 +1063,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse6(rest, { ...options3, fastpaths: false }).output;
+            const expression = parse5(rest, { ...options3, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -1586,7 +1586,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse6.fastpaths = (input, options3) => {
+    parse5.fastpaths = (input, options3) => {
       const opts = { ...options3 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -1651,16 +1651,16 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module.exports = parse6;
+    module.exports = parse5;
   }
 });
 
-// node_modules/picomatch/lib/picomatch.js
+// ../../main/node_modules/picomatch/lib/picomatch.js
 var require_picomatch = __commonJS({
-  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse6 = require_parse();
+    var parse5 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -1748,7 +1748,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str2, patterns, options3) => picomatch2(patterns, options3)(str2);
     picomatch2.parse = (pattern, options3) => {
       if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options3));
-      return parse6(pattern, { ...options3, fastpaths: false });
+      return parse5(pattern, { ...options3, fastpaths: false });
     };
     picomatch2.scan = (input, options3) => scan(input, options3);
     picomatch2.compileRe = (state, options3, returnOutput = false, returnState = false) => {
@@ -1774,10 +1774,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options3.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse6.fastpaths(input, options3);
+        parsed.output = parse5.fastpaths(input, options3);
       }
       if (!parsed.output) {
-        parsed = parse6(input, options3);
+        parsed = parse5(input, options3);
       }
       return picomatch2.compileRe(parsed, options3, returnOutput, returnState);
     };
@@ -1795,9 +1795,9 @@ var require_picomatch = __commonJS({
   }
 });
 
-// node_modules/picomatch/index.js
+// ../../main/node_modules/picomatch/index.js
 var require_picomatch2 = __commonJS({
-  "node_modules/picomatch/index.js"(exports, module) {
+  "../../main/node_modules/picomatch/index.js"(exports, module) {
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
@@ -1812,9 +1812,9 @@ var require_picomatch2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -1825,10 +1825,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -1849,7 +1849,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -1861,17 +1861,17 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap;
+    exports.isMap = isMap2;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq2;
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../../main/node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../../main/node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -2027,9 +2027,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../../main/node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2198,9 +2198,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../../main/node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2268,9 +2268,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../../main/node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -2318,9 +2318,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../../main/node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -2348,9 +2348,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../../main/node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -2389,9 +2389,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../../main/node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -2507,9 +2507,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../../main/node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -2537,9 +2537,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../../main/node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -2612,9 +2612,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../../main/node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -2755,9 +2755,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -2772,9 +2772,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../../main/node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -2908,9 +2908,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -3191,9 +3191,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../../main/node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -3315,9 +3315,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3448,9 +3448,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../../main/node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../../main/node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -3470,9 +3470,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3530,9 +3530,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -3594,9 +3594,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../../main/node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -3634,9 +3634,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -3785,9 +3785,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../../main/node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -3929,9 +3929,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../../main/node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -3951,9 +3951,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../../main/node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -4067,9 +4067,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../../main/node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -4089,9 +4089,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../../main/node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -4108,9 +4108,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../../main/node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -4126,9 +4126,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../../main/node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -4150,9 +4150,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -4177,9 +4177,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../../main/node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4223,9 +4223,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../../main/node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4268,9 +4268,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../../main/node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4296,9 +4296,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../../main/node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -4363,9 +4363,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -4429,9 +4429,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4507,9 +4507,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -4585,9 +4585,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -4617,9 +4617,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4666,9 +4666,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4745,9 +4745,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4834,9 +4834,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -4922,9 +4922,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4966,9 +4966,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../../main/node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5060,9 +5060,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../../main/node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -5092,9 +5092,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -5172,9 +5172,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../../main/node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -5481,9 +5481,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../../main/node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../../main/node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -5546,9 +5546,9 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../../main/node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -5680,9 +5680,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../../main/node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -5722,9 +5722,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -5740,9 +5740,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../../main/node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -5756,9 +5756,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -5864,9 +5864,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -5915,9 +5915,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../../main/node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -5958,9 +5958,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -5973,9 +5973,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -6011,7 +6011,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -6051,7 +6051,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep && !props.found) {
+        if (!isMap2 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -6074,7 +6074,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st2 of sep) {
                   if (st2 === valueProps.found)
@@ -6106,7 +6106,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -6122,7 +6122,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce2, ...ee2] = fc.end;
       let cePos = offset;
       if (ce2?.source === expectedEnd)
@@ -6152,9 +6152,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../../main/node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6217,9 +6217,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -6400,9 +6400,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -6621,9 +6621,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../../main/node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6702,9 +6702,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -6732,9 +6732,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../../main/node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -6838,9 +6838,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../../main/node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -6881,9 +6881,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../../main/node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -7089,9 +7089,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../../main/node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -7274,9 +7274,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../../main/node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -7335,9 +7335,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../../main/node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -7397,9 +7397,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../../main/node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -7409,7 +7409,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -7493,15 +7493,15 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../../main/node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -8088,9 +8088,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../../main/node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -8119,9 +8119,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../../main/node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -8993,9 +8993,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../../main/node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../../main/node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9023,7 +9023,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options3 = {}) {
+    function parseDocument4(source, options3 = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options3);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options3);
@@ -9042,14 +9042,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse6(src, reviver, options3) {
+    function parse5(src, reviver, options3) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
       } else if (options3 === void 0 && reviver && typeof reviver === "object") {
         options3 = reviver;
       }
-      const doc = parseDocument(src, options3);
+      const doc = parseDocument4(src, options3);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -9083,16 +9083,16 @@ var require_public_api = __commonJS({
         return value.toString(options3);
       return new Document.Document(value, _replacer, options3).toString(options3);
     }
-    exports.parse = parse6;
+    exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments2;
-    exports.parseDocument = parseDocument;
+    exports.parseDocument = parseDocument4;
     exports.stringify = stringify3;
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../../main/node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../../main/node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9193,8 +9193,8 @@ async function dispatch(argv, commands2, io = stdio) {
 }
 
 // src/cli/plan.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync as existsSync3 } from "node:fs";
+import { resolve as resolve2 } from "node:path";
 
 // src/core/changes.ts
 import { spawn } from "node:child_process";
@@ -9202,14 +9202,14 @@ function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve6) => {
+      return new Promise((resolve7) => {
         const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
         const out = [];
         const err = [];
         child.stdout.on("data", (b2) => out.push(b2));
         child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve6({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve6({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+        child.on("error", (e) => resolve7({ code: 127, stdout: "", stderr: e.message }));
+        child.on("close", (code) => resolve7({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
       });
     }
   };
@@ -9302,7 +9302,42 @@ async function changesInWorkingTree(git) {
 
 // src/core/plan.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// src/core/extra-vars.ts
 var import_yaml = __toESM(require_dist(), 1);
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+var ExtraVarsError = class extends Error {
+  name = "ExtraVarsError";
+};
+var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
+function yamlErrorLine(message) {
+  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function normaliseExtraVars(raw, where, root) {
+  const text = raw.trim();
+  if (!text) return void 0;
+  const expected = "expected a JSON or YAML mapping, key=value pairs or @file";
+  if (text.startsWith("@")) {
+    const file = text.slice(1).trim();
+    const path = resolve(root, file);
+    if (!file || !existsSync(path) || !statSync(path).isFile()) throw new ExtraVarsError(`${where}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    return `@${file}`;
+  }
+  if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
+  const doc = (0, import_yaml.parseDocument)(text, { prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new ExtraVarsError(`${where}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
+  }
+  const value = doc.toJS();
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where}: not a mapping of variable names to values; ${expected}`);
+  const bad = Object.keys(value).find((k2) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k2));
+  if (bad !== void 0) throw new ExtraVarsError(`${where}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
+  return JSON.stringify(value);
+}
 
 // src/core/playbooks.ts
 var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
@@ -9338,7 +9373,13 @@ function normaliseGlob(glob) {
   return [g2, `${g2}/**`];
 }
 function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
-  const doc = (0, import_yaml.parse)(text) ?? {};
+  const parsed = (0, import_yaml2.parseDocument)(text, { prettyErrors: true });
+  const err = parsed.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new Error(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`);
+  }
+  const doc = parsed.toJS() ?? {};
   const fail = (what) => {
     throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join("|")}] }])`);
   };
@@ -9522,8 +9563,8 @@ function underPrefix(changes, prefix) {
 }
 
 // src/core/repo.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+var import_yaml3 = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readdirSync, readFileSync, statSync as statSync2 } from "node:fs";
 import { basename, join } from "node:path";
 var ROLE_MODULES = /* @__PURE__ */ new Set([
   "include_role",
@@ -9558,7 +9599,7 @@ function rolesInTasks(tasks, out) {
   }
 }
 function parseYamlDocs(text, what, warnings) {
-  const docs = (0, import_yaml2.parseAllDocuments)(text);
+  const docs = (0, import_yaml3.parseAllDocuments)(text);
   const out = [];
   for (const d2 of Array.isArray(docs) ? docs : [docs]) {
     if (d2.errors.length > 0) {
@@ -9640,7 +9681,7 @@ function parseRepo(src) {
   return { playbookRoles, roleDeps, warnings };
 }
 function ymlFiles(dir) {
-  if (!existsSync(dir)) return [];
+  if (!existsSync2(dir)) return [];
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p2 = join(dir, e.name);
@@ -9652,17 +9693,17 @@ function ymlFiles(dir) {
 function readRepoSource(root) {
   const src = { playbooks: {}, roles: {} };
   const pdir = join(root, "playbooks");
-  if (existsSync(pdir)) {
+  if (existsSync2(pdir)) {
     for (const f2 of readdirSync(pdir).sort()) {
-      if (/\.ya?ml$/.test(f2) && statSync(join(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync(join(pdir, f2), "utf8");
+      if (/\.ya?ml$/.test(f2) && statSync2(join(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync(join(pdir, f2), "utf8");
     }
   }
   const rdir = join(root, "roles");
-  if (existsSync(rdir)) {
+  if (existsSync2(rdir)) {
     for (const r2 of readdirSync(rdir, { withFileTypes: true })) {
       if (!r2.isDirectory()) continue;
       const base = join(rdir, r2.name);
-      const metaFile = [join(base, "meta/main.yml"), join(base, "meta/main.yaml")].find((f2) => existsSync(f2));
+      const metaFile = [join(base, "meta/main.yml"), join(base, "meta/main.yaml")].find((f2) => existsSync2(f2));
       src.roles[r2.name] = {
         meta: metaFile ? readFileSync(metaFile, "utf8") : void 0,
         tasks: [...ymlFiles(join(base, "tasks")), ...ymlFiles(join(base, "handlers"))].map((f2) => readFileSync(f2, "utf8"))
@@ -9676,7 +9717,7 @@ function readRepo(root) {
 }
 function readPlanConfig(root, inventory) {
   const file = join(root, PLAN_CONFIG_FILE);
-  const config = existsSync(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
+  const config = existsSync2(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
   return { ...config, inventory };
 }
 
@@ -9783,7 +9824,7 @@ function resultText(result) {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parse2(argv, options3, allowPositionals = false) {
+function parse(argv, options3, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options: options3, allowPositionals, strict: true });
   } catch (e) {
@@ -9815,7 +9856,7 @@ var options = {
   json: { type: "boolean" }
 };
 async function planFor(dir, opts) {
-  if (!existsSync2(resolve(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (!existsSync3(resolve2(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   if (opts.to && !opts.from) throw new UsageError("--to needs --from");
   const git = gitIn(dir);
   const top = await git.run(["rev-parse", "--show-prefix"]);
@@ -9823,7 +9864,13 @@ async function planFor(dir, opts) {
   const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git);
   if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
   const { changes, outside } = underPrefix(found, top.stdout.trim());
-  const plan = planAuto(readRepo(dir), changes, readPlanConfig(dir, opts.inventory ?? "inventories/production"));
+  let config;
+  try {
+    config = readPlanConfig(dir, opts.inventory ?? "inventories/production");
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  const plan = planAuto(readRepo(dir), changes, config);
   if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
   return plan;
 }
@@ -9832,8 +9879,8 @@ var command = {
   summary: "Which playbooks a range of commits (or the working tree) needs, and why",
   usage,
   async run(argv) {
-    const { values } = parse2(argv, options);
-    const dir = resolve(values.dir ?? ".");
+    const { values } = parse(argv, options);
+    const dir = resolve2(values.dir ?? ".");
     const plan = await planFor(dir, values);
     process.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
     return 0;
@@ -9841,20 +9888,415 @@ var command = {
 };
 
 // src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync2, statSync as statSync2 } from "node:fs";
+import { createWriteStream, existsSync as existsSync5, mkdtempSync as mkdtempSync2, statSync as statSync3 } from "node:fs";
+import { relative as relative3 } from "node:path";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join3, resolve as resolve3 } from "node:path";
+import { join as join4, resolve as resolve4 } from "node:path";
+
+// src/core/ssh-check.ts
+import { createPrivateKey } from "node:crypto";
+var SshInputError = class extends Error {
+  name = "SshInputError";
+};
+var ARMOUR = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]+?)\n-----END \1PRIVATE KEY-----$/;
+function sshString(buf, at2) {
+  if (at2 + 4 > buf.length) return void 0;
+  const len = buf.readUInt32BE(at2);
+  if (at2 + 4 + len > buf.length) return void 0;
+  return { value: buf.subarray(at2 + 4, at2 + 4 + len), next: at2 + 4 + len };
+}
+function opensshProblem(body) {
+  const magic = Buffer.from("openssh-key-v1\0", "latin1");
+  if (body.length < magic.length || !body.subarray(0, magic.length).equals(magic)) return "garbage";
+  const cipher = sshString(body, magic.length);
+  const kdf = cipher && sshString(body, cipher.next);
+  const kdfOptions = kdf && sshString(body, kdf.next);
+  if (!cipher || !kdf || !kdfOptions) return "garbage";
+  if (cipher.value.toString("latin1") !== "none" || kdf.value.toString("latin1") !== "none") return "passphrase";
+  let at2 = kdfOptions.next;
+  if (at2 + 4 > body.length) return "garbage";
+  const count = body.readUInt32BE(at2);
+  at2 += 4;
+  if (count !== 1) return "garbage";
+  const pub2 = sshString(body, at2);
+  const priv = pub2 && sshString(body, pub2.next);
+  if (!pub2 || !priv || priv.value.length < 8) return "garbage";
+  if (priv.value.readUInt32BE(0) !== priv.value.readUInt32BE(4)) return "garbage";
+  const type = sshString(priv.value, 8);
+  const pubType = sshString(pub2.value, 0);
+  if (!type || !pubType || !type.value.equals(pubType.value)) return "garbage";
+  return void 0;
+}
+function checkPrivateKey(text, where, fix) {
+  const key = text.replace(/\r\n/g, "\n").trim();
+  const m2 = ARMOUR.exec(key);
+  if (!m2) throw new SshInputError(`${where}: not a private key (expected the whole file, from -----BEGIN \u2026 PRIVATE KEY----- to -----END \u2026 PRIVATE KEY-----): ${fix}`);
+  const kind = m2[1].trim();
+  const passphrase = `${where}: the private key is protected by a passphrase, which nothing can type in CI: store a key without one (ssh-keygen -p -N '' -f KEY on a copy, or a new deploy key), ${fix}`;
+  const garbage = `${where}: the text between the BEGIN and END lines is not a usable private key (cut short or altered?): ${fix}`;
+  if (kind === "OPENSSH") {
+    const b64 = m2[2].replace(/\s+/g, "");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new SshInputError(garbage);
+    const problem = opensshProblem(Buffer.from(b64, "base64"));
+    if (problem === "passphrase") throw new SshInputError(passphrase);
+    if (problem) throw new SshInputError(garbage);
+    return;
+  }
+  if (kind === "ENCRYPTED" || /^Proc-Type: 4,ENCRYPTED$/m.test(m2[2])) throw new SshInputError(passphrase);
+  if (!["", "RSA", "EC", "DSA"].includes(kind)) throw new SshInputError(garbage);
+  try {
+    createPrivateKey({ key, format: "pem" });
+  } catch {
+    throw new SshInputError(garbage);
+  }
+}
+var HOST_KEY_TYPES = [
+  "ssh-ed25519",
+  "ssh-rsa",
+  "ssh-dss",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com"
+];
+var isKeyType = (t2) => HOST_KEY_TYPES.includes(t2) || HOST_KEY_TYPES.some((k2) => t2 === k2.replace(/(@openssh\.com)?$/, "-cert-v01@openssh.com"));
+var HASHED = /^\|1\|[A-Za-z0-9+/]+={0,2}\|[A-Za-z0-9+/]+={0,2}$/;
+var PATTERN = /^!?(\[[A-Za-z0-9.:*?_-]+\]:\d{1,5}|[A-Za-z0-9.:*?_-]+)$/;
+function knownHostsLineProblem(line) {
+  if (/PRIVATE KEY|^[A-Za-z0-9+/=]{40,}$/.test(line)) return "looks like part of a private key, which never goes there (known-hosts takes the servers' public host keys)";
+  const fields = line.split(/\s+/);
+  if (fields[0] === "@cert-authority" || fields[0] === "@revoked") fields.shift();
+  if (fields.length < 3) return 'is not "host key-type base64-key"';
+  const [hosts, type, b64] = fields;
+  if (!HASHED.test(hosts) && !hosts.split(",").every((h2) => PATTERN.test(h2))) return "does not start with host names or patterns (host, [host]:port, comma-separated, or a hashed |1|\u2026 entry)";
+  if (!isKeyType(type)) return `has no known key type in its second field (expected ${HOST_KEY_TYPES.slice(0, 3).join(", ")}\u2026)`;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return "has a key that is not base64";
+  const blob = sshString(Buffer.from(b64, "base64"), 0);
+  if (!blob || blob.value.toString("latin1") !== type) return `has a key that is not a ${type} key`;
+  return void 0;
+}
+function checkKnownHosts(text, where, fix) {
+  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  for (const [i2, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const problem = knownHostsLineProblem(line);
+    if (problem) throw new SshInputError(`${where}: line ${i2 + 1} ${problem}: ${fix}`);
+  }
+}
+
+// src/core/vault-read.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
+import { readFileSync as readFileSync3 } from "node:fs";
+import { relative as relative2 } from "node:path";
+
+// src/core/vault.ts
+import { spawn as spawn2 } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
+import { closeSync, openSync, readFileSync as readFileSync2, readdirSync as readdirSync2, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename2, dirname, join as join2 } from "node:path";
+var VAULT_HEADER = "$ANSIBLE_VAULT;";
+var LOWER = "abcdefghijklmnopqrstuvwxyz";
+var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
+var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
+function randomString(alphabet, length) {
+  if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
+  let s2 = "";
+  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
+  return s2;
+}
+var generateVaultKey = () => randomBytes(32).toString("hex");
+var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
+var generatePassword = (length = 32) => randomString(ALNUM, length);
+var isVaultText = (text) => text.startsWith(VAULT_HEADER);
+var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
+var VaultError = class extends Error {
+  name = "VaultError";
+};
+function lastLine(text) {
+  const lines = text.trim().split("\n");
+  return (lines[lines.length - 1] ?? "").replace(/^ERROR! /, "");
+}
+function ansibleVault(args, keyFile, input) {
+  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
+  delete env.ANSIBLE_VAULT_IDENTITY_LIST;
+  delete env.ANSIBLE_VAULT_ID_MATCH;
+  return new Promise((resolve7, reject) => {
+    const child = spawn2("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b2) => out.push(b2));
+    child.stderr.on("data", (b2) => err.push(b2));
+    child.on("error", (e) => {
+      reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
+    });
+    child.on("close", (code) => resolve7({
+      code: code ?? 1,
+      stdout: Buffer.concat(out).toString("utf8"),
+      stderr: Buffer.concat(err).toString("utf8")
+    }));
+    if (input !== void 0) child.stdin.end(input);
+  });
+}
+function tempSibling(file, tag = "tmp") {
+  return join2(dirname(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+}
+function writeNew0600(file, content) {
+  const fd = openSync(file, "wx", 384);
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(file, 384);
+}
+function writeKeyFile(file, key, opts = {}) {
+  if (!opts.replace) {
+    writeNew0600(file, key + "\n");
+    return;
+  }
+  const tmp = tempSibling(file);
+  writeNew0600(tmp, key + "\n");
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+function readKeyFile(file) {
+  const st2 = lstatSync(file);
+  if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
+  if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
+  const key = readFileSync2(file, "utf8").trim();
+  if (!key) throw new VaultError(`${file} is empty`);
+  return key;
+}
+async function encryptToFile(keyFile, plaintext, dest) {
+  const tmp = tempSibling(dest);
+  try {
+    const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
+    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
+    renameSync(tmp, dest);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+async function decryptFile(keyFile, file) {
+  const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
+  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine(r2.stderr || r2.stdout)}`);
+  return r2.stdout;
+}
+async function opensWith(keyFile, file) {
+  return (await ansibleVault(["decrypt", "--output", "-", file], keyFile)).code === 0;
+}
+var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "dist", ".lab", ".ansible", "__pycache__", "app"]);
+function findVaultFiles(root) {
+  const vault = [];
+  const inline = [];
+  const walk = (dir) => {
+    for (const e of readdirSync2(dir, { withFileTypes: true })) {
+      const p2 = join2(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(p2);
+      } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
+        let head;
+        try {
+          head = readFileSync2(p2, "utf8");
+        } catch {
+          continue;
+        }
+        if (isVaultText(head)) vault.push(p2);
+        else if (/\.ya?ml$/.test(e.name) && hasInlineVault(head)) inline.push(p2);
+      }
+    }
+  };
+  walk(root);
+  return { vault: vault.sort(), inline: inline.sort() };
+}
+async function rotateKey(keyFile, files, newKey) {
+  readKeyFile(keyFile);
+  const newKeyFile = tempSibling(keyFile, "new");
+  const staged = [];
+  try {
+    writeNew0600(newKeyFile, newKey + "\n");
+    for (const file of files) {
+      const original = readFileSync2(file, "utf8");
+      if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
+      const tmp = tempSibling(file, "rotate");
+      staged.push({ file, tmp, original });
+      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
+      const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
+      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
+      if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
+    }
+    const done = [];
+    try {
+      for (const s2 of staged) {
+        renameSync(s2.tmp, s2.file);
+        done.push(s2);
+      }
+      renameSync(newKeyFile, keyFile);
+    } catch (e) {
+      for (const s2 of done) writeFileSync(s2.file, s2.original);
+      throw e;
+    }
+  } finally {
+    rmSync(newKeyFile, { force: true });
+    for (const s2 of staged) rmSync(s2.tmp, { force: true });
+  }
+}
+
+// src/core/vault-read.ts
+function openVault(text, key) {
+  const lines = text.trim().split(/\r?\n/);
+  const header = (lines.shift() ?? "").trim().split(";");
+  if (header[0] !== "$ANSIBLE_VAULT" || !["1.1", "1.2"].includes(header[1] ?? "") || header[2] !== "AES256") return { ok: false, why: "format" };
+  const hex = lines.map((l2) => l2.trim()).join("");
+  if (!/^([0-9a-f]{2})+$/i.test(hex)) return { ok: false, why: "format" };
+  const parts = Buffer.from(hex, "hex").toString("latin1").split("\n");
+  if (parts.length !== 3 || !parts.every((p2) => /^([0-9a-f]{2})+$/i.test(p2))) return { ok: false, why: "format" };
+  const [salt, mac, data] = parts.map((p2) => Buffer.from(p2, "hex"));
+  const material = pbkdf2Sync(Buffer.from(key, "utf8"), salt, 1e4, 80, "sha256");
+  const expected = createHmac("sha256", material.subarray(32, 64)).update(data).digest();
+  if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return { ok: false, why: "key" };
+  const decipher = createDecipheriv("aes-256-ctr", material.subarray(0, 32), material.subarray(64, 80));
+  const padded = Buffer.concat([decipher.update(data), decipher.final()]);
+  const pad = padded[padded.length - 1] ?? 0;
+  if (pad < 1 || pad > 16) return { ok: false, why: "format" };
+  return { ok: true, plaintext: padded.subarray(0, padded.length - pad).toString("utf8") };
+}
+var vaultTag = { tag: "!vault", resolve: (s2) => ({ __vault: s2 }) };
+function inlineVaults(text) {
+  const out = [];
+  for (const doc of parseAllSafe(text)) {
+    const lineOf = (n2) => n2.range ? text.slice(0, n2.range[0]).split("\n").length : 0;
+    const walk = (n2, name) => {
+      if ((0, import_yaml4.isMap)(n2)) for (const p2 of n2.items) walk(p2.value, (0, import_yaml4.isScalar)(p2.key) ? String(p2.key.value) : name);
+      else if ((0, import_yaml4.isSeq)(n2)) n2.items.forEach((v2, i2) => walk(v2, `${name}[${i2}]`));
+      else if ((0, import_yaml4.isScalar)(n2) && n2.tag === "!vault") out.push({ ciphertext: String(n2.value.__vault ?? n2.source ?? ""), line: lineOf(n2), name });
+    };
+    walk(doc, "");
+  }
+  return out;
+}
+function parseAllSafe(text) {
+  const doc = (0, import_yaml4.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
+  return doc.contents ? [doc.contents] : [];
+}
+function yamlLeaves(text) {
+  const out = [];
+  const walk = (v2) => {
+    if (typeof v2 === "string") out.push(v2);
+    else if (typeof v2 === "number" || typeof v2 === "bigint") out.push(String(v2));
+    else if (Array.isArray(v2)) v2.forEach(walk);
+    else if (v2 && typeof v2 === "object") Object.values(v2).forEach(walk);
+  };
+  try {
+    walk((0, import_yaml4.parseDocument)(text, { customTags: [vaultTag] }).toJS());
+  } catch {
+    out.push(text);
+  }
+  return out;
+}
+var VaultKeyError = class extends Error {
+  name = "VaultKeyError";
+};
+function vaultsForRun(root, inventory) {
+  const inv = relative2(root, `${root}/${inventory}`).replace(/\/+$/, "");
+  const keep = (p2) => {
+    const rel = relative2(root, p2);
+    if (!rel.startsWith("inventories/")) return true;
+    return rel === inv || rel.startsWith(`${inv}/`) || !inv.startsWith("inventories/");
+  };
+  const found = findVaultFiles(root);
+  return { vault: found.vault.filter(keep), inline: found.inline.filter(keep) };
+}
+function checkVaultKey(root, inventory, key, fix) {
+  const { vault, inline } = vaultsForRun(root, inventory);
+  const files = [];
+  const values = [];
+  const needKey = (where) => {
+    if (!key) throw new VaultKeyError(`the vault key is empty but ${where} is encrypted: ${fix}`);
+  };
+  const fail = (where, why) => {
+    throw new VaultKeyError(why === "key" ? `the vault key does not open ${where}: ${fix}` : `${where} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
+  };
+  for (const file of vault) {
+    const rel = relative2(root, file);
+    needKey(rel);
+    const r2 = openVault(readFileSync3(file, "utf8"), key);
+    if (!r2.ok) fail(rel, r2.why);
+    values.push(...yamlLeaves(r2.plaintext));
+    files.push(rel);
+  }
+  for (const file of inline) {
+    const rel = relative2(root, file);
+    const text = readFileSync3(file, "utf8");
+    if (isVaultText(text)) continue;
+    for (const v2 of inlineVaults(text)) {
+      const where = `${rel}:${v2.line} (${v2.name})`;
+      needKey(where);
+      const r2 = openVault(v2.ciphertext, key);
+      if (!r2.ok) fail(where, r2.why);
+      values.push(r2.plaintext);
+    }
+    files.push(rel);
+  }
+  return { files, values };
+}
+function secretPieces(values, minLength = 4) {
+  const out = /* @__PURE__ */ new Set();
+  for (const v2 of values) {
+    const t2 = v2.trim();
+    if (t2.length >= minLength) out.add(t2);
+    if (t2.includes("\n")) {
+      for (const l2 of t2.split("\n").map((x2) => x2.trim())) if (l2.length >= minLength && !/^-----(BEGIN|END) /.test(l2)) out.add(l2);
+    }
+  }
+  return [...out].sort((a2, b2) => b2.length - a2.length);
+}
+
+// src/core/preflight.ts
+var PreflightError = class extends Error {
+  name = "PreflightError";
+};
+var VAULT_KEY_SECRET = "ANSIBLE_VAULT_KEY";
+var rethrow = (e) => {
+  throw new PreflightError(e.message);
+};
+function preflight(input) {
+  let vault = { files: [], values: [] };
+  try {
+    vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
+  } catch (e) {
+    rethrow(e);
+  }
+  let extraVars;
+  try {
+    if (input.ssh) {
+      if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
+      if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
+    }
+    extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
+  } catch (e) {
+    rethrow(e);
+  }
+  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values) };
+}
 
 // src/core/run.ts
-import { spawn as spawn2 } from "node:child_process";
-import { existsSync as existsSync3, mkdtempSync, readFileSync as readFileSync2, rmSync } from "node:fs";
+import { spawn as spawn3 } from "node:child_process";
+import { existsSync as existsSync4, mkdtempSync, readFileSync as readFileSync4, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute as isAbsolute2, join as join2, resolve as resolve2 } from "node:path";
+import { dirname as dirname2, isAbsolute as isAbsolute2, join as join3, resolve as resolve3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookArgs(playbook, s2) {
-  const args = [join2("playbooks", `${playbook}.yml`), "-i", s2.inventory];
+  const args = [join3("playbooks", `${playbook}.yml`), "-i", s2.inventory];
   if (s2.check) args.push("--check");
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
@@ -9882,23 +10324,23 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v2 = cfgCallbackPlugins(cfg.text);
-    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve2(cfg.dir, p2)).join(":");
+    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve3(cfg.dir, p2)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
 function pluginDir() {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const d2 of [join2(here, "ansible"), join2(here, "..", "ansible")]) {
-    if (existsSync3(join2(d2, PLUGIN_FILE))) return d2;
+  const here = dirname2(fileURLToPath(import.meta.url));
+  for (const d2 of [join3(here, "ansible"), join3(here, "..", "ansible")]) {
+    if (existsSync4(join3(d2, PLUGIN_FILE))) return d2;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
 function runEnv(s2, resultsFile, base = process.env) {
   const env = {};
-  for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0) env[k2] = v2;
+  for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0 && !k2.startsWith("INPUT_")) env[k2] = v2;
   Object.assign(env, s2.env);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve2(s2.cwd, env.ANSIBLE_CONFIG) : join2(s2.cwd, "ansible.cfg");
-  const cfg = existsSync3(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync2(cfgFile, "utf8") } : void 0;
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve3(s2.cwd, env.ANSIBLE_CONFIG) : join3(s2.cwd, "ansible.cfg");
+  const cfg = existsSync4(cfgFile) ? { dir: dirname2(cfgFile), text: readFileSync4(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
@@ -9906,12 +10348,12 @@ function runEnv(s2, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync(join2(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join2(dir, `${playbook}.jsonl`);
+  const dir = mkdtempSync(join3(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join3(dir, `${playbook}.jsonl`);
   const started = Date.now();
   try {
     const code = await new Promise((done) => {
-      const child = spawn2(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn3(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.on("data", output);
       child.stderr.on("data", output);
       child.on("error", (e) => {
@@ -9921,10 +10363,10 @@ async function runPlaybook(playbook, s2, output) {
       });
       child.on("close", (c2, signal2) => done(c2 ?? (signal2 ? 128 + 15 : 1)));
     });
-    const jsonl = existsSync3(resultsFile) ? readFileSync2(resultsFile, "utf8") : "";
+    const jsonl = existsSync4(resultsFile) ? readFileSync4(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code, Date.now() - started, s2.cwd);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync2(dir, { recursive: true, force: true });
   }
 }
 async function runPlaybooks(playbooks, s2, hooks) {
@@ -9959,7 +10401,7 @@ Options:
   --diff             show differences
   --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
-  --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
+  --extra-vars VARS  extra variables (JSON, YAML, key=value or @file; YAML is passed as JSON)
   --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --json             print the result as JSON after the summary
@@ -9986,23 +10428,36 @@ var command2 = {
   summary: "Run playbooks (named, or the plan of a range) against an inventory, in order",
   usage: usage2,
   async run(argv) {
-    const { values, positionals } = parse2(argv, options2, true);
-    const dir = resolve3(values.dir ?? ".");
-    if (!existsSync4(join3(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+    const { values, positionals } = parse(argv, options2, true);
+    const dir = resolve4(values.dir ?? ".");
+    if (!existsSync5(join4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
     const inventory = values.inventory ?? "inventories/production";
-    if (!existsSync4(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-    const vaultKey = resolve3(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync4(vaultKey) || !statSync2(vaultKey).isFile()) {
+    if (!existsSync5(resolve4(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+    const vaultKey = resolve4(dir, values["vault-key"] ?? "vault.key");
+    if (!existsSync5(vaultKey) || !statSync3(vaultKey).isFile()) {
       throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
     }
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
     if (values.to && !values.from) throw new UsageError("--to needs --from");
-    if (values["extra-vars"]?.trim().startsWith("{")) {
-      try {
-        JSON.parse(values["extra-vars"]);
-      } catch (e) {
-        throw new UsageError(`--extra-vars: not valid JSON (${e.message})`);
-      }
+    let key;
+    try {
+      key = readKeyFile(vaultKey);
+    } catch (e) {
+      throw new UsageError(`vault key file "${relative3(dir, vaultKey)}": ${e.message.replace(`${vaultKey} `, "")}`);
+    }
+    let extraVars;
+    try {
+      extraVars = preflight({
+        root: dir,
+        inventory,
+        vaultKey: key,
+        vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+        extraVars: values["extra-vars"] ?? "",
+        extraVarsWhere: "--extra-vars"
+      }).extraVars;
+    } catch (e) {
+      if (e instanceof PreflightError) throw new UsageError(e.message);
+      throw e;
     }
     let plan;
     if (values.from) {
@@ -10022,7 +10477,7 @@ var command2 = {
       process.stdout.write("Nothing to deploy.\n");
       return 0;
     }
-    const logFile = join3(mkdtempSync2(join3(tmpdir2(), "django-deploy-")), "ansible.log");
+    const logFile = join4(mkdtempSync2(join4(tmpdir2(), "django-deploy-")), "ansible.log");
     const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
     if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -10034,7 +10489,7 @@ var command2 = {
       diff: values.diff ?? false,
       limit: values.limit,
       tags: (values.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
-      extraVars: values["extra-vars"],
+      extraVars,
       env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
     }, {
       onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
@@ -10050,174 +10505,17 @@ var command2 = {
 };
 
 // src/cli/init.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync5, rmSync as rmSync3, statSync as statSync3 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative2, resolve as resolve4 } from "node:path";
+var import_yaml5 = __toESM(require_dist(), 1);
+import { existsSync as existsSync6, mkdirSync, readFileSync as readFileSync6, rmSync as rmSync3, statSync as statSync4 } from "node:fs";
+import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative4, resolve as resolve5 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
 
-// src/core/vault.ts
-import { spawn as spawn3 } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync3, readdirSync as readdirSync2, renameSync, rmSync as rmSync2, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename2, dirname as dirname2, join as join4 } from "node:path";
-var VAULT_HEADER = "$ANSIBLE_VAULT;";
-var LOWER = "abcdefghijklmnopqrstuvwxyz";
-var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
-var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
-function randomString(alphabet, length) {
-  if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
-  let s2 = "";
-  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
-  return s2;
-}
-var generateVaultKey = () => randomBytes(32).toString("hex");
-var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
-var generatePassword = (length = 32) => randomString(ALNUM, length);
-var isVaultText = (text) => text.startsWith(VAULT_HEADER);
-var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
-var VaultError = class extends Error {
-  name = "VaultError";
-};
-function lastLine(text) {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").replace(/^ERROR! /, "");
-}
-function ansibleVault(args, keyFile, input) {
-  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
-  delete env.ANSIBLE_VAULT_IDENTITY_LIST;
-  delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve6, reject) => {
-    const child = spawn3("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b2) => out.push(b2));
-    child.stderr.on("data", (b2) => err.push(b2));
-    child.on("error", (e) => {
-      reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
-    });
-    child.on("close", (code) => resolve6({
-      code: code ?? 1,
-      stdout: Buffer.concat(out).toString("utf8"),
-      stderr: Buffer.concat(err).toString("utf8")
-    }));
-    if (input !== void 0) child.stdin.end(input);
-  });
-}
-function tempSibling(file, tag = "tmp") {
-  return join4(dirname2(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
-}
-function writeNew0600(file, content) {
-  const fd = openSync(file, "wx", 384);
-  try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(file, 384);
-}
-function writeKeyFile(file, key, opts = {}) {
-  if (!opts.replace) {
-    writeNew0600(file, key + "\n");
-    return;
-  }
-  const tmp = tempSibling(file);
-  writeNew0600(tmp, key + "\n");
-  try {
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync2(tmp, { force: true });
-    throw e;
-  }
-}
-function readKeyFile(file) {
-  const st2 = lstatSync(file);
-  if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
-  if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync3(file, "utf8").trim();
-  if (!key) throw new VaultError(`${file} is empty`);
-  return key;
-}
-async function encryptToFile(keyFile, plaintext, dest) {
-  const tmp = tempSibling(dest);
-  try {
-    const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
-    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
-    renameSync(tmp, dest);
-  } finally {
-    rmSync2(tmp, { force: true });
-  }
-}
-async function decryptFile(keyFile, file) {
-  const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
-  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine(r2.stderr || r2.stdout)}`);
-  return r2.stdout;
-}
-async function opensWith(keyFile, file) {
-  return (await ansibleVault(["decrypt", "--output", "-", file], keyFile)).code === 0;
-}
-var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "dist", ".lab", ".ansible", "__pycache__", "app"]);
-function findVaultFiles(root) {
-  const vault = [];
-  const inline = [];
-  const walk = (dir) => {
-    for (const e of readdirSync2(dir, { withFileTypes: true })) {
-      const p2 = join4(dir, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) walk(p2);
-      } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
-        let head;
-        try {
-          head = readFileSync3(p2, "utf8");
-        } catch {
-          continue;
-        }
-        if (isVaultText(head)) vault.push(p2);
-        else if (/\.ya?ml$/.test(e.name) && hasInlineVault(head)) inline.push(p2);
-      }
-    }
-  };
-  walk(root);
-  return { vault: vault.sort(), inline: inline.sort() };
-}
-async function rotateKey(keyFile, files, newKey) {
-  readKeyFile(keyFile);
-  const newKeyFile = tempSibling(keyFile, "new");
-  const staged = [];
-  try {
-    writeNew0600(newKeyFile, newKey + "\n");
-    for (const file of files) {
-      const original = readFileSync3(file, "utf8");
-      if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
-      const tmp = tempSibling(file, "rotate");
-      staged.push({ file, tmp, original });
-      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
-      const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
-      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
-      if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
-    }
-    const done = [];
-    try {
-      for (const s2 of staged) {
-        renameSync(s2.tmp, s2.file);
-        done.push(s2);
-      }
-      renameSync(newKeyFile, keyFile);
-    } catch (e) {
-      for (const s2 of done) writeFileSync(s2.file, s2.original);
-      throw e;
-    }
-  } finally {
-    rmSync2(newKeyFile, { force: true });
-    for (const s2 of staged) rmSync2(s2.tmp, { force: true });
-  }
-}
-
 // src/core/github-secrets.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
-// node_modules/libsodium/dist/modules-esm/libsodium.mjs
+// ../../main/node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
   var I2, g2 = A3, C2 = !!globalThis.window, B2 = !!globalThis.WorkerGlobalScope, Q2 = (globalThis.process?.versions?.node && globalThis.process, import.meta.url);
   if (C2 || B2) {
@@ -10414,7 +10712,7 @@ async function A(A3 = {}) {
 }
 var libsodium_default = A;
 
-// node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
+// ../../main/node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
 var r;
 var t = {};
 if (void 0 === globalThis.crypto || "function" != typeof globalThis.crypto.getRandomValues) throw new Error("globalThis.crypto.getRandomValues is not available. The ESM build of libsodium requires a secure random source (available in all browsers and Node.js 19+).");
@@ -13709,7 +14007,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync4(tokenFile, "utf8");
+      text = readFileSync5(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -13852,7 +14150,7 @@ Examples:
   GITHUB_TOKEN=... django-deploy init --github my-org/my-site --environment production --deploy-key ~/.ssh/deploy_ed25519
   django-deploy init --rotate --github my-org/my-site`;
 function parseInitArgs(argv) {
-  const { values } = parse2(argv, {
+  const { values } = parse(argv, {
     inventory: { type: "string" },
     set: { type: "string", multiple: true },
     "set-file": { type: "string", multiple: true },
@@ -13936,7 +14234,7 @@ var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
 function readYamlMap(file, what) {
   let doc;
   try {
-    doc = (0, import_yaml3.parse)(readFileSync5(file, "utf8"));
+    doc = (0, import_yaml5.parse)(readFileSync6(file, "utf8"));
   } catch (e) {
     throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
   }
@@ -13944,11 +14242,11 @@ function readYamlMap(file, what) {
   if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
   return doc;
 }
-var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
+var vaultYaml = (values) => "---\n" + (0, import_yaml5.stringify)(values, { lineWidth: 0 });
 function checkDeployKey(file) {
   let text;
   try {
-    text = readFileSync5(file, "utf8");
+    text = readFileSync6(file, "utf8");
   } catch (e) {
     throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -13957,10 +14255,10 @@ function checkDeployKey(file) {
   if (r2.error === void 0 && r2.status !== 0) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
   return text.endsWith("\n") ? text : text + "\n";
 }
-function checkKnownHosts(file) {
+function checkKnownHosts2(file) {
   let text;
   try {
-    text = readFileSync5(file, "utf8");
+    text = readFileSync6(file, "utf8");
   } catch (e) {
     throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -13971,22 +14269,22 @@ function checkKnownHosts(file) {
   return text;
 }
 async function runInit(o2, io) {
-  const root = resolve4(o2.root);
-  const rel = (p2) => relative2(root, p2) || ".";
-  if (!existsSync5(join5(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const root = resolve5(o2.root);
+  const rel = (p2) => relative4(root, p2) || ".";
+  if (!existsSync6(join5(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
   const keyFile = join5(root, "vault.key");
   const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join5(root, o2.inventory);
-  if (!existsSync5(invDir) || !statSync3(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  if (!existsSync6(invDir) || !statSync4(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
   const vaultFile = join5(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join5(invDir, "vault.example.yml"), join5(root, "inventories/production/vault.example.yml")].find((f2) => existsSync5(f2));
-  const keyExists = existsSync5(keyFile);
-  const vaultExists = existsSync5(vaultFile);
+  const exampleFile = [join5(invDir, "vault.example.yml"), join5(root, "inventories/production/vault.example.yml")].find((f2) => existsSync6(f2));
+  const keyExists = existsSync6(keyFile);
+  const vaultExists = existsSync6(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
   if (!keyExists && vaultExists) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
   }
   if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync5(vaultFile, "utf8"))) {
+  if (vaultExists && !isVaultText(readFileSync6(vaultFile, "utf8"))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
   }
   if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
@@ -13994,7 +14292,7 @@ async function runInit(o2, io) {
   const sets = new Map(o2.sets);
   for (const [key, file] of o2.setFiles) {
     try {
-      sets.set(key, readFileSync5(isAbsolute3(file) ? file : resolve4(file), "utf8"));
+      sets.set(key, readFileSync6(isAbsolute3(file) ? file : resolve5(file), "utf8"));
     } catch (e) {
       throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
     }
@@ -14010,7 +14308,7 @@ async function runInit(o2, io) {
       throw new UsageError(e.message);
     }
     const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
-    const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts(o2.knownHosts);
+    const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts2(o2.knownHosts);
     const client = new SecretsClient({ token, target, apiUrl: apiBase(io.env) });
     await client.publicKey();
     github = { client, target, deployKey, knownHosts };
@@ -14057,7 +14355,7 @@ async function runInit(o2, io) {
       io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
     }
   } else if (wantsUpdate) {
-    const current = (0, import_yaml3.parse)(await decryptFile(keyFile, vaultFile));
+    const current = (0, import_yaml5.parse)(await decryptFile(keyFile, vaultFile));
     const merged = { ...current ?? {} };
     const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
     const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
@@ -14150,21 +14448,21 @@ var command3 = {
 };
 
 // src/cli/demo.ts
-var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync10, mkdirSync as mkdirSync8, readFileSync as readFileSync11, writeFileSync as writeFileSync7 } from "node:fs";
+var import_yaml7 = __toESM(require_dist(), 1);
+import { existsSync as existsSync11, mkdirSync as mkdirSync8, readFileSync as readFileSync12, writeFileSync as writeFileSync7 } from "node:fs";
 import { join as join11 } from "node:path";
 
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync9, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync10, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
 import { spawn as spawn7 } from "node:child_process";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10, resolve as resolve5 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10, resolve as resolve6 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/lab/exec.ts
 import { spawn as spawn4, spawnSync as spawnSync2 } from "node:child_process";
 function run(cmd, args, opts = {}) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const child = spawn4(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
@@ -14181,7 +14479,7 @@ function run(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve6({
+      resolve7({
         code: code ?? (signal2 ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8")
@@ -14210,7 +14508,7 @@ var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
 
 // src/lab/image.ts
 import { createHash } from "node:crypto";
-import { existsSync as existsSync6, mkdirSync as mkdirSync3, readdirSync as readdirSync3, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync7, mkdirSync as mkdirSync3, readdirSync as readdirSync3, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync2 } from "node:fs";
 import { join as join6 } from "node:path";
 
 // src/lab/lock.ts
@@ -14223,10 +14521,10 @@ async function withLock(file, fn) {
     stdio: ["pipe", "pipe", "inherit"]
   });
   try {
-    await new Promise((resolve6, reject) => {
+    await new Promise((resolve7, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve6());
+      child.stdout.once("data", () => resolve7());
     });
     return await fn();
   } finally {
@@ -14237,10 +14535,10 @@ async function withLock(file, fn) {
 }
 
 // src/lab/mounts.ts
-import { readFileSync as readFileSync6, rmSync as rmSync4 } from "node:fs";
+import { readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
 function mountsUnder(dir) {
   const root = dir.replace(/\/+$/, "");
-  return readFileSync6("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
+  return readFileSync7("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
 }
 function umountUnder(dir) {
   for (const m2 of mountsUnder(dir)) {
@@ -14288,10 +14586,10 @@ async function ensureImage(suite = "bookworm") {
   const dir = join6(CACHE_DIR, "images");
   const key = imageKey(suite);
   const final = join6(dir, key);
-  if (existsSync6(final)) return final;
+  if (existsSync7(final)) return final;
   mkdirSync3(dir, { recursive: true });
   return withLock(join6(dir, `${key}.lock`), async () => {
-    if (existsSync6(final)) return final;
+    if (existsSync7(final)) return final;
     for (const f2 of readdirSync3(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join6(dir, f2));
     const tmp = join6(dir, `${key}.tmp-${process.pid}`);
     const include = IMAGE_PACKAGES.join(",");
@@ -14339,17 +14637,17 @@ function finalize(root, suite) {
 
 // src/lab/host.ts
 import { spawn as spawn6 } from "node:child_process";
-import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync8, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync9, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
+import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync9, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync10, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { connect } from "node:net";
 import { join as join8 } from "node:path";
 
 // src/lab/proc.ts
-import { readFileSync as readFileSync7 } from "node:fs";
-var bootId = readFileSync7("/proc/sys/kernel/random/boot_id", "utf8").trim();
+import { readFileSync as readFileSync8 } from "node:fs";
+var bootId = readFileSync8("/proc/sys/kernel/random/boot_id", "utf8").trim();
 function startTime(pid) {
   try {
-    const stat = readFileSync7(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync8(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[0] === "Z" || fields[0] === "X" ? void 0 : fields[19];
   } catch {
@@ -14372,7 +14670,7 @@ function signal(id, sig) {
 }
 
 // src/lab/state.ts
-import { mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync8, renameSync as renameSync3, writeFileSync as writeFileSync3, existsSync as existsSync7, rmSync as rmSync6 } from "node:fs";
+import { mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync9, renameSync as renameSync3, writeFileSync as writeFileSync3, existsSync as existsSync8, rmSync as rmSync6 } from "node:fs";
 import { join as join7 } from "node:path";
 import { randomBytes as randomBytes2 } from "node:crypto";
 var MAX_SLOT = 511;
@@ -14386,13 +14684,13 @@ function saveState(state) {
 }
 function loadState(slot) {
   try {
-    return JSON.parse(readFileSync8(join7(slotDir(slot), "state.json"), "utf8"));
+    return JSON.parse(readFileSync9(join7(slotDir(slot), "state.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
 function usedSlots() {
-  if (!existsSync7(SLOTS_DIR)) return [];
+  if (!existsSync8(SLOTS_DIR)) return [];
   return readdirSync4(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
 }
 function allocateSlot(owner, dirFor) {
@@ -14460,7 +14758,7 @@ function teardown(state, graceMs = 5e3) {
   releaseSlot(state.slot);
 }
 function closeControlMasters(cpDir) {
-  if (!existsSync7(cpDir)) return;
+  if (!existsSync8(cpDir)) return;
   for (const sock of readdirSync4(cpDir)) {
     runSync("ssh", ["-o", `ControlPath=${join7(cpDir, sock)}`, "-O", "exit", "lab"]);
   }
@@ -14488,7 +14786,7 @@ function sweepOrphans() {
     const m2 = /^\d+: (dadbr(\d+)):/.exec(line);
     if (m2 && orphan(m2[2])) runSync("ip", ["link", "delete", m2[1]]);
   }
-  if (!existsSync7(LABS_DIR)) return;
+  if (!existsSync8(LABS_DIR)) return;
   for (const name of readdirSync4(LABS_DIR)) {
     const dir = join7(LABS_DIR, name);
     if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s2) => s2?.dir === dir)) removeTree(dir);
@@ -14509,7 +14807,7 @@ table inet django_ansible_deploy_lab {
 var guarded;
 function ensureForwardGuard() {
   guarded ??= (async () => {
-    const forwarding = readFileSync9("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
+    const forwarding = readFileSync10("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
     try {
       await runOk("nft", ["-f", "-"], { input: FORWARD_GUARD });
     } catch (e) {
@@ -14571,7 +14869,7 @@ ${peers}
 function knownHostsLines(h2) {
   const lines = [];
   for (const type of ["ed25519", "ecdsa", "rsa"]) {
-    const [alg, key] = readFileSync9(join8(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
+    const [alg, key] = readFileSync10(join8(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
     for (const name of [h2.address, `[${h2.address}]:22`, `[${h2.address}]:2222`]) lines.push(`${name} ${alg} ${key}`);
   }
   return lines;
@@ -14586,7 +14884,7 @@ function boot(state, h2) {
     // No registration with machined (often absent). Without systemd as this machine's init there
     // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
     "--register=no",
-    ...existsSync8("/run/systemd/system") ? [] : ["--keep-unit"],
+    ...existsSync9("/run/systemd/system") ? [] : ["--keep-unit"],
     `--machine=lab${state.slot}-${h2.name}`,
     `--hostname=${h2.name}`,
     `--network-namespace-path=/run/netns/${h2.netns}`,
@@ -14616,11 +14914,11 @@ function boot(state, h2) {
   h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
 }
 function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     const sock = connect({ host: address, port, timeout: timeoutMs });
     const done = (ok) => {
       sock.destroy();
-      resolve6(ok);
+      resolve7(ok);
     };
     sock.once("connect", () => done(true));
     sock.once("timeout", () => done(false));
@@ -14631,7 +14929,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
   const end = Date.now() + timeoutMs;
   const consoleTail = () => {
     try {
-      return lastLine2(readFileSync9(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
+      return lastLine2(readFileSync10(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
     } catch {
       return "";
     }
@@ -14653,14 +14951,14 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
 }
 
 // src/lab/inventory.ts
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml6 = __toESM(require_dist(), 1);
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync11, writeFileSync as writeFileSync5 } from "node:fs";
 import { join as join9 } from "node:path";
 function readYaml(file) {
-  return (0, import_yaml4.parse)(readFileSync10(file, "utf8")) ?? {};
+  return (0, import_yaml6.parse)(readFileSync11(file, "utf8")) ?? {};
 }
-var pub = (key) => readFileSync10(`${key}.pub`, "utf8").trim();
+var pub = (key) => readFileSync11(`${key}.pub`, "utf8").trim();
 function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
   return [
     `-o UserKnownHostsFile=${knownHosts}`,
@@ -14677,7 +14975,7 @@ async function writeInventory(input) {
   const production = join9(repoRoot, "inventories/production");
   mkdirSync6(join9(dir, "group_vars/all"), { recursive: true });
   const hosts = Object.fromEntries(input.hosts.map((h2) => [h2.name, { ansible_host: h2.address }]));
-  writeFileSync5(join9(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
+  writeFileSync5(join9(dir, "hosts.yml"), (0, import_yaml6.stringify)({ all: { children: { webservers: { hosts } } } }));
   const labDefaults = {
     public_hostnames: input.hosts.map((h2) => `${h2.name}.test`),
     bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
@@ -14691,7 +14989,7 @@ async function writeInventory(input) {
     ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir)
   };
   const vars = { ...readYaml(join9(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
-  writeFileSync5(join9(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
+  writeFileSync5(join9(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml6.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
     Object.keys(readYaml(join9(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
   );
@@ -14704,7 +15002,7 @@ async function writeInventory(input) {
     "--output",
     join9(dir, "group_vars/all/vault.yml"),
     "-"
-  ], { input: "---\n" + (0, import_yaml4.stringify)({ ...vaultDefaults, ...input.vault }) });
+  ], { input: "---\n" + (0, import_yaml6.stringify)({ ...vaultDefaults, ...input.vault }) });
   return dir;
 }
 
@@ -14734,7 +15032,7 @@ var DEBIAN_PYTHON_VARS = {
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
   let dir = dirname5(fileURLToPath2(import.meta.url));
-  while (!existsSync9(join10(dir, "ansible.cfg"))) {
+  while (!existsSync10(join10(dir, "ansible.cfg"))) {
     const up = dirname5(dir);
     if (up === dir) throw new Error("lab: no ansible.cfg above src/lab: pass repoRoot");
     dir = up;
@@ -14819,7 +15117,7 @@ var Lab = class {
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
   runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve5(this.repoRoot, playbook) : join10(this.repoRoot, "playbooks", `${playbook}.yml`);
+    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve6(this.repoRoot, playbook) : join10(this.repoRoot, "playbooks", `${playbook}.yml`);
     const vaultKey = join10(opts.inventory, "vault.key");
     const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
     if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
@@ -14994,7 +15292,7 @@ Options:
 The server is reachable from this machine only; from elsewhere, tunnel:
   ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
 function parseDemoArgs(argv) {
-  const { values } = parse2(argv, {
+  const { values } = parse(argv, {
     exit: { type: "boolean" },
     "keep-on-failure": { type: "boolean" },
     suite: { type: "string" },
@@ -15044,7 +15342,7 @@ async function waitForPage(url, timeoutMs) {
 }
 function sshPort(inventory) {
   try {
-    const vars = (0, import_yaml5.parse)(readFileSync11(join11(inventory, "group_vars/all/vars.yml"), "utf8"));
+    const vars = (0, import_yaml7.parse)(readFileSync12(join11(inventory, "group_vars/all/vars.yml"), "utf8"));
     const port = Number(vars.server_ssh_port);
     return Number.isInteger(port) && port > 0 ? port : 22;
   } catch {
@@ -15052,21 +15350,21 @@ function sshPort(inventory) {
   }
 }
 function untilSignal() {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     const keepAlive = setInterval(() => {
     }, 1 << 30);
     const done = () => {
       clearInterval(keepAlive);
       process.removeListener("SIGINT", done);
       process.removeListener("SIGTERM", done);
-      resolve6();
+      resolve7();
     };
     process.on("SIGINT", done);
     process.on("SIGTERM", done);
   });
 }
 async function runDemo(o2, repoRoot) {
-  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync10(join11(repoRoot, "playbooks", `${p2}.yml`)));
+  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync11(join11(repoRoot, "playbooks", `${p2}.yml`)));
   if (missing.length > 0) throw new Error(`missing ${missing.map((p2) => `playbooks/${p2}.yml`).join(", ")} in ${repoRoot}`);
   const t0 = Date.now();
   console.log("demo: booting a throwaway Debian server\u2026");
@@ -15144,7 +15442,7 @@ var command4 = {
 function findRepoRoot2() {
   let dir = process.cwd();
   for (; ; ) {
-    if (existsSync10(join11(dir, "ansible.cfg")) && existsSync10(join11(dir, "playbooks"))) return dir;
+    if (existsSync11(join11(dir, "ansible.cfg")) && existsSync11(join11(dir, "playbooks"))) return dir;
     const up = join11(dir, "..");
     if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
     dir = up;

@@ -1,7 +1,7 @@
 // inputs → plan: the repository model, the override file, the event's changed paths.
 import * as core from '@actions/core'
-import { existsSync, readFileSync } from 'node:fs'
 import { changesForEvent, gitIn } from '../core/changes.ts'
+import { readEventPayload } from '../core/preflight.ts'
 import { planAuto, planExplicit, underPrefix, type Plan } from '../core/plan.ts'
 import { readPlanConfig, readRepo } from '../core/repo.ts'
 import type { Settings } from './inputs.ts'
@@ -13,10 +13,7 @@ export async function makePlan(settings: Settings, root: string, env: NodeJS.Pro
     return planExplicit(model, settings.playbooks, `${eventName || 'this run'}: ${settings.playbooks.join(', ')} named in the playbooks input`)
   }
   const config = readPlanConfig(root, settings.inventory)
-  let payload: Record<string, unknown> = {}
-  if (env.GITHUB_EVENT_PATH && existsSync(env.GITHUB_EVENT_PATH)) {
-    payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, unknown>
-  }
+  const payload = readEventPayload(env)
   const git = gitIn(root, (line) => core.info(line))
   const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim()
   const found = await changesForEvent(git, { name: eventName, payload })

@@ -1,9 +1,12 @@
 // `django-deploy deploy`: runs named playbooks (or the plan of a range) from this machine, in the
 // same order as the action, one progress line per playbook, then the same summary.
 import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
+import { relative } from 'node:path'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { planExplicit, type Plan } from '../core/plan.ts'
+import { preflight, PreflightError, VAULT_KEY_SECRET } from '../core/preflight.ts'
+import { readKeyFile, VaultError } from '../core/vault.ts'
 import { DEPLOY_PLAYBOOKS, parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
 import { readRepo } from '../core/repo.ts'
 import { resultJson } from '../core/results.ts'
@@ -28,7 +31,7 @@ Options:
   --diff             show differences
   --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
-  --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
+  --extra-vars VARS  extra variables (JSON, YAML, key=value or @file; YAML is passed as JSON)
   --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --json             print the result as JSON after the summary
@@ -68,12 +71,26 @@ export const command: Command = {
     }
     if (positionals.length > 0 && values.from) throw new UsageError('name playbooks or give --from, not both')
     if (values.to && !values.from) throw new UsageError('--to needs --from')
-    if (values['extra-vars']?.trim().startsWith('{')) {
-      try {
-        JSON.parse(values['extra-vars'])
-      } catch (e) {
-        throw new UsageError(`--extra-vars: not valid JSON (${(e as Error).message})`)
-      }
+    let key: string
+    try {
+      key = readKeyFile(vaultKey)
+    } catch (e) {
+      throw new UsageError(`vault key file "${relative(dir, vaultKey)}": ${(e as VaultError).message.replace(`${vaultKey} `, '')}`)
+    }
+    // The one validation pass (shared with the action): nothing is planned or run before it passes.
+    let extraVars: string | undefined
+    try {
+      extraVars = preflight({
+        root: dir,
+        inventory,
+        vaultKey: key,
+        vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+        extraVars: values['extra-vars'] ?? '',
+        extraVarsWhere: '--extra-vars',
+      }).extraVars
+    } catch (e) {
+      if (e instanceof PreflightError) throw new UsageError(e.message)
+      throw e
     }
 
     let plan: Plan
@@ -106,7 +123,7 @@ export const command: Command = {
       diff: values.diff ?? false,
       limit: values.limit,
       tags: (values.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-      extraVars: values['extra-vars'],
+      extraVars,
       env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
     }, {
       onStart: (p, i, n) => process.stdout.write(`[${i + 1}/${n}] ${p} …${values.verbose ? '\n' : ' '}`),

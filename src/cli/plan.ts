@@ -42,7 +42,13 @@ export async function planFor(dir: string, opts: { from?: string; to?: string; i
   const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git)
   if (found.kind === 'unresolved' && opts.from) throw new UsageError(found.reason)
   const { changes, outside } = underPrefix(found, top.stdout.trim())
-  const plan = planAuto(readRepo(dir), changes, readPlanConfig(dir, opts.inventory ?? 'inventories/production'))
+  let config
+  try {
+    config = readPlanConfig(dir, opts.inventory ?? 'inventories/production')
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  const plan = planAuto(readRepo(dir), changes, config)
   if (outside.length > 0) plan.ignored.push({ label: 'outside the working directory', paths: outside })
   return plan
 }

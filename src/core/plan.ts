@@ -2,7 +2,8 @@
 // paths and the configuration in; a Plan out (every playbook with its decision and the paths
 // that caused it, the paths that trigger nothing grouped by reason, notes).
 import picomatch from 'picomatch'
-import { parse } from 'yaml'
+import { parseDocument } from 'yaml'
+import { yamlErrorLine } from './extra-vars.ts'
 import { DEPLOY_PLAYBOOKS, PLAYBOOKS, inOrder, isPlaybook, type Playbook } from './playbooks.ts'
 import type { RepoModel } from './repo.ts'
 
@@ -73,7 +74,14 @@ export function normaliseGlob(glob: string): string[] {
 
 /** Parses the override file. Throws one line naming the bad entry and the expected form. */
 export function parsePlanConfig(text: string, file = PLAN_CONFIG_FILE): PlanConfig {
-  const doc: unknown = parse(text) ?? {}
+  const parsed = parseDocument(text, { prettyErrors: true })
+  const err = parsed.errors[0]
+  if (err) {
+    // file:line:column and the first line of the message: no code frame (it would become %0A in an annotation).
+    const pos = err.linePos?.[0]
+    throw new Error(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`)
+  }
+  const doc: unknown = parsed.toJS() ?? {}
   const fail = (what: string): never => {
     throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join('|')}] }])`)
   }
