@@ -9202,14 +9202,14 @@ function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve7) => {
+      return new Promise((resolve8) => {
         const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
         const out = [];
         const err = [];
         child.stdout.on("data", (b2) => out.push(b2));
         child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve7({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve7({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+        child.on("error", (e) => resolve8({ code: 127, stdout: "", stderr: e.message }));
+        child.on("close", (code) => resolve8({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
       });
     }
   };
@@ -9888,10 +9888,10 @@ var command = {
 };
 
 // src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync5, mkdtempSync as mkdtempSync2, statSync as statSync3 } from "node:fs";
+import { createWriteStream, existsSync as existsSync6, mkdtempSync as mkdtempSync2, statSync as statSync4 } from "node:fs";
 import { relative as relative3 } from "node:path";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join4, resolve as resolve4 } from "node:path";
+import { join as join5, resolve as resolve5 } from "node:path";
 
 // src/core/ssh-check.ts
 import { createPrivateKey } from "node:crypto";
@@ -9989,8 +9989,8 @@ function checkKnownHosts(text, where, fix) {
 // src/core/vault-read.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
-import { readFileSync as readFileSync3 } from "node:fs";
-import { relative as relative2 } from "node:path";
+import { existsSync as existsSync4, readFileSync as readFileSync3, statSync as statSync3 } from "node:fs";
+import { dirname as dirname2, join as join3, relative as relative2, resolve as resolve3 } from "node:path";
 
 // src/core/vault.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -10023,7 +10023,7 @@ function ansibleVault(args, keyFile, input) {
   const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
   delete env.ANSIBLE_VAULT_IDENTITY_LIST;
   delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = spawn2("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -10032,7 +10032,7 @@ function ansibleVault(args, keyFile, input) {
     child.on("error", (e) => {
       reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
     });
-    child.on("close", (code) => resolve7({
+    child.on("close", (code) => resolve8({
       code: code ?? 1,
       stdout: Buffer.concat(out).toString("utf8"),
       stderr: Buffer.concat(err).toString("utf8")
@@ -10205,14 +10205,30 @@ var VaultKeyError = class extends Error {
   name = "VaultKeyError";
 };
 function vaultsForRun(root, inventory) {
-  const inv = relative2(root, `${root}/${inventory}`).replace(/\/+$/, "");
-  const keep = (p2) => {
-    const rel = relative2(root, p2);
-    if (!rel.startsWith("inventories/")) return true;
-    return rel === inv || rel.startsWith(`${inv}/`) || !inv.startsWith("inventories/");
-  };
-  const found = findVaultFiles(root);
-  return { vault: found.vault.filter(keep), inline: found.inline.filter(keep) };
+  const vault = [];
+  const inline = [];
+  for (const dir of [inventory, "group_vars", "host_vars", "playbooks", "roles"]) {
+    const path = resolve3(root, dir);
+    if (!existsSync4(path)) continue;
+    if (!statSync3(path).isDirectory()) {
+      const text = readFileSync3(path, "utf8");
+      if (isVaultText(text)) vault.push(path);
+      else if (hasInlineVault(text)) inline.push(path);
+      for (const d2 of ["group_vars", "host_vars"]) {
+        const beside = join3(dirname2(path), d2);
+        if (existsSync4(beside)) {
+          const f3 = findVaultFiles(beside);
+          vault.push(...f3.vault);
+          inline.push(...f3.inline);
+        }
+      }
+      continue;
+    }
+    const f2 = findVaultFiles(path);
+    vault.push(...f2.vault);
+    inline.push(...f2.inline);
+  }
+  return { vault: [...new Set(vault)].sort(), inline: [...new Set(inline)].sort() };
 }
 function checkVaultKey(root, inventory, key, fix) {
   const { vault, inline } = vaultsForRun(root, inventory);
@@ -10289,14 +10305,14 @@ function preflight(input) {
 
 // src/core/run.ts
 import { spawn as spawn3 } from "node:child_process";
-import { existsSync as existsSync4, mkdtempSync, readFileSync as readFileSync4, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync5, mkdtempSync, readFileSync as readFileSync4, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname2, isAbsolute as isAbsolute2, join as join3, resolve as resolve3 } from "node:path";
+import { dirname as dirname3, isAbsolute as isAbsolute2, join as join4, resolve as resolve4 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookArgs(playbook, s2) {
-  const args = [join3("playbooks", `${playbook}.yml`), "-i", s2.inventory];
+  const args = [join4("playbooks", `${playbook}.yml`), "-i", s2.inventory];
   if (s2.check) args.push("--check");
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
@@ -10324,14 +10340,14 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v2 = cfgCallbackPlugins(cfg.text);
-    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve3(cfg.dir, p2)).join(":");
+    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve4(cfg.dir, p2)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
 function pluginDir() {
-  const here = dirname2(fileURLToPath(import.meta.url));
-  for (const d2 of [join3(here, "ansible"), join3(here, "..", "ansible")]) {
-    if (existsSync4(join3(d2, PLUGIN_FILE))) return d2;
+  const here = dirname3(fileURLToPath(import.meta.url));
+  for (const d2 of [join4(here, "ansible"), join4(here, "..", "ansible")]) {
+    if (existsSync5(join4(d2, PLUGIN_FILE))) return d2;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
@@ -10339,8 +10355,8 @@ function runEnv(s2, resultsFile, base = process.env) {
   const env = {};
   for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0 && !k2.startsWith("INPUT_")) env[k2] = v2;
   Object.assign(env, s2.env);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve3(s2.cwd, env.ANSIBLE_CONFIG) : join3(s2.cwd, "ansible.cfg");
-  const cfg = existsSync4(cfgFile) ? { dir: dirname2(cfgFile), text: readFileSync4(cfgFile, "utf8") } : void 0;
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve4(s2.cwd, env.ANSIBLE_CONFIG) : join4(s2.cwd, "ansible.cfg");
+  const cfg = existsSync5(cfgFile) ? { dir: dirname3(cfgFile), text: readFileSync4(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
@@ -10348,8 +10364,8 @@ function runEnv(s2, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync(join3(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join3(dir, `${playbook}.jsonl`);
+  const dir = mkdtempSync(join4(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join4(dir, `${playbook}.jsonl`);
   const started = Date.now();
   try {
     const code = await new Promise((done) => {
@@ -10363,7 +10379,7 @@ async function runPlaybook(playbook, s2, output) {
       });
       child.on("close", (c2, signal2) => done(c2 ?? (signal2 ? 128 + 15 : 1)));
     });
-    const jsonl = existsSync4(resultsFile) ? readFileSync4(resultsFile, "utf8") : "";
+    const jsonl = existsSync5(resultsFile) ? readFileSync4(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code, Date.now() - started, s2.cwd);
   } finally {
     rmSync2(dir, { recursive: true, force: true });
@@ -10429,12 +10445,12 @@ var command2 = {
   usage: usage2,
   async run(argv) {
     const { values, positionals } = parse(argv, options2, true);
-    const dir = resolve4(values.dir ?? ".");
-    if (!existsSync5(join4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+    const dir = resolve5(values.dir ?? ".");
+    if (!existsSync6(join5(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
     const inventory = values.inventory ?? "inventories/production";
-    if (!existsSync5(resolve4(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-    const vaultKey = resolve4(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync5(vaultKey) || !statSync3(vaultKey).isFile()) {
+    if (!existsSync6(resolve5(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+    const vaultKey = resolve5(dir, values["vault-key"] ?? "vault.key");
+    if (!existsSync6(vaultKey) || !statSync4(vaultKey).isFile()) {
       throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
     }
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
@@ -10477,7 +10493,7 @@ var command2 = {
       process.stdout.write("Nothing to deploy.\n");
       return 0;
     }
-    const logFile = join4(mkdtempSync2(join4(tmpdir2(), "django-deploy-")), "ansible.log");
+    const logFile = join5(mkdtempSync2(join5(tmpdir2(), "django-deploy-")), "ansible.log");
     const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
     if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -10506,8 +10522,8 @@ var command2 = {
 
 // src/cli/init.ts
 var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync6, mkdirSync, readFileSync as readFileSync6, rmSync as rmSync3, statSync as statSync4 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative4, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync7, mkdirSync, readFileSync as readFileSync6, rmSync as rmSync3, statSync as statSync5 } from "node:fs";
+import { dirname as dirname4, isAbsolute as isAbsolute3, join as join6, relative as relative4, resolve as resolve6 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
@@ -14269,16 +14285,16 @@ function checkKnownHosts2(file) {
   return text;
 }
 async function runInit(o2, io) {
-  const root = resolve5(o2.root);
+  const root = resolve6(o2.root);
   const rel = (p2) => relative4(root, p2) || ".";
-  if (!existsSync6(join5(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join5(root, "vault.key");
-  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join5(root, o2.inventory);
-  if (!existsSync6(invDir) || !statSync4(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join5(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join5(invDir, "vault.example.yml"), join5(root, "inventories/production/vault.example.yml")].find((f2) => existsSync6(f2));
-  const keyExists = existsSync6(keyFile);
-  const vaultExists = existsSync6(vaultFile);
+  if (!existsSync7(join6(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join6(root, "vault.key");
+  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join6(root, o2.inventory);
+  if (!existsSync7(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join6(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join6(invDir, "vault.example.yml"), join6(root, "inventories/production/vault.example.yml")].find((f2) => existsSync7(f2));
+  const keyExists = existsSync7(keyFile);
+  const vaultExists = existsSync7(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
   if (!keyExists && vaultExists) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
@@ -14292,7 +14308,7 @@ async function runInit(o2, io) {
   const sets = new Map(o2.sets);
   for (const [key, file] of o2.setFiles) {
     try {
-      sets.set(key, readFileSync6(isAbsolute3(file) ? file : resolve5(file), "utf8"));
+      sets.set(key, readFileSync6(isAbsolute3(file) ? file : resolve6(file), "utf8"));
     } catch (e) {
       throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
     }
@@ -14336,7 +14352,7 @@ async function runInit(o2, io) {
       newKey = true;
     }
     try {
-      mkdirSync(dirname3(vaultFile), { recursive: true });
+      mkdirSync(dirname4(vaultFile), { recursive: true });
       await encryptToFile(keyFile, vaultYaml(values), vaultFile);
     } catch (e) {
       if (newKey) rmSync3(keyFile, { force: true });
@@ -14449,20 +14465,20 @@ var command3 = {
 
 // src/cli/demo.ts
 var import_yaml7 = __toESM(require_dist(), 1);
-import { existsSync as existsSync11, mkdirSync as mkdirSync8, readFileSync as readFileSync12, writeFileSync as writeFileSync7 } from "node:fs";
-import { join as join11 } from "node:path";
+import { existsSync as existsSync12, mkdirSync as mkdirSync8, readFileSync as readFileSync12, writeFileSync as writeFileSync7 } from "node:fs";
+import { join as join12 } from "node:path";
 
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync10, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync11, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
 import { spawn as spawn7 } from "node:child_process";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10, resolve as resolve6 } from "node:path";
+import { dirname as dirname6, isAbsolute as isAbsolute4, join as join11, resolve as resolve7 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/lab/exec.ts
 import { spawn as spawn4, spawnSync as spawnSync2 } from "node:child_process";
 function run(cmd, args, opts = {}) {
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = spawn4(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
@@ -14479,7 +14495,7 @@ function run(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve7({
+      resolve8({
         code: code ?? (signal2 ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8")
@@ -14508,23 +14524,23 @@ var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
 
 // src/lab/image.ts
 import { createHash } from "node:crypto";
-import { existsSync as existsSync7, mkdirSync as mkdirSync3, readdirSync as readdirSync3, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync8, mkdirSync as mkdirSync3, readdirSync as readdirSync3, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join7 } from "node:path";
 
 // src/lab/lock.ts
 import { spawn as spawn5 } from "node:child_process";
 import { mkdirSync as mkdirSync2 } from "node:fs";
-import { dirname as dirname4 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 async function withLock(file, fn) {
-  mkdirSync2(dirname4(file), { recursive: true });
+  mkdirSync2(dirname5(file), { recursive: true });
   const child = spawn5("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
     stdio: ["pipe", "pipe", "inherit"]
   });
   try {
-    await new Promise((resolve7, reject) => {
+    await new Promise((resolve8, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve7());
+      child.stdout.once("data", () => resolve8());
     });
     return await fn();
   } finally {
@@ -14583,15 +14599,15 @@ function imageKey(suite, packages = IMAGE_PACKAGES) {
   return `${suite}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
 }
 async function ensureImage(suite = "bookworm") {
-  const dir = join6(CACHE_DIR, "images");
+  const dir = join7(CACHE_DIR, "images");
   const key = imageKey(suite);
-  const final = join6(dir, key);
-  if (existsSync7(final)) return final;
+  const final = join7(dir, key);
+  if (existsSync8(final)) return final;
   mkdirSync3(dir, { recursive: true });
-  return withLock(join6(dir, `${key}.lock`), async () => {
-    if (existsSync7(final)) return final;
-    for (const f2 of readdirSync3(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join6(dir, f2));
-    const tmp = join6(dir, `${key}.tmp-${process.pid}`);
+  return withLock(join7(dir, `${key}.lock`), async () => {
+    if (existsSync8(final)) return final;
+    for (const f2 of readdirSync3(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join7(dir, f2));
+    const tmp = join7(dir, `${key}.tmp-${process.pid}`);
     const include = IMAGE_PACKAGES.join(",");
     process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)
 `);
@@ -14618,7 +14634,7 @@ async function ensureImage(suite = "bookworm") {
 }
 function finalize(root, suite) {
   writeFileSync2(
-    join6(root, "etc/apt/sources.list"),
+    join7(root, "etc/apt/sources.list"),
     [
       `deb http://deb.debian.org/debian ${suite} main`,
       `deb http://deb.debian.org/debian ${suite}-updates main`,
@@ -14626,21 +14642,21 @@ function finalize(root, suite) {
       ""
     ].join("\n")
   );
-  for (const f2 of readdirSync3(join6(root, "etc/ssh"))) {
-    if (f2.startsWith("ssh_host_")) rmSync5(join6(root, "etc/ssh", f2));
+  for (const f2 of readdirSync3(join7(root, "etc/ssh"))) {
+    if (f2.startsWith("ssh_host_")) rmSync5(join7(root, "etc/ssh", f2));
   }
-  writeFileSync2(join6(root, "etc/machine-id"), "");
-  for (const f2 of readdirSync3(join6(root, "var/cache/apt/archives"))) {
-    if (f2.endsWith(".deb")) rmSync5(join6(root, "var/cache/apt/archives", f2));
+  writeFileSync2(join7(root, "etc/machine-id"), "");
+  for (const f2 of readdirSync3(join7(root, "var/cache/apt/archives"))) {
+    if (f2.endsWith(".deb")) rmSync5(join7(root, "var/cache/apt/archives", f2));
   }
 }
 
 // src/lab/host.ts
 import { spawn as spawn6 } from "node:child_process";
-import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync9, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync10, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
+import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync10, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync10, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { connect } from "node:net";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 
 // src/lab/proc.ts
 import { readFileSync as readFileSync8 } from "node:fs";
@@ -14670,27 +14686,27 @@ function signal(id, sig) {
 }
 
 // src/lab/state.ts
-import { mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync9, renameSync as renameSync3, writeFileSync as writeFileSync3, existsSync as existsSync8, rmSync as rmSync6 } from "node:fs";
-import { join as join7 } from "node:path";
+import { mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync9, renameSync as renameSync3, writeFileSync as writeFileSync3, existsSync as existsSync9, rmSync as rmSync6 } from "node:fs";
+import { join as join8 } from "node:path";
 import { randomBytes as randomBytes2 } from "node:crypto";
 var MAX_SLOT = 511;
 function slotDir(slot) {
-  return join7(SLOTS_DIR, String(slot));
+  return join8(SLOTS_DIR, String(slot));
 }
 function saveState(state) {
-  const file = join7(slotDir(state.slot), "state.json");
+  const file = join8(slotDir(state.slot), "state.json");
   writeFileSync3(`${file}.tmp`, JSON.stringify(state, null, 2));
   renameSync3(`${file}.tmp`, file);
 }
 function loadState(slot) {
   try {
-    return JSON.parse(readFileSync9(join7(slotDir(slot), "state.json"), "utf8"));
+    return JSON.parse(readFileSync9(join8(slotDir(slot), "state.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
 function usedSlots() {
-  if (!existsSync8(SLOTS_DIR)) return [];
+  if (!existsSync9(SLOTS_DIR)) return [];
   return readdirSync4(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
 }
 function allocateSlot(owner, dirFor) {
@@ -14746,7 +14762,7 @@ function teardown(state, graceMs = 5e3) {
     killNetns(h2.netns);
   }
   waitUntil(() => state.hosts.every((h2) => !isAlive(h2.nspawn) && netnsPids(h2.netns).length === 0), 5e3);
-  closeControlMasters(join7(state.dir, "cp"));
+  closeControlMasters(join8(state.dir, "cp"));
   for (const h2 of state.hosts) {
     umountUnder(h2.merged);
     runSync("ip", ["netns", "delete", h2.netns]);
@@ -14758,13 +14774,13 @@ function teardown(state, graceMs = 5e3) {
   releaseSlot(state.slot);
 }
 function closeControlMasters(cpDir) {
-  if (!existsSync8(cpDir)) return;
+  if (!existsSync9(cpDir)) return;
   for (const sock of readdirSync4(cpDir)) {
-    runSync("ssh", ["-o", `ControlPath=${join7(cpDir, sock)}`, "-O", "exit", "lab"]);
+    runSync("ssh", ["-o", `ControlPath=${join8(cpDir, sock)}`, "-O", "exit", "lab"]);
   }
 }
 function releaseSlot(slot) {
-  const gone = join7(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
+  const gone = join8(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
   try {
     renameSync3(slotDir(slot), gone);
   } catch {
@@ -14786,9 +14802,9 @@ function sweepOrphans() {
     const m2 = /^\d+: (dadbr(\d+)):/.exec(line);
     if (m2 && orphan(m2[2])) runSync("ip", ["link", "delete", m2[1]]);
   }
-  if (!existsSync8(LABS_DIR)) return;
+  if (!existsSync9(LABS_DIR)) return;
   for (const name of readdirSync4(LABS_DIR)) {
-    const dir = join7(LABS_DIR, name);
+    const dir = join8(LABS_DIR, name);
     if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s2) => s2?.dir === dir)) removeTree(dir);
   }
 }
@@ -14834,48 +14850,48 @@ async function createNetns(state, h2) {
   await runOk("ip", ["-n", h2.netns, "route", "add", "default", "via", state.gateway]);
 }
 async function prepareRootfs(image, state, h2, authorizedKey) {
-  const base = join8(state.dir, "hosts", h2.name);
-  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join8(base, d2), { recursive: true });
+  const base = join9(state.dir, "hosts", h2.name);
+  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join9(base, d2), { recursive: true });
   await runOk("mount", [
     "-t",
     "overlay",
     "overlay",
     "-o",
-    `lowerdir=${image},upperdir=${join8(base, "upper")},workdir=${join8(base, "work")}`,
+    `lowerdir=${image},upperdir=${join9(base, "upper")},workdir=${join9(base, "work")}`,
     h2.merged
   ]);
   const root = h2.merged;
   const peers = state.hosts.map((p2) => `${p2.address}	${p2.name}`).join("\n");
-  writeFileSync4(join8(root, "etc/hostname"), `${h2.name}
+  writeFileSync4(join9(root, "etc/hostname"), `${h2.name}
 `);
-  writeFileSync4(join8(root, "etc/hosts"), `127.0.0.1	localhost
+  writeFileSync4(join9(root, "etc/hosts"), `127.0.0.1	localhost
 ::1	localhost ip6-localhost
 ${peers}
 `);
-  writeFileSync4(join8(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
+  writeFileSync4(join9(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
 `);
-  rmSync7(join8(root, "etc/resolv.conf"), { force: true });
-  writeFileSync4(join8(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  rmSync7(join9(root, "etc/resolv.conf"), { force: true });
+  writeFileSync4(join9(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
   writeFileSync4(
-    join8(root, "etc/apt/apt.conf.d/01proxy"),
+    join9(root, "etc/apt/apt.conf.d/01proxy"),
     `Acquire::http::Proxy "http://${state.gateway}:${APT_PROXY_PORT}";
 `
   );
-  mkdirSync5(join8(root, "root/.ssh"), { recursive: true, mode: 448 });
-  chmodSync2(join8(root, "root/.ssh"), 448);
-  writeFileSync4(join8(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
+  mkdirSync5(join9(root, "root/.ssh"), { recursive: true, mode: 448 });
+  chmodSync2(join9(root, "root/.ssh"), 448);
+  writeFileSync4(join9(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
   await runOk("ssh-keygen", ["-A", "-f", root]);
 }
 function knownHostsLines(h2) {
   const lines = [];
   for (const type of ["ed25519", "ecdsa", "rsa"]) {
-    const [alg, key] = readFileSync10(join8(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
+    const [alg, key] = readFileSync10(join9(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
     for (const name of [h2.address, `[${h2.address}]:22`, `[${h2.address}]:2222`]) lines.push(`${name} ${alg} ${key}`);
   }
   return lines;
 }
 function boot(state, h2) {
-  const log = openSync2(join8(state.dir, "hosts", h2.name, "console.log"), "a");
+  const log = openSync2(join9(state.dir, "hosts", h2.name, "console.log"), "a");
   const child = spawn6("systemd-nspawn", [
     "--quiet",
     "--directory",
@@ -14884,7 +14900,7 @@ function boot(state, h2) {
     // No registration with machined (often absent). Without systemd as this machine's init there
     // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
     "--register=no",
-    ...existsSync9("/run/systemd/system") ? [] : ["--keep-unit"],
+    ...existsSync10("/run/systemd/system") ? [] : ["--keep-unit"],
     `--machine=lab${state.slot}-${h2.name}`,
     `--hostname=${h2.name}`,
     `--network-namespace-path=/run/netns/${h2.netns}`,
@@ -14914,11 +14930,11 @@ function boot(state, h2) {
   h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
 }
 function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve7) => {
+  return new Promise((resolve8) => {
     const sock = connect({ host: address, port, timeout: timeoutMs });
     const done = (ok) => {
       sock.destroy();
-      resolve7(ok);
+      resolve8(ok);
     };
     sock.once("connect", () => done(true));
     sock.once("timeout", () => done(false));
@@ -14929,7 +14945,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
   const end = Date.now() + timeoutMs;
   const consoleTail = () => {
     try {
-      return lastLine2(readFileSync10(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
+      return lastLine2(readFileSync10(join9(state.dir, "hosts", h2.name, "console.log"), "utf8"));
     } catch {
       return "";
     }
@@ -14954,7 +14970,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
 var import_yaml6 = __toESM(require_dist(), 1);
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { mkdirSync as mkdirSync6, readFileSync as readFileSync11, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 function readYaml(file) {
   return (0, import_yaml6.parse)(readFileSync11(file, "utf8")) ?? {};
 }
@@ -14972,10 +14988,10 @@ function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
 }
 async function writeInventory(input) {
   const { dir, repoRoot, keys } = input;
-  const production = join9(repoRoot, "inventories/production");
-  mkdirSync6(join9(dir, "group_vars/all"), { recursive: true });
+  const production = join10(repoRoot, "inventories/production");
+  mkdirSync6(join10(dir, "group_vars/all"), { recursive: true });
   const hosts = Object.fromEntries(input.hosts.map((h2) => [h2.name, { ansible_host: h2.address }]));
-  writeFileSync5(join9(dir, "hosts.yml"), (0, import_yaml6.stringify)({ all: { children: { webservers: { hosts } } } }));
+  writeFileSync5(join10(dir, "hosts.yml"), (0, import_yaml6.stringify)({ all: { children: { webservers: { hosts } } } }));
   const labDefaults = {
     public_hostnames: input.hosts.map((h2) => `${h2.name}.test`),
     bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
@@ -14988,19 +15004,19 @@ async function writeInventory(input) {
     ansible_ssh_private_key_file: keys.deploy,
     ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir)
   };
-  const vars = { ...readYaml(join9(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
-  writeFileSync5(join9(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml6.stringify)(vars));
+  const vars = { ...readYaml(join10(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
+  writeFileSync5(join10(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml6.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join9(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
+    Object.keys(readYaml(join10(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
   );
-  const vaultKey = join9(dir, "vault.key");
+  const vaultKey = join10(dir, "vault.key");
   writeFileSync5(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
   await runOk("ansible-vault", [
     "encrypt",
     "--vault-password-file",
     vaultKey,
     "--output",
-    join9(dir, "group_vars/all/vault.yml"),
+    join10(dir, "group_vars/all/vault.yml"),
     "-"
   ], { input: "---\n" + (0, import_yaml6.stringify)({ ...vaultDefaults, ...input.vault }) });
   return dir;
@@ -15031,9 +15047,9 @@ var DEBIAN_PYTHON_VARS = {
 };
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
-  let dir = dirname5(fileURLToPath2(import.meta.url));
-  while (!existsSync10(join10(dir, "ansible.cfg"))) {
-    const up = dirname5(dir);
+  let dir = dirname6(fileURLToPath2(import.meta.url));
+  while (!existsSync11(join11(dir, "ansible.cfg"))) {
+    const up = dirname6(dir);
     if (up === dir) throw new Error("lab: no ansible.cfg above src/lab: pass repoRoot");
     dir = up;
   }
@@ -15046,9 +15062,9 @@ var Lab = class {
     this.dir = state.dir;
     this.slot = state.slot;
     this.hosts = state.hosts.map((h2) => ({ name: h2.name, address: h2.address, gateway: state.gateway, rootfs: h2.merged }));
-    this.rootKey = join10(state.dir, "keys/root");
-    this.keys = { admin: join10(state.dir, "keys/admin"), deploy: join10(state.dir, "keys/deploy") };
-    this.knownHosts = join10(state.dir, "known_hosts");
+    this.rootKey = join11(state.dir, "keys/root");
+    this.keys = { admin: join11(state.dir, "keys/admin"), deploy: join11(state.dir, "keys/deploy") };
+    this.knownHosts = join11(state.dir, "known_hosts");
   }
   state;
   hosts;
@@ -15106,19 +15122,19 @@ var Lab = class {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`);
     return writeInventory({
       repoRoot: this.repoRoot,
-      dir: join10(this.dir, "inventories", name),
+      dir: join11(this.dir, "inventories", name),
       hosts: this.hosts,
       keys: { root: this.rootKey, ...this.keys },
       knownHosts: this.knownHosts,
-      controlPathDir: join10(this.dir, "cp"),
+      controlPathDir: join11(this.dir, "cp"),
       vars: opts.vars ?? {},
       vault: opts.vault ?? {}
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
   runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve6(this.repoRoot, playbook) : join10(this.repoRoot, "playbooks", `${playbook}.yml`);
-    const vaultKey = join10(opts.inventory, "vault.key");
+    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve7(this.repoRoot, playbook) : join11(this.repoRoot, "playbooks", `${playbook}.yml`);
+    const vaultKey = join11(opts.inventory, "vault.key");
     const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
     if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
     if (opts.check) args.push("--check");
@@ -15127,18 +15143,18 @@ var Lab = class {
     if (opts.limit) args.push("--limit", opts.limit);
     const env = {
       ...process.env,
-      ANSIBLE_CONFIG: join10(this.repoRoot, "ansible.cfg"),
+      ANSIBLE_CONFIG: join11(this.repoRoot, "ansible.cfg"),
       // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: "0",
       ANSIBLE_NOCOLOR: "1",
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join10(this.dir, "cp"),
-      ANSIBLE_LOCAL_TEMP: join10(this.dir, "ansible-tmp"),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: join11(this.dir, "cp"),
+      ANSIBLE_LOCAL_TEMP: join11(this.dir, "ansible-tmp"),
       ...opts.env
     };
-    mkdirSync7(join10(this.dir, "cp"), { recursive: true, mode: 448 });
-    mkdirSync7(join10(this.dir, "logs"), { recursive: true });
-    const log = createWriteStream2(join10(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
+    mkdirSync7(join11(this.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join11(this.dir, "logs"), { recursive: true });
+    const log = createWriteStream2(join11(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
     return new Promise((resolvePromise, reject) => {
       const child = spawn7("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
       const chunks = [];
@@ -15232,7 +15248,7 @@ async function startLab(opts) {
   const owner = procId(process.pid);
   const state = await withLock(GLOBAL_LOCK, async () => {
     cleanupStaleLocked();
-    return allocateSlot(owner, (slot) => join10(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
+    return allocateSlot(owner, (slot) => join11(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
   });
   live.add(state);
   try {
@@ -15242,11 +15258,11 @@ async function startLab(opts) {
       address: state.gateway.replace(/\.1$/, `.${i2 + 2}`),
       netns: `dad${state.slot}-${i2}`,
       veth: `dad${state.slot}h${i2}`,
-      merged: join10(state.dir, "hosts", name, "merged")
+      merged: join11(state.dir, "hosts", name, "merged")
     }));
     saveState(state);
-    mkdirSync7(join10(state.dir, "keys"), { recursive: true, mode: 448 });
-    mkdirSync7(join10(state.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join11(state.dir, "keys"), { recursive: true, mode: 448 });
+    mkdirSync7(join11(state.dir, "cp"), { recursive: true, mode: 448 });
     const lab = new Lab(state, repoRoot);
     await Promise.all([
       genKey(lab.rootKey, `lab${state.slot}-root`),
@@ -15342,7 +15358,7 @@ async function waitForPage(url, timeoutMs) {
 }
 function sshPort(inventory) {
   try {
-    const vars = (0, import_yaml7.parse)(readFileSync12(join11(inventory, "group_vars/all/vars.yml"), "utf8"));
+    const vars = (0, import_yaml7.parse)(readFileSync12(join12(inventory, "group_vars/all/vars.yml"), "utf8"));
     const port = Number(vars.server_ssh_port);
     return Number.isInteger(port) && port > 0 ? port : 22;
   } catch {
@@ -15350,21 +15366,21 @@ function sshPort(inventory) {
   }
 }
 function untilSignal() {
-  return new Promise((resolve7) => {
+  return new Promise((resolve8) => {
     const keepAlive = setInterval(() => {
     }, 1 << 30);
     const done = () => {
       clearInterval(keepAlive);
       process.removeListener("SIGINT", done);
       process.removeListener("SIGTERM", done);
-      resolve7();
+      resolve8();
     };
     process.on("SIGINT", done);
     process.on("SIGTERM", done);
   });
 }
 async function runDemo(o2, repoRoot) {
-  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync11(join11(repoRoot, "playbooks", `${p2}.yml`)));
+  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync12(join12(repoRoot, "playbooks", `${p2}.yml`)));
   if (missing.length > 0) throw new Error(`missing ${missing.map((p2) => `playbooks/${p2}.yml`).join(", ")} in ${repoRoot}`);
   const t0 = Date.now();
   console.log("demo: booting a throwaway Debian server\u2026");
@@ -15381,9 +15397,9 @@ async function runDemo(o2, repoRoot) {
       const ok = r2.code === 0 && recap !== void 0 && recap.failed === 0 && recap.unreachable === 0;
       console.log(progressLine(i2 + 1, DEMO_PLAYBOOKS.length, playbook, ok, Date.now() - started, recap));
       if (!ok) {
-        const logDir = join11(repoRoot, ".lab");
+        const logDir = join12(repoRoot, ".lab");
         mkdirSync8(logDir, { recursive: true });
-        const log = join11(logDir, `demo-${playbook}.log`);
+        const log = join12(logDir, `demo-${playbook}.log`);
         writeFileSync7(log, r2.output);
         console.error(`
 --- last lines of ansible-playbook ${playbook} (full log: ${log}) ---
@@ -15442,8 +15458,8 @@ var command4 = {
 function findRepoRoot2() {
   let dir = process.cwd();
   for (; ; ) {
-    if (existsSync11(join11(dir, "ansible.cfg")) && existsSync11(join11(dir, "playbooks"))) return dir;
-    const up = join11(dir, "..");
+    if (existsSync12(join12(dir, "ansible.cfg")) && existsSync12(join12(dir, "playbooks"))) return dir;
+    const up = join12(dir, "..");
     if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
     dir = up;
   }

@@ -78,6 +78,7 @@ function annotate(result: RunResult, workingDirectory: string): void {
 
 export async function main(): Promise<void> {
   markMainRan()
+  secrets = []
   const settings = readSettings((name) => core.getInput(name))
   dropInputsFromEnvironment()
   registerSecrets([settings.vaultKey, settings.sshPrivateKey].filter(Boolean))

@@ -3,10 +3,10 @@
 // finds the vaults a run loads (whole files and inline `!vault` values) and the values inside,
 // which the action registers as secrets.
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { isMap, isScalar, isSeq, parseDocument, type Node, type ScalarTag } from 'yaml'
-import { findVaultFiles, isVaultText } from './vault.ts'
+import { findVaultFiles, hasInlineVault, isVaultText } from './vault.ts'
 
 /** Why a vault did not open: not a vault we can read, or the key is wrong. */
 export type OpenFailure = 'format' | 'key'
@@ -88,17 +88,35 @@ export class VaultKeyError extends Error {
 
 /**
  * The vaults a run with `inventory` loads: whole-file vaults and files with inline `!vault` values
- * anywhere in the repository except other inventories (which may have their own key).
+ * in the inventory, the top-level group_vars/host_vars, playbooks/ and roles/ (not other
+ * inventories, which may have their own key, nor tests or docs).
  */
 export function vaultsForRun(root: string, inventory: string): { vault: string[]; inline: string[] } {
-  const inv = relative(root, `${root}/${inventory}`).replace(/\/+$/, '')
-  const keep = (p: string) => {
-    const rel = relative(root, p)
-    if (!rel.startsWith('inventories/')) return true
-    return rel === inv || rel.startsWith(`${inv}/`) || !inv.startsWith('inventories/')
+  const vault: string[] = []
+  const inline: string[] = []
+  for (const dir of [inventory, 'group_vars', 'host_vars', 'playbooks', 'roles']) {
+    const path = resolve(root, dir)
+    if (!existsSync(path)) continue
+    if (!statSync(path).isDirectory()) {
+      // An inventory file: itself, then the group_vars/host_vars beside it.
+      const text = readFileSync(path, 'utf8')
+      if (isVaultText(text)) vault.push(path)
+      else if (hasInlineVault(text)) inline.push(path)
+      for (const d of ['group_vars', 'host_vars']) {
+        const beside = join(dirname(path), d)
+        if (existsSync(beside)) {
+          const f = findVaultFiles(beside)
+          vault.push(...f.vault)
+          inline.push(...f.inline)
+        }
+      }
+      continue
+    }
+    const f = findVaultFiles(path)
+    vault.push(...f.vault)
+    inline.push(...f.inline)
   }
-  const found = findVaultFiles(root)
-  return { vault: found.vault.filter(keep), inline: found.inline.filter(keep) }
+  return { vault: [...new Set(vault)].sort(), inline: [...new Set(inline)].sort() }
 }
 
 /**
