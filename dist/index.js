@@ -79480,7 +79480,7 @@ async function main() {
 > [!CAUTION]
 > Stopped before the first playbook: ${cell(e.message)}
 `);
-    throw new Error(clean2(e.message));
+    throw new Error(clean2(e.message), { cause: e });
   }
   info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started)}`);
   const result = await runPlaybooks(plan.run, {

@@ -127,7 +127,7 @@ export async function main(): Promise<void> {
     const result: RunResult = { status: 'failure', playbooks: [], notRun: plan.run, check: settings.check }
     setOutputs(plan, result)
     await writeSummary(`${summaryMarkdown(plan, result, { inventory: settings.inventory })}\n> [!CAUTION]\n> Stopped before the first playbook: ${cell((e as Error).message)}\n`)
-    throw new Error(clean((e as Error).message))
+    throw new Error(clean((e as Error).message), { cause: e })
   }
   core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
 
