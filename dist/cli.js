@@ -14133,7 +14133,7 @@ var usage3 = `Usage: django-deploy init [options]
 
 First-run setup, run from the repository root:
   1. vault.key: a new random key (mode 0600, git-ignored); an existing one is kept (see --rotate);
-  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of vault.example.yml, with
+  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of inventories/vault.example.yml, with
      vault_django_secret_key, vault_database_password and vault_admin_sudo_password generated
      (read them with ansible-vault view), the others asked for
      (Enter leaves one empty: Mailgun, S3 backups, Rollbar are optional), encrypted with vault.key;
@@ -14292,7 +14292,7 @@ async function runInit(o2, io) {
   const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join6(root, o2.inventory);
   if (!existsSync7(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
   const vaultFile = join6(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join6(invDir, "vault.example.yml"), join6(root, "inventories/production/vault.example.yml")].find((f2) => existsSync7(f2));
+  const exampleFile = [join6(root, "inventories/vault.example.yml")].find((f2) => existsSync7(f2));
   const keyExists = existsSync7(keyFile);
   const vaultExists = existsSync7(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
@@ -14303,7 +14303,7 @@ async function runInit(o2, io) {
   if (vaultExists && !isVaultText(readFileSync6(vaultFile, "utf8"))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
   }
-  if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
+  if (!vaultExists && !exampleFile) throw new UsageError(`no inventories/vault.example.yml in ${rel(root)}: it lists the vault's keys`);
   const example = exampleFile ? readYamlMap(exampleFile, "vault example") : {};
   const sets = new Map(o2.sets);
   for (const [key, file] of o2.setFiles) {
@@ -15007,7 +15007,7 @@ async function writeInventory(input) {
   const vars = { ...readYaml(join10(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
   writeFileSync5(join10(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml6.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join10(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
+    Object.keys(readYaml(join10(repoRoot, "inventories/vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
   );
   const vaultKey = join10(dir, "vault.key");
   writeFileSync5(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
