@@ -1,4 +1,4 @@
-// The main step, one straight line: inputs → plan → secrets → Ansible → runs → results → summary.
+// The main step, one straight line: inputs → validation → plan → secrets → Ansible → runs → results → summary.
 import * as core from '@actions/core'
 import { existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
