@@ -1,7 +1,7 @@
 // How ansible-playbook is called: argument arrays, the callback plugin path, SSH and cleanup decisions.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, type AnsibleRunSettings } from '../../src/core/run.ts'
+import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, runEnv, type AnsibleRunSettings } from '../../src/core/run.ts'
 import { maskValues, shellQuote, sshEnv } from '../../src/action/credentials.ts'
 import { removeSecretsDir } from '../../src/action/cleanup.ts'
 
@@ -16,6 +16,16 @@ describe('ansible-playbook arguments', () => {
     assert.deepEqual(playbookArgs('frontend', { ...base, check: true, diff: true, limit: 'web1:!web2', tags: ['nginx', 'tls'], extraVars: ev }), [
       'playbooks/frontend.yml', '-i', 'inventories/production', '--check', '--diff', '--limit', 'web1:!web2', '--tags', 'nginx,tls', '--extra-vars', ev,
     ])
+  })
+})
+
+describe('run environment', () => {
+  test('the action\'s inputs never reach ansible-playbook', () => {
+    const env = runEnv({ cwd: '/nonexistent', ansiblePlaybook: 'ansible-playbook', inventory: 'i', check: false, diff: false, tags: [], env: { A: '1' } }, '/tmp/r.jsonl',
+      { PATH: '/usr/bin', 'INPUT_VAULT-KEY': 'k3y', 'INPUT_SSH-PRIVATE-KEY': 'key' })
+    assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('INPUT_')), [])
+    assert.equal(env.PATH, '/usr/bin')
+    assert.equal(env.A, '1')
   })
 })
 
