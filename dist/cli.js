@@ -36,1782 +36,6 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/picomatch/lib/constants.js
-var require_constants = __commonJS({
-  "node_modules/picomatch/lib/constants.js"(exports, module) {
-    "use strict";
-    var WIN_SLASH = "\\\\/";
-    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
-    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
-    var DOT_LITERAL = "\\.";
-    var PLUS_LITERAL = "\\+";
-    var QMARK_LITERAL = "\\?";
-    var SLASH_LITERAL = "\\/";
-    var ONE_CHAR = "(?=.)";
-    var QMARK = "[^/]";
-    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
-    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
-    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
-    var NO_DOT = `(?!${DOT_LITERAL})`;
-    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
-    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
-    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
-    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
-    var STAR = `${QMARK}*?`;
-    var SEP = "/";
-    var POSIX_CHARS = {
-      DOT_LITERAL,
-      PLUS_LITERAL,
-      QMARK_LITERAL,
-      SLASH_LITERAL,
-      ONE_CHAR,
-      QMARK,
-      END_ANCHOR,
-      DOTS_SLASH,
-      NO_DOT,
-      NO_DOTS,
-      NO_DOT_SLASH,
-      NO_DOTS_SLASH,
-      QMARK_NO_DOT,
-      STAR,
-      START_ANCHOR,
-      SEP
-    };
-    var WINDOWS_CHARS = {
-      ...POSIX_CHARS,
-      SLASH_LITERAL: `[${WIN_SLASH}]`,
-      QMARK: WIN_NO_SLASH,
-      STAR: `${WIN_NO_SLASH}*?`,
-      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
-      NO_DOT: `(?!${DOT_LITERAL})`,
-      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
-      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
-      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
-      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
-      SEP: "\\"
-    };
-    var POSIX_REGEX_SOURCE = {
-      __proto__: null,
-      alnum: "a-zA-Z0-9",
-      alpha: "a-zA-Z",
-      ascii: "\\x00-\\x7F",
-      blank: " \\t",
-      cntrl: "\\x00-\\x1F\\x7F",
-      digit: "0-9",
-      graph: "\\x21-\\x7E",
-      lower: "a-z",
-      print: "\\x20-\\x7E ",
-      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
-      space: " \\t\\r\\n\\v\\f",
-      upper: "A-Z",
-      word: "A-Za-z0-9_",
-      xdigit: "A-Fa-f0-9"
-    };
-    module.exports = {
-      DEFAULT_MAX_EXTGLOB_RECURSION,
-      MAX_LENGTH: 1024 * 64,
-      POSIX_REGEX_SOURCE,
-      // regular expressions
-      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
-      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
-      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
-      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
-      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
-      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
-      // Replace globs with equivalent patterns to reduce parsing time.
-      REPLACEMENTS: {
-        __proto__: null,
-        "***": "*",
-        "**/**": "**",
-        "**/**/**": "**"
-      },
-      // Digits
-      CHAR_0: 48,
-      /* 0 */
-      CHAR_9: 57,
-      /* 9 */
-      // Alphabet chars.
-      CHAR_UPPERCASE_A: 65,
-      /* A */
-      CHAR_LOWERCASE_A: 97,
-      /* a */
-      CHAR_UPPERCASE_Z: 90,
-      /* Z */
-      CHAR_LOWERCASE_Z: 122,
-      /* z */
-      CHAR_LEFT_PARENTHESES: 40,
-      /* ( */
-      CHAR_RIGHT_PARENTHESES: 41,
-      /* ) */
-      CHAR_ASTERISK: 42,
-      /* * */
-      // Non-alphabetic chars.
-      CHAR_AMPERSAND: 38,
-      /* & */
-      CHAR_AT: 64,
-      /* @ */
-      CHAR_BACKWARD_SLASH: 92,
-      /* \ */
-      CHAR_CARRIAGE_RETURN: 13,
-      /* \r */
-      CHAR_CIRCUMFLEX_ACCENT: 94,
-      /* ^ */
-      CHAR_COLON: 58,
-      /* : */
-      CHAR_COMMA: 44,
-      /* , */
-      CHAR_DOT: 46,
-      /* . */
-      CHAR_DOUBLE_QUOTE: 34,
-      /* " */
-      CHAR_EQUAL: 61,
-      /* = */
-      CHAR_EXCLAMATION_MARK: 33,
-      /* ! */
-      CHAR_FORM_FEED: 12,
-      /* \f */
-      CHAR_FORWARD_SLASH: 47,
-      /* / */
-      CHAR_GRAVE_ACCENT: 96,
-      /* ` */
-      CHAR_HASH: 35,
-      /* # */
-      CHAR_HYPHEN_MINUS: 45,
-      /* - */
-      CHAR_LEFT_ANGLE_BRACKET: 60,
-      /* < */
-      CHAR_LEFT_CURLY_BRACE: 123,
-      /* { */
-      CHAR_LEFT_SQUARE_BRACKET: 91,
-      /* [ */
-      CHAR_LINE_FEED: 10,
-      /* \n */
-      CHAR_NO_BREAK_SPACE: 160,
-      /* \u00A0 */
-      CHAR_PERCENT: 37,
-      /* % */
-      CHAR_PLUS: 43,
-      /* + */
-      CHAR_QUESTION_MARK: 63,
-      /* ? */
-      CHAR_RIGHT_ANGLE_BRACKET: 62,
-      /* > */
-      CHAR_RIGHT_CURLY_BRACE: 125,
-      /* } */
-      CHAR_RIGHT_SQUARE_BRACKET: 93,
-      /* ] */
-      CHAR_SEMICOLON: 59,
-      /* ; */
-      CHAR_SINGLE_QUOTE: 39,
-      /* ' */
-      CHAR_SPACE: 32,
-      /*   */
-      CHAR_TAB: 9,
-      /* \t */
-      CHAR_UNDERSCORE: 95,
-      /* _ */
-      CHAR_VERTICAL_LINE: 124,
-      /* | */
-      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
-      /* \uFEFF */
-      /**
-       * Create EXTGLOB_CHARS
-       */
-      extglobChars(chars) {
-        return {
-          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
-          "?": { type: "qmark", open: "(?:", close: ")?" },
-          "+": { type: "plus", open: "(?:", close: ")+" },
-          "*": { type: "star", open: "(?:", close: ")*" },
-          "@": { type: "at", open: "(?:", close: ")" }
-        };
-      },
-      /**
-       * Create GLOB_CHARS
-       */
-      globChars(win32) {
-        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
-      }
-    };
-  }
-});
-
-// node_modules/picomatch/lib/utils.js
-var require_utils = __commonJS({
-  "node_modules/picomatch/lib/utils.js"(exports) {
-    "use strict";
-    var {
-      REGEX_BACKSLASH,
-      REGEX_REMOVE_BACKSLASH,
-      REGEX_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_GLOBAL
-    } = require_constants();
-    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
-    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
-    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
-    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
-    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
-    exports.isWindows = () => {
-      if (typeof navigator !== "undefined" && navigator.platform) {
-        const platform = navigator.platform.toLowerCase();
-        return platform === "win32" || platform === "windows";
-      }
-      if (typeof process !== "undefined" && process.platform) {
-        return process.platform === "win32";
-      }
-      return false;
-    };
-    exports.removeBackslashes = (str2) => {
-      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
-        return match === "\\" ? "" : match;
-      });
-    };
-    exports.escapeLast = (input, char, lastIdx) => {
-      const idx = input.lastIndexOf(char, lastIdx);
-      if (idx === -1) return input;
-      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
-      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
-    };
-    exports.removePrefix = (input, state = {}) => {
-      let output = input;
-      if (output.startsWith("./")) {
-        output = output.slice(2);
-        state.prefix = "./";
-      }
-      return output;
-    };
-    exports.wrapOutput = (input, state = {}, options4 = {}) => {
-      const prepend = options4.contains ? "" : "^";
-      const append = options4.contains ? "" : "$";
-      let output = `${prepend}(?:${input})${append}`;
-      if (state.negated === true) {
-        output = `(?:^(?!${output}).*$)`;
-      }
-      return output;
-    };
-    exports.basename = (path, { windows } = {}) => {
-      const segs = path.split(windows ? /[\\/]/ : "/");
-      const last = segs[segs.length - 1];
-      if (last === "") {
-        return segs[segs.length - 2];
-      }
-      return last;
-    };
-  }
-});
-
-// node_modules/picomatch/lib/scan.js
-var require_scan = __commonJS({
-  "node_modules/picomatch/lib/scan.js"(exports, module) {
-    "use strict";
-    var utils = require_utils();
-    var {
-      CHAR_ASTERISK,
-      /* * */
-      CHAR_AT,
-      /* @ */
-      CHAR_BACKWARD_SLASH,
-      /* \ */
-      CHAR_COMMA,
-      /* , */
-      CHAR_DOT,
-      /* . */
-      CHAR_EXCLAMATION_MARK,
-      /* ! */
-      CHAR_FORWARD_SLASH,
-      /* / */
-      CHAR_LEFT_CURLY_BRACE,
-      /* { */
-      CHAR_LEFT_PARENTHESES,
-      /* ( */
-      CHAR_LEFT_SQUARE_BRACKET,
-      /* [ */
-      CHAR_PLUS,
-      /* + */
-      CHAR_QUESTION_MARK,
-      /* ? */
-      CHAR_RIGHT_CURLY_BRACE,
-      /* } */
-      CHAR_RIGHT_PARENTHESES,
-      /* ) */
-      CHAR_RIGHT_SQUARE_BRACKET
-      /* ] */
-    } = require_constants();
-    var isPathSeparator = (code) => {
-      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
-    };
-    var depth = (token) => {
-      if (token.isPrefix !== true) {
-        token.depth = token.isGlobstar ? Infinity : 1;
-      }
-    };
-    var scan = (input, options4) => {
-      const opts = options4 || {};
-      const length = input.length - 1;
-      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
-      const slashes = [];
-      const tokens = [];
-      const parts = [];
-      let str2 = input;
-      let index = -1;
-      let start = 0;
-      let lastIndex = 0;
-      let isBrace = false;
-      let isBracket = false;
-      let isGlob = false;
-      let isExtglob = false;
-      let isGlobstar = false;
-      let braceEscaped = false;
-      let backslashes = false;
-      let negated = false;
-      let negatedExtglob = false;
-      let finished = false;
-      let braces = 0;
-      let prev;
-      let code;
-      let token = { value: "", depth: 0, isGlob: false };
-      const eos = () => index >= length;
-      const peek = () => str2.charCodeAt(index + 1);
-      const advance = () => {
-        prev = code;
-        return str2.charCodeAt(++index);
-      };
-      while (index < length) {
-        code = advance();
-        let next;
-        if (code === CHAR_BACKWARD_SLASH) {
-          backslashes = token.backslashes = true;
-          code = advance();
-          if (code === CHAR_LEFT_CURLY_BRACE) {
-            braceEscaped = true;
-          }
-          continue;
-        }
-        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
-          braces++;
-          while (eos() !== true && (code = advance())) {
-            if (code === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (code === CHAR_LEFT_CURLY_BRACE) {
-              braces++;
-              continue;
-            }
-            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (braceEscaped !== true && code === CHAR_COMMA) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (code === CHAR_RIGHT_CURLY_BRACE) {
-              braces--;
-              if (braces === 0) {
-                braceEscaped = false;
-                isBrace = token.isBrace = true;
-                finished = true;
-                break;
-              }
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_FORWARD_SLASH) {
-          slashes.push(index);
-          tokens.push(token);
-          token = { value: "", depth: 0, isGlob: false };
-          if (finished === true) continue;
-          if (prev === CHAR_DOT && index === start + 1) {
-            start += 2;
-            continue;
-          }
-          lastIndex = index + 1;
-          continue;
-        }
-        if (opts.noext !== true) {
-          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
-          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
-            isGlob = token.isGlob = true;
-            isExtglob = token.isExtglob = true;
-            finished = true;
-            if (code === CHAR_EXCLAMATION_MARK && index === start) {
-              negatedExtglob = true;
-            }
-            if (scanToEnd === true) {
-              let parens = 0;
-              while (eos() !== true && (code = advance())) {
-                if (code === CHAR_BACKWARD_SLASH) {
-                  backslashes = token.backslashes = true;
-                  advance();
-                  continue;
-                }
-                if (code === CHAR_LEFT_PARENTHESES) {
-                  parens++;
-                  continue;
-                }
-                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                  finished = true;
-                  break;
-                }
-              }
-              continue;
-            }
-            break;
-          }
-        }
-        if (code === CHAR_ASTERISK) {
-          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_QUESTION_MARK) {
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_LEFT_SQUARE_BRACKET) {
-          while (eos() !== true && (next = advance())) {
-            if (next === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
-              isBracket = token.isBracket = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              break;
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
-          negated = token.negated = true;
-          start++;
-          continue;
-        }
-        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
-          isGlob = token.isGlob = true;
-          if (scanToEnd === true) {
-            let parens = 1;
-            while (eos() !== true && (code = advance())) {
-              if (code === CHAR_BACKWARD_SLASH) {
-                backslashes = token.backslashes = true;
-                advance();
-                continue;
-              }
-              if (code === CHAR_LEFT_PARENTHESES) {
-                parens++;
-                continue;
-              }
-              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                finished = true;
-                break;
-              }
-            }
-            continue;
-          }
-          break;
-        }
-        if (isGlob === true) {
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-      }
-      if (opts.noext === true) {
-        isExtglob = false;
-        isGlob = false;
-      }
-      let base = str2;
-      let prefix = "";
-      let glob = "";
-      if (start > 0) {
-        prefix = str2.slice(0, start);
-        str2 = str2.slice(start);
-        lastIndex -= start;
-      }
-      if (base && isGlob === true && lastIndex > 0) {
-        base = str2.slice(0, lastIndex);
-        glob = str2.slice(lastIndex);
-      } else if (isGlob === true) {
-        base = "";
-        glob = str2;
-      } else {
-        base = str2;
-      }
-      if (base && base !== "" && base !== "/" && base !== str2) {
-        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
-          base = base.slice(0, -1);
-        }
-      }
-      if (opts.unescape === true) {
-        if (glob) glob = utils.removeBackslashes(glob);
-        if (base && backslashes === true) {
-          base = utils.removeBackslashes(base);
-        }
-      }
-      const state = {
-        prefix,
-        input,
-        start,
-        base,
-        glob,
-        isBrace,
-        isBracket,
-        isGlob,
-        isExtglob,
-        isGlobstar,
-        negated,
-        negatedExtglob
-      };
-      if (opts.tokens === true) {
-        state.maxDepth = 0;
-        if (!isPathSeparator(code)) {
-          tokens.push(token);
-        }
-        state.tokens = tokens;
-      }
-      if (opts.parts === true || opts.tokens === true) {
-        let prevIndex;
-        for (let idx = 0; idx < slashes.length; idx++) {
-          const n3 = prevIndex !== void 0 ? prevIndex + 1 : start;
-          const i2 = slashes[idx];
-          const value2 = input.slice(n3, i2);
-          if (opts.tokens) {
-            if (idx === 0 && start !== 0) {
-              tokens[idx].isPrefix = true;
-              tokens[idx].value = prefix;
-            } else {
-              tokens[idx].value = value2;
-            }
-            depth(tokens[idx]);
-            state.maxDepth += tokens[idx].depth;
-          }
-          if (i2 >= start) {
-            parts.push(value2);
-            prevIndex = i2;
-          }
-        }
-        const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
-        const value = input.slice(n2);
-        parts.push(value);
-        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
-          tokens[tokens.length - 1].value = value;
-          depth(tokens[tokens.length - 1]);
-          state.maxDepth += tokens[tokens.length - 1].depth;
-        }
-        state.slashes = slashes;
-        state.parts = parts;
-      }
-      return state;
-    };
-    module.exports = scan;
-  }
-});
-
-// node_modules/picomatch/lib/parse.js
-var require_parse = __commonJS({
-  "node_modules/picomatch/lib/parse.js"(exports, module) {
-    "use strict";
-    var constants = require_constants();
-    var utils = require_utils();
-    var {
-      MAX_LENGTH,
-      POSIX_REGEX_SOURCE,
-      REGEX_NON_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_BACKREF,
-      REPLACEMENTS
-    } = constants;
-    var expandRange = (args, options4) => {
-      if (typeof options4.expandRange === "function") {
-        return options4.expandRange(...args, options4);
-      }
-      args.sort();
-      const value = `[${args.join("-")}]`;
-      try {
-        new RegExp(value);
-      } catch (ex) {
-        return args.map((v2) => utils.escapeRegex(v2)).join("..");
-      }
-      return value;
-    };
-    var syntaxError = (type, char) => {
-      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
-    };
-    var splitTopLevel = (input) => {
-      const parts = [];
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let value = "";
-      let escaped = false;
-      for (const ch of input) {
-        if (escaped === true) {
-          value += ch;
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          value += ch;
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          value += ch;
-          continue;
-        }
-        if (quote === 0) {
-          if (ch === "[") {
-            bracket++;
-          } else if (ch === "]" && bracket > 0) {
-            bracket--;
-          } else if (bracket === 0) {
-            if (ch === "(") {
-              paren++;
-            } else if (ch === ")" && paren > 0) {
-              paren--;
-            } else if (ch === "|" && paren === 0) {
-              parts.push(value);
-              value = "";
-              continue;
-            }
-          }
-        }
-        value += ch;
-      }
-      parts.push(value);
-      return parts;
-    };
-    var isPlainBranch = (branch) => {
-      let escaped = false;
-      for (const ch of branch) {
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (/[?*+@!()[\]{}]/.test(ch)) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var normalizeSimpleBranch = (branch) => {
-      let value = branch.trim();
-      let changed = true;
-      while (changed === true) {
-        changed = false;
-        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
-          value = value.slice(2, -1);
-          changed = true;
-        }
-      }
-      if (!isPlainBranch(value)) {
-        return;
-      }
-      return value.replace(/\\(.)/g, "$1");
-    };
-    var hasRepeatedCharPrefixOverlap = (branches) => {
-      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
-      for (let i2 = 0; i2 < values.length; i2++) {
-        for (let j2 = i2 + 1; j2 < values.length; j2++) {
-          const a2 = values[i2];
-          const b2 = values[j2];
-          const char = a2[0];
-          if (!char || a2 !== char.repeat(a2.length) || b2 !== char.repeat(b2.length)) {
-            continue;
-          }
-          if (a2 === b2 || a2.startsWith(b2) || b2.startsWith(a2)) {
-            return true;
-          }
-        }
-      }
-      return false;
-    };
-    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
-      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
-        return;
-      }
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let escaped = false;
-      for (let i2 = 1; i2 < pattern.length; i2++) {
-        const ch = pattern[i2];
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          continue;
-        }
-        if (quote === 1) {
-          continue;
-        }
-        if (ch === "[") {
-          bracket++;
-          continue;
-        }
-        if (ch === "]" && bracket > 0) {
-          bracket--;
-          continue;
-        }
-        if (bracket > 0) {
-          continue;
-        }
-        if (ch === "(") {
-          paren++;
-          continue;
-        }
-        if (ch === ")") {
-          paren--;
-          if (paren === 0) {
-            if (requireEnd === true && i2 !== pattern.length - 1) {
-              return;
-            }
-            return {
-              type: pattern[0],
-              body: pattern.slice(2, i2),
-              end: i2
-            };
-          }
-        }
-      }
-    };
-    var buildCharClassStar = (chars) => {
-      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
-      return `${source}*`;
-    };
-    var getStarExtglobSequenceChars = (pattern) => {
-      let index = 0;
-      const chars = [];
-      while (index < pattern.length) {
-        const match = parseRepeatedExtglob(pattern.slice(index), false);
-        if (!match || match.type !== "*") {
-          return;
-        }
-        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
-        if (branches.length !== 1) {
-          return;
-        }
-        const branch = normalizeSimpleBranch(branches[0]);
-        if (!branch || branch.length !== 1) {
-          return;
-        }
-        chars.push(branch);
-        index += match.end + 1;
-      }
-      if (chars.length < 1) {
-        return;
-      }
-      return chars;
-    };
-    var repeatedExtglobRecursion = (pattern) => {
-      let depth = 0;
-      let value = pattern.trim();
-      let match = parseRepeatedExtglob(value);
-      while (match) {
-        depth++;
-        value = match.body.trim();
-        match = parseRepeatedExtglob(value);
-      }
-      return depth;
-    };
-    var analyzeRepeatedExtglob = (body, options4) => {
-      if (options4.maxExtglobRecursion === false) {
-        return { risky: false };
-      }
-      const max = typeof options4.maxExtglobRecursion === "number" ? options4.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
-      const branches = splitTopLevel(body).map((branch) => branch.trim());
-      if (branches.length > 1) {
-        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
-          return { risky: true };
-        }
-      }
-      const safeChars = [];
-      let sawStarSequence = false;
-      let combinable = true;
-      for (const branch of branches) {
-        const chars = getStarExtglobSequenceChars(branch);
-        if (chars) {
-          sawStarSequence = true;
-          safeChars.push(...chars);
-          continue;
-        }
-        const literal = normalizeSimpleBranch(branch);
-        if (literal && literal.length === 1) {
-          safeChars.push(literal);
-          continue;
-        }
-        combinable = false;
-        if (repeatedExtglobRecursion(branch) > max) {
-          return { risky: true };
-        }
-      }
-      if (sawStarSequence) {
-        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
-      }
-      return { risky: false };
-    };
-    var parse6 = (input, options4) => {
-      if (typeof input !== "string") {
-        throw new TypeError("Expected a string");
-      }
-      input = REPLACEMENTS[input] || input;
-      const opts = { ...options4 };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      let len = input.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      const bos = { type: "bos", value: "", output: opts.prepend || "" };
-      const tokens = [bos];
-      const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
-      const {
-        DOT_LITERAL,
-        PLUS_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOT_SLASH,
-        NO_DOTS_SLASH,
-        QMARK,
-        QMARK_NO_DOT,
-        STAR,
-        START_ANCHOR
-      } = PLATFORM_CHARS;
-      const globstar = (opts2) => {
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const nodot = opts.dot ? "" : NO_DOT;
-      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
-      let star = opts.bash === true ? globstar(opts) : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      if (typeof opts.noext === "boolean") {
-        opts.noextglob = opts.noext;
-      }
-      const state = {
-        input,
-        index: -1,
-        start: 0,
-        dot: opts.dot === true,
-        consumed: "",
-        output: "",
-        prefix: "",
-        backtrack: false,
-        negated: false,
-        brackets: 0,
-        braces: 0,
-        parens: 0,
-        quotes: 0,
-        globstar: false,
-        tokens
-      };
-      input = utils.removePrefix(input, state);
-      len = input.length;
-      const extglobs = [];
-      const braces = [];
-      const stack = [];
-      let prev = bos;
-      let value;
-      const eos = () => state.index === len - 1;
-      const peek = state.peek = (n2 = 1) => input[state.index + n2];
-      const advance = state.advance = () => input[++state.index] || "";
-      const remaining = () => input.slice(state.index + 1);
-      const consume = (value2 = "", num = 0) => {
-        state.consumed += value2;
-        state.index += num;
-      };
-      const append = (token) => {
-        state.output += token.output != null ? token.output : token.value;
-        consume(token.value);
-      };
-      const negate = () => {
-        let count = 1;
-        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
-          advance();
-          state.start++;
-          count++;
-        }
-        if (count % 2 === 0) {
-          return false;
-        }
-        state.negated = true;
-        state.start++;
-        return true;
-      };
-      const increment = (type) => {
-        state[type]++;
-        stack.push(type);
-      };
-      const decrement = (type) => {
-        state[type]--;
-        stack.pop();
-      };
-      const push = (tok) => {
-        if (prev.type === "globstar") {
-          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
-          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
-          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
-            state.output = state.output.slice(0, -prev.output.length);
-            prev.type = "star";
-            prev.value = "*";
-            prev.output = star;
-            state.output += prev.output;
-          }
-        }
-        if (extglobs.length && tok.type !== "paren") {
-          extglobs[extglobs.length - 1].inner += tok.value;
-        }
-        if (tok.value || tok.output) append(tok);
-        if (prev && prev.type === "text" && tok.type === "text") {
-          prev.output = (prev.output || prev.value) + tok.value;
-          prev.value += tok.value;
-          return;
-        }
-        tok.prev = prev;
-        tokens.push(tok);
-        prev = tok;
-      };
-      const extglobOpen = (type, value2) => {
-        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
-        token.prev = prev;
-        token.parens = state.parens;
-        token.output = state.output;
-        token.startIndex = state.index;
-        token.tokensIndex = tokens.length;
-        const output = (opts.capture ? "(" : "") + token.open;
-        increment("parens");
-        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
-        push({ type: "paren", extglob: true, value: advance(), output });
-        extglobs.push(token);
-      };
-      const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
-        const body = input.slice(token.startIndex + 2, state.index);
-        const analysis = analyzeRepeatedExtglob(body, opts);
-        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
-          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open = tokens[token.tokensIndex];
-          open.type = "text";
-          open.value = literal;
-          open.output = safeOutput || utils.escapeRegex(literal);
-          for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
-            tokens[i2].value = "";
-            tokens[i2].output = "";
-            delete tokens[i2].suffix;
-          }
-          state.output = token.output + open.output;
-          state.backtrack = true;
-          push({ type: "paren", extglob: true, value, output: "" });
-          decrement("parens");
-          return;
-        }
-        let output = token.close + (opts.capture ? ")" : "");
-        let rest;
-        if (token.type === "negate") {
-          let extglobStar = star;
-          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
-            extglobStar = globstar(opts);
-          }
-          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
-            output = token.close = `)$))${extglobStar}`;
-          }
-          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse6(rest, { ...options4, fastpaths: false }).output;
-            output = token.close = `)${expression})${extglobStar})`;
-          }
-          if (token.prev.type === "bos") {
-            state.negatedExtglob = true;
-          }
-        }
-        push({ type: "paren", extglob: true, value, output });
-        decrement("parens");
-      };
-      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
-        let backslashes = false;
-        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m2, esc, chars, first, rest, index) => {
-          if (first === "\\") {
-            backslashes = true;
-            return m2;
-          }
-          if (first === "?") {
-            if (esc) {
-              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            if (index === 0) {
-              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            return QMARK.repeat(chars.length);
-          }
-          if (first === ".") {
-            return DOT_LITERAL.repeat(chars.length);
-          }
-          if (first === "*") {
-            if (esc) {
-              return esc + first + (rest ? star : "");
-            }
-            return star;
-          }
-          return esc ? m2 : `\\${m2}`;
-        });
-        if (backslashes === true) {
-          if (opts.unescape === true) {
-            output = output.replace(/\\/g, "");
-          } else {
-            output = output.replace(/\\+/g, (m2) => {
-              return m2.length % 2 === 0 ? "\\\\" : m2 ? "\\" : "";
-            });
-          }
-        }
-        if (output === input && opts.contains === true) {
-          state.output = input;
-          return state;
-        }
-        state.output = utils.wrapOutput(output, state, options4);
-        return state;
-      }
-      while (!eos()) {
-        value = advance();
-        if (value === "\0") {
-          continue;
-        }
-        if (value === "\\") {
-          const next = peek();
-          if (next === "/" && opts.bash !== true) {
-            continue;
-          }
-          if (next === "." || next === ";") {
-            continue;
-          }
-          if (!next) {
-            value += "\\";
-            push({ type: "text", value });
-            continue;
-          }
-          const match = /^\\+/.exec(remaining());
-          let slashes = 0;
-          if (match && match[0].length > 2) {
-            slashes = match[0].length;
-            state.index += slashes;
-            if (slashes % 2 !== 0) {
-              value += "\\";
-            }
-          }
-          if (opts.unescape === true) {
-            value = advance();
-          } else {
-            value += advance();
-          }
-          if (state.brackets === 0) {
-            push({ type: "text", value });
-            continue;
-          }
-        }
-        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
-          if (opts.posix !== false && value === ":") {
-            const inner = prev.value.slice(1);
-            if (inner.includes("[")) {
-              prev.posix = true;
-              if (inner.includes(":")) {
-                const idx = prev.value.lastIndexOf("[");
-                const pre = prev.value.slice(0, idx);
-                const rest2 = prev.value.slice(idx + 2);
-                const posix = POSIX_REGEX_SOURCE[rest2];
-                if (posix) {
-                  prev.value = pre + posix;
-                  state.backtrack = true;
-                  advance();
-                  if (!bos.output && tokens.indexOf(prev) === 1) {
-                    bos.output = ONE_CHAR;
-                  }
-                  continue;
-                }
-              }
-            }
-          }
-          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
-            value = `\\${value}`;
-          }
-          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
-            value = `\\${value}`;
-          }
-          if (opts.posix === true && value === "!" && prev.value === "[") {
-            value = "^";
-          }
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (state.quotes === 1 && value !== '"') {
-          value = utils.escapeRegex(value);
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (value === '"') {
-          state.quotes = state.quotes === 1 ? 0 : 1;
-          if (opts.keepQuotes === true) {
-            push({ type: "text", value });
-          }
-          continue;
-        }
-        if (value === "(") {
-          increment("parens");
-          push({ type: "paren", value });
-          continue;
-        }
-        if (value === ")") {
-          if (state.parens === 0 && opts.strictBrackets === true) {
-            throw new SyntaxError(syntaxError("opening", "("));
-          }
-          const extglob = extglobs[extglobs.length - 1];
-          if (extglob && state.parens === extglob.parens + 1) {
-            extglobClose(extglobs.pop());
-            continue;
-          }
-          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
-          decrement("parens");
-          continue;
-        }
-        if (value === "[") {
-          if (opts.nobracket === true || !remaining().includes("]")) {
-            if (opts.nobracket !== true && opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("closing", "]"));
-            }
-            value = `\\${value}`;
-          } else {
-            increment("brackets");
-          }
-          push({ type: "bracket", value });
-          continue;
-        }
-        if (value === "]") {
-          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
-            push({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          if (state.brackets === 0) {
-            if (opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("opening", "["));
-            }
-            push({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          decrement("brackets");
-          const prevValue = prev.value.slice(1);
-          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
-            value = `/${value}`;
-          }
-          prev.value += value;
-          append({ value });
-          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
-            continue;
-          }
-          const escaped = utils.escapeRegex(prev.value);
-          state.output = state.output.slice(0, -prev.value.length);
-          if (opts.literalBrackets === true) {
-            state.output += escaped;
-            prev.value = escaped;
-            continue;
-          }
-          prev.value = `(${capture}${escaped}|${prev.value})`;
-          state.output += prev.value;
-          continue;
-        }
-        if (value === "{" && opts.nobrace !== true) {
-          increment("braces");
-          const open = {
-            type: "brace",
-            value,
-            output: "(",
-            outputIndex: state.output.length,
-            tokensIndex: state.tokens.length
-          };
-          braces.push(open);
-          push(open);
-          continue;
-        }
-        if (value === "}") {
-          const brace = braces[braces.length - 1];
-          if (opts.nobrace === true || !brace) {
-            push({ type: "text", value, output: value });
-            continue;
-          }
-          let output = ")";
-          if (brace.dots === true) {
-            const arr = tokens.slice();
-            const range = [];
-            for (let i2 = arr.length - 1; i2 >= 0; i2--) {
-              tokens.pop();
-              if (arr[i2].type === "brace") {
-                break;
-              }
-              if (arr[i2].type !== "dots") {
-                range.unshift(arr[i2].value);
-              }
-            }
-            output = expandRange(range, opts);
-            state.backtrack = true;
-          }
-          if (brace.comma !== true && brace.dots !== true) {
-            const out = state.output.slice(0, brace.outputIndex);
-            const toks = state.tokens.slice(brace.tokensIndex);
-            brace.value = brace.output = "\\{";
-            value = output = "\\}";
-            state.output = out;
-            for (const t2 of toks) {
-              state.output += t2.output || t2.value;
-            }
-          }
-          push({ type: "brace", value, output });
-          decrement("braces");
-          braces.pop();
-          continue;
-        }
-        if (value === "|") {
-          if (extglobs.length > 0) {
-            extglobs[extglobs.length - 1].conditions++;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (value === ",") {
-          let output = value;
-          const brace = braces[braces.length - 1];
-          if (brace && stack[stack.length - 1] === "braces") {
-            brace.comma = true;
-            output = "|";
-          }
-          push({ type: "comma", value, output });
-          continue;
-        }
-        if (value === "/") {
-          if (prev.type === "dot" && state.index === state.start + 1) {
-            state.start = state.index + 1;
-            state.consumed = "";
-            state.output = "";
-            tokens.pop();
-            prev = bos;
-            continue;
-          }
-          push({ type: "slash", value, output: SLASH_LITERAL });
-          continue;
-        }
-        if (value === ".") {
-          if (state.braces > 0 && prev.type === "dot") {
-            if (prev.value === ".") prev.output = DOT_LITERAL;
-            const brace = braces[braces.length - 1];
-            prev.type = "dots";
-            prev.output += value;
-            prev.value += value;
-            brace.dots = true;
-            continue;
-          }
-          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
-            push({ type: "text", value, output: DOT_LITERAL });
-            continue;
-          }
-          push({ type: "dot", value, output: DOT_LITERAL });
-          continue;
-        }
-        if (value === "?") {
-          const isGroup = prev && prev.value === "(";
-          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("qmark", value);
-            continue;
-          }
-          if (prev && prev.type === "paren") {
-            const next = peek();
-            let output = value;
-            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
-              output = `\\${value}`;
-            }
-            push({ type: "text", value, output });
-            continue;
-          }
-          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
-            push({ type: "qmark", value, output: QMARK_NO_DOT });
-            continue;
-          }
-          push({ type: "qmark", value, output: QMARK });
-          continue;
-        }
-        if (value === "!") {
-          if (opts.noextglob !== true && peek() === "(") {
-            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
-              extglobOpen("negate", value);
-              continue;
-            }
-          }
-          if (opts.nonegate !== true && state.index === 0) {
-            negate();
-            continue;
-          }
-        }
-        if (value === "+") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("plus", value);
-            continue;
-          }
-          if (prev && prev.value === "(" || opts.regex === false) {
-            push({ type: "plus", value, output: PLUS_LITERAL });
-            continue;
-          }
-          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
-            push({ type: "plus", value });
-            continue;
-          }
-          push({ type: "plus", value: PLUS_LITERAL });
-          continue;
-        }
-        if (value === "@") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            push({ type: "at", extglob: true, value, output: "" });
-            continue;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (value !== "*") {
-          if (value === "$" || value === "^") {
-            value = `\\${value}`;
-          }
-          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
-          if (match) {
-            value += match[0];
-            state.index += match[0].length;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (prev && (prev.type === "globstar" || prev.star === true)) {
-          prev.type = "star";
-          prev.star = true;
-          prev.value += value;
-          prev.output = star;
-          state.backtrack = true;
-          state.globstar = true;
-          consume(value);
-          continue;
-        }
-        let rest = remaining();
-        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
-          extglobOpen("star", value);
-          continue;
-        }
-        if (prev.type === "star") {
-          if (opts.noglobstar === true) {
-            consume(value);
-            continue;
-          }
-          const prior = prev.prev;
-          const before = prior.prev;
-          const isStart = prior.type === "slash" || prior.type === "bos";
-          const afterStar = before && (before.type === "star" || before.type === "globstar");
-          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
-            push({ type: "star", value, output: "" });
-            continue;
-          }
-          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
-          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
-          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
-            push({ type: "star", value, output: "" });
-            continue;
-          }
-          while (rest.slice(0, 3) === "/**") {
-            const after = input[state.index + 4];
-            if (after && after !== "/") {
-              break;
-            }
-            rest = rest.slice(3);
-            consume("/**", 3);
-          }
-          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
-          if (prior.type === "bos" && eos()) {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = globstar(opts);
-            state.output = prev.output;
-            state.globstar = true;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
-            state.output = state.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
-            prev.value += value;
-            state.globstar = true;
-            state.output += prior.output + prev.output;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
-            const end = rest[1] !== void 0 ? "|$" : "";
-            state.output = state.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
-            prev.value += value;
-            state.output += prior.output + prev.output;
-            state.globstar = true;
-            consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          if (prior.type === "bos" && rest[0] === "/") {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
-            state.output = prev.output;
-            state.globstar = true;
-            consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          state.output = state.output.slice(0, -prev.output.length);
-          prev.type = "globstar";
-          prev.output = globstar(opts);
-          prev.value += value;
-          state.output += prev.output;
-          state.globstar = true;
-          consume(value);
-          continue;
-        }
-        const token = { type: "star", value, output: star };
-        if (opts.bash === true) {
-          token.output = ".*?";
-          if (prev.type === "bos" || prev.type === "slash") {
-            token.output = nodot + token.output;
-          }
-          push(token);
-          continue;
-        }
-        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
-          token.output = value;
-          push(token);
-          continue;
-        }
-        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
-          if (prev.type === "dot") {
-            state.output += NO_DOT_SLASH;
-            prev.output += NO_DOT_SLASH;
-          } else if (opts.dot === true) {
-            state.output += NO_DOTS_SLASH;
-            prev.output += NO_DOTS_SLASH;
-          } else {
-            state.output += nodot;
-            prev.output += nodot;
-          }
-          if (peek() !== "*") {
-            state.output += ONE_CHAR;
-            prev.output += ONE_CHAR;
-          }
-        }
-        push(token);
-      }
-      while (state.brackets > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
-        state.output = utils.escapeLast(state.output, "[");
-        decrement("brackets");
-      }
-      while (state.parens > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
-        state.output = utils.escapeLast(state.output, "(");
-        decrement("parens");
-      }
-      while (state.braces > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
-        state.output = utils.escapeLast(state.output, "{");
-        decrement("braces");
-      }
-      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
-        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
-      }
-      if (state.backtrack === true) {
-        state.output = "";
-        for (const token of state.tokens) {
-          state.output += token.output != null ? token.output : token.value;
-          if (token.suffix) {
-            state.output += token.suffix;
-          }
-        }
-      }
-      return state;
-    };
-    parse6.fastpaths = (input, options4) => {
-      const opts = { ...options4 };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      const len = input.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      input = REPLACEMENTS[input] || input;
-      const {
-        DOT_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOTS,
-        NO_DOTS_SLASH,
-        STAR,
-        START_ANCHOR
-      } = constants.globChars(opts.windows);
-      const nodot = opts.dot ? NO_DOTS : NO_DOT;
-      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
-      const capture = opts.capture ? "" : "?:";
-      const state = { negated: false, prefix: "" };
-      let star = opts.bash === true ? ".*?" : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      const globstar = (opts2) => {
-        if (opts2.noglobstar === true) return star;
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const create = (str2) => {
-        switch (str2) {
-          case "*":
-            return `${nodot}${ONE_CHAR}${star}`;
-          case ".*":
-            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*.*":
-            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*/*":
-            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
-          case "**":
-            return nodot + globstar(opts);
-          case "**/*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
-          case "**/*.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "**/.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
-          default: {
-            const match = /^(.*?)\.(\w+)$/.exec(str2);
-            if (!match) return;
-            const source2 = create(match[1]);
-            if (!source2) return;
-            return source2 + DOT_LITERAL + match[2];
-          }
-        }
-      };
-      const output = utils.removePrefix(input, state);
-      let source = create(output);
-      if (source && opts.strictSlashes !== true) {
-        source += `${SLASH_LITERAL}?`;
-      }
-      return source;
-    };
-    module.exports = parse6;
-  }
-});
-
-// node_modules/picomatch/lib/picomatch.js
-var require_picomatch = __commonJS({
-  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
-    "use strict";
-    var scan = require_scan();
-    var parse6 = require_parse();
-    var utils = require_utils();
-    var constants = require_constants();
-    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options4, returnState = false) => {
-      if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch2(input, options4, returnState));
-        const arrayMatcher = (str2) => {
-          for (const isMatch of fns) {
-            const state2 = isMatch(str2);
-            if (state2) return state2;
-          }
-          return false;
-        };
-        return arrayMatcher;
-      }
-      const isState = isObject(glob) && glob.tokens && glob.input;
-      if (glob === "" || typeof glob !== "string" && !isState) {
-        throw new TypeError("Expected pattern to be a non-empty string");
-      }
-      const opts = options4 || {};
-      const posix = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options4) : picomatch2.makeRe(glob, options4, false, true);
-      const state = regex.state;
-      delete regex.state;
-      let isIgnored = () => false;
-      if (opts.ignore) {
-        const ignoreOpts = { ...options4, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
-      }
-      const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options4, { glob, posix });
-        const result = { glob, state, regex, posix, input, output, match, isMatch };
-        if (typeof opts.onResult === "function") {
-          opts.onResult(result);
-        }
-        if (isMatch === false) {
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (isIgnored(input)) {
-          if (typeof opts.onIgnore === "function") {
-            opts.onIgnore(result);
-          }
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (typeof opts.onMatch === "function") {
-          opts.onMatch(result);
-        }
-        return returnObject ? result : true;
-      };
-      if (returnState) {
-        matcher.state = state;
-      }
-      return matcher;
-    };
-    picomatch2.test = (input, regex, options4, { glob, posix } = {}) => {
-      if (typeof input !== "string") {
-        throw new TypeError("Expected input to be a string");
-      }
-      if (input === "") {
-        return { isMatch: false, output: "" };
-      }
-      const opts = options4 || {};
-      const format = opts.format || (posix ? utils.toPosixSlashes : null);
-      let match = input === glob;
-      let output = match && format ? format(input) : input;
-      if (match === false) {
-        output = format ? format(input) : input;
-        match = output === glob;
-      }
-      if (match === false || opts.capture === true) {
-        if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options4, posix);
-        } else {
-          match = regex.exec(output);
-        }
-      }
-      return { isMatch: Boolean(match), match, output };
-    };
-    picomatch2.matchBase = (input, glob, options4, posix = options4 && options4.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options4);
-      return regex.test(utils.basename(input, { windows: posix }));
-    };
-    picomatch2.isMatch = (str2, patterns, options4) => picomatch2(patterns, options4)(str2);
-    picomatch2.parse = (pattern, options4) => {
-      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options4));
-      return parse6(pattern, { ...options4, fastpaths: false });
-    };
-    picomatch2.scan = (input, options4) => scan(input, options4);
-    picomatch2.compileRe = (state, options4, returnOutput = false, returnState = false) => {
-      if (returnOutput === true) {
-        return state.output;
-      }
-      const opts = options4 || {};
-      const prepend = opts.contains ? "" : "^";
-      const append = opts.contains ? "" : "$";
-      let source = `${prepend}(?:${state.output})${append}`;
-      if (state && state.negated === true) {
-        source = `^(?!${source}).*$`;
-      }
-      const regex = picomatch2.toRegex(source, options4);
-      if (returnState === true) {
-        regex.state = state;
-      }
-      return regex;
-    };
-    picomatch2.makeRe = (input, options4 = {}, returnOutput = false, returnState = false) => {
-      if (!input || typeof input !== "string") {
-        throw new TypeError("Expected a non-empty string");
-      }
-      let parsed = { negated: false, fastpaths: true };
-      if (options4.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse6.fastpaths(input, options4);
-      }
-      if (!parsed.output) {
-        parsed = parse6(input, options4);
-      }
-      return picomatch2.compileRe(parsed, options4, returnOutput, returnState);
-    };
-    picomatch2.toRegex = (source, options4) => {
-      try {
-        const opts = options4 || {};
-        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
-      } catch (err) {
-        if (options4 && options4.debug === true) throw err;
-        return /$^/;
-      }
-    };
-    picomatch2.constants = constants;
-    module.exports = picomatch2;
-  }
-});
-
-// node_modules/picomatch/index.js
-var require_picomatch2 = __commonJS({
-  "node_modules/picomatch/index.js"(exports, module) {
-    "use strict";
-    var pico = require_picomatch();
-    var utils = require_utils();
-    function picomatch2(glob, options4, returnState = false) {
-      if (options4 && (options4.windows === null || options4.windows === void 0)) {
-        options4 = { ...options4, windows: utils.isWindows() };
-      }
-      return pico(glob, options4, returnState);
-    }
-    Object.assign(picomatch2, pico);
-    module.exports = picomatch2;
-  }
-});
-
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -1825,10 +49,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -1849,7 +73,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -1861,11 +85,11 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap;
+    exports.isMap = isMap2;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -5973,9 +4197,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -6011,7 +4235,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -6051,7 +4275,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep && !props.found) {
+        if (!isMap2 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -6074,7 +4298,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st2 of sep) {
                   if (st2 === valueProps.found)
@@ -6106,7 +4330,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -6122,7 +4346,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce2, ...ee2] = fc.end;
       let cePos = offset;
       if (ce2?.source === expectedEnd)
@@ -7409,7 +5633,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -7493,7 +5717,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -9023,7 +7247,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options4 = {}) {
+    function parseDocument4(source, options4 = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options4);
@@ -9042,14 +7266,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse6(src, reviver, options4) {
+    function parse5(src, reviver, options4) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
       } else if (options4 === void 0 && reviver && typeof reviver === "object") {
         options4 = reviver;
       }
-      const doc = parseDocument(src, options4);
+      const doc = parseDocument4(src, options4);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -9083,9 +7307,9 @@ var require_public_api = __commonJS({
         return value.toString(options4);
       return new Document.Document(value, _replacer, options4).toString(options4);
     }
-    exports.parse = parse6;
+    exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments2;
-    exports.parseDocument = parseDocument;
+    exports.parseDocument = parseDocument4;
     exports.stringify = stringify3;
   }
 });
@@ -9142,6 +7366,1782 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/picomatch/lib/constants.js
+var require_constants = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
+    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
+    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform = navigator.platform.toLowerCase();
+        return platform === "win32" || platform === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str2) => {
+      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports.wrapOutput = (input, state = {}, options4 = {}) => {
+      const prepend = options4.contains ? "" : "^";
+      const append = options4.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports.basename = (path, { windows } = {}) => {
+      const segs = path.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants();
+    var isPathSeparator = (code) => {
+      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options4) => {
+      const opts = options4 || {};
+      const length = input.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str2 = input;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str2.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code;
+        return str2.charCodeAt(++index);
+      };
+      while (index < length) {
+        code = advance();
+        let next;
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code = advance();
+          if (code === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code = advance())) {
+                if (code === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code = advance())) {
+              if (code === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str2;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str2.slice(0, start);
+        str2 = str2.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str2.slice(0, lastIndex);
+        glob = str2.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob = str2;
+      } else {
+        base = str2;
+      }
+      if (base && base !== "" && base !== "/" && base !== str2) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n3 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i2 = slashes[idx];
+          const value2 = input.slice(n3, i2);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i2 >= start) {
+            parts.push(value2);
+            prevIndex = i2;
+          }
+        }
+        const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n2);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants = require_constants();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants;
+    var expandRange = (args, options4) => {
+      if (typeof options4.expandRange === "function") {
+        return options4.expandRange(...args, options4);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v2) => utils.escapeRegex(v2)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i2 = 0; i2 < values.length; i2++) {
+        for (let j2 = i2 + 1; j2 < values.length; j2++) {
+          const a2 = values[i2];
+          const b2 = values[j2];
+          const char = a2[0];
+          if (!char || a2 !== char.repeat(a2.length) || b2 !== char.repeat(b2.length)) {
+            continue;
+          }
+          if (a2 === b2 || a2.startsWith(b2) || b2.startsWith(a2)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let escaped = false;
+      for (let i2 = 1; i2 < pattern.length; i2++) {
+        const ch = pattern[i2];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i2 !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i2),
+              end: i2
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options4) => {
+      if (options4.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options4.maxExtglobRecursion === "number" ? options4.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal = normalizeSimpleBranch(branch);
+        if (literal && literal.length === 1) {
+          safeChars.push(literal);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse5 = (input, options4) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts = { ...options4 };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n2 = 1) => input[state.index + n2];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state.consumed += value2;
+        state.index += num;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open = tokens[token.tokensIndex];
+          open.type = "text";
+          open.value = literal;
+          open.output = safeOutput || utils.escapeRegex(literal);
+          for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
+            tokens[i2].value = "";
+            tokens[i2].output = "";
+            delete tokens[i2].suffix;
+          }
+          state.output = token.output + open.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse5(rest, { ...options4, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m2, esc, chars, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m2;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m2 : `\\${m2}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m2) => {
+              return m2.length % 2 === 0 ? "\\\\" : m2 ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options4);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix = POSIX_REGEX_SOURCE[rest2];
+                if (posix) {
+                  prev.value = pre + posix;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open);
+          push(open);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i2 = arr.length - 1; i2 >= 0; i2--) {
+              tokens.pop();
+              if (arr[i2].type === "brace") {
+                break;
+              }
+              if (arr[i2].type !== "dots") {
+                range.unshift(arr[i2].value);
+              }
+            }
+            output = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t2 of toks) {
+              state.output += t2.output || t2.value;
+            }
+          }
+          push({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push({ type: "text", value, output });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse5.fastpaths = (input, options4) => {
+      const opts = { ...options4 };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str2) => {
+        switch (str2) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str2);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse5;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse5 = require_parse();
+    var utils = require_utils();
+    var constants = require_constants();
+    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options4, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input) => picomatch2(input, options4, returnState));
+        const arrayMatcher = (str2) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str2);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options4 || {};
+      const posix = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options4) : picomatch2.makeRe(glob, options4, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options4, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options4, { glob, posix });
+        const result = { glob, state, regex, posix, input, output, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options4, { glob, posix } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options4 || {};
+      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      let match = input === glob;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input, regex, options4, posix);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob, options4, posix = options4 && options4.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options4);
+      return regex.test(utils.basename(input, { windows: posix }));
+    };
+    picomatch2.isMatch = (str2, patterns, options4) => picomatch2(patterns, options4)(str2);
+    picomatch2.parse = (pattern, options4) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options4));
+      return parse5(pattern, { ...options4, fastpaths: false });
+    };
+    picomatch2.scan = (input, options4) => scan(input, options4);
+    picomatch2.compileRe = (state, options4, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options4 || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options4);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options4 = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options4.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse5.fastpaths(input, options4);
+      }
+      if (!parsed.output) {
+        parsed = parse5(input, options4);
+      }
+      return picomatch2.compileRe(parsed, options4, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options4) => {
+      try {
+        const opts = options4 || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options4 && options4.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob, options4, returnState = false) {
+      if (options4 && (options4.windows === null || options4.windows === void 0)) {
+        options4 = { ...options4, windows: utils.isWindows() };
+      }
+      return pico(glob, options4, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
+  }
+});
+
 // src/cli/command.ts
 var UsageError = class extends Error {
   name = "UsageError";
@@ -9193,8 +9193,8 @@ async function dispatch(argv, commands2, io = stdio) {
 }
 
 // src/cli/plan.ts
-import { existsSync as existsSync4 } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { existsSync as existsSync7 } from "node:fs";
+import { resolve as resolve4 } from "node:path";
 
 // src/core/changes.ts
 import { spawn } from "node:child_process";
@@ -9202,14 +9202,14 @@ function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve8) => {
+      return new Promise((resolve10) => {
         const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
         const out = [];
         const err = [];
         child.stdout.on("data", (b2) => out.push(b2));
         child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve8({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve8({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+        child.on("error", (e) => resolve10({ code: 127, stdout: "", stderr: e.message }));
+        child.on("close", (code) => resolve10({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
       });
     }
   };
@@ -9310,13 +9310,45 @@ async function changedSince(git, since, opts = {}) {
   return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
 }
 
-// src/core/plan.ts
-var import_picomatch = __toESM(require_picomatch2(), 1);
-
 // src/core/plan-config.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { existsSync, readFileSync } from "node:fs";
+var import_yaml2 = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readFileSync } from "node:fs";
 import { join } from "node:path";
+
+// src/core/extra-vars.ts
+var import_yaml = __toESM(require_dist(), 1);
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+var ExtraVarsError = class extends Error {
+  name = "ExtraVarsError";
+};
+var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
+function yamlErrorLine(message) {
+  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function normaliseExtraVars(raw, where, root) {
+  const text = raw.trim();
+  if (!text) return void 0;
+  const expected = "expected a JSON or YAML mapping, key=value pairs or @file";
+  if (text.startsWith("@")) {
+    const file = text.slice(1).trim();
+    const path = resolve(root, file);
+    if (!file || !existsSync(path) || !statSync(path).isFile()) throw new ExtraVarsError(`${where}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    return `@${file}`;
+  }
+  if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
+  const doc = (0, import_yaml.parseDocument)(text, { prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new ExtraVarsError(`${where}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
+  }
+  const value = doc.toJS();
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where}: not a mapping of variable names to values; ${expected}`);
+  const bad = Object.keys(value).find((k2) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k2));
+  if (bad !== void 0) throw new ExtraVarsError(`${where}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
+  return JSON.stringify(value);
+}
 
 // src/core/playbooks.ts
 var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
@@ -9352,7 +9384,13 @@ function normaliseGlob(glob) {
   return [g2, `${g2}/**`];
 }
 function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
-  const doc = (0, import_yaml.parse)(text) ?? {};
+  const parsed = (0, import_yaml2.parseDocument)(text, { prettyErrors: true });
+  const err = parsed.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new Error(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`);
+  }
+  const doc = parsed.toJS() ?? {};
   const fail = (what) => {
     throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join("|")}] }])`);
   };
@@ -9386,11 +9424,12 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
 }
 function readPlanConfig(root, inventory) {
   const file = join(root, PLAN_CONFIG_FILE);
-  const config = existsSync(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
+  const config = existsSync2(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
   return { ...config, inventory };
 }
 
 // src/core/plan.ts
+var import_picomatch = __toESM(require_picomatch2(), 1);
 var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
 var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
 function classifier(model, config) {
@@ -9543,8 +9582,8 @@ function underPrefix(changes, prefix) {
 }
 
 // src/core/repo.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync2, statSync } from "node:fs";
+var import_yaml3 = __toESM(require_dist(), 1);
+import { existsSync as existsSync3, readdirSync, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
 import { basename, join as join2 } from "node:path";
 var ROLE_MODULES = /* @__PURE__ */ new Set([
   "include_role",
@@ -9579,7 +9618,7 @@ function rolesInTasks(tasks, out) {
   }
 }
 function parseYamlDocs(text, what, warnings) {
-  const docs = (0, import_yaml2.parseAllDocuments)(text);
+  const docs = (0, import_yaml3.parseAllDocuments)(text);
   const out = [];
   for (const d2 of Array.isArray(docs) ? docs : [docs]) {
     if (d2.errors.length > 0) {
@@ -9661,7 +9700,7 @@ function parseRepo(src) {
   return { playbookRoles, roleDeps, warnings };
 }
 function ymlFiles(dir) {
-  if (!existsSync2(dir)) return [];
+  if (!existsSync3(dir)) return [];
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p2 = join2(dir, e.name);
@@ -9673,17 +9712,17 @@ function ymlFiles(dir) {
 function readRepoSource(root) {
   const src = { playbooks: {}, roles: {} };
   const pdir = join2(root, "playbooks");
-  if (existsSync2(pdir)) {
+  if (existsSync3(pdir)) {
     for (const f2 of readdirSync(pdir).sort()) {
-      if (/\.ya?ml$/.test(f2) && statSync(join2(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync2(join2(pdir, f2), "utf8");
+      if (/\.ya?ml$/.test(f2) && statSync2(join2(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync2(join2(pdir, f2), "utf8");
     }
   }
   const rdir = join2(root, "roles");
-  if (existsSync2(rdir)) {
+  if (existsSync3(rdir)) {
     for (const r2 of readdirSync(rdir, { withFileTypes: true })) {
       if (!r2.isDirectory()) continue;
       const base = join2(rdir, r2.name);
-      const metaFile = [join2(base, "meta/main.yml"), join2(base, "meta/main.yaml")].find((f2) => existsSync2(f2));
+      const metaFile = [join2(base, "meta/main.yml"), join2(base, "meta/main.yaml")].find((f2) => existsSync3(f2));
       src.roles[r2.name] = {
         meta: metaFile ? readFileSync2(metaFile, "utf8") : void 0,
         tasks: [...ymlFiles(join2(base, "tasks")), ...ymlFiles(join2(base, "handlers"))].map((f2) => readFileSync2(f2, "utf8"))
@@ -10162,7 +10201,7 @@ function resultText(result) {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parse2(argv, options4, allowPositionals = false) {
+function parse(argv, options4, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options: options4, allowPositionals, strict: true });
   } catch (e) {
@@ -10171,9 +10210,447 @@ function parse2(argv, options4, allowPositionals = false) {
 }
 
 // src/cli/ansible-settings.ts
-import { existsSync as existsSync3, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync6, statSync as statSync4 } from "node:fs";
 import { hostname, userInfo } from "node:os";
-import { join as join4, resolve } from "node:path";
+import { join as join6, relative as relative3, resolve as resolve3 } from "node:path";
+
+// src/core/preflight.ts
+import { existsSync as existsSync5, readFileSync as readFileSync5 } from "node:fs";
+
+// src/core/ssh-check.ts
+import { createPrivateKey } from "node:crypto";
+var SshInputError = class extends Error {
+  name = "SshInputError";
+};
+var ARMOUR = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]+?)\n-----END \1PRIVATE KEY-----$/;
+function sshString(buf, at2) {
+  if (at2 + 4 > buf.length) return void 0;
+  const len = buf.readUInt32BE(at2);
+  if (at2 + 4 + len > buf.length) return void 0;
+  return { value: buf.subarray(at2 + 4, at2 + 4 + len), next: at2 + 4 + len };
+}
+function opensshProblem(body) {
+  const magic = Buffer.from("openssh-key-v1\0", "latin1");
+  if (body.length < magic.length || !body.subarray(0, magic.length).equals(magic)) return "garbage";
+  const cipher = sshString(body, magic.length);
+  const kdf = cipher && sshString(body, cipher.next);
+  const kdfOptions = kdf && sshString(body, kdf.next);
+  if (!cipher || !kdf || !kdfOptions) return "garbage";
+  if (cipher.value.toString("latin1") !== "none" || kdf.value.toString("latin1") !== "none") return "passphrase";
+  let at2 = kdfOptions.next;
+  if (at2 + 4 > body.length) return "garbage";
+  const count = body.readUInt32BE(at2);
+  at2 += 4;
+  if (count !== 1) return "garbage";
+  const pub2 = sshString(body, at2);
+  const priv = pub2 && sshString(body, pub2.next);
+  if (!pub2 || !priv || priv.value.length < 8) return "garbage";
+  if (priv.value.readUInt32BE(0) !== priv.value.readUInt32BE(4)) return "garbage";
+  const type = sshString(priv.value, 8);
+  const pubType = sshString(pub2.value, 0);
+  if (!type || !pubType || !type.value.equals(pubType.value)) return "garbage";
+  return void 0;
+}
+function checkPrivateKey(text, where, fix) {
+  const key = text.replace(/\r\n/g, "\n").trim();
+  const m2 = ARMOUR.exec(key);
+  if (!m2) throw new SshInputError(`${where}: not a private key (expected the whole file, from -----BEGIN \u2026 PRIVATE KEY----- to -----END \u2026 PRIVATE KEY-----): ${fix}`);
+  const kind = m2[1].trim();
+  const passphrase = `${where}: the private key is protected by a passphrase, which nothing can type in CI: store a key without one (ssh-keygen -p -N '' -f KEY on a copy, or a new deploy key), ${fix}`;
+  const garbage = `${where}: the text between the BEGIN and END lines is not a usable private key (cut short or altered?): ${fix}`;
+  if (kind === "OPENSSH") {
+    const b64 = m2[2].replace(/\s+/g, "");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new SshInputError(garbage);
+    const problem = opensshProblem(Buffer.from(b64, "base64"));
+    if (problem === "passphrase") throw new SshInputError(passphrase);
+    if (problem) throw new SshInputError(garbage);
+    return;
+  }
+  if (kind === "ENCRYPTED" || /^Proc-Type: 4,ENCRYPTED$/m.test(m2[2])) throw new SshInputError(passphrase);
+  if (!["", "RSA", "EC", "DSA"].includes(kind)) throw new SshInputError(garbage);
+  try {
+    createPrivateKey({ key, format: "pem" });
+  } catch {
+    throw new SshInputError(garbage);
+  }
+}
+var HOST_KEY_TYPES = [
+  "ssh-ed25519",
+  "ssh-rsa",
+  "ssh-dss",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com"
+];
+var isKeyType = (t2) => HOST_KEY_TYPES.includes(t2) || HOST_KEY_TYPES.some((k2) => t2 === k2.replace(/(@openssh\.com)?$/, "-cert-v01@openssh.com"));
+var HASHED = /^\|1\|[A-Za-z0-9+/]+={0,2}\|[A-Za-z0-9+/]+={0,2}$/;
+var PATTERN = /^!?(\[[A-Za-z0-9.:*?_-]+\]:\d{1,5}|[A-Za-z0-9.:*?_-]+)$/;
+function knownHostsLineProblem(line) {
+  if (/PRIVATE KEY|^[A-Za-z0-9+/=]{40,}$/.test(line)) return "looks like part of a private key, which never goes there (known-hosts takes the servers' public host keys)";
+  const fields = line.split(/\s+/);
+  if (fields[0] === "@cert-authority" || fields[0] === "@revoked") fields.shift();
+  if (fields.length < 3) return 'is not "host key-type base64-key"';
+  const [hosts, type, b64] = fields;
+  if (!HASHED.test(hosts) && !hosts.split(",").every((h2) => PATTERN.test(h2))) return "does not start with host names or patterns (host, [host]:port, comma-separated, or a hashed |1|\u2026 entry)";
+  if (!isKeyType(type)) return `has no known key type in its second field (expected ${HOST_KEY_TYPES.slice(0, 3).join(", ")}\u2026)`;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return "has a key that is not base64";
+  const blob = sshString(Buffer.from(b64, "base64"), 0);
+  if (!blob || blob.value.toString("latin1") !== type) return `has a key that is not a ${type} key`;
+  return void 0;
+}
+function checkKnownHosts(text, where, fix) {
+  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  for (const [i2, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const problem = knownHostsLineProblem(line);
+    if (problem) throw new SshInputError(`${where}: line ${i2 + 1} ${problem}: ${fix}`);
+  }
+}
+
+// src/core/vault-read.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
+import { existsSync as existsSync4, readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
+import { dirname as dirname3, join as join5, relative as relative2, resolve as resolve2 } from "node:path";
+
+// src/core/vault.ts
+import { spawn as spawn3 } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
+import { closeSync, openSync, readFileSync as readFileSync3, readdirSync as readdirSync2, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename3, dirname as dirname2, join as join4 } from "node:path";
+var VAULT_HEADER = "$ANSIBLE_VAULT;";
+var LOWER = "abcdefghijklmnopqrstuvwxyz";
+var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
+var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
+function randomString(alphabet, length) {
+  if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
+  let s2 = "";
+  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
+  return s2;
+}
+var generateVaultKey = () => randomBytes(32).toString("hex");
+var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
+var generatePassword = (length = 32) => randomString(ALNUM, length);
+var isVaultText = (text) => text.startsWith(VAULT_HEADER);
+var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
+var VaultError = class extends Error {
+  name = "VaultError";
+};
+function lastLine(text) {
+  const lines = text.trim().split("\n");
+  return (lines[lines.length - 1] ?? "").replace(/^ERROR! /, "");
+}
+function ansibleVault(args, keyFile, input) {
+  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
+  delete env.ANSIBLE_VAULT_IDENTITY_LIST;
+  delete env.ANSIBLE_VAULT_ID_MATCH;
+  return new Promise((resolve10, reject) => {
+    const child = spawn3("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b2) => out.push(b2));
+    child.stderr.on("data", (b2) => err.push(b2));
+    child.on("error", (e) => {
+      reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
+    });
+    child.on("close", (code) => resolve10({
+      code: code ?? 1,
+      stdout: Buffer.concat(out).toString("utf8"),
+      stderr: Buffer.concat(err).toString("utf8")
+    }));
+    if (input !== void 0) child.stdin.end(input);
+  });
+}
+function tempSibling(file, tag = "tmp") {
+  return join4(dirname2(file), `.${basename3(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+}
+function writeNew0600(file, content) {
+  const fd = openSync(file, "wx", 384);
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(file, 384);
+}
+function writeKeyFile(file, key, opts = {}) {
+  if (!opts.replace) {
+    writeNew0600(file, key + "\n");
+    return;
+  }
+  const tmp = tempSibling(file);
+  writeNew0600(tmp, key + "\n");
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+function readKeyFile(file) {
+  const st2 = lstatSync(file);
+  if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
+  if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
+  const key = readFileSync3(file, "utf8").trim();
+  if (!key) throw new VaultError(`${file} is empty`);
+  return key;
+}
+async function encryptToFile(keyFile, plaintext, dest) {
+  const tmp = tempSibling(dest);
+  try {
+    const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
+    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
+    renameSync(tmp, dest);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+async function decryptFile(keyFile, file) {
+  const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
+  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine(r2.stderr || r2.stdout)}`);
+  return r2.stdout;
+}
+async function opensWith(keyFile, file) {
+  return (await ansibleVault(["decrypt", "--output", "-", file], keyFile)).code === 0;
+}
+var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "dist", ".lab", ".ansible", "__pycache__", "app"]);
+function findVaultFiles(root) {
+  const vault = [];
+  const inline = [];
+  const walk = (dir) => {
+    for (const e of readdirSync2(dir, { withFileTypes: true })) {
+      const p2 = join4(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(p2);
+      } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
+        let head;
+        try {
+          head = readFileSync3(p2, "utf8");
+        } catch {
+          continue;
+        }
+        if (isVaultText(head)) vault.push(p2);
+        else if (/\.ya?ml$/.test(e.name) && hasInlineVault(head)) inline.push(p2);
+      }
+    }
+  };
+  walk(root);
+  return { vault: vault.sort(), inline: inline.sort() };
+}
+async function rotateKey(keyFile, files, newKey) {
+  readKeyFile(keyFile);
+  const newKeyFile = tempSibling(keyFile, "new");
+  const staged = [];
+  try {
+    writeNew0600(newKeyFile, newKey + "\n");
+    for (const file of files) {
+      const original = readFileSync3(file, "utf8");
+      if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
+      const tmp = tempSibling(file, "rotate");
+      staged.push({ file, tmp, original });
+      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
+      const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
+      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
+      if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
+    }
+    const done = [];
+    try {
+      for (const s2 of staged) {
+        renameSync(s2.tmp, s2.file);
+        done.push(s2);
+      }
+      renameSync(newKeyFile, keyFile);
+    } catch (e) {
+      for (const s2 of done) writeFileSync(s2.file, s2.original);
+      throw e;
+    }
+  } finally {
+    rmSync(newKeyFile, { force: true });
+    for (const s2 of staged) rmSync(s2.tmp, { force: true });
+  }
+}
+
+// src/core/vault-read.ts
+function openVault(text, key) {
+  const lines = text.trim().split(/\r?\n/);
+  const header = (lines.shift() ?? "").trim().split(";");
+  if (header[0] !== "$ANSIBLE_VAULT" || !["1.1", "1.2"].includes(header[1] ?? "") || header[2] !== "AES256") return { ok: false, why: "format" };
+  const hex = lines.map((l2) => l2.trim()).join("");
+  if (!/^([0-9a-f]{2})+$/i.test(hex)) return { ok: false, why: "format" };
+  const parts = Buffer.from(hex, "hex").toString("latin1").split("\n");
+  if (parts.length !== 3 || !parts.every((p2) => /^([0-9a-f]{2})+$/i.test(p2))) return { ok: false, why: "format" };
+  const [salt, mac, data] = parts.map((p2) => Buffer.from(p2, "hex"));
+  const material = pbkdf2Sync(Buffer.from(key, "utf8"), salt, 1e4, 80, "sha256");
+  const expected = createHmac("sha256", material.subarray(32, 64)).update(data).digest();
+  if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return { ok: false, why: "key" };
+  const decipher = createDecipheriv("aes-256-ctr", material.subarray(0, 32), material.subarray(64, 80));
+  const padded = Buffer.concat([decipher.update(data), decipher.final()]);
+  const pad = padded[padded.length - 1] ?? 0;
+  if (pad < 1 || pad > 16) return { ok: false, why: "format" };
+  return { ok: true, plaintext: padded.subarray(0, padded.length - pad).toString("utf8") };
+}
+var vaultTag = { tag: "!vault", resolve: (s2) => ({ __vault: s2 }) };
+function inlineVaults(text) {
+  const out = [];
+  for (const doc of parseAllSafe(text)) {
+    const lineOf = (n2) => n2.range ? text.slice(0, n2.range[0]).split("\n").length : 0;
+    const walk = (n2, name) => {
+      if ((0, import_yaml4.isMap)(n2)) for (const p2 of n2.items) walk(p2.value, (0, import_yaml4.isScalar)(p2.key) ? String(p2.key.value) : name);
+      else if ((0, import_yaml4.isSeq)(n2)) n2.items.forEach((v2, i2) => walk(v2, `${name}[${i2}]`));
+      else if ((0, import_yaml4.isScalar)(n2) && n2.tag === "!vault") out.push({ ciphertext: String(n2.value.__vault ?? n2.source ?? ""), line: lineOf(n2), name });
+    };
+    walk(doc, "");
+  }
+  return out;
+}
+function parseAllSafe(text) {
+  const doc = (0, import_yaml4.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
+  return doc.contents ? [doc.contents] : [];
+}
+function yamlLeaves(text) {
+  const out = [];
+  const walk = (v2) => {
+    if (typeof v2 === "string") out.push(v2);
+    else if (typeof v2 === "number" || typeof v2 === "bigint") out.push(String(v2));
+    else if (Array.isArray(v2)) v2.forEach(walk);
+    else if (v2 && typeof v2 === "object") Object.values(v2).forEach(walk);
+  };
+  try {
+    walk((0, import_yaml4.parseDocument)(text, { customTags: [vaultTag] }).toJS());
+  } catch {
+    out.push(text);
+  }
+  return out;
+}
+var VaultKeyError = class extends Error {
+  name = "VaultKeyError";
+};
+function vaultsForRun(root, inventory) {
+  const vault = [];
+  const inline = [];
+  for (const dir of [inventory, "group_vars", "host_vars", "playbooks", "roles"]) {
+    const path = resolve2(root, dir);
+    if (!existsSync4(path)) continue;
+    if (!statSync3(path).isDirectory()) {
+      const text = readFileSync4(path, "utf8");
+      if (isVaultText(text)) vault.push(path);
+      else if (hasInlineVault(text)) inline.push(path);
+      for (const d2 of ["group_vars", "host_vars"]) {
+        const beside = join5(dirname3(path), d2);
+        if (existsSync4(beside)) {
+          const f3 = findVaultFiles(beside);
+          vault.push(...f3.vault);
+          inline.push(...f3.inline);
+        }
+      }
+      continue;
+    }
+    const f2 = findVaultFiles(path);
+    vault.push(...f2.vault);
+    inline.push(...f2.inline);
+  }
+  return { vault: [...new Set(vault)].sort(), inline: [...new Set(inline)].sort() };
+}
+function checkVaultKey(root, inventory, key, fix) {
+  const { vault, inline } = vaultsForRun(root, inventory);
+  const files = [];
+  const values = [];
+  const needKey = (where) => {
+    if (!key) throw new VaultKeyError(`the vault key is empty but ${where} is encrypted: ${fix}`);
+  };
+  const fail = (where, why) => {
+    throw new VaultKeyError(why === "key" ? `the vault key does not open ${where}: ${fix}` : `${where} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
+  };
+  for (const file of vault) {
+    const rel = relative2(root, file);
+    needKey(rel);
+    const r2 = openVault(readFileSync4(file, "utf8"), key);
+    if (!r2.ok) fail(rel, r2.why);
+    values.push(...yamlLeaves(r2.plaintext));
+    files.push(rel);
+  }
+  for (const file of inline) {
+    const rel = relative2(root, file);
+    const text = readFileSync4(file, "utf8");
+    if (isVaultText(text)) continue;
+    for (const v2 of inlineVaults(text)) {
+      const where = `${rel}:${v2.line} (${v2.name})`;
+      needKey(where);
+      const r2 = openVault(v2.ciphertext, key);
+      if (!r2.ok) fail(where, r2.why);
+      values.push(r2.plaintext);
+    }
+    files.push(rel);
+  }
+  return { files, values };
+}
+function secretPieces(values, minLength = 4) {
+  const out = /* @__PURE__ */ new Set();
+  for (const v2 of values) {
+    const t2 = v2.trim();
+    if (t2.length >= minLength) out.add(t2);
+    if (t2.includes("\n")) {
+      for (const l2 of t2.split("\n").map((x2) => x2.trim())) if (l2.length >= minLength && !/^-----(BEGIN|END) /.test(l2)) out.add(l2);
+    }
+  }
+  return [...out].sort((a2, b2) => b2.length - a2.length);
+}
+
+// src/core/preflight.ts
+var PreflightError = class extends Error {
+  name = "PreflightError";
+};
+var VAULT_KEY_SECRET = "ANSIBLE_VAULT_KEY";
+var rethrow = (e) => {
+  throw new PreflightError(e.message);
+};
+function preflight(input) {
+  let vault = { files: [], values: [] };
+  try {
+    vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
+  } catch (e) {
+    rethrow(e);
+  }
+  let extraVars;
+  try {
+    if (input.ssh) {
+      if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
+      if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
+    }
+    extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
+    readPlanConfig(input.root, input.inventory);
+    if (input.eventEnv) readEventPayload(input.eventEnv);
+  } catch (e) {
+    rethrow(e);
+  }
+  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values) };
+}
+var DIFF_EVENTS = /* @__PURE__ */ new Set(["push", "pull_request", "pull_request_target"]);
+function readEventPayload(env) {
+  const name = env.GITHUB_EVENT_NAME ?? "";
+  const file = env.GITHUB_EVENT_PATH ?? "";
+  if (!file || !existsSync5(file)) {
+    if (DIFF_EVENTS.has(name)) {
+      throw new PreflightError(`the ${name} event's file ${file ? `${file} does not exist` : "(GITHUB_EVENT_PATH) is not set"}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`);
+    }
+    return {};
+  }
+  let payload;
+  try {
+    payload = JSON.parse(readFileSync5(file, "utf8"));
+  } catch {
+    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`);
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`);
+  }
+  return payload;
+}
+
+// src/cli/ansible-settings.ts
 var ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
   --vault-key FILE   the vault password file (default: vault.key)
   --limit PATTERN    only hosts matching PATTERN
@@ -10185,12 +10662,32 @@ var ANSIBLE_OPTIONS = {
   "ansible-playbook": { type: "string" }
 };
 function ansibleSettings(dir, o2) {
-  if (!existsSync3(join4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (!existsSync6(join6(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   const inventory = o2.inventory ?? "inventories/production";
-  if (!existsSync3(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-  const vaultKey = resolve(dir, o2["vault-key"] ?? "vault.key");
-  if (!existsSync3(vaultKey) || !statSync2(vaultKey).isFile()) {
+  if (!existsSync6(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+  const vaultKey = resolve3(dir, o2["vault-key"] ?? "vault.key");
+  if (!existsSync6(vaultKey) || !statSync4(vaultKey).isFile()) {
     throw new UsageError(`vault key file "${o2["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
+  }
+  let key;
+  try {
+    key = readKeyFile(vaultKey);
+  } catch (e) {
+    throw new UsageError(`vault key file "${relative3(dir, vaultKey)}": ${e.message.replace(`${vaultKey} `, "")}`);
+  }
+  let extraVars;
+  try {
+    extraVars = preflight({
+      root: dir,
+      inventory,
+      vaultKey: key,
+      vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+      extraVars: o2["extra-vars"] ?? "",
+      extraVarsWhere: "--extra-vars"
+    }).extraVars;
+  } catch (e) {
+    if (e instanceof PreflightError) throw new UsageError(e.message);
+    throw e;
   }
   return {
     cwd: dir,
@@ -10200,7 +10697,7 @@ function ansibleSettings(dir, o2) {
     diff: o2.diff ?? false,
     limit: o2.limit,
     tags: (o2.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
-    extraVars: o2["extra-vars"],
+    extraVars,
     env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
   };
 }
@@ -10234,7 +10731,7 @@ var options = {
   json: { type: "boolean" }
 };
 async function planFor(dir, opts) {
-  if (!existsSync4(resolve2(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (!existsSync7(resolve4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   if (opts.to && !opts.from) throw new UsageError("--to needs --from");
   if (opts.state && opts.from) throw new UsageError("give --from or --state, not both");
   const top = await gitIn(dir).run(["rev-parse", "--show-prefix"]);
@@ -10254,6 +10751,8 @@ async function planFor(dir, opts) {
     readState: run2 ? () => readDeployState(run2) : void 0,
     workingTree: true,
     limit: opts.limit
+  }).catch((e) => {
+    throw e.message.startsWith(PLAN_CONFIG_FILE) ? new UsageError(e.message) : e;
   });
 }
 var command = {
@@ -10261,8 +10760,8 @@ var command = {
   summary: "Which playbooks a range of commits, the working tree or the servers' state needs, and why",
   usage,
   async run(argv) {
-    const { values } = parse2(argv, options);
-    const dir = resolve2(values.dir ?? ".");
+    const { values } = parse(argv, options);
+    const dir = resolve4(values.dir ?? ".");
     const { plan } = await planFor(dir, values);
     process.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
     return 0;
@@ -10270,20 +10769,20 @@ var command = {
 };
 
 // src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync6, mkdtempSync as mkdtempSync3, statSync as statSync4 } from "node:fs";
+import { createWriteStream, existsSync as existsSync9, mkdtempSync as mkdtempSync3, statSync as statSync6 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join7, resolve as resolve4 } from "node:path";
+import { join as join9, resolve as resolve6 } from "node:path";
 
 // src/core/run.ts
-import { spawn as spawn3 } from "node:child_process";
-import { existsSync as existsSync5, mkdtempSync, readFileSync as readFileSync3, rmSync } from "node:fs";
+import { spawn as spawn4 } from "node:child_process";
+import { existsSync as existsSync8, mkdtempSync, readFileSync as readFileSync6, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname2, isAbsolute as isAbsolute2, join as join5, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, isAbsolute as isAbsolute2, join as join7, resolve as resolve5 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookArgs(playbook, s2) {
-  const args = [join5("playbooks", `${playbook}.yml`), "-i", s2.inventory];
+  const args = [join7("playbooks", `${playbook}.yml`), "-i", s2.inventory];
   if (s2.check) args.push("--check");
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
@@ -10313,23 +10812,23 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v2 = cfgCallbackPlugins(cfg.text);
-    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve3(cfg.dir, p2)).join(":");
+    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve5(cfg.dir, p2)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
 function pluginDir() {
-  const here = dirname2(fileURLToPath(import.meta.url));
-  for (const d2 of [join5(here, "ansible"), join5(here, "..", "ansible")]) {
-    if (existsSync5(join5(d2, PLUGIN_FILE))) return d2;
+  const here = dirname4(fileURLToPath(import.meta.url));
+  for (const d2 of [join7(here, "ansible"), join7(here, "..", "ansible")]) {
+    if (existsSync8(join7(d2, PLUGIN_FILE))) return d2;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
 function runEnv(s2, resultsFile, base = process.env) {
   const env = {};
-  for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0) env[k2] = v2;
+  for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0 && !k2.startsWith("INPUT_")) env[k2] = v2;
   Object.assign(env, s2.env);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve3(s2.cwd, env.ANSIBLE_CONFIG) : join5(s2.cwd, "ansible.cfg");
-  const cfg = existsSync5(cfgFile) ? { dir: dirname2(cfgFile), text: readFileSync3(cfgFile, "utf8") } : void 0;
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve5(s2.cwd, env.ANSIBLE_CONFIG) : join7(s2.cwd, "ansible.cfg");
+  const cfg = existsSync8(cfgFile) ? { dir: dirname4(cfgFile), text: readFileSync6(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
@@ -10337,12 +10836,12 @@ function runEnv(s2, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync(join5(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join5(dir, `${playbook}.jsonl`);
+  const dir = mkdtempSync(join7(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join7(dir, `${playbook}.jsonl`);
   const started = Date.now();
   try {
     const code = await new Promise((done) => {
-      const child = spawn3(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn4(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.on("data", output);
       child.stderr.on("data", output);
       child.on("error", (e) => {
@@ -10352,10 +10851,10 @@ async function runPlaybook(playbook, s2, output) {
       });
       child.on("close", (c2, signal2) => done(c2 ?? (signal2 ? 128 + 15 : 1)));
     });
-    const jsonl = existsSync5(resultsFile) ? readFileSync3(resultsFile, "utf8") : "";
+    const jsonl = existsSync8(resultsFile) ? readFileSync6(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code, Date.now() - started, s2.cwd);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync2(dir, { recursive: true, force: true });
   }
 }
 async function runPlaybooks(playbooks, s2, hooks) {
@@ -10376,8 +10875,8 @@ async function runPlaybooks(playbooks, s2, hooks) {
 }
 
 // src/core/ssh.ts
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync4, readdirSync as readdirSync2, rmSync as rmSync2, statSync as statSync3, writeFileSync } from "node:fs";
-import { basename as basename3, join as join6 } from "node:path";
+import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync7, readdirSync as readdirSync3, rmSync as rmSync3, statSync as statSync5, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename4, join as join8 } from "node:path";
 var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
 function shellQuote(s2) {
   return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
@@ -10395,22 +10894,22 @@ function sshExtraVars(s2) {
   return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
 }
 function writeSshVars(dir, s2) {
-  const file = join6(dir, "ssh-vars.json");
-  writeFileSync(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
+  const file = join8(dir, "ssh-vars.json");
+  writeFileSync2(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
   return file;
 }
 var CONTROL_DIR_PREFIX = "django-deploy-cp-";
 function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
-  return mkdtempSync2(join6(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+  return mkdtempSync2(join8(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
 }
 function removeControlDir(dir) {
-  if (!dir || !basename3(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
   try {
-    if (!statSync3(dir).isDirectory()) return false;
+    if (!statSync5(dir).isDirectory()) return false;
   } catch {
     return false;
   }
-  rmSync2(dir, { recursive: true, force: true });
+  rmSync3(dir, { recursive: true, force: true });
   return true;
 }
 
@@ -10432,7 +10931,7 @@ Options:
   --diff             show differences
   --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
-  --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
+  --extra-vars VARS  extra variables (JSON, YAML, key=value or @file; YAML is passed as JSON)
   --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
   --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
   --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
@@ -10465,23 +10964,16 @@ var command2 = {
   summary: "Run playbooks (named, or the plan of a range) against an inventory, in order",
   usage: usage2,
   async run(argv) {
-    const { values, positionals } = parse2(argv, options2, true);
-    const dir = resolve4(values.dir ?? ".");
+    const { values, positionals } = parse(argv, options2, true);
+    const dir = resolve6(values.dir ?? ".");
     const run2 = ansibleSettings(dir, values);
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
     if (values.to && !values.from) throw new UsageError("--to needs --from");
-    if (values["extra-vars"]?.trim().startsWith("{")) {
-      try {
-        JSON.parse(values["extra-vars"]);
-      } catch (e) {
-        throw new UsageError(`--extra-vars: not valid JSON (${e.message})`);
-      }
-    }
     const file = (option) => {
       const v2 = values[option];
       if (v2 === void 0) return void 0;
-      const p2 = resolve4(v2);
-      if (!existsSync6(p2) || !statSync4(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
+      const p2 = resolve6(v2);
+      if (!existsSync9(p2) || !statSync6(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
       return p2;
     };
     const keyFile = file("ssh-key");
@@ -10492,7 +10984,7 @@ var command2 = {
     } catch (e) {
       throw new UsageError(e.message);
     }
-    const runDir = mkdtempSync3(join7(tmpdir2(), "django-deploy-"));
+    const runDir = mkdtempSync3(join9(tmpdir2(), "django-deploy-"));
     const controlDir = makeControlDir();
     run2.extraVarsFiles = [writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values["accept-new-host-keys"] ?? false, controlDir })];
     try {
@@ -10531,7 +11023,7 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
     process.stdout.write("Nothing to deploy.\n");
     return 0;
   }
-  const logFile = join7(runDir, "ansible.log");
+  const logFile = join9(runDir, "ansible.log");
   const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
   if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -10552,7 +11044,7 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
 }
 
 // src/cli/status.ts
-import { resolve as resolve5 } from "node:path";
+import { resolve as resolve7 } from "node:path";
 var usage3 = `Usage: django-deploy status [options] [--json]
 
 For each server of the inventory: which revision each playbook last deployed, how long ago and
@@ -10593,8 +11085,8 @@ var command3 = {
   summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
   usage: usage3,
   async run(argv) {
-    const { values } = parse2(argv, options3);
-    const dir = resolve5(values.dir ?? ".");
+    const { values } = parse(argv, options3);
+    const dir = resolve7(values.dir ?? ".");
     const run2 = ansibleSettings(dir, values);
     let state;
     const { plan, head } = await makePlan({
@@ -10627,172 +11119,15 @@ var command3 = {
 };
 
 // src/cli/init.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-import { existsSync as existsSync7, mkdirSync, readFileSync as readFileSync7, rmSync as rmSync4, statSync as statSync5 } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute3, join as join9, relative as relative2, resolve as resolve6 } from "node:path";
+var import_yaml5 = __toESM(require_dist(), 1);
+import { existsSync as existsSync10, mkdirSync, readFileSync as readFileSync9, rmSync as rmSync4, statSync as statSync7 } from "node:fs";
+import { dirname as dirname5, isAbsolute as isAbsolute3, join as join10, relative as relative4, resolve as resolve8 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { spawnSync } from "node:child_process";
 
-// src/core/vault.ts
-import { spawn as spawn4 } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync5, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync2, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename4, dirname as dirname3, join as join8 } from "node:path";
-var VAULT_HEADER = "$ANSIBLE_VAULT;";
-var LOWER = "abcdefghijklmnopqrstuvwxyz";
-var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
-var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
-function randomString(alphabet, length) {
-  if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
-  let s2 = "";
-  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
-  return s2;
-}
-var generateVaultKey = () => randomBytes(32).toString("hex");
-var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
-var generatePassword = (length = 32) => randomString(ALNUM, length);
-var isVaultText = (text) => text.startsWith(VAULT_HEADER);
-var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
-var VaultError = class extends Error {
-  name = "VaultError";
-};
-function lastLine(text) {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").replace(/^ERROR! /, "");
-}
-function ansibleVault(args, keyFile, input) {
-  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
-  delete env.ANSIBLE_VAULT_IDENTITY_LIST;
-  delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve8, reject) => {
-    const child = spawn4("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b2) => out.push(b2));
-    child.stderr.on("data", (b2) => err.push(b2));
-    child.on("error", (e) => {
-      reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
-    });
-    child.on("close", (code) => resolve8({
-      code: code ?? 1,
-      stdout: Buffer.concat(out).toString("utf8"),
-      stderr: Buffer.concat(err).toString("utf8")
-    }));
-    if (input !== void 0) child.stdin.end(input);
-  });
-}
-function tempSibling(file, tag = "tmp") {
-  return join8(dirname3(file), `.${basename4(file)}.${tag}-${randomBytes(4).toString("hex")}`);
-}
-function writeNew0600(file, content) {
-  const fd = openSync(file, "wx", 384);
-  try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(file, 384);
-}
-function writeKeyFile(file, key, opts = {}) {
-  if (!opts.replace) {
-    writeNew0600(file, key + "\n");
-    return;
-  }
-  const tmp = tempSibling(file);
-  writeNew0600(tmp, key + "\n");
-  try {
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync3(tmp, { force: true });
-    throw e;
-  }
-}
-function readKeyFile(file) {
-  const st2 = lstatSync(file);
-  if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
-  if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync5(file, "utf8").trim();
-  if (!key) throw new VaultError(`${file} is empty`);
-  return key;
-}
-async function encryptToFile(keyFile, plaintext, dest) {
-  const tmp = tempSibling(dest);
-  try {
-    const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
-    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
-    renameSync(tmp, dest);
-  } finally {
-    rmSync3(tmp, { force: true });
-  }
-}
-async function decryptFile(keyFile, file) {
-  const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
-  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine(r2.stderr || r2.stdout)}`);
-  return r2.stdout;
-}
-async function opensWith(keyFile, file) {
-  return (await ansibleVault(["decrypt", "--output", "-", file], keyFile)).code === 0;
-}
-var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "dist", ".lab", ".ansible", "__pycache__", "app"]);
-function findVaultFiles(root) {
-  const vault = [];
-  const inline = [];
-  const walk = (dir) => {
-    for (const e of readdirSync3(dir, { withFileTypes: true })) {
-      const p2 = join8(dir, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) walk(p2);
-      } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
-        let head;
-        try {
-          head = readFileSync5(p2, "utf8");
-        } catch {
-          continue;
-        }
-        if (isVaultText(head)) vault.push(p2);
-        else if (/\.ya?ml$/.test(e.name) && hasInlineVault(head)) inline.push(p2);
-      }
-    }
-  };
-  walk(root);
-  return { vault: vault.sort(), inline: inline.sort() };
-}
-async function rotateKey(keyFile, files, newKey) {
-  readKeyFile(keyFile);
-  const newKeyFile = tempSibling(keyFile, "new");
-  const staged = [];
-  try {
-    writeNew0600(newKeyFile, newKey + "\n");
-    for (const file of files) {
-      const original = readFileSync5(file, "utf8");
-      if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
-      const tmp = tempSibling(file, "rotate");
-      staged.push({ file, tmp, original });
-      writeFileSync2(tmp, original, { flag: "wx", mode: 420 });
-      const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
-      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
-      if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
-    }
-    const done = [];
-    try {
-      for (const s2 of staged) {
-        renameSync(s2.tmp, s2.file);
-        done.push(s2);
-      }
-      renameSync(newKeyFile, keyFile);
-    } catch (e) {
-      for (const s2 of done) writeFileSync2(s2.file, s2.original);
-      throw e;
-    }
-  } finally {
-    rmSync3(newKeyFile, { force: true });
-    for (const s2 of staged) rmSync3(s2.tmp, { force: true });
-  }
-}
-
 // src/core/github-secrets.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync8 } from "node:fs";
 
 // node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
@@ -14286,7 +14621,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync6(tokenFile, "utf8");
+      text = readFileSync8(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -14396,7 +14731,7 @@ var usage4 = `Usage: django-deploy init [options]
 
 First-run setup, run from the repository root:
   1. vault.key: a new random key (mode 0600, git-ignored); an existing one is kept (see --rotate);
-  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of vault.example.yml, with
+  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of inventories/vault.example.yml, with
      vault_django_secret_key, vault_database_password and vault_admin_sudo_password generated
      (read them with ansible-vault view), the others asked for
      (Enter leaves one empty: Mailgun, S3 backups, Rollbar are optional), encrypted with vault.key;
@@ -14429,7 +14764,7 @@ Examples:
   GITHUB_TOKEN=... django-deploy init --github my-org/my-site --environment production --deploy-key ~/.ssh/deploy_ed25519
   django-deploy init --rotate --github my-org/my-site`;
 function parseInitArgs(argv) {
-  const { values } = parse2(argv, {
+  const { values } = parse(argv, {
     inventory: { type: "string" },
     set: { type: "string", multiple: true },
     "set-file": { type: "string", multiple: true },
@@ -14513,7 +14848,7 @@ var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
 function readYamlMap(file, what) {
   let doc;
   try {
-    doc = (0, import_yaml3.parse)(readFileSync7(file, "utf8"));
+    doc = (0, import_yaml5.parse)(readFileSync9(file, "utf8"));
   } catch (e) {
     throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
   }
@@ -14521,11 +14856,11 @@ function readYamlMap(file, what) {
   if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
   return doc;
 }
-var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
+var vaultYaml = (values) => "---\n" + (0, import_yaml5.stringify)(values, { lineWidth: 0 });
 function checkDeployKey(file) {
   let text;
   try {
-    text = readFileSync7(file, "utf8");
+    text = readFileSync9(file, "utf8");
   } catch (e) {
     throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -14534,10 +14869,10 @@ function checkDeployKey(file) {
   if (r2.error === void 0 && r2.status !== 0) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
   return text.endsWith("\n") ? text : text + "\n";
 }
-function checkKnownHosts(file) {
+function checkKnownHosts2(file) {
   let text;
   try {
-    text = readFileSync7(file, "utf8");
+    text = readFileSync9(file, "utf8");
   } catch (e) {
     throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
   }
@@ -14548,30 +14883,30 @@ function checkKnownHosts(file) {
   return text;
 }
 async function runInit(o2, io) {
-  const root = resolve6(o2.root);
-  const rel = (p2) => relative2(root, p2) || ".";
-  if (!existsSync7(join9(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join9(root, "vault.key");
-  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join9(root, o2.inventory);
-  if (!existsSync7(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join9(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join9(invDir, "vault.example.yml"), join9(root, "inventories/production/vault.example.yml")].find((f2) => existsSync7(f2));
-  const keyExists = existsSync7(keyFile);
-  const vaultExists = existsSync7(vaultFile);
+  const root = resolve8(o2.root);
+  const rel = (p2) => relative4(root, p2) || ".";
+  if (!existsSync10(join10(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join10(root, "vault.key");
+  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join10(root, o2.inventory);
+  if (!existsSync10(invDir) || !statSync7(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join10(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join10(root, "inventories/vault.example.yml")].find((f2) => existsSync10(f2));
+  const keyExists = existsSync10(keyFile);
+  const vaultExists = existsSync10(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
   if (!keyExists && vaultExists) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
   }
   if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync7(vaultFile, "utf8"))) {
+  if (vaultExists && !isVaultText(readFileSync9(vaultFile, "utf8"))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
   }
-  if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
+  if (!vaultExists && !exampleFile) throw new UsageError(`no inventories/vault.example.yml in ${rel(root)}: it lists the vault's keys`);
   const example = exampleFile ? readYamlMap(exampleFile, "vault example") : {};
   const sets = new Map(o2.sets);
   for (const [key, file] of o2.setFiles) {
     try {
-      sets.set(key, readFileSync7(isAbsolute3(file) ? file : resolve6(file), "utf8"));
+      sets.set(key, readFileSync9(isAbsolute3(file) ? file : resolve8(file), "utf8"));
     } catch (e) {
       throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
     }
@@ -14587,7 +14922,7 @@ async function runInit(o2, io) {
       throw new UsageError(e.message);
     }
     const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
-    const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts(o2.knownHosts);
+    const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts2(o2.knownHosts);
     const client = new SecretsClient({ token, target, apiUrl: apiBase(io.env) });
     await client.publicKey();
     github = { client, target, deployKey, knownHosts };
@@ -14615,7 +14950,7 @@ async function runInit(o2, io) {
       newKey = true;
     }
     try {
-      mkdirSync(dirname4(vaultFile), { recursive: true });
+      mkdirSync(dirname5(vaultFile), { recursive: true });
       await encryptToFile(keyFile, vaultYaml(values), vaultFile);
     } catch (e) {
       if (newKey) rmSync4(keyFile, { force: true });
@@ -14634,7 +14969,7 @@ async function runInit(o2, io) {
       io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
     }
   } else if (wantsUpdate) {
-    const current = (0, import_yaml3.parse)(await decryptFile(keyFile, vaultFile));
+    const current = (0, import_yaml5.parse)(await decryptFile(keyFile, vaultFile));
     const merged = { ...current ?? {} };
     const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
     const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
@@ -14727,21 +15062,21 @@ var command4 = {
 };
 
 // src/cli/demo.ts
-var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync12, mkdirSync as mkdirSync8, readFileSync as readFileSync13, writeFileSync as writeFileSync8 } from "node:fs";
-import { join as join15 } from "node:path";
+var import_yaml7 = __toESM(require_dist(), 1);
+import { existsSync as existsSync15, mkdirSync as mkdirSync8, readFileSync as readFileSync15, writeFileSync as writeFileSync8 } from "node:fs";
+import { join as join16 } from "node:path";
 
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync11, mkdirSync as mkdirSync7, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync14, mkdirSync as mkdirSync7, rmSync as rmSync9, writeFileSync as writeFileSync7 } from "node:fs";
 import { spawn as spawn8 } from "node:child_process";
-import { dirname as dirname6, isAbsolute as isAbsolute4, join as join14, resolve as resolve7 } from "node:path";
+import { dirname as dirname7, isAbsolute as isAbsolute4, join as join15, resolve as resolve9 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/lab/exec.ts
 import { spawn as spawn5, spawnSync as spawnSync2 } from "node:child_process";
 function run(cmd, args, opts = {}) {
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve10, reject) => {
     const child = spawn5(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
@@ -14758,7 +15093,7 @@ function run(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve8({
+      resolve10({
         code: code ?? (signal2 ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8")
@@ -14787,23 +15122,23 @@ var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
 
 // src/lab/image.ts
 import { createHash } from "node:crypto";
-import { existsSync as existsSync8, mkdirSync as mkdirSync3, readdirSync as readdirSync4, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
-import { join as join10 } from "node:path";
+import { existsSync as existsSync11, mkdirSync as mkdirSync3, readdirSync as readdirSync4, renameSync as renameSync2, rmSync as rmSync6, writeFileSync as writeFileSync3 } from "node:fs";
+import { join as join11 } from "node:path";
 
 // src/lab/lock.ts
 import { spawn as spawn6 } from "node:child_process";
 import { mkdirSync as mkdirSync2 } from "node:fs";
-import { dirname as dirname5 } from "node:path";
+import { dirname as dirname6 } from "node:path";
 async function withLock(file, fn) {
-  mkdirSync2(dirname5(file), { recursive: true });
+  mkdirSync2(dirname6(file), { recursive: true });
   const child = spawn6("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
     stdio: ["pipe", "pipe", "inherit"]
   });
   try {
-    await new Promise((resolve8, reject) => {
+    await new Promise((resolve10, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve8());
+      child.stdout.once("data", () => resolve10());
     });
     return await fn();
   } finally {
@@ -14814,10 +15149,10 @@ async function withLock(file, fn) {
 }
 
 // src/lab/mounts.ts
-import { readFileSync as readFileSync8, rmSync as rmSync5 } from "node:fs";
+import { readFileSync as readFileSync10, rmSync as rmSync5 } from "node:fs";
 function mountsUnder(dir) {
   const root = dir.replace(/\/+$/, "");
-  return readFileSync8("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
+  return readFileSync10("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
 }
 function umountUnder(dir) {
   for (const m2 of mountsUnder(dir)) {
@@ -14862,15 +15197,15 @@ function imageKey(suite, packages = IMAGE_PACKAGES) {
   return `${suite}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
 }
 async function ensureImage(suite = "bookworm") {
-  const dir = join10(CACHE_DIR, "images");
+  const dir = join11(CACHE_DIR, "images");
   const key = imageKey(suite);
-  const final = join10(dir, key);
-  if (existsSync8(final)) return final;
+  const final = join11(dir, key);
+  if (existsSync11(final)) return final;
   mkdirSync3(dir, { recursive: true });
-  return withLock(join10(dir, `${key}.lock`), async () => {
-    if (existsSync8(final)) return final;
-    for (const f2 of readdirSync4(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join10(dir, f2));
-    const tmp = join10(dir, `${key}.tmp-${process.pid}`);
+  return withLock(join11(dir, `${key}.lock`), async () => {
+    if (existsSync11(final)) return final;
+    for (const f2 of readdirSync4(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join11(dir, f2));
+    const tmp = join11(dir, `${key}.tmp-${process.pid}`);
     const include = IMAGE_PACKAGES.join(",");
     process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)
 `);
@@ -14897,7 +15232,7 @@ async function ensureImage(suite = "bookworm") {
 }
 function finalize(root, suite) {
   writeFileSync3(
-    join10(root, "etc/apt/sources.list"),
+    join11(root, "etc/apt/sources.list"),
     [
       `deb http://deb.debian.org/debian ${suite} main`,
       `deb http://deb.debian.org/debian ${suite}-updates main`,
@@ -14905,28 +15240,28 @@ function finalize(root, suite) {
       ""
     ].join("\n")
   );
-  for (const f2 of readdirSync4(join10(root, "etc/ssh"))) {
-    if (f2.startsWith("ssh_host_")) rmSync6(join10(root, "etc/ssh", f2));
+  for (const f2 of readdirSync4(join11(root, "etc/ssh"))) {
+    if (f2.startsWith("ssh_host_")) rmSync6(join11(root, "etc/ssh", f2));
   }
-  writeFileSync3(join10(root, "etc/machine-id"), "");
-  for (const f2 of readdirSync4(join10(root, "var/cache/apt/archives"))) {
-    if (f2.endsWith(".deb")) rmSync6(join10(root, "var/cache/apt/archives", f2));
+  writeFileSync3(join11(root, "etc/machine-id"), "");
+  for (const f2 of readdirSync4(join11(root, "var/cache/apt/archives"))) {
+    if (f2.endsWith(".deb")) rmSync6(join11(root, "var/cache/apt/archives", f2));
   }
 }
 
 // src/lab/host.ts
 import { spawn as spawn7 } from "node:child_process";
-import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync10, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync11, rmSync as rmSync8, writeFileSync as writeFileSync5 } from "node:fs";
+import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync13, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync13, rmSync as rmSync8, writeFileSync as writeFileSync5 } from "node:fs";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { connect } from "node:net";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // src/lab/proc.ts
-import { readFileSync as readFileSync9 } from "node:fs";
-var bootId = readFileSync9("/proc/sys/kernel/random/boot_id", "utf8").trim();
+import { readFileSync as readFileSync11 } from "node:fs";
+var bootId = readFileSync11("/proc/sys/kernel/random/boot_id", "utf8").trim();
 function startTime(pid) {
   try {
-    const stat = readFileSync9(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync11(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[0] === "Z" || fields[0] === "X" ? void 0 : fields[19];
   } catch {
@@ -14949,27 +15284,27 @@ function signal(id, sig) {
 }
 
 // src/lab/state.ts
-import { mkdirSync as mkdirSync4, readdirSync as readdirSync5, readFileSync as readFileSync10, renameSync as renameSync3, writeFileSync as writeFileSync4, existsSync as existsSync9, rmSync as rmSync7 } from "node:fs";
-import { join as join11 } from "node:path";
+import { mkdirSync as mkdirSync4, readdirSync as readdirSync5, readFileSync as readFileSync12, renameSync as renameSync3, writeFileSync as writeFileSync4, existsSync as existsSync12, rmSync as rmSync7 } from "node:fs";
+import { join as join12 } from "node:path";
 import { randomBytes as randomBytes2 } from "node:crypto";
 var MAX_SLOT = 511;
 function slotDir(slot) {
-  return join11(SLOTS_DIR, String(slot));
+  return join12(SLOTS_DIR, String(slot));
 }
 function saveState(state) {
-  const file = join11(slotDir(state.slot), "state.json");
+  const file = join12(slotDir(state.slot), "state.json");
   writeFileSync4(`${file}.tmp`, JSON.stringify(state, null, 2));
   renameSync3(`${file}.tmp`, file);
 }
 function loadState(slot) {
   try {
-    return JSON.parse(readFileSync10(join11(slotDir(slot), "state.json"), "utf8"));
+    return JSON.parse(readFileSync12(join12(slotDir(slot), "state.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
 function usedSlots() {
-  if (!existsSync9(SLOTS_DIR)) return [];
+  if (!existsSync12(SLOTS_DIR)) return [];
   return readdirSync5(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
 }
 function allocateSlot(owner, dirFor) {
@@ -15025,7 +15360,7 @@ function teardown(state, graceMs = 5e3) {
     killNetns(h2.netns);
   }
   waitUntil(() => state.hosts.every((h2) => !isAlive(h2.nspawn) && netnsPids(h2.netns).length === 0), 5e3);
-  closeControlMasters(join11(state.dir, "cp"));
+  closeControlMasters(join12(state.dir, "cp"));
   for (const h2 of state.hosts) {
     umountUnder(h2.merged);
     runSync("ip", ["netns", "delete", h2.netns]);
@@ -15037,13 +15372,13 @@ function teardown(state, graceMs = 5e3) {
   releaseSlot(state.slot);
 }
 function closeControlMasters(cpDir) {
-  if (!existsSync9(cpDir)) return;
+  if (!existsSync12(cpDir)) return;
   for (const sock of readdirSync5(cpDir)) {
-    runSync("ssh", ["-o", `ControlPath=${join11(cpDir, sock)}`, "-O", "exit", "lab"]);
+    runSync("ssh", ["-o", `ControlPath=${join12(cpDir, sock)}`, "-O", "exit", "lab"]);
   }
 }
 function releaseSlot(slot) {
-  const gone = join11(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
+  const gone = join12(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
   try {
     renameSync3(slotDir(slot), gone);
   } catch {
@@ -15065,9 +15400,9 @@ function sweepOrphans() {
     const m2 = /^\d+: (dadbr(\d+)):/.exec(line);
     if (m2 && orphan(m2[2])) runSync("ip", ["link", "delete", m2[1]]);
   }
-  if (!existsSync9(LABS_DIR)) return;
+  if (!existsSync12(LABS_DIR)) return;
   for (const name of readdirSync5(LABS_DIR)) {
-    const dir = join11(LABS_DIR, name);
+    const dir = join12(LABS_DIR, name);
     if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s2) => s2?.dir === dir)) removeTree(dir);
   }
 }
@@ -15086,7 +15421,7 @@ table inet django_ansible_deploy_lab {
 var guarded;
 function ensureForwardGuard() {
   guarded ??= (async () => {
-    const forwarding = readFileSync11("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
+    const forwarding = readFileSync13("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
     try {
       await runOk("nft", ["-f", "-"], { input: FORWARD_GUARD });
     } catch (e) {
@@ -15113,48 +15448,48 @@ async function createNetns(state, h2) {
   await runOk("ip", ["-n", h2.netns, "route", "add", "default", "via", state.gateway]);
 }
 async function prepareRootfs(image, state, h2, authorizedKey) {
-  const base = join12(state.dir, "hosts", h2.name);
-  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join12(base, d2), { recursive: true });
+  const base = join13(state.dir, "hosts", h2.name);
+  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join13(base, d2), { recursive: true });
   await runOk("mount", [
     "-t",
     "overlay",
     "overlay",
     "-o",
-    `lowerdir=${image},upperdir=${join12(base, "upper")},workdir=${join12(base, "work")}`,
+    `lowerdir=${image},upperdir=${join13(base, "upper")},workdir=${join13(base, "work")}`,
     h2.merged
   ]);
   const root = h2.merged;
   const peers = state.hosts.map((p2) => `${p2.address}	${p2.name}`).join("\n");
-  writeFileSync5(join12(root, "etc/hostname"), `${h2.name}
+  writeFileSync5(join13(root, "etc/hostname"), `${h2.name}
 `);
-  writeFileSync5(join12(root, "etc/hosts"), `127.0.0.1	localhost
+  writeFileSync5(join13(root, "etc/hosts"), `127.0.0.1	localhost
 ::1	localhost ip6-localhost
 ${peers}
 `);
-  writeFileSync5(join12(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
+  writeFileSync5(join13(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
 `);
-  rmSync8(join12(root, "etc/resolv.conf"), { force: true });
-  writeFileSync5(join12(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  rmSync8(join13(root, "etc/resolv.conf"), { force: true });
+  writeFileSync5(join13(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
   writeFileSync5(
-    join12(root, "etc/apt/apt.conf.d/01proxy"),
+    join13(root, "etc/apt/apt.conf.d/01proxy"),
     `Acquire::http::Proxy "http://${state.gateway}:${APT_PROXY_PORT}";
 `
   );
-  mkdirSync5(join12(root, "root/.ssh"), { recursive: true, mode: 448 });
-  chmodSync2(join12(root, "root/.ssh"), 448);
-  writeFileSync5(join12(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
+  mkdirSync5(join13(root, "root/.ssh"), { recursive: true, mode: 448 });
+  chmodSync2(join13(root, "root/.ssh"), 448);
+  writeFileSync5(join13(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
   await runOk("ssh-keygen", ["-A", "-f", root]);
 }
 function knownHostsLines(h2) {
   const lines = [];
   for (const type of ["ed25519", "ecdsa", "rsa"]) {
-    const [alg, key] = readFileSync11(join12(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
+    const [alg, key] = readFileSync13(join13(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
     for (const name of [h2.address, `[${h2.address}]:22`, `[${h2.address}]:2222`]) lines.push(`${name} ${alg} ${key}`);
   }
   return lines;
 }
 function boot(state, h2) {
-  const log = openSync2(join12(state.dir, "hosts", h2.name, "console.log"), "a");
+  const log = openSync2(join13(state.dir, "hosts", h2.name, "console.log"), "a");
   const child = spawn7("systemd-nspawn", [
     "--quiet",
     "--directory",
@@ -15163,7 +15498,7 @@ function boot(state, h2) {
     // No registration with machined (often absent). Without systemd as this machine's init there
     // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
     "--register=no",
-    ...existsSync10("/run/systemd/system") ? [] : ["--keep-unit"],
+    ...existsSync13("/run/systemd/system") ? [] : ["--keep-unit"],
     `--machine=lab${state.slot}-${h2.name}`,
     `--hostname=${h2.name}`,
     `--network-namespace-path=/run/netns/${h2.netns}`,
@@ -15193,11 +15528,11 @@ function boot(state, h2) {
   h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
 }
 function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve8) => {
+  return new Promise((resolve10) => {
     const sock = connect({ host: address, port, timeout: timeoutMs });
     const done = (ok) => {
       sock.destroy();
-      resolve8(ok);
+      resolve10(ok);
     };
     sock.once("connect", () => done(true));
     sock.once("timeout", () => done(false));
@@ -15208,7 +15543,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
   const end = Date.now() + timeoutMs;
   const consoleTail = () => {
     try {
-      return lastLine2(readFileSync11(join12(state.dir, "hosts", h2.name, "console.log"), "utf8"));
+      return lastLine2(readFileSync13(join13(state.dir, "hosts", h2.name, "console.log"), "utf8"));
     } catch {
       return "";
     }
@@ -15230,14 +15565,14 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
 }
 
 // src/lab/inventory.ts
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml6 = __toESM(require_dist(), 1);
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync12, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join13 } from "node:path";
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync14, writeFileSync as writeFileSync6 } from "node:fs";
+import { join as join14 } from "node:path";
 function readYaml(file) {
-  return (0, import_yaml4.parse)(readFileSync12(file, "utf8")) ?? {};
+  return (0, import_yaml6.parse)(readFileSync14(file, "utf8")) ?? {};
 }
-var pub = (key) => readFileSync12(`${key}.pub`, "utf8").trim();
+var pub = (key) => readFileSync14(`${key}.pub`, "utf8").trim();
 function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
   return [
     `-o UserKnownHostsFile=${knownHosts}`,
@@ -15251,10 +15586,10 @@ function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
 }
 async function writeInventory(input) {
   const { dir, repoRoot, keys } = input;
-  const production = join13(repoRoot, "inventories/production");
-  mkdirSync6(join13(dir, "group_vars/all"), { recursive: true });
+  const production = join14(repoRoot, "inventories/production");
+  mkdirSync6(join14(dir, "group_vars/all"), { recursive: true });
   const hosts = Object.fromEntries(input.hosts.map((h2) => [h2.name, { ansible_host: h2.address }]));
-  writeFileSync6(join13(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
+  writeFileSync6(join14(dir, "hosts.yml"), (0, import_yaml6.stringify)({ all: { children: { webservers: { hosts } } } }));
   const labDefaults = {
     public_hostnames: input.hosts.map((h2) => `${h2.name}.test`),
     bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
@@ -15267,21 +15602,21 @@ async function writeInventory(input) {
     ansible_ssh_private_key_file: keys.deploy,
     ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir)
   };
-  const vars = { ...readYaml(join13(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
-  writeFileSync6(join13(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
+  const vars = { ...readYaml(join14(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
+  writeFileSync6(join14(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml6.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join13(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
+    Object.keys(readYaml(join14(repoRoot, "inventories/vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
   );
-  const vaultKey = join13(dir, "vault.key");
+  const vaultKey = join14(dir, "vault.key");
   writeFileSync6(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
   await runOk("ansible-vault", [
     "encrypt",
     "--vault-password-file",
     vaultKey,
     "--output",
-    join13(dir, "group_vars/all/vault.yml"),
+    join14(dir, "group_vars/all/vault.yml"),
     "-"
-  ], { input: "---\n" + (0, import_yaml4.stringify)({ ...vaultDefaults, ...input.vault }) });
+  ], { input: "---\n" + (0, import_yaml6.stringify)({ ...vaultDefaults, ...input.vault }) });
   return dir;
 }
 
@@ -15310,9 +15645,9 @@ var DEBIAN_PYTHON_VARS = {
 };
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
-  let dir = dirname6(fileURLToPath2(import.meta.url));
-  while (!existsSync11(join14(dir, "ansible.cfg"))) {
-    const up = dirname6(dir);
+  let dir = dirname7(fileURLToPath2(import.meta.url));
+  while (!existsSync14(join15(dir, "ansible.cfg"))) {
+    const up = dirname7(dir);
     if (up === dir) throw new Error("lab: no ansible.cfg above src/lab: pass repoRoot");
     dir = up;
   }
@@ -15325,9 +15660,9 @@ var Lab = class {
     this.dir = state.dir;
     this.slot = state.slot;
     this.hosts = state.hosts.map((h2) => ({ name: h2.name, address: h2.address, gateway: state.gateway, rootfs: h2.merged }));
-    this.rootKey = join14(state.dir, "keys/root");
-    this.keys = { admin: join14(state.dir, "keys/admin"), deploy: join14(state.dir, "keys/deploy") };
-    this.knownHosts = join14(state.dir, "known_hosts");
+    this.rootKey = join15(state.dir, "keys/root");
+    this.keys = { admin: join15(state.dir, "keys/admin"), deploy: join15(state.dir, "keys/deploy") };
+    this.knownHosts = join15(state.dir, "known_hosts");
   }
   state;
   hosts;
@@ -15385,19 +15720,19 @@ var Lab = class {
     if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`);
     return writeInventory({
       repoRoot: this.repoRoot,
-      dir: join14(this.dir, "inventories", name),
+      dir: join15(this.dir, "inventories", name),
       hosts: this.hosts,
       keys: { root: this.rootKey, ...this.keys },
       knownHosts: this.knownHosts,
-      controlPathDir: join14(this.dir, "cp"),
+      controlPathDir: join15(this.dir, "cp"),
       vars: opts.vars ?? {},
       vault: opts.vault ?? {}
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
   runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve7(this.repoRoot, playbook) : join14(this.repoRoot, "playbooks", `${playbook}.yml`);
-    const vaultKey = join14(opts.inventory, "vault.key");
+    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve9(this.repoRoot, playbook) : join15(this.repoRoot, "playbooks", `${playbook}.yml`);
+    const vaultKey = join15(opts.inventory, "vault.key");
     const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
     if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
     if (opts.check) args.push("--check");
@@ -15406,18 +15741,18 @@ var Lab = class {
     if (opts.limit) args.push("--limit", opts.limit);
     const env = {
       ...process.env,
-      ANSIBLE_CONFIG: join14(this.repoRoot, "ansible.cfg"),
+      ANSIBLE_CONFIG: join15(this.repoRoot, "ansible.cfg"),
       // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: "0",
       ANSIBLE_NOCOLOR: "1",
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join14(this.dir, "cp"),
-      ANSIBLE_LOCAL_TEMP: join14(this.dir, "ansible-tmp"),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: join15(this.dir, "cp"),
+      ANSIBLE_LOCAL_TEMP: join15(this.dir, "ansible-tmp"),
       ...opts.env
     };
-    mkdirSync7(join14(this.dir, "cp"), { recursive: true, mode: 448 });
-    mkdirSync7(join14(this.dir, "logs"), { recursive: true });
-    const log = createWriteStream2(join14(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
+    mkdirSync7(join15(this.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join15(this.dir, "logs"), { recursive: true });
+    const log = createWriteStream2(join15(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
     return new Promise((resolvePromise, reject) => {
       const child = spawn8("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
       const chunks = [];
@@ -15511,7 +15846,7 @@ async function startLab(opts) {
   const owner = procId(process.pid);
   const state = await withLock(GLOBAL_LOCK, async () => {
     cleanupStaleLocked();
-    return allocateSlot(owner, (slot) => join14(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
+    return allocateSlot(owner, (slot) => join15(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
   });
   live.add(state);
   try {
@@ -15521,11 +15856,11 @@ async function startLab(opts) {
       address: state.gateway.replace(/\.1$/, `.${i2 + 2}`),
       netns: `dad${state.slot}-${i2}`,
       veth: `dad${state.slot}h${i2}`,
-      merged: join14(state.dir, "hosts", name, "merged")
+      merged: join15(state.dir, "hosts", name, "merged")
     }));
     saveState(state);
-    mkdirSync7(join14(state.dir, "keys"), { recursive: true, mode: 448 });
-    mkdirSync7(join14(state.dir, "cp"), { recursive: true, mode: 448 });
+    mkdirSync7(join15(state.dir, "keys"), { recursive: true, mode: 448 });
+    mkdirSync7(join15(state.dir, "cp"), { recursive: true, mode: 448 });
     const lab = new Lab(state, repoRoot);
     await Promise.all([
       genKey(lab.rootKey, `lab${state.slot}-root`),
@@ -15571,7 +15906,7 @@ Options:
 The server is reachable from this machine only; from elsewhere, tunnel:
   ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
 function parseDemoArgs(argv) {
-  const { values } = parse2(argv, {
+  const { values } = parse(argv, {
     exit: { type: "boolean" },
     "keep-on-failure": { type: "boolean" },
     suite: { type: "string" },
@@ -15621,7 +15956,7 @@ async function waitForPage(url, timeoutMs) {
 }
 function sshPort(inventory) {
   try {
-    const vars = (0, import_yaml5.parse)(readFileSync13(join15(inventory, "group_vars/all/vars.yml"), "utf8"));
+    const vars = (0, import_yaml7.parse)(readFileSync15(join16(inventory, "group_vars/all/vars.yml"), "utf8"));
     const port = Number(vars.server_ssh_port);
     return Number.isInteger(port) && port > 0 ? port : 22;
   } catch {
@@ -15629,21 +15964,21 @@ function sshPort(inventory) {
   }
 }
 function untilSignal() {
-  return new Promise((resolve8) => {
+  return new Promise((resolve10) => {
     const keepAlive = setInterval(() => {
     }, 1 << 30);
     const done = () => {
       clearInterval(keepAlive);
       process.removeListener("SIGINT", done);
       process.removeListener("SIGTERM", done);
-      resolve8();
+      resolve10();
     };
     process.on("SIGINT", done);
     process.on("SIGTERM", done);
   });
 }
 async function runDemo(o2, repoRoot) {
-  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync12(join15(repoRoot, "playbooks", `${p2}.yml`)));
+  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync15(join16(repoRoot, "playbooks", `${p2}.yml`)));
   if (missing.length > 0) throw new Error(`missing ${missing.map((p2) => `playbooks/${p2}.yml`).join(", ")} in ${repoRoot}`);
   const t0 = Date.now();
   console.log("demo: booting a throwaway Debian server\u2026");
@@ -15660,9 +15995,9 @@ async function runDemo(o2, repoRoot) {
       const ok = r2.code === 0 && recap !== void 0 && recap.failed === 0 && recap.unreachable === 0;
       console.log(progressLine(i2 + 1, DEMO_PLAYBOOKS.length, playbook, ok, Date.now() - started, recap));
       if (!ok) {
-        const logDir = join15(repoRoot, ".lab");
+        const logDir = join16(repoRoot, ".lab");
         mkdirSync8(logDir, { recursive: true });
-        const log = join15(logDir, `demo-${playbook}.log`);
+        const log = join16(logDir, `demo-${playbook}.log`);
         writeFileSync8(log, r2.output);
         console.error(`
 --- last lines of ansible-playbook ${playbook} (full log: ${log}) ---
@@ -15721,8 +16056,8 @@ var command5 = {
 function findRepoRoot2() {
   let dir = process.cwd();
   for (; ; ) {
-    if (existsSync12(join15(dir, "ansible.cfg")) && existsSync12(join15(dir, "playbooks"))) return dir;
-    const up = join15(dir, "..");
+    if (existsSync15(join16(dir, "ansible.cfg")) && existsSync15(join16(dir, "playbooks"))) return dir;
+    const up = join16(dir, "..");
     if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
     dir = up;
   }

@@ -56,8 +56,11 @@ def _message(task, result):
         return HIDDEN
     msg = _text(result.get('msg')).strip()
     stderr = _text(result.get('stderr')).strip()
-    if stderr and (not msg or msg == 'non-zero return code'):
-        tail = stderr.splitlines()[-5:]
+    stdout = _text(result.get('stdout')).strip()
+    # Generic messages say nothing: the command's (or the validate: command's) own words do.
+    generic = not msg or msg in ('non-zero return code', 'failed to validate')
+    if generic and (stderr or (msg == 'failed to validate' and stdout)):
+        tail = (stderr or stdout).splitlines()[-5:]
         msg = ((msg + ': ') if msg else '') + '\n'.join(tail)
     if not msg and result.get('stdout'):
         msg = '\n'.join(_text(result.get('stdout')).strip().splitlines()[-5:])

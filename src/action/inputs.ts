@@ -71,27 +71,11 @@ export function readSettings(get: InputReader): Settings {
   const badTag = tags.find((t) => /\s/.test(t))
   if (badTag) throw new InputError(`input "tags": "${badTag}" contains a space (expected tag names separated by commas or newlines)`)
 
+  // Checked by the validation pass (core/preflight.ts), which also knows the repository (@file).
   const extraVars = input('extra-vars').trim()
-  if (extraVars.startsWith('{') || extraVars.startsWith('[')) {
-    try {
-      JSON.parse(extraVars)
-    } catch (e) {
-      throw new InputError(`input "extra-vars": not valid JSON (${(e as Error).message}); expected a JSON object, key=value pairs or @file`)
-    }
-  }
-
   const vaultKey = input('vault-key').trim()
   const sshPrivateKey = input('ssh-private-key').replace(/\r\n/g, '\n').trim()
-  if (sshPrivateKey && !/^-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+\n-----END [A-Z ]*PRIVATE KEY-----$/.test(sshPrivateKey)) {
-    // Never quote the value: it is a secret.
-    throw new InputError('input "ssh-private-key": not a private key (expected the whole file, from -----BEGIN … PRIVATE KEY----- to -----END … PRIVATE KEY-----)')
-  }
   const knownHosts = input('known-hosts').replace(/\r\n/g, '\n').trim()
-  for (const line of knownHosts.split('\n')) {
-    const l = line.trim()
-    if (!l || l.startsWith('#')) continue
-    if (l.split(/\s+/).length < 3) throw new InputError(`input "known-hosts": "${l.slice(0, 60)}" is not a known_hosts line (expected "host key-type base64-key", as ssh-keyscan prints)`)
-  }
 
   return {
     playbooks,

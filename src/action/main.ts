@@ -1,15 +1,17 @@
-// The main step, one straight line: inputs → plan → secrets → Ansible → runs → results → summary.
+// The main step, one straight line: inputs → validation → plan → secrets → Ansible → runs → results → summary.
 import * as core from '@actions/core'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import { preflight, VAULT_KEY_SECRET } from '../core/preflight.ts'
 import { resultJson, type RunResult } from '../core/results.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { inventoriesSettingCommonArgs, INVENTORY_SSH_ARGS_VAR } from '../core/ssh.ts'
 import { runName } from '../core/state.ts'
 import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
-import { writeCredentials, type Credentials } from './credentials.ts'
+import { scrub } from '../core/vault-read.ts'
+import { maskValues, writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
 import { planRun } from './plan-step.ts'
@@ -23,60 +25,81 @@ function checkPaths(settings: Settings, root: string): void {
   if (!existsSync(join(root, settings.inventory))) {
     throw new Error(`input "inventory": "${settings.inventory}" does not exist in ${settings.workingDirectory} (expected a directory such as inventories/production)`)
   }
-  if (!settings.vaultKey) {
-    const vault = encryptedFiles(join(root, settings.inventory))[0]
-    if (vault) throw new Error(`input "vault-key" is empty but ${relative(root, vault)} is encrypted (pass the vault key secret: vault-key: \${{ secrets.VAULT_KEY }})`)
-  }
 }
 
-/** Files of the inventory encrypted with ansible-vault (a small directory: read each file's head). */
-function encryptedFiles(dir: string): string[] {
-  if (!statSync(dir).isDirectory()) return []
-  const out: string[] = []
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...encryptedFiles(p))
-    else if (e.isFile() && /\.ya?ml$|^[^.]+$/.test(e.name) && readFileSync(p, 'utf8').slice(0, 14) === '$ANSIBLE_VAULT') out.push(p)
-  }
-  return out
+/** The secrets of this run (vault values, keys), longest first: masked in the log, scrubbed from summary and outputs. */
+let secrets: string[] = []
+
+function registerSecrets(values: string[]): void {
+  const pieces = [...new Set([...secrets, ...values.flatMap(maskValues)])].filter((v) => v.length >= 4)
+  secrets = pieces.sort((a, b) => b.length - a.length)
+  for (const v of values.flatMap(maskValues)) if (v.length >= 4) core.setSecret(v)
+}
+
+const clean = (text: string): string => scrub(text, secrets)
+
+/** Child processes (git, pip, ansible-playbook…) must not inherit the inputs: INPUT_VAULT-KEY and the like. */
+function dropInputsFromEnvironment(): void {
+  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k]
 }
 
 async function writeSummary(markdown: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   try {
-    await core.summary.addRaw(markdown, true).write()
+    await core.summary.addRaw(clean(markdown), true).write()
   } catch (e) {
     core.warning(`Job summary not written: ${(e as Error).message}`)
   }
 }
 
 function setOutputs(plan: Plan, result: RunResult): void {
-  core.setOutput('plan', JSON.stringify(plan))
+  core.setOutput('plan', clean(JSON.stringify(plan)))
   core.setOutput('playbooks', result.playbooks.map((p) => p.playbook).join(','))
-  core.setOutput('result', JSON.stringify(resultJson(result, plan)))
+  core.setOutput('result', clean(JSON.stringify(resultJson(result, plan))))
   core.setOutput('status', result.status)
 }
 
-/** One annotation per failed task, at its file and line (relative to the workspace). */
+/**
+ * Exactly one annotation per failure: each failed task (its own message, at its file and line,
+ * relative to the workspace), or the playbook's error when no task said why.
+ */
 function annotate(result: RunResult, workingDirectory: string): void {
   for (const p of result.playbooks) {
     for (const f of p.failures) {
       const file = f.file && !f.file.startsWith('/') ? (workingDirectory === '.' ? f.file : join(workingDirectory, f.file)) : undefined
-      core.error(`${f.task} — ${f.status} on ${f.host}: ${f.message}`, {
+      core.error(clean(`${p.playbook} failed: "${f.task}" ${f.status} on ${f.host}: ${f.message}`), {
         title: `${p.playbook}: ${f.task}`,
         ...(file ? { file, startLine: f.line } : {}),
       })
     }
-    if (p.error) core.error(`${p.playbook}: ${p.error}`, { title: `${p.playbook} did not run to its end` })
+    if (p.status === 'failure' && p.failures.length === 0) {
+      core.error(clean(`${p.playbook} failed: ${p.error ?? `ansible-playbook exited with code ${p.exitCode}`}`), { title: `${p.playbook} did not run to its end` })
+    }
   }
 }
 
 export async function main(): Promise<void> {
   markMainRan()
+  secrets = []
   const settings = readSettings((name) => core.getInput(name))
+  dropInputsFromEnvironment()
+  registerSecrets([settings.vaultKey, settings.sshPrivateKey].filter(Boolean))
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
   const root = resolve(workspace, settings.workingDirectory)
   checkPaths(settings, root)
+  // The one validation pass: nothing is planned, written or run before it passes.
+  const checked = preflight({
+    root,
+    inventory: settings.inventory,
+    vaultKey: settings.vaultKey,
+    vaultKeyFix: `pass the key that opens the vault (the content of vault.key) as vault-key: \${{ secrets.${VAULT_KEY_SECRET} }}`,
+    extraVars: settings.extraVars,
+    extraVarsWhere: 'input "extra-vars"',
+    ssh: { privateKey: settings.sshPrivateKey, knownHosts: settings.knownHosts, keyWhere: 'input "ssh-private-key"', knownHostsWhere: 'input "known-hosts"' },
+    eventEnv: process.env,
+  })
+  registerSecrets(checked.secrets)
+  if (checked.vaultFiles.length > 0) core.info(`The vault key opens ${checked.vaultFiles.join(', ')}`)
   const started = Date.now()
 
   let creds: Credentials
@@ -91,7 +114,7 @@ export async function main(): Promise<void> {
   } catch (e) {
     // Nothing ran: the summary says why it stopped.
     await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped before planning: ${cell((e as Error).message)}\n`)
-    throw e
+    throw new Error(clean((e as Error).message), { cause: e })
   }
 
   // One settings object for the state read and the runs: both connect to the hosts the same way.
@@ -104,7 +127,7 @@ export async function main(): Promise<void> {
     limit: settings.limit || undefined,
     tags: settings.tags,
     extraVarsFiles: creds.extraVarsFiles,
-    extraVars: settings.extraVars || undefined,
+    extraVars: checked.extraVars,
     env: { ...creds.env, ANSIBLE_FORCE_COLOR: '1', RUNNER_TEMP: creds.dir },
   }
   const { plan, head } = await core.group('Plan', async () => {
@@ -113,7 +136,7 @@ export async function main(): Promise<void> {
     core.info(planText(p.plan))
     return p
   })
-  core.setOutput('plan', JSON.stringify(plan))
+  core.setOutput('plan', clean(JSON.stringify(plan)))
   if (plan.fallback) core.warning(plan.fallback)
   for (const n of plan.notes) core.notice(n)
   for (const h of plan.hosts ?? []) if (h.state === 'unreachable') core.warning(`${h.host}: deploy state not read: ${h.message ?? 'unreachable'}`)
@@ -147,11 +170,6 @@ export async function main(): Promise<void> {
   annotate(result, settings.workingDirectory)
   setOutputs(plan, result)
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
-  if (result.status === 'failure') {
-    const failed = result.playbooks.find((p) => p.status === 'failure')!
-    const f = failed.failures[0]
-    core.setFailed(f
-      ? `${failed.playbook} failed: "${f.task}" on ${f.host}${f.file ? ` (${f.file}:${f.line ?? ''})` : ''}: ${f.message.split('\n')[0]}`
-      : `${failed.playbook} failed: ${failed.error ?? `ansible-playbook exited with code ${failed.exitCode}`}`)
-  }
+  // annotate() wrote the one ::error:: of each failure; setFailed would add a second.
+  if (result.status === 'failure') process.exitCode = core.ExitCode.Failure
 }

@@ -1,19 +1,16 @@
 // inputs → plan: the event's changes, and the deploy state of the targeted hosts (read through the
 // same Ansible settings as the runs). A pull-request preview plans from its own changes only.
 import * as core from '@actions/core'
-import { existsSync, readFileSync } from 'node:fs'
 import { changesForEvent } from '../core/changes.ts'
 import { makePlan, type Planned } from '../core/planning.ts'
+import { readEventPayload } from '../core/preflight.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
 import { readDeployState } from '../core/state-read.ts'
 import type { Settings } from './inputs.ts'
 
 export async function planRun(settings: Settings, root: string, run: AnsibleRunSettings, env: NodeJS.ProcessEnv = process.env): Promise<Planned> {
   const eventName = env.GITHUB_EVENT_NAME ?? ''
-  let payload: Record<string, unknown> = {}
-  if (env.GITHUB_EVENT_PATH && existsSync(env.GITHUB_EVENT_PATH)) {
-    payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, unknown>
-  }
+  const payload = readEventPayload(env)
   const preview = eventName.startsWith('pull_request')
   return makePlan({
     root,

@@ -2,7 +2,9 @@
 // one object for the state read and the runs, so both connect the same way.
 import { existsSync, statSync } from 'node:fs'
 import { hostname, userInfo } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
+import { preflight, PreflightError, VAULT_KEY_SECRET } from '../core/preflight.ts'
+import { readKeyFile, type VaultError } from '../core/vault.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
 import { runName } from '../core/state.ts'
 import { UsageError } from './command.ts'
@@ -40,6 +42,27 @@ export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSetti
   if (!existsSync(vaultKey) || !statSync(vaultKey).isFile()) {
     throw new UsageError(`vault key file "${o['vault-key'] ?? 'vault.key'}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`)
   }
+  let key: string
+  try {
+    key = readKeyFile(vaultKey)
+  } catch (e) {
+    throw new UsageError(`vault key file "${relative(dir, vaultKey)}": ${(e as VaultError).message.replace(`${vaultKey} `, '')}`)
+  }
+  // The one validation pass (shared with the action): nothing is planned or run before it passes.
+  let extraVars: string | undefined
+  try {
+    extraVars = preflight({
+      root: dir,
+      inventory,
+      vaultKey: key,
+      vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+      extraVars: o['extra-vars'] ?? '',
+      extraVarsWhere: '--extra-vars',
+    }).extraVars
+  } catch (e) {
+    if (e instanceof PreflightError) throw new UsageError(e.message)
+    throw e
+  }
   return {
     cwd: dir,
     ansiblePlaybook: o['ansible-playbook'] ?? 'ansible-playbook',
@@ -48,7 +71,7 @@ export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSetti
     diff: o.diff ?? false,
     limit: o.limit,
     tags: (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-    extraVars: o['extra-vars'],
+    extraVars,
     env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
   }
 }

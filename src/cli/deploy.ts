@@ -1,6 +1,7 @@
 // `django-deploy deploy`: runs named playbooks (or the plan of a range) from this machine, in the
 // same order as the action, one progress line per playbook, then the same summary.
 import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
+import { relative } from 'node:path'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Plan } from '../core/plan.ts'
@@ -34,7 +35,7 @@ Options:
   --diff             show differences
   --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
-  --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
+  --extra-vars VARS  extra variables (JSON, YAML, key=value or @file; YAML is passed as JSON)
   --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
   --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
   --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
@@ -74,13 +75,6 @@ export const command: Command = {
     const run = ansibleSettings(dir, values)
     if (positionals.length > 0 && values.from) throw new UsageError('name playbooks or give --from, not both')
     if (values.to && !values.from) throw new UsageError('--to needs --from')
-    if (values['extra-vars']?.trim().startsWith('{')) {
-      try {
-        JSON.parse(values['extra-vars'])
-      } catch (e) {
-        throw new UsageError(`--extra-vars: not valid JSON (${(e as Error).message})`)
-      }
-    }
 
     const file = (option: 'ssh-key' | 'known-hosts') => {
       const v = values[option]

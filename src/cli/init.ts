@@ -56,7 +56,7 @@ const usage = `Usage: django-deploy init [options]
 
 First-run setup, run from the repository root:
   1. vault.key: a new random key (mode 0600, git-ignored); an existing one is kept (see --rotate);
-  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of vault.example.yml, with
+  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of inventories/vault.example.yml, with
      vault_django_secret_key, vault_database_password and vault_admin_sudo_password generated
      (read them with ansible-vault view), the others asked for
      (Enter leaves one empty: Mailgun, S3 backups, Rollbar are optional), encrypted with vault.key;
@@ -253,7 +253,8 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
   const invDir = isAbsolute(o.inventory) ? o.inventory : join(root, o.inventory)
   if (!existsSync(invDir) || !statSync(invDir).isDirectory()) throw new UsageError(`--inventory ${o.inventory}: no such directory`)
   const vaultFile = join(invDir, 'group_vars/all/vault.yml')
-  const exampleFile = [join(invDir, 'vault.example.yml'), join(root, 'inventories/production/vault.example.yml')].find((f) => existsSync(f))
+  // Beside the inventories, not in one: Ansible would try to load it as inventory (and warn).
+  const exampleFile = [join(root, 'inventories/vault.example.yml')].find((f) => existsSync(f))
   const keyExists = existsSync(keyFile)
   const vaultExists = existsSync(vaultFile)
 
@@ -266,7 +267,7 @@ export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
   if (vaultExists && !isVaultText(readFileSync(vaultFile, 'utf8'))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`)
   }
-  if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`)
+  if (!vaultExists && !exampleFile) throw new UsageError(`no inventories/vault.example.yml in ${rel(root)}: it lists the vault's keys`)
   const example = exampleFile ? readYamlMap(exampleFile, 'vault example') : {}
   const sets = new Map(o.sets)
   for (const [key, file] of o.setFiles) {

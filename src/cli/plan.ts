@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { changesBetween, changesInWorkingTree, gitIn } from '../core/changes.ts'
+import { PLAN_CONFIG_FILE } from '../core/plan-config.ts'
 import { makePlan, type Planned } from '../core/planning.ts'
 import { readDeployState } from '../core/state-read.ts'
 import { planText } from '../core/summary.ts'
@@ -60,6 +61,9 @@ export async function planFor(dir: string, opts: PlanOptions): Promise<Planned> 
     readState: run ? () => readDeployState(run) : undefined,
     workingTree: true,
     limit: opts.limit,
+  }).catch((e: Error) => {
+    // A malformed override file is bad input (its message starts with file:line:column).
+    throw e.message.startsWith(PLAN_CONFIG_FILE) ? new UsageError(e.message) : e
   })
 }
 

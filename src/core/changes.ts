@@ -133,7 +133,8 @@ async function pushChanges(repo: Repo, payload: Record<string, unknown>): Promis
   const branch = ref.replace(/^refs\/heads\//, '')
   const defaultBranch = s(obj(payload.repository).default_branch)
   if (payload.deleted === true || ZERO_SHA.test(after)) {
-    return { kind: 'unresolved', description: 'push', reason: `${ref || 'the ref'} was deleted: there is nothing to deploy` }
+    // Nothing new to deploy: an empty diff plans nothing (a fallback would run everything).
+    return { kind: 'diff', description: `push deleting ${ref || 'a ref'} (0 changed paths)`, base: before, head: after, paths: [], notes: [`${ref || 'The ref'} was deleted: there is nothing to deploy.`] }
   }
   if (!SHA.test(after)) return { kind: 'unresolved', description: 'push', reason: 'the event has no "after" commit' }
   if (!(await repo.ensureCommit(after))) return { kind: 'unresolved', description: 'push', reason: `commit ${short(after)} cannot be fetched` }

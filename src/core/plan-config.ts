@@ -1,7 +1,8 @@
 // The plan's override file (.github/deploy-plan.yml): parsed (pure) and read with the inventory in use.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse } from 'yaml'
+import { parseDocument } from 'yaml'
+import { yamlErrorLine } from './extra-vars.ts'
 import { PLAYBOOKS, inOrder, isPlaybook, type Playbook } from './playbooks.ts'
 
 /** Where the override file lives, relative to the working directory. */
@@ -35,7 +36,14 @@ export function normaliseGlob(glob: string): string[] {
 
 /** Parses the override file. Throws one line naming the bad entry and the expected form. */
 export function parsePlanConfig(text: string, file = PLAN_CONFIG_FILE): PlanConfig {
-  const doc: unknown = parse(text) ?? {}
+  const parsed = parseDocument(text, { prettyErrors: true })
+  const err = parsed.errors[0]
+  if (err) {
+    // file:line:column and the first line of the message: no code frame (it would become %0A in an annotation).
+    const pos = err.linePos?.[0]
+    throw new Error(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`)
+  }
+  const doc: unknown = parsed.toJS() ?? {}
   const fail = (what: string): never => {
     throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join('|')}] }])`)
   }

@@ -25,7 +25,7 @@ export interface AnsibleRunSettings {
   tags: string[]
   /** Files passed as `--extra-vars @file` before extraVars (the SSH options, core/ssh.ts). */
   extraVarsFiles?: string[]
-  /** Passed as one `--extra-vars` argument, untouched (JSON, YAML, key=value or @file). */
+  /** Passed as one `--extra-vars` argument, JSON, key=value or @file (core/extra-vars.ts makes YAML JSON). */
   extraVars?: string
   /** Added to the environment (vault password file, SSH options…). */
   env: Record<string, string>
@@ -99,7 +99,8 @@ export function pluginDir(): string {
 /** The environment of a run: ours on top of the caller's, with the results file and the plugin. */
 export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
+  // Never the action's inputs (INPUT_VAULT-KEY, INPUT_SSH-PRIVATE-KEY…): Ansible, and all it starts, would inherit them.
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.startsWith('INPUT_')) env[k] = v
   Object.assign(env, s.env)
   const cfgFile = env.ANSIBLE_CONFIG ? resolve(s.cwd, env.ANSIBLE_CONFIG) : join(s.cwd, 'ansible.cfg')
   const cfg = existsSync(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync(cfgFile, 'utf8') } : undefined

@@ -60,7 +60,7 @@ export async function writeInventory(input: InventoryInput): Promise<string> {
   writeFileSync(join(dir, 'group_vars/all/vars.yml'), '---\n' + stringify(vars))
 
   const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join(production, 'vault.example.yml'))).map((k) => [k, `lab-${k}-${randomBytes(12).toString('hex')}`]),
+    Object.keys(readYaml(join(repoRoot, 'inventories/vault.example.yml'))).map((k) => [k, `lab-${k}-${randomBytes(12).toString('hex')}`]),
   )
   const vaultKey = join(dir, 'vault.key')
   writeFileSync(vaultKey, randomBytes(32).toString('hex') + '\n', { mode: 0o600 })

@@ -207,8 +207,8 @@ describe('the bundled action on a test host', () => {
 
     // The no_log task fails first: its annotation carries no message beyond the notice.
     const line = files['roles/frontend/tasks/main.yml']!.split('\n').length
-    assert.match(main.stdout, new RegExp(`::error title=frontend%3A frontend %3A The frontend refuses to start,file=roles/frontend/tasks/main.yml,line=${line}::frontend : The frontend refuses to start — failed on web1: the output has been hidden`))
-    assert.match(main.stdout, /::error::frontend failed: "frontend : The frontend refuses to start" on web1 \(roles\/frontend\/tasks\/main\.yml:\d+\)/)
+    assert.match(main.stdout, new RegExp(`::error title=frontend%3A frontend %3A The frontend refuses to start,file=roles/frontend/tasks/main.yml,line=${line}::frontend failed: "frontend : The frontend refuses to start" failed on web1: the output has been hidden`))
+    assert.equal(main.stdout.split('\n').filter((l) => l.startsWith('::error')).length, 1, 'one ::error:: for one failure')
     assert.match(main.summary, /^## Deploy ❌ failed/)
     assert.match(main.summary, new RegExp(`\\| frontend \\| web1 \\| frontend : The frontend refuses to start \\| <code>roles/frontend/tasks/main.yml:${line}</code> \\| the output has been hidden`))
     assert.match(main.summary, /\| ❌ frontend \| web1 \| \d+ \| 1 \| 1 \| 0 \|/)
@@ -260,7 +260,7 @@ describe('the bundled action on a test host', () => {
 
     const noKey = await runAction(repo, pushEvent('initial', 'backend'), { ...inputs, 'vault-key': '' })
     assert.equal(noKey.main.code, 1)
-    assert.match(noKey.main.stdout, /^::error::input "vault-key" is empty but inventories\/production\/group_vars\/all\/vault\.yml is encrypted/m)
+    assert.match(noKey.main.stdout, /^::error::the vault key is empty but inventories\/production\/group_vars\/all\/vault\.yml is encrypted: .*secrets\.ANSIBLE_VAULT_KEY/m)
     assert.doesNotMatch(noKey.main.stdout, /ansible-playbook/)
   })
 

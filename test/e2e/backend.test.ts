@@ -11,10 +11,24 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request, type IncomingHttpHeaders } from 'node:http'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { checkVaultKey } from '../../src/core/vault-read.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
 const LONG = { timeout: 20 * 60_000 }
+/** Where a vault value may be written on the server: the project's own 0600 settings. */
+const SECRET_HOLDERS = [`${ROOT}/shared/settings.ini`]
+
+/**
+ * On the host: until /root/.capture-stop exists, every process's command line, polled in a tight loop
+ * (deduplicated), into the root-only /root/.capture-cmdlines; and a marker to find the files written after it.
+ */
+const START_CAPTURE = `set -e
+umask 077
+rm -f /root/.capture-stop /root/.capture-cmdlines
+touch /root/.capture-since
+setsid sh -c 'while [ ! -e /root/.capture-stop ]; do for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f" 2>/dev/null; echo; done; done | awk "!seen[\\$0]++" > /root/.capture-cmdlines' </dev/null >/dev/null 2>&1 &
+`
 
 /** A copy of app/ with its VERSION set, changed further by `edit`. */
 function appCopy(dir: string, version: string, edit: (app: string) => void = () => {}): string {
@@ -97,6 +111,42 @@ describe('backend role', () => {
     return { result, seen }
   }
 
+  /**
+   * After the first deploy (PostgreSQL role and password included): no vault value in the journal,
+   * in any command line seen during the run, or in any file written since, but the project's settings.
+   */
+  async function secretsStayedPut() {
+    const t0 = Date.now()
+    const key = readFileSync(join(inventory, 'vault.key'), 'utf8').trim()
+    const values = checkVaultKey(inventory, '.', key, '').values.filter((v) => v.length >= 8)
+    assert.ok(values.length >= 5, 'the lab vault holds values to look for')
+    const patterns = values.flatMap((v) => v.split('\n')).map((l) => l.trim()).filter((l) => l.length >= 8).join('\n') + '\n'
+    const r = await lab.ssh('web1', [
+      'set -e',
+      'touch /root/.capture-stop; sleep 1',
+      'umask 077; cat > /root/.capture-patterns',
+      'echo "cmdlines: $(wc -l < /root/.capture-cmdlines) $(grep -c psql /root/.capture-cmdlines || true)"',
+      'echo "in cmdlines: $(grep -c -F -f /root/.capture-patterns /root/.capture-cmdlines || true)"',
+      'echo "in journal: $(journalctl -o verbose --no-pager | grep -c -F -f /root/.capture-patterns || true)"',
+      'find / /tmp /run -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type f -newer /root/.capture-since ! -name ".capture-*" -print0 > /root/.capture-files',
+      'echo "files written: $(tr -cd "\\0" < /root/.capture-files | wc -c)"',
+      'xargs -0 -r grep -l -F -f /root/.capture-patterns < /root/.capture-files | while read -r f; do echo "holder: $(stat -c "%a %U" "$f") $f"; done',
+      'rm -f /root/.capture-*',
+    ].join('\n'), { input: patterns })
+    assert.equal(r.code, 0, r.stderr)
+    console.log(`secrets check: ${r.stdout.trim().replace(/\n/g, '; ')} (${Math.round((Date.now() - t0) / 1000)}s)`)
+    const [, lines, psql] = /^cmdlines: (\d+) (\d+)$/m.exec(r.stdout) ?? []
+    assert.ok(Number(lines) > 100, 'command lines were captured during the run')
+    assert.ok(Number(psql) > 0, 'the capture saw psql run (the database tasks)')
+    assert.match(r.stdout, /^in cmdlines: 0$/m, 'no vault value on a command line')
+    assert.match(r.stdout, /^in journal: 0$/m, 'no vault value in the journal')
+    const holders = [...r.stdout.matchAll(/^holder: (\d+) (\S+) (.+)$/gm)].map(([, mode, owner, file]) => ({ mode, owner, file }))
+    for (const h of holders) {
+      assert.ok(SECRET_HOLDERS.includes(h.file!), `a vault value written to ${h.file}`)
+      assert.equal(h.mode, '600', `${h.file} holds secrets: mode 0600`)
+    }
+  }
+
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'backend-test-'))
     lab = await startLab({ hosts: ['web1'] })
@@ -111,9 +161,11 @@ describe('backend role', () => {
   })
 
   test('the example app deployed from an archive answers through nginx', LONG, async () => {
+    assert.equal((await lab.ssh('web1', START_CAPTURE)).code, 0)
     const r = await run('backend')
     assertOk(r)
     console.log(`first deploy (packages, PostgreSQL, venv): ${r.seconds}s`)
+    await secretsStayedPut()
     assert.match(r.output, /Django's deployment checklist warnings are reported/)
     assertOk(await run('frontend'))
 

@@ -143,7 +143,7 @@ function scratchRepo(parent: string, name: string): string {
   const dir = join(parent, name)
   mkdirSync(join(dir, 'inventories/production/group_vars/all'), { recursive: true })
   copyFileSync(join(repoRoot, 'ansible.cfg'), join(dir, 'ansible.cfg'))
-  copyFileSync(join(repoRoot, 'inventories/production/vault.example.yml'), join(dir, 'inventories/production/vault.example.yml'))
+  copyFileSync(join(repoRoot, 'inventories/vault.example.yml'), join(dir, 'inventories/vault.example.yml'))
   return dir
 }
 
@@ -185,7 +185,7 @@ describe('django-deploy init', () => {
 
     const values = openVault(vaultFile(), keyFile())
     assert.ok(values, 'the vault opens with vault.key')
-    const example = parse(readFileSync(join(repo, 'inventories/production/vault.example.yml'), 'utf8')) as Record<string, unknown>
+    const example = parse(readFileSync(join(repo, 'inventories/vault.example.yml'), 'utf8')) as Record<string, unknown>
     assert.deepEqual(Object.keys(values).sort(), Object.keys(example).sort())
     assert.equal(String(values.vault_django_secret_key).length, 50)
     assert.match(String(values.vault_database_password), /^[A-Za-z0-9]{32}$/)

@@ -96,7 +96,8 @@ describe('changed paths', () => {
   test('deleted branch: nothing to deploy', async () => {
     const g = history()
     const c = await changesForEvent(g, push(sha('c'), ZERO, { deleted: true }))
-    assert.equal(c.kind, 'unresolved')
+    assert.equal(c.kind, 'diff')
+    assert.deepEqual(c.kind === 'diff' ? c.paths : undefined, [])
   })
 
   test('pull_request: from the merge base of base and head', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, runPlaybooks, type AnsibleRunSettings } from '../../src/core/run.ts'
+import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, runEnv, runPlaybooks, type AnsibleRunSettings } from '../../src/core/run.ts'
 import { maskValues, writeCredentials } from '../../src/action/credentials.ts'
 import { removeSecretsDir } from '../../src/action/cleanup.ts'
 import { readSettings } from '../../src/action/inputs.ts'
@@ -28,6 +28,16 @@ describe('ansible-playbook arguments', () => {
     assert.deepEqual(playbookArgs('base', { ...base, extraVarsFiles: ['/t/ssh-vars.json'], extraVars: 'a=1' }), [
       'playbooks/base.yml', '-i', 'inventories/production', '--extra-vars', '@/t/ssh-vars.json', '--extra-vars', 'a=1',
     ])
+  })
+})
+
+describe('run environment', () => {
+  test('the action\'s inputs never reach ansible-playbook', () => {
+    const env = runEnv({ cwd: '/nonexistent', ansiblePlaybook: 'ansible-playbook', inventory: 'i', check: false, diff: false, tags: [], env: { A: '1' } }, '/tmp/r.jsonl',
+      { PATH: '/usr/bin', 'INPUT_VAULT-KEY': 'k3y', 'INPUT_SSH-PRIVATE-KEY': 'key' })
+    assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('INPUT_')), [])
+    assert.equal(env.PATH, '/usr/bin')
+    assert.equal(env.A, '1')
   })
 })
 

@@ -1,0 +1,68 @@
+// The playbooks' variable checks, with the real ansible-playbook and the real roles: each bad value
+// stops the playbook on the controller, before any connection (the inventory's host is an address
+// nothing answers on), with one failed task whose message names the variable, its value and what is
+// expected, and no vault value in the output.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
+import { runPlaybook } from '../../src/core/run.ts'
+import type { Playbook } from '../../src/core/playbooks.ts'
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+
+interface Case { playbook: Playbook; vars: Record<string, unknown>; message: RegExp }
+
+const cases: Case[] = [
+  { playbook: 'base', vars: { base_fail2ban_maxretry: 'many' }, message: /^base_fail2ban_maxretry is "many": expected a whole number/ },
+  { playbook: 'base', vars: { base_firewall_allowed_ports: [8080, 70000] }, message: /^base_firewall_allowed_ports\[1\] is 70000: expected a port number from 1 to 65535/ },
+  { playbook: 'base', vars: { base_unattended_upgrades_mail_report: 'weekly' }, message: /^base_unattended_upgrades_mail_report is "weekly": expected one of always, only-on-error, on-change/ },
+  { playbook: 'base', vars: { base_firewall_enabled: 'maybe' }, message: /^base_firewall_enabled is "maybe": expected true or false/ },
+  { playbook: 'bootstrap', vars: { server_ssh_port: 0 }, message: /^bootstrap_ssh_port is "?0"?: expected a port number from 1 to 65535/ },
+  { playbook: 'backend', vars: { server_ssh_port: 'ssh' }, message: /^server_ssh_port is "ssh": expected a whole number/ },
+  { playbook: 'backend', vars: { public_hostnames: ['https://example.com/'] }, message: /^public_hostnames\[0\] is "https:\/\/example\.com\/": expected a host name/ },
+  { playbook: 'backend', vars: { project_slug: 'My_Project' }, message: /^backend_project_slug is "My_Project": expected a slug/ },
+  { playbook: 'backend', vars: { backend_keep_releases: 'two' }, message: /^backend_keep_releases is "two": expected a whole number/ },
+  { playbook: 'frontend', vars: { organization_slug: 'example_org' }, message: /^frontend_organization_slug is "example_org": expected a slug/ },
+  { playbook: 'frontend', vars: { public_hostnames: 'example.com' }, message: /^public_hostnames is "example\.com": expected a list/ },
+]
+
+describe('variable checks on the controller, before any connection', { concurrency: 3 }, () => {
+  let dir: string
+  let inventory: string
+  let secrets: string[]
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'variables-test-'))
+    inventory = join(dir, 'inventory')
+    cpSync(join(repoRoot, 'inventories/production'), inventory, { recursive: true })
+    // 192.0.2.1 (TEST-NET-1) answers nothing: a connection attempt would show as unreachable.
+    writeFileSync(join(inventory, 'hosts.yml'), 'all:\n  children:\n    webservers:\n      hosts:\n        web1:\n          ansible_host: 192.0.2.1\n          ansible_ssh_common_args: -o ConnectTimeout=3\n')
+    const keys = Object.keys(parse(readFileSync(join(repoRoot, 'inventories/vault.example.yml'), 'utf8')) as Record<string, unknown>)
+    const vault = Object.fromEntries(keys.map((k) => [k, `${k}-value-0123456789abcdefghij`]))
+    secrets = Object.values(vault)
+    writeFileSync(join(inventory, 'group_vars/all/vault.yml'), JSON.stringify(vault))
+    writeFileSync(join(dir, 'vault.key'), 'unused\n', { mode: 0o600 })
+  })
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  for (const c of cases) {
+    test(`${c.playbook} with ${JSON.stringify(c.vars)}: stopped with one line`, { timeout: 5 * 60_000 }, async () => {
+      let output = ''
+      const r = await runPlaybook(c.playbook, {
+        cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory, check: false, diff: false, tags: [],
+        extraVars: JSON.stringify(c.vars), env: { ANSIBLE_VAULT_PASSWORD_FILE: join(dir, 'vault.key'), ANSIBLE_NOCOLOR: '1' },
+      }, (b) => { output += b.toString() })
+      assert.equal(r.exitCode, 2, output.slice(-2000))
+      assert.equal(r.failures.length, 1, output.slice(-2000))
+      const [failure] = r.failures
+      assert.match(failure!.message, c.message)
+      assert.ok(!failure!.message.includes('\n'), 'one line')
+      assert.equal(r.hosts.web1?.unreachable ?? 0, 0, 'nothing connected')
+      for (const s of secrets) assert.ok(!output.includes(s.slice(0, 20)), 'no vault value in the output')
+    })
+  }
+})

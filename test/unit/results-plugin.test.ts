@@ -1,0 +1,50 @@
+// The callback plugin's failure message: the task's own words, a failed validate: command's output
+// included, and nothing from a no_log result. Runs the plugin's _message() with python3 and a
+// stand-in for ansible.plugins.callback (no Ansible needed).
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const pluginDir = fileURLToPath(new URL('../../src/ansible', import.meta.url))
+
+function messages(results: unknown[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
+  try {
+    mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
+    writeFileSync(join(dir, 'ansible/__init__.py'), '')
+    writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
+    writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
+    const script = [
+      'import json, sys',
+      'import django_deploy_results as p',
+      'class Task(object):',
+      '    no_log = False',
+      'print(json.dumps([p._message(Task(), r) for r in json.load(sys.stdin)]))',
+    ].join('\n')
+    const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(results), env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}` } })
+    return JSON.parse(out.toString()) as string[]
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+describe('callback plugin messages', () => {
+  test('a failed validate: carries the validator\'s own line; generic messages their stderr; no_log hides all', () => {
+    const [validate, validateStdout, command, plain, hidden] = messages([
+      { failed: true, msg: 'failed to validate', stderr: 'nginx: [emerg] unknown directive "bogus" in /tmp/x.conf:3\nnginx: configuration file /tmp/x.conf test failed', stdout: '' },
+      { failed: true, msg: 'failed to validate', stderr: '', stdout: '>>> /etc/sudoers.d/x: syntax error near line 1 <<<' },
+      { failed: true, msg: 'non-zero return code', stderr: 'psql: error: connection refused' },
+      { failed: true, msg: 'base_ssh_port is "x": expected a whole number' },
+      { failed: true, msg: 'the password is hunter2', _ansible_no_log: true },
+    ])
+    assert.match(validate!, /^failed to validate: nginx: \[emerg\] unknown directive "bogus" in \/tmp\/x\.conf:3/)
+    assert.match(validateStdout!, /^failed to validate: >>> \/etc\/sudoers\.d\/x: syntax error near line 1/)
+    assert.equal(command, 'non-zero return code: psql: error: connection refused')
+    assert.equal(plain, 'base_ssh_port is "x": expected a whole number')
+    assert.doesNotMatch(hidden!, /hunter2/)
+  })
+})
