@@ -36,9 +36,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/picomatch/lib/constants.js
+// ../../main/node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
-  "node_modules/picomatch/lib/constants.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/constants.js"(exports, module) {
     "use strict";
     var WIN_SLASH = "\\\\/";
     var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
@@ -238,9 +238,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/utils.js
+// ../../main/node_modules/picomatch/lib/utils.js
 var require_utils = __commonJS({
-  "node_modules/picomatch/lib/utils.js"(exports) {
+  "../../main/node_modules/picomatch/lib/utils.js"(exports) {
     "use strict";
     var {
       REGEX_BACKSLASH,
@@ -302,9 +302,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/scan.js
+// ../../main/node_modules/picomatch/lib/scan.js
 var require_scan = __commonJS({
-  "node_modules/picomatch/lib/scan.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/scan.js"(exports, module) {
     "use strict";
     var utils = require_utils();
     var {
@@ -640,9 +640,9 @@ var require_scan = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/parse.js
+// ../../main/node_modules/picomatch/lib/parse.js
 var require_parse = __commonJS({
-  "node_modules/picomatch/lib/parse.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
     var constants = require_constants();
     var utils = require_utils();
@@ -1655,9 +1655,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/picomatch.js
+// ../../main/node_modules/picomatch/lib/picomatch.js
 var require_picomatch = __commonJS({
-  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+  "../../main/node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
     var parse6 = require_parse();
@@ -1795,9 +1795,9 @@ var require_picomatch = __commonJS({
   }
 });
 
-// node_modules/picomatch/index.js
+// ../../main/node_modules/picomatch/index.js
 var require_picomatch2 = __commonJS({
-  "node_modules/picomatch/index.js"(exports, module) {
+  "../../main/node_modules/picomatch/index.js"(exports, module) {
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
@@ -1812,9 +1812,9 @@ var require_picomatch2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -1869,9 +1869,9 @@ var require_identity = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../../main/node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../../main/node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -2027,9 +2027,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../../main/node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2198,9 +2198,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../../main/node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -2268,9 +2268,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../../main/node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -2318,9 +2318,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../../main/node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -2348,9 +2348,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../../main/node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -2389,9 +2389,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../../main/node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -2507,9 +2507,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../../main/node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -2537,9 +2537,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../../main/node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -2612,9 +2612,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../../main/node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -2755,9 +2755,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -2772,9 +2772,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../../main/node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -2908,9 +2908,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -3191,9 +3191,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../../main/node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -3315,9 +3315,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3448,9 +3448,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../../main/node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../../main/node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -3470,9 +3470,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -3530,9 +3530,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -3594,9 +3594,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../../main/node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -3634,9 +3634,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -3785,9 +3785,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../../main/node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -3929,9 +3929,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../../main/node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -3951,9 +3951,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../../main/node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -4067,9 +4067,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../../main/node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -4089,9 +4089,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../../main/node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -4108,9 +4108,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../../main/node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -4126,9 +4126,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../../main/node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -4150,9 +4150,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -4177,9 +4177,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../../main/node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4223,9 +4223,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../../main/node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4268,9 +4268,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../../main/node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4296,9 +4296,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../../main/node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map = require_map();
@@ -4363,9 +4363,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -4429,9 +4429,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4507,9 +4507,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -4585,9 +4585,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -4617,9 +4617,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -4666,9 +4666,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -4745,9 +4745,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -4834,9 +4834,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -4922,9 +4922,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -4966,9 +4966,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../../main/node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -5060,9 +5060,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../../main/node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map = require_map();
@@ -5092,9 +5092,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../../main/node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -5172,9 +5172,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../../main/node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../../main/node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -5481,9 +5481,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../../main/node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../../main/node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -5546,9 +5546,9 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../../main/node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -5680,9 +5680,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../../main/node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -5722,9 +5722,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -5740,9 +5740,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../../main/node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -5756,9 +5756,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -5864,9 +5864,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -5915,9 +5915,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../../main/node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -5958,9 +5958,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -6152,9 +6152,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../../main/node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6217,9 +6217,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -6400,9 +6400,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -6621,9 +6621,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../../main/node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -6702,9 +6702,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -6732,9 +6732,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../../main/node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -6838,9 +6838,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../../main/node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -6881,9 +6881,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../../main/node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../../main/node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -7089,9 +7089,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../../main/node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -7274,9 +7274,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../../main/node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -7335,9 +7335,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../../main/node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -7397,9 +7397,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../../main/node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -7499,9 +7499,9 @@ var require_cst = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../../main/node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -8088,9 +8088,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../../main/node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -8119,9 +8119,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../../main/node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../../main/node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -8993,9 +8993,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../../main/node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../../main/node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9090,9 +9090,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../../main/node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../../main/node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -9196,21 +9196,63 @@ async function dispatch(argv, commands2, io = stdio) {
 import { existsSync as existsSync2 } from "node:fs";
 import { resolve } from "node:path";
 
+// src/core/exec.ts
+import { spawn, spawnSync } from "node:child_process";
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve5, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
+    });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b2) => {
+      out.push(b2);
+      opts.onOutput?.(b2);
+    });
+    child.stderr.on("data", (b2) => {
+      err.push(b2);
+      opts.onOutput?.(b2);
+    });
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : void 0;
+    child.on("error", (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal2) => {
+      if (timer) clearTimeout(timer);
+      resolve5({
+        code: code ?? (signal2 ? 128 + 9 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8")
+      });
+    });
+    if (opts.input !== void 0) child.stdin.end(opts.input);
+  });
+}
+async function runOk(cmd, args, opts = {}) {
+  const r2 = await run(cmd, args, opts);
+  if (r2.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r2.code}: ${lastLine(r2.stderr || r2.stdout)}`);
+  return r2;
+}
+function runSync(cmd, args, opts = {}) {
+  const r2 = spawnSync(cmd, args, { cwd: opts.cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r2.error) return { code: 127, stdout: "", stderr: r2.error.message };
+  return { code: r2.status ?? 1, stdout: r2.stdout ?? "", stderr: r2.stderr ?? "" };
+}
+function lastLine(text) {
+  const lines = text.trim().split("\n");
+  return lines[lines.length - 1] ?? "";
+}
+
 // src/core/changes.ts
-import { spawn } from "node:child_process";
 function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve6) => {
-        const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
-        const out = [];
-        const err = [];
-        child.stdout.on("data", (b2) => out.push(b2));
-        child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve6({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve6({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-      });
+      const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+      return run("git", args, { cwd, env }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
     }
   };
 }
@@ -9695,6 +9737,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const hosts = {};
   const changed = [];
   const failures = [];
+  const tasks = [];
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -9707,6 +9750,14 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
     if (e.event === "task") {
       const ref = { play: e.play ?? "", task: e.task ?? "", host: e.host ?? "", ...taskLocation(e.path, root) };
       hosts[ref.host] ??= zero();
+      tasks.push({
+        ...ref,
+        action: e.action ?? "",
+        status: e.status ?? "",
+        changed: !!e.changed,
+        seconds: e.duration ?? 0,
+        ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
+      });
       if (e.status === "changed") changed.push(ref);
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
@@ -9717,7 +9768,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
     }
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h2) => h2.failed > 0 || h2.unreachable > 0);
-  const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures };
+  const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -9846,19 +9897,21 @@ import { tmpdir as tmpdir2 } from "node:os";
 import { join as join3, resolve as resolve3 } from "node:path";
 
 // src/core/run.ts
-import { spawn as spawn2 } from "node:child_process";
 import { existsSync as existsSync3, mkdtempSync, readFileSync as readFileSync2, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute as isAbsolute2, join as join2, resolve as resolve2 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
+function playbookFile(playbook) {
+  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join2("playbooks", `${playbook}.yml`);
+}
 function playbookArgs(playbook, s2) {
-  const args = [join2("playbooks", `${playbook}.yml`), "-i", s2.inventory];
+  const args = [playbookFile(playbook), "-i", s2.inventory];
   if (s2.check) args.push("--check");
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
-  if (s2.tags.length > 0) args.push("--tags", s2.tags.join(","));
+  if (s2.tags?.length) args.push("--tags", s2.tags.join(","));
   if (s2.extraVars) args.push("--extra-vars", s2.extraVars);
   return args;
 }
@@ -9907,19 +9960,13 @@ function runEnv(s2, resultsFile, base = process.env) {
 }
 async function runPlaybook(playbook, s2, output) {
   const dir = mkdtempSync(join2(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join2(dir, `${playbook}.jsonl`);
+  const resultsFile = join2(dir, "results.jsonl");
   const started = Date.now();
   try {
-    const code = await new Promise((done) => {
-      const child = spawn2(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
-      child.stdout.on("data", output);
-      child.stderr.on("data", output);
-      child.on("error", (e) => {
-        output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
+    const code = await run(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), onOutput: output }).then((r2) => r2.code, (e) => {
+      output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
 `));
-        done(127);
-      });
-      child.on("close", (c2, signal2) => done(c2 ?? (signal2 ? 128 + 15 : 1)));
+      return 127;
     });
     const jsonl = existsSync3(resultsFile) ? readFileSync2(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code, Date.now() - started, s2.cwd);
@@ -9937,10 +9984,10 @@ async function runPlaybooks(playbooks, s2, hooks) {
     results.push(r2);
     hooks.onEnd?.(r2, i2, total);
     if (r2.status === "failure") {
-      return { status: "failure", playbooks: results, notRun: playbooks.slice(i2 + 1), check: s2.check };
+      return { status: "failure", playbooks: results, notRun: playbooks.slice(i2 + 1), check: !!s2.check };
     }
   }
-  return { status: total === 0 ? "skipped" : "success", playbooks: results, notRun: [], check: s2.check };
+  return { status: total === 0 ? "skipped" : "success", playbooks: results, notRun: [], check: !!s2.check };
 }
 
 // src/cli/deploy.ts
@@ -10055,10 +10102,9 @@ import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync5, rm
 import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative2, resolve as resolve4 } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { spawnSync } from "node:child_process";
+import { spawnSync as spawnSync2 } from "node:child_process";
 
 // src/core/vault.ts
-import { spawn as spawn3 } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { closeSync, openSync, readFileSync as readFileSync3, readdirSync as readdirSync2, renameSync, rmSync as rmSync2, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
 import { basename as basename2, dirname as dirname2, join as join4 } from "node:path";
@@ -10080,30 +10126,17 @@ var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
 var VaultError = class extends Error {
   name = "VaultError";
 };
-function lastLine(text) {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").replace(/^ERROR! /, "");
-}
-function ansibleVault(args, keyFile, input) {
+var lastLine2 = (text) => lastLine(text).replace(/^ERROR! /, "");
+async function ansibleVault(args, keyFile, input) {
   const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
   delete env.ANSIBLE_VAULT_IDENTITY_LIST;
   delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve6, reject) => {
-    const child = spawn3("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b2) => out.push(b2));
-    child.stderr.on("data", (b2) => err.push(b2));
-    child.on("error", (e) => {
-      reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
-    });
-    child.on("close", (code) => resolve6({
-      code: code ?? 1,
-      stdout: Buffer.concat(out).toString("utf8"),
-      stderr: Buffer.concat(err).toString("utf8")
-    }));
-    if (input !== void 0) child.stdin.end(input);
-  });
+  try {
+    return await run("ansible-vault", args, { env, input });
+  } catch (e) {
+    const err = e;
+    throw new VaultError(err.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${err.message}`);
+  }
 }
 function tempSibling(file, tag = "tmp") {
   return join4(dirname2(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
@@ -10143,7 +10176,7 @@ async function encryptToFile(keyFile, plaintext, dest) {
   const tmp = tempSibling(dest);
   try {
     const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
-    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
+    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine2(r2.stderr || r2.stdout)}`);
     renameSync(tmp, dest);
   } finally {
     rmSync2(tmp, { force: true });
@@ -10151,7 +10184,7 @@ async function encryptToFile(keyFile, plaintext, dest) {
 }
 async function decryptFile(keyFile, file) {
   const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
-  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine(r2.stderr || r2.stdout)}`);
+  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine2(r2.stderr || r2.stdout)}`);
   return r2.stdout;
 }
 async function opensWith(keyFile, file) {
@@ -10194,7 +10227,7 @@ async function rotateKey(keyFile, files, newKey) {
       staged.push({ file, tmp, original });
       writeFileSync(tmp, original, { flag: "wx", mode: 420 });
       const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
-      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
+      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine2(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
       if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
     }
     const done = [];
@@ -10217,7 +10250,7 @@ async function rotateKey(keyFile, files, newKey) {
 // src/core/github-secrets.ts
 import { readFileSync as readFileSync4 } from "node:fs";
 
-// node_modules/libsodium/dist/modules-esm/libsodium.mjs
+// ../../main/node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
   var I2, g2 = A3, C2 = !!globalThis.window, B2 = !!globalThis.WorkerGlobalScope, Q2 = (globalThis.process?.versions?.node && globalThis.process, import.meta.url);
   if (C2 || B2) {
@@ -10414,7 +10447,7 @@ async function A(A3 = {}) {
 }
 var libsodium_default = A;
 
-// node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
+// ../../main/node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
 var r;
 var t = {};
 if (void 0 === globalThis.crypto || "function" != typeof globalThis.crypto.getRandomValues) throw new Error("globalThis.crypto.getRandomValues is not available. The ESM build of libsodium requires a secure random source (available in all browsers and Node.js 19+).");
@@ -13953,7 +13986,7 @@ function checkDeployKey(file) {
     throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
   }
   if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`);
-  const r2 = spawnSync("ssh-keygen", ["-y", "-P", "", "-f", file], { stdio: ["ignore", "ignore", "ignore"] });
+  const r2 = spawnSync2("ssh-keygen", ["-y", "-P", "", "-f", file], { stdio: ["ignore", "ignore", "ignore"] });
   if (r2.error === void 0 && r2.status !== 0) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
   return text.endsWith("\n") ? text : text + "\n";
 }
@@ -14046,7 +14079,7 @@ async function runInit(o2, io) {
     }
     if (newKey) io.out(`vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
     else io.out("vault.key: kept (already there)");
-    if (spawnSync("git", ["check-ignore", "-q", "vault.key"], { cwd: root, stdio: "ignore" }).status === 1) {
+    if (spawnSync2("git", ["check-ignore", "-q", "vault.key"], { cwd: root, stdio: "ignore" }).status === 1) {
       io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything');
     }
     const count = (s2) => planned.filter((p2) => s2.includes(p2.source)).map((p2) => p2.key);
@@ -14157,52 +14190,10 @@ import { join as join11 } from "node:path";
 // src/lab/index.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { createWriteStream as createWriteStream2, existsSync as existsSync9, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
-import { spawn as spawn7 } from "node:child_process";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10, resolve as resolve5 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/lab/exec.ts
-import { spawn as spawn4, spawnSync as spawnSync2 } from "node:child_process";
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve6, reject) => {
-    const child = spawn4(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
-    });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b2) => out.push(b2));
-    child.stderr.on("data", (b2) => err.push(b2));
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : void 0;
-    child.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal2) => {
-      if (timer) clearTimeout(timer);
-      resolve6({
-        code: code ?? (signal2 ? 128 + 9 : 1),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8")
-      });
-    });
-    if (opts.input !== void 0) child.stdin.end(opts.input);
-  });
-}
-async function runOk(cmd, args, opts = {}) {
-  const r2 = await run(cmd, args, opts);
-  if (r2.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r2.code}: ${lastLine2(r2.stderr || r2.stdout)}`);
-  return r2;
-}
-function runSync(cmd, args) {
-  const r2 = spawnSync2(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  return { code: r2.status ?? 1, stdout: r2.stdout ?? "", stderr: r2.stderr ?? String(r2.error ?? "") };
-}
-function lastLine2(text) {
-  const lines = text.trim().split("\n");
-  return lines[lines.length - 1] ?? "";
-}
 function sleepSync(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -14214,19 +14205,19 @@ import { existsSync as existsSync6, mkdirSync as mkdirSync3, readdirSync as read
 import { join as join6 } from "node:path";
 
 // src/lab/lock.ts
-import { spawn as spawn5 } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import { mkdirSync as mkdirSync2 } from "node:fs";
 import { dirname as dirname4 } from "node:path";
 async function withLock(file, fn) {
   mkdirSync2(dirname4(file), { recursive: true });
-  const child = spawn5("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+  const child = spawn2("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
     stdio: ["pipe", "pipe", "inherit"]
   });
   try {
-    await new Promise((resolve6, reject) => {
+    await new Promise((resolve5, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve6());
+      child.stdout.once("data", () => resolve5());
     });
     return await fn();
   } finally {
@@ -14338,7 +14329,7 @@ function finalize(root, suite) {
 }
 
 // src/lab/host.ts
-import { spawn as spawn6 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync8, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync9, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { connect } from "node:net";
@@ -14578,7 +14569,7 @@ function knownHostsLines(h2) {
 }
 function boot(state, h2) {
   const log = openSync2(join8(state.dir, "hosts", h2.name, "console.log"), "a");
-  const child = spawn6("systemd-nspawn", [
+  const child = spawn3("systemd-nspawn", [
     "--quiet",
     "--directory",
     h2.merged,
@@ -14616,11 +14607,11 @@ function boot(state, h2) {
   h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
 }
 function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve5) => {
     const sock = connect({ host: address, port, timeout: timeoutMs });
     const done = (ok) => {
       sock.destroy();
-      resolve6(ok);
+      resolve5(ok);
     };
     sock.once("connect", () => done(true));
     sock.once("timeout", () => done(false));
@@ -14631,7 +14622,7 @@ async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
   const end = Date.now() + timeoutMs;
   const consoleTail = () => {
     try {
-      return lastLine2(readFileSync9(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
+      return lastLine(readFileSync9(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
     } catch {
       return "";
     }
@@ -14706,24 +14697,6 @@ async function writeInventory(input) {
     "-"
   ], { input: "---\n" + (0, import_yaml4.stringify)({ ...vaultDefaults, ...input.vault }) });
   return dir;
-}
-
-// src/lab/recap.ts
-var FIELDS = ["ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"];
-function parseRecap(output) {
-  const start = output.lastIndexOf("PLAY RECAP");
-  if (start < 0) return {};
-  const recap = {};
-  for (const line of output.slice(start).split("\n").slice(1)) {
-    const m2 = /^(\S+)\s+:\s+(ok=\d+.*)$/.exec(line.trim());
-    if (!m2) continue;
-    const counts = Object.fromEntries(FIELDS.map((f2) => [f2, 0]));
-    for (const [, key, value] of m2[2].matchAll(/(\w+)=(\d+)/g)) {
-      if (FIELDS.includes(key)) counts[key] = Number(value);
-    }
-    recap[m2[1]] = counts;
-  }
-  return recap;
 }
 
 // src/lab/index.ts
@@ -14818,17 +14791,9 @@ var Lab = class {
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
-  runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve5(this.repoRoot, playbook) : join10(this.repoRoot, "playbooks", `${playbook}.yml`);
+  async runPlaybook(playbook, opts) {
     const vaultKey = join10(opts.inventory, "vault.key");
-    const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
-    if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
-    if (opts.check) args.push("--check");
-    if (opts.diff) args.push("--diff");
-    if (opts.tags?.length) args.push("--tags", opts.tags.join(","));
-    if (opts.limit) args.push("--limit", opts.limit);
     const env = {
-      ...process.env,
       ANSIBLE_CONFIG: join10(this.repoRoot, "ansible.cfg"),
       // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
@@ -14841,22 +14806,23 @@ var Lab = class {
     mkdirSync7(join10(this.dir, "cp"), { recursive: true, mode: 448 });
     mkdirSync7(join10(this.dir, "logs"), { recursive: true });
     const log = createWriteStream2(join10(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn7("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-      const chunks = [];
-      const take = (b2) => {
-        chunks.push(b2);
-        log.write(b2);
-      };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        log.end();
-        const output = Buffer.concat(chunks).toString("utf8");
-        resolvePromise({ code: code ?? 1, output, recap: parseRecap(output) });
-      });
+    const chunks = [];
+    const result = await runPlaybook(playbook, {
+      cwd: this.repoRoot,
+      ansiblePlaybook: "ansible-playbook",
+      inventory: opts.inventory,
+      check: opts.check,
+      diff: opts.diff,
+      tags: opts.tags,
+      limit: opts.limit,
+      extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : void 0,
+      env
+    }, (b2) => {
+      chunks.push(b2);
+      log.write(b2);
     });
+    await new Promise((done) => log.end(done));
+    return { code: result.exitCode, output: Buffer.concat(chunks).toString("utf8"), recap: result.hosts, result };
   }
   /** Powers the hosts off and removes every trace (processes, mounts, netns, links, files, slot). */
   async destroy() {
@@ -15052,14 +15018,14 @@ function sshPort(inventory) {
   }
 }
 function untilSignal() {
-  return new Promise((resolve6) => {
+  return new Promise((resolve5) => {
     const keepAlive = setInterval(() => {
     }, 1 << 30);
     const done = () => {
       clearInterval(keepAlive);
       process.removeListener("SIGINT", done);
       process.removeListener("SIGTERM", done);
-      resolve6();
+      resolve5();
     };
     process.on("SIGINT", done);
     process.on("SIGTERM", done);
