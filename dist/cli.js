@@ -17,6 +17,7 @@ import {
   resultJson,
   run,
   runPlaybooks,
+  runSync,
   totals
 } from "./cli-chunks/chunk-BZJ7PRQB.js";
 
@@ -877,7 +878,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse4 = (input, options3) => {
+    var parse5 = (input, options3) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -1047,7 +1048,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse4(rest, { ...options3, fastpaths: false }).output;
+            const expression = parse5(rest, { ...options3, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -1570,7 +1571,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse4.fastpaths = (input, options3) => {
+    parse5.fastpaths = (input, options3) => {
       const opts = { ...options3 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -1635,7 +1636,7 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module.exports = parse4;
+    module.exports = parse5;
   }
 });
 
@@ -1644,7 +1645,7 @@ var require_picomatch = __commonJS({
   "../../main/node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var utils = require_utils();
     var constants = require_constants();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -1732,7 +1733,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str2, patterns, options3) => picomatch2(patterns, options3)(str2);
     picomatch2.parse = (pattern, options3) => {
       if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options3));
-      return parse4(pattern, { ...options3, fastpaths: false });
+      return parse5(pattern, { ...options3, fastpaths: false });
     };
     picomatch2.scan = (input, options3) => scan(input, options3);
     picomatch2.compileRe = (state, options3, returnOutput = false, returnState = false) => {
@@ -1758,10 +1759,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options3.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse4.fastpaths(input, options3);
+        parsed.output = parse5.fastpaths(input, options3);
       }
       if (!parsed.output) {
-        parsed = parse4(input, options3);
+        parsed = parse5(input, options3);
       }
       return picomatch2.compileRe(parsed, options3, returnOutput, returnState);
     };
@@ -2492,158 +2493,12 @@ var command3 = {
 };
 
 // src/cli/init.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-import { existsSync as existsSync4, mkdirSync, readFileSync as readFileSync4, rmSync as rmSync2, statSync as statSync3 } from "node:fs";
-import { dirname as dirname2, isAbsolute, join as join4, relative, resolve as resolve3 } from "node:path";
-import { createInterface } from "node:readline";
-import { Writable } from "node:stream";
-import { spawnSync } from "node:child_process";
-
-// src/core/vault.ts
-import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync2, readdirSync as readdirSync2, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename2, dirname, join as join3 } from "node:path";
-var VAULT_HEADER = "$ANSIBLE_VAULT;";
-var LOWER = "abcdefghijklmnopqrstuvwxyz";
-var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
-var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
-function randomString(alphabet, length) {
-  if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
-  let s2 = "";
-  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
-  return s2;
-}
-var generateVaultKey = () => randomBytes(32).toString("hex");
-var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
-var generatePassword = (length = 32) => randomString(ALNUM, length);
-var isVaultText = (text) => text.startsWith(VAULT_HEADER);
-var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
-var VaultError = class extends Error {
-  name = "VaultError";
-};
-var lastLine2 = (text) => lastLine(text).replace(/^ERROR! /, "");
-async function ansibleVault(args, keyFile, input) {
-  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
-  delete env.ANSIBLE_VAULT_IDENTITY_LIST;
-  delete env.ANSIBLE_VAULT_ID_MATCH;
-  try {
-    return await run("ansible-vault", args, { env, input });
-  } catch (e) {
-    const err = e;
-    throw new VaultError(err.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${err.message}`);
-  }
-}
-function tempSibling(file, tag = "tmp") {
-  return join3(dirname(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
-}
-function writeNew0600(file, content) {
-  const fd = openSync(file, "wx", 384);
-  try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(file, 384);
-}
-function writeKeyFile(file, key, opts = {}) {
-  if (!opts.replace) {
-    writeNew0600(file, key + "\n");
-    return;
-  }
-  const tmp = tempSibling(file);
-  writeNew0600(tmp, key + "\n");
-  try {
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-function readKeyFile(file) {
-  const st2 = lstatSync(file);
-  if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
-  if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync2(file, "utf8").trim();
-  if (!key) throw new VaultError(`${file} is empty`);
-  return key;
-}
-async function encryptToFile(keyFile, plaintext, dest) {
-  const tmp = tempSibling(dest);
-  try {
-    const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
-    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine2(r2.stderr || r2.stdout)}`);
-    renameSync(tmp, dest);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-async function decryptFile(keyFile, file) {
-  const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
-  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine2(r2.stderr || r2.stdout)}`);
-  return r2.stdout;
-}
-async function opensWith(keyFile, file) {
-  return (await ansibleVault(["decrypt", "--output", "-", file], keyFile)).code === 0;
-}
-var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "dist", ".lab", ".ansible", "__pycache__", "app"]);
-function findVaultFiles(root) {
-  const vault = [];
-  const inline = [];
-  const walk = (dir) => {
-    for (const e of readdirSync2(dir, { withFileTypes: true })) {
-      const p2 = join3(dir, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) walk(p2);
-      } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
-        let head;
-        try {
-          head = readFileSync2(p2, "utf8");
-        } catch {
-          continue;
-        }
-        if (isVaultText(head)) vault.push(p2);
-        else if (/\.ya?ml$/.test(e.name) && hasInlineVault(head)) inline.push(p2);
-      }
-    }
-  };
-  walk(root);
-  return { vault: vault.sort(), inline: inline.sort() };
-}
-async function rotateKey(keyFile, files, newKey) {
-  readKeyFile(keyFile);
-  const newKeyFile = tempSibling(keyFile, "new");
-  const staged = [];
-  try {
-    writeNew0600(newKeyFile, newKey + "\n");
-    for (const file of files) {
-      const original = readFileSync2(file, "utf8");
-      if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
-      const tmp = tempSibling(file, "rotate");
-      staged.push({ file, tmp, original });
-      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
-      const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
-      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine2(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
-      if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
-    }
-    const done = [];
-    try {
-      for (const s2 of staged) {
-        renameSync(s2.tmp, s2.file);
-        done.push(s2);
-      }
-      renameSync(newKeyFile, keyFile);
-    } catch (e) {
-      for (const s2 of done) writeFileSync(s2.file, s2.original);
-      throw e;
-    }
-  } finally {
-    rmSync(newKeyFile, { force: true });
-    for (const s2 of staged) rmSync(s2.tmp, { force: true });
-  }
-}
+var import_yaml4 = __toESM(require_dist(), 1);
+import { existsSync as existsSync4, mkdirSync, readFileSync as readFileSync5, rmSync as rmSync2, statSync as statSync3 } from "node:fs";
+import { dirname as dirname2, isAbsolute as isAbsolute2, join as join4, relative, resolve as resolve4 } from "node:path";
 
 // src/core/github-secrets.ts
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 
 // ../../main/node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
@@ -6137,7 +5992,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync3(tokenFile, "utf8");
+      text = readFileSync2(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -6227,21 +6082,241 @@ var SecretsClient = class {
   }
 };
 
-// src/cli/init.ts
+// src/cli/init-files.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+import { readFileSync as readFileSync4 } from "node:fs";
+import { isAbsolute, resolve as resolve3 } from "node:path";
+
+// src/core/vault.ts
+import { randomBytes, randomInt } from "node:crypto";
+import { closeSync, openSync, readFileSync as readFileSync3, readdirSync as readdirSync2, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename2, dirname, join as join3 } from "node:path";
+var VAULT_HEADER = "$ANSIBLE_VAULT;";
+var LOWER = "abcdefghijklmnopqrstuvwxyz";
+var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
+var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
+function randomString(alphabet, length) {
+  if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
+  let s2 = "";
+  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
+  return s2;
+}
+var generateVaultKey = () => randomBytes(32).toString("hex");
+var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
+var generatePassword = (length = 32) => randomString(ALNUM, length);
+var isVaultText = (text) => text.startsWith(VAULT_HEADER);
+var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
+var VaultError = class extends Error {
+  name = "VaultError";
+};
+var lastLine2 = (text) => lastLine(text).replace(/^ERROR! /, "");
+async function ansibleVault(args, keyFile, input) {
+  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
+  delete env.ANSIBLE_VAULT_IDENTITY_LIST;
+  delete env.ANSIBLE_VAULT_ID_MATCH;
+  try {
+    return await run("ansible-vault", args, { env, input });
+  } catch (e) {
+    const err = e;
+    throw new VaultError(err.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${err.message}`);
+  }
+}
+function tempSibling(file, tag = "tmp") {
+  return join3(dirname(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+}
+function writeNew0600(file, content) {
+  const fd = openSync(file, "wx", 384);
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(file, 384);
+}
+function writeKeyFile(file, key, opts = {}) {
+  if (!opts.replace) {
+    writeNew0600(file, key + "\n");
+    return;
+  }
+  const tmp = tempSibling(file);
+  writeNew0600(tmp, key + "\n");
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+function readKeyFile(file) {
+  const st2 = lstatSync(file);
+  if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
+  if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
+  const key = readFileSync3(file, "utf8").trim();
+  if (!key) throw new VaultError(`${file} is empty`);
+  return key;
+}
+async function encryptToFile(keyFile, plaintext, dest) {
+  const tmp = tempSibling(dest);
+  try {
+    const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
+    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine2(r2.stderr || r2.stdout)}`);
+    renameSync(tmp, dest);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+async function decryptFile(keyFile, file) {
+  const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
+  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine2(r2.stderr || r2.stdout)}`);
+  return r2.stdout;
+}
+async function opensWith(keyFile, file) {
+  return (await ansibleVault(["decrypt", "--output", "-", file], keyFile)).code === 0;
+}
+var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "dist", ".lab", ".ansible", "__pycache__", "app"]);
+function findVaultFiles(root) {
+  const vault = [];
+  const inline = [];
+  const walk = (dir) => {
+    for (const e of readdirSync2(dir, { withFileTypes: true })) {
+      const p2 = join3(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) walk(p2);
+      } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
+        let head;
+        try {
+          head = readFileSync3(p2, "utf8");
+        } catch {
+          continue;
+        }
+        if (isVaultText(head)) vault.push(p2);
+        else if (/\.ya?ml$/.test(e.name) && hasInlineVault(head)) inline.push(p2);
+      }
+    }
+  };
+  walk(root);
+  return { vault: vault.sort(), inline: inline.sort() };
+}
+async function rotateKey(keyFile, files, newKey) {
+  readKeyFile(keyFile);
+  const newKeyFile = tempSibling(keyFile, "new");
+  const staged = [];
+  try {
+    writeNew0600(newKeyFile, newKey + "\n");
+    for (const file of files) {
+      const original = readFileSync3(file, "utf8");
+      if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
+      const tmp = tempSibling(file, "rotate");
+      staged.push({ file, tmp, original });
+      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
+      const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
+      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine2(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
+      if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
+    }
+    const done = [];
+    try {
+      for (const s2 of staged) {
+        renameSync(s2.tmp, s2.file);
+        done.push(s2);
+      }
+      renameSync(newKeyFile, keyFile);
+    } catch (e) {
+      for (const s2 of done) writeFileSync(s2.file, s2.original);
+      throw e;
+    }
+  } finally {
+    rmSync(newKeyFile, { force: true });
+    for (const s2 of staged) rmSync(s2.tmp, { force: true });
+  }
+}
+
+// src/cli/init-files.ts
+var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
+function readYamlMap(file, what) {
+  let doc;
+  try {
+    doc = (0, import_yaml3.parse)(readFileSync4(file, "utf8"));
+  } catch (e) {
+    throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
+  }
+  if (doc === null || doc === void 0) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
+  return doc;
+}
+function readSetFiles(setFiles) {
+  const values = /* @__PURE__ */ new Map();
+  for (const [key, file] of setFiles) {
+    try {
+      values.set(key, readFileSync4(isAbsolute(file) ? file : resolve3(file), "utf8"));
+    } catch (e) {
+      throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
+    }
+  }
+  return values;
+}
+function checkDeployKey(file) {
+  let text;
+  try {
+    text = readFileSync4(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
+  }
+  if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`);
+  const r2 = runSync("ssh-keygen", ["-y", "-P", "", "-f", file]);
+  if (r2.code !== 0 && r2.code !== 127) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
+  return text.endsWith("\n") ? text : text + "\n";
+}
+function checkKnownHosts(file) {
+  let text;
+  try {
+    text = readFileSync4(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
+  }
+  const lines = text.split("\n").filter((l2) => l2.trim() && !l2.startsWith("#"));
+  if (lines.length === 0 || lines.some((l2) => l2.trim().split(/\s+/).length < 3)) {
+    throw new UsageError(`--known-hosts ${file}: expected known_hosts lines (HOST KEYTYPE KEY), e.g. from ssh-keyscan -p 2222 HOST`);
+  }
+  return text;
+}
+var gitTracksFile = (root, file) => runSync("git", ["check-ignore", "-q", file], { cwd: root }).code === 1;
+
+// src/cli/init-github.ts
 var SECRET_NAMES = {
   vaultKey: "ANSIBLE_VAULT_KEY",
   deployKey: "SSH_PRIVATE_KEY",
   knownHosts: "SSH_KNOWN_HOSTS"
 };
-var GENERATED = {
-  vault_django_secret_key: generateDjangoSecretKey,
-  vault_database_password: () => generatePassword(32),
-  // The admins' sudo password (bootstrap wants 8+ characters): read it with `ansible-vault view`.
-  vault_admin_sudo_password: () => generatePassword(20)
-};
-var FILE_ONLY = {
-  vault_git_deploy_key: "the SSH private key the server clones the app with (backend_code_source: git)"
-};
+var DEFAULT_ENVIRONMENT = "production";
+async function prepareGitHub(o2, env) {
+  const target = parseRepo2(o2.github, o2.environment);
+  let token;
+  try {
+    token = readToken(o2.tokenFile, env);
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
+  const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts(o2.knownHosts);
+  const client = new SecretsClient({ token, target, apiUrl: apiBase(env) });
+  await client.publicKey();
+  return { client, target, deployKey, knownHosts };
+}
+async function storeSecrets(gh, vaultKey, out, hint = "") {
+  const secrets = [[SECRET_NAMES.vaultKey, vaultKey]];
+  if (gh.deployKey !== void 0) secrets.push([SECRET_NAMES.deployKey, gh.deployKey]);
+  if (gh.knownHosts !== void 0) secrets.push([SECRET_NAMES.knownHosts, gh.knownHosts]);
+  for (const [name, value] of secrets) {
+    try {
+      const how = await gh.client.put(name, value);
+      out(`github: ${name} ${how} in ${describeTarget(gh.target)}`);
+    } catch (e) {
+      throw new GitHubError(`${e.message}${hint}`);
+    }
+  }
+}
+
+// src/cli/init-args.ts
 var KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var usage3 = `Usage: django-deploy init [options]
 
@@ -6253,7 +6328,9 @@ First-run setup, run from the repository root:
      (Enter leaves one empty: Mailgun, S3 backups, Rollbar are optional), encrypted with vault.key;
      an existing vault is left as is, or updated with --set / --from-env;
   3. with --github: vault.key stored as the GitHub secret ${SECRET_NAMES.vaultKey} (and --deploy-key as
-     ${SECRET_NAMES.deployKey}, --known-hosts as ${SECRET_NAMES.knownHosts}), the names the workflows read.
+     ${SECRET_NAMES.deployKey}, --known-hosts as ${SECRET_NAMES.knownHosts}), the names the workflows read,
+     in the repository's ${DEFAULT_ENVIRONMENT} environment (create it first, limited to the main branch:
+     only deploy.yml's jobs on main can read them).
 
 Options:
   --inventory DIR       inventory whose vault to create or update (default: inventories/production)
@@ -6267,7 +6344,9 @@ Options:
                         with it (all or nothing); commit the re-encrypted files
   --github OWNER/REPO   store the secrets in this GitHub repository (token: GITHUB_TOKEN or --token-file;
                         API: GITHUB_API_URL, default ${"https://api.github.com"})
-  --environment NAME    store them as secrets of this GitHub environment (e.g. production) instead
+  --environment NAME    the GitHub environment to store them in (default: ${DEFAULT_ENVIRONMENT})
+  --repository-secrets  store them as repository secrets instead, readable by every workflow on
+                        every branch (not recommended: see the README's GitHub environments)
   --deploy-key FILE     also store this SSH private key (no passphrase) as ${SECRET_NAMES.deployKey}
   --known-hosts FILE    also store this known_hosts file as ${SECRET_NAMES.knownHosts}
   --token-file FILE     read the GitHub token from FILE instead of GITHUB_TOKEN
@@ -6277,7 +6356,7 @@ Options:
 Examples:
   django-deploy init
   django-deploy init --no-input --set vault_rollbar_token=abc123
-  GITHUB_TOKEN=... django-deploy init --github my-org/my-site --environment production --deploy-key ~/.ssh/deploy_ed25519
+  GITHUB_TOKEN=... django-deploy init --github my-org/my-site --deploy-key ~/.ssh/deploy_ed25519
   django-deploy init --rotate --github my-org/my-site`;
 function parseInitArgs(argv) {
   const { values } = parse(argv, {
@@ -6289,13 +6368,12 @@ function parseInitArgs(argv) {
     rotate: { type: "boolean" },
     github: { type: "string" },
     environment: { type: "string" },
+    "repository-secrets": { type: "boolean" },
     "deploy-key": { type: "string" },
     "known-hosts": { type: "string" },
     "token-file": { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" }
+    root: { type: "string" }
   });
-  if (values.help) return "help";
   const sets = /* @__PURE__ */ new Map();
   const setFiles = /* @__PURE__ */ new Map();
   for (const [flag, pairs, into] of [["--set", values.set, sets], ["--set-file", values["set-file"], setFiles]]) {
@@ -6312,16 +6390,20 @@ function parseInitArgs(argv) {
     if (v2 !== void 0 && v2.trim() === "") throw new UsageError(`--${flag} needs a value`);
   }
   if (!values.github) {
-    for (const flag of ["environment", "deploy-key", "known-hosts", "token-file"]) {
+    for (const flag of ["environment", "repository-secrets", "deploy-key", "known-hosts", "token-file"]) {
       if (values[flag] !== void 0) throw new UsageError(`--${flag} only makes sense with --github OWNER/REPO`);
     }
   }
+  if (values.environment !== void 0 && values["repository-secrets"]) {
+    throw new UsageError("--environment and --repository-secrets contradict each other: pick one");
+  }
+  const environment = values["repository-secrets"] ? void 0 : values.environment ?? DEFAULT_ENVIRONMENT;
   if (values.rotate && (sets.size > 0 || setFiles.size > 0 || values["from-env"])) {
     throw new UsageError("--rotate changes the key, not the values: run --set / --set-file / --from-env separately");
   }
   if (values.github) {
     try {
-      parseRepo2(values.github, values.environment);
+      parseRepo2(values.github, environment);
     } catch (e) {
       throw new UsageError(`--github: ${e.message}`);
     }
@@ -6335,12 +6417,23 @@ function parseInitArgs(argv) {
     noInput: values["no-input"] ?? false,
     rotate: values.rotate ?? false,
     github: values.github,
-    environment: values.environment,
+    environment: values.github ? environment : void 0,
     deployKey: values["deploy-key"],
     knownHosts: values["known-hosts"],
     tokenFile: values["token-file"]
   };
 }
+
+// src/cli/init-values.ts
+var GENERATED = {
+  vault_django_secret_key: generateDjangoSecretKey,
+  vault_database_password: () => generatePassword(32),
+  // The admins' sudo password (bootstrap wants 8+ characters): read it with `ansible-vault view`.
+  vault_admin_sudo_password: () => generatePassword(20)
+};
+var FILE_ONLY = {
+  vault_git_deploy_key: "the SSH private key the server clones the app with (backend_code_source: git)"
+};
 var envName = (key) => key.toUpperCase();
 function planValues(example, sets, opts) {
   const keys = Object.keys(example);
@@ -6361,164 +6454,10 @@ function planValues(example, sets, opts) {
   });
 }
 var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
-function readYamlMap(file, what) {
-  let doc;
-  try {
-    doc = (0, import_yaml3.parse)(readFileSync4(file, "utf8"));
-  } catch (e) {
-    throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
-  }
-  if (doc === null || doc === void 0) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
-  return doc;
-}
-var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
-function checkDeployKey(file) {
-  let text;
-  try {
-    text = readFileSync4(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
-  }
-  if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`);
-  const r2 = spawnSync("ssh-keygen", ["-y", "-P", "", "-f", file], { stdio: ["ignore", "ignore", "ignore"] });
-  if (r2.error === void 0 && r2.status !== 0) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
-  return text.endsWith("\n") ? text : text + "\n";
-}
-function checkKnownHosts(file) {
-  let text;
-  try {
-    text = readFileSync4(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
-  }
-  const lines = text.split("\n").filter((l2) => l2.trim() && !l2.startsWith("#"));
-  if (lines.length === 0 || lines.some((l2) => l2.trim().split(/\s+/).length < 3)) {
-    throw new UsageError(`--known-hosts ${file}: expected known_hosts lines (HOST KEYTYPE KEY), e.g. from ssh-keyscan -p 2222 HOST`);
-  }
-  return text;
-}
-async function runInit(o2, io) {
-  const root = resolve3(o2.root);
-  const rel = (p2) => relative(root, p2) || ".";
-  if (!existsSync4(join4(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join4(root, "vault.key");
-  const invDir = isAbsolute(o2.inventory) ? o2.inventory : join4(root, o2.inventory);
-  if (!existsSync4(invDir) || !statSync3(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join4(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join4(invDir, "vault.example.yml"), join4(root, "inventories/production/vault.example.yml")].find((f2) => existsSync4(f2));
-  const keyExists = existsSync4(keyFile);
-  const vaultExists = existsSync4(vaultFile);
-  if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
-  if (!keyExists && vaultExists) {
-    throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
-  }
-  if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync4(vaultFile, "utf8"))) {
-    throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
-  }
-  if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
-  const example = exampleFile ? readYamlMap(exampleFile, "vault example") : {};
-  const sets = new Map(o2.sets);
-  for (const [key, file] of o2.setFiles) {
-    try {
-      sets.set(key, readFileSync4(isAbsolute(file) ? file : resolve3(file), "utf8"));
-    } catch (e) {
-      throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
-    }
-  }
-  const wantsUpdate = sets.size > 0 || o2.fromEnv;
-  let github;
-  if (o2.github) {
-    const target = parseRepo2(o2.github, o2.environment);
-    let token;
-    try {
-      token = readToken(o2.tokenFile, io.env);
-    } catch (e) {
-      throw new UsageError(e.message);
-    }
-    const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
-    const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts(o2.knownHosts);
-    const client = new SecretsClient({ token, target, apiUrl: apiBase(io.env) });
-    await client.publicKey();
-    github = { client, target, deployKey, knownHosts };
-  }
-  let rotated = false;
-  if (o2.rotate) {
-    const { vault, inline } = findVaultFiles(root);
-    if (inline.length > 0) {
-      throw new VaultError(`inline !vault values in ${inline.map(rel).join(", ")}: ansible-vault rekey cannot re-encrypt them; move them into a vault file, then rotate`);
-    }
-    for (const f2 of vault) if (!await opensWith(keyFile, f2)) throw new VaultError(`${rel(f2)} does not open with vault.key: nothing rotated`);
-    await rotateKey(keyFile, vault, generateVaultKey());
-    rotated = true;
-    io.out(`vault.key: replaced by a new random key; re-encrypted with it: ${vault.map(rel).join(", ") || "(no vault files)"}`);
-    io.out("  commit the re-encrypted files; everyone (and CI) needs the new vault.key. The values themselves did not change.");
-  } else if (!vaultExists) {
-    const planned = planValues(example, sets, { fromEnv: o2.fromEnv, env: io.env, interactive: !o2.noInput && io.ask !== void 0 });
-    const values = {};
-    for (const p2 of planned) {
-      values[p2.key] = p2.source === "ask" ? await io.ask(`${p2.key} (Enter to leave empty): `, isSecretKey(p2.key)) : p2.value;
-    }
-    let newKey = false;
-    if (!keyExists) {
-      writeKeyFile(keyFile, generateVaultKey());
-      newKey = true;
-    }
-    try {
-      mkdirSync(dirname2(vaultFile), { recursive: true });
-      await encryptToFile(keyFile, vaultYaml(values), vaultFile);
-    } catch (e) {
-      if (newKey) rmSync2(keyFile, { force: true });
-      throw e;
-    }
-    if (newKey) io.out(`vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
-    else io.out("vault.key: kept (already there)");
-    if (spawnSync("git", ["check-ignore", "-q", "vault.key"], { cwd: root, stdio: "ignore" }).status === 1) {
-      io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything');
-    }
-    const count = (s2) => planned.filter((p2) => s2.includes(p2.source)).map((p2) => p2.key);
-    const empty = planned.filter((p2) => values[p2.key] === "").map((p2) => p2.key);
-    io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(["generated"]).join(", ") || "none"}; empty: ${empty.join(", ") || "none"})`);
-    io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`);
-    for (const key of empty.filter((k2) => k2 in FILE_ONLY)) {
-      io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
-    }
-  } else if (wantsUpdate) {
-    const current = (0, import_yaml3.parse)(await decryptFile(keyFile, vaultFile));
-    const merged = { ...current ?? {} };
-    const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
-    const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
-    if (unknown.length > 0) throw new UsageError(`--set ${unknown.join(", ")}: not a key of the vault or vault.example.yml`);
-    const changed = [];
-    for (const k2 of allowed) {
-      const v2 = sets.get(k2) ?? (o2.fromEnv ? io.env[envName(k2)] : void 0);
-      if (v2 !== void 0 && merged[k2] !== v2) {
-        merged[k2] = v2;
-        changed.push(k2);
-      }
-    }
-    if (changed.length > 0) await encryptToFile(keyFile, vaultYaml(merged), vaultFile);
-    io.out(changed.length > 0 ? `vault: ${rel(vaultFile)} updated: ${changed.join(", ")}` : `vault: ${rel(vaultFile)} already has these values`);
-  } else {
-    if (!await opensWith(keyFile, vaultFile)) throw new VaultError(`${rel(vaultFile)} does not open with vault.key: is it the team's key?`);
-    io.out(`vault: ${rel(vaultFile)} exists and opens with vault.key: unchanged`);
-  }
-  if (github) {
-    const secrets = [[SECRET_NAMES.vaultKey, readKeyFile(keyFile)]];
-    if (github.deployKey !== void 0) secrets.push([SECRET_NAMES.deployKey, github.deployKey]);
-    if (github.knownHosts !== void 0) secrets.push([SECRET_NAMES.knownHosts, github.knownHosts]);
-    for (const [name, value] of secrets) {
-      try {
-        const how = await github.client.put(name, value);
-        io.out(`github: ${name} ${how} in ${describeTarget(github.target)}`);
-      } catch (e) {
-        const hint = rotated ? " (vault.key was rotated locally: run init again without --rotate to store it)" : "";
-        throw new GitHubError(`${e.message}${hint}`);
-      }
-    }
-  }
-}
+
+// src/cli/prompt.ts
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 function terminalAsker() {
   let muted = false;
   const output = new Writable({
@@ -6551,16 +6490,107 @@ function terminalAsker() {
     close: () => rl.close()
   };
 }
+
+// src/cli/init.ts
+function check(o2, io) {
+  const root = resolve4(o2.root);
+  const rel = (p2) => relative(root, p2) || ".";
+  if (!existsSync4(join4(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join4(root, "vault.key");
+  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join4(root, o2.inventory);
+  if (!existsSync4(invDir) || !statSync3(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join4(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join4(invDir, "vault.example.yml"), join4(root, "inventories/production/vault.example.yml")].find((f2) => existsSync4(f2));
+  const keyExists = existsSync4(keyFile);
+  const vaultExists = existsSync4(vaultFile);
+  if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
+  if (!keyExists && vaultExists) {
+    throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
+  }
+  if (keyExists) readKeyFile(keyFile);
+  if (vaultExists && !isVaultText(readFileSync5(vaultFile, "utf8"))) {
+    throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
+  }
+  if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
+  const example = exampleFile ? readYamlMap(exampleFile, "vault example") : {};
+  const sets = new Map([...o2.sets, ...readSetFiles(o2.setFiles)]);
+  return { o: o2, io, root, rel, keyFile, keyExists, vaultFile, vaultExists, example, sets };
+}
+async function rotateVault({ root, rel, keyFile, io }) {
+  const { vault, inline } = findVaultFiles(root);
+  if (inline.length > 0) {
+    throw new VaultError(`inline !vault values in ${inline.map(rel).join(", ")}: ansible-vault rekey cannot re-encrypt them; move them into a vault file, then rotate`);
+  }
+  for (const f2 of vault) if (!await opensWith(keyFile, f2)) throw new VaultError(`${rel(f2)} does not open with vault.key: nothing rotated`);
+  await rotateKey(keyFile, vault, generateVaultKey());
+  io.out(`vault.key: replaced by a new random key; re-encrypted with it: ${vault.map(rel).join(", ") || "(no vault files)"}`);
+  io.out("  commit the re-encrypted files; everyone (and CI) needs the new vault.key. The values themselves did not change.");
+}
+async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile, example, sets }) {
+  const planned = planValues(example, sets, { fromEnv: o2.fromEnv, env: io.env, interactive: !o2.noInput && io.ask !== void 0 });
+  const values = {};
+  for (const p2 of planned) {
+    values[p2.key] = p2.source === "ask" ? await io.ask(`${p2.key} (Enter to leave empty): `, isSecretKey(p2.key)) : p2.value;
+  }
+  if (!keyExists) writeKeyFile(keyFile, generateVaultKey());
+  try {
+    mkdirSync(dirname2(vaultFile), { recursive: true });
+    await encryptToFile(keyFile, vaultYaml(values), vaultFile);
+  } catch (e) {
+    if (!keyExists) rmSync2(keyFile, { force: true });
+    throw e;
+  }
+  io.out(keyExists ? "vault.key: kept (already there)" : `vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
+  if (gitTracksFile(root, "vault.key")) {
+    io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything');
+  }
+  const count = (s2) => planned.filter((p2) => s2.includes(p2.source)).map((p2) => p2.key);
+  const empty = planned.filter((p2) => values[p2.key] === "").map((p2) => p2.key);
+  io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(["generated"]).join(", ") || "none"}; empty: ${empty.join(", ") || "none"})`);
+  io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`);
+  for (const key of empty.filter((k2) => k2 in FILE_ONLY)) {
+    io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
+  }
+}
+async function updateVault({ o: o2, io, rel, keyFile, vaultFile, example, sets }) {
+  const current = (0, import_yaml4.parse)(await decryptFile(keyFile, vaultFile));
+  const merged = { ...current ?? {} };
+  const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
+  const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
+  if (unknown.length > 0) throw new UsageError(`--set ${unknown.join(", ")}: not a key of the vault or vault.example.yml`);
+  const changed = [];
+  for (const k2 of allowed) {
+    const v2 = sets.get(k2) ?? (o2.fromEnv ? io.env[envName(k2)] : void 0);
+    if (v2 !== void 0 && merged[k2] !== v2) {
+      merged[k2] = v2;
+      changed.push(k2);
+    }
+  }
+  if (changed.length > 0) await encryptToFile(keyFile, vaultYaml(merged), vaultFile);
+  io.out(changed.length > 0 ? `vault: ${rel(vaultFile)} updated: ${changed.join(", ")}` : `vault: ${rel(vaultFile)} already has these values`);
+}
+async function checkVault({ io, rel, keyFile, vaultFile }) {
+  if (!await opensWith(keyFile, vaultFile)) throw new VaultError(`${rel(vaultFile)} does not open with vault.key: is it the team's key?`);
+  io.out(`vault: ${rel(vaultFile)} exists and opens with vault.key: unchanged`);
+}
+async function runInit(o2, io) {
+  const setup = check(o2, io);
+  const github = o2.github ? await prepareGitHub({ ...o2, github: o2.github }, io.env) : void 0;
+  if (o2.rotate) await rotateVault(setup);
+  else if (!setup.vaultExists) await createVault(setup);
+  else if (setup.sets.size > 0 || o2.fromEnv) await updateVault(setup);
+  else await checkVault(setup);
+  if (github) {
+    const hint = o2.rotate ? " (vault.key was rotated locally: run init again without --rotate to store it)" : "";
+    await storeSecrets(github, readKeyFile(setup.keyFile), io.out, hint);
+  }
+}
 var command4 = {
   name: "init",
   summary: "First-run setup: vault key, vault values, GitHub secrets (also rotates the key)",
   usage: usage3,
   async run(argv) {
     const opts = parseInitArgs(argv);
-    if (opts === "help") {
-      console.log(usage3);
-      return 0;
-    }
     const asker = !opts.noInput && process.stdin.isTTY === true && process.stdout.isTTY === true ? terminalAsker() : void 0;
     try {
       await runInit(opts, { out: (line) => console.log(line), env: process.env, ask: asker?.ask });
