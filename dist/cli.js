@@ -19,7 +19,7 @@ import {
   runPlaybooks,
   runSync,
   totals
-} from "./cli-chunks/chunk-BZJ7PRQB.js";
+} from "./cli-chunks/chunk-CZYUVBM7.js";
 
 // ../../main/node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({

@@ -38189,6 +38189,7 @@ function run(cmd, args, opts = {}) {
       opts.onOutput?.(b);
     });
     const timer = opts.timeoutMs ? setTimeout(() => child2.kill("SIGKILL"), opts.timeoutMs) : void 0;
+    opts.stop?.addEventListener("abort", () => child2.kill(opts.stopSignal ?? "SIGTERM"), { once: true });
     child2.on("error", (e) => {
       if (timer) clearTimeout(timer);
       reject(e);

@@ -15,6 +15,9 @@ export interface ExecOptions {
   timeoutMs?: number
   /** Receives stdout and stderr as they come (ansible-playbook's live log). */
   onOutput?(chunk: Buffer): void
+  /** Stops the program when aborted, with `stopSignal` (default SIGTERM); run() still resolves. */
+  stop?: AbortSignal
+  stopSignal?: NodeJS.Signals
 }
 
 /**
@@ -39,6 +42,7 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
       opts.onOutput?.(b)
     })
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined
+    opts.stop?.addEventListener('abort', () => child.kill(opts.stopSignal ?? 'SIGTERM'), { once: true })
     child.on('error', (e) => {
       if (timer) clearTimeout(timer)
       reject(e)

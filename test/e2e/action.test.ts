@@ -4,13 +4,14 @@
 // bootstrap/base/backend/frontend playbooks whose roles do real things on the host.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { startLab, type Lab } from '../../src/lab/index.ts'
+import { runActionSteps } from '../support/runner.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const ACTION = join(ROOT, 'dist/index.js')
@@ -83,73 +84,14 @@ function writeTree(root: string, tree: Record<string, string>): void {
   }
 }
 
-/** Reads a GITHUB_OUTPUT / GITHUB_STATE file (`name<<DELIM\nvalue\nDELIM`). */
-function fileCommands(file: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : []
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i]!)
-    if (!m) continue
-    const value: string[] = []
-    while (++i < lines.length && lines[i] !== m[2]) value.push(lines[i]!)
-    out[m[1]!] = value.join('\n')
-  }
-  return out
-}
-
 /** The runner directories of this file's runs, removed at the end. */
 const runnerDirs: string[] = []
 
-interface StepRun { code: number; stdout: string; outputs: Record<string, string>; state: Record<string, string>; summary: string; tempDir: string }
-
 /** Runs main then post, as the runner would, with a fresh RUNNER_TEMP and command files. */
-async function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>): Promise<{ main: StepRun; post: StepRun }> {
-  const runner = mkdtempSync(join(tmpdir(), 'action-runner-'))
-  runnerDirs.push(runner)
-  const tempDir = join(runner, 'temp')
-  mkdirSync(tempDir)
-  const eventPath = join(runner, 'event.json')
-  writeFileSync(eventPath, JSON.stringify(event.payload))
-  const step = async (state: Record<string, string>): Promise<StepRun> => {
-    const cmd = mkdtempSync(join(runner, 'cmd-'))
-    const f = (n: string) => {
-      writeFileSync(join(cmd, n), '')
-      return join(cmd, n)
-    }
-    const env: Record<string, string> = {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME!,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: event.name,
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_OUTPUT: f('output'),
-      GITHUB_STATE: f('state'),
-      GITHUB_STEP_SUMMARY: f('summary'),
-      GITHUB_ENV: f('env'),
-      GITHUB_PATH: f('path'),
-      RUNNER_TEMP: tempDir,
-    }
-    // The runner's mangling: INPUT_ + name upper-cased, spaces to underscores, dashes kept.
-    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
-    for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v
-    const child = spawn(process.execPath, [ACTION], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const chunks: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => chunks.push(b))
-    child.stderr.on('data', (b: Buffer) => chunks.push(b))
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)))
-    return {
-      code,
-      stdout: Buffer.concat(chunks).toString('utf8'),
-      outputs: fileCommands(env.GITHUB_OUTPUT!),
-      state: fileCommands(env.GITHUB_STATE!),
-      summary: readFileSync(env.GITHUB_STEP_SUMMARY!, 'utf8'),
-      tempDir,
-    }
-  }
-  const main = await step({})
-  const post = await step(main.state)
-  return { main, post }
+function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>) {
+  const runnerDir = mkdtempSync(join(tmpdir(), 'action-runner-'))
+  runnerDirs.push(runnerDir)
+  return runActionSteps({ entry: ACTION, workspace, event, inputs, runnerDir })
 }
 
 function filesUnder(dir: string): string[] {

@@ -7456,7 +7456,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-Z23RCP7G.js");
+      const { runDemo } = await import("./demo-run-TGZ6BPLE.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -7495,6 +7495,7 @@ function run(cmd, args, opts = {}) {
       opts.onOutput?.(b);
     });
     const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : void 0;
+    opts.stop?.addEventListener("abort", () => child.kill(opts.stopSignal ?? "SIGTERM"), { once: true });
     child.on("error", (e) => {
       if (timer) clearTimeout(timer);
       reject(e);
