@@ -6243,36 +6243,25 @@ function readYamlMap(file, what) {
   if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
   return doc;
 }
-function readSetFiles(setFiles) {
-  const values = /* @__PURE__ */ new Map();
-  for (const [key, file] of setFiles) {
-    try {
-      values.set(key, readFileSync4(isAbsolute(file) ? file : resolve3(file), "utf8"));
-    } catch (e) {
-      throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
-    }
+function readOptionFile(option, file) {
+  try {
+    return readFileSync4(isAbsolute(file) ? file : resolve3(file), "utf8");
+  } catch (e) {
+    throw new UsageError(`${option}: cannot read it (${e.code ?? "error"})`);
   }
-  return values;
+}
+function readSetFiles(setFiles) {
+  return new Map([...setFiles].map(([key, file]) => [key, readOptionFile(`--set-file ${key}=${file}`, file)]));
 }
 function checkDeployKey(file) {
-  let text;
-  try {
-    text = readFileSync4(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
-  }
+  const text = readOptionFile(`--deploy-key ${file}`, file);
   if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`);
   const r2 = runSync("ssh-keygen", ["-y", "-P", "", "-f", file]);
   if (r2.code !== 0 && r2.code !== 127) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
   return text.endsWith("\n") ? text : text + "\n";
 }
 function checkKnownHosts(file) {
-  let text;
-  try {
-    text = readFileSync4(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
-  }
+  const text = readOptionFile(`--known-hosts ${file}`, file);
   const lines = text.split("\n").filter((l2) => l2.trim() && !l2.startsWith("#"));
   if (lines.length === 0 || lines.some((l2) => l2.trim().split(/\s+/).length < 3)) {
     throw new UsageError(`--known-hosts ${file}: expected known_hosts lines (HOST KEYTYPE KEY), e.g. from ssh-keyscan -p 2222 HOST`);

@@ -10,7 +10,7 @@ import { parse } from 'yaml'
  * Variable names in the README's tables that start with a "Variable" column. A cell may shorten
  * siblings: `base_fail2ban_enabled`, `_maxretry` is base_fail2ban_enabled and base_fail2ban_maxretry.
  */
-export function readmeVariables(markdown) {
+function readmeVariables(markdown) {
   const names = []
   let inTable = false
   for (const line of markdown.split('\n')) {
@@ -35,12 +35,12 @@ export function readmeVariables(markdown) {
 }
 
 /** Options of every entry point of an argument_specs.yml. */
-export function specVariables(yamlText) {
+function specVariables(yamlText) {
   const specs = parse(yamlText)?.argument_specs ?? {}
   return Object.values(specs).flatMap((entry) => Object.keys(entry?.options ?? {}))
 }
 
-export function compare(role, readme, spec) {
+function compare(role, readme, spec) {
   const documented = new Set(readme)
   const declared = new Set(spec)
   return [

@@ -21,27 +21,23 @@ export function readYamlMap(file: string, what: string): Record<string, unknown>
   return doc as Record<string, unknown>
 }
 
+/** Reads a file an option names; `option` starts the one-line error ("--deploy-key FILE"). */
+function readOptionFile(option: string, file: string): string {
+  try {
+    return readFileSync(isAbsolute(file) ? file : resolve(file), 'utf8')
+  } catch (e) {
+    throw new UsageError(`${option}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
 /** --set-file KEY=FILE values, read now (a missing file stops init before any change). */
 export function readSetFiles(setFiles: Map<string, string>): Map<string, string> {
-  const values = new Map<string, string>()
-  for (const [key, file] of setFiles) {
-    try {
-      values.set(key, readFileSync(isAbsolute(file) ? file : resolve(file), 'utf8'))
-    } catch (e) {
-      throw new UsageError(`--set-file ${key}=${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
-    }
-  }
-  return values
+  return new Map([...setFiles].map(([key, file]) => [key, readOptionFile(`--set-file ${key}=${file}`, file)]))
 }
 
 /** Checks an SSH private key without printing it: readable, a private key, no passphrase. */
 export function checkDeployKey(file: string): string {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new UsageError(`--deploy-key ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
+  const text = readOptionFile(`--deploy-key ${file}`, file)
   if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`)
   // 127: no ssh-keygen here, the key cannot be checked (GitHub stores it all the same).
   const r = runSync('ssh-keygen', ['-y', '-P', '', '-f', file])
@@ -49,13 +45,9 @@ export function checkDeployKey(file: string): string {
   return text.endsWith('\n') ? text : text + '\n'
 }
 
+/** Checks a known_hosts file: lines of HOST KEYTYPE KEY. */
 export function checkKnownHosts(file: string): string {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new UsageError(`--known-hosts ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
+  const text = readOptionFile(`--known-hosts ${file}`, file)
   const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('#'))
   if (lines.length === 0 || lines.some((l) => l.trim().split(/\s+/).length < 3)) {
     throw new UsageError(`--known-hosts ${file}: expected known_hosts lines (HOST KEYTYPE KEY), e.g. from ssh-keyscan -p 2222 HOST`)
