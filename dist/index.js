@@ -14958,7 +14958,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types2 } = __require("node:util");
-    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
+    var { StringDecoder } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15049,7 +15049,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15078,7 +15078,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -37204,9 +37204,6 @@ var summary = _summary;
 // ../../main/node_modules/@actions/core/lib/platform.js
 import os4 from "os";
 
-// ../../main/node_modules/@actions/exec/lib/exec.js
-import { StringDecoder } from "string_decoder";
-
 // ../../main/node_modules/@actions/exec/lib/toolrunner.js
 import * as os3 from "os";
 import * as events from "events";
@@ -37945,38 +37942,6 @@ function exec(commandLine, args, options) {
     args = commandArgs.slice(1).concat(args || []);
     const runner = new ToolRunner(toolPath, args, options);
     return runner.exec();
-  });
-}
-function getExecOutput(commandLine, args, options) {
-  return __awaiter7(this, void 0, void 0, function* () {
-    var _a2, _b;
-    let stdout = "";
-    let stderr = "";
-    const stdoutDecoder = new StringDecoder("utf8");
-    const stderrDecoder = new StringDecoder("utf8");
-    const originalStdoutListener = (_a2 = options === null || options === void 0 ? void 0 : options.listeners) === null || _a2 === void 0 ? void 0 : _a2.stdout;
-    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-    const stdErrListener = (data) => {
-      stderr += stderrDecoder.write(data);
-      if (originalStdErrListener) {
-        originalStdErrListener(data);
-      }
-    };
-    const stdOutListener = (data) => {
-      stdout += stdoutDecoder.write(data);
-      if (originalStdoutListener) {
-        originalStdoutListener(data);
-      }
-    };
-    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-    stdout += stdoutDecoder.end();
-    stderr += stderrDecoder.end();
-    return {
-      exitCode,
-      stdout,
-      stderr
-    };
   });
 }
 
@@ -78392,9 +78357,9 @@ function toolCachePythons() {
 }
 async function probe(bin) {
   try {
-    const r = await getExecOutput(bin, ["-c", 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { silent: true, ignoreReturnCode: true });
+    const r = await run(bin, ["-c", 'import sys; print("%d.%d.%d" % sys.version_info[:3])']);
     const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(r.stdout.trim());
-    if (r.exitCode !== 0 || !m) return void 0;
+    if (r.code !== 0 || !m) return void 0;
     return { path: bin, version: [Number(m[1]), Number(m[2]), Number(m[3])] };
   } catch {
     return void 0;
@@ -78419,8 +78384,8 @@ async function findPythons() {
 }
 async function ansibleVersion(bin) {
   try {
-    const r = await getExecOutput(bin, ["--version"], { silent: true, ignoreReturnCode: true });
-    return r.exitCode === 0 ? r.stdout.split("\n")[0].trim() : void 0;
+    const r = await run(bin, ["--version"]);
+    return r.code === 0 ? r.stdout.split("\n")[0].trim() : void 0;
   } catch {
     return void 0;
   }
@@ -78452,12 +78417,13 @@ async function installAnsible(spec) {
     info(`Restored from the cache (${key}): ${version3}`);
     return { ansiblePlaybook: bin, version: version3 };
   }
-  const run2 = async (cmd, args) => {
-    const r = await getExecOutput(cmd, args, { ignoreReturnCode: true });
-    if (r.exitCode !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(" ")} exited with ${r.exitCode}: ${r.stderr.trim().split("\n").pop() ?? ""}`);
+  const step = async (cmd, args) => {
+    info(`[command]${cmd} ${args.join(" ")}`);
+    const r = await run(cmd, args, { onOutput: (b) => process.stdout.write(b) }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
+    if (r.code !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(" ")} exited with ${r.code}: ${r.stderr.trim().split("\n").pop() ?? ""}`);
   };
-  await run2(python.path, ["-m", "venv", "--clear", dir]);
-  await run2(join9(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
+  await step(python.path, ["-m", "venv", "--clear", dir]);
+  await step(join9(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
   version3 = await ansibleVersion(bin);
   if (!version3) throw new Error(`installing ${spec.label} failed: ${bin} --version does not run`);
   info(`Installed ${version3}`);
