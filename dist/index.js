@@ -14958,7 +14958,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types2 } = __require("node:util");
-    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
+    var { StringDecoder } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15049,7 +15049,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15078,7 +15078,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -37204,9 +37204,6 @@ var summary = _summary;
 // node_modules/@actions/core/lib/platform.js
 import os4 from "os";
 
-// node_modules/@actions/exec/lib/exec.js
-import { StringDecoder } from "string_decoder";
-
 // node_modules/@actions/exec/lib/toolrunner.js
 import * as os3 from "os";
 import * as events from "events";
@@ -37947,38 +37944,6 @@ function exec(commandLine, args, options) {
     return runner.exec();
   });
 }
-function getExecOutput(commandLine, args, options) {
-  return __awaiter7(this, void 0, void 0, function* () {
-    var _a2, _b;
-    let stdout = "";
-    let stderr = "";
-    const stdoutDecoder = new StringDecoder("utf8");
-    const stderrDecoder = new StringDecoder("utf8");
-    const originalStdoutListener = (_a2 = options === null || options === void 0 ? void 0 : options.listeners) === null || _a2 === void 0 ? void 0 : _a2.stdout;
-    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-    const stdErrListener = (data) => {
-      stderr += stderrDecoder.write(data);
-      if (originalStdErrListener) {
-        originalStdErrListener(data);
-      }
-    };
-    const stdOutListener = (data) => {
-      stdout += stdoutDecoder.write(data);
-      if (originalStdoutListener) {
-        originalStdoutListener(data);
-      }
-    };
-    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-    stdout += stdoutDecoder.end();
-    stderr += stderrDecoder.end();
-    return {
-      exitCode,
-      stdout,
-      stderr
-    };
-  });
-}
 
 // node_modules/@actions/core/lib/platform.js
 var platform = os4.platform();
@@ -38314,6 +38279,43 @@ import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:
 import { existsSync as existsSync4, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
 import { dirname as dirname4, join as join5, relative as relative2, resolve as resolve3 } from "node:path";
 
+// src/core/exec.ts
+import { spawn as spawn2, spawnSync } from "node:child_process";
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve7, reject) => {
+    const child2 = spawn2(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
+    });
+    const out = [];
+    const err = [];
+    child2.stdout.on("data", (b) => {
+      out.push(b);
+      opts.onOutput?.(b);
+    });
+    child2.stderr.on("data", (b) => {
+      err.push(b);
+      opts.onOutput?.(b);
+    });
+    const timer = opts.timeoutMs ? setTimeout(() => child2.kill("SIGKILL"), opts.timeoutMs) : void 0;
+    opts.stop?.addEventListener("abort", () => child2.kill(opts.stopSignal ?? "SIGTERM"), { once: true });
+    child2.on("error", (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child2.on("close", (code2, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve7({
+        code: code2 ?? (signal ? 128 + 9 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8")
+      });
+    });
+    if (opts.input !== void 0) child2.stdin.end(opts.input);
+  });
+}
+
 // src/core/vault.ts
 import { closeSync, openSync, readFileSync as readFileSync2, readdirSync, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
 import { basename as basename3, dirname as dirname3, join as join4 } from "node:path";
@@ -38545,6 +38547,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const hosts = {};
   const changed = [];
   const failures = [];
+  const tasks = [];
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -38557,6 +38560,14 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
     if (e.event === "task") {
       const ref = { play: e.play ?? "", task: e.task ?? "", host: e.host ?? "", ...taskLocation(e.path, root) };
       hosts[ref.host] ??= zero();
+      tasks.push({
+        ...ref,
+        action: e.action ?? "",
+        status: e.status ?? "",
+        changed: !!e.changed,
+        seconds: e.duration ?? 0,
+        ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
+      });
       if (e.status === "changed") changed.push(ref);
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
@@ -38567,7 +38578,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
     }
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
-  const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures };
+  const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -38610,7 +38621,6 @@ function resultJson(r, plan) {
 }
 
 // src/core/run.ts
-import { spawn as spawn2 } from "node:child_process";
 import { existsSync as existsSync6, mkdtempSync, readFileSync as readFileSync5, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname as dirname5, isAbsolute as isAbsolute2, join as join6, resolve as resolve4 } from "node:path";
@@ -38927,18 +38937,18 @@ function planFromState(input) {
   });
   notes.push(...hostNotes(hosts, "Not deployed by this push"));
   const excluded = hosts.filter((h) => h.excluded).map((h) => h.host);
-  const run = playbooks.filter((d) => d.run).map((d) => d.playbook);
+  const run2 = playbooks.filter((d) => d.run).map((d) => d.playbook);
   const limit = limitExcluding(input.limit, excluded);
   return {
     mode: "auto",
     source: `${input.event}: from each host's deploy state to ${headLabel(input.head)}`,
-    run,
+    run: run2,
     playbooks,
     ignored,
     notes,
     changedPaths: allPaths.size,
     hosts,
-    ...excluded.length > 0 && run.length > 0 ? { limit } : {}
+    ...excluded.length > 0 && run2.length > 0 ? { limit } : {}
   };
 }
 function planExplicitWithState(model, names, source, hosts, head, now) {
@@ -38959,12 +38969,15 @@ function stateFallbackNote(reason, changes) {
 // src/core/run.ts
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
+function playbookFile(playbook) {
+  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join6("playbooks", `${playbook}.yml`);
+}
 function playbookArgs(playbook, s2) {
-  const args = [join6("playbooks", `${playbook}.yml`), "-i", s2.inventory];
+  const args = [playbookFile(playbook), "-i", s2.inventory];
   if (s2.check) args.push("--check");
   if (s2.diff) args.push("--diff");
   if (s2.limit) args.push("--limit", s2.limit);
-  if (s2.tags.length > 0) args.push("--tags", s2.tags.join(","));
+  if (s2.tags?.length) args.push("--tags", s2.tags.join(","));
   for (const f of s2.extraVarsFiles ?? []) args.push("--extra-vars", `@${f}`);
   if (s2.record && !s2.check) args.push("--extra-vars", JSON.stringify(stateVars(s2.record)));
   if (s2.extraVars) args.push("--extra-vars", s2.extraVars);
@@ -39015,19 +39028,13 @@ function runEnv(s2, resultsFile, base = process.env) {
 }
 async function runPlaybook(playbook, s2, output) {
   const dir = mkdtempSync(join6(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join6(dir, `${playbook}.jsonl`);
+  const resultsFile = join6(dir, "results.jsonl");
   const started = Date.now();
   try {
-    const code2 = await new Promise((done) => {
-      const child2 = spawn2(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
-      child2.stdout.on("data", output);
-      child2.stderr.on("data", output);
-      child2.on("error", (e) => {
-        output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
+    const code2 = await run(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
+      output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
 `));
-        done(127);
-      });
-      child2.on("close", (c, signal) => done(c ?? (signal ? 128 + 15 : 1)));
+      return 127;
     });
     const jsonl = existsSync6(resultsFile) ? readFileSync5(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code2, Date.now() - started, s2.cwd);
@@ -39045,11 +39052,11 @@ async function runPlaybooks(playbooks, s2, hooks) {
     results.push(r);
     hooks.onEnd?.(r, i, total);
     if (r.status === "failure" && !s2.check) {
-      return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: s2.check };
+      return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s2.check };
     }
   }
   const failed = results.some((r) => r.status === "failure");
-  return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: s2.check };
+  return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: !!s2.check };
 }
 
 // src/core/ssh.ts
@@ -39176,9 +39183,9 @@ function hostsMarkdown(plan) {
     const state3 = h.excluded ? `left out: ${h.excluded}` : h.state === "recorded" ? "" : h.state;
     out.push(`| **${cell(h.host)}** | | ${cell(state3)} | | |`);
     for (const hp of h.playbooks) {
-      const run = plan.run.includes(hp.playbook) && !h.excluded;
+      const run2 = plan.run.includes(hp.playbook) && !h.excluded;
       const last = hp.from?.run ? ` (${cell(hp.from.run)})` : "";
-      out.push(`| | ${hp.playbook} | ${cell(revisionSpan(hp))}${last} | ${run ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell(hp.reason)} |`);
+      out.push(`| | ${hp.playbook} | ${cell(revisionSpan(hp))}${last} | ${run2 ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell(hp.reason)} |`);
     }
   }
   if (plan.limit) out.push("", `Runs with --limit ${code(plan.limit)}.`);
@@ -54439,14 +54446,14 @@ var NativeCRC64 = (() => {
     missingLibrarySymbols.forEach(missingLibrarySymbol);
     var calledRun;
     dependenciesFulfilled = function runCaller() {
-      if (!calledRun) run();
+      if (!calledRun) run2();
       if (!calledRun) dependenciesFulfilled = runCaller;
     };
     function stackCheckInit() {
       _emscripten_stack_init();
       writeStackCookie();
     }
-    function run(args) {
+    function run2(args) {
       args = args || arguments_;
       if (runDependencies > 0) {
         return;
@@ -54504,7 +54511,7 @@ var NativeCRC64 = (() => {
         Module["preInit"].pop()();
       }
     }
-    run();
+    run2();
     function WrapperObject() {
     }
     WrapperObject.prototype = Object.create(WrapperObject.prototype);
@@ -79201,9 +79208,9 @@ function toolCachePythons() {
 }
 async function probe(bin) {
   try {
-    const r = await getExecOutput(bin, ["-c", 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { silent: true, ignoreReturnCode: true });
+    const r = await run(bin, ["-c", 'import sys; print("%d.%d.%d" % sys.version_info[:3])']);
     const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(r.stdout.trim());
-    if (r.exitCode !== 0 || !m) return void 0;
+    if (r.code !== 0 || !m) return void 0;
     return { path: bin, version: [Number(m[1]), Number(m[2]), Number(m[3])] };
   } catch {
     return void 0;
@@ -79228,8 +79235,8 @@ async function findPythons() {
 }
 async function ansibleVersion(bin) {
   try {
-    const r = await getExecOutput(bin, ["--version"], { silent: true, ignoreReturnCode: true });
-    return r.exitCode === 0 ? r.stdout.split("\n")[0].trim() : void 0;
+    const r = await run(bin, ["--version"]);
+    return r.code === 0 ? r.stdout.split("\n")[0].trim() : void 0;
   } catch {
     return void 0;
   }
@@ -79261,12 +79268,13 @@ async function installAnsible(spec) {
     info(`Restored from the cache (${key}): ${version3}`);
     return { ansiblePlaybook: bin, version: version3 };
   }
-  const run = async (cmd, args) => {
-    const r = await getExecOutput(cmd, args, { ignoreReturnCode: true });
-    if (r.exitCode !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(" ")} exited with ${r.exitCode}: ${r.stderr.trim().split("\n").pop() ?? ""}`);
+  const step2 = async (cmd, args) => {
+    info(`[command]${cmd} ${args.join(" ")}`);
+    const r = await run(cmd, args, { onOutput: (b) => process.stdout.write(b) }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
+    if (r.code !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(" ")} exited with ${r.code}: ${r.stderr.trim().split("\n").pop() ?? ""}`);
   };
-  await run(python.path, ["-m", "venv", "--clear", dir]);
-  await run(join13(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
+  await step2(python.path, ["-m", "venv", "--clear", dir]);
+  await step2(join13(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
   version3 = await ansibleVersion(bin);
   if (!version3) throw new Error(`installing ${spec.label} failed: ${bin} --version does not run`);
   info(`Installed ${version3}`);
@@ -79343,20 +79351,12 @@ function readSettings(get) {
 }
 
 // src/core/changes.ts
-import { spawn as spawn3 } from "node:child_process";
 function gitIn(cwd, log2) {
   return {
     run(args) {
       log2?.(`git ${args.join(" ")}`);
-      return new Promise((resolve7) => {
-        const child2 = spawn3("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
-        const out = [];
-        const err = [];
-        child2.stdout.on("data", (b) => out.push(b));
-        child2.stderr.on("data", (b) => err.push(b));
-        child2.on("error", (e) => resolve7({ code: 127, stdout: "", stderr: e.message }));
-        child2.on("close", (code2) => resolve7({ code: code2 ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-      });
+      const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+      return run("git", args, { cwd, env }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
     }
   };
 }
@@ -79697,7 +79697,7 @@ async function makePlan(req) {
 }
 
 // src/core/state-read.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn3 } from "node:child_process";
 import { basename as basename8, dirname as dirname9, join as join15 } from "node:path";
 var DEPLOY_HOSTS = "webservers";
 var CONNECT_TIMEOUT_S = 10;
@@ -79749,7 +79749,7 @@ async function slurpFromHosts(s2, file, deadlineMs = READ_DEADLINE_MS) {
   Object.assign(env, s2.env, { ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
   const bin = adhocBinary(s2.ansiblePlaybook);
   return new Promise((done) => {
-    const child2 = spawn4(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child2 = spawn3(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -79802,7 +79802,7 @@ async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
 }
 
 // src/action/plan-step.ts
-async function planRun(settings, root, run, env = process.env) {
+async function planRun(settings, root, run2, env = process.env) {
   const eventName = env.GITHUB_EVENT_NAME ?? "";
   const payload = readEventPayload(env);
   const preview = eventName.startsWith("pull_request");
@@ -79813,7 +79813,7 @@ async function planRun(settings, root, run, env = process.env) {
     namedSource: `${eventName || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
     event: eventName || "this run",
     changes: (git) => changesForEvent(git, { name: eventName, payload }),
-    readState: preview ? void 0 : () => readDeployState(run),
+    readState: preview ? void 0 : () => readDeployState(run2),
     limit: settings.limit || void 0,
     log: (line) => info(line)
   });
@@ -79922,7 +79922,7 @@ async function main() {
 `);
     throw new Error(clean2(e.message), { cause: e });
   }
-  const run = {
+  const run2 = {
     cwd: root,
     ansiblePlaybook: ansible.ansiblePlaybook,
     inventory: settings.inventory,
@@ -79935,7 +79935,7 @@ async function main() {
     env: { ...creds.env, ANSIBLE_FORCE_COLOR: "1", RUNNER_TEMP: creds.dir }
   };
   const { plan, head } = await group("Plan", async () => {
-    const p = await planRun(settings, root, run);
+    const p = await planRun(settings, root, run2);
     if (p.stateMs !== void 0) info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`);
     info(planText(p.plan));
     return p;
@@ -79953,8 +79953,8 @@ async function main() {
   }
   info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started)}`);
   const result = await runPlaybooks(plan.run, {
-    ...run,
-    limit: plan.limit ?? run.limit,
+    ...run2,
+    limit: plan.limit ?? run2.limit,
     record: { commit: head.commit, dirty: head.dirty, run: runName(process.env, `${userInfo().username}@${hostname()}`) }
   }, {
     around: async (p, i, n, go) => {

@@ -1,11 +1,11 @@
 // The action's overhead: dist/index.js run as the runner runs it (INPUT_* variables, GITHUB_* files),
 // with ansible-version `system`, against a trivial plan: one playbook with one task on localhost.
 // An `ansible-playbook` shim first on PATH records when the first playbook starts.
-import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { run } from '../../src/lab/exec.ts'
+import { run } from '../../src/core/exec.ts'
+import { runActionSteps } from '../../test/support/runner.ts'
 
 export interface ActionOverhead {
   /** Seconds from spawning `node dist/index.js` to the first ansible-playbook run (not --version). */
@@ -38,25 +38,6 @@ function which(cmd: string): string | undefined {
   return undefined
 }
 
-/** Parses the GITHUB_OUTPUT file (name=value lines and name<<DELIM heredocs). */
-export function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    const h = /^([^=<]+)<<(.+)$/.exec(line)
-    if (h) {
-      const body: string[] = []
-      for (i++; i < lines.length && lines[i] !== h[2]; i++) body.push(lines[i]!)
-      out[h[1]!] = body.join('\n')
-    } else {
-      const m = /^([^=]+)=(.*)$/.exec(line)
-      if (m) out[m[1]!] = m[2]!
-    }
-  }
-  return out
-}
-
 export async function actionOverhead(repoRoot: string, scratch: string): Promise<ActionOverhead | { missing: string }> {
   const entry = join(repoRoot, 'dist/index.js')
   if (!existsSync(entry)) return { missing: 'dist/index.js is not in this tree (the action is not built/merged)' }
@@ -68,8 +49,7 @@ export async function actionOverhead(repoRoot: string, scratch: string): Promise
   const ws = join(dir, 'workspace')
   const shim = join(dir, 'shim')
   const gh = join(dir, 'github')
-  const temp = join(dir, 'runner-temp')
-  for (const d of [ws, shim, gh, temp, join(ws, 'playbooks'), join(ws, 'inventory/group_vars/all')]) mkdirSync(d, { recursive: true })
+  for (const d of [ws, shim, gh, join(ws, 'playbooks'), join(ws, 'inventory/group_vars/all')]) mkdirSync(d, { recursive: true })
 
   // A workspace with one trivial playbook and an inventory of this machine (local connection).
   writeFileSync(join(ws, 'playbooks/base.yml'), PLAYBOOK)
@@ -87,70 +67,47 @@ export async function actionOverhead(repoRoot: string, scratch: string): Promise
 
   const keyFile = join(dir, 'id_ed25519')
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bench', '-f', keyFile])
-  const event = join(gh, 'event.json')
-  writeFileSync(event, JSON.stringify({ inputs: { playbooks: 'base' }, ref: 'refs/heads/main', repository: { full_name: 'bench/bench', default_branch: 'main' } }))
-  const files = { GITHUB_OUTPUT: 'output', GITHUB_STEP_SUMMARY: 'summary.md', GITHUB_STATE: 'state', GITHUB_ENV: 'env', GITHUB_PATH: 'path' }
-  for (const f of Object.values(files)) writeFileSync(join(gh, f), '')
-
-  const env: NodeJS.ProcessEnv = {
-    PATH: `${shim}:${process.env.PATH}`,
-    HOME: process.env.HOME,
-    LANG: process.env.LANG ?? 'C.UTF-8',
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    GITHUB_WORKSPACE: ws,
-    GITHUB_EVENT_NAME: 'workflow_dispatch',
-    GITHUB_EVENT_PATH: event,
-    GITHUB_REPOSITORY: 'bench/bench',
-    GITHUB_SHA: sha,
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_RUN_ID: '1',
-    GITHUB_JOB: 'deploy',
-    GITHUB_ACTION: 'deploy',
-    RUNNER_OS: 'Linux',
-    RUNNER_ARCH: 'X64',
-    RUNNER_TEMP: temp,
-    RUNNER_TOOL_CACHE: join(dir, 'toolcache'),
-    'INPUT_PLAYBOOKS': 'base',
-    'INPUT_INVENTORY': 'inventory',
-    'INPUT_VAULT-KEY': 'bench-vault-key-not-secret',
-    'INPUT_SSH-PRIVATE-KEY': readFileSync(keyFile, 'utf8'),
-    'INPUT_KNOWN-HOSTS': `bench.invalid ${readFileSync(`${keyFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`,
-    'INPUT_ACCEPT-NEW-HOST-KEYS': 'false',
-    'INPUT_ANSIBLE-VERSION': 'system',
-    'INPUT_CHECK': 'false',
-    'INPUT_DIFF': 'false',
-    'INPUT_LIMIT': '',
-    'INPUT_TAGS': '',
-    'INPUT_EXTRA-VARS': '',
-    'INPUT_WORKING-DIRECTORY': '.',
-  }
-  for (const [k, f] of Object.entries(files)) env[k] = join(gh, f)
-
-  const runStep = (state: boolean) => new Promise<{ code: number; output: string; startedAt: number; seconds: number }>((resolve, reject) => {
-    const startedAt = Date.now() / 1000
-    const t0 = performance.now()
-    const stepEnv = { ...env }
-    if (state) {
-      // The runner hands the post step what main saved with saveState, as STATE_* variables.
-      for (const [k, v] of Object.entries(parseOutputs(readFileSync(join(gh, 'state'), 'utf8')))) stepEnv[`STATE_${k}`] = v
-    }
-    const child = spawn(process.execPath, [entry], { cwd: ws, env: stepEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-    const chunks: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => chunks.push(b))
-    child.stderr.on('data', (b: Buffer) => chunks.push(b))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString('utf8'), startedAt, seconds: (performance.now() - t0) / 1000 }))
+  const { main, post } = await runActionSteps({
+    entry,
+    workspace: ws,
+    runnerDir: gh,
+    event: { name: 'workflow_dispatch', payload: { inputs: { playbooks: 'base' }, ref: 'refs/heads/main', repository: { full_name: 'bench/bench', default_branch: 'main' } } },
+    inputs: {
+      playbooks: 'base',
+      inventory: 'inventory',
+      'vault-key': 'bench-vault-key-not-secret',
+      'ssh-private-key': readFileSync(keyFile, 'utf8'),
+      'known-hosts': `bench.invalid ${readFileSync(`${keyFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}`,
+      'accept-new-host-keys': 'false',
+      'ansible-version': 'system',
+      check: 'false',
+      diff: 'false',
+      limit: '',
+      tags: '',
+      'extra-vars': '',
+      'working-directory': '.',
+    },
+    env: {
+      PATH: `${shim}:${process.env.PATH}`,
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      CI: 'true',
+      GITHUB_REPOSITORY: 'bench/bench',
+      GITHUB_SHA: sha,
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_RUN_ID: '1',
+      GITHUB_JOB: 'deploy',
+      GITHUB_ACTION: 'deploy',
+      RUNNER_OS: 'Linux',
+      RUNNER_ARCH: 'X64',
+      RUNNER_TOOL_CACHE: join(dir, 'toolcache'),
+    },
   })
-
-  const main = await runStep(false)
-  const post = await runStep(true)
   const calls = existsSync(stamps) ? readFileSync(stamps, 'utf8').trim().split('\n').filter(Boolean) : []
   const playbookCalls = calls.filter((l) => !/ --version\b/.test(l))
-  writeFileSync(join(dir, 'main.log'), main.output)
-  writeFileSync(join(dir, 'post.log'), post.output)
+  writeFileSync(join(dir, 'main.log'), main.stdout)
+  writeFileSync(join(dir, 'post.log'), post.stdout)
   if (main.code !== 0 || playbookCalls.length === 0) {
-    const tail = main.output.trim().split('\n').slice(-8).join(' | ')
+    const tail = main.stdout.trim().split('\n').slice(-8).join(' | ')
     throw new Error(`the action exited ${main.code} with ${playbookCalls.length} playbook run(s): ${tail}`)
   }
   const first = Number(playbookCalls[0]!.split(' ')[0])
@@ -169,7 +126,7 @@ export async function actionOverhead(repoRoot: string, scratch: string): Promise
     total: main.seconds,
     byHand: byHandSeconds,
     exitCode: main.code,
-    outputs: parseOutputs(readFileSync(join(gh, 'output'), 'utf8')),
+    outputs: main.outputs,
     calls: timeline,
     note: `node dist/index.js as the runner runs it (workflow_dispatch, playbooks: base, ansible-version: system), ` +
       `a one-task playbook on a local connection; post step ${post.seconds.toFixed(2)} s (exit ${post.code}). ` +

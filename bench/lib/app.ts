@@ -2,8 +2,9 @@
 // the two views a benchmark needs and the app may lack: a CPU-bound view and a static file served
 // through Django. They live only in the copies (the backend role deploys them through
 // backend_archive_src, as it deploys a CI checkout), never in app/.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync, type Dirent } from 'node:fs'
 import { join } from 'node:path'
+import { appCopy as copyApp } from '../../test/support/app.ts'
 
 export const CPU_PATH = '/bench/cpu/'
 export const DJANGO_STATIC_PREFIX = '/bench/static/'
@@ -41,29 +42,15 @@ export interface AppCopy {
 
 /** Copies `appDir` to `outDir/app-<version>` with VERSION set and the bench views added. */
 export function appCopy(appDir: string, outDir: string, version: string, djangoProject: string): AppCopy {
-  if (!existsSync(join(appDir, 'manage.py'))) throw new Error(`${appDir}: no manage.py (is the example app merged?)`)
-  const dir = join(outDir, `app-${version}`)
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(outDir, { recursive: true })
-  cpSync(appDir, dir, {
-    recursive: true,
-    // Leave out what a development run leaves behind: caches, the SQLite file, collected static and
-    // media at the top, virtualenvs. An app's own static/ directories stay.
-    filter: (src) => {
-      const rel = src.slice(appDir.length)
-      return !/\/__pycache__$/.test(rel) && !/^\/(db\.sqlite3|static|media|\.venv|venv)$/.test(rel)
-    },
+  const dir = copyApp(appDir, outDir, version, (copy) => {
+    const urls = join(copy, djangoProject, 'urls.py')
+    if (!existsSync(urls)) throw new Error(`${urls} not found: which Django project does backend_django_project name?`)
+    const text = readFileSync(urls, 'utf8')
+    if (!/\burlpatterns\b/.test(text)) throw new Error(`${urls} defines no urlpatterns`)
+    writeFileSync(join(copy, djangoProject, 'bench_urls.py'), BENCH_URLS)
+    writeFileSync(urls, text.trimEnd() + `\n\n# Added by bench/ to its copies only.\nfrom ${djangoProject}.bench_urls import urlpatterns as _bench_urlpatterns  # noqa: E402\n\nurlpatterns = _bench_urlpatterns + urlpatterns\n`)
   })
-  writeFileSync(join(dir, 'VERSION'), `${version}\n`)
-  const added = [`VERSION ${version}`]
-  const urls = join(dir, djangoProject, 'urls.py')
-  if (!existsSync(urls)) throw new Error(`${urls} not found: which Django project does backend_django_project name?`)
-  const text = readFileSync(urls, 'utf8')
-  if (!/\burlpatterns\b/.test(text)) throw new Error(`${urls} defines no urlpatterns`)
-  writeFileSync(join(dir, djangoProject, 'bench_urls.py'), BENCH_URLS)
-  writeFileSync(urls, text.trimEnd() + `\n\n# Added by bench/ to its copies only.\nfrom ${djangoProject}.bench_urls import urlpatterns as _bench_urlpatterns  # noqa: E402\n\nurlpatterns = _bench_urlpatterns + urlpatterns\n`)
-  added.push(`${CPU_PATH} (CPU-bound view)`, `${DJANGO_STATIC_PREFIX}<path> (static files through Django)`)
-  return { dir, version, added }
+  return { dir, version, added: [`VERSION ${version}`, `${CPU_PATH} (CPU-bound view)`, `${DJANGO_STATIC_PREFIX}<path> (static files through Django)`] }
 }
 
 /** A static file of the app to request (first file found under a `static/` directory of an app). */

@@ -21,14 +21,14 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
+const where = (t: TaskTime) => (t.file ? `${t.file}:${t.line ?? ''}` : '')
 const isFacts = (t: TaskTime) => t.action === 'gather_facts' || /(^|\.)setup$/.test(t.action)
 const isApt = (t: TaskTime) => /(^|\.)(apt|package)$/.test(t.action)
 
 export function slowness(run: TimedRun, top = 8): Slowness {
   const tasks = run.tasks.filter((t) => t.status !== 'skipped')
   const facts = tasks.filter(isFacts)
-  // cache_valid_time alone turns update_cache on (apt module, Ansible ≥ 2.4).
-  const aptUpdates = tasks.filter((t) => isApt(t) && (t.update_cache || t.cache_valid_time !== null))
+  const aptUpdates = tasks.filter((t) => isApt(t) && t.cacheUpdated)
   return {
     playbook: run.playbook,
     seconds: run.seconds,
@@ -37,11 +37,11 @@ export function slowness(run: TimedRun, top = 8): Slowness {
     aptCacheUpdates: {
       count: aptUpdates.length,
       seconds: round(aptUpdates.reduce((a, t) => a + t.seconds, 0)),
-      tasks: aptUpdates.map((t) => `${t.task} (${t.path}, ${t.seconds} s, cache_valid_time ${t.cache_valid_time ?? 'unset'})`),
+      tasks: aptUpdates.map((t) => `${t.task} (${where(t)}, ${t.seconds} s)`),
     },
     changed: run.changedTasks,
     slowest: [...tasks].sort((a, b) => b.seconds - a.seconds).slice(0, top)
-      .map((t) => ({ task: t.task, path: t.path, action: t.action, seconds: t.seconds })),
+      .map((t) => ({ task: t.task, path: where(t), action: t.action, seconds: t.seconds })),
     medianTaskSeconds: round(median(tasks.filter((t) => !isFacts(t) && !isApt(t)).map((t) => t.seconds)), 3),
   }
 }
@@ -51,7 +51,7 @@ export function describe(items: Slowness[]): string[] {
   const lines = items.map((s) =>
     `${s.playbook}: ${s.seconds} s, ${s.tasks} tasks run (median ${s.medianTaskSeconds} s each), ` +
     `fact gathering ${s.factGathering.count}× (${s.factGathering.seconds} s), ` +
-    `apt tasks with a cache check ${s.aptCacheUpdates.count}× (${s.aptCacheUpdates.seconds} s)` +
+    `apt package index refreshed ${s.aptCacheUpdates.count}× (${s.aptCacheUpdates.seconds} s)` +
     (s.changed.length ? `, changed: ${s.changed.join('; ')}` : ''))
   const slowest = items.flatMap((s) => s.slowest.map((t) => ({ ...t, playbook: s.playbook })))
     .sort((a, b) => b.seconds - a.seconds).slice(0, 10)

@@ -3,11 +3,11 @@
 // install, on which Python, under which cache key) are pure functions; the rest is I/O.
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
-import { getExecOutput } from '@actions/exec'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { run } from '../core/exec.ts'
 
 export type PyVersion = [number, number, number]
 
@@ -126,9 +126,9 @@ function toolCachePythons(): { version: string; bin: string }[] {
 
 async function probe(bin: string): Promise<PythonCandidate | undefined> {
   try {
-    const r = await getExecOutput(bin, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { silent: true, ignoreReturnCode: true })
+    const r = await run(bin, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'])
     const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(r.stdout.trim())
-    if (r.exitCode !== 0 || !m) return undefined
+    if (r.code !== 0 || !m) return undefined
     return { path: bin, version: [Number(m[1]), Number(m[2]), Number(m[3])] }
   } catch {
     return undefined // not on PATH
@@ -161,8 +161,8 @@ export interface InstalledAnsible {
 
 async function ansibleVersion(bin: string): Promise<string | undefined> {
   try {
-    const r = await getExecOutput(bin, ['--version'], { silent: true, ignoreReturnCode: true })
-    return r.exitCode === 0 ? r.stdout.split('\n')[0]!.trim() : undefined
+    const r = await run(bin, ['--version'])
+    return r.code === 0 ? r.stdout.split('\n')[0]!.trim() : undefined
   } catch {
     return undefined
   }
@@ -197,12 +197,14 @@ export async function installAnsible(spec: AnsibleSpec): Promise<InstalledAnsibl
     core.info(`Restored from the cache (${key}): ${version}`)
     return { ansiblePlaybook: bin, version }
   }
-  const run = async (cmd: string, args: string[]) => {
-    const r = await getExecOutput(cmd, args, { ignoreReturnCode: true })
-    if (r.exitCode !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(' ')} exited with ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`)
+  // Shown in the log as it goes, as the runner shows a command.
+  const step = async (cmd: string, args: string[]) => {
+    core.info(`[command]${cmd} ${args.join(' ')}`)
+    const r = await run(cmd, args, { onOutput: (b) => process.stdout.write(b) }).catch((e: Error) => ({ code: 127, stdout: '', stderr: e.message }))
+    if (r.code !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(' ')} exited with ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`)
   }
-  await run(python.path, ['-m', 'venv', '--clear', dir])
-  await run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...spec.packages])
+  await step(python.path, ['-m', 'venv', '--clear', dir])
+  await step(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...spec.packages])
   version = await ansibleVersion(bin)
   if (!version) throw new Error(`installing ${spec.label} failed: ${bin} --version does not run`)
   core.info(`Installed ${version}`)

@@ -133,6 +133,9 @@ class CallbackModule(CallbackBase):
             'changed': bool(res.get('changed', False)),
             'duration': round(time.time() - start, 3) if start else None,
         }
+        if 'cache_updated' in res:
+            # apt: whether this task refreshed the package index (what makes a run slow).
+            entry['cache_updated'] = bool(res.get('cache_updated'))
         if delegated.get('ansible_host'):
             entry['delegated_to'] = _text(delegated.get('ansible_host'))
         if status in ('failed', 'unreachable'):

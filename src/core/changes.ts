@@ -1,7 +1,7 @@
 // Changed paths for each kind of event, through git. Shallow clones are deepened as needed; a
 // range that cannot be resolved is reported as such (the plan then takes its safe fallback).
 // Git sits behind a small interface so the decisions are tested without a repository.
-import { spawn } from 'node:child_process'
+import { run } from './exec.ts'
 
 /** What the event gave us: a diff, no diff at all (dispatch, schedule), or a range we could not resolve. */
 export type ChangeSet =
@@ -20,15 +20,8 @@ export function gitIn(cwd: string, log?: (line: string) => void): Git {
   return {
     run(args) {
       log?.(`git ${args.join(' ')}`)
-      return new Promise((resolve) => {
-        const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } })
-        const out: Buffer[] = []
-        const err: Buffer[] = []
-        child.stdout.on('data', (b: Buffer) => out.push(b))
-        child.stderr.on('data', (b: Buffer) => err.push(b))
-        child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: e.message }))
-        child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }))
-      })
+      const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
+      return run('git', args, { cwd, env }).catch((e: Error) => ({ code: 127, stdout: '', stderr: e.message }))
     },
   }
 }

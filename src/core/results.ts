@@ -20,14 +20,26 @@ export interface TaskFailure extends TaskRef {
   message: string
 }
 
-export interface PlaybookResult {
-  playbook: Playbook
+/** One task's result on one host, with its duration (what the bench's figures are made of). */
+export interface TaskTime extends TaskRef {
+  action: string
+  status: string
+  changed: boolean
+  seconds: number
+  /** apt/package tasks: whether the run refreshed the package index. */
+  cacheUpdated?: boolean
+}
+
+export interface PlaybookResult<P extends string = Playbook> {
+  playbook: P
   status: 'success' | 'failure'
   exitCode: number
   durationMs: number
   hosts: Record<string, HostStats>
   changed: TaskRef[]
   failures: TaskFailure[]
+  /** Every task result, in order. */
+  tasks: TaskTime[]
   /** Set when the run ended without a recap (ansible-playbook could not start, a syntax error…). */
   error?: string
 }
@@ -48,6 +60,10 @@ interface RawEvent {
   path?: string
   status?: string
   msg?: string
+  action?: string
+  changed?: boolean
+  duration?: number | null
+  cache_updated?: boolean
   ignored?: boolean
   hosts?: Record<string, Partial<HostStats>>
 }
@@ -65,10 +81,11 @@ export function taskLocation(path: string | undefined, root: string): { file?: s
 const zero = (): HostStats => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 })
 
 /** Builds one playbook's result from the plugin's JSON lines, the exit code and the wall time. */
-export function parseResults(playbook: Playbook, jsonl: string, exitCode: number, durationMs: number, root: string): PlaybookResult {
+export function parseResults<P extends string = Playbook>(playbook: P, jsonl: string, exitCode: number, durationMs: number, root: string): PlaybookResult<P> {
   const hosts: Record<string, HostStats> = {}
   const changed: TaskRef[] = []
   const failures: TaskFailure[] = []
+  const tasks: TaskTime[] = []
   let sawStats = false
   for (const line of jsonl.split('\n')) {
     if (!line.trim()) continue
@@ -81,6 +98,10 @@ export function parseResults(playbook: Playbook, jsonl: string, exitCode: number
     if (e.event === 'task') {
       const ref: TaskRef = { play: e.play ?? '', task: e.task ?? '', host: e.host ?? '', ...taskLocation(e.path, root) }
       hosts[ref.host] ??= zero()
+      tasks.push({
+        ...ref, action: e.action ?? '', status: e.status ?? '', changed: !!e.changed, seconds: e.duration ?? 0,
+        ...(e.cache_updated === undefined ? {} : { cacheUpdated: e.cache_updated }),
+      })
       if (e.status === 'changed') changed.push(ref)
       if ((e.status === 'failed' && !e.ignored) || e.status === 'unreachable') {
         failures.push({ ...ref, status: e.status, message: e.msg ?? '' })
@@ -91,14 +112,14 @@ export function parseResults(playbook: Playbook, jsonl: string, exitCode: number
     }
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0)
-  const result: PlaybookResult = { playbook, status: failed ? 'failure' : 'success', exitCode, durationMs, hosts, changed, failures }
+  const result: PlaybookResult<P> = { playbook, status: failed ? 'failure' : 'success', exitCode, durationMs, hosts, changed, failures, tasks }
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`
   }
   return result
 }
 
-export function totals(r: PlaybookResult): HostStats {
+export function totals(r: PlaybookResult<string>): HostStats {
   const t = zero()
   for (const h of Object.values(r.hosts)) for (const k of Object.keys(t) as (keyof HostStats)[]) t[k] += h[k]
   return t

@@ -1,12 +1,12 @@
 // Runs the planned playbooks with ansible-playbook, in order, stopping at the first failure (in
 // check mode, going on).
 // Output goes live to the caller's sink; results come from the callback plugin's JSON lines.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseResults, type PlaybookResult, type RunResult } from './results.ts'
+import { run } from './exec.ts'
 import type { Playbook } from './playbooks.ts'
 import { stateVars, type RunIdentity } from './state.ts'
 
@@ -19,10 +19,10 @@ export interface AnsibleRunSettings {
   /** The ansible-playbook executable. */
   ansiblePlaybook: string
   inventory: string
-  check: boolean
-  diff: boolean
+  check?: boolean
+  diff?: boolean
   limit?: string
-  tags: string[]
+  tags?: string[]
   /** Files passed as `--extra-vars @file` before extraVars (the SSH options, core/ssh.ts). */
   extraVarsFiles?: string[]
   /** Passed as one `--extra-vars` argument, JSON, key=value or @file (core/extra-vars.ts makes YAML JSON). */
@@ -42,13 +42,18 @@ export interface RunHooks {
   output(chunk: Buffer): void
 }
 
+/** A playbook name means playbooks/<name>.yml; a path (with a / or .yml) is taken as it is. */
+export function playbookFile(playbook: string): string {
+  return playbook.endsWith('.yml') || playbook.includes('/') ? playbook : join('playbooks', `${playbook}.yml`)
+}
+
 /** The arguments of one run: an array, never a joined string. */
-export function playbookArgs(playbook: Playbook, s: AnsibleRunSettings): string[] {
-  const args = [join('playbooks', `${playbook}.yml`), '-i', s.inventory]
+export function playbookArgs(playbook: string, s: AnsibleRunSettings): string[] {
+  const args = [playbookFile(playbook), '-i', s.inventory]
   if (s.check) args.push('--check')
   if (s.diff) args.push('--diff')
   if (s.limit) args.push('--limit', s.limit)
-  if (s.tags.length > 0) args.push('--tags', s.tags.join(','))
+  if (s.tags?.length) args.push('--tags', s.tags.join(','))
   for (const f of s.extraVarsFiles ?? []) args.push('--extra-vars', `@${f}`)
   if (s.record && !s.check) args.push('--extra-vars', JSON.stringify(stateVars(s.record)))
   if (s.extraVars) args.push('--extra-vars', s.extraVars)
@@ -111,22 +116,20 @@ export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.
   return env
 }
 
-/** Runs one playbook; never throws for a failed run (the result says so). */
-export async function runPlaybook(playbook: Playbook, s: AnsibleRunSettings, output: (b: Buffer) => void): Promise<PlaybookResult> {
+/**
+ * Runs one playbook (a name from playbooks/ or a path from `cwd`); never throws for a failed run
+ * (the result says so). The action, the CLI, the lab, the tests and the bench all run through here.
+ */
+export async function runPlaybook<P extends string = Playbook>(playbook: P, s: AnsibleRunSettings, output: (b: Buffer) => void): Promise<PlaybookResult<P>> {
   const dir = mkdtempSync(join(s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), 'django-deploy-results-'))
-  const resultsFile = join(dir, `${playbook}.jsonl`)
+  const resultsFile = join(dir, 'results.jsonl')
   const started = Date.now()
   try {
-    const code = await new Promise<number>((done) => {
-      const child = spawn(s.ansiblePlaybook, playbookArgs(playbook, s), { cwd: s.cwd, env: runEnv(s, resultsFile), stdio: ['ignore', 'pipe', 'pipe'] })
-      child.stdout.on('data', output)
-      child.stderr.on('data', output)
-      child.on('error', (e) => {
+    const code = await run(s.ansiblePlaybook, playbookArgs(playbook, s), { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output })
+      .then((r) => r.code, (e: Error) => {
         output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}\n`))
-        done(127)
+        return 127
       })
-      child.on('close', (c, signal) => done(c ?? (signal ? 128 + 15 : 1)))
-    })
     const jsonl = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : ''
     return parseResults(playbook, jsonl, code, Date.now() - started, s.cwd)
   } finally {
@@ -148,9 +151,9 @@ export async function runPlaybooks(playbooks: Playbook[], s: AnsibleRunSettings,
     results.push(r)
     hooks.onEnd?.(r, i, total)
     if (r.status === 'failure' && !s.check) {
-      return { status: 'failure', playbooks: results, notRun: playbooks.slice(i + 1), check: s.check }
+      return { status: 'failure', playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check }
     }
   }
   const failed = results.some((r) => r.status === 'failure')
-  return { status: total === 0 ? 'skipped' : failed ? 'failure' : 'success', playbooks: results, notRun: [], check: s.check }
+  return { status: total === 0 ? 'skipped' : failed ? 'failure' : 'success', playbooks: results, notRun: [], check: !!s.check }
 }

@@ -1,7 +1,7 @@
 // The Ansible vault: random keys and values, and ansible-vault run as a child process with argument
 // arrays. Plaintext reaches ansible-vault through stdin only (never a file), key files are 0600, and
 // every change lands by rename: a failure leaves the previous files as they were.
-import { spawn } from 'node:child_process'
+import { lastLine as lastOutputLine, run, type ExecResult } from './exec.ts'
 import { randomBytes, randomInt } from 'node:crypto'
 import { closeSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
@@ -40,41 +40,22 @@ export class VaultError extends Error {
   override name = 'VaultError'
 }
 
-interface VaultRun {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n')
-  return (lines[lines.length - 1] ?? '').replace(/^ERROR! /, '')
-}
+const lastLine = (text: string): string => lastOutputLine(text).replace(/^ERROR! /, '')
 
 /**
  * Runs ansible-vault with `keyFile` as the only vault secret (ANSIBLE_VAULT_PASSWORD_FILE overrides
  * ansible.cfg's vault_password_file; no other identity is loaded).
  */
-function ansibleVault(args: string[], keyFile: string, input?: string): Promise<VaultRun> {
+async function ansibleVault(args: string[], keyFile: string, input?: string): Promise<ExecResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: '1' }
   delete env.ANSIBLE_VAULT_IDENTITY_LIST
   delete env.ANSIBLE_VAULT_ID_MATCH
-  return new Promise((resolve, reject) => {
-    const child = spawn('ansible-vault', args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout!.on('data', (b: Buffer) => out.push(b))
-    child.stderr!.on('data', (b: Buffer) => err.push(b))
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(new VaultError(e.code === 'ENOENT' ? 'ansible-vault not found: install ansible-core (bash scripts/setup.sh)' : `ansible-vault: ${e.message}`))
-    })
-    child.on('close', (code) => resolve({
-      code: code ?? 1,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8'),
-    }))
-    if (input !== undefined) child.stdin!.end(input)
-  })
+  try {
+    return await run('ansible-vault', args, { env, input })
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    throw new VaultError(err.code === 'ENOENT' ? 'ansible-vault not found: install ansible-core (bash scripts/setup.sh)' : `ansible-vault: ${err.message}`)
+  }
 }
 
 /** A temporary sibling of `file` (same directory, so the final rename is atomic). */

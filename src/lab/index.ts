@@ -2,22 +2,23 @@
 // from this machine over SSH. See README.md in this directory for the API and the figures.
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { run, runOk, type ExecResult } from './exec.ts'
 import { ensureImage } from './image.ts'
 import { withLock } from './lock.ts'
 import { boot, createBridge, createNetns, knownHostsLines, prepareRootfs, tcpOpen, waitReady } from './host.ts'
 import { writeInventory } from './inventory.ts'
-import { parseRecap, type HostRecap } from './recap.ts'
+import { runPlaybook } from '../core/run.ts'
+import type { HostStats, PlaybookResult as RunResult } from '../core/results.ts'
 import { procId } from './proc.ts'
 import { APT_PROXY_PORT, GLOBAL_LOCK, LABS_DIR } from './paths.ts'
 import {
   allocateSlot, loadState, ownerAlive, saveState, sweepOrphans, teardown, usedSlots, slotDir, type LabState,
 } from './state.ts'
 
-export { parseRecap, type HostRecap } from './recap.ts'
+/** One host's counts in a run's recap (from the callback plugin, as the action reads them). */
+export type HostRecap = HostStats
 
 /** Backend variables for lab hosts, which have no PyPI: the venv sees Debian's Django, gunicorn and psycopg2. */
 export const DEBIAN_PYTHON_VARS = {
@@ -64,6 +65,8 @@ export interface PlaybookResult {
   code: number
   output: string
   recap: Record<string, HostRecap>
+  /** The run as core's runner reads it: per-task results and timings, failures. */
+  result: RunResult<string>
 }
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/
@@ -146,19 +149,9 @@ export class Lab {
   }
 
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
-  runPlaybook(playbook: string, opts: PlaybookOptions): Promise<PlaybookResult> {
-    const file = playbook.endsWith('.yml') || playbook.includes('/')
-      ? resolve(this.repoRoot, playbook)
-      : join(this.repoRoot, 'playbooks', `${playbook}.yml`)
+  async runPlaybook(playbook: string, opts: PlaybookOptions): Promise<PlaybookResult> {
     const vaultKey = join(opts.inventory, 'vault.key')
-    const args = [file, '-i', opts.inventory, '--vault-password-file', vaultKey]
-    if (opts.extraVars) args.push('--extra-vars', JSON.stringify(opts.extraVars))
-    if (opts.check) args.push('--check')
-    if (opts.diff) args.push('--diff')
-    if (opts.tags?.length) args.push('--tags', opts.tags.join(','))
-    if (opts.limit) args.push('--limit', opts.limit)
     const env = {
-      ...process.env,
       ANSIBLE_CONFIG: join(this.repoRoot, 'ansible.cfg'),
       // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
@@ -171,22 +164,23 @@ export class Lab {
     mkdirSync(join(this.dir, 'cp'), { recursive: true, mode: 0o700 })
     mkdirSync(join(this.dir, 'logs'), { recursive: true })
     const log = createWriteStream(join(this.dir, 'logs', `${++this.playbookRuns}-${playbook.replace(/\W+/g, '_')}.log`))
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn('ansible-playbook', args, { cwd: this.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      const chunks: Buffer[] = []
-      const take = (b: Buffer) => {
-        chunks.push(b)
-        log.write(b)
-      }
-      child.stdout.on('data', take)
-      child.stderr.on('data', take)
-      child.on('error', reject)
-      child.on('close', (code) => {
-        log.end()
-        const output = Buffer.concat(chunks).toString('utf8')
-        resolvePromise({ code: code ?? 1, output, recap: parseRecap(output) })
-      })
+    const chunks: Buffer[] = []
+    const result = await runPlaybook(playbook, {
+      cwd: this.repoRoot,
+      ansiblePlaybook: 'ansible-playbook',
+      inventory: opts.inventory,
+      check: opts.check,
+      diff: opts.diff,
+      tags: opts.tags,
+      limit: opts.limit,
+      extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : undefined,
+      env,
+    }, (b) => {
+      chunks.push(b)
+      log.write(b)
     })
+    await new Promise<void>((done) => log.end(done))
+    return { code: result.exitCode, output: Buffer.concat(chunks).toString('utf8'), recap: result.hosts, result }
   }
 
   /** Powers the hosts off and removes every trace (processes, mounts, netns, links, files, slot). */

@@ -3,15 +3,16 @@
 // failed request, broken releases refused while the old one keeps serving, rollback, idempotence.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
-import { once } from 'node:events'
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { request, type IncomingHttpHeaders } from 'node:http'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { checkVaultKey } from '../../src/core/vault-read.ts'
+import { appCopy as copyApp } from '../support/app.ts'
+import { get as httpGet } from '../support/http.ts'
+import { startHey } from '../support/load.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -31,36 +32,7 @@ setsid sh -c 'while [ ! -e /root/.capture-stop ]; do for f in /proc/[0-9]*/cmdli
 `
 
 /** A copy of app/ with its VERSION set, changed further by `edit`. */
-function appCopy(dir: string, version: string, edit: (app: string) => void = () => {}): string {
-  const app = join(dir, `app-${version}`)
-  cpSync(join(repoRoot, 'app'), app, { recursive: true, filter: (src) => !src.includes('__pycache__') })
-  writeFileSync(join(app, 'VERSION'), `${version}\n`)
-  edit(app)
-  return app
-}
-
-interface Load { total: number; failed: number; report: string }
-
-/** `hey` from this machine through nginx with the Host header, until stopped (8 clients). */
-function startLoad(address: string, host: string): { stop: () => Promise<Load> } {
-  const child = spawn('hey', ['-z', '1800s', '-c', '8', '-host', host, `http://${address}/`], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (b: Buffer) => { out += b.toString() })
-  child.stderr.on('data', (b: Buffer) => { out += b.toString() })
-  return {
-    async stop() {
-      const closed = once(child, 'close')
-      child.kill('SIGINT') // hey prints its report on SIGINT
-      await closed
-      const codes = [...out.matchAll(/^\s+\[(\d{3})\]\s+(\d+) responses/gm)]
-      const errors = [...(out.split('Error distribution:')[1] ?? '').matchAll(/^\s+\[(\d+)\]/gm)]
-      const ok = codes.filter(([, c]) => c === '200').reduce((s, [, , n]) => s + Number(n), 0)
-      const failed = codes.filter(([, c]) => c !== '200').reduce((s, [, , n]) => s + Number(n), 0)
-        + errors.reduce((s, [, n]) => s + Number(n), 0)
-      return { total: ok + failed, failed, report: out }
-    },
-  }
-}
+const appCopy = (dir: string, version: string, edit?: (app: string) => void) => copyApp(join(repoRoot, 'app'), dir, version, edit)
 
 describe('backend role', () => {
   let lab: Lab
@@ -69,18 +41,8 @@ describe('backend role', () => {
   let work: string
   const releases = async () => (await lab.ssh('web1', `ls -1 ${ROOT}/releases`)).stdout.trim().split('\n').filter(Boolean)
 
-  /** GET through nginx from this machine (node:http: fetch does not let a Host header through). */
-  const get = (path: string, host = 'web1.test') => new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = request({ host: address, port: 80, path, headers: { Host: host }, timeout: 30_000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => { body += c })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
-    req.on('timeout', () => req.destroy(new Error(`GET ${host}${path}: timeout`)))
-    req.on('error', reject)
-    req.end()
-  })
+  /** GET through nginx from this machine, with the Host header nginx answers. */
+  const get = (path: string, host = 'web1.test') => httpGet(`http://${address}${path}`, host, 30_000)
   const version = async (host = 'web1.test') => (await get('/', host)).body.match(/id="version">([^<]*)</)?.[1]
 
   const run = async (playbook: string, extraVars: Record<string, unknown> = {}, inv = inventory): Promise<PlaybookResult & { seconds: number }> => {
@@ -102,12 +64,12 @@ describe('backend role', () => {
 
   /** Deploys `app` under load; returns the playbook result and what the clients saw. */
   async function deployUnderLoad(app: string) {
-    const load = startLoad(address, 'web1.test')
+    const load = startHey({ url: `http://${address}/`, host: 'web1.test' })
     await new Promise((r) => setTimeout(r, 2000))
     const result = await run('backend', { backend_archive_src: app })
     await new Promise((r) => setTimeout(r, 2000))
     const seen = await load.stop()
-    console.log(`deploy ${app.split('/').pop()}: exit ${result.code} in ${result.seconds}s; ${seen.total} requests, ${seen.failed} failed`)
+    console.log(`deploy ${app.split('/').pop()}: exit ${result.code} in ${result.seconds}s; ${seen.requests} requests, ${seen.failed} failed`)
     return { result, seen }
   }
 
@@ -213,7 +175,7 @@ describe('backend role', () => {
   test('a new version deployed under load: no failed request, the new version served after', LONG, async () => {
     const { result, seen } = await deployUnderLoad(appCopy(work, '2.0.0'))
     assertOk(result)
-    assert.ok(seen.total > 0, seen.report)
+    assert.ok(seen.requests > 0, seen.report)
     assert.equal(seen.failed, 0, seen.report)
     assert.equal(await version(), '2.0.0')
     assert.equal((await releases()).length, 2)
@@ -229,7 +191,7 @@ describe('backend role', () => {
     assert.match(result.output, /was not deployed: .*(crashed at start|failed its health check)/)
     assert.match(result.output, /The previous release keeps serving/)
     assert.equal(seen.failed, 0, seen.report)
-    assert.ok(seen.total > 0)
+    assert.ok(seen.requests > 0)
     assert.equal(await version(), '2.0.0')
     assert.deepEqual(await releases(), before, 'the failed release is removed')
   })

@@ -173,7 +173,7 @@ describe('django-deploy init', () => {
     rmSync(work, { recursive: true, force: true })
   })
 
-  test('a first run makes a 0600 key, a vault that opens with it, and repository secrets that decrypt to it', async () => {
+  test('a first run makes a 0600 key, a vault that opens with it, and production environment secrets that decrypt to it', async () => {
     const r = await init([
       '--root', repo, '--no-input', '--set', 'vault_rollbar_token=rb-token-123',
       '--github', 'o/site', '--deploy-key', deployKey, '--known-hosts', knownHosts,
@@ -193,9 +193,9 @@ describe('django-deploy init', () => {
     assert.equal(values.vault_rollbar_token, 'rb-token-123')
     assert.equal(values.vault_mailgun_api_key, '')
 
-    assert.equal(gh.secret('/repos/o/site/actions/secrets/ANSIBLE_VAULT_KEY'), key)
-    assert.equal(gh.secret('/repos/o/site/actions/secrets/SSH_PRIVATE_KEY'), readFileSync(deployKey, 'utf8'))
-    assert.equal(gh.secret('/repos/o/site/actions/secrets/SSH_KNOWN_HOSTS'), readFileSync(knownHosts, 'utf8'))
+    assert.equal(gh.secret('/repos/o/site/environments/production/secrets/ANSIBLE_VAULT_KEY'), key)
+    assert.equal(gh.secret('/repos/o/site/environments/production/secrets/SSH_PRIVATE_KEY'), readFileSync(deployKey, 'utf8'))
+    assert.equal(gh.secret('/repos/o/site/environments/production/secrets/SSH_KNOWN_HOSTS'), readFileSync(knownHosts, 'utf8'))
     assert.ok(gh.stored.every((s) => s.auth === `Bearer ${TOKEN}` && s.apiVersion === '2022-11-28'))
 
     // No secret in clear: not on disk outside vault.key, not in the output.
@@ -254,6 +254,15 @@ describe('django-deploy init', () => {
     assert.equal(openVault(stagingVault(), oldKey), undefined)
     assert.equal(gh.secret('/repos/o/site/environments/production/secrets/ANSIBLE_VAULT_KEY'), newKey)
     assert.deepEqual(readdirSync(repo).filter((f) => f.startsWith('.')), [], 'no temporary file left')
+  })
+
+  test('--repository-secrets stores vault.key at repository level, the vault untouched', async () => {
+    const before = snapshot(repo)
+    const r = await init(['--root', repo, '--no-input', '--github', 'o/site', '--repository-secrets'], api())
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /ANSIBLE_VAULT_KEY \w+ in o\/site\n/)
+    assert.equal(gh.secret('/repos/o/site/actions/secrets/ANSIBLE_VAULT_KEY'), readFileSync(keyFile(), 'utf8').trim())
+    assert.deepEqual(snapshot(repo), before)
   })
 
   test('a rotation that fails half-way changes nothing', async () => {
@@ -319,7 +328,7 @@ describe('django-deploy init', () => {
   test('GitHub errors are one line, and checked before anything is written', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['--github', 'o/site'], { ...api(), GITHUB_TOKEN: 'ghp_notthetoken42' }, /rejected the token \(401\)/],
-      [['--github', 'o/other'], api(), /o\/other not found \(404\)/],
+      [['--github', 'o/other', '--repository-secrets'], api(), /o\/other not found \(404\)/],
       [['--github', 'o/site', '--environment', 'staging'], api(), /environment staging\) not found \(404\).*Settings → Environments/],
       [['--github', 'o/site'], { GITHUB_API_URL: gh.url }, /no GitHub token/],
     ]

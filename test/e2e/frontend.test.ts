@@ -9,8 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect, type PeerCertificate } from 'node:tls'
 import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
-import { startAcme, type Acme } from '../../src/lab/acme.ts'
-import { run } from '../../src/lab/exec.ts'
+import { startAcme, type Acme } from '../support/acme.ts'
+import { curl as curlResolved, type CurlReply } from '../support/curl.ts'
 
 const LONG = { timeout: 15 * 60_000 }
 
@@ -26,15 +26,6 @@ const fixtureApp = readFileSync(new URL('fixtures/frontend-app.sh', import.meta.
 const shop: Project = { org: 'example-org', slug: 'shop', names: ['web1.test', 'www.web1.test'], port: 8001 }
 const blog: Project = { org: 'other-org', slug: 'blog', names: ['blog.test'], port: 8002 }
 const blogRenamed: Project = { ...blog, names: ['blog.test', 'www.blog.test'] }
-
-interface HttpReply {
-  exit: number
-  status: number
-  headers: Record<string, string>
-  /** Header lines as received, "name: value" with the name lowercased. */
-  lines: string[]
-  body: string
-}
 
 describe('frontend', () => {
   let lab: Lab
@@ -63,33 +54,7 @@ describe('frontend', () => {
   }
 
   /** curl from this machine; `name` resolves to the host's address, as public DNS would. */
-  async function curl(url: string, opts: { name?: string; args?: string[] } = {}): Promise<HttpReply> {
-    const u = new URL(url)
-    const port = u.port || (u.protocol === 'https:' ? '443' : '80')
-    const args = ['-sS', '-i', '--http1.1', '--max-time', '20', '--cacert', rootFile, ...(opts.args ?? [])]
-    if (opts.name ?? u.hostname) args.push('--resolve', `${opts.name ?? u.hostname}:${port}:${address}`)
-    const r = await run('curl', [...args, url], { timeoutMs: 60_000 })
-    const text = r.stdout
-    const split = text.indexOf('\r\n\r\n')
-    const head = split >= 0 ? text.slice(0, split) : ''
-    const [statusLine, ...lines] = head.split('\r\n')
-    const headers: Record<string, string> = {}
-    const received: string[] = []
-    for (const l of lines) {
-      const i = l.indexOf(':')
-      if (i <= 0) continue
-      const [name, value] = [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()]
-      headers[name] = value
-      received.push(`${name}: ${value}`)
-    }
-    return {
-      exit: r.code,
-      status: Number(statusLine?.split(' ')[1] ?? 0),
-      headers,
-      lines: received,
-      body: split >= 0 ? text.slice(split + 4) : '',
-    }
-  }
+  const curl = (url: string, opts: { name?: string; args?: string[] } = {}): Promise<CurlReply> => curlResolved(url, { address, caFile: rootFile, ...opts })
 
   /** The certificate nginx presents for `name` (verified against the ACME CA's root). */
   function servedCert(name: string): Promise<PeerCertificate> {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { cleanupStale, startLab, type Lab } from '../../src/lab/index.ts'
+import { parseRecap } from '../support/recap.ts'
 
 const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8')
@@ -99,6 +100,11 @@ describe('lab', () => {
     assert.equal(first.code, 0, first.output)
     assert.deepEqual(Object.keys(first.recap).sort(), ['web1', 'web2'])
     for (const r of Object.values(first.recap)) assert.deepEqual([r.changed, r.failed, r.unreachable], [1, 0, 0])
+    // The counts come from the callback plugin the action ships; Ansible's own recap agrees.
+    assert.deepEqual(first.recap, parseRecap(first.output))
+    assert.deepEqual(first.result.changed.map((t) => [t.host, t.task]).sort(), [['web1', 'A marker file names the host and the lab variable'], ['web2', 'A marker file names the host and the lab variable']])
+    const marked = first.result.tasks.filter((t) => t.task === 'A marker file names the host and the lab variable')
+    assert.deepEqual(marked.map((t) => [t.file, t.status, t.seconds >= 0]), Array(2).fill(['test/e2e/fixtures/lab-smoke.yml', 'changed', true]))
     const marker = await lab.ssh('web2', 'cat /root/lab-marker')
     assert.equal(marker.stdout, `web2 m1 ${lab.hosts[1]!.address}\n`)
     const second = await lab.runPlaybook('test/e2e/fixtures/lab-smoke.yml', { inventory })

@@ -1,14 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEMO_PLAYBOOKS, demoVars, formatDuration, parseDemoArgs, progressLine, tail } from '../../src/cli/demo.ts'
+import { formatDuration, parseDemoArgs, progressLine, tail } from '../../src/cli/demo.ts'
+import { demoVars } from '../../src/cli/demo-run.ts'
 import { UsageError } from '../../src/cli/command.ts'
 
-test('parseDemoArgs: defaults, --exit, --keep-on-failure, --suite, --help', () => {
+test('parseDemoArgs: defaults, --exit, --keep-on-failure, --suite', () => {
   assert.deepEqual(parseDemoArgs([]), { exit: false, keepOnFailure: false, suite: undefined })
   assert.deepEqual(parseDemoArgs(['--exit', '--suite', 'trixie']), { exit: true, keepOnFailure: false, suite: 'trixie' })
   assert.deepEqual(parseDemoArgs(['--keep-on-failure']), { exit: false, keepOnFailure: true, suite: undefined })
-  assert.equal(parseDemoArgs(['--help']), 'help')
-  assert.equal(parseDemoArgs(['-h']), 'help')
 })
 
 test('parseDemoArgs: bad input is one UsageError line', () => {
@@ -22,10 +21,6 @@ test('parseDemoArgs: bad input is one UsageError line', () => {
   for (const [argv, expected] of cases) {
     assert.throws(() => parseDemoArgs(argv), (e: Error) => e instanceof UsageError && expected.test(e.message) && !e.message.includes('\n'), argv.join(' '))
   }
-})
-
-test('the demo runs the four playbooks in deploy order', () => {
-  assert.deepEqual([...DEMO_PLAYBOOKS], ['bootstrap', 'base', 'backend', 'frontend'])
 })
 
 test('demoVars: the address is a public host name (a plain URL works), TLS is off, Python packages come from Debian', () => {

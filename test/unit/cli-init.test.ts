@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { GENERATED, envName, isSecretKey, parseInitArgs, planValues, type InitOptions } from '../../src/cli/init.ts'
+import { GENERATED, envName, isSecretKey, parseInitArgs, planValues } from '../../src/cli/init.ts'
 import { UsageError } from '../../src/cli/command.ts'
 
 test('parseInitArgs: defaults', () => {
@@ -8,15 +8,19 @@ test('parseInitArgs: defaults', () => {
     root: '.', inventory: 'inventories/production', sets: new Map(), setFiles: new Map(), fromEnv: false, noInput: false, rotate: false,
     github: undefined, environment: undefined, deployKey: undefined, knownHosts: undefined, tokenFile: undefined,
   })
-  assert.equal(parseInitArgs(['--help']), 'help')
-  assert.equal(parseInitArgs(['-h']), 'help')
+})
+
+test('parseInitArgs: --github stores environment secrets (production) unless --repository-secrets', () => {
+  assert.equal(parseInitArgs(['--github', 'o/r']).environment, 'production')
+  assert.equal(parseInitArgs(['--github', 'o/r', '--environment', 'staging']).environment, 'staging')
+  assert.equal(parseInitArgs(['--github', 'o/r', '--repository-secrets']).environment, undefined)
 })
 
 test('parseInitArgs: every option', () => {
   const o = parseInitArgs([
     '--inventory', 'inventories/staging', '--set', 'vault_a=1=2', '--set', 'vault_b=', '--set-file', 'vault_c=key.pem', '--from-env', '--no-input',
     '--github', 'o/r', '--environment', 'staging', '--deploy-key', 'k', '--known-hosts', 'kh', '--token-file', 't', '--root', '/x',
-  ]) as InitOptions
+  ])
   assert.equal(o.inventory, 'inventories/staging')
   assert.deepEqual([...o.sets], [['vault_a', '1=2'], ['vault_b', '']])
   assert.deepEqual([...o.setFiles], [['vault_c', 'key.pem']])
@@ -36,6 +40,8 @@ test('parseInitArgs: bad input is one UsageError line', () => {
     [['--set-file', 'a='], /--set-file a= needs a file name/],
     [['--rotate', '--set-file', 'a=f'], /--rotate changes the key/],
     [['--environment', 'production'], /--environment only makes sense with --github/],
+    [['--repository-secrets'], /--repository-secrets only makes sense with --github/],
+    [['--github', 'o/r', '--environment', 'e', '--repository-secrets'], /contradict/],
     [['--deploy-key', 'k'], /--deploy-key only makes sense with --github/],
     [['--token-file', 't'], /--token-file only makes sense with --github/],
     [['--github', 'nope'], /--github: "nope" is not a repository/],

@@ -175,8 +175,8 @@ describe('the plan from the deploy state', () => {
     const hosts = hostOutcomes({
       status: 'failure', check: false, notRun: ['frontend'],
       playbooks: [
-        { playbook: 'base', status: 'success', exitCode: 0, durationMs: 1, hosts: { web1: { ok: 3, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 } }, changed: [], failures: [] },
-        { playbook: 'backend', status: 'failure', exitCode: 2, durationMs: 1, hosts: { web1: { ok: 3, changed: 0, failed: 1, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 } }, changed: [], failures: [] },
+        { playbook: 'base', status: 'success', exitCode: 0, durationMs: 1, hosts: { web1: { ok: 3, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 } }, changed: [], failures: [], tasks: [] },
+        { playbook: 'backend', status: 'failure', exitCode: 2, durationMs: 1, hosts: { web1: { ok: 3, changed: 0, failed: 1, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 } }, changed: [], failures: [], tasks: [] },
       ],
     }, p)
     assert.deepEqual(hosts.web1, {

@@ -1,4 +1,5 @@
-// Parses Ansible's PLAY RECAP (pure, no I/O).
+// Parses the PLAY RECAP of ansible-playbook's default output (pure): the tests' cross-check of what
+// the callback plugin reports.
 
 export interface HostRecap {
   ok: number

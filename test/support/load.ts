@@ -1,5 +1,6 @@
-// Load generation with hey (every status code counted) and wrk (throughput), and their parsers.
-import { spawn } from 'node:child_process'
+// Load generation with hey (every status code counted) and wrk (throughput), and their parsers:
+// the e2e tests' load during a redeploy, the bench's figures.
+import { run } from '../../src/core/exec.ts'
 
 /** What one load run saw. `failed` counts every answer outside 2xx plus every transport error. */
 export interface LoadResult {
@@ -13,6 +14,8 @@ export interface LoadResult {
   /** Transport errors (connection refused, reset, EOF, timeout), by message. */
   errors: Record<string, number>
   rps: number
+  /** The tool's own summary, for a failed assertion's message. */
+  report?: string
 }
 
 const sum = (xs: Iterable<number>) => [...xs].reduce((a, b) => a + b, 0)
@@ -94,18 +97,15 @@ export function startHey(t: LoadTarget): RunningLoad {
   const args = ['-z', '24h', '-c', String(t.concurrency ?? 8), '-t', '20']
   if (t.host) args.push('-host', t.host)
   args.push(t.url)
-  const child = spawn('hey', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  child.stdout.on('data', (b: Buffer) => out.push(b))
-  child.stderr.on('data', (b: Buffer) => out.push(b))
-  const done = new Promise<string>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', () => resolve(Buffer.concat(out).toString('utf8')))
-  })
+  const stop = new AbortController()
+  const done = run('hey', args, { stop: stop.signal, stopSignal: 'SIGINT' })
+  done.catch(() => {}) // no hey: stop() rejects with the reason
   return {
     async stop() {
-      child.kill('SIGINT')
-      return parseHey(await done)
+      stop.abort()
+      const r = await done
+      const text = r.stdout + r.stderr
+      return { ...parseHey(text), report: text }
     },
   }
 }
@@ -123,13 +123,6 @@ export async function wrkFor(t: LoadTarget, seconds: number): Promise<LoadResult
   const args = ['-t', String(Math.min(2, c)), '-c', String(c), '-d', `${seconds}s`, '--timeout', '20s']
   if (t.host) args.push('-H', `Host: ${t.host}`)
   args.push(t.url)
-  const text = await new Promise<string>((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => out.push(b))
-    child.on('error', reject)
-    child.on('close', () => resolve(Buffer.concat(out).toString('utf8')))
-  })
-  return parseWrk(text)
+  const r = await run('wrk', args)
+  return parseWrk(r.stdout + r.stderr)
 }

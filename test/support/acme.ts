@@ -7,9 +7,9 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSyn
 import { request } from 'node:https'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { runOk } from './exec.ts'
-import { tcpOpen } from './host.ts'
-import type { Lab } from './index.ts'
+import { runOk } from '../../src/core/exec.ts'
+import { tcpOpen } from '../../src/lab/host.ts'
+import type { Lab } from '../../src/lab/index.ts'
 
 export interface AcmeOptions {
   /** Name → address answered by the CA's DNS (default: `<host>.test` → each lab host's address). */

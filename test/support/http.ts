@@ -1,4 +1,5 @@
-// One HTTP request with a given Host header (nginx answers only its server names).
+// HTTP from this machine with a given Host header (nginx answers only its server names; fetch does
+// not let a Host header through): the e2e tests' and the bench's requests.
 import { request } from 'node:http'
 
 export interface HttpAnswer {

@@ -1,0 +1,65 @@
+// The bench's host: one lab host with the example app deployed by the four playbooks, reused by
+// the figures that need a server; each redeploy gets a new copy of the app (a new version).
+import { join } from 'node:path'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
+import { appCopy } from './app.ts'
+import type { Bench } from './bench.ts'
+import { ALL_PLAYBOOKS, runSequence, type TimedSequence } from './deploy.ts'
+import { waitFor } from '../../test/support/http.ts'
+import { remote, type Remote } from './remote.ts'
+
+export const ORG = 'bench-org'
+export const SLUG = 'bench'
+export const HOSTNAME = 'bench.test'
+export const DJANGO_PROJECT = 'example_project'
+export const PROJECT_DIR = `/srv/${ORG}/${SLUG}`
+export const SSH_PORT = 2222
+/** Concurrent clients of every load figure. */
+export const CLIENTS = 8
+
+export interface Deployed {
+  lab: Lab
+  host: string
+  /** Root commands on the host (as the deploy user, through sudo). */
+  sh: Remote
+  address: string
+  inventory: string
+  firstDeploy: TimedSequence
+  versions: number
+  /** Where app copies come from and go. */
+  repo: string
+  scratch: string
+}
+
+/** One lab host, deployed once through the four playbooks (the first deploy of the no-op figure), then reused. */
+export async function deployHost(ctx: Bench): Promise<Deployed> {
+  ctx.log('starting one lab host')
+  const lab = await startLab({ hosts: ['web1'], repoRoot: ctx.repo })
+  const host = lab.hosts[0]!
+  const inventory = await lab.writeInventory({
+    name: 'bench',
+    vars: {
+      organization_slug: ORG,
+      project_slug: SLUG,
+      public_hostnames: [HOSTNAME],
+      server_ssh_port: SSH_PORT,
+      frontend_tls_enabled: false,
+      backend_django_project: DJANGO_PROJECT,
+      ...DEBIAN_PYTHON_VARS,
+      backend_https: false,
+    },
+  })
+  const v1 = appCopy(join(ctx.repo, 'app'), ctx.scratch, 'bench-1', DJANGO_PROJECT)
+  ctx.log(`first deploy: ${ALL_PLAYBOOKS.join(' → ')} (app ${v1.version})`)
+  const firstDeploy = await runSequence(lab, ALL_PLAYBOOKS, { inventory, extraVars: { backend_archive_src: v1.dir } })
+  ctx.log(`first deploy: ${firstDeploy.seconds} s (${firstDeploy.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')})`)
+  await waitFor(`http://${host.address}/health/`, HOSTNAME, 'bench-1', 30)
+  return { lab, host: host.name, sh: remote(lab, host.name, SSH_PORT), address: host.address, inventory, firstDeploy, versions: 1, repo: ctx.repo, scratch: ctx.scratch }
+}
+
+/** A new copy of the app (a new version) for the next deploy. */
+export function nextVersion(d: Deployed) {
+  d.versions++
+  return appCopy(join(d.repo, 'app'), d.scratch, `bench-${d.versions}`, DJANGO_PROJECT)
+}
+
