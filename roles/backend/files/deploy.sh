@@ -59,7 +59,7 @@ publish_static() {
 }
 
 switch() {
-  local release old new started code deadline workers err
+  local release old new started code deadline workers err logged
   release="$(readlink -f "$1")"
   [ -f "$release/manage.py" ] || die "no release at $1"
   old="$(live)"
@@ -71,6 +71,7 @@ switch() {
   publish_static "$release" keep
   supervisorctl reread >/dev/null
   supervisorctl update "$NAME-$new" >/dev/null
+  logged="$(stat -c %s "$LOG_DIR/gunicorn-$new.log" 2>/dev/null || echo 0)"
   touch "$RUN/$new.on"
   [ "$(state "$new")" = RUNNING ] || supervisorctl start "$NAME-$new" >/dev/null || true
 
@@ -86,8 +87,8 @@ switch() {
   done
   if [ "$code" != 200 ]; then
     stop_colour "$new"
-    printf '%s\n' "--- last lines of $LOG_DIR/gunicorn-$new.log ---" >&2
-    tail -n 25 "$LOG_DIR/gunicorn-$new.log" >&2 || true
+    printf '%s\n' "--- last lines of $LOG_DIR/gunicorn-$new.log (this start) ---" >&2
+    tail -c +"$((logged + 1))" "$LOG_DIR/gunicorn-$new.log" 2>/dev/null | tail -n 25 >&2 || true
     if [ "$code" = crash ]; then
       die "the new release ${release##*/} crashed at start (see the log above); ${old:-nothing} still serves"
     fi
