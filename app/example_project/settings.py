@@ -119,7 +119,12 @@ USE_X_FORWARDED_HOST = False
 _https = _bool("django", "https", default=False)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
-SECURE_HSTS_SECONDS = int(_get("django", "hsts_seconds", "0") or 0)
+# Over HTTPS: browsers keep to it for a year (subdomains included, eligible for preload lists) and
+# plain HTTP redirects; nginx and the health check send X-Forwarded-Proto: https.
+SECURE_HSTS_SECONDS = int(_get("django", "hsts_seconds", "31536000" if _https else "0") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("django", "hsts_include_subdomains", default=_https)
+SECURE_HSTS_PRELOAD = _bool("django", "hsts_preload", default=_https)
+SECURE_SSL_REDIRECT = _https
 CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS if not h.startswith(".")] if _https else []
 
 # --- E-mail: Mailgun's SMTP relay when configured, the console otherwise ---

@@ -1,6 +1,8 @@
 // The backend role on a booted host: the example app deployed from an archive and from git, behind
 // the frontend role's nginx (plain HTTP: TLS has its own tests), redeployed under continuous load with no
-// failed request, broken releases refused while the old one keeps serving, rollback, idempotence.
+// failed request (pages and the static files of both releases), broken releases refused while the old one
+// keeps serving (a migrated database restored from its dump), rollback, idempotence, and no path from the
+// app user's directories to a root write.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -32,7 +34,36 @@ setsid sh -c 'while [ ! -e /root/.capture-stop ]; do for f in /proc/[0-9]*/cmdli
 `
 
 /** A copy of app/ with its VERSION set, changed further by `edit`. */
-const appCopy = (dir: string, version: string, edit?: (app: string) => void) => copyApp(join(repoRoot, 'app'), dir, version, edit)
+/** A copy of the example app at `version`; each version's stylesheet has its own hashed name (site.<md5>.css). */
+const appCopy = (dir: string, version: string, edit?: (app: string) => void) => copyApp(join(repoRoot, 'app'), dir, version, (app) => {
+  appendFileSync(join(app, 'pages/static/pages/site.css'), `/* version ${version} */\n`)
+  edit?.(app)
+})
+
+/** A migration adding Note.extra (NOT NULL, no database default: code without the field cannot insert). */
+function addExtraField(app: string, fail = false): void {
+  writeFileSync(join(app, 'pages/migrations/0002_extra.py'), [
+    'from django.db import migrations, models',
+    '',
+    '',
+    'def fail(apps, schema_editor):',
+    '    raise RuntimeError("this migration fails on purpose")',
+    '',
+    '',
+    'class Migration(migrations.Migration):',
+    '    dependencies = [("pages", "0001_initial")]',
+    '    operations = [',
+    '        migrations.AddField("note", "extra", models.IntegerField(default=0)),',
+    ...(fail ? ['        migrations.RunPython(fail),'] : []),
+    '    ]',
+    '',
+  ].join('\n'))
+  const models = join(app, 'pages/models.py')
+  writeFileSync(models, readFileSync(models, 'utf8').replace(
+    '    created = models.DateTimeField(auto_now_add=True)\n',
+    '    created = models.DateTimeField(auto_now_add=True)\n    extra = models.IntegerField(default=0)\n'))
+}
+
 
 describe('backend role', () => {
   let lab: Lab
@@ -44,10 +75,34 @@ describe('backend role', () => {
   /** GET through nginx from this machine, with the Host header nginx answers. */
   const get = (path: string, host = 'web1.test') => httpGet(`http://${address}${path}`, host, 30_000)
   const version = async (host = 'web1.test') => (await get('/', host)).body.match(/id="version">([^<]*)</)?.[1]
+  const stylesheet = (page: string) => page.match(/href="(\/static\/pages\/site\.[0-9a-f]{12}\.css)"/)?.[1]
 
-  const run = async (playbook: string, extraVars: Record<string, unknown> = {}, inv = inventory): Promise<PlaybookResult & { seconds: number }> => {
+  /** Until stopped: the home page, then the stylesheet it names; counts what failed and the versions seen. */
+  function watchPages() {
+    let stopped = false
+    const seen = { pages: 0, failed: [] as string[], versions: new Set<string>() }
+    const loop = (async () => {
+      while (!stopped) {
+        try {
+          const page = await get('/')
+          const css = stylesheet(page.body)
+          const v = page.body.match(/id="version">([^<]*)</)?.[1] ?? '?'
+          seen.pages++
+          seen.versions.add(v)
+          if (page.status !== 200 || !css) { seen.failed.push(`/ ${page.status} (${v})`); continue }
+          const asset = await get(css)
+          if (asset.status !== 200) seen.failed.push(`${css} ${asset.status} (page of ${v})`)
+        } catch (e) {
+          seen.failed.push(String(e))
+        }
+      }
+    })()
+    return { async stop() { stopped = true; await loop; return seen } }
+  }
+
+  const run = async (playbook: string, extraVars: Record<string, unknown> = {}, inv = inventory, tags?: string[]): Promise<PlaybookResult & { seconds: number }> => {
     const t0 = Date.now()
-    const r = await lab.runPlaybook(playbook, { inventory: inv, extraVars })
+    const r = await lab.runPlaybook(playbook, { inventory: inv, extraVars, tags })
     return { ...r, seconds: Math.round((Date.now() - t0) / 1000) }
   }
   /** Both projects' inventories: root on port 22 (bootstrap is not part of this test), Debian's Python, plain HTTP. */
@@ -63,15 +118,20 @@ describe('backend role', () => {
   const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
 
   /** Deploys `app` under load; returns the playbook result and what the clients saw. */
-  async function deployUnderLoad(app: string) {
+  async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}) {
     const load = startHey({ url: `http://${address}/`, host: 'web1.test' })
     await new Promise((r) => setTimeout(r, 2000))
-    const result = await run('backend', { backend_archive_src: app })
+    const result = await run('backend', { backend_archive_src: app, ...extraVars })
     await new Promise((r) => setTimeout(r, 2000))
     const seen = await load.stop()
     console.log(`deploy ${app.split('/').pop()}: exit ${result.code} in ${result.seconds}s; ${seen.requests} requests, ${seen.failed} failed`)
     return { result, seen }
   }
+  const sql = async (query: string) => (await lab.ssh('web1', `runuser -u postgres -- psql -tA -d example -c "${query}"`)).stdout.trim()
+  const noteColumns = () => sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'pages_note' ORDER BY 1")
+  /** The live release's code writes a Note: it works on the database's schema. */
+  const liveWritesNote = async () => lab.ssh('web1',
+    `/usr/local/bin/example-ctl shell -c "from pages.models import Note; print(Note.objects.create(text='written by the live release').pk)"`)
 
   /**
    * After the first deploy (PostgreSQL role and password included): no vault value in the journal,
@@ -141,6 +201,33 @@ describe('backend role', () => {
     assert.match(admin.body, /csrfmiddlewaretoken/)
   })
 
+  test('root writes only in root-owned directories; sockets 0660 for nginx only; logrotate -d is clean', LONG, async () => {
+    const st = await lab.ssh('web1', [
+      `stat -c '%n %a %U %G' ${ROOT} ${ROOT}/run ${ROOT}/run/* ${ROOT}/bin ${ROOT}/etc ${ROOT}/sockets ${ROOT}/sockets/*.sock`,
+      `stat -c '%n %a %U %G' /var/log/example-org/example /var/log/example-org/example/*.log /var/log/example-org/example/app`,
+    ].join('; '))
+    const modes = Object.fromEntries(st.stdout.trim().split('\n').map((l) => { const [n, ...m] = l.split(' '); return [n!, m.join(' ')] }))
+    for (const dir of [ROOT, `${ROOT}/run`, `${ROOT}/bin`, `${ROOT}/etc`]) assert.equal(modes[dir], '755 root root', dir)
+    for (const [n, m] of Object.entries(modes)) if (n.startsWith(`${ROOT}/run/`)) assert.match(m, / root root$/, n)
+    assert.equal(modes[`${ROOT}/sockets`], '2750 example www-data')
+    const sockets = Object.entries(modes).filter(([n]) => n.endsWith('.sock'))
+    assert.ok(sockets.length > 0, st.stdout)
+    for (const [n, m] of sockets) assert.equal(m, '660 example www-data', n)
+    assert.equal(modes['/var/log/example-org/example'], '750 root example')
+    assert.match(modes['/var/log/example-org/example/gunicorn-blue.log'] ?? '', / root root$/)
+    assert.equal(modes['/var/log/example-org/example/app'], '750 example example')
+    // nginx's group reaches the app; any other local user does not (no forged X-Forwarded-Proto).
+    const sock = sockets[0]![0]
+    const viaNginx = await lab.ssh('web1', `runuser -u www-data -- curl -s -o /dev/null -w '%{http_code}' --unix-socket ${sock} -H 'Host: web1.test' http://localhost/health/`)
+    assert.equal(viaNginx.stdout, '200')
+    const viaNobody = await lab.ssh('web1', `runuser -u nobody -- curl -sS --unix-socket ${sock} -H 'Host: web1.test' http://localhost/health/`)
+    assert.notEqual(viaNobody.code, 0)
+    assert.match(viaNobody.stderr, /Permission denied|Couldn't connect/)
+    const lr = await lab.ssh('web1', 'logrotate -d /etc/logrotate.conf')
+    assert.equal(lr.code, 0, lr.stderr.slice(-2000))
+    assert.doesNotMatch(lr.stderr, /duplicate log entry/)
+  })
+
   test('static files are served by nginx, not gunicorn', LONG, async () => {
     const css = await get('/static/pages/site.css')
     assert.equal(css.status, 200)
@@ -151,10 +238,12 @@ describe('backend role', () => {
     assert.doesNotMatch(logs.stdout, /GET \/static\//, 'a static file reached gunicorn')
   })
 
-  test('settings.ini is readable by the project user only; backups run daily by cron', LONG, async () => {
-    const st = await lab.ssh('web1', `stat -c '%a %U' ${ROOT}/shared/settings.ini`)
-    assert.equal(st.stdout.trim(), '600 example')
-    const other = await lab.ssh('web1', `runuser -u nobody -- cat ${ROOT}/shared/settings.ini`)
+  test('settings.ini is root-owned, readable by the project\'s group only; backups run daily by cron', LONG, async () => {
+    const st = await lab.ssh('web1', `stat -c '%a %U %G' ${ROOT}/etc/settings.ini`)
+    assert.equal(st.stdout.trim(), '640 root example')
+    const mine = await lab.ssh('web1', `runuser -u example -- head -c0 ${ROOT}/etc/settings.ini`)
+    assert.equal(mine.code, 0, mine.stderr)
+    const other = await lab.ssh('web1', `runuser -u nobody -- cat ${ROOT}/etc/settings.ini`)
     assert.notEqual(other.code, 0)
     assert.match(other.stderr, /Permission denied/)
     const cron = await lab.ssh('web1', 'crontab -u example -l')
@@ -172,12 +261,26 @@ describe('backend role', () => {
     assert.equal(r.recap.web1?.changed, 0, r.output.slice(-3000))
   })
 
-  test('a new version deployed under load: no failed request, the new version served after', LONG, async () => {
+  test('a new version deployed under load: no failed request for pages or either release\'s static files', LONG, async () => {
+    const oldCss = stylesheet((await get('/')).body)
+    assert.ok(oldCss, 'the page names its hashed stylesheet')
+    const assets = startHey({ url: `http://${address}${oldCss}`, host: 'web1.test', concurrency: 4, qps: 25 })
+    const pages = watchPages()
     const { result, seen } = await deployUnderLoad(appCopy(work, '2.0.0'))
+    const [old, watched] = [await assets.stop(), await pages.stop()]
+    console.log(`static during the deploy: ${old.requests} requests of the old stylesheet, ${old.failed} failed; ` +
+      `${watched.pages} pages with their stylesheet, ${watched.failed.length} failed`)
     assertOk(result)
     assert.ok(seen.requests > 0, seen.report)
     assert.equal(seen.failed, 0, seen.report)
+    assert.ok(old.requests > 0, old.report)
+    assert.equal(old.failed, 0, old.report)
+    assert.deepEqual(watched.failed, [])
+    assert.deepEqual([...watched.versions].sort(), ['1.0.0', '2.0.0'], 'pages of both releases were watched')
     assert.equal(await version(), '2.0.0')
+    const newCss = stylesheet((await get('/')).body)
+    assert.notEqual(newCss, oldCss)
+    assert.equal((await get(oldCss)).status, 200, 'the old release\'s assets stay while it is kept')
     assert.equal((await releases()).length, 2)
   })
 
@@ -197,24 +300,7 @@ describe('backend role', () => {
   })
 
   test('a release whose migration fails is refused under load; the old one keeps serving', LONG, async () => {
-    const broken = appCopy(work, '4.0.0-bad-migration', (app) => {
-      writeFileSync(join(app, 'pages/migrations/0002_broken.py'), [
-        'from django.db import migrations, models',
-        '',
-        '',
-        'def fail(apps, schema_editor):',
-        '    raise RuntimeError("this migration fails on purpose")',
-        '',
-        '',
-        'class Migration(migrations.Migration):',
-        '    dependencies = [("pages", "0001_initial")]',
-        '    operations = [',
-        '        migrations.AddField("note", "extra", models.IntegerField(default=0)),',
-        '        migrations.RunPython(fail),',
-        '    ]',
-        '',
-      ].join('\n'))
-    })
+    const broken = appCopy(work, '4.0.0-bad-migration', (app) => addExtraField(app, true))
     const { result, seen } = await deployUnderLoad(broken)
     assert.notEqual(result.code, 0)
     assert.match(result.output, /was not deployed: task \\?"The database is migrated by the release\\?" failed/)
@@ -226,12 +312,133 @@ describe('backend role', () => {
     assert.doesNotMatch(cols.stdout, /extra/)
   })
 
-  test('rollback returns to the previous release', LONG, async () => {
-    const r = await run('rollback')
+  test('a release whose migration succeeds and whose health check fails: the database is restored, the old release serves and writes', LONG, async () => {
+    const before = await releases()
+    const unhealthy = appCopy(work, '4.5.0-migrated-unhealthy', (app) => {
+      addExtraField(app)
+      const views = join(app, 'pages/views.py')
+      writeFileSync(views, readFileSync(views, 'utf8').replace(
+        'return HttpResponse(f"ok {VERSION}\\n", content_type="text/plain")',
+        'return HttpResponse("not ready\\n", status=503, content_type="text/plain")'))
+    })
+    assert.match(readFileSync(join(unhealthy, 'pages/views.py'), 'utf8'), /not ready/)
+    const { result, seen } = await deployUnderLoad(unhealthy, { backend_health_timeout: 30 })
+    assert.notEqual(result.code, 0)
+    assert.match(result.output, /The database is dumped into the release before it migrates\] \**\nchanged/)
+    assert.match(result.output, /failed its health check \(http:\/\/localhost\/health\/ with Host web1\.test answered 503/)
+    assert.match(result.output, /The database was restored from the dump taken before the migration/)
+    assert.equal(seen.failed, 0, seen.report)
+    assert.equal(await version(), '2.0.0')
+    assert.doesNotMatch(await noteColumns(), /extra/)
+    assert.equal(await sql("SELECT count(*) FROM django_migrations WHERE app = 'pages' AND name = '0002_extra'"), '0')
+    const write = await liveWritesNote()
+    assert.equal(write.code, 0, write.stderr)
+    assert.match((await get('/')).body, /written by the live release/)
+    assert.deepEqual(await releases(), before, 'the failed release is removed')
+  })
+
+  test('check --deploy: warnings fail the deploy on request; over TLS the example app has none', LONG, async () => {
+    const r = await run('backend', { backend_archive_src: appCopy(work, '4.6.0-warned'), backend_check_deploy_fail_on_warnings: true })
+    assert.notEqual(r.code, 0)
+    assert.match(r.output, /check --deploy reported warnings .* backend_check_deploy_fail_on_warnings is true/)
+    assert.equal(await version(), '2.0.0')
+    // The live release's settings with https = true (as nginx serves it over TLS): no warning at all.
+    const tls = await lab.ssh('web1', [
+      'set -e',
+      `install -o root -g example -m 0640 ${ROOT}/etc/settings.ini /tmp/tls-settings.ini`,
+      "sed -i 's/^https = .*/https = true/' /tmp/tls-settings.ini",
+      `cd ${ROOT}/current && runuser -u example -- env DJANGO_SETTINGS_MODULE=example_project.settings DJANGO_SETTINGS_INI=/tmp/tls-settings.ini ` +
+        'venv/bin/python manage.py check --deploy --fail-level WARNING',
+    ].join('\n'))
+    assert.equal(tls.code, 0, tls.stdout + tls.stderr)
+    assert.match(tls.stdout, /System check identified no issues/)
+  })
+
+  test('symlinks planted by the app user in each of its directories never make root write outside its tree', LONG, async () => {
+    // Every name root creates, opens, rotates or follows (today or in the layout before), in every
+    // directory the app user owns, pointing at a missing file (a write creates it) or at a root file.
+    const names = ['deploy.lock', 'deploy.lock.pid', 'deploy.lock.since', 'live', 'live.tmp', 'blue.on', 'green.on',
+      '.blue.tmp', '.green.tmp', '.current.tmp', 'current', 'blue', 'green', 'nginx-upstream.conf', 'nginx-upstream.conf.tmp',
+      'gunicorn-blue.log', 'gunicorn-green.log', 'gunicorn-blue.log.1', 'settings.ini', 'deploy.env', 'code.tar.gz',
+      'backup.log', 'backup.log.1', 'backup.log.1.gz', 'backup.log.2.gz', '.pre-migrate.dump', 'requirements.txt']
+    const plant = await lab.ssh('web1', [
+      'set -e',
+      'printf intact > /etc/victim && chmod 0644 /etc/victim && rm -f /etc/pwned',
+      "find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type d -user example -print > /tmp/app-dirs",
+      `runuser -u example -- sh -c 'i=0; while read -r d; do i=$((i + 1)); t=/etc/pwned; [ $((i % 2)) = 0 ] && t=/etc/victim
+         for n in ${names.join(' ')}; do [ -e "$d/$n" ] || [ -L "$d/$n" ] || ln -s "$t" "$d/$n" 2>/dev/null || true; done
+       done' < /tmp/app-dirs`,
+      'echo "$(wc -l < /tmp/app-dirs) directories, $(find / -xdev -user example -type l \\( -lname /etc/pwned -o -lname /etc/victim \\) | wc -l) symlinks"',
+    ].join('\n'))
+    assert.equal(plant.code, 0, plant.stderr)
+    console.log(`planted: ${plant.stdout.trim()}`)
+    const dirs = (await lab.ssh('web1', 'cat /tmp/app-dirs')).stdout
+    for (const d of [`${ROOT}/releases`, `${ROOT}/shared`, `${ROOT}/shared/static`, `${ROOT}/sockets`, '/var/log/example-org/example/app'])
+      assert.match(dirs, new RegExp(`^${d}$`, 'm'))
+
+    // A deploy with a migration (dump, switch, prune), a restart through a settings change (the
+    // handler, with the tags the action passes), logrotate forced, the cron's backup job.
+    // The project's hooks: a task file before the switch, a manage.py command after the migration.
+    const hook = join(work, 'before-switch.yml')
+    writeFileSync(hook, [
+      '- name: The project\'s hook marks the release',
+      '  ansible.builtin.copy:',
+      '    content: "{{ backend_release_dir }}\\n"',
+      '    dest: "{{ backend_release_dir }}/hook-before-switch"',
+      '    mode: "0644"',
+      '  become: true',
+      '  become_user: "{{ backend_user }}"',
+      '',
+    ].join('\n'))
+    const migrated = await run('backend', {
+      backend_archive_src: appCopy(work, '5.0.0', addExtraField),
+      backend_before_switch_tasks: hook,
+      backend_after_migrate_commands: ['showmigrations pages'],
+    })
+    assertOk(migrated)
+    assert.match(migrated.output, /The database is dumped into the release before it migrates\] \**\nchanged/)
+    assert.match(migrated.output, /The project's hook marks the release/)
+    assert.match(migrated.output, /changed: \[web1\] => \(item=showmigrations pages\)/, 'the after_migrate command ran')
+    assert.equal(await version(), '5.0.0')
+    const marked = await lab.ssh('web1', `cat ${ROOT}/current/hook-before-switch; readlink -f ${ROOT}/current`)
+    const [markedRelease, live] = marked.stdout.trim().split('\n')
+    assert.equal(markedRelease, live)
+    const settings = await run('backend', { backend_settings_extra: { site: { motd: 'hello' } } }, inventory, ['backend_settings'])
+    assertOk(settings)
+    assert.equal(settings.recap.web1?.changed, 2, settings.output.slice(-3000)) // settings.ini, then the restart
+    assert.match(settings.output, /The live release restarts without downtime/)
+    assert.doesNotMatch(settings.output, /The code to deploy is on the server/, 'the tag runs the settings only')
+    assert.equal(await version(), '5.0.0')
+    const job = (await lab.ssh('web1', 'crontab -u example -l')).stdout.match(/^17 3 \* \* \* (.*)$/m)?.[1]
+    assert.ok(job)
+    const chores = await lab.ssh('web1', [
+      'logrotate -f /etc/logrotate.d/example-org-example || true',
+      `runuser -u example -- sh -c '${job}' || true`,
+      `${ROOT}/bin/deploy restart 60`,
+    ].join('\n'))
+    assert.match(chores.stdout, /live: example-/, chores.stderr)
+
+    const after = await lab.ssh('web1', "test ! -e /etc/pwned && echo no-pwned; cat /etc/victim; echo; stat -c '%a %U %G' /etc/victim")
+    assert.equal(after.stdout.trim(), 'no-pwned\nintact\n644 root root')
+    const clean = await lab.ssh('web1', 'find / -xdev -user example -type l \\( -lname /etc/pwned -o -lname /etc/victim \\) -delete; rm -f /etc/victim')
+    assert.equal(clean.code, 0, clean.stderr)
+  })
+
+  test('rollback from a release that migrated: refused, then with its dump restored; the previous release serves and writes', LONG, async () => {
+    const refused = await run('rollback')
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.output, /migrated the database; the previous release may not work on\s+that schema\. Nothing changed/)
+    assert.equal(await version(), '5.0.0')
+    assert.match(await noteColumns(), /extra/)
+
+    const r = await run('rollback', { backend_rollback_restore_database: true })
     assertOk(r)
-    console.log(`rollback: ${r.seconds}s`)
+    console.log(`rollback with the database restored: ${r.seconds}s`)
     assert.match(r.output, /health check passed/)
-    assert.equal(await version(), '1.0.0')
+    assert.equal(await version(), '2.0.0')
+    assert.doesNotMatch(await noteColumns(), /extra/)
+    const write = await liveWritesNote()
+    assert.equal(write.code, 0, write.stderr)
     const status = await lab.ssh('web1', `${ROOT}/bin/deploy status`)
     assert.match(status.stdout, /state=RUNNING/)
   })
@@ -277,7 +484,7 @@ describe('backend role', () => {
     assert.equal(await version('shop.test'), 'git-1.0')
     assert.equal(await version('www.shop.test'), 'git-1.0')
     assert.equal((await get('/health/', 'shop.test')).status, 200)
-    assert.equal(await version('web1.test'), '1.0.0')
+    assert.equal(await version('web1.test'), '2.0.0')
     const key = await lab.ssh('web1', `stat -c '%a %U' /srv/example-org/shop/.ssh/deploy_key && ls /srv/example-org/shop/shared`)
     assert.match(key.stdout, /^600 shop$/m)
     assert.match(key.stdout, /db\.sqlite3/)

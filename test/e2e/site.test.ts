@@ -109,9 +109,9 @@ describe('site: a fresh server through the four playbooks', () => {
     assert.match(admin.body, /Django administration/)
   })
 
-  test('settings.ini is the project user\'s only; the daily backup is in cron; the ctl wrapper runs manage.py', LONG, async () => {
-    assert.equal((await onServer(`sudo -n stat -c '%a %U' ${ROOT}/shared/settings.ini`)).trim(), '600 example')
-    const other = await lab.ssh('web1', `cat ${ROOT}/shared/settings.ini`, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
+  test('settings.ini is root\'s, readable by the project\'s group only; the daily backup is in cron; the ctl wrapper runs manage.py', LONG, async () => {
+    assert.equal((await onServer(`sudo -n stat -c '%a %U %G' ${ROOT}/etc/settings.ini`)).trim(), '640 root example')
+    const other = await lab.ssh('web1', `cat ${ROOT}/etc/settings.ini`, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
     assert.notEqual(other.code, 0, 'settings.ini is readable by another user')
     assert.match(await onServer('sudo -n crontab -u example -l'), /\/usr\/local\/bin\/example-ctl backup_db backup/)
     assert.match(await onServer('sudo -n -u example /usr/local/bin/example-ctl showmigrations pages'), /\[X\] 0001_initial/)

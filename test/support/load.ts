@@ -84,6 +84,8 @@ export interface LoadTarget {
   /** Host header (nginx answers only its server_name). */
   host?: string
   concurrency?: number
+  /** Requests per second per client (hey -q; default: as fast as it can). */
+  qps?: number
 }
 
 /** Load that runs until stopped: start it, do something, then `stop()` for hey's full summary. */
@@ -95,6 +97,7 @@ export interface RunningLoad {
  *  finish its request in flight and prints its summary (no request is cut by the stop). */
 export function startHey(t: LoadTarget): RunningLoad {
   const args = ['-z', '24h', '-c', String(t.concurrency ?? 8), '-t', '20']
+  if (t.qps) args.push('-q', String(t.qps))
   if (t.host) args.push('-host', t.host)
   args.push(t.url)
   const stop = new AbortController()
