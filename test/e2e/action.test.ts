@@ -185,7 +185,7 @@ describe('the bundled action on a test host', () => {
     assert.match(main.summary, /^## Deploy ✅ succeeded/)
     assert.match(main.summary, /\| backend \| ✅ yes \| role backend changed \| role backend: <code>roles\/backend\/defaults\/main\.yml<\/code> \|/)
     assert.match(main.summary, /\| frontend \| ⏭️ no \| no change concerns it \|/)
-    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| \d+ s \|/)
+    assert.match(main.summary, /\| ✅ backend \| web1 \| \d+ \| 3 \| 0 \| 0 \| (\d+ min )?\d+ s \|/)
     assert.match(main.summary, /<details><summary>backend: 3 changed tasks<\/summary>/)
     assert.match(main.summary, /The backend settings hold the secret key \| <code>roles\/backend\/tasks\/main\.yml:8<\/code>/)
 
@@ -280,7 +280,7 @@ describe('the bundled action on a test host', () => {
       encoding: 'utf8',
       env: { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' },
     })
-    assert.match(out, /^\[1\/1\] base … ok \(\d+ s\)$/m)
+    assert.match(out, /^\[1\/1\] base … ok \((\d+ min )?\d+ s\)$/m)
     assert.match(out, /^ok {3}base .* changed=1 failed=0 unreachable=0$/m)
     assert.equal(await onHost('/etc/fixture-base'), 'base web1')
   })
