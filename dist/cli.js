@@ -282,9 +282,9 @@ var require_utils = __commonJS({
       }
       return output;
     };
-    exports.wrapOutput = (input, state = {}, options3 = {}) => {
-      const prepend = options3.contains ? "" : "^";
-      const append = options3.contains ? "" : "$";
+    exports.wrapOutput = (input, state = {}, options4 = {}) => {
+      const prepend = options4.contains ? "" : "^";
+      const append = options4.contains ? "" : "$";
       let output = `${prepend}(?:${input})${append}`;
       if (state.negated === true) {
         output = `(?:^(?!${output}).*$)`;
@@ -347,8 +347,8 @@ var require_scan = __commonJS({
         token.depth = token.isGlobstar ? Infinity : 1;
       }
     };
-    var scan = (input, options3) => {
-      const opts = options3 || {};
+    var scan = (input, options4) => {
+      const opts = options4 || {};
       const length = input.length - 1;
       const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
       const slashes = [];
@@ -653,9 +653,9 @@ var require_parse = __commonJS({
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
     } = constants;
-    var expandRange = (args, options3) => {
-      if (typeof options3.expandRange === "function") {
-        return options3.expandRange(...args, options3);
+    var expandRange = (args, options4) => {
+      if (typeof options4.expandRange === "function") {
+        return options4.expandRange(...args, options4);
       }
       args.sort();
       const value = `[${args.join("-")}]`;
@@ -857,11 +857,11 @@ var require_parse = __commonJS({
       }
       return depth;
     };
-    var analyzeRepeatedExtglob = (body, options3) => {
-      if (options3.maxExtglobRecursion === false) {
+    var analyzeRepeatedExtglob = (body, options4) => {
+      if (options4.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options3.maxExtglobRecursion === "number" ? options3.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options4.maxExtglobRecursion === "number" ? options4.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -893,12 +893,12 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse6 = (input, options3) => {
+    var parse6 = (input, options4) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
       input = REPLACEMENTS[input] || input;
-      const opts = { ...options3 };
+      const opts = { ...options4 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       let len = input.length;
       if (len > max) {
@@ -1063,7 +1063,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse6(rest, { ...options3, fastpaths: false }).output;
+            const expression = parse6(rest, { ...options4, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -1113,7 +1113,7 @@ var require_parse = __commonJS({
           state.output = input;
           return state;
         }
-        state.output = utils.wrapOutput(output, state, options3);
+        state.output = utils.wrapOutput(output, state, options4);
         return state;
       }
       while (!eos()) {
@@ -1586,8 +1586,8 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse6.fastpaths = (input, options3) => {
-      const opts = { ...options3 };
+    parse6.fastpaths = (input, options4) => {
+      const opts = { ...options4 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
       if (len > max) {
@@ -1664,9 +1664,9 @@ var require_picomatch = __commonJS({
     var utils = require_utils();
     var constants = require_constants();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options3, returnState = false) => {
+    var picomatch2 = (glob, options4, returnState = false) => {
       if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch2(input, options3, returnState));
+        const fns = glob.map((input) => picomatch2(input, options4, returnState));
         const arrayMatcher = (str2) => {
           for (const isMatch of fns) {
             const state2 = isMatch(str2);
@@ -1680,18 +1680,18 @@ var require_picomatch = __commonJS({
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
-      const opts = options3 || {};
+      const opts = options4 || {};
       const posix = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options3) : picomatch2.makeRe(glob, options3, false, true);
+      const regex = isState ? picomatch2.compileRe(glob, options4) : picomatch2.makeRe(glob, options4, false, true);
       const state = regex.state;
       delete regex.state;
       let isIgnored = () => false;
       if (opts.ignore) {
-        const ignoreOpts = { ...options3, ignore: null, onMatch: null, onResult: null };
+        const ignoreOpts = { ...options4, ignore: null, onMatch: null, onResult: null };
         isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options3, { glob, posix });
+        const { isMatch, match, output } = picomatch2.test(input, regex, options4, { glob, posix });
         const result = { glob, state, regex, posix, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
@@ -1717,14 +1717,14 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch2.test = (input, regex, options3, { glob, posix } = {}) => {
+    picomatch2.test = (input, regex, options4, { glob, posix } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
       if (input === "") {
         return { isMatch: false, output: "" };
       }
-      const opts = options3 || {};
+      const opts = options4 || {};
       const format = opts.format || (posix ? utils.toPosixSlashes : null);
       let match = input === glob;
       let output = match && format ? format(input) : input;
@@ -1734,59 +1734,59 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options3, posix);
+          match = picomatch2.matchBase(input, regex, options4, posix);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch2.matchBase = (input, glob, options3, posix = options3 && options3.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options3);
+    picomatch2.matchBase = (input, glob, options4, posix = options4 && options4.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options4);
       return regex.test(utils.basename(input, { windows: posix }));
     };
-    picomatch2.isMatch = (str2, patterns, options3) => picomatch2(patterns, options3)(str2);
-    picomatch2.parse = (pattern, options3) => {
-      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options3));
-      return parse6(pattern, { ...options3, fastpaths: false });
+    picomatch2.isMatch = (str2, patterns, options4) => picomatch2(patterns, options4)(str2);
+    picomatch2.parse = (pattern, options4) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options4));
+      return parse6(pattern, { ...options4, fastpaths: false });
     };
-    picomatch2.scan = (input, options3) => scan(input, options3);
-    picomatch2.compileRe = (state, options3, returnOutput = false, returnState = false) => {
+    picomatch2.scan = (input, options4) => scan(input, options4);
+    picomatch2.compileRe = (state, options4, returnOutput = false, returnState = false) => {
       if (returnOutput === true) {
         return state.output;
       }
-      const opts = options3 || {};
+      const opts = options4 || {};
       const prepend = opts.contains ? "" : "^";
       const append = opts.contains ? "" : "$";
       let source = `${prepend}(?:${state.output})${append}`;
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
-      const regex = picomatch2.toRegex(source, options3);
+      const regex = picomatch2.toRegex(source, options4);
       if (returnState === true) {
         regex.state = state;
       }
       return regex;
     };
-    picomatch2.makeRe = (input, options3 = {}, returnOutput = false, returnState = false) => {
+    picomatch2.makeRe = (input, options4 = {}, returnOutput = false, returnState = false) => {
       if (!input || typeof input !== "string") {
         throw new TypeError("Expected a non-empty string");
       }
       let parsed = { negated: false, fastpaths: true };
-      if (options3.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse6.fastpaths(input, options3);
+      if (options4.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse6.fastpaths(input, options4);
       }
       if (!parsed.output) {
-        parsed = parse6(input, options3);
+        parsed = parse6(input, options4);
       }
-      return picomatch2.compileRe(parsed, options3, returnOutput, returnState);
+      return picomatch2.compileRe(parsed, options4, returnOutput, returnState);
     };
-    picomatch2.toRegex = (source, options3) => {
+    picomatch2.toRegex = (source, options4) => {
       try {
-        const opts = options3 || {};
+        const opts = options4 || {};
         return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
       } catch (err) {
-        if (options3 && options3.debug === true) throw err;
+        if (options4 && options4.debug === true) throw err;
         return /$^/;
       }
     };
@@ -1801,11 +1801,11 @@ var require_picomatch2 = __commonJS({
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
-    function picomatch2(glob, options3, returnState = false) {
-      if (options3 && (options3.windows === null || options3.windows === void 0)) {
-        options3 = { ...options3, windows: utils.isWindows() };
+    function picomatch2(glob, options4, returnState = false) {
+      if (options4 && (options4.windows === null || options4.windows === void 0)) {
+        options4 = { ...options4, windows: utils.isWindows() };
       }
-      return pico(glob, options3, returnState);
+      return pico(glob, options4, returnState);
     }
     Object.assign(picomatch2, pico);
     module.exports = picomatch2;
@@ -3199,7 +3199,7 @@ var require_stringify = __commonJS({
     var identity = require_identity();
     var stringifyComment = require_stringifyComment();
     var stringifyString = require_stringifyString();
-    function createStringifyContext(doc, options3) {
+    function createStringifyContext(doc, options4) {
       const opt = Object.assign({
         blockQuote: true,
         commentString: stringifyComment.stringifyComment,
@@ -3219,7 +3219,7 @@ var require_stringify = __commonJS({
         trailingComma: false,
         trueStr: "true",
         verifyAliasOrder: true
-      }, doc.schema.toStringOptions, options3);
+      }, doc.schema.toStringOptions, options4);
       let inFlow;
       switch (opt.collectionStyle) {
         case "block":
@@ -3641,10 +3641,10 @@ var require_stringifyCollection = __commonJS({
     var identity = require_identity();
     var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyCollection(collection, ctx, options3) {
+    function stringifyCollection(collection, ctx, options4) {
       const flow = ctx.inFlow ?? collection.flow;
       const stringify4 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify4(collection, ctx, options3);
+      return stringify4(collection, ctx, options4);
     }
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
@@ -5099,10 +5099,10 @@ var require_stringifyDocument = __commonJS({
     var identity = require_identity();
     var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
-    function stringifyDocument(doc, options3) {
+    function stringifyDocument(doc, options4) {
       const lines = [];
-      let hasDirectives = options3.directives === true;
-      if (options3.directives !== false && doc.directives) {
+      let hasDirectives = options4.directives === true;
+      if (options4.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
           lines.push(dir);
@@ -5112,7 +5112,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify3.createStringifyContext(doc, options3);
+      const ctx = stringify3.createStringifyContext(doc, options4);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -5188,7 +5188,7 @@ var require_Document = __commonJS({
     var createNode = require_createNode();
     var directives = require_directives();
     var Document = class _Document {
-      constructor(value, replacer, options3) {
+      constructor(value, replacer, options4) {
         this.commentBefore = null;
         this.comment = null;
         this.errors = [];
@@ -5197,8 +5197,8 @@ var require_Document = __commonJS({
         let _replacer = null;
         if (typeof replacer === "function" || Array.isArray(replacer)) {
           _replacer = replacer;
-        } else if (options3 === void 0 && replacer) {
-          options3 = replacer;
+        } else if (options4 === void 0 && replacer) {
+          options4 = replacer;
           replacer = void 0;
         }
         const opt = Object.assign({
@@ -5210,17 +5210,17 @@ var require_Document = __commonJS({
           stringKeys: false,
           uniqueKeys: true,
           version: "1.2"
-        }, options3);
+        }, options4);
         this.options = opt;
         let { version } = opt;
-        if (options3?._directives) {
-          this.directives = options3._directives.atDocument();
+        if (options4?._directives) {
+          this.directives = options4._directives.atDocument();
           if (this.directives.yaml.explicit)
             version = this.directives.yaml.version;
         } else
           this.directives = new directives.Directives({ version });
-        this.setSchema(version, options3);
-        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options3);
+        this.setSchema(version, options4);
+        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options4);
       }
       /**
        * Create a deep copy of this Document and its contents.
@@ -5271,7 +5271,7 @@ var require_Document = __commonJS({
         }
         return new Alias.Alias(node.anchor);
       }
-      createNode(value, replacer, options3) {
+      createNode(value, replacer, options4) {
         let _replacer = void 0;
         if (typeof replacer === "function") {
           value = replacer.call({ "": value }, "", value);
@@ -5282,11 +5282,11 @@ var require_Document = __commonJS({
           if (asStr.length > 0)
             replacer = replacer.concat(asStr);
           _replacer = replacer;
-        } else if (options3 === void 0 && replacer) {
-          options3 = replacer;
+        } else if (options4 === void 0 && replacer) {
+          options4 = replacer;
           replacer = void 0;
         }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options3 ?? {};
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options4 ?? {};
         const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
           this,
           // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -5311,9 +5311,9 @@ var require_Document = __commonJS({
        * Convert a key and a value into a `Pair` using the current schema,
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
-      createPair(key, value, options3 = {}) {
-        const k2 = this.createNode(key, null, options3);
-        const v2 = this.createNode(value, null, options3);
+      createPair(key, value, options4 = {}) {
+        const k2 = this.createNode(key, null, options4);
+        const v2 = this.createNode(value, null, options4);
         return new Pair.Pair(k2, v2);
       }
       /**
@@ -5399,7 +5399,7 @@ var require_Document = __commonJS({
        *
        * Overrides all previously set schema options.
        */
-      setSchema(version, options3 = {}) {
+      setSchema(version, options4 = {}) {
         if (typeof version === "number")
           version = String(version);
         let opt;
@@ -5429,10 +5429,10 @@ var require_Document = __commonJS({
             throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
           }
         }
-        if (options3.schema instanceof Object)
-          this.schema = options3.schema;
+        if (options4.schema instanceof Object)
+          this.schema = options4.schema;
         else if (opt)
-          this.schema = new Schema.Schema(Object.assign(opt, options3));
+          this.schema = new Schema.Schema(Object.assign(opt, options4));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
@@ -5462,14 +5462,14 @@ var require_Document = __commonJS({
         return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
       }
       /** A YAML representation of the document. */
-      toString(options3 = {}) {
+      toString(options4 = {}) {
         if (this.errors.length > 0)
           throw new Error("Document with errors cannot be stringified");
-        if ("indent" in options3 && (!Number.isInteger(options3.indent) || Number(options3.indent) <= 0)) {
-          const s2 = JSON.stringify(options3.indent);
+        if ("indent" in options4 && (!Number.isInteger(options4.indent) || Number(options4.indent) <= 0)) {
+          const s2 = JSON.stringify(options4.indent);
           throw new Error(`"indent" option must be a positive integer, not ${s2}`);
         }
-        return stringifyDocument.stringifyDocument(this, options3);
+        return stringifyDocument.stringifyDocument(this, options4);
       }
     };
     function assertCollection(contents) {
@@ -6820,14 +6820,14 @@ var require_compose_node = __commonJS({
       }
       return node;
     }
-    function composeAlias({ options: options3 }, { offset, source, end }, onError) {
+    function composeAlias({ options: options4 }, { offset, source, end }, onError) {
       const alias = new Alias.Alias(source.substring(1));
       if (alias.source === "")
         onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
       if (alias.source.endsWith(":"))
         onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
       const valueEnd = offset + source.length;
-      const re2 = resolveEnd.resolveEnd(end, valueEnd, options3.strict, onError);
+      const re2 = resolveEnd.resolveEnd(end, valueEnd, options4.strict, onError);
       alias.range = [offset, valueEnd, re2.offset];
       if (re2.comment)
         alias.comment = re2.comment;
@@ -6846,8 +6846,8 @@ var require_compose_doc = __commonJS({
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options3, directives, { offset, start, value, end }, onError) {
-      const opts = Object.assign({ _directives: directives }, options3);
+    function composeDoc(options4, directives, { offset, start, value, end }, onError) {
+      const opts = Object.assign({ _directives: directives }, options4);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
         atKey: false,
@@ -6926,7 +6926,7 @@ var require_composer = __commonJS({
       return { comment, afterEmptyLine };
     }
     var Composer = class {
-      constructor(options3 = {}) {
+      constructor(options4 = {}) {
         this.doc = null;
         this.atDirectives = false;
         this.prelude = [];
@@ -6939,8 +6939,8 @@ var require_composer = __commonJS({
           else
             this.errors.push(new errors.YAMLParseError(pos, code, message));
         };
-        this.directives = new directives.Directives({ version: options3.version || "1.2" });
-        this.options = options3;
+        this.directives = new directives.Directives({ version: options4.version || "1.2" });
+        this.options = options4;
       }
       decorate(doc, afterDoc) {
         const { comment, afterEmptyLine } = parsePrelude(this.prelude);
@@ -9004,15 +9004,15 @@ var require_public_api = __commonJS({
     var identity = require_identity();
     var lineCounter = require_line_counter();
     var parser = require_parser();
-    function parseOptions(options3) {
-      const prettyErrors = options3.prettyErrors !== false;
-      const lineCounter$1 = options3.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
+    function parseOptions(options4) {
+      const prettyErrors = options4.prettyErrors !== false;
+      const lineCounter$1 = options4.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
-    function parseAllDocuments2(source, options3 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options3);
+    function parseAllDocuments2(source, options4 = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options3);
+      const composer$1 = new composer.Composer(options4);
       const docs = Array.from(composer$1.compose(parser$1.parse(source)));
       if (prettyErrors && lineCounter2)
         for (const doc of docs) {
@@ -9023,10 +9023,10 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options3 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options3);
+    function parseDocument(source, options4 = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options3);
+      const composer$1 = new composer.Composer(options4);
       let doc = null;
       for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
         if (!doc)
@@ -9042,14 +9042,14 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse6(src, reviver, options3) {
+    function parse6(src, reviver, options4) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
-      } else if (options3 === void 0 && reviver && typeof reviver === "object") {
-        options3 = reviver;
+      } else if (options4 === void 0 && reviver && typeof reviver === "object") {
+        options4 = reviver;
       }
-      const doc = parseDocument(src, options3);
+      const doc = parseDocument(src, options4);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -9059,29 +9059,29 @@ var require_public_api = __commonJS({
         else
           doc.errors = [];
       }
-      return doc.toJS(Object.assign({ reviver: _reviver }, options3));
+      return doc.toJS(Object.assign({ reviver: _reviver }, options4));
     }
-    function stringify3(value, replacer, options3) {
+    function stringify3(value, replacer, options4) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
-      } else if (options3 === void 0 && replacer) {
-        options3 = replacer;
+      } else if (options4 === void 0 && replacer) {
+        options4 = replacer;
       }
-      if (typeof options3 === "string")
-        options3 = options3.length;
-      if (typeof options3 === "number") {
-        const indent = Math.round(options3);
-        options3 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
+      if (typeof options4 === "string")
+        options4 = options4.length;
+      if (typeof options4 === "number") {
+        const indent = Math.round(options4);
+        options4 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
       }
       if (value === void 0) {
-        const { keepUndefined } = options3 ?? replacer ?? {};
+        const { keepUndefined } = options4 ?? replacer ?? {};
         if (!keepUndefined)
           return void 0;
       }
       if (identity.isDocument(value) && !_replacer)
-        return value.toString(options3);
-      return new Document.Document(value, _replacer, options3).toString(options3);
+        return value.toString(options4);
+      return new Document.Document(value, _replacer, options4).toString(options4);
     }
     exports.parse = parse6;
     exports.parseAllDocuments = parseAllDocuments2;
@@ -9172,18 +9172,18 @@ async function dispatch(argv, commands2, io = stdio) {
     io.out(target ? target.usage.replace(/\n?$/, "\n") : commandList(commands2));
     return name ? 0 : 2;
   }
-  const command5 = commands2.find((c2) => c2.name === name);
-  if (!command5) {
+  const command6 = commands2.find((c2) => c2.name === name);
+  if (!command6) {
     io.err(`${BIN}: unknown command "${name}" (commands: ${commands2.map((c2) => c2.name).join(", ")})
 `);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(command5.usage.replace(/\n?$/, "\n"));
+    io.out(command6.usage.replace(/\n?$/, "\n"));
     return 0;
   }
   try {
-    return await command5.run(rest);
+    return await command6.run(rest);
   } catch (e) {
     const msg = e.message.split("\n")[0];
     io.err(`${BIN} ${name}: ${msg}
@@ -9202,14 +9202,14 @@ function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve6) => {
+      return new Promise((resolve7) => {
         const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
         const out = [];
         const err = [];
         child.stdout.on("data", (b2) => out.push(b2));
         child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve6({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve6({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+        child.on("error", (e) => resolve7({ code: 127, stdout: "", stderr: e.message }));
+        child.on("close", (code) => resolve7({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
       });
     }
   };
@@ -9783,9 +9783,9 @@ function resultText(result) {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parse2(argv, options3, allowPositionals = false) {
+function parse2(argv, options4, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options: options3, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: options4, allowPositionals, strict: true });
   } catch (e) {
     throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
   }
@@ -10088,7 +10088,7 @@ function ansibleVault(args, keyFile, input) {
   const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
   delete env.ANSIBLE_VAULT_IDENTITY_LIST;
   delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const child = spawn3("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -10097,7 +10097,7 @@ function ansibleVault(args, keyFile, input) {
     child.on("error", (e) => {
       reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
     });
-    child.on("close", (code) => resolve6({
+    child.on("close", (code) => resolve7({
       code: code ?? 1,
       stdout: Buffer.concat(out).toString("utf8"),
       stderr: Buffer.concat(err).toString("utf8")
@@ -14164,7 +14164,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 // src/lab/exec.ts
 import { spawn as spawn4, spawnSync as spawnSync2 } from "node:child_process";
 function run(cmd, args, opts = {}) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const child = spawn4(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
@@ -14181,7 +14181,7 @@ function run(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal2) => {
       if (timer) clearTimeout(timer);
-      resolve6({
+      resolve7({
         code: code ?? (signal2 ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8")
@@ -14223,10 +14223,10 @@ async function withLock(file, fn) {
     stdio: ["pipe", "pipe", "inherit"]
   });
   try {
-    await new Promise((resolve6, reject) => {
+    await new Promise((resolve7, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve6());
+      child.stdout.once("data", () => resolve7());
     });
     return await fn();
   } finally {
@@ -14616,11 +14616,11 @@ function boot(state, h2) {
   h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
 }
 function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     const sock = connect({ host: address, port, timeout: timeoutMs });
     const done = (ok) => {
       sock.destroy();
-      resolve6(ok);
+      resolve7(ok);
     };
     sock.once("connect", () => done(true));
     sock.once("timeout", () => done(false));
@@ -15052,14 +15052,14 @@ function sshPort(inventory) {
   }
 }
 function untilSignal() {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     const keepAlive = setInterval(() => {
     }, 1 << 30);
     const done = () => {
       clearInterval(keepAlive);
       process.removeListener("SIGINT", done);
       process.removeListener("SIGTERM", done);
-      resolve6();
+      resolve7();
     };
     process.on("SIGINT", done);
     process.on("SIGTERM", done);
@@ -15151,11 +15151,95 @@ function findRepoRoot2() {
   }
 }
 
+// src/cli/restore.ts
+import { createWriteStream as createWriteStream3, existsSync as existsSync11, mkdtempSync as mkdtempSync3, statSync as statSync4 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join12, resolve as resolve6 } from "node:path";
+var usage5 = `Usage: django-deploy restore [BACKUP] [options]
+
+Restores an off-site backup (the database, and media when they were backed up) onto the servers:
+the latest one, or BACKUP (a name such as 20261201T031700Z.tar.age). The site answers a 503
+maintenance page while it runs. A database holding data newer than the backup is left alone
+unless --force is given. Deploy the backend first on a new server.
+
+Options:
+  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --limit PATTERN    only hosts matching PATTERN (one server at a time when they share a database)
+  --force            restore even over data written after the backup
+  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
+  --verbose          stream Ansible's output (default: a log file, its path printed)
+  --dir DIR          the repository (default: the current directory)
+  -h, --help         this help
+`;
+var options3 = {
+  inventory: { type: "string" },
+  "vault-key": { type: "string" },
+  limit: { type: "string" },
+  force: { type: "boolean" },
+  "ansible-playbook": { type: "string" },
+  verbose: { type: "boolean" },
+  dir: { type: "string" }
+};
+var BACKUP_NAME = /^(latest|[A-Za-z0-9._/-]*\d{8}T\d{6}Z\.tar\.age)$/;
+function restoreVars(backup, force) {
+  const name = backup ?? "latest";
+  if (!BACKUP_NAME.test(name)) {
+    throw new UsageError(`backup "${name}": expected latest or a backup's name such as 20261201T031700Z.tar.age`);
+  }
+  return { backend_restore_backup: name, backend_restore_force: force };
+}
+var command5 = {
+  name: "restore",
+  summary: "Restore the latest (or a named) off-site backup onto the servers, the site in maintenance",
+  usage: usage5,
+  async run(argv) {
+    const { values, positionals } = parse2(argv, options3, true);
+    if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(" ")})`);
+    const extraVars = restoreVars(positionals[0], values.force ?? false);
+    const dir = resolve6(values.dir ?? ".");
+    if (!existsSync11(join12(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    const inventory = values.inventory ?? "inventories/production";
+    if (!existsSync11(resolve6(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+    const vaultKey = resolve6(dir, values["vault-key"] ?? "vault.key");
+    if (!existsSync11(vaultKey) || !statSync4(vaultKey).isFile()) {
+      throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
+    }
+    process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
+`);
+    const logFile = join12(mkdtempSync3(join12(tmpdir3(), "django-deploy-")), "ansible.log");
+    const log = values.verbose ? void 0 : createWriteStream3(logFile, { mode: 384 });
+    if (log) process.stdout.write(`Ansible's output: ${logFile}
+`);
+    const result = await runPlaybook("restore", {
+      cwd: dir,
+      ansiblePlaybook: values["ansible-playbook"] ?? "ansible-playbook",
+      inventory,
+      check: false,
+      diff: false,
+      limit: values.limit,
+      tags: [],
+      extraVars: JSON.stringify(extraVars),
+      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
+    }, (b2) => log ? log.write(b2) : process.stdout.write(b2));
+    if (log) await new Promise((done) => log.end(done));
+    const ok = result.status === "success";
+    process.stdout.write(`restore: ${ok ? "ok" : "FAILED"} (${formatDuration(result.durationMs)})
+`);
+    if (!ok && result.failures.length > 0) {
+      for (const f2 of result.failures) process.stdout.write(`  ${f2.host}: ${f2.task}: ${f2.message}
+`);
+    }
+    return ok ? 0 : 1;
+  }
+};
+
 // src/cli/index.ts
 var commands = [
   command3,
   command,
   command2,
+  command5,
   command4
 ];
 process.exitCode = await dispatch(process.argv.slice(2), commands);

@@ -5,11 +5,13 @@ import { command as plan } from './plan.ts'
 import { command as deploy } from './deploy.ts'
 import { command as init } from './init.ts'
 import { command as demo } from './demo.ts'
+import { command as restore } from './restore.ts'
 
 export const commands: Command[] = [
   init,
   plan,
   deploy,
+  restore,
   demo,
 ]
 
