@@ -3,9 +3,10 @@
 
   django-deploy-backup CONFIG backup     dump, encrypt for the public key, upload, prune, record
   django-deploy-backup CONFIG list       the backups in the bucket, newest first (JSON lines)
-  django-deploy-backup CONFIG restore NAME [--force]
+  django-deploy-backup CONFIG restore NAME [--force] [--check]
                                          NAME is "latest" or a key; the age identity (private key)
-                                         is read from stdin and never written to disk
+                                         is read from stdin and never written to disk; --check
+                                         only says whether NAME exists and may be restored
 
 CONFIG is a root-only ini file written by the backend role (S3 credentials live there, never on a
 command line). Every run ends with one line on stderr; a failure exits 1 after updating the record
@@ -289,7 +290,7 @@ def as_user(ini, argv, **kw):
     return run(["runuser", "-u", ini["backup"]["user"], "--"] + argv, **kw)
 
 
-def restore(ini, name, force):
+def restore(ini, name, force, check_only=False):
     b, s3 = ini["backup"], ini["s3"]
     client = s3_client(ini)
     if name == "latest":
@@ -307,6 +308,11 @@ def restore(ini, name, force):
     if newest and newest > taken and not force:
         raise Failure(f"the database has data written at {iso(newest)}, after the backup {key} ({iso(taken)}); "
                       "restore anyway with backend_restore_force=true (django-deploy restore --force)")
+    if check_only:
+        client.head_object(Bucket=s3["bucket"], Key=key)
+        client.head_object(Bucket=s3["bucket"], Key=f"{key}.sha256")
+        log(f"s3://{s3['bucket']}/{key} can be restored ({'the database holds no data' if not newest else 'the database was last written at ' + iso(newest)})")
+        return
     identity = sys.stdin.buffer.read()
     if b"AGE-SECRET-KEY-" not in identity:
         raise Failure("no age identity on stdin (the vault's backend_backup_age_identity)")
@@ -386,7 +392,7 @@ def main(argv):
         else:
             if len(argv) < 4:
                 raise Failure("restore needs a backup name or latest")
-            restore(ini, argv[3], "--force" in argv[4:])
+            restore(ini, argv[3], "--force" in argv[4:], "--check" in argv[4:])
         return 0
     except Exception as e:  # every failure is loud: journal, record file, Rollbar
         message = f"{argv[2]} of {ini['backup']['name']} failed: {e.__class__.__name__ + ': ' if not isinstance(e, Failure) else ''}{e}"
