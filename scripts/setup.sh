@@ -16,6 +16,7 @@ packages=(
   nftables                                           # keeps lab hosts off other networks where IPv4 is forwarded
   openssh-client git curl openssl ca-certificates procps # procps: pgrep (here and in tests)
   wrk hey pebble                                     # load generators, local ACME CA
+  age                                                # backup tests: keys and decryption on the controller
 )
 command -v node >/dev/null || packages+=(nodejs npm)
 

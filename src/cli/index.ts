@@ -6,12 +6,14 @@ import { command as deploy } from './deploy.ts'
 import { command as status } from './status.ts'
 import { command as init } from './init.ts'
 import { command as demo } from './demo.ts'
+import { command as restore } from './restore.ts'
 
 export const commands: Command[] = [
   init,
   plan,
   deploy,
   status,
+  restore,
   demo,
 ]
 

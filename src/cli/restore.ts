@@ -1,0 +1,92 @@
+// `django-deploy restore [BACKUP]`: runs playbooks/restore.yml from this machine (latest or a named
+// off-site backup, the site in maintenance meanwhile), with the same checks and summary as deploy.
+import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { Playbook } from '../core/playbooks.ts'
+import { runPlaybook } from '../core/run.ts'
+import { formatDuration } from '../core/summary.ts'
+import { parse } from './args.ts'
+import { UsageError, type Command } from './command.ts'
+
+const usage = `Usage: django-deploy restore [BACKUP] [options]
+
+Restores an off-site backup (the database, and media when they were backed up) onto the servers:
+the latest one, or BACKUP (a name such as 20261201T031700Z.tar.age). The site answers a 503
+maintenance page while it runs. A database holding data newer than the backup is left alone
+unless --force is given. Deploy the backend first on a new server.
+
+Options:
+  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --limit PATTERN    only hosts matching PATTERN (one server at a time when they share a database)
+  --force            restore even over data written after the backup
+  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
+  --verbose          stream Ansible's output (default: a log file, its path printed)
+  --dir DIR          the repository (default: the current directory)
+  -h, --help         this help
+`
+
+const options = {
+  inventory: { type: 'string' },
+  'vault-key': { type: 'string' },
+  limit: { type: 'string' },
+  force: { type: 'boolean' },
+  'ansible-playbook': { type: 'string' },
+  verbose: { type: 'boolean' },
+  dir: { type: 'string' },
+} as const
+
+const BACKUP_NAME = /^(latest|[A-Za-z0-9._/-]*\d{8}T\d{6}Z\.tar\.age)$/
+
+/** The restore's extra variables (pure): which backup, and whether newer data may be overwritten. */
+export function restoreVars(backup: string | undefined, force: boolean): Record<string, unknown> {
+  const name = backup ?? 'latest'
+  if (!BACKUP_NAME.test(name)) {
+    throw new UsageError(`backup "${name}": expected latest or a backup's name such as 20261201T031700Z.tar.age`)
+  }
+  return { backend_restore_backup: name, backend_restore_force: force }
+}
+
+export const command: Command = {
+  name: 'restore',
+  summary: 'Restore the latest (or a named) off-site backup onto the servers, the site in maintenance',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, options, true)
+    if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(' ')})`)
+    const extraVars = restoreVars(positionals[0], values.force ?? false)
+    const dir = resolve(values.dir ?? '.')
+    if (!existsSync(join(dir, 'playbooks/restore.yml'))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`)
+    const inventory = values.inventory ?? 'inventories/production'
+    if (!existsSync(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`)
+    const vaultKey = resolve(dir, values['vault-key'] ?? 'vault.key')
+    if (!existsSync(vaultKey) || !statSync(vaultKey).isFile()) {
+      throw new UsageError(`vault key file "${values['vault-key'] ?? 'vault.key'}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`)
+    }
+
+    process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ''}${values.force ? ' (--force: newer data is overwritten)' : ''}\n`)
+    const logFile = join(mkdtempSync(join(tmpdir(), 'django-deploy-')), 'ansible.log')
+    const log = values.verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
+    if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
+    // Not one of the deploy playbooks, but run the same way (playbooks/<name>.yml, results plugin).
+    const result = await runPlaybook('restore' as Playbook, {
+      cwd: dir,
+      ansiblePlaybook: values['ansible-playbook'] ?? 'ansible-playbook',
+      inventory,
+      check: false,
+      diff: false,
+      limit: values.limit,
+      tags: [],
+      extraVars: JSON.stringify(extraVars),
+      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
+    }, (b) => (log ? log.write(b) : process.stdout.write(b)))
+    if (log) await new Promise<void>((done) => log.end(done))
+    const ok = result.status === 'success'
+    process.stdout.write(`restore: ${ok ? 'ok' : 'FAILED'} (${formatDuration(result.durationMs)})\n`)
+    if (!ok && result.failures.length > 0) {
+      for (const f of result.failures) process.stdout.write(`  ${f.host}: ${f.task}: ${f.message}\n`)
+    }
+    return ok ? 0 : 1
+  },
+}

@@ -1,0 +1,341 @@
+// Off-site backups on booted hosts, to a real S3 server (s3rver) on the lab's gateway: a PostgreSQL
+// project (web1) and a SQLite project (web2) back up their data and media, encrypted; a month of
+// backups is pruned to the configured counts; an unreachable bucket fails loudly; a restore over
+// newer data is refused. Then the drill: both hosts are destroyed, fresh ones deployed and
+// restored, and their rows and media compared with the originals, served through nginx.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { request } from 'node:http'
+import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = '/srv/example-org/example'
+const LONG = { timeout: 20 * 60_000 }
+const BUCKET = 'backups'
+const S3_PORT = 4569
+const UNIT = 'django-deploy-backup-example-org-example'
+const RECORD = '/var/lib/django-deploy/example-org-example.backup.json'
+// s3rver's fixed credentials: it checks every request's signature against them.
+const S3_KEY = 'S3RVER'
+const KEEP = { daily: 7, weekly: 4, monthly: 3 }
+const PREFIX: Record<string, string> = { web1: 'pg/', web2: 'sqlite/' }
+
+const waitPort = async (host: string, port: number) => {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, host, () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`s3rver does not answer on ${host}:${port}`)
+}
+
+/** s3rver (npm) on the lab's gateway, its bucket kept in `dir` across restarts and labs. */
+async function startS3(gateway: string, dir: string): Promise<{ stop: () => Promise<void> }> {
+  const bin = join(repoRoot, 'node_modules/.bin/s3rver')
+  const child: ChildProcess = spawn(bin, ['-d', dir, '-a', gateway, '-p', String(S3_PORT), '--no-vhost-buckets',
+    '--configure-bucket', BUCKET, '-s'], { stdio: 'ignore' })
+  await waitPort(gateway, S3_PORT)
+  return {
+    async stop() {
+      if (child.exitCode !== null) return
+      const closed = once(child, 'exit')
+      child.kill('SIGTERM')
+      await closed
+    },
+  }
+}
+
+/** Keys in the bucket under a prefix, read from s3rver's data directory (objects are files there). */
+function bucketKeys(dir: string, prefix: string): string[] {
+  const base = join(dir, BUCKET, prefix)
+  try {
+    return readdirSync(base).filter((f) => f.endsWith('.tar.age._S3rver_object')).map((f) => prefix + f.replace(/\._S3rver_object$/, '')).sort()
+  } catch { return [] }
+}
+const objectFile = (dir: string, key: string) => join(dir, BUCKET, `${key}._S3rver_object`)
+
+const stampOf = (key: string) => {
+  const m = key.match(/(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z\.tar\.age$/)!
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!))
+}
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+
+/** What the retention should keep, written from its definition (newest per day, ISO week, month). */
+function expectedKept(keys: string[]): string[] {
+  const isoWeek = (d: Date) => {
+    const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()))
+    t.setUTCDate(t.getUTCDate() + 4 - (t.getUTCDay() || 7))
+    const y0 = new Date(Date.UTC(t.getUTCFullYear(), 0, 1))
+    return `${t.getUTCFullYear()}-W${Math.ceil(((t.getTime() - y0.getTime()) / 86400000 + 1) / 7)}`
+  }
+  const newestFirst = [...keys].sort((a, b) => stampOf(b).getTime() - stampOf(a).getTime())
+  const kept = new Set<string>()
+  const periods: [number, (d: Date) => string][] = [
+    [KEEP.daily, (d) => d.toISOString().slice(0, 10)], [KEEP.weekly, isoWeek], [KEEP.monthly, (d) => d.toISOString().slice(0, 7)],
+  ]
+  for (const [count, period] of periods) {
+    const seen = new Map<string, string>()
+    for (const k of newestFirst) {
+      const p = period(stampOf(k))
+      if (!seen.has(p) && seen.size < count) seen.set(p, k)
+    }
+    for (const k of seen.values()) kept.add(k)
+  }
+  return [...kept].sort()
+}
+
+describe('off-site backups and the restore drill', () => {
+  let lab: Lab | undefined
+  let s3: { stop: () => Promise<void> } | undefined
+  let work: string
+  let s3dir: string
+  let identity: string
+  let recipient: string
+  let inventory: string
+  const original: Record<string, string> = {}
+  const media = 'uploads/drill.txt'
+  const mediaBody = `media file ${Date.now()}\n`
+
+  const ssh = (host: string, cmd: string) => lab!.ssh(host, cmd)
+  const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
+  const run = async (playbook: string, extraVars: Record<string, unknown> = {}) => {
+    const t0 = Date.now()
+    const r = await lab!.runPlaybook(playbook, { inventory, extraVars })
+    console.log(`${playbook}: exit ${r.code} in ${Math.round((Date.now() - t0) / 1000)}s`)
+    return r
+  }
+  const get = (address: string, path: string, host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: address, port: 80, path, headers: { Host: host }, timeout: 30_000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { body += c })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${host}${path}: timeout`)))
+    req.on('error', reject)
+    req.end()
+  })
+  const address = (host: string) => lab!.host(host).address
+
+  /** The notes table, row by row, as the database holds it. */
+  const rows = async (host: string) => {
+    const sql = "SELECT id || '|' || text || '|' || created FROM pages_note ORDER BY id"
+    const cmd = host === 'web1'
+      ? `runuser -u postgres -- psql -tA -d example -c "${sql}"`
+      : `python3 -c 'import sqlite3,sys; [print(r[0]) for r in sqlite3.connect("${ROOT}/shared/db.sqlite3").execute(sys.argv[1])]' "${sql}"`
+    const r = await ssh(host, cmd)
+    assert.equal(r.code, 0, r.stderr)
+    return r.stdout.trim()
+  }
+
+  /** A lab with web1 (PostgreSQL) and web2 (SQLite), both deployed with off-site backups to s3rver. */
+  async function bootAndDeploy() {
+    lab = await startLab({ hosts: ['web1', 'web2'] })
+    const gateway = lab.hosts[0]!.gateway
+    s3 = await startS3(gateway, s3dir)
+    inventory = await lab.writeInventory({
+      vars: {
+        ansible_user: 'root',
+        ansible_port: 22,
+        ansible_ssh_private_key_file: lab.rootKey,
+        ...DEBIAN_PYTHON_VARS,
+        backend_gunicorn_workers: 1,
+        backend_https: false,
+        backend_check_deploy_enabled: false,
+        frontend_tls_enabled: false,
+        backend_backup_offsite_enabled: true,
+        backend_backup_s3_endpoint: `http://${gateway}:${S3_PORT}`,
+        backend_backup_s3_addressing_style: 'path',
+        backend_backup_keep_daily: KEEP.daily,
+        backend_backup_keep_weekly: KEEP.weekly,
+        backend_backup_keep_monthly: KEEP.monthly,
+        backend_backup_age_recipient: recipient,
+      },
+      vault: {
+        vault_backup_s3_access_key: S3_KEY,
+        vault_backup_s3_secret_key: S3_KEY,
+        vault_backup_s3_bucket: BUCKET,
+        vault_backup_age_identity: identity,
+      },
+    })
+    for (const [host, prefix] of Object.entries(PREFIX)) {
+      mkdirSync(join(inventory, 'host_vars'), { recursive: true })
+      writeFileSync(join(inventory, 'host_vars', `${host}.yml`),
+        `backend_backup_s3_prefix: ${prefix}\nbackend_database_engine: ${host === 'web1' ? 'postgresql' : 'sqlite'}\n`)
+    }
+    assertOk(await run('backend'))
+    assertOk(await run('frontend'))
+  }
+
+  /** Runs the backup as its timer would (systemctl start of the unit). */
+  const backupNow = (host: string) => ssh(host, `systemctl start ${UNIT}.service`)
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'backup-test-'))
+    s3dir = join(work, 's3')
+    mkdirSync(s3dir)
+    execFileSync('age-keygen', ['-o', join(work, 'age.key')], { stdio: 'ignore' })
+    identity = readFileSync(join(work, 'age.key'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    recipient = execFileSync('age-keygen', ['-y', join(work, 'age.key')]).toString().trim()
+  })
+  after(async () => {
+    await s3?.stop()
+    await lab?.destroy()
+    if (work) rmSync(work, { recursive: true, force: true })
+  })
+
+  test('the daily job uploads an encrypted backup of the data and media, with its checksum', LONG, async () => {
+    const t0 = Date.now()
+    await bootAndDeploy()
+    for (const host of ['web1', 'web2']) {
+      const timer = await ssh(host, `systemctl is-enabled ${UNIT}.timer && systemctl is-active ${UNIT}.timer`)
+      assert.equal(timer.stdout.trim(), 'enabled\nactive', `${host}: the daily timer`)
+      const ini = await ssh(host, `stat -c '%a %U' /etc/django-deploy/example-org-example.backup.ini`)
+      assert.equal(ini.stdout.trim(), '600 root', 'the credentials are root-only')
+      const notes = `from pages.models import Note\nfor t in ["first ${host}", "second ${host}", "secret-plaintext-${host}"]: Note.objects.create(text=t)`
+      const created = await lab!.ssh(host, '/usr/local/bin/example-ctl shell', { input: notes })
+      assert.equal(created.code, 0, created.stderr)
+      await ssh(host, `runuser -u example -- sh -c 'mkdir -p ${ROOT}/shared/media/uploads && printf "%s" "${mediaBody}" > ${ROOT}/shared/media/${media}'`)
+      original[host] = await rows(host)
+      assert.equal(original[host]!.split('\n').length, 3)
+
+      const job = await backupNow(host)
+      assert.equal(job.code, 0, job.stderr + (await ssh(host, `journalctl -u ${UNIT} --no-pager -n 30`)).stdout)
+      const keys = bucketKeys(s3dir, PREFIX[host]!)
+      assert.equal(keys.length, 1, `${host}: one backup in the bucket`)
+      const file = objectFile(s3dir, keys[0]!)
+      const cipher = readFileSync(file)
+      assert.match(cipher.subarray(0, 40).toString(), /^age-encryption\.org\/v1/)
+      assert.ok(!cipher.includes(`secret-plaintext-${host}`), 'no plaintext in the object')
+      // The checksum beside it is the object's; the record file says the same, with no secret.
+      const sidecar = readFileSync(objectFile(s3dir, `${keys[0]}.sha256`), 'utf8').split(' ')[0]
+      assert.equal(sidecar, execFileSync('sha256sum', [file]).toString().split(' ')[0])
+      const record = JSON.parse((await ssh(host, `cat ${RECORD}`)).stdout)
+      assert.equal(record.object, keys[0])
+      assert.equal(record.sha256, sidecar)
+      assert.equal(record.bytes, statSync(file).size)
+      assert.equal(record.last_failure, null)
+      assert.equal((await ssh(host, `stat -c '%a %U' ${RECORD}`)).stdout.trim(), '644 root')
+      // Only the vault's key opens it: the archive holds the database and the media file.
+      const listing = execFileSync('sh', ['-c', `age -d -i ${join(work, 'age.key')} ${file} | tar -t`]).toString()
+      assert.match(listing, host === 'web1' ? /^database\.dump$/m : /^db\.sqlite3$/m)
+      assert.match(listing, /^media\/uploads\/drill\.txt$/m)
+    }
+    console.log(`deploy of two hosts and first backups: ${Math.round((Date.now() - t0) / 1000)}s`)
+  })
+
+  test('a month of daily backups is pruned to the daily, weekly and monthly counts', LONG, async () => {
+    // 40 backdated copies of the real backup (object and checksum), then tonight's job prunes.
+    const [key] = bucketKeys(s3dir, PREFIX.web1!)
+    const now = Date.now()
+    const copies = Array.from({ length: 40 }, (_, i) => `${PREFIX.web1}${stamp(new Date(now - (i + 1) * 86400_000))}.tar.age`)
+    const py = [
+      'import configparser, sys, boto3',
+      'c = configparser.RawConfigParser(); c.read("/etc/django-deploy/example-org-example.backup.ini"); s = c["s3"]',
+      'b = boto3.client("s3", endpoint_url=s["endpoint"], region_name=s["region"], aws_access_key_id=s["access_key"], aws_secret_access_key=s["secret_key"])',
+      'for k in sys.argv[2:]:',
+      '    for suffix in ("", ".sha256"):',
+      '        b.copy_object(Bucket=s["bucket"], Key=k + suffix, CopySource={"Bucket": s["bucket"], "Key": sys.argv[1] + suffix})',
+    ].join('\n')
+    const copied = await lab!.ssh('web1', `python3 - ${key} ${copies.join(' ')}`, { input: py })
+    assert.equal(copied.code, 0, copied.stderr)
+    assert.equal(bucketKeys(s3dir, PREFIX.web1!).length, 41)
+
+    const job = await backupNow('web1')
+    assert.equal(job.code, 0, job.stderr)
+    const after = bucketKeys(s3dir, PREFIX.web1!)
+    const all = [...copies, key!, ...after.filter((k) => k !== key && !copies.includes(k))]
+    assert.deepEqual(after, expectedKept(all))
+    console.log(`retention: ${all.length} backups over 41 days (two today) -> ${after.length} kept`)
+    assert.ok(after.length >= KEEP.daily && after.length <= KEEP.daily + KEEP.weekly + KEEP.monthly)
+    for (const k of after) assert.ok(readdirSync(join(s3dir, BUCKET, PREFIX.web1!)).includes(`${k.slice(PREFIX.web1!.length)}.sha256._S3rver_object`))
+    const journal = await ssh('web1', `journalctl -u ${UNIT} --no-pager -n 5`)
+    assert.match(journal.stdout, new RegExp(`${all.length - after.length} old backup\\(s\\) removed`))
+  })
+
+  test('a backup whose bucket is unreachable fails loudly: exit code, journal, record file', LONG, async () => {
+    await s3!.stop()
+    try {
+      const job = await backupNow('web2')
+      assert.notEqual(job.code, 0)
+      assert.equal((await ssh('web2', `systemctl is-failed ${UNIT}.service`)).stdout.trim(), 'failed')
+      const journal = await ssh('web2', `journalctl -u ${UNIT} -u ${UNIT}-failed --no-pager -n 40`)
+      assert.match(journal.stdout, /backup of example-org-example failed: .*(Connect|connect|Endpoint)/)
+      assert.match(journal.stdout, /failed on web2: see journalctl/)
+      const record = JSON.parse((await ssh('web2', `cat ${RECORD}`)).stdout)
+      assert.ok(Date.now() - Date.parse(record.last_failure) < 10 * 60_000, JSON.stringify(record))
+      assert.ok(record.last_success, 'the last success is kept')
+    } finally {
+      s3 = await startS3(lab!.hosts[0]!.gateway, s3dir)
+    }
+  })
+
+  test('django-deploy restore over data newer than the backup refuses before any downtime', LONG, async () => {
+    const add = await lab!.ssh('web1', '/usr/local/bin/example-ctl shell', { input: 'from pages.models import Note\nNote.objects.create(text="after the backup")' })
+    assert.equal(add.code, 0, add.stderr)
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'restore', 'latest',
+      '--dir', repoRoot, '--inventory', inventory, '--vault-key', join(inventory, 'vault.key'), '--limit', 'web1', '--verbose'],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 15 * 60_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1' } })
+    const output = cli.stdout + cli.stderr
+    assert.equal(cli.status, 1, output.slice(-3000))
+    assert.match(output, /the database has data written at .*, after the backup .*backend_restore_force=true/)
+    assert.match(output, /restore: FAILED/)
+    assert.doesNotMatch(output, /TASK \[[^\]]*(maintenance page|Gunicorn is stopped)/, 'refused before the site went down')
+    assert.ok(!output.includes(identity), 'the private key is never printed')
+    assert.match((await rows('web1')), /after the backup/)
+    const page = await get(address('web1'), '/', 'web1.test')
+    assert.equal(page.status, 200)
+    assert.match(page.body, /after the backup/)
+  })
+
+  test('drill: fresh servers deployed and restored serve the same rows and media', LONG, async () => {
+    const t0 = Date.now()
+    await s3!.stop()
+    await lab!.destroy()
+    lab = undefined
+    await bootAndDeploy()
+    for (const host of ['web1', 'web2']) assert.equal(await rows(host), '', `${host} starts empty`)
+
+    // Polls the site during the restore: the app answers the maintenance page, never a 502.
+    const seen = new Map<number, string>()
+    let polling = true
+    const poll = (async () => {
+      while (polling) {
+        const r = await get(address('web1'), '/', 'web1.test').catch(() => ({ status: 0, body: '' }))
+        if (!seen.has(r.status)) seen.set(r.status, r.body)
+        await new Promise((res) => setTimeout(res, 50))
+      }
+    })()
+    const r = await run('restore')
+    polling = false
+    await poll
+    assertOk(r)
+    assert.ok(!r.output.includes(identity), 'the private key is never printed')
+    assert.match(seen.get(503) ?? '', /Down for maintenance/, `statuses seen: ${[...seen.keys()].join(', ')}`)
+    assert.ok(!seen.has(502) && !seen.has(0), `statuses seen: ${[...seen.keys()].join(', ')}`)
+
+    for (const host of ['web1', 'web2']) {
+      assert.equal(await rows(host), original[host], `${host}: the rows are back`)
+      const page = await get(address(host), '/', `${host}.test`)
+      assert.equal(page.status, 200)
+      assert.match(page.body, new RegExp(`second ${host}`))
+      const file = await get(address(host), `/media/${media}`, `${host}.test`)
+      assert.equal(file.status, 200)
+      assert.equal(file.body, mediaBody)
+      const owner = await ssh(host, `stat -c %U ${ROOT}/shared/media/${media}`)
+      assert.equal(owner.stdout.trim(), 'example', 'restored media belong to the project user')
+      assert.equal((await ssh(host, `ls /run /var/tmp | grep -c django-deploy-restore || true`)).stdout.trim(), '0', 'nothing left behind')
+    }
+    console.log(`drill (boot, deploy, restore two hosts): ${Math.round((Date.now() - t0) / 1000)}s`)
+  })
+})
