@@ -90,10 +90,8 @@ describe('bootstrap and base', () => {
     assert.equal(socket.code, 0, socket.stdout)
     bobKey = join(lab.dir, 'keys', 'bob')
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob', '-f', bobKey])
-    // The login probe (one connection a second) and Ansible share this machine's address: the SSH
-    // rate limit is raised above what they open together.
     inventory = await lab.writeInventory({
-      vars: { bootstrap_admins: admins('present'), base_firewall_allowed_ports: [8443], base_firewall_ssh_rate: '600/minute' },
+      vars: { bootstrap_admins: admins('present'), base_firewall_allowed_ports: [8443] },
       vault: { vault_admin_sudo_password: sudoPassword },
     })
   }, { timeout: 10 * 60_000 })
