@@ -23,7 +23,7 @@ const STEP = { timeout: 20 * 60_000 }
 const SSH_AUDIT_OUTDATED = new Set(['kex-strict-s-v00@openssh.com', 'sntrup761x25519-sha512@openssh.com'])
 
 /** ssh-audit's findings: the algorithms it flags [fail] or [warn], from its plain-text report. */
-export function sshAuditFindings(report: string): { algorithm: string; level: string; note: string }[] {
+function sshAuditFindings(report: string): { algorithm: string; level: string; note: string }[] {
   const findings: { algorithm: string; level: string; note: string }[] = []
   let current = ''
   for (const line of report.split('\n')) {
