@@ -54,6 +54,10 @@ export async function writeInventory(input: InventoryInput): Promise<string> {
     bootstrap_initial_private_key_file: keys.root,
     ansible_ssh_private_key_file: keys.deploy,
     ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir),
+    // Every test's SSH connections (Ansible, probes, assertions) come from the one gateway address:
+    // base's per-source SSH rate limit is raised above what a test opens.
+    base_firewall_ssh_rate: '600/minute',
+    base_firewall_ssh_burst: 200,
   }
   // Ansible replaces (does not merge) top-level variables, so a shallow merge is what it would do.
   const vars = { ...readYaml(join(production, 'group_vars/all/vars.yml')), ...labDefaults, ...input.vars }

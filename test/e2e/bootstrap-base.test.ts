@@ -2,17 +2,67 @@
 // port with her key and sudoes with her password; root, passwords, port 22 and every port not
 // allowed are refused; fail2ban guards the new port; reruns change nothing; a removed admin is
 // locked out. web3 has socket-activated ssh (ssh.socket, as on Ubuntu 22.10+) and is bootstrapped
-// alongside web1. web2 receives runs with bad variables and must never be contacted.
+// alongside web1. web2 receives runs with bad variables and must never be contacted, then a run
+// without a deploy user that cannot prove the new port and must leave the old one open. sshd passes
+// ssh-audit, and web1 moves 22 -> 2222 -> 2223 while a probe checks every second that an admin logs in.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startLab, type Lab } from '../../src/lab/index.ts'
 import { run } from '../../src/lab/exec.ts'
 
 const PORT = 2222 // server_ssh_port in inventories/production (the lab's known_hosts lists it)
+const NEXT_PORT = 2223
 const STEP = { timeout: 20 * 60_000 }
+// Names the packaged ssh-audit (2.5.0, Debian 12) reports but judges by outdated knowledge:
+// kex-strict-s-v00@openssh.com is OpenSSH's Terrapin countermeasure, unknown to it ("unknown algorithm");
+// sntrup761x25519-sha512 is OpenSSH's default since 9.0 and the first KEX of ssh-audit's own hardening
+// guide, still "experimental" in 2.5.0.
+const SSH_AUDIT_OUTDATED = new Set(['kex-strict-s-v00@openssh.com', 'sntrup761x25519-sha512@openssh.com'])
+
+/** ssh-audit's findings: the algorithms it flags [fail] or [warn], from its plain-text report. */
+function sshAuditFindings(report: string): { algorithm: string; level: string; note: string }[] {
+  const findings: { algorithm: string; level: string; note: string }[] = []
+  let current = ''
+  for (const line of report.split('\n')) {
+    const head = /^\((?:kex|key|enc|mac|gen|fin|cve|sec)\) (\S+)/.exec(line)
+    if (head) current = head[1]!
+    else if (!/^\s+`-/.test(line)) current = ''
+    const flag = /\[(fail|warn)\] (.*)$/.exec(line)
+    if (flag && current) findings.push({ algorithm: current, level: flag[1]!, note: flag[2]! })
+  }
+  return findings
+}
+
+/** Tries an admin login every second until stopped; records each second's outcome. */
+function startLoginProbe(lab: Lab, logins: { user: string; port: number; key?: string }[]) {
+  const outcomes: { at: number; via: string }[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now()
+      let via = ''
+      for (const l of logins) {
+        const r = await lab.ssh('web1', 'true', { ...l, timeoutMs: 15_000 })
+        if (r.code === 0) {
+          via = `${l.user}@${l.port}`
+          break
+        }
+      }
+      outcomes.push({ at, via })
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - at))))
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop
+      return outcomes
+    },
+  }
+}
 
 describe('bootstrap and base', () => {
   let lab: Lab
@@ -74,9 +124,25 @@ describe('bootstrap and base', () => {
 
   const figures: string[] = []
 
-  test('bootstrap then base succeed on a fresh host', STEP, async (t) => {
+  test('without a deploy user, bootstrap refuses the final SSH step unless an admin logs in on the new port', STEP, async () => {
+    // alice's key is not the initial (root) key: nothing proves the new port, so the old one stays.
+    const r = await lab.runPlaybook('bootstrap', { inventory, limit: 'web2', extraVars: { bootstrap_deploy_enabled: false, bootstrap_ssh_move_timeout: 10 } })
+    assert.notEqual(r.code, 0, r.output)
+    assert.match(r.output, /alice cannot log in on port 2222 .*the server still accepts the initial login on port 22/s)
+    const root = await lab.ssh('web2', 'sshd -T | grep -E "^(port|permitrootlogin) "')
+    assert.equal(root.code, 0, 'root no longer logs in on port 22')
+    assert.deepEqual(root.stdout.trim().split('\n').sort(), ['permitrootlogin without-password', 'port 22', 'port 2222'])
+  })
+
+  // Two fresh runs back to back: the longest step, given room on a loaded machine.
+  test('bootstrap then base succeed on a fresh host', { timeout: 45 * 60_000 }, async (t) => {
+    // 22 -> 2222: until alice exists, root on 22 is the admin who must keep logging in.
+    const probe = startLoginProbe(lab, [{ user: 'root', port: 22 }, { user: 'alice', port: PORT, key: lab.keys.admin }])
     const bootstrap = await timed('bootstrap', 'web1:web3')
+    const outcomes = await probe.stop()
     assert.equal(bootstrap.code, 0, bootstrap.output)
+    assert.deepEqual(outcomes.filter((o) => !o.via), [], 'seconds when no admin could log in')
+    assert.ok(outcomes.some((o) => o.via === `alice@${PORT}`), 'the probe never saw alice on the new port')
     assert.deepEqual(Object.keys(bootstrap.recap).sort(), ['web1', 'web3'])
     const base = await timed('base', 'web1')
     assert.equal(base.code, 0, base.output)
@@ -149,6 +215,25 @@ describe('bootstrap and base', () => {
     assert.equal(port.stdout.trim(), String(PORT), port.stderr)
   })
 
+  test('ssh-audit finds nothing to fail or warn about on the new port', STEP, async (t) => {
+    const r = await run('ssh-audit', ['-n', '-p', String(PORT), lab.host('web1').address], { timeoutMs: 120_000 })
+    assert.match(r.stdout, /\(kex\) curve25519-sha256 /, r.stdout)
+    const findings = sshAuditFindings(r.stdout)
+    t.diagnostic(`ssh-audit: ${findings.length} findings, ${findings.filter((f) => !SSH_AUDIT_OUTDATED.has(f.algorithm)).length} outside the outdated names`)
+    assert.deepEqual(findings.filter((f) => !SSH_AUDIT_OUTDATED.has(f.algorithm)), [], r.stdout)
+    assert.match(r.stdout, /\(kex\) sntrup761x25519-sha512@openssh\.com/)
+    // What the server offers (ssh-audit's "(rec)" lines only name algorithms it could add or drop).
+    const offered = r.stdout.split('\n').filter((l) => /^\((kex|key|enc|mac)\) /.test(l)).join('\n')
+    assert.doesNotMatch(offered, /ecdsa|nistp|ssh-dss|sha1|group14|-cbc|umac-64/)
+    const config = await asDeploy('sudo -n sshd -T; sudo -n awk \'$1 ~ /^[0-9]+$/ && $5 < 3071\' /etc/ssh/moduli | wc -l')
+    for (const line of ['maxstartups 10:30:60', 'persourcemaxstartups 5', 'requiredrsasize 3072', 'maxsessions 2', 'tcpkeepalive no', 'compression no']) {
+      assert.match(config.stdout, new RegExp(`^${line}$`, 'm'))
+    }
+    assert.match(config.stdout, /^0$/m, 'moduli under 3072 bits are left')
+    const rules = await asDeploy('sudo -n nft list table inet base_firewall')
+    assert.match(rules.stdout, /tcp dport @ssh_ports ct state new meter ssh_rate_ipv4/)
+  })
+
   test('socket-activated ssh moves to the new port too', STEP, async () => {
     const r = await lab.ssh('web3', 'systemctl show -p Listen --value ssh.socket; systemctl is-enabled ssh.service || true',
       { user: 'alice', port: PORT, key: lab.keys.admin })
@@ -182,6 +267,35 @@ describe('bootstrap and base', () => {
     assert.match(gone.stdout, /^getent=2$/m, 'bob still exists')
     assert.doesNotMatch(gone.stdout, /home-left/)
     assert.equal((await asAlice('true')).code, 0, 'alice was locked out too')
+  })
+
+  test('the SSH port moves again, 2222 -> 2223, and an admin logs in every second of the move', STEP, async (t) => {
+    // The lab's known_hosts pins 22 and 2222; the host keeps its keys on the next port.
+    const known = readFileSync(lab.knownHosts, 'utf8')
+    const address = lab.host('web1').address
+    const next = known.split('\n').filter((l) => l.startsWith(`[${address}]:${PORT} `)).map((l) => l.replace(`:${PORT} `, `:${NEXT_PORT} `))
+    writeFileSync(lab.knownHosts, known + next.join('\n') + '\n')
+    const alice = (port: number) => ({ user: 'alice', port, key: lab.keys.admin })
+    const probe = startLoginProbe(lab, [alice(NEXT_PORT), alice(PORT)])
+    const moved = { server_ssh_port: NEXT_PORT, bootstrap_ssh_previous_ports: [PORT] }
+    const bootstrap = await timed('bootstrap', 'web1', moved)
+    const base = await timed('base', 'web1', moved)
+    const outcomes = await probe.stop()
+    assert.equal(bootstrap.code, 0, bootstrap.output)
+    assert.equal(base.code, 0, base.output)
+    figures.push(`port move ${PORT} -> ${NEXT_PORT}: bootstrap ${seconds(bootstrap.ms)} + base ${seconds(base.ms)}, ${outcomes.length} probes`)
+    t.diagnostic(figures.at(-1)!)
+    assert.deepEqual(outcomes.filter((o) => !o.via), [], 'seconds when no admin could log in')
+    assert.ok(outcomes.some((o) => o.via === `alice@${NEXT_PORT}`), 'the probe never saw alice on the new port')
+    assert.equal(await lab.tcpOpen('web1', PORT), false, `port ${PORT} still answers`)
+    const state = await lab.ssh('web1', 'sudo -n sshd -T | grep "^port "; sudo -n nft list set inet base_firewall ssh_ports',
+      { user: 'deploy', port: NEXT_PORT, key: lab.keys.deploy })
+    assert.equal(state.code, 0, state.stderr)
+    assert.deepEqual(state.stdout.match(/^port \d+$/gm), [`port ${NEXT_PORT}`])
+    assert.match(state.stdout, new RegExp(`elements = \\{ ${NEXT_PORT} \\}`))
+    const rerun = await timed('bootstrap', 'web1', moved)
+    assert.equal(rerun.code, 0, rerun.output)
+    assert.equal(rerun.recap.web1?.changed, 0, rerun.output)
   })
 
   after(() => {

@@ -1,6 +1,6 @@
 // The frontend role on a real host, checked from this machine: nginx serves each project's names
 // over HTTPS with certificates from a local ACME CA (pebble, validating http-01 for real), redirects
-// HTTP, closes connections for unknown hosts, serves static files itself, keeps serving when a
+// HTTP, closes connections for unknown hosts (refusing their TLS handshake), speaks TLS 1.2+ only, serves static files itself, keeps serving when a
 // configuration is bad, renews through certbot's timer unit, and changes nothing on a second run.
 // The backend is stood in for by a fixture (a small HTTP application and its nginx-upstream.conf).
 import { after, before, describe, test } from 'node:test'
@@ -137,7 +137,6 @@ describe('frontend', () => {
   test('a request for an unknown host name gets no answer, over HTTP and HTTPS', async () => {
     const cases = [
       await curl('http://unknown.test/'),
-      await curl('https://unknown.test/', { args: ['--insecure'] }),
       await curl(`http://${address}/`, { name: '' }),
       // Right certificate name, wrong Host header.
       await curl('https://web1.test/', { args: ['-H', 'Host: other.test'] }),
@@ -146,6 +145,33 @@ describe('frontend', () => {
       assert.equal(r.status, 0, 'an HTTP status came back')
       assert.ok([52, 56].includes(r.exit), `curl exit ${r.exit} (52: empty reply expected)`)
     }
+    // TLS for an unknown name (or none) is refused in the handshake: no certificate at all is shown.
+    for (const servername of ['unknown.test', '']) {
+      const shown = await new Promise<string>((resolve) => {
+        const socket = connect({ host: address, port: 443, servername, rejectUnauthorized: false, timeout: 20_000 }, () => {
+          resolve(`a certificate: ${socket.getPeerCertificate().subject?.CN ?? '?'}`)
+          socket.end()
+        })
+        socket.on('timeout', () => socket.destroy(new Error('timeout')))
+        socket.on('error', (e) => resolve(e.message))
+      })
+      assert.match(shown, /alert|unrecognized name|handshake failure/i, `TLS for "${servername}": ${shown}`)
+    }
+  })
+
+  test('nginx speaks TLS 1.2 and 1.3 only and hides its version everywhere', async () => {
+    const attempt = async (version: string) => run('openssl', [
+      's_client', '-connect', `${address}:443`, '-servername', 'web1.test', version, '-cipher', 'DEFAULT:@SECLEVEL=0',
+    ], { input: '', timeoutMs: 30_000 })
+    assert.notEqual((await attempt('-tls1_1')).code, 0, 'TLS 1.1 was accepted')
+    assert.notEqual((await attempt('-tls1')).code, 0, 'TLS 1.0 was accepted')
+    assert.equal((await attempt('-tls1_2')).code, 0, 'TLS 1.2 was refused')
+    // An error page nginx writes itself (not the application's): no version in the header or the body.
+    const missing = await curl('https://web1.test/static/nope.css')
+    assert.equal(missing.headers.server, 'nginx')
+    assert.doesNotMatch(missing.body, /nginx\/\d/)
+    const main = await ssh('grep -E "^\\s*(server_tokens|ssl_protocols)" /etc/nginx/nginx.conf')
+    assert.deepEqual(main.trim().split('\n').map((l) => l.trim()).sort(), ['server_tokens off;', 'ssl_protocols TLSv1.2 TLSv1.3;'])
   })
 
   test('static files and media are served by nginx with cache headers, compressed', async () => {
@@ -163,6 +189,9 @@ describe('frontend', () => {
     assert.equal(media.body, 'media of shop\n')
     assert.match(media.headers['cache-control'] ?? '', /max-age=/)
     assert.equal(media.headers['x-served-by'], undefined)
+    // Uploads run sandboxed when opened: no scripts, no access to the site's origin.
+    assert.match(media.headers['content-security-policy'] ?? '', /^sandbox; default-src 'none'/)
+    assert.equal(css.headers['content-security-policy'], undefined, 'static files got the uploads\' policy')
     const missing = await curl('https://web1.test/static/nope.css')
     assert.equal(missing.status, 404)
     assert.equal(missing.headers['x-served-by'], undefined)

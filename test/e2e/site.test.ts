@@ -1,10 +1,15 @@
 // The whole story on one fresh server, as a team lives it: bootstrap, base, backend and frontend in
 // order (site.yml), then the example app answers over HTTPS for each of its names with a certificate
 // from an ACME CA (pebble, validating http-01 for real), and a second run of all four changes nothing.
+// The server's own mail (cron's) goes out through a real SMTP relay on this machine (STARTTLS and a
+// login, as Mailgun's), and Lynis rates the deployed server's hardening.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { startAcme, type Acme } from '../support/acme.ts'
 import { curl } from '../support/curl.ts'
@@ -13,6 +18,21 @@ const LONG = { timeout: 30 * 60_000 }
 const NAMES = ['web1.test', 'www.web1.test']
 const ROOT = '/srv/example-org/example'
 const SSH_PORT = 2222
+const SMTP_PORT = 2525
+const LYNIS_MIN = 85
+
+/** A CA and a certificate for the relay's address, made with openssl. */
+async function relayCertificate(dir: string, address: string): Promise<{ ca: string; cert: string; key: string }> {
+  const f = (n: string) => join(dir, n)
+  const ok = async (args: string[]) => assert.equal((await run('openssl', args, { timeoutMs: 60_000 })).code, 0, args.join(' '))
+  await ok(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=lab SMTP CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', f('smtp-ca.key'), '-out', f('smtp-ca.pem')])
+  await ok(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${address}`, '-keyout', f('smtp.key'), '-out', f('smtp.csr')])
+  writeFileSync(f('smtp.ext'), `subjectAltName=IP:${address}\n`)
+  await ok(['x509', '-req', '-in', f('smtp.csr'), '-CA', f('smtp-ca.pem'), '-CAkey', f('smtp-ca.key'), '-CAcreateserial',
+    '-days', '2', '-extfile', f('smtp.ext'), '-out', f('smtp.pem')])
+  return { ca: f('smtp-ca.pem'), cert: f('smtp.pem'), key: f('smtp.key') }
+}
 
 describe('site: a fresh server through the four playbooks', () => {
   let lab: Lab
@@ -20,6 +40,9 @@ describe('site: a fresh server through the four playbooks', () => {
   let inventory: string
   let address: string
   let caFile: string
+  let relay: ChildProcess | undefined
+  let mailDir: string
+  const relayPassword = `relay-${randomBytes(12).toString('hex')}`
 
   /** curl from this machine, the name resolving to the server as public DNS would. */
   const get = (url: string, args: string[] = []) => curl(url, { address, caFile, args })
@@ -45,6 +68,17 @@ describe('site: a fresh server through the four playbooks', () => {
     acme = await startAcme(lab, { names: Object.fromEntries(NAMES.map((n) => [n, address])) })
     caFile = join(lab.dir, 'acme-root.pem')
     writeFileSync(caFile, await acme.issuerRootPem())
+    // The SMTP relay (Debian's python3-aiosmtpd) listens on the lab's gateway, as Mailgun would on the Internet.
+    const gateway = lab.hosts[0]!.gateway
+    const tls = await relayCertificate(lab.dir, gateway)
+    mailDir = join(lab.dir, 'mail')
+    relay = spawn('/usr/bin/python3', [fileURLToPath(new URL('fixtures/smtp-relay.py', import.meta.url)), gateway, String(SMTP_PORT), tls.cert, tls.key,
+      'postmaster@mg.web1.test', mailDir], { stdio: ['pipe', 'pipe', 'inherit'] })
+    relay.stdin!.end(`${relayPassword}\n`)
+    await new Promise<void>((resolve, reject) => {
+      relay!.stdout!.once('data', () => resolve())
+      relay!.once('exit', (code) => reject(new Error(`the SMTP relay exited (${code})`)))
+    })
     inventory = await lab.writeInventory({
       vars: {
         server_ssh_port: SSH_PORT,
@@ -52,12 +86,18 @@ describe('site: a fresh server through the four playbooks', () => {
         frontend_acme_directory_url: acme.directoryUrl,
         frontend_acme_ca_bundle: acme.caBundlePem,
         frontend_acme_email: 'ops@web1.test',
+        base_mail_relay_host: gateway,
+        base_mail_relay_port: SMTP_PORT,
+        base_mail_relay_ca_bundle: readFileSync(tls.ca, 'utf8'),
+        base_unattended_upgrades_mail: 'ops@web1.test',
         ...DEBIAN_PYTHON_VARS,
       },
+      vault: { vault_mailgun_domain: 'mg.web1.test', vault_mailgun_smtp_password: relayPassword },
     })
   }, LONG)
 
   after(async () => {
+    relay?.kill()
     await acme?.stop()
     await lab?.destroy()
   })
@@ -121,5 +161,41 @@ describe('site: a fresh server through the four playbooks', () => {
     const r = await playbook('site')
     assert.equal(r.recap.web1?.changed, 0, r.output.slice(-4000))
     assert.equal(r.recap.web1?.failed, 0)
+  })
+
+  test('mail from cron, as root and as the app user, reaches the SMTP relay; its password is not world-readable', LONG, async () => {
+    const token = randomBytes(6).toString('hex')
+    await onServer(`printf '%s\\n' '* * * * * root echo cron-root-${token}' '* * * * * example echo cron-app-${token}' | sudo -n tee /etc/cron.d/mail-probe >/dev/null`)
+    try {
+      const deadline = Date.now() + 4 * 60_000
+      let mails: string[] = []
+      while (Date.now() < deadline) {
+        mails = existsSync(mailDir) ? readdirSync(mailDir).map((f) => readFileSync(join(mailDir, f), 'utf8')) : []
+        if (mails.some((m) => m.includes(`cron-root-${token}`)) && mails.some((m) => m.includes(`cron-app-${token}`))) break
+        await new Promise((r) => setTimeout(r, 5000))
+      }
+      const root = mails.find((m) => m.includes(`cron-root-${token}`))
+      assert.ok(root, `no mail from root's cron job came (${mails.length} mails)`)
+      assert.ok(mails.some((m) => m.includes(`cron-app-${token}`)), 'no mail from the app user\'s cron job came')
+      assert.match(root, /^X-Test-Rcpt-To: ops@web1\.test$/m)
+      assert.match(root, /^X-Test-Mail-From: web1@mg\.web1\.test$/m)
+    } finally {
+      await onServer('sudo -n rm -f /etc/cron.d/mail-probe')
+    }
+    assert.equal((await onServer('stat -c "%a %U %G" /etc/msmtprc')).trim(), '640 root msmtp')
+    const other = await lab.ssh('web1', 'cat /etc/msmtprc', { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
+    assert.notEqual(other.code, 0, '/etc/msmtprc is readable by another user')
+  })
+
+  test(`Lynis rates the deployed server's hardening at ${LYNIS_MIN} or more`, LONG, async (t) => {
+    // Lynis itself is a test tool, installed for the audit only (Debian's package, through the lab's apt cache).
+    await onServer('sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends lynis >/dev/null')
+    await onServer('sudo -n lynis audit system --quick --no-colors >/dev/null 2>&1 || true')
+    const report = await onServer('sudo -n cat /var/log/lynis-report.dat')
+    const index = Number(/^hardening_index=(\d+)$/m.exec(report)?.[1] ?? NaN)
+    const suggestions = report.split('\n').filter((l) => l.startsWith('suggestion[]=')).map((l) => l.slice(13).split('|')[0])
+    t.diagnostic(`Lynis hardening index ${index}; suggestions: ${suggestions.join(' ')}`)
+    process.stdout.write(`# lynis hardening index: ${index}\n`)
+    assert.ok(index >= LYNIS_MIN, `hardening index ${index} < ${LYNIS_MIN}; suggestions: ${suggestions.join(' ')}`)
   })
 })
