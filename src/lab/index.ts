@@ -11,6 +11,7 @@ import { withLock } from './lock.ts'
 import { boot, createBridge, createNetns, knownHostsLines, prepareRootfs, tcpOpen, waitReady } from './host.ts'
 import { writeInventory } from './inventory.ts'
 import { parseRecap, type HostRecap } from './recap.ts'
+import type { Controller } from './controller.ts'
 import { procId } from './proc.ts'
 import { APT_PROXY_PORT, GLOBAL_LOCK, LABS_DIR } from './paths.ts'
 import {
@@ -25,6 +26,7 @@ export const DEBIAN_PYTHON_VARS = {
   backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
 } as const
 export { imageKey, ensureImage } from './image.ts'
+export { debianController, localController, ansibleVersion, type Controller } from './controller.ts'
 
 export interface LabHost {
   name: string
@@ -58,6 +60,8 @@ export interface PlaybookOptions {
   tags?: string[]
   limit?: string
   env?: Record<string, string>
+  /** Runs ansible-playbook there instead of on this machine (src/lab/controller.ts). */
+  controller?: Controller
 }
 
 export interface PlaybookResult {
@@ -160,7 +164,7 @@ export class Lab {
     const env = {
       ...process.env,
       ANSIBLE_CONFIG: join(this.repoRoot, 'ansible.cfg'),
-      // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
+      // The lab's inventory brings its own key; the variable also overrides any key file an ansible.cfg names.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_NOCOLOR: '1',
@@ -171,8 +175,11 @@ export class Lab {
     mkdirSync(join(this.dir, 'cp'), { recursive: true, mode: 0o700 })
     mkdirSync(join(this.dir, 'logs'), { recursive: true })
     const log = createWriteStream(join(this.dir, 'logs', `${++this.playbookRuns}-${playbook.replace(/\W+/g, '_')}.log`))
+    const command = opts.controller
+      ? opts.controller.command('ansible-playbook', args, { paths: [this.repoRoot, this.dir], scratch: join(this.dir, 'controller') })
+      : { cmd: 'ansible-playbook', args }
     return new Promise((resolvePromise, reject) => {
-      const child = spawn('ansible-playbook', args, { cwd: this.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(command.cmd, command.args, { cwd: this.repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
       const chunks: Buffer[] = []
       const take = (b: Buffer) => {
         chunks.push(b)
