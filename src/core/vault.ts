@@ -53,7 +53,7 @@ function lastLine(text: string): string {
 
 /**
  * Runs ansible-vault with `keyFile` as the only vault secret (ANSIBLE_VAULT_PASSWORD_FILE overrides
- * ansible.cfg's vault_password_file; no other identity is loaded).
+ * any vault_password_file an ansible.cfg sets; no other identity is loaded).
  */
 function ansibleVault(args: string[], keyFile: string, input?: string): Promise<VaultRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: '1' }
