@@ -78286,7 +78286,12 @@ var EXPECTED = "expected system, 2.9, a version like 2.16.3, or a requirement li
 function legacy(pkg, version3, pins = ANSIBLE_210_PINS) {
   return { kind: "pip", label: `${pkg} ${version3}`, packages: [`${pkg}==${version3}`, ...pins], maxPython: [3, 11] };
 }
+var PASSLIB = "passlib==1.7.4";
 function parseAnsibleSpec(raw) {
+  const spec = parseVersion(raw);
+  return spec.kind === "pip" ? { ...spec, packages: [...spec.packages, PASSLIB] } : spec;
+}
+function parseVersion(raw) {
   const v = raw.trim() || DEFAULT_ANSIBLE_VERSION;
   if (v === "system") return { kind: "system" };
   let m = /^(?:ansible==)?2\.9(?:\.(\d+))?$/.exec(v);

@@ -44,8 +44,20 @@ function legacy(pkg: string, version: string, pins = ANSIBLE_210_PINS): AnsibleS
   return { kind: 'pip', label: `${pkg} ${version}`, packages: [`${pkg}==${version}`, ...pins], maxPython: [3, 11] }
 }
 
+/**
+ * Installed beside every version: the roles hash the admins' sudo password with password_hash,
+ * which needs passlib where Python has no crypt module (3.13 and later), and otherwise warns on
+ * current ansible-core; passlib and crypt give the same hash.
+ */
+export const PASSLIB = 'passlib==1.7.4'
+
 /** Parses the `ansible-version` input. Throws quoting the value and the accepted forms. */
 export function parseAnsibleSpec(raw: string): AnsibleSpec {
+  const spec = parseVersion(raw)
+  return spec.kind === 'pip' ? { ...spec, packages: [...spec.packages, PASSLIB] } : spec
+}
+
+function parseVersion(raw: string): AnsibleSpec {
   const v = raw.trim() || DEFAULT_ANSIBLE_VERSION
   if (v === 'system') return { kind: 'system' }
   let m = /^(?:ansible==)?2\.9(?:\.(\d+))?$/.exec(v)

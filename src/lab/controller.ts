@@ -29,11 +29,14 @@ export const DEBIAN_ANSIBLE: Readonly<Record<string, string>> = {
   trixie: 'ansible-core',
 }
 
-/** What apt installs in a controller tree (debootstrap brings the suite's minimal base with python3). */
+/**
+ * What apt installs in a controller tree (debootstrap brings the suite's minimal base with python3).
+ * passlib: password_hash without Python's crypt module (deprecated, gone in Python 3.13).
+ */
 export function controllerPackages(suite: string): string[] {
   const ansible = DEBIAN_ANSIBLE[suite]
   if (!ansible) throw new Error(`lab: no controller for suite "${suite}" (suites: ${Object.keys(DEBIAN_ANSIBLE).join(', ')})`)
-  return [ansible, 'openssh-client']
+  return [ansible, 'python3-passlib', 'openssh-client']
 }
 
 // Runs as root in a private mount namespace: the mounts vanish with the process, whatever ends it,
