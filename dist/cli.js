@@ -14280,14 +14280,13 @@ var IMAGE_PACKAGES = [
   "ca-certificates"
 ];
 var RECIPE = 1;
-function imageKey(suite, packages = IMAGE_PACKAGES, aptPackages = []) {
-  const apt = aptPackages.length > 0 ? { apt: [...aptPackages].sort() } : {};
-  const id = JSON.stringify({ suite, variant: "minbase", packages: [...packages].sort(), ...apt, recipe: RECIPE });
+function imageKey(suite, packages = IMAGE_PACKAGES) {
+  const id = JSON.stringify({ suite, variant: "minbase", packages: [...packages].sort(), recipe: RECIPE });
   return `${suite}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
 }
-async function ensureImage(suite = "bookworm", packages = IMAGE_PACKAGES, aptPackages = []) {
+async function ensureImage(suite = "bookworm") {
   const dir = join6(CACHE_DIR, "images");
-  const key = imageKey(suite, packages, aptPackages);
+  const key = imageKey(suite);
   const final = join6(dir, key);
   if (existsSync6(final)) return final;
   mkdirSync3(dir, { recursive: true });
@@ -14295,8 +14294,8 @@ async function ensureImage(suite = "bookworm", packages = IMAGE_PACKAGES, aptPac
     if (existsSync6(final)) return final;
     for (const f2 of readdirSync3(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join6(dir, f2));
     const tmp = join6(dir, `${key}.tmp-${process.pid}`);
-    const include = packages.join(",");
-    process.stderr.write(`lab: building the ${suite} image in ${final} (${include}; once, about a minute)
+    const include = IMAGE_PACKAGES.join(",");
+    process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)
 `);
     try {
       await runOk("setpriv", [
@@ -14310,7 +14309,6 @@ async function ensureImage(suite = "bookworm", packages = IMAGE_PACKAGES, aptPac
         tmp,
         MIRROR
       ], { timeoutMs: 15 * 6e4 });
-      if (aptPackages.length > 0) await aptInstall(tmp, aptPackages);
       finalize(tmp, suite);
     } catch (e) {
       removeTree(tmp);
@@ -14319,34 +14317,6 @@ async function ensureImage(suite = "bookworm", packages = IMAGE_PACKAGES, aptPac
     renameSync2(tmp, final);
     return final;
   });
-}
-var APT_INSTALL = `set -eu
-root=$1
-shift
-mount -t proc proc "$root/proc"
-mount --rbind /dev "$root/dev"
-chroot "$root" apt-get update -q
-DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -q -y --no-install-recommends "$@"
-chroot "$root" apt-get clean`;
-async function aptInstall(root, packages) {
-  await runOk("setpriv", [
-    "--pdeathsig",
-    "KILL",
-    "--",
-    "unshare",
-    "--mount",
-    "--propagation",
-    "private",
-    "--",
-    "sh",
-    "-c",
-    APT_INSTALL,
-    "apt-install",
-    root,
-    ...packages
-  ], { timeoutMs: 15 * 6e4 });
-  rmSync5(join6(root, "var/lib/apt/lists"), { recursive: true, force: true });
-  mkdirSync3(join6(root, "var/lib/apt/lists/partial"), { recursive: true });
 }
 function finalize(root, suite) {
   writeFileSync2(

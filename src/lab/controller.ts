@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from './exec.ts'
-import { ensureImage } from './image.ts'
+import { ensureImageWith } from './image.ts'
 
 export interface CommandLine {
   cmd: string
@@ -30,7 +30,7 @@ export const DEBIAN_ANSIBLE: Readonly<Record<string, string>> = {
 }
 
 /**
- * What apt installs in a controller tree (debootstrap brings the suite's minimal base with python3).
+ * What apt adds to the suite's host image for a controller tree.
  * passlib: password_hash without Python's crypt module (deprecated, gone in Python 3.13).
  */
 export function controllerPackages(suite: string): string[] {
@@ -70,7 +70,7 @@ export function chrootCommand(tree: string, cmd: string, args: readonly string[]
 
 /** A controller for a Debian suite (its tree built on first use: about a minute, once per machine). */
 export async function debianController(suite: string): Promise<Controller> {
-  const tree = await ensureImage(suite, ['python3', 'ca-certificates'], controllerPackages(suite))
+  const tree = await ensureImageWith(suite, controllerPackages(suite))
   return {
     name: suite,
     command: (cmd, args, ctx) => chrootCommand(tree, cmd, args, ctx),

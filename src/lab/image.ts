@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { runOk } from './exec.ts'
 import { withLock } from './lock.ts'
 import { removeTree } from './mounts.ts'
-import { CACHE_DIR, MIRROR } from './paths.ts'
+import { APT_PROXY_PORT, CACHE_DIR, MIRROR } from './paths.ts'
 
 export const IMAGE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'sudo', 'iproute2', 'ca-certificates',
@@ -14,21 +14,15 @@ export const IMAGE_PACKAGES = [
 /** Bump when finalize() changes, so cached images built by an older recipe are not reused. */
 const RECIPE = 1
 
-export function imageKey(suite: string, packages: readonly string[] = IMAGE_PACKAGES, aptPackages: readonly string[] = []): string {
-  const apt = aptPackages.length > 0 ? { apt: [...aptPackages].sort() } : {}
-  const id = JSON.stringify({ suite, variant: 'minbase', packages: [...packages].sort(), ...apt, recipe: RECIPE })
+export function imageKey(suite: string, packages: readonly string[] = IMAGE_PACKAGES): string {
+  const id = JSON.stringify({ suite, variant: 'minbase', packages: [...packages].sort(), recipe: RECIPE })
   return `${suite}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
 }
 
-/**
- * Returns the image's root directory, building it first if no finished image is cached. Another
- * package list makes another image (the controllers' trees: src/lab/controller.ts). `aptPackages`
- * are installed by apt inside the tree after debootstrap, which cannot resolve every dependency
- * (virtual packages, alternatives: ansible-core's python3-cryptography is one).
- */
-export async function ensureImage(suite = 'bookworm', packages: readonly string[] = IMAGE_PACKAGES, aptPackages: readonly string[] = []): Promise<string> {
+/** Returns the image's root directory, building it first if no finished image is cached. */
+export async function ensureImage(suite = 'bookworm'): Promise<string> {
   const dir = join(CACHE_DIR, 'images')
-  const key = imageKey(suite, packages, aptPackages)
+  const key = imageKey(suite)
   const final = join(dir, key)
   if (existsSync(final)) return final
   mkdirSync(dir, { recursive: true })
@@ -38,14 +32,13 @@ export async function ensureImage(suite = 'bookworm', packages: readonly string[
     // Leftovers of builders that died (we hold the lock, so none of them is still building).
     for (const f of readdirSync(dir)) if (f.startsWith(`${key}.tmp-`)) removeTree(join(dir, f))
     const tmp = join(dir, `${key}.tmp-${process.pid}`)
-    const include = packages.join(',')
-    process.stderr.write(`lab: building the ${suite} image in ${final} (${include}; once, about a minute)\n`)
+    const include = IMAGE_PACKAGES.join(',')
+    process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)\n`)
     try {
       // --pdeathsig: if we die, debootstrap dies too instead of writing on into an abandoned tree.
       await runOk('setpriv', [
         '--pdeathsig', 'KILL', '--', 'debootstrap', '--variant=minbase', `--include=${include}`, suite, tmp, MIRROR,
       ], { timeoutMs: 15 * 60_000 })
-      if (aptPackages.length > 0) await aptInstall(tmp, aptPackages)
       finalize(tmp, suite)
     } catch (e) {
       removeTree(tmp)
@@ -56,21 +49,51 @@ export async function ensureImage(suite = 'bookworm', packages: readonly string[
   })
 }
 
-// In a private mount namespace (the mounts vanish with it); the tree's sources.list still names the
-// archive through apt-cacher-ng, as debootstrap wrote it.
+/**
+ * The image of `suite` with `aptPackages` installed by apt in a copy of it (the controllers' trees:
+ * src/lab/controller.ts), cached and built like the image. apt rather than debootstrap: debootstrap
+ * cannot resolve every dependency (ansible-core's python3-cryptography), and a copy is faster.
+ */
+export async function ensureImageWith(suite: string, aptPackages: readonly string[]): Promise<string> {
+  const base = await ensureImage(suite)
+  const dir = join(CACHE_DIR, 'images')
+  const id = JSON.stringify({ base: imageKey(suite), apt: [...aptPackages].sort(), recipe: RECIPE })
+  const key = `${imageKey(suite)}-with-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
+  const final = join(dir, key)
+  if (existsSync(final)) return final
+  return withLock(join(dir, `${key}.lock`), async () => {
+    if (existsSync(final)) return final
+    for (const f of readdirSync(dir)) if (f.startsWith(`${key}.tmp-`)) removeTree(join(dir, f))
+    const tmp = join(dir, `${key}.tmp-${process.pid}`)
+    process.stderr.write(`lab: building ${final} (${aptPackages.join(', ')}; once)\n`)
+    try {
+      await runOk('cp', ['-a', '--reflink=auto', base, tmp], { timeoutMs: 30 * 60_000 })
+      await aptInstall(tmp, aptPackages)
+    } catch (e) {
+      removeTree(tmp)
+      throw e
+    }
+    renameSync(tmp, final)
+    return final
+  })
+}
+
+// In a private mount namespace (the mounts vanish with it). The image's sources.list names
+// deb.debian.org: apt reaches it through apt-cacher-ng, as the hosts do.
 const APT_INSTALL = `set -eu
-root=$1
-shift
+root=$1 proxy=$2
+shift 2
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
-chroot "$root" apt-get update -q
-DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -q -y --no-install-recommends "$@"
+chroot "$root" apt-get -q -o "Acquire::http::Proxy=$proxy" update
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -q -y --no-install-recommends -o "Acquire::http::Proxy=$proxy" install "$@"
 chroot "$root" apt-get clean`
 
 async function aptInstall(root: string, packages: readonly string[]): Promise<void> {
   await runOk('setpriv', [
-    '--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', APT_INSTALL, 'apt-install', root, ...packages,
-  ], { timeoutMs: 15 * 60_000 })
+    '--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--',
+    'sh', '-c', APT_INSTALL, 'apt-install', root, `http://127.0.0.1:${APT_PROXY_PORT}`, ...packages,
+  ], { timeoutMs: 30 * 60_000 })
   rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true })
   mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true })
 }
