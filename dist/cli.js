@@ -1,9151 +1,38 @@
 #!/usr/bin/env node
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-var __create = Object.create;
-var __defProp = Object.defineProperty;
-var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
-var __getOwnPropNames = Object.getOwnPropertyNames;
-var __getProtoOf = Object.getPrototypeOf;
-var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x2) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x2, {
-  get: (a2, b2) => (typeof require !== "undefined" ? require : a2)[b2]
-}) : x2)(function(x2) {
-  if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x2 + '" is not supported');
-});
-var __commonJS = (cb, mod) => function __require2() {
-  try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e) {
-    throw mod = 0, e;
-  }
-};
-var __copyProps = (to, from, except, desc) => {
-  if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
-  }
-  return to;
-};
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
-  // If the importer is in node compatibility mode or this is not an ESM
-  // file that has been converted to a CommonJS file using a Babel-
-  // compatible transform (i.e. "__esModule" has not been set), then set
-  // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
-));
-
-// ../../main/node_modules/picomatch/lib/constants.js
-var require_constants = __commonJS({
-  "../../main/node_modules/picomatch/lib/constants.js"(exports, module) {
-    "use strict";
-    var WIN_SLASH = "\\\\/";
-    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
-    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
-    var DOT_LITERAL = "\\.";
-    var PLUS_LITERAL = "\\+";
-    var QMARK_LITERAL = "\\?";
-    var SLASH_LITERAL = "\\/";
-    var ONE_CHAR = "(?=.)";
-    var QMARK = "[^/]";
-    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
-    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
-    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
-    var NO_DOT = `(?!${DOT_LITERAL})`;
-    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
-    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
-    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
-    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
-    var STAR = `${QMARK}*?`;
-    var SEP = "/";
-    var POSIX_CHARS = {
-      DOT_LITERAL,
-      PLUS_LITERAL,
-      QMARK_LITERAL,
-      SLASH_LITERAL,
-      ONE_CHAR,
-      QMARK,
-      END_ANCHOR,
-      DOTS_SLASH,
-      NO_DOT,
-      NO_DOTS,
-      NO_DOT_SLASH,
-      NO_DOTS_SLASH,
-      QMARK_NO_DOT,
-      STAR,
-      START_ANCHOR,
-      SEP
-    };
-    var WINDOWS_CHARS = {
-      ...POSIX_CHARS,
-      SLASH_LITERAL: `[${WIN_SLASH}]`,
-      QMARK: WIN_NO_SLASH,
-      STAR: `${WIN_NO_SLASH}*?`,
-      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
-      NO_DOT: `(?!${DOT_LITERAL})`,
-      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
-      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
-      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
-      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
-      SEP: "\\"
-    };
-    var POSIX_REGEX_SOURCE = {
-      __proto__: null,
-      alnum: "a-zA-Z0-9",
-      alpha: "a-zA-Z",
-      ascii: "\\x00-\\x7F",
-      blank: " \\t",
-      cntrl: "\\x00-\\x1F\\x7F",
-      digit: "0-9",
-      graph: "\\x21-\\x7E",
-      lower: "a-z",
-      print: "\\x20-\\x7E ",
-      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
-      space: " \\t\\r\\n\\v\\f",
-      upper: "A-Z",
-      word: "A-Za-z0-9_",
-      xdigit: "A-Fa-f0-9"
-    };
-    module.exports = {
-      DEFAULT_MAX_EXTGLOB_RECURSION,
-      MAX_LENGTH: 1024 * 64,
-      POSIX_REGEX_SOURCE,
-      // regular expressions
-      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
-      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
-      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
-      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
-      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
-      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
-      // Replace globs with equivalent patterns to reduce parsing time.
-      REPLACEMENTS: {
-        __proto__: null,
-        "***": "*",
-        "**/**": "**",
-        "**/**/**": "**"
-      },
-      // Digits
-      CHAR_0: 48,
-      /* 0 */
-      CHAR_9: 57,
-      /* 9 */
-      // Alphabet chars.
-      CHAR_UPPERCASE_A: 65,
-      /* A */
-      CHAR_LOWERCASE_A: 97,
-      /* a */
-      CHAR_UPPERCASE_Z: 90,
-      /* Z */
-      CHAR_LOWERCASE_Z: 122,
-      /* z */
-      CHAR_LEFT_PARENTHESES: 40,
-      /* ( */
-      CHAR_RIGHT_PARENTHESES: 41,
-      /* ) */
-      CHAR_ASTERISK: 42,
-      /* * */
-      // Non-alphabetic chars.
-      CHAR_AMPERSAND: 38,
-      /* & */
-      CHAR_AT: 64,
-      /* @ */
-      CHAR_BACKWARD_SLASH: 92,
-      /* \ */
-      CHAR_CARRIAGE_RETURN: 13,
-      /* \r */
-      CHAR_CIRCUMFLEX_ACCENT: 94,
-      /* ^ */
-      CHAR_COLON: 58,
-      /* : */
-      CHAR_COMMA: 44,
-      /* , */
-      CHAR_DOT: 46,
-      /* . */
-      CHAR_DOUBLE_QUOTE: 34,
-      /* " */
-      CHAR_EQUAL: 61,
-      /* = */
-      CHAR_EXCLAMATION_MARK: 33,
-      /* ! */
-      CHAR_FORM_FEED: 12,
-      /* \f */
-      CHAR_FORWARD_SLASH: 47,
-      /* / */
-      CHAR_GRAVE_ACCENT: 96,
-      /* ` */
-      CHAR_HASH: 35,
-      /* # */
-      CHAR_HYPHEN_MINUS: 45,
-      /* - */
-      CHAR_LEFT_ANGLE_BRACKET: 60,
-      /* < */
-      CHAR_LEFT_CURLY_BRACE: 123,
-      /* { */
-      CHAR_LEFT_SQUARE_BRACKET: 91,
-      /* [ */
-      CHAR_LINE_FEED: 10,
-      /* \n */
-      CHAR_NO_BREAK_SPACE: 160,
-      /* \u00A0 */
-      CHAR_PERCENT: 37,
-      /* % */
-      CHAR_PLUS: 43,
-      /* + */
-      CHAR_QUESTION_MARK: 63,
-      /* ? */
-      CHAR_RIGHT_ANGLE_BRACKET: 62,
-      /* > */
-      CHAR_RIGHT_CURLY_BRACE: 125,
-      /* } */
-      CHAR_RIGHT_SQUARE_BRACKET: 93,
-      /* ] */
-      CHAR_SEMICOLON: 59,
-      /* ; */
-      CHAR_SINGLE_QUOTE: 39,
-      /* ' */
-      CHAR_SPACE: 32,
-      /*   */
-      CHAR_TAB: 9,
-      /* \t */
-      CHAR_UNDERSCORE: 95,
-      /* _ */
-      CHAR_VERTICAL_LINE: 124,
-      /* | */
-      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
-      /* \uFEFF */
-      /**
-       * Create EXTGLOB_CHARS
-       */
-      extglobChars(chars) {
-        return {
-          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
-          "?": { type: "qmark", open: "(?:", close: ")?" },
-          "+": { type: "plus", open: "(?:", close: ")+" },
-          "*": { type: "star", open: "(?:", close: ")*" },
-          "@": { type: "at", open: "(?:", close: ")" }
-        };
-      },
-      /**
-       * Create GLOB_CHARS
-       */
-      globChars(win32) {
-        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
-      }
-    };
-  }
-});
-
-// ../../main/node_modules/picomatch/lib/utils.js
-var require_utils = __commonJS({
-  "../../main/node_modules/picomatch/lib/utils.js"(exports) {
-    "use strict";
-    var {
-      REGEX_BACKSLASH,
-      REGEX_REMOVE_BACKSLASH,
-      REGEX_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_GLOBAL
-    } = require_constants();
-    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
-    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
-    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
-    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
-    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
-    exports.isWindows = () => {
-      if (typeof navigator !== "undefined" && navigator.platform) {
-        const platform = navigator.platform.toLowerCase();
-        return platform === "win32" || platform === "windows";
-      }
-      if (typeof process !== "undefined" && process.platform) {
-        return process.platform === "win32";
-      }
-      return false;
-    };
-    exports.removeBackslashes = (str2) => {
-      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
-        return match === "\\" ? "" : match;
-      });
-    };
-    exports.escapeLast = (input, char, lastIdx) => {
-      const idx = input.lastIndexOf(char, lastIdx);
-      if (idx === -1) return input;
-      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
-      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
-    };
-    exports.removePrefix = (input, state = {}) => {
-      let output = input;
-      if (output.startsWith("./")) {
-        output = output.slice(2);
-        state.prefix = "./";
-      }
-      return output;
-    };
-    exports.wrapOutput = (input, state = {}, options4 = {}) => {
-      const prepend = options4.contains ? "" : "^";
-      const append = options4.contains ? "" : "$";
-      let output = `${prepend}(?:${input})${append}`;
-      if (state.negated === true) {
-        output = `(?:^(?!${output}).*$)`;
-      }
-      return output;
-    };
-    exports.basename = (path, { windows } = {}) => {
-      const segs = path.split(windows ? /[\\/]/ : "/");
-      const last = segs[segs.length - 1];
-      if (last === "") {
-        return segs[segs.length - 2];
-      }
-      return last;
-    };
-  }
-});
-
-// ../../main/node_modules/picomatch/lib/scan.js
-var require_scan = __commonJS({
-  "../../main/node_modules/picomatch/lib/scan.js"(exports, module) {
-    "use strict";
-    var utils = require_utils();
-    var {
-      CHAR_ASTERISK,
-      /* * */
-      CHAR_AT,
-      /* @ */
-      CHAR_BACKWARD_SLASH,
-      /* \ */
-      CHAR_COMMA,
-      /* , */
-      CHAR_DOT,
-      /* . */
-      CHAR_EXCLAMATION_MARK,
-      /* ! */
-      CHAR_FORWARD_SLASH,
-      /* / */
-      CHAR_LEFT_CURLY_BRACE,
-      /* { */
-      CHAR_LEFT_PARENTHESES,
-      /* ( */
-      CHAR_LEFT_SQUARE_BRACKET,
-      /* [ */
-      CHAR_PLUS,
-      /* + */
-      CHAR_QUESTION_MARK,
-      /* ? */
-      CHAR_RIGHT_CURLY_BRACE,
-      /* } */
-      CHAR_RIGHT_PARENTHESES,
-      /* ) */
-      CHAR_RIGHT_SQUARE_BRACKET
-      /* ] */
-    } = require_constants();
-    var isPathSeparator = (code) => {
-      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
-    };
-    var depth = (token) => {
-      if (token.isPrefix !== true) {
-        token.depth = token.isGlobstar ? Infinity : 1;
-      }
-    };
-    var scan = (input, options4) => {
-      const opts = options4 || {};
-      const length = input.length - 1;
-      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
-      const slashes = [];
-      const tokens = [];
-      const parts = [];
-      let str2 = input;
-      let index = -1;
-      let start = 0;
-      let lastIndex = 0;
-      let isBrace = false;
-      let isBracket = false;
-      let isGlob = false;
-      let isExtglob = false;
-      let isGlobstar = false;
-      let braceEscaped = false;
-      let backslashes = false;
-      let negated = false;
-      let negatedExtglob = false;
-      let finished = false;
-      let braces = 0;
-      let prev;
-      let code;
-      let token = { value: "", depth: 0, isGlob: false };
-      const eos = () => index >= length;
-      const peek = () => str2.charCodeAt(index + 1);
-      const advance = () => {
-        prev = code;
-        return str2.charCodeAt(++index);
-      };
-      while (index < length) {
-        code = advance();
-        let next;
-        if (code === CHAR_BACKWARD_SLASH) {
-          backslashes = token.backslashes = true;
-          code = advance();
-          if (code === CHAR_LEFT_CURLY_BRACE) {
-            braceEscaped = true;
-          }
-          continue;
-        }
-        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
-          braces++;
-          while (eos() !== true && (code = advance())) {
-            if (code === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (code === CHAR_LEFT_CURLY_BRACE) {
-              braces++;
-              continue;
-            }
-            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (braceEscaped !== true && code === CHAR_COMMA) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (code === CHAR_RIGHT_CURLY_BRACE) {
-              braces--;
-              if (braces === 0) {
-                braceEscaped = false;
-                isBrace = token.isBrace = true;
-                finished = true;
-                break;
-              }
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_FORWARD_SLASH) {
-          slashes.push(index);
-          tokens.push(token);
-          token = { value: "", depth: 0, isGlob: false };
-          if (finished === true) continue;
-          if (prev === CHAR_DOT && index === start + 1) {
-            start += 2;
-            continue;
-          }
-          lastIndex = index + 1;
-          continue;
-        }
-        if (opts.noext !== true) {
-          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
-          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
-            isGlob = token.isGlob = true;
-            isExtglob = token.isExtglob = true;
-            finished = true;
-            if (code === CHAR_EXCLAMATION_MARK && index === start) {
-              negatedExtglob = true;
-            }
-            if (scanToEnd === true) {
-              let parens = 0;
-              while (eos() !== true && (code = advance())) {
-                if (code === CHAR_BACKWARD_SLASH) {
-                  backslashes = token.backslashes = true;
-                  advance();
-                  continue;
-                }
-                if (code === CHAR_LEFT_PARENTHESES) {
-                  parens++;
-                  continue;
-                }
-                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                  finished = true;
-                  break;
-                }
-              }
-              continue;
-            }
-            break;
-          }
-        }
-        if (code === CHAR_ASTERISK) {
-          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_QUESTION_MARK) {
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_LEFT_SQUARE_BRACKET) {
-          while (eos() !== true && (next = advance())) {
-            if (next === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
-              isBracket = token.isBracket = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              break;
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
-          negated = token.negated = true;
-          start++;
-          continue;
-        }
-        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
-          isGlob = token.isGlob = true;
-          if (scanToEnd === true) {
-            let parens = 1;
-            while (eos() !== true && (code = advance())) {
-              if (code === CHAR_BACKWARD_SLASH) {
-                backslashes = token.backslashes = true;
-                advance();
-                continue;
-              }
-              if (code === CHAR_LEFT_PARENTHESES) {
-                parens++;
-                continue;
-              }
-              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                finished = true;
-                break;
-              }
-            }
-            continue;
-          }
-          break;
-        }
-        if (isGlob === true) {
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-      }
-      if (opts.noext === true) {
-        isExtglob = false;
-        isGlob = false;
-      }
-      let base = str2;
-      let prefix = "";
-      let glob = "";
-      if (start > 0) {
-        prefix = str2.slice(0, start);
-        str2 = str2.slice(start);
-        lastIndex -= start;
-      }
-      if (base && isGlob === true && lastIndex > 0) {
-        base = str2.slice(0, lastIndex);
-        glob = str2.slice(lastIndex);
-      } else if (isGlob === true) {
-        base = "";
-        glob = str2;
-      } else {
-        base = str2;
-      }
-      if (base && base !== "" && base !== "/" && base !== str2) {
-        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
-          base = base.slice(0, -1);
-        }
-      }
-      if (opts.unescape === true) {
-        if (glob) glob = utils.removeBackslashes(glob);
-        if (base && backslashes === true) {
-          base = utils.removeBackslashes(base);
-        }
-      }
-      const state = {
-        prefix,
-        input,
-        start,
-        base,
-        glob,
-        isBrace,
-        isBracket,
-        isGlob,
-        isExtglob,
-        isGlobstar,
-        negated,
-        negatedExtglob
-      };
-      if (opts.tokens === true) {
-        state.maxDepth = 0;
-        if (!isPathSeparator(code)) {
-          tokens.push(token);
-        }
-        state.tokens = tokens;
-      }
-      if (opts.parts === true || opts.tokens === true) {
-        let prevIndex;
-        for (let idx = 0; idx < slashes.length; idx++) {
-          const n3 = prevIndex !== void 0 ? prevIndex + 1 : start;
-          const i2 = slashes[idx];
-          const value2 = input.slice(n3, i2);
-          if (opts.tokens) {
-            if (idx === 0 && start !== 0) {
-              tokens[idx].isPrefix = true;
-              tokens[idx].value = prefix;
-            } else {
-              tokens[idx].value = value2;
-            }
-            depth(tokens[idx]);
-            state.maxDepth += tokens[idx].depth;
-          }
-          if (i2 >= start) {
-            parts.push(value2);
-            prevIndex = i2;
-          }
-        }
-        const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
-        const value = input.slice(n2);
-        parts.push(value);
-        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
-          tokens[tokens.length - 1].value = value;
-          depth(tokens[tokens.length - 1]);
-          state.maxDepth += tokens[tokens.length - 1].depth;
-        }
-        state.slashes = slashes;
-        state.parts = parts;
-      }
-      return state;
-    };
-    module.exports = scan;
-  }
-});
-
-// ../../main/node_modules/picomatch/lib/parse.js
-var require_parse = __commonJS({
-  "../../main/node_modules/picomatch/lib/parse.js"(exports, module) {
-    "use strict";
-    var constants = require_constants();
-    var utils = require_utils();
-    var {
-      MAX_LENGTH,
-      POSIX_REGEX_SOURCE,
-      REGEX_NON_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_BACKREF,
-      REPLACEMENTS
-    } = constants;
-    var expandRange = (args, options4) => {
-      if (typeof options4.expandRange === "function") {
-        return options4.expandRange(...args, options4);
-      }
-      args.sort();
-      const value = `[${args.join("-")}]`;
-      try {
-        new RegExp(value);
-      } catch (ex) {
-        return args.map((v2) => utils.escapeRegex(v2)).join("..");
-      }
-      return value;
-    };
-    var syntaxError = (type, char) => {
-      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
-    };
-    var splitTopLevel = (input) => {
-      const parts = [];
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let value = "";
-      let escaped = false;
-      for (const ch of input) {
-        if (escaped === true) {
-          value += ch;
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          value += ch;
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          value += ch;
-          continue;
-        }
-        if (quote === 0) {
-          if (ch === "[") {
-            bracket++;
-          } else if (ch === "]" && bracket > 0) {
-            bracket--;
-          } else if (bracket === 0) {
-            if (ch === "(") {
-              paren++;
-            } else if (ch === ")" && paren > 0) {
-              paren--;
-            } else if (ch === "|" && paren === 0) {
-              parts.push(value);
-              value = "";
-              continue;
-            }
-          }
-        }
-        value += ch;
-      }
-      parts.push(value);
-      return parts;
-    };
-    var isPlainBranch = (branch) => {
-      let escaped = false;
-      for (const ch of branch) {
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (/[?*+@!()[\]{}]/.test(ch)) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var normalizeSimpleBranch = (branch) => {
-      let value = branch.trim();
-      let changed = true;
-      while (changed === true) {
-        changed = false;
-        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
-          value = value.slice(2, -1);
-          changed = true;
-        }
-      }
-      if (!isPlainBranch(value)) {
-        return;
-      }
-      return value.replace(/\\(.)/g, "$1");
-    };
-    var hasRepeatedCharPrefixOverlap = (branches) => {
-      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
-      for (let i2 = 0; i2 < values.length; i2++) {
-        for (let j2 = i2 + 1; j2 < values.length; j2++) {
-          const a2 = values[i2];
-          const b2 = values[j2];
-          const char = a2[0];
-          if (!char || a2 !== char.repeat(a2.length) || b2 !== char.repeat(b2.length)) {
-            continue;
-          }
-          if (a2 === b2 || a2.startsWith(b2) || b2.startsWith(a2)) {
-            return true;
-          }
-        }
-      }
-      return false;
-    };
-    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
-      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
-        return;
-      }
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let escaped = false;
-      for (let i2 = 1; i2 < pattern.length; i2++) {
-        const ch = pattern[i2];
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          continue;
-        }
-        if (quote === 1) {
-          continue;
-        }
-        if (ch === "[") {
-          bracket++;
-          continue;
-        }
-        if (ch === "]" && bracket > 0) {
-          bracket--;
-          continue;
-        }
-        if (bracket > 0) {
-          continue;
-        }
-        if (ch === "(") {
-          paren++;
-          continue;
-        }
-        if (ch === ")") {
-          paren--;
-          if (paren === 0) {
-            if (requireEnd === true && i2 !== pattern.length - 1) {
-              return;
-            }
-            return {
-              type: pattern[0],
-              body: pattern.slice(2, i2),
-              end: i2
-            };
-          }
-        }
-      }
-    };
-    var buildCharClassStar = (chars) => {
-      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
-      return `${source}*`;
-    };
-    var getStarExtglobSequenceChars = (pattern) => {
-      let index = 0;
-      const chars = [];
-      while (index < pattern.length) {
-        const match = parseRepeatedExtglob(pattern.slice(index), false);
-        if (!match || match.type !== "*") {
-          return;
-        }
-        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
-        if (branches.length !== 1) {
-          return;
-        }
-        const branch = normalizeSimpleBranch(branches[0]);
-        if (!branch || branch.length !== 1) {
-          return;
-        }
-        chars.push(branch);
-        index += match.end + 1;
-      }
-      if (chars.length < 1) {
-        return;
-      }
-      return chars;
-    };
-    var repeatedExtglobRecursion = (pattern) => {
-      let depth = 0;
-      let value = pattern.trim();
-      let match = parseRepeatedExtglob(value);
-      while (match) {
-        depth++;
-        value = match.body.trim();
-        match = parseRepeatedExtglob(value);
-      }
-      return depth;
-    };
-    var analyzeRepeatedExtglob = (body, options4) => {
-      if (options4.maxExtglobRecursion === false) {
-        return { risky: false };
-      }
-      const max = typeof options4.maxExtglobRecursion === "number" ? options4.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
-      const branches = splitTopLevel(body).map((branch) => branch.trim());
-      if (branches.length > 1) {
-        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
-          return { risky: true };
-        }
-      }
-      const safeChars = [];
-      let sawStarSequence = false;
-      let combinable = true;
-      for (const branch of branches) {
-        const chars = getStarExtglobSequenceChars(branch);
-        if (chars) {
-          sawStarSequence = true;
-          safeChars.push(...chars);
-          continue;
-        }
-        const literal = normalizeSimpleBranch(branch);
-        if (literal && literal.length === 1) {
-          safeChars.push(literal);
-          continue;
-        }
-        combinable = false;
-        if (repeatedExtglobRecursion(branch) > max) {
-          return { risky: true };
-        }
-      }
-      if (sawStarSequence) {
-        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
-      }
-      return { risky: false };
-    };
-    var parse6 = (input, options4) => {
-      if (typeof input !== "string") {
-        throw new TypeError("Expected a string");
-      }
-      input = REPLACEMENTS[input] || input;
-      const opts = { ...options4 };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      let len = input.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      const bos = { type: "bos", value: "", output: opts.prepend || "" };
-      const tokens = [bos];
-      const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
-      const {
-        DOT_LITERAL,
-        PLUS_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOT_SLASH,
-        NO_DOTS_SLASH,
-        QMARK,
-        QMARK_NO_DOT,
-        STAR,
-        START_ANCHOR
-      } = PLATFORM_CHARS;
-      const globstar = (opts2) => {
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const nodot = opts.dot ? "" : NO_DOT;
-      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
-      let star = opts.bash === true ? globstar(opts) : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      if (typeof opts.noext === "boolean") {
-        opts.noextglob = opts.noext;
-      }
-      const state = {
-        input,
-        index: -1,
-        start: 0,
-        dot: opts.dot === true,
-        consumed: "",
-        output: "",
-        prefix: "",
-        backtrack: false,
-        negated: false,
-        brackets: 0,
-        braces: 0,
-        parens: 0,
-        quotes: 0,
-        globstar: false,
-        tokens
-      };
-      input = utils.removePrefix(input, state);
-      len = input.length;
-      const extglobs = [];
-      const braces = [];
-      const stack = [];
-      let prev = bos;
-      let value;
-      const eos = () => state.index === len - 1;
-      const peek = state.peek = (n2 = 1) => input[state.index + n2];
-      const advance = state.advance = () => input[++state.index] || "";
-      const remaining = () => input.slice(state.index + 1);
-      const consume = (value2 = "", num = 0) => {
-        state.consumed += value2;
-        state.index += num;
-      };
-      const append = (token) => {
-        state.output += token.output != null ? token.output : token.value;
-        consume(token.value);
-      };
-      const negate = () => {
-        let count = 1;
-        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
-          advance();
-          state.start++;
-          count++;
-        }
-        if (count % 2 === 0) {
-          return false;
-        }
-        state.negated = true;
-        state.start++;
-        return true;
-      };
-      const increment = (type) => {
-        state[type]++;
-        stack.push(type);
-      };
-      const decrement = (type) => {
-        state[type]--;
-        stack.pop();
-      };
-      const push = (tok) => {
-        if (prev.type === "globstar") {
-          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
-          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
-          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
-            state.output = state.output.slice(0, -prev.output.length);
-            prev.type = "star";
-            prev.value = "*";
-            prev.output = star;
-            state.output += prev.output;
-          }
-        }
-        if (extglobs.length && tok.type !== "paren") {
-          extglobs[extglobs.length - 1].inner += tok.value;
-        }
-        if (tok.value || tok.output) append(tok);
-        if (prev && prev.type === "text" && tok.type === "text") {
-          prev.output = (prev.output || prev.value) + tok.value;
-          prev.value += tok.value;
-          return;
-        }
-        tok.prev = prev;
-        tokens.push(tok);
-        prev = tok;
-      };
-      const extglobOpen = (type, value2) => {
-        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
-        token.prev = prev;
-        token.parens = state.parens;
-        token.output = state.output;
-        token.startIndex = state.index;
-        token.tokensIndex = tokens.length;
-        const output = (opts.capture ? "(" : "") + token.open;
-        increment("parens");
-        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
-        push({ type: "paren", extglob: true, value: advance(), output });
-        extglobs.push(token);
-      };
-      const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
-        const body = input.slice(token.startIndex + 2, state.index);
-        const analysis = analyzeRepeatedExtglob(body, opts);
-        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
-          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open = tokens[token.tokensIndex];
-          open.type = "text";
-          open.value = literal;
-          open.output = safeOutput || utils.escapeRegex(literal);
-          for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
-            tokens[i2].value = "";
-            tokens[i2].output = "";
-            delete tokens[i2].suffix;
-          }
-          state.output = token.output + open.output;
-          state.backtrack = true;
-          push({ type: "paren", extglob: true, value, output: "" });
-          decrement("parens");
-          return;
-        }
-        let output = token.close + (opts.capture ? ")" : "");
-        let rest;
-        if (token.type === "negate") {
-          let extglobStar = star;
-          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
-            extglobStar = globstar(opts);
-          }
-          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
-            output = token.close = `)$))${extglobStar}`;
-          }
-          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse6(rest, { ...options4, fastpaths: false }).output;
-            output = token.close = `)${expression})${extglobStar})`;
-          }
-          if (token.prev.type === "bos") {
-            state.negatedExtglob = true;
-          }
-        }
-        push({ type: "paren", extglob: true, value, output });
-        decrement("parens");
-      };
-      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
-        let backslashes = false;
-        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m2, esc, chars, first, rest, index) => {
-          if (first === "\\") {
-            backslashes = true;
-            return m2;
-          }
-          if (first === "?") {
-            if (esc) {
-              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            if (index === 0) {
-              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            return QMARK.repeat(chars.length);
-          }
-          if (first === ".") {
-            return DOT_LITERAL.repeat(chars.length);
-          }
-          if (first === "*") {
-            if (esc) {
-              return esc + first + (rest ? star : "");
-            }
-            return star;
-          }
-          return esc ? m2 : `\\${m2}`;
-        });
-        if (backslashes === true) {
-          if (opts.unescape === true) {
-            output = output.replace(/\\/g, "");
-          } else {
-            output = output.replace(/\\+/g, (m2) => {
-              return m2.length % 2 === 0 ? "\\\\" : m2 ? "\\" : "";
-            });
-          }
-        }
-        if (output === input && opts.contains === true) {
-          state.output = input;
-          return state;
-        }
-        state.output = utils.wrapOutput(output, state, options4);
-        return state;
-      }
-      while (!eos()) {
-        value = advance();
-        if (value === "\0") {
-          continue;
-        }
-        if (value === "\\") {
-          const next = peek();
-          if (next === "/" && opts.bash !== true) {
-            continue;
-          }
-          if (next === "." || next === ";") {
-            continue;
-          }
-          if (!next) {
-            value += "\\";
-            push({ type: "text", value });
-            continue;
-          }
-          const match = /^\\+/.exec(remaining());
-          let slashes = 0;
-          if (match && match[0].length > 2) {
-            slashes = match[0].length;
-            state.index += slashes;
-            if (slashes % 2 !== 0) {
-              value += "\\";
-            }
-          }
-          if (opts.unescape === true) {
-            value = advance();
-          } else {
-            value += advance();
-          }
-          if (state.brackets === 0) {
-            push({ type: "text", value });
-            continue;
-          }
-        }
-        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
-          if (opts.posix !== false && value === ":") {
-            const inner = prev.value.slice(1);
-            if (inner.includes("[")) {
-              prev.posix = true;
-              if (inner.includes(":")) {
-                const idx = prev.value.lastIndexOf("[");
-                const pre = prev.value.slice(0, idx);
-                const rest2 = prev.value.slice(idx + 2);
-                const posix = POSIX_REGEX_SOURCE[rest2];
-                if (posix) {
-                  prev.value = pre + posix;
-                  state.backtrack = true;
-                  advance();
-                  if (!bos.output && tokens.indexOf(prev) === 1) {
-                    bos.output = ONE_CHAR;
-                  }
-                  continue;
-                }
-              }
-            }
-          }
-          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
-            value = `\\${value}`;
-          }
-          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
-            value = `\\${value}`;
-          }
-          if (opts.posix === true && value === "!" && prev.value === "[") {
-            value = "^";
-          }
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (state.quotes === 1 && value !== '"') {
-          value = utils.escapeRegex(value);
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (value === '"') {
-          state.quotes = state.quotes === 1 ? 0 : 1;
-          if (opts.keepQuotes === true) {
-            push({ type: "text", value });
-          }
-          continue;
-        }
-        if (value === "(") {
-          increment("parens");
-          push({ type: "paren", value });
-          continue;
-        }
-        if (value === ")") {
-          if (state.parens === 0 && opts.strictBrackets === true) {
-            throw new SyntaxError(syntaxError("opening", "("));
-          }
-          const extglob = extglobs[extglobs.length - 1];
-          if (extglob && state.parens === extglob.parens + 1) {
-            extglobClose(extglobs.pop());
-            continue;
-          }
-          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
-          decrement("parens");
-          continue;
-        }
-        if (value === "[") {
-          if (opts.nobracket === true || !remaining().includes("]")) {
-            if (opts.nobracket !== true && opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("closing", "]"));
-            }
-            value = `\\${value}`;
-          } else {
-            increment("brackets");
-          }
-          push({ type: "bracket", value });
-          continue;
-        }
-        if (value === "]") {
-          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
-            push({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          if (state.brackets === 0) {
-            if (opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("opening", "["));
-            }
-            push({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          decrement("brackets");
-          const prevValue = prev.value.slice(1);
-          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
-            value = `/${value}`;
-          }
-          prev.value += value;
-          append({ value });
-          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
-            continue;
-          }
-          const escaped = utils.escapeRegex(prev.value);
-          state.output = state.output.slice(0, -prev.value.length);
-          if (opts.literalBrackets === true) {
-            state.output += escaped;
-            prev.value = escaped;
-            continue;
-          }
-          prev.value = `(${capture}${escaped}|${prev.value})`;
-          state.output += prev.value;
-          continue;
-        }
-        if (value === "{" && opts.nobrace !== true) {
-          increment("braces");
-          const open = {
-            type: "brace",
-            value,
-            output: "(",
-            outputIndex: state.output.length,
-            tokensIndex: state.tokens.length
-          };
-          braces.push(open);
-          push(open);
-          continue;
-        }
-        if (value === "}") {
-          const brace = braces[braces.length - 1];
-          if (opts.nobrace === true || !brace) {
-            push({ type: "text", value, output: value });
-            continue;
-          }
-          let output = ")";
-          if (brace.dots === true) {
-            const arr = tokens.slice();
-            const range = [];
-            for (let i2 = arr.length - 1; i2 >= 0; i2--) {
-              tokens.pop();
-              if (arr[i2].type === "brace") {
-                break;
-              }
-              if (arr[i2].type !== "dots") {
-                range.unshift(arr[i2].value);
-              }
-            }
-            output = expandRange(range, opts);
-            state.backtrack = true;
-          }
-          if (brace.comma !== true && brace.dots !== true) {
-            const out = state.output.slice(0, brace.outputIndex);
-            const toks = state.tokens.slice(brace.tokensIndex);
-            brace.value = brace.output = "\\{";
-            value = output = "\\}";
-            state.output = out;
-            for (const t2 of toks) {
-              state.output += t2.output || t2.value;
-            }
-          }
-          push({ type: "brace", value, output });
-          decrement("braces");
-          braces.pop();
-          continue;
-        }
-        if (value === "|") {
-          if (extglobs.length > 0) {
-            extglobs[extglobs.length - 1].conditions++;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (value === ",") {
-          let output = value;
-          const brace = braces[braces.length - 1];
-          if (brace && stack[stack.length - 1] === "braces") {
-            brace.comma = true;
-            output = "|";
-          }
-          push({ type: "comma", value, output });
-          continue;
-        }
-        if (value === "/") {
-          if (prev.type === "dot" && state.index === state.start + 1) {
-            state.start = state.index + 1;
-            state.consumed = "";
-            state.output = "";
-            tokens.pop();
-            prev = bos;
-            continue;
-          }
-          push({ type: "slash", value, output: SLASH_LITERAL });
-          continue;
-        }
-        if (value === ".") {
-          if (state.braces > 0 && prev.type === "dot") {
-            if (prev.value === ".") prev.output = DOT_LITERAL;
-            const brace = braces[braces.length - 1];
-            prev.type = "dots";
-            prev.output += value;
-            prev.value += value;
-            brace.dots = true;
-            continue;
-          }
-          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
-            push({ type: "text", value, output: DOT_LITERAL });
-            continue;
-          }
-          push({ type: "dot", value, output: DOT_LITERAL });
-          continue;
-        }
-        if (value === "?") {
-          const isGroup = prev && prev.value === "(";
-          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("qmark", value);
-            continue;
-          }
-          if (prev && prev.type === "paren") {
-            const next = peek();
-            let output = value;
-            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
-              output = `\\${value}`;
-            }
-            push({ type: "text", value, output });
-            continue;
-          }
-          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
-            push({ type: "qmark", value, output: QMARK_NO_DOT });
-            continue;
-          }
-          push({ type: "qmark", value, output: QMARK });
-          continue;
-        }
-        if (value === "!") {
-          if (opts.noextglob !== true && peek() === "(") {
-            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
-              extglobOpen("negate", value);
-              continue;
-            }
-          }
-          if (opts.nonegate !== true && state.index === 0) {
-            negate();
-            continue;
-          }
-        }
-        if (value === "+") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("plus", value);
-            continue;
-          }
-          if (prev && prev.value === "(" || opts.regex === false) {
-            push({ type: "plus", value, output: PLUS_LITERAL });
-            continue;
-          }
-          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
-            push({ type: "plus", value });
-            continue;
-          }
-          push({ type: "plus", value: PLUS_LITERAL });
-          continue;
-        }
-        if (value === "@") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            push({ type: "at", extglob: true, value, output: "" });
-            continue;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (value !== "*") {
-          if (value === "$" || value === "^") {
-            value = `\\${value}`;
-          }
-          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
-          if (match) {
-            value += match[0];
-            state.index += match[0].length;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (prev && (prev.type === "globstar" || prev.star === true)) {
-          prev.type = "star";
-          prev.star = true;
-          prev.value += value;
-          prev.output = star;
-          state.backtrack = true;
-          state.globstar = true;
-          consume(value);
-          continue;
-        }
-        let rest = remaining();
-        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
-          extglobOpen("star", value);
-          continue;
-        }
-        if (prev.type === "star") {
-          if (opts.noglobstar === true) {
-            consume(value);
-            continue;
-          }
-          const prior = prev.prev;
-          const before = prior.prev;
-          const isStart = prior.type === "slash" || prior.type === "bos";
-          const afterStar = before && (before.type === "star" || before.type === "globstar");
-          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
-            push({ type: "star", value, output: "" });
-            continue;
-          }
-          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
-          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
-          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
-            push({ type: "star", value, output: "" });
-            continue;
-          }
-          while (rest.slice(0, 3) === "/**") {
-            const after = input[state.index + 4];
-            if (after && after !== "/") {
-              break;
-            }
-            rest = rest.slice(3);
-            consume("/**", 3);
-          }
-          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
-          if (prior.type === "bos" && eos()) {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = globstar(opts);
-            state.output = prev.output;
-            state.globstar = true;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
-            state.output = state.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
-            prev.value += value;
-            state.globstar = true;
-            state.output += prior.output + prev.output;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
-            const end = rest[1] !== void 0 ? "|$" : "";
-            state.output = state.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
-            prev.value += value;
-            state.output += prior.output + prev.output;
-            state.globstar = true;
-            consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          if (prior.type === "bos" && rest[0] === "/") {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
-            state.output = prev.output;
-            state.globstar = true;
-            consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          state.output = state.output.slice(0, -prev.output.length);
-          prev.type = "globstar";
-          prev.output = globstar(opts);
-          prev.value += value;
-          state.output += prev.output;
-          state.globstar = true;
-          consume(value);
-          continue;
-        }
-        const token = { type: "star", value, output: star };
-        if (opts.bash === true) {
-          token.output = ".*?";
-          if (prev.type === "bos" || prev.type === "slash") {
-            token.output = nodot + token.output;
-          }
-          push(token);
-          continue;
-        }
-        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
-          token.output = value;
-          push(token);
-          continue;
-        }
-        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
-          if (prev.type === "dot") {
-            state.output += NO_DOT_SLASH;
-            prev.output += NO_DOT_SLASH;
-          } else if (opts.dot === true) {
-            state.output += NO_DOTS_SLASH;
-            prev.output += NO_DOTS_SLASH;
-          } else {
-            state.output += nodot;
-            prev.output += nodot;
-          }
-          if (peek() !== "*") {
-            state.output += ONE_CHAR;
-            prev.output += ONE_CHAR;
-          }
-        }
-        push(token);
-      }
-      while (state.brackets > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
-        state.output = utils.escapeLast(state.output, "[");
-        decrement("brackets");
-      }
-      while (state.parens > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
-        state.output = utils.escapeLast(state.output, "(");
-        decrement("parens");
-      }
-      while (state.braces > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
-        state.output = utils.escapeLast(state.output, "{");
-        decrement("braces");
-      }
-      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
-        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
-      }
-      if (state.backtrack === true) {
-        state.output = "";
-        for (const token of state.tokens) {
-          state.output += token.output != null ? token.output : token.value;
-          if (token.suffix) {
-            state.output += token.suffix;
-          }
-        }
-      }
-      return state;
-    };
-    parse6.fastpaths = (input, options4) => {
-      const opts = { ...options4 };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      const len = input.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      input = REPLACEMENTS[input] || input;
-      const {
-        DOT_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOTS,
-        NO_DOTS_SLASH,
-        STAR,
-        START_ANCHOR
-      } = constants.globChars(opts.windows);
-      const nodot = opts.dot ? NO_DOTS : NO_DOT;
-      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
-      const capture = opts.capture ? "" : "?:";
-      const state = { negated: false, prefix: "" };
-      let star = opts.bash === true ? ".*?" : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      const globstar = (opts2) => {
-        if (opts2.noglobstar === true) return star;
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const create = (str2) => {
-        switch (str2) {
-          case "*":
-            return `${nodot}${ONE_CHAR}${star}`;
-          case ".*":
-            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*.*":
-            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*/*":
-            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
-          case "**":
-            return nodot + globstar(opts);
-          case "**/*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
-          case "**/*.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "**/.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
-          default: {
-            const match = /^(.*?)\.(\w+)$/.exec(str2);
-            if (!match) return;
-            const source2 = create(match[1]);
-            if (!source2) return;
-            return source2 + DOT_LITERAL + match[2];
-          }
-        }
-      };
-      const output = utils.removePrefix(input, state);
-      let source = create(output);
-      if (source && opts.strictSlashes !== true) {
-        source += `${SLASH_LITERAL}?`;
-      }
-      return source;
-    };
-    module.exports = parse6;
-  }
-});
-
-// ../../main/node_modules/picomatch/lib/picomatch.js
-var require_picomatch = __commonJS({
-  "../../main/node_modules/picomatch/lib/picomatch.js"(exports, module) {
-    "use strict";
-    var scan = require_scan();
-    var parse6 = require_parse();
-    var utils = require_utils();
-    var constants = require_constants();
-    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options4, returnState = false) => {
-      if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch2(input, options4, returnState));
-        const arrayMatcher = (str2) => {
-          for (const isMatch of fns) {
-            const state2 = isMatch(str2);
-            if (state2) return state2;
-          }
-          return false;
-        };
-        return arrayMatcher;
-      }
-      const isState = isObject(glob) && glob.tokens && glob.input;
-      if (glob === "" || typeof glob !== "string" && !isState) {
-        throw new TypeError("Expected pattern to be a non-empty string");
-      }
-      const opts = options4 || {};
-      const posix = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options4) : picomatch2.makeRe(glob, options4, false, true);
-      const state = regex.state;
-      delete regex.state;
-      let isIgnored = () => false;
-      if (opts.ignore) {
-        const ignoreOpts = { ...options4, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
-      }
-      const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options4, { glob, posix });
-        const result = { glob, state, regex, posix, input, output, match, isMatch };
-        if (typeof opts.onResult === "function") {
-          opts.onResult(result);
-        }
-        if (isMatch === false) {
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (isIgnored(input)) {
-          if (typeof opts.onIgnore === "function") {
-            opts.onIgnore(result);
-          }
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (typeof opts.onMatch === "function") {
-          opts.onMatch(result);
-        }
-        return returnObject ? result : true;
-      };
-      if (returnState) {
-        matcher.state = state;
-      }
-      return matcher;
-    };
-    picomatch2.test = (input, regex, options4, { glob, posix } = {}) => {
-      if (typeof input !== "string") {
-        throw new TypeError("Expected input to be a string");
-      }
-      if (input === "") {
-        return { isMatch: false, output: "" };
-      }
-      const opts = options4 || {};
-      const format = opts.format || (posix ? utils.toPosixSlashes : null);
-      let match = input === glob;
-      let output = match && format ? format(input) : input;
-      if (match === false) {
-        output = format ? format(input) : input;
-        match = output === glob;
-      }
-      if (match === false || opts.capture === true) {
-        if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options4, posix);
-        } else {
-          match = regex.exec(output);
-        }
-      }
-      return { isMatch: Boolean(match), match, output };
-    };
-    picomatch2.matchBase = (input, glob, options4, posix = options4 && options4.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options4);
-      return regex.test(utils.basename(input, { windows: posix }));
-    };
-    picomatch2.isMatch = (str2, patterns, options4) => picomatch2(patterns, options4)(str2);
-    picomatch2.parse = (pattern, options4) => {
-      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options4));
-      return parse6(pattern, { ...options4, fastpaths: false });
-    };
-    picomatch2.scan = (input, options4) => scan(input, options4);
-    picomatch2.compileRe = (state, options4, returnOutput = false, returnState = false) => {
-      if (returnOutput === true) {
-        return state.output;
-      }
-      const opts = options4 || {};
-      const prepend = opts.contains ? "" : "^";
-      const append = opts.contains ? "" : "$";
-      let source = `${prepend}(?:${state.output})${append}`;
-      if (state && state.negated === true) {
-        source = `^(?!${source}).*$`;
-      }
-      const regex = picomatch2.toRegex(source, options4);
-      if (returnState === true) {
-        regex.state = state;
-      }
-      return regex;
-    };
-    picomatch2.makeRe = (input, options4 = {}, returnOutput = false, returnState = false) => {
-      if (!input || typeof input !== "string") {
-        throw new TypeError("Expected a non-empty string");
-      }
-      let parsed = { negated: false, fastpaths: true };
-      if (options4.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse6.fastpaths(input, options4);
-      }
-      if (!parsed.output) {
-        parsed = parse6(input, options4);
-      }
-      return picomatch2.compileRe(parsed, options4, returnOutput, returnState);
-    };
-    picomatch2.toRegex = (source, options4) => {
-      try {
-        const opts = options4 || {};
-        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
-      } catch (err) {
-        if (options4 && options4.debug === true) throw err;
-        return /$^/;
-      }
-    };
-    picomatch2.constants = constants;
-    module.exports = picomatch2;
-  }
-});
-
-// ../../main/node_modules/picomatch/index.js
-var require_picomatch2 = __commonJS({
-  "../../main/node_modules/picomatch/index.js"(exports, module) {
-    "use strict";
-    var pico = require_picomatch();
-    var utils = require_utils();
-    function picomatch2(glob, options4, returnState = false) {
-      if (options4 && (options4.windows === null || options4.windows === void 0)) {
-        options4 = { ...options4, windows: utils.isWindows() };
-      }
-      return pico(glob, options4, returnState);
-    }
-    Object.assign(picomatch2, pico);
-    module.exports = picomatch2;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/identity.js
-var require_identity = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
-    "use strict";
-    var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
-    var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
-    var MAP = /* @__PURE__ */ Symbol.for("yaml.map");
-    var PAIR = /* @__PURE__ */ Symbol.for("yaml.pair");
-    var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
-    var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
-    var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
-    var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
-    var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
-    function isCollection(node) {
-      if (node && typeof node === "object")
-        switch (node[NODE_TYPE]) {
-          case MAP:
-          case SEQ:
-            return true;
-        }
-      return false;
-    }
-    function isNode(node) {
-      if (node && typeof node === "object")
-        switch (node[NODE_TYPE]) {
-          case ALIAS:
-          case MAP:
-          case SCALAR:
-          case SEQ:
-            return true;
-        }
-      return false;
-    }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
-    exports.ALIAS = ALIAS;
-    exports.DOC = DOC;
-    exports.MAP = MAP;
-    exports.NODE_TYPE = NODE_TYPE;
-    exports.PAIR = PAIR;
-    exports.SCALAR = SCALAR;
-    exports.SEQ = SEQ;
-    exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
-    exports.isCollection = isCollection;
-    exports.isDocument = isDocument;
-    exports.isMap = isMap;
-    exports.isNode = isNode;
-    exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/visit.js
-var require_visit = __commonJS({
-  "../../main/node_modules/yaml/dist/visit.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var BREAK = /* @__PURE__ */ Symbol("break visit");
-    var SKIP = /* @__PURE__ */ Symbol("skip children");
-    var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit(node, visitor) {
-      const visitor_ = initVisitor(visitor);
-      if (identity.isDocument(node)) {
-        const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
-        if (cd === REMOVE)
-          node.contents = null;
-      } else
-        visit_(null, node, visitor_, Object.freeze([]));
-    }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path) {
-      const ctrl = callVisitor(key, node, visitor, path);
-      if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path, ctrl);
-        return visit_(key, ctrl, visitor, path);
-      }
-      if (typeof ctrl !== "symbol") {
-        if (identity.isCollection(node)) {
-          path = Object.freeze(path.concat(node));
-          for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = visit_(i2, node.items[i2], visitor, path);
-            if (typeof ci === "number")
-              i2 = ci - 1;
-            else if (ci === BREAK)
-              return BREAK;
-            else if (ci === REMOVE) {
-              node.items.splice(i2, 1);
-              i2 -= 1;
-            }
-          }
-        } else if (identity.isPair(node)) {
-          path = Object.freeze(path.concat(node));
-          const ck = visit_("key", node.key, visitor, path);
-          if (ck === BREAK)
-            return BREAK;
-          else if (ck === REMOVE)
-            node.key = null;
-          const cv = visit_("value", node.value, visitor, path);
-          if (cv === BREAK)
-            return BREAK;
-          else if (cv === REMOVE)
-            node.value = null;
-        }
-      }
-      return ctrl;
-    }
-    async function visitAsync(node, visitor) {
-      const visitor_ = initVisitor(visitor);
-      if (identity.isDocument(node)) {
-        const cd = await visitAsync_(null, node.contents, visitor_, Object.freeze([node]));
-        if (cd === REMOVE)
-          node.contents = null;
-      } else
-        await visitAsync_(null, node, visitor_, Object.freeze([]));
-    }
-    visitAsync.BREAK = BREAK;
-    visitAsync.SKIP = SKIP;
-    visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path) {
-      const ctrl = await callVisitor(key, node, visitor, path);
-      if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path, ctrl);
-        return visitAsync_(key, ctrl, visitor, path);
-      }
-      if (typeof ctrl !== "symbol") {
-        if (identity.isCollection(node)) {
-          path = Object.freeze(path.concat(node));
-          for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node.items[i2], visitor, path);
-            if (typeof ci === "number")
-              i2 = ci - 1;
-            else if (ci === BREAK)
-              return BREAK;
-            else if (ci === REMOVE) {
-              node.items.splice(i2, 1);
-              i2 -= 1;
-            }
-          }
-        } else if (identity.isPair(node)) {
-          path = Object.freeze(path.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path);
-          if (ck === BREAK)
-            return BREAK;
-          else if (ck === REMOVE)
-            node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path);
-          if (cv === BREAK)
-            return BREAK;
-          else if (cv === REMOVE)
-            node.value = null;
-        }
-      }
-      return ctrl;
-    }
-    function initVisitor(visitor) {
-      if (typeof visitor === "object" && (visitor.Collection || visitor.Node || visitor.Value)) {
-        return Object.assign({
-          Alias: visitor.Node,
-          Map: visitor.Node,
-          Scalar: visitor.Node,
-          Seq: visitor.Node
-        }, visitor.Value && {
-          Map: visitor.Value,
-          Scalar: visitor.Value,
-          Seq: visitor.Value
-        }, visitor.Collection && {
-          Map: visitor.Collection,
-          Seq: visitor.Collection
-        }, visitor);
-      }
-      return visitor;
-    }
-    function callVisitor(key, node, visitor, path) {
-      if (typeof visitor === "function")
-        return visitor(key, node, path);
-      if (identity.isMap(node))
-        return visitor.Map?.(key, node, path);
-      if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path);
-      if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path);
-      if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path);
-      if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path);
-      return void 0;
-    }
-    function replaceNode(key, path, node) {
-      const parent = path[path.length - 1];
-      if (identity.isCollection(parent)) {
-        parent.items[key] = node;
-      } else if (identity.isPair(parent)) {
-        if (key === "key")
-          parent.key = node;
-        else
-          parent.value = node;
-      } else if (identity.isDocument(parent)) {
-        parent.contents = node;
-      } else {
-        const pt2 = identity.isAlias(parent) ? "alias" : "scalar";
-        throw new Error(`Cannot replace node with ${pt2} parent`);
-      }
-    }
-    exports.visit = visit;
-    exports.visitAsync = visitAsync;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/doc/directives.js
-var require_directives = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/directives.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var visit = require_visit();
-    var escapeChars = {
-      "!": "%21",
-      ",": "%2C",
-      "[": "%5B",
-      "]": "%5D",
-      "{": "%7B",
-      "}": "%7D"
-    };
-    var escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
-    var Directives = class _Directives {
-      constructor(yaml, tags) {
-        this.docStart = null;
-        this.docEnd = false;
-        this.yaml = Object.assign({}, _Directives.defaultYaml, yaml);
-        this.tags = Object.assign({}, _Directives.defaultTags, tags);
-      }
-      clone() {
-        const copy = new _Directives(this.yaml, this.tags);
-        copy.docStart = this.docStart;
-        return copy;
-      }
-      /**
-       * During parsing, get a Directives instance for the current document and
-       * update the stream state according to the current version's spec.
-       */
-      atDocument() {
-        const res = new _Directives(this.yaml, this.tags);
-        switch (this.yaml.version) {
-          case "1.1":
-            this.atNextDocument = true;
-            break;
-          case "1.2":
-            this.atNextDocument = false;
-            this.yaml = {
-              explicit: _Directives.defaultYaml.explicit,
-              version: "1.2"
-            };
-            this.tags = Object.assign({}, _Directives.defaultTags);
-            break;
-        }
-        return res;
-      }
-      /**
-       * @param onError - May be called even if the action was successful
-       * @returns `true` on success
-       */
-      add(line, onError) {
-        if (this.atNextDocument) {
-          this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
-          this.tags = Object.assign({}, _Directives.defaultTags);
-          this.atNextDocument = false;
-        }
-        const parts = line.trim().split(/[ \t]+/);
-        const name = parts.shift();
-        switch (name) {
-          case "%TAG": {
-            if (parts.length !== 2) {
-              onError(0, "%TAG directive should contain exactly two parts");
-              if (parts.length < 2)
-                return false;
-            }
-            const [handle, prefix] = parts;
-            this.tags[handle] = prefix;
-            return true;
-          }
-          case "%YAML": {
-            this.yaml.explicit = true;
-            if (parts.length !== 1) {
-              onError(0, "%YAML directive should contain exactly one part");
-              return false;
-            }
-            const [version] = parts;
-            if (version === "1.1" || version === "1.2") {
-              this.yaml.version = version;
-              return true;
-            } else {
-              const isValid = /^\d+\.\d+$/.test(version);
-              onError(6, `Unsupported YAML version ${version}`, isValid);
-              return false;
-            }
-          }
-          default:
-            onError(0, `Unknown directive ${name}`, true);
-            return false;
-        }
-      }
-      /**
-       * Resolves a tag, matching handles to those defined in %TAG directives.
-       *
-       * @returns Resolved tag, which may also be the non-specific tag `'!'` or a
-       *   `'!local'` tag, or `null` if unresolvable.
-       */
-      tagName(source, onError) {
-        if (source === "!")
-          return "!";
-        if (source[0] !== "!") {
-          onError(`Not a valid tag: ${source}`);
-          return null;
-        }
-        if (source[1] === "<") {
-          const verbatim = source.slice(2, -1);
-          if (verbatim === "!" || verbatim === "!!") {
-            onError(`Verbatim tags aren't resolved, so ${source} is invalid.`);
-            return null;
-          }
-          if (source[source.length - 1] !== ">")
-            onError("Verbatim tags must end with a >");
-          return verbatim;
-        }
-        const [, handle, suffix] = source.match(/^(.*!)([^!]*)$/s);
-        if (!suffix)
-          onError(`The ${source} tag has no suffix`);
-        const prefix = this.tags[handle];
-        if (prefix) {
-          try {
-            return prefix + decodeURIComponent(suffix);
-          } catch (error) {
-            onError(String(error));
-            return null;
-          }
-        }
-        if (handle === "!")
-          return source;
-        onError(`Could not resolve tag: ${source}`);
-        return null;
-      }
-      /**
-       * Given a fully resolved tag, returns its printable string form,
-       * taking into account current tag prefixes and defaults.
-       */
-      tagString(tag) {
-        for (const [handle, prefix] of Object.entries(this.tags)) {
-          if (tag.startsWith(prefix))
-            return handle + escapeTagName(tag.substring(prefix.length));
-        }
-        return tag[0] === "!" ? tag : `!<${tag}>`;
-      }
-      toString(doc) {
-        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
-        const tagEntries = Object.entries(this.tags);
-        let tagNames;
-        if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
-          const tags = {};
-          visit.visit(doc.contents, (_key, node) => {
-            if (identity.isNode(node) && node.tag)
-              tags[node.tag] = true;
-          });
-          tagNames = Object.keys(tags);
-        } else
-          tagNames = [];
-        for (const [handle, prefix] of tagEntries) {
-          if (handle === "!!" && prefix === "tag:yaml.org,2002:")
-            continue;
-          if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines.push(`%TAG ${handle} ${prefix}`);
-        }
-        return lines.join("\n");
-      }
-    };
-    Directives.defaultYaml = { explicit: false, version: "1.2" };
-    Directives.defaultTags = { "!!": "tag:yaml.org,2002:" };
-    exports.Directives = Directives;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/doc/anchors.js
-var require_anchors = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var visit = require_visit();
-    function anchorIsValid(anchor) {
-      if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
-        const sa2 = JSON.stringify(anchor);
-        const msg = `Anchor must not contain whitespace or control characters: ${sa2}`;
-        throw new Error(msg);
-      }
-      return true;
-    }
-    function anchorNames(root) {
-      const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
-        Value(_key, node) {
-          if (node.anchor)
-            anchors.add(node.anchor);
-        }
-      });
-      return anchors;
-    }
-    function findNewAnchor(prefix, exclude) {
-      for (let i2 = 1; true; ++i2) {
-        const name = `${prefix}${i2}`;
-        if (!exclude.has(name))
-          return name;
-      }
-    }
-    function createNodeAnchors(doc, prefix) {
-      const aliasObjects = [];
-      const sourceObjects = /* @__PURE__ */ new Map();
-      let prevAnchors = null;
-      return {
-        onAnchor: (source) => {
-          aliasObjects.push(source);
-          prevAnchors ?? (prevAnchors = anchorNames(doc));
-          const anchor = findNewAnchor(prefix, prevAnchors);
-          prevAnchors.add(anchor);
-          return anchor;
-        },
-        /**
-         * With circular references, the source node is only resolved after all
-         * of its child nodes are. This is why anchors are set only after all of
-         * the nodes have been created.
-         */
-        setAnchors: () => {
-          for (const source of aliasObjects) {
-            const ref = sourceObjects.get(source);
-            if (typeof ref === "object" && ref.anchor && (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
-              ref.node.anchor = ref.anchor;
-            } else {
-              const error = new Error("Failed to resolve repeated object (this should not happen)");
-              error.source = source;
-              throw error;
-            }
-          }
-        },
-        sourceObjects
-      };
-    }
-    exports.anchorIsValid = anchorIsValid;
-    exports.anchorNames = anchorNames;
-    exports.createNodeAnchors = createNodeAnchors;
-    exports.findNewAnchor = findNewAnchor;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/doc/applyReviver.js
-var require_applyReviver = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
-    "use strict";
-    function applyReviver(reviver, obj, key, val) {
-      if (val && typeof val === "object") {
-        if (Array.isArray(val)) {
-          for (let i2 = 0, len = val.length; i2 < len; ++i2) {
-            const v0 = val[i2];
-            const v1 = applyReviver(reviver, val, String(i2), v0);
-            if (v1 === void 0)
-              delete val[i2];
-            else if (v1 !== v0)
-              val[i2] = v1;
-          }
-        } else if (val instanceof Map) {
-          for (const k2 of Array.from(val.keys())) {
-            const v0 = val.get(k2);
-            const v1 = applyReviver(reviver, val, k2, v0);
-            if (v1 === void 0)
-              val.delete(k2);
-            else if (v1 !== v0)
-              val.set(k2, v1);
-          }
-        } else if (val instanceof Set) {
-          for (const v0 of Array.from(val)) {
-            const v1 = applyReviver(reviver, val, v0, v0);
-            if (v1 === void 0)
-              val.delete(v0);
-            else if (v1 !== v0) {
-              val.delete(v0);
-              val.add(v1);
-            }
-          }
-        } else {
-          for (const [k2, v0] of Object.entries(val)) {
-            const v1 = applyReviver(reviver, val, k2, v0);
-            if (v1 === void 0)
-              delete val[k2];
-            else if (v1 !== v0)
-              val[k2] = v1;
-          }
-        }
-      }
-      return reviver.call(obj, key, val);
-    }
-    exports.applyReviver = applyReviver;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/toJS.js
-var require_toJS = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    function toJS(value, arg, ctx) {
-      if (Array.isArray(value))
-        return value.map((v2, i2) => toJS(v2, String(i2), ctx));
-      if (value && typeof value.toJSON === "function") {
-        if (!ctx || !identity.hasAnchor(value))
-          return value.toJSON(arg, ctx);
-        const data = { aliasCount: 0, count: 1, res: void 0 };
-        ctx.anchors.set(value, data);
-        ctx.onCreate = (res2) => {
-          data.res = res2;
-          delete ctx.onCreate;
-        };
-        const res = value.toJSON(arg, ctx);
-        if (ctx.onCreate)
-          ctx.onCreate(res);
-        return res;
-      }
-      if (typeof value === "bigint" && !ctx?.keep)
-        return Number(value);
-      return value;
-    }
-    exports.toJS = toJS;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/Node.js
-var require_Node = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
-    "use strict";
-    var applyReviver = require_applyReviver();
-    var identity = require_identity();
-    var toJS = require_toJS();
-    var NodeBase = class {
-      constructor(type) {
-        Object.defineProperty(this, identity.NODE_TYPE, { value: type });
-      }
-      /** Create a copy of this node.  */
-      clone() {
-        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
-        if (this.range)
-          copy.range = this.range.slice();
-        return copy;
-      }
-      /** A plain JavaScript representation of this node. */
-      toJS(doc, { mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
-        if (!identity.isDocument(doc))
-          throw new TypeError("A document argument is required");
-        const ctx = {
-          anchors: /* @__PURE__ */ new Map(),
-          doc,
-          keep: true,
-          mapAsMap: mapAsMap === true,
-          mapKeyWarned: false,
-          maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
-        };
-        const res = toJS.toJS(this, "", ctx);
-        if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
-        return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
-      }
-    };
-    exports.NodeBase = NodeBase;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/Alias.js
-var require_Alias = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
-    "use strict";
-    var anchors = require_anchors();
-    var visit = require_visit();
-    var identity = require_identity();
-    var Node = require_Node();
-    var toJS = require_toJS();
-    var Alias = class extends Node.NodeBase {
-      constructor(source) {
-        super(identity.ALIAS);
-        this.source = source;
-        Object.defineProperty(this, "tag", {
-          set() {
-            throw new Error("Alias nodes cannot have tags");
-          }
-        });
-      }
-      /**
-       * Resolve the value of this alias within `doc`, finding the last
-       * instance of the `source` anchor before this node.
-       */
-      resolve(doc, ctx) {
-        if (ctx?.maxAliasCount === 0)
-          throw new ReferenceError("Alias resolution is disabled");
-        let nodes;
-        if (ctx?.aliasResolveCache) {
-          nodes = ctx.aliasResolveCache;
-        } else {
-          nodes = [];
-          visit.visit(doc, {
-            Node: (_key, node) => {
-              if (identity.isAlias(node) || identity.hasAnchor(node))
-                nodes.push(node);
-            }
-          });
-          if (ctx)
-            ctx.aliasResolveCache = nodes;
-        }
-        let found = void 0;
-        for (const node of nodes) {
-          if (node === this)
-            break;
-          if (node.anchor === this.source)
-            found = node;
-        }
-        if (found && ctx) {
-          const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
-          let data = anchors2.get(found);
-          if (!data) {
-            toJS.toJS(found, null, ctx);
-            data = anchors2.get(found);
-          }
-          if (data?.res === void 0) {
-            const msg = "This should not happen: Alias anchor was not resolved?";
-            throw new ReferenceError(msg);
-          }
-          if (maxAliasCount >= 0) {
-            data.count += 1;
-            if (data.aliasCount === 0)
-              data.aliasCount = getAliasCount(doc2, found, anchors2);
-            if (data.count * data.aliasCount > maxAliasCount) {
-              const msg = "Excessive alias count indicates a resource exhaustion attack";
-              throw new ReferenceError(msg);
-            }
-          }
-        }
-        return found;
-      }
-      toJSON(_arg, ctx) {
-        if (!ctx)
-          return { source: this.source };
-        const source = this.resolve(ctx.doc, ctx);
-        if (!source) {
-          const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
-          throw new ReferenceError(msg);
-        }
-        return ctx.anchors.get(source).res;
-      }
-      toString(ctx, _onComment, _onChompKeep) {
-        const src = `*${this.source}`;
-        if (ctx) {
-          anchors.anchorIsValid(this.source);
-          if (ctx.options.verifyAliasOrder && !ctx.anchors.has(this.source)) {
-            const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
-            throw new Error(msg);
-          }
-          if (ctx.implicitKey)
-            return `${src} `;
-        }
-        return src;
-      }
-    };
-    function getAliasCount(doc, node, anchors2) {
-      if (identity.isAlias(node)) {
-        const source = node.resolve(doc);
-        const anchor = anchors2 && source && anchors2.get(source);
-        return anchor ? anchor.count * anchor.aliasCount : 0;
-      } else if (identity.isCollection(node)) {
-        let count = 0;
-        for (const item of node.items) {
-          const c2 = getAliasCount(doc, item, anchors2);
-          if (c2 > count)
-            count = c2;
-        }
-        return count;
-      } else if (identity.isPair(node)) {
-        const kc = getAliasCount(doc, node.key, anchors2);
-        const vc = getAliasCount(doc, node.value, anchors2);
-        return Math.max(kc, vc);
-      }
-      return 1;
-    }
-    exports.Alias = Alias;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/Scalar.js
-var require_Scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Node = require_Node();
-    var toJS = require_toJS();
-    var isScalarValue = (value) => !value || typeof value !== "function" && typeof value !== "object";
-    var Scalar = class extends Node.NodeBase {
-      constructor(value) {
-        super(identity.SCALAR);
-        this.value = value;
-      }
-      toJSON(arg, ctx) {
-        return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
-      }
-      toString() {
-        return String(this.value);
-      }
-    };
-    Scalar.BLOCK_FOLDED = "BLOCK_FOLDED";
-    Scalar.BLOCK_LITERAL = "BLOCK_LITERAL";
-    Scalar.PLAIN = "PLAIN";
-    Scalar.QUOTE_DOUBLE = "QUOTE_DOUBLE";
-    Scalar.QUOTE_SINGLE = "QUOTE_SINGLE";
-    exports.Scalar = Scalar;
-    exports.isScalarValue = isScalarValue;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/doc/createNode.js
-var require_createNode = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
-    "use strict";
-    var Alias = require_Alias();
-    var identity = require_identity();
-    var Scalar = require_Scalar();
-    var defaultTagPrefix = "tag:yaml.org,2002:";
-    function findTagObject(value, tagName, tags) {
-      if (tagName) {
-        const match = tags.filter((t2) => t2.tag === tagName);
-        const tagObj = match.find((t2) => !t2.format) ?? match[0];
-        if (!tagObj)
-          throw new Error(`Tag ${tagName} not found`);
-        return tagObj;
-      }
-      return tags.find((t2) => t2.identify?.(value) && !t2.format);
-    }
-    function createNode(value, tagName, ctx) {
-      if (identity.isDocument(value))
-        value = value.contents;
-      if (identity.isNode(value))
-        return value;
-      if (identity.isPair(value)) {
-        const map = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
-        map.items.push(value);
-        return map;
-      }
-      if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
-        value = value.valueOf();
-      }
-      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref = void 0;
-      if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref = sourceObjects.get(value);
-        if (ref) {
-          ref.anchor ?? (ref.anchor = onAnchor(value));
-          return new Alias.Alias(ref.anchor);
-        } else {
-          ref = { anchor: null, node: null };
-          sourceObjects.set(value, ref);
-        }
-      }
-      if (tagName?.startsWith("!!"))
-        tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value, tagName, schema.tags);
-      if (!tagObj) {
-        if (value && typeof value.toJSON === "function") {
-          value = value.toJSON();
-        }
-        if (!value || typeof value !== "object") {
-          const node2 = new Scalar.Scalar(value);
-          if (ref)
-            ref.node = node2;
-          return node2;
-        }
-        tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
-      }
-      if (onTagObj) {
-        onTagObj(tagObj);
-        delete ctx.onTagObj;
-      }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
-      if (tagName)
-        node.tag = tagName;
-      else if (!tagObj.default)
-        node.tag = tagObj.tag;
-      if (ref)
-        ref.node = node;
-      return node;
-    }
-    exports.createNode = createNode;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/Collection.js
-var require_Collection = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
-    "use strict";
-    var createNode = require_createNode();
-    var identity = require_identity();
-    var Node = require_Node();
-    function collectionFromPath(schema, path, value) {
-      let v2 = value;
-      for (let i2 = path.length - 1; i2 >= 0; --i2) {
-        const k2 = path[i2];
-        if (typeof k2 === "number" && Number.isInteger(k2) && k2 >= 0) {
-          const a2 = [];
-          a2[k2] = v2;
-          v2 = a2;
-        } else {
-          v2 = /* @__PURE__ */ new Map([[k2, v2]]);
-        }
-      }
-      return createNode.createNode(v2, void 0, {
-        aliasDuplicateObjects: false,
-        keepUndefined: false,
-        onAnchor: () => {
-          throw new Error("This should not happen, please report a bug.");
-        },
-        schema,
-        sourceObjects: /* @__PURE__ */ new Map()
-      });
-    }
-    var isEmptyPath = (path) => path == null || typeof path === "object" && !!path[Symbol.iterator]().next().done;
-    var Collection = class extends Node.NodeBase {
-      constructor(type, schema) {
-        super(type);
-        Object.defineProperty(this, "schema", {
-          value: schema,
-          configurable: true,
-          enumerable: false,
-          writable: true
-        });
-      }
-      /**
-       * Create a copy of this collection.
-       *
-       * @param schema - If defined, overwrites the original's schema
-       */
-      clone(schema) {
-        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
-        if (schema)
-          copy.schema = schema;
-        copy.items = copy.items.map((it2) => identity.isNode(it2) || identity.isPair(it2) ? it2.clone(schema) : it2);
-        if (this.range)
-          copy.range = this.range.slice();
-        return copy;
-      }
-      /**
-       * Adds a value to the collection. For `!!map` and `!!omap` the value must
-       * be a Pair instance or a `{ key, value }` object, which may not have a key
-       * that already exists in the map.
-       */
-      addIn(path, value) {
-        if (isEmptyPath(path))
-          this.add(value);
-        else {
-          const [key, ...rest] = path;
-          const node = this.get(key, true);
-          if (identity.isCollection(node))
-            node.addIn(rest, value);
-          else if (node === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
-          else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
-        }
-      }
-      /**
-       * Removes a value from the collection.
-       * @returns `true` if the item was found and removed.
-       */
-      deleteIn(path) {
-        const [key, ...rest] = path;
-        if (rest.length === 0)
-          return this.delete(key);
-        const node = this.get(key, true);
-        if (identity.isCollection(node))
-          return node.deleteIn(rest);
-        else
-          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
-      }
-      /**
-       * Returns item at `key`, or `undefined` if not found. By default unwraps
-       * scalar values from their surrounding node; to disable set `keepScalar` to
-       * `true` (collections are always returned intact).
-       */
-      getIn(path, keepScalar) {
-        const [key, ...rest] = path;
-        const node = this.get(key, true);
-        if (rest.length === 0)
-          return !keepScalar && identity.isScalar(node) ? node.value : node;
-        else
-          return identity.isCollection(node) ? node.getIn(rest, keepScalar) : void 0;
-      }
-      hasAllNullValues(allowScalar) {
-        return this.items.every((node) => {
-          if (!identity.isPair(node))
-            return false;
-          const n2 = node.value;
-          return n2 == null || allowScalar && identity.isScalar(n2) && n2.value == null && !n2.commentBefore && !n2.comment && !n2.tag;
-        });
-      }
-      /**
-       * Checks if the collection includes a value with the key `key`.
-       */
-      hasIn(path) {
-        const [key, ...rest] = path;
-        if (rest.length === 0)
-          return this.has(key);
-        const node = this.get(key, true);
-        return identity.isCollection(node) ? node.hasIn(rest) : false;
-      }
-      /**
-       * Sets a value in this collection. For `!!set`, `value` needs to be a
-       * boolean to add/remove the item from the set.
-       */
-      setIn(path, value) {
-        const [key, ...rest] = path;
-        if (rest.length === 0) {
-          this.set(key, value);
-        } else {
-          const node = this.get(key, true);
-          if (identity.isCollection(node))
-            node.setIn(rest, value);
-          else if (node === void 0 && this.schema)
-            this.set(key, collectionFromPath(this.schema, rest, value));
-          else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
-        }
-      }
-    };
-    exports.Collection = Collection;
-    exports.collectionFromPath = collectionFromPath;
-    exports.isEmptyPath = isEmptyPath;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringifyComment.js
-var require_stringifyComment = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
-    "use strict";
-    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
-    function indentComment(comment, indent) {
-      if (/^\n+$/.test(comment))
-        return comment.substring(1);
-      return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
-    }
-    var lineComment = (str2, indent, comment) => str2.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str2.endsWith(" ") ? "" : " ") + comment;
-    exports.indentComment = indentComment;
-    exports.lineComment = lineComment;
-    exports.stringifyComment = stringifyComment;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/foldFlowLines.js
-var require_foldFlowLines = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
-    "use strict";
-    var FOLD_FLOW = "flow";
-    var FOLD_BLOCK = "block";
-    var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
-      if (!lineWidth || lineWidth < 0)
-        return text;
-      if (lineWidth < minContentWidth)
-        minContentWidth = 0;
-      const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
-      const folds = [];
-      const escapedFolds = {};
-      let end = lineWidth - indent.length;
-      if (typeof indentAtStart === "number") {
-        if (indentAtStart > lineWidth - Math.max(2, minContentWidth))
-          folds.push(0);
-        else
-          end = lineWidth - indentAtStart;
-      }
-      let split = void 0;
-      let prev = void 0;
-      let overflow = false;
-      let i2 = -1;
-      let escStart = -1;
-      let escEnd = -1;
-      if (mode === FOLD_BLOCK) {
-        i2 = consumeMoreIndentedLines(text, i2, indent.length);
-        if (i2 !== -1)
-          end = i2 + endStep;
-      }
-      for (let ch; ch = text[i2 += 1]; ) {
-        if (mode === FOLD_QUOTED && ch === "\\") {
-          escStart = i2;
-          switch (text[i2 + 1]) {
-            case "x":
-              i2 += 3;
-              break;
-            case "u":
-              i2 += 5;
-              break;
-            case "U":
-              i2 += 9;
-              break;
-            default:
-              i2 += 1;
-          }
-          escEnd = i2;
-        }
-        if (ch === "\n") {
-          if (mode === FOLD_BLOCK)
-            i2 = consumeMoreIndentedLines(text, i2, indent.length);
-          end = i2 + indent.length + endStep;
-          split = void 0;
-        } else {
-          if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i2 + 1];
-            if (next && next !== " " && next !== "\n" && next !== "	")
-              split = i2;
-          }
-          if (i2 >= end) {
-            if (split) {
-              folds.push(split);
-              end = split + endStep;
-              split = void 0;
-            } else if (mode === FOLD_QUOTED) {
-              while (prev === " " || prev === "	") {
-                prev = ch;
-                ch = text[i2 += 1];
-                overflow = true;
-              }
-              const j2 = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
-              if (escapedFolds[j2])
-                return text;
-              folds.push(j2);
-              escapedFolds[j2] = true;
-              end = j2 + endStep;
-              split = void 0;
-            } else {
-              overflow = true;
-            }
-          }
-        }
-        prev = ch;
-      }
-      if (overflow && onOverflow)
-        onOverflow();
-      if (folds.length === 0)
-        return text;
-      if (onFold)
-        onFold();
-      let res = text.slice(0, folds[0]);
-      for (let i3 = 0; i3 < folds.length; ++i3) {
-        const fold = folds[i3];
-        const end2 = folds[i3 + 1] || text.length;
-        if (fold === 0)
-          res = `
-${indent}${text.slice(0, end2)}`;
-        else {
-          if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
-          res += `
-${indent}${text.slice(fold + 1, end2)}`;
-        }
-      }
-      return res;
-    }
-    function consumeMoreIndentedLines(text, i2, indent) {
-      let end = i2;
-      let start = i2 + 1;
-      let ch = text[start];
-      while (ch === " " || ch === "	") {
-        if (i2 < start + indent) {
-          ch = text[++i2];
-        } else {
-          do {
-            ch = text[++i2];
-          } while (ch && ch !== "\n");
-          end = i2;
-          start = i2 + 1;
-          ch = text[start];
-        }
-      }
-      return end;
-    }
-    exports.FOLD_BLOCK = FOLD_BLOCK;
-    exports.FOLD_FLOW = FOLD_FLOW;
-    exports.FOLD_QUOTED = FOLD_QUOTED;
-    exports.foldFlowLines = foldFlowLines;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringifyString.js
-var require_stringifyString = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var foldFlowLines = require_foldFlowLines();
-    var getFoldOptions = (ctx, isBlock) => ({
-      indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
-      lineWidth: ctx.options.lineWidth,
-      minContentWidth: ctx.options.minContentWidth
-    });
-    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
-    function lineLengthOverLimit(str2, lineWidth, indentLength) {
-      if (!lineWidth || lineWidth < 0)
-        return false;
-      const limit = lineWidth - indentLength;
-      const strLen = str2.length;
-      if (strLen <= limit)
-        return false;
-      for (let i2 = 0, start = 0; i2 < strLen; ++i2) {
-        if (str2[i2] === "\n") {
-          if (i2 - start > limit)
-            return true;
-          start = i2 + 1;
-          if (strLen - start <= limit)
-            return false;
-        }
-      }
-      return true;
-    }
-    function doubleQuotedString(value, ctx) {
-      const json = JSON.stringify(value);
-      if (ctx.options.doubleQuotedAsJSON)
-        return json;
-      const { implicitKey } = ctx;
-      const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str2 = "";
-      let start = 0;
-      for (let i2 = 0, ch = json[i2]; ch; ch = json[++i2]) {
-        if (ch === " " && json[i2 + 1] === "\\" && json[i2 + 2] === "n") {
-          str2 += json.slice(start, i2) + "\\ ";
-          i2 += 1;
-          start = i2;
-          ch = "\\";
-        }
-        if (ch === "\\")
-          switch (json[i2 + 1]) {
-            case "u":
-              {
-                str2 += json.slice(start, i2);
-                const code = json.substr(i2 + 2, 4);
-                switch (code) {
-                  case "0000":
-                    str2 += "\\0";
-                    break;
-                  case "0007":
-                    str2 += "\\a";
-                    break;
-                  case "000b":
-                    str2 += "\\v";
-                    break;
-                  case "001b":
-                    str2 += "\\e";
-                    break;
-                  case "0085":
-                    str2 += "\\N";
-                    break;
-                  case "00a0":
-                    str2 += "\\_";
-                    break;
-                  case "2028":
-                    str2 += "\\L";
-                    break;
-                  case "2029":
-                    str2 += "\\P";
-                    break;
-                  default:
-                    if (code.substr(0, 2) === "00")
-                      str2 += "\\x" + code.substr(2);
-                    else
-                      str2 += json.substr(i2, 6);
-                }
-                i2 += 5;
-                start = i2 + 1;
-              }
-              break;
-            case "n":
-              if (implicitKey || json[i2 + 2] === '"' || json.length < minMultiLineLength) {
-                i2 += 1;
-              } else {
-                str2 += json.slice(start, i2) + "\n\n";
-                while (json[i2 + 2] === "\\" && json[i2 + 3] === "n" && json[i2 + 4] !== '"') {
-                  str2 += "\n";
-                  i2 += 2;
-                }
-                str2 += indent;
-                if (json[i2 + 2] === " ")
-                  str2 += "\\";
-                i2 += 1;
-                start = i2 + 1;
-              }
-              break;
-            default:
-              i2 += 1;
-          }
-      }
-      str2 = start ? str2 + json.slice(start) : json;
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
-    }
-    function singleQuotedString(value, ctx) {
-      if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
-        return doubleQuotedString(value, ctx);
-      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&
-${indent}`) + "'";
-      return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
-    }
-    function quotedString(value, ctx) {
-      const { singleQuote } = ctx.options;
-      let qs;
-      if (singleQuote === false)
-        qs = doubleQuotedString;
-      else {
-        const hasDouble = value.includes('"');
-        const hasSingle = value.includes("'");
-        if (hasDouble && !hasSingle)
-          qs = singleQuotedString;
-        else if (hasSingle && !hasDouble)
-          qs = doubleQuotedString;
-        else
-          qs = singleQuote ? singleQuotedString : doubleQuotedString;
-      }
-      return qs(value, ctx);
-    }
-    var blockEndNewlines;
-    try {
-      blockEndNewlines = new RegExp("(^|(?<!\n))\n+(?!\n|$)", "g");
-    } catch {
-      blockEndNewlines = /\n+(?!\n|$)/g;
-    }
-    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
-      const { blockQuote, commentString, lineWidth } = ctx.options;
-      if (!blockQuote || /\n[\t ]+$/.test(value)) {
-        return quotedString(value, ctx);
-      }
-      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
-      if (!value)
-        return literal ? "|\n" : ">\n";
-      let chomp;
-      let endStart;
-      for (endStart = value.length; endStart > 0; --endStart) {
-        const ch = value[endStart - 1];
-        if (ch !== "\n" && ch !== "	" && ch !== " ")
-          break;
-      }
-      let end = value.substring(endStart);
-      const endNlPos = end.indexOf("\n");
-      if (endNlPos === -1) {
-        chomp = "-";
-      } else if (value === end || endNlPos !== end.length - 1) {
-        chomp = "+";
-        if (onChompKeep)
-          onChompKeep();
-      } else {
-        chomp = "";
-      }
-      if (end) {
-        value = value.slice(0, -end.length);
-        if (end[end.length - 1] === "\n")
-          end = end.slice(0, -1);
-        end = end.replace(blockEndNewlines, `$&${indent}`);
-      }
-      let startWithSpace = false;
-      let startEnd;
-      let startNlPos = -1;
-      for (startEnd = 0; startEnd < value.length; ++startEnd) {
-        const ch = value[startEnd];
-        if (ch === " ")
-          startWithSpace = true;
-        else if (ch === "\n")
-          startNlPos = startEnd;
-        else
-          break;
-      }
-      let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
-      if (start) {
-        value = value.substring(start.length);
-        start = start.replace(/\n+/g, `$&${indent}`);
-      }
-      const indentSize = indent ? "2" : "1";
-      let header = (startWithSpace ? indentSize : "") + chomp;
-      if (comment) {
-        header += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
-        if (onComment)
-          onComment();
-      }
-      if (!literal) {
-        const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
-        let literalFallback = false;
-        const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
-          foldOptions.onOverflow = () => {
-            literalFallback = true;
-          };
-        }
-        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
-        if (!literalFallback)
-          return `>${header}
-${indent}${body}`;
-      }
-      value = value.replace(/\n+/g, `$&${indent}`);
-      return `|${header}
-${indent}${start}${value}${end}`;
-    }
-    function plainString(item, ctx, onComment, onChompKeep) {
-      const { type, value } = item;
-      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
-      if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
-        return quotedString(value, ctx);
-      }
-      if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
-        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
-      }
-      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
-        return blockString(item, ctx, onComment, onChompKeep);
-      }
-      if (containsDocumentMarker(value)) {
-        if (indent === "") {
-          ctx.forceBlockIndent = true;
-          return blockString(item, ctx, onComment, onChompKeep);
-        } else if (implicitKey && indent === indentStep) {
-          return quotedString(value, ctx);
-        }
-      }
-      const str2 = value.replace(/\n+/g, `$&
-${indent}`);
-      if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
-        const { compat, tags } = ctx.doc.schema;
-        if (tags.some(test) || compat?.some(test))
-          return quotedString(value, ctx);
-      }
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
-    }
-    function stringifyString(item, ctx, onComment, onChompKeep) {
-      const { implicitKey, inFlow } = ctx;
-      const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
-      let { type } = item;
-      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-          type = Scalar.Scalar.QUOTE_DOUBLE;
-      }
-      const _stringify = (_type) => {
-        switch (_type) {
-          case Scalar.Scalar.BLOCK_FOLDED:
-          case Scalar.Scalar.BLOCK_LITERAL:
-            return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
-          case Scalar.Scalar.QUOTE_DOUBLE:
-            return doubleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.QUOTE_SINGLE:
-            return singleQuotedString(ss.value, ctx);
-          case Scalar.Scalar.PLAIN:
-            return plainString(ss, ctx, onComment, onChompKeep);
-          default:
-            return null;
-        }
-      };
-      let res = _stringify(type);
-      if (res === null) {
-        const { defaultKeyType, defaultStringType } = ctx.options;
-        const t2 = implicitKey && defaultKeyType || defaultStringType;
-        res = _stringify(t2);
-        if (res === null)
-          throw new Error(`Unsupported default string type ${t2}`);
-      }
-      return res;
-    }
-    exports.stringifyString = stringifyString;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringify.js
-var require_stringify = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
-    "use strict";
-    var anchors = require_anchors();
-    var identity = require_identity();
-    var stringifyComment = require_stringifyComment();
-    var stringifyString = require_stringifyString();
-    function createStringifyContext(doc, options4) {
-      const opt = Object.assign({
-        blockQuote: true,
-        commentString: stringifyComment.stringifyComment,
-        defaultKeyType: null,
-        defaultStringType: "PLAIN",
-        directives: null,
-        doubleQuotedAsJSON: false,
-        doubleQuotedMinMultiLineLength: 40,
-        falseStr: "false",
-        flowCollectionPadding: true,
-        indentSeq: true,
-        lineWidth: 80,
-        minContentWidth: 20,
-        nullStr: "null",
-        simpleKeys: false,
-        singleQuote: null,
-        trailingComma: false,
-        trueStr: "true",
-        verifyAliasOrder: true
-      }, doc.schema.toStringOptions, options4);
-      let inFlow;
-      switch (opt.collectionStyle) {
-        case "block":
-          inFlow = false;
-          break;
-        case "flow":
-          inFlow = true;
-          break;
-        default:
-          inFlow = null;
-      }
-      return {
-        anchors: /* @__PURE__ */ new Set(),
-        doc,
-        flowCollectionPadding: opt.flowCollectionPadding ? " " : "",
-        indent: "",
-        indentStep: typeof opt.indent === "number" ? " ".repeat(opt.indent) : "  ",
-        inFlow,
-        options: opt
-      };
-    }
-    function getTagObject(tags, item) {
-      if (item.tag) {
-        const match = tags.filter((t2) => t2.tag === item.tag);
-        if (match.length > 0)
-          return match.find((t2) => t2.format === item.format) ?? match[0];
-      }
-      let tagObj = void 0;
-      let obj;
-      if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter((t2) => t2.identify?.(obj));
-        if (match.length > 1) {
-          const testMatch = match.filter((t2) => t2.test);
-          if (testMatch.length > 0)
-            match = testMatch;
-        }
-        tagObj = match.find((t2) => t2.format === item.format) ?? match.find((t2) => !t2.format);
-      } else {
-        obj = item;
-        tagObj = tags.find((t2) => t2.nodeClass && obj instanceof t2.nodeClass);
-      }
-      if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
-        throw new Error(`Tag not resolved for ${name} value`);
-      }
-      return tagObj;
-    }
-    function stringifyProps(node, tagObj, { anchors: anchors$1, doc }) {
-      if (!doc.directives)
-        return "";
-      const props = [];
-      const anchor = (identity.isScalar(node) || identity.isCollection(node)) && node.anchor;
-      if (anchor && anchors.anchorIsValid(anchor)) {
-        anchors$1.add(anchor);
-        props.push(`&${anchor}`);
-      }
-      const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
-      if (tag)
-        props.push(doc.directives.tagString(tag));
-      return props.join(" ");
-    }
-    function stringify3(item, ctx, onComment, onChompKeep) {
-      if (identity.isPair(item))
-        return item.toString(ctx, onComment, onChompKeep);
-      if (identity.isAlias(item)) {
-        if (ctx.doc.directives)
-          return item.toString(ctx);
-        if (ctx.resolvedAliases?.has(item)) {
-          throw new TypeError(`Cannot stringify circular structure without alias nodes`);
-        } else {
-          if (ctx.resolvedAliases)
-            ctx.resolvedAliases.add(item);
-          else
-            ctx.resolvedAliases = /* @__PURE__ */ new Set([item]);
-          item = item.resolve(ctx.doc);
-        }
-      }
-      let tagObj = void 0;
-      const node = identity.isNode(item) ? item : ctx.doc.createNode(item, { onTagObj: (o2) => tagObj = o2 });
-      tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
-      const props = stringifyProps(node, tagObj, ctx);
-      if (props.length > 0)
-        ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
-      if (!props)
-        return str2;
-      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
-${ctx.indent}${str2}`;
-    }
-    exports.createStringifyContext = createStringifyContext;
-    exports.stringify = stringify3;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringifyPair.js
-var require_stringifyPair = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Scalar = require_Scalar();
-    var stringify3 = require_stringify();
-    var stringifyComment = require_stringifyComment();
-    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
-      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-      let keyComment = identity.isNode(key) && key.comment || null;
-      if (simpleKeys) {
-        if (keyComment) {
-          throw new Error("With simple keys, key nodes cannot have comments");
-        }
-        if (identity.isCollection(key) || !identity.isNode(key) && typeof key === "object") {
-          const msg = "With simple keys, collection cannot be used as a key value";
-          throw new Error(msg);
-        }
-      }
-      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
-      ctx = Object.assign({}, ctx, {
-        allNullValues: false,
-        implicitKey: !explicitKey && (simpleKeys || !allNullValues),
-        indent: indent + indentStep
-      });
-      let keyCommentDone = false;
-      let chompKeep = false;
-      let str2 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
-        if (simpleKeys)
-          throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
-        explicitKey = true;
-      }
-      if (ctx.inFlow) {
-        if (allNullValues || value == null) {
-          if (keyCommentDone && onComment)
-            onComment();
-          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
-        }
-      } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str2 = `? ${str2}`;
-        if (keyComment && !keyCommentDone) {
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-        } else if (chompKeep && onChompKeep)
-          onChompKeep();
-        return str2;
-      }
-      if (keyCommentDone)
-        keyComment = null;
-      if (explicitKey) {
-        if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-        str2 = `? ${str2}
-${indent}:`;
-      } else {
-        str2 = `${str2}:`;
-        if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-      }
-      let vsb, vcb, valueComment;
-      if (identity.isNode(value)) {
-        vsb = !!value.spaceBefore;
-        vcb = value.commentBefore;
-        valueComment = value.comment;
-      } else {
-        vsb = false;
-        vcb = null;
-        valueComment = null;
-        if (value && typeof value === "object")
-          value = doc.createNode(value);
-      }
-      ctx.implicitKey = false;
-      if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str2.length + 1;
-      chompKeep = false;
-      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
-        ctx.indent = ctx.indent.substring(2);
-      }
-      let valueCommentDone = false;
-      const valueStr = stringify3.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
-      let ws = " ";
-      if (keyComment || vsb || vcb) {
-        ws = vsb ? "\n" : "";
-        if (vcb) {
-          const cs = commentString(vcb);
-          ws += `
-${stringifyComment.indentComment(cs, ctx.indent)}`;
-        }
-        if (valueStr === "" && !ctx.inFlow) {
-          if (ws === "\n" && valueComment)
-            ws = "\n\n";
-        } else {
-          ws += `
-${ctx.indent}`;
-        }
-      } else if (!explicitKey && identity.isCollection(value)) {
-        const vs0 = valueStr[0];
-        const nl0 = valueStr.indexOf("\n");
-        const hasNewline = nl0 !== -1;
-        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
-        if (hasNewline || !flow) {
-          let hasPropsLine = false;
-          if (hasNewline && (vs0 === "&" || vs0 === "!")) {
-            let sp0 = valueStr.indexOf(" ");
-            if (vs0 === "&" && sp0 !== -1 && sp0 < nl0 && valueStr[sp0 + 1] === "!") {
-              sp0 = valueStr.indexOf(" ", sp0 + 1);
-            }
-            if (sp0 === -1 || nl0 < sp0)
-              hasPropsLine = true;
-          }
-          if (!hasPropsLine)
-            ws = `
-${ctx.indent}`;
-        }
-      } else if (valueStr === "" || valueStr[0] === "\n") {
-        ws = "";
-      }
-      str2 += ws + valueStr;
-      if (ctx.inFlow) {
-        if (valueCommentDone && onComment)
-          onComment();
-      } else if (valueComment && !valueCommentDone) {
-        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
-      } else if (chompKeep && onChompKeep) {
-        onChompKeep();
-      }
-      return str2;
-    }
-    exports.stringifyPair = stringifyPair;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/log.js
-var require_log = __commonJS({
-  "../../main/node_modules/yaml/dist/log.js"(exports) {
-    "use strict";
-    var node_process = __require("process");
-    function debug(logLevel, ...messages) {
-      if (logLevel === "debug")
-        console.log(...messages);
-    }
-    function warn(logLevel, warning) {
-      if (logLevel === "debug" || logLevel === "warn") {
-        if (typeof node_process.emitWarning === "function")
-          node_process.emitWarning(warning);
-        else
-          console.warn(warning);
-      }
-    }
-    exports.debug = debug;
-    exports.warn = warn;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
-var require_merge = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Scalar = require_Scalar();
-    var MERGE_KEY = "<<";
-    var merge = {
-      identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
-      default: "key",
-      tag: "tag:yaml.org,2002:merge",
-      test: /^<<$/,
-      resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
-        addToJSMap: addMergeToJSMap
-      }),
-      stringify: () => MERGE_KEY
-    };
-    var isMergeKey = (ctx, key) => (merge.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
-    function addMergeToJSMap(ctx, map, value) {
-      const source = resolveAliasValue(ctx, value);
-      if (identity.isSeq(source))
-        for (const it2 of source.items)
-          mergeValue(ctx, map, it2);
-      else if (Array.isArray(source))
-        for (const it2 of source)
-          mergeValue(ctx, map, it2);
-      else
-        mergeValue(ctx, map, source);
-    }
-    function mergeValue(ctx, map, value) {
-      const source = resolveAliasValue(ctx, value);
-      if (!identity.isMap(source))
-        throw new Error("Merge sources must be maps or map aliases");
-      const srcMap = source.toJSON(null, ctx, Map);
-      for (const [key, value2] of srcMap) {
-        if (map instanceof Map) {
-          if (!map.has(key))
-            map.set(key, value2);
-        } else if (map instanceof Set) {
-          map.add(key);
-        } else if (!Object.prototype.hasOwnProperty.call(map, key)) {
-          Object.defineProperty(map, key, {
-            value: value2,
-            writable: true,
-            enumerable: true,
-            configurable: true
-          });
-        }
-      }
-      return map;
-    }
-    function resolveAliasValue(ctx, value) {
-      return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
-    }
-    exports.addMergeToJSMap = addMergeToJSMap;
-    exports.isMergeKey = isMergeKey;
-    exports.merge = merge;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
-var require_addPairToJSMap = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
-    "use strict";
-    var log = require_log();
-    var merge = require_merge();
-    var stringify3 = require_stringify();
-    var identity = require_identity();
-    var toJS = require_toJS();
-    function addPairToJSMap(ctx, map, { key, value }) {
-      if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map, value);
-      else if (merge.isMergeKey(ctx, key))
-        merge.addMergeToJSMap(ctx, map, value);
-      else {
-        const jsKey = toJS.toJS(key, "", ctx);
-        if (map instanceof Map) {
-          map.set(jsKey, toJS.toJS(value, jsKey, ctx));
-        } else if (map instanceof Set) {
-          map.add(jsKey);
-        } else {
-          const stringKey = stringifyKey(key, jsKey, ctx);
-          const jsValue = toJS.toJS(value, stringKey, ctx);
-          if (stringKey in map)
-            Object.defineProperty(map, stringKey, {
-              value: jsValue,
-              writable: true,
-              enumerable: true,
-              configurable: true
-            });
-          else
-            map[stringKey] = jsValue;
-        }
-      }
-      return map;
-    }
-    function stringifyKey(key, jsKey, ctx) {
-      if (jsKey === null)
-        return "";
-      if (typeof jsKey !== "object")
-        return String(jsKey);
-      if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify3.createStringifyContext(ctx.doc, {});
-        strCtx.anchors = /* @__PURE__ */ new Set();
-        for (const node of ctx.anchors.keys())
-          strCtx.anchors.add(node.anchor);
-        strCtx.inFlow = true;
-        strCtx.inStringifyKey = true;
-        const strKey = key.toString(strCtx);
-        if (!ctx.mapKeyWarned) {
-          let jsonStr = JSON.stringify(strKey);
-          if (jsonStr.length > 40)
-            jsonStr = jsonStr.substring(0, 36) + '..."';
-          log.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
-          ctx.mapKeyWarned = true;
-        }
-        return strKey;
-      }
-      return JSON.stringify(jsKey);
-    }
-    exports.addPairToJSMap = addPairToJSMap;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/Pair.js
-var require_Pair = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
-    "use strict";
-    var createNode = require_createNode();
-    var stringifyPair = require_stringifyPair();
-    var addPairToJSMap = require_addPairToJSMap();
-    var identity = require_identity();
-    function createPair(key, value, ctx) {
-      const k2 = createNode.createNode(key, void 0, ctx);
-      const v2 = createNode.createNode(value, void 0, ctx);
-      return new Pair(k2, v2);
-    }
-    var Pair = class _Pair {
-      constructor(key, value = null) {
-        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
-        this.key = key;
-        this.value = value;
-      }
-      clone(schema) {
-        let { key, value } = this;
-        if (identity.isNode(key))
-          key = key.clone(schema);
-        if (identity.isNode(value))
-          value = value.clone(schema);
-        return new _Pair(key, value);
-      }
-      toJSON(_2, ctx) {
-        const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
-        return addPairToJSMap.addPairToJSMap(ctx, pair, this);
-      }
-      toString(ctx, onComment, onChompKeep) {
-        return ctx?.doc ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep) : JSON.stringify(this);
-      }
-    };
-    exports.Pair = Pair;
-    exports.createPair = createPair;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringifyCollection.js
-var require_stringifyCollection = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var stringify3 = require_stringify();
-    var stringifyComment = require_stringifyComment();
-    function stringifyCollection(collection, ctx, options4) {
-      const flow = ctx.inFlow ?? collection.flow;
-      const stringify4 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify4(collection, ctx, options4);
-    }
-    function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
-      const { indent, options: { commentString } } = ctx;
-      const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
-      let chompKeep = false;
-      const lines = [];
-      for (let i2 = 0; i2 < items.length; ++i2) {
-        const item = items[i2];
-        let comment2 = null;
-        if (identity.isNode(item)) {
-          if (!chompKeep && item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
-          if (item.comment)
-            comment2 = item.comment;
-        } else if (identity.isPair(item)) {
-          const ik = identity.isNode(item.key) ? item.key : null;
-          if (ik) {
-            if (!chompKeep && ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
-          }
-        }
-        chompKeep = false;
-        let str3 = stringify3.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
-        if (comment2)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
-        if (chompKeep && comment2)
-          chompKeep = false;
-        lines.push(blockItemPrefix + str3);
-      }
-      let str2;
-      if (lines.length === 0) {
-        str2 = flowChars.start + flowChars.end;
-      } else {
-        str2 = lines[0];
-        for (let i2 = 1; i2 < lines.length; ++i2) {
-          const line = lines[i2];
-          str2 += line ? `
-${indent}${line}` : "\n";
-        }
-      }
-      if (comment) {
-        str2 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
-        if (onComment)
-          onComment();
-      } else if (chompKeep && onChompKeep)
-        onChompKeep();
-      return str2;
-    }
-    function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
-      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
-      itemIndent += indentStep;
-      const itemCtx = Object.assign({}, ctx, {
-        indent: itemIndent,
-        inFlow: true,
-        type: null
-      });
-      let reqNewline = false;
-      let linesAtValue = 0;
-      const lines = [];
-      for (let i2 = 0; i2 < items.length; ++i2) {
-        const item = items[i2];
-        let comment = null;
-        if (identity.isNode(item)) {
-          if (item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
-          if (item.comment)
-            comment = item.comment;
-        } else if (identity.isPair(item)) {
-          const ik = identity.isNode(item.key) ? item.key : null;
-          if (ik) {
-            if (ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
-            if (ik.comment)
-              reqNewline = true;
-          }
-          const iv = identity.isNode(item.value) ? item.value : null;
-          if (iv) {
-            if (iv.comment)
-              comment = iv.comment;
-            if (iv.commentBefore)
-              reqNewline = true;
-          } else if (item.value == null && ik?.comment) {
-            comment = ik.comment;
-          }
-        }
-        if (comment)
-          reqNewline = true;
-        let str2 = stringify3.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
-        if (i2 < items.length - 1) {
-          str2 += ",";
-        } else if (ctx.options.trailingComma) {
-          if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
-          }
-          if (reqNewline) {
-            str2 += ",";
-          }
-        }
-        if (comment)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
-        lines.push(str2);
-        linesAtValue = lines.length;
-      }
-      const { start, end } = flowChars;
-      if (lines.length === 0) {
-        return start + end;
-      } else {
-        if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
-          reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
-        }
-        if (reqNewline) {
-          let str2 = start;
-          for (const line of lines)
-            str2 += line ? `
-${indentStep}${indent}${line}` : "\n";
-          return `${str2}
-${indent}${end}`;
-        } else {
-          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
-        }
-      }
-    }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
-      if (comment && chompKeep)
-        comment = comment.replace(/^\n+/, "");
-      if (comment) {
-        const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines.push(ic.trimStart());
-      }
-    }
-    exports.stringifyCollection = stringifyCollection;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/YAMLMap.js
-var require_YAMLMap = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
-    "use strict";
-    var stringifyCollection = require_stringifyCollection();
-    var addPairToJSMap = require_addPairToJSMap();
-    var Collection = require_Collection();
-    var identity = require_identity();
-    var Pair = require_Pair();
-    var Scalar = require_Scalar();
-    function findPair(items, key) {
-      const k2 = identity.isScalar(key) ? key.value : key;
-      for (const it2 of items) {
-        if (identity.isPair(it2)) {
-          if (it2.key === key || it2.key === k2)
-            return it2;
-          if (identity.isScalar(it2.key) && it2.key.value === k2)
-            return it2;
-        }
-      }
-      return void 0;
-    }
-    var YAMLMap = class extends Collection.Collection {
-      static get tagName() {
-        return "tag:yaml.org,2002:map";
-      }
-      constructor(schema) {
-        super(identity.MAP, schema);
-        this.items = [];
-      }
-      /**
-       * A generic collection parsing method that can be extended
-       * to other node classes that inherit from YAMLMap
-       */
-      static from(schema, obj, ctx) {
-        const { keepUndefined, replacer } = ctx;
-        const map = new this(schema);
-        const add = (key, value) => {
-          if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
-          else if (Array.isArray(replacer) && !replacer.includes(key))
-            return;
-          if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key, value, ctx));
-        };
-        if (obj instanceof Map) {
-          for (const [key, value] of obj)
-            add(key, value);
-        } else if (obj && typeof obj === "object") {
-          for (const key of Object.keys(obj))
-            add(key, obj[key]);
-        }
-        if (typeof schema.sortMapEntries === "function") {
-          map.items.sort(schema.sortMapEntries);
-        }
-        return map;
-      }
-      /**
-       * Adds a value to the collection.
-       *
-       * @param overwrite - If not set `true`, using a key that is already in the
-       *   collection will throw. Otherwise, overwrites the previous value.
-       */
-      add(pair, overwrite) {
-        let _pair;
-        if (identity.isPair(pair))
-          _pair = pair;
-        else if (!pair || typeof pair !== "object" || !("key" in pair)) {
-          _pair = new Pair.Pair(pair, pair?.value);
-        } else
-          _pair = new Pair.Pair(pair.key, pair.value);
-        const prev = findPair(this.items, _pair.key);
-        const sortEntries = this.schema?.sortMapEntries;
-        if (prev) {
-          if (!overwrite)
-            throw new Error(`Key ${_pair.key} already set`);
-          if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
-            prev.value.value = _pair.value;
-          else
-            prev.value = _pair.value;
-        } else if (sortEntries) {
-          const i2 = this.items.findIndex((item) => sortEntries(_pair, item) < 0);
-          if (i2 === -1)
-            this.items.push(_pair);
-          else
-            this.items.splice(i2, 0, _pair);
-        } else {
-          this.items.push(_pair);
-        }
-      }
-      delete(key) {
-        const it2 = findPair(this.items, key);
-        if (!it2)
-          return false;
-        const del = this.items.splice(this.items.indexOf(it2), 1);
-        return del.length > 0;
-      }
-      get(key, keepScalar) {
-        const it2 = findPair(this.items, key);
-        const node = it2?.value;
-        return (!keepScalar && identity.isScalar(node) ? node.value : node) ?? void 0;
-      }
-      has(key) {
-        return !!findPair(this.items, key);
-      }
-      set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
-      }
-      /**
-       * @param ctx - Conversion context, originally set in Document#toJS()
-       * @param {Class} Type - If set, forces the returned collection type
-       * @returns Instance of Type, Map, or Object
-       */
-      toJSON(_2, ctx, Type) {
-        const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
-        if (ctx?.onCreate)
-          ctx.onCreate(map);
-        for (const item of this.items)
-          addPairToJSMap.addPairToJSMap(ctx, map, item);
-        return map;
-      }
-      toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
-          return JSON.stringify(this);
-        for (const item of this.items) {
-          if (!identity.isPair(item))
-            throw new Error(`Map items must all be pairs; found ${JSON.stringify(item)} instead`);
-        }
-        if (!ctx.allNullValues && this.hasAllNullValues(false))
-          ctx = Object.assign({}, ctx, { allNullValues: true });
-        return stringifyCollection.stringifyCollection(this, ctx, {
-          blockItemPrefix: "",
-          flowChars: { start: "{", end: "}" },
-          itemIndent: ctx.indent || "",
-          onChompKeep,
-          onComment
-        });
-      }
-    };
-    exports.YAMLMap = YAMLMap;
-    exports.findPair = findPair;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/common/map.js
-var require_map = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var YAMLMap = require_YAMLMap();
-    var map = {
-      collection: "map",
-      default: true,
-      nodeClass: YAMLMap.YAMLMap,
-      tag: "tag:yaml.org,2002:map",
-      resolve(map2, onError) {
-        if (!identity.isMap(map2))
-          onError("Expected a mapping for this tag");
-        return map2;
-      },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
-    };
-    exports.map = map;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/nodes/YAMLSeq.js
-var require_YAMLSeq = __commonJS({
-  "../../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
-    "use strict";
-    var createNode = require_createNode();
-    var stringifyCollection = require_stringifyCollection();
-    var Collection = require_Collection();
-    var identity = require_identity();
-    var Scalar = require_Scalar();
-    var toJS = require_toJS();
-    var YAMLSeq = class extends Collection.Collection {
-      static get tagName() {
-        return "tag:yaml.org,2002:seq";
-      }
-      constructor(schema) {
-        super(identity.SEQ, schema);
-        this.items = [];
-      }
-      add(value) {
-        this.items.push(value);
-      }
-      /**
-       * Removes a value from the collection.
-       *
-       * `key` must contain a representation of an integer for this to succeed.
-       * It may be wrapped in a `Scalar`.
-       *
-       * @returns `true` if the item was found and removed.
-       */
-      delete(key) {
-        const idx = asItemIndex(key);
-        if (typeof idx !== "number")
-          return false;
-        const del = this.items.splice(idx, 1);
-        return del.length > 0;
-      }
-      get(key, keepScalar) {
-        const idx = asItemIndex(key);
-        if (typeof idx !== "number")
-          return void 0;
-        const it2 = this.items[idx];
-        return !keepScalar && identity.isScalar(it2) ? it2.value : it2;
-      }
-      /**
-       * Checks if the collection includes a value with the key `key`.
-       *
-       * `key` must contain a representation of an integer for this to succeed.
-       * It may be wrapped in a `Scalar`.
-       */
-      has(key) {
-        const idx = asItemIndex(key);
-        return typeof idx === "number" && idx < this.items.length;
-      }
-      /**
-       * Sets a value in this collection. For `!!set`, `value` needs to be a
-       * boolean to add/remove the item from the set.
-       *
-       * If `key` does not contain a representation of an integer, this will throw.
-       * It may be wrapped in a `Scalar`.
-       */
-      set(key, value) {
-        const idx = asItemIndex(key);
-        if (typeof idx !== "number")
-          throw new Error(`Expected a valid index, not ${key}.`);
-        const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
-          prev.value = value;
-        else
-          this.items[idx] = value;
-      }
-      toJSON(_2, ctx) {
-        const seq = [];
-        if (ctx?.onCreate)
-          ctx.onCreate(seq);
-        let i2 = 0;
-        for (const item of this.items)
-          seq.push(toJS.toJS(item, String(i2++), ctx));
-        return seq;
-      }
-      toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
-          return JSON.stringify(this);
-        return stringifyCollection.stringifyCollection(this, ctx, {
-          blockItemPrefix: "- ",
-          flowChars: { start: "[", end: "]" },
-          itemIndent: (ctx.indent || "") + "  ",
-          onChompKeep,
-          onComment
-        });
-      }
-      static from(schema, obj, ctx) {
-        const { replacer } = ctx;
-        const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
-          let i2 = 0;
-          for (let it2 of obj) {
-            if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it2 : String(i2++);
-              it2 = replacer.call(obj, key, it2);
-            }
-            seq.items.push(createNode.createNode(it2, void 0, ctx));
-          }
-        }
-        return seq;
-      }
-    };
-    function asItemIndex(key) {
-      let idx = identity.isScalar(key) ? key.value : key;
-      if (idx && typeof idx === "string")
-        idx = Number(idx);
-      return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
-    }
-    exports.YAMLSeq = YAMLSeq;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/common/seq.js
-var require_seq = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var YAMLSeq = require_YAMLSeq();
-    var seq = {
-      collection: "seq",
-      default: true,
-      nodeClass: YAMLSeq.YAMLSeq,
-      tag: "tag:yaml.org,2002:seq",
-      resolve(seq2, onError) {
-        if (!identity.isSeq(seq2))
-          onError("Expected a sequence for this tag");
-        return seq2;
-      },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
-    };
-    exports.seq = seq;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/common/string.js
-var require_string = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
-    "use strict";
-    var stringifyString = require_stringifyString();
-    var string = {
-      identify: (value) => typeof value === "string",
-      default: true,
-      tag: "tag:yaml.org,2002:str",
-      resolve: (str2) => str2,
-      stringify(item, ctx, onComment, onChompKeep) {
-        ctx = Object.assign({ actualString: true }, ctx);
-        return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
-      }
-    };
-    exports.string = string;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/common/null.js
-var require_null = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var nullTag = {
-      identify: (value) => value == null,
-      createNode: () => new Scalar.Scalar(null),
-      default: true,
-      tag: "tag:yaml.org,2002:null",
-      test: /^(?:~|[Nn]ull|NULL)?$/,
-      resolve: () => new Scalar.Scalar(null),
-      stringify: ({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr
-    };
-    exports.nullTag = nullTag;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/core/bool.js
-var require_bool = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var boolTag = {
-      identify: (value) => typeof value === "boolean",
-      default: true,
-      tag: "tag:yaml.org,2002:bool",
-      test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"),
-      stringify({ source, value }, ctx) {
-        if (source && boolTag.test.test(source)) {
-          const sv = source[0] === "t" || source[0] === "T";
-          if (value === sv)
-            return source;
-        }
-        return value ? ctx.options.trueStr : ctx.options.falseStr;
-      }
-    };
-    exports.boolTag = boolTag;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringifyNumber.js
-var require_stringifyNumber = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
-    "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
-      if (typeof value === "bigint")
-        return String(value);
-      const num = typeof value === "number" ? value : Number(value);
-      if (!isFinite(num))
-        return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
-      let n2 = Object.is(value, -0) ? "-0" : JSON.stringify(value);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n2) && !n2.includes("e")) {
-        let i2 = n2.indexOf(".");
-        if (i2 < 0) {
-          i2 = n2.length;
-          n2 += ".";
-        }
-        let d2 = minFractionDigits - (n2.length - i2 - 1);
-        while (d2-- > 0)
-          n2 += "0";
-      }
-      return n2;
-    }
-    exports.stringifyNumber = stringifyNumber;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/core/float.js
-var require_float = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var stringifyNumber = require_stringifyNumber();
-    var floatNaN = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
-      stringify: stringifyNumber.stringifyNumber
-    };
-    var floatExp = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      format: "EXP",
-      test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2),
-      stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
-      }
-    };
-    var float = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str2) {
-        const node = new Scalar.Scalar(parseFloat(str2));
-        const dot = str2.indexOf(".");
-        if (dot !== -1 && str2[str2.length - 1] === "0")
-          node.minFractionDigits = str2.length - dot - 1;
-        return node;
-      },
-      stringify: stringifyNumber.stringifyNumber
-    };
-    exports.float = float;
-    exports.floatExp = floatExp;
-    exports.floatNaN = floatNaN;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/core/int.js
-var require_int = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
-    "use strict";
-    var stringifyNumber = require_stringifyNumber();
-    var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
-    function intStringify(node, radix, prefix) {
-      const { value } = node;
-      if (intIdentify(value) && value >= 0)
-        return prefix + value.toString(radix);
-      return stringifyNumber.stringifyNumber(node);
-    }
-    var intOct = {
-      identify: (value) => intIdentify(value) && value >= 0,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      format: "OCT",
-      test: /^0o[0-7]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
-      stringify: (node) => intStringify(node, 8, "0o")
-    };
-    var int = {
-      identify: intIdentify,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      test: /^[-+]?[0-9]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
-      stringify: stringifyNumber.stringifyNumber
-    };
-    var intHex = {
-      identify: (value) => intIdentify(value) && value >= 0,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      format: "HEX",
-      test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
-      stringify: (node) => intStringify(node, 16, "0x")
-    };
-    exports.int = int;
-    exports.intHex = intHex;
-    exports.intOct = intOct;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/core/schema.js
-var require_schema = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
-    "use strict";
-    var map = require_map();
-    var _null = require_null();
-    var seq = require_seq();
-    var string = require_string();
-    var bool = require_bool();
-    var float = require_float();
-    var int = require_int();
-    var schema = [
-      map.map,
-      seq.seq,
-      string.string,
-      _null.nullTag,
-      bool.boolTag,
-      int.intOct,
-      int.int,
-      int.intHex,
-      float.floatNaN,
-      float.floatExp,
-      float.float
-    ];
-    exports.schema = schema;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/json/schema.js
-var require_schema2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var map = require_map();
-    var seq = require_seq();
-    function intIdentify(value) {
-      return typeof value === "bigint" || Number.isInteger(value);
-    }
-    var stringifyJSON = ({ value }) => JSON.stringify(value);
-    var jsonScalars = [
-      {
-        identify: (value) => typeof value === "string",
-        default: true,
-        tag: "tag:yaml.org,2002:str",
-        resolve: (str2) => str2,
-        stringify: stringifyJSON
-      },
-      {
-        identify: (value) => value == null,
-        createNode: () => new Scalar.Scalar(null),
-        default: true,
-        tag: "tag:yaml.org,2002:null",
-        test: /^null$/,
-        resolve: () => null,
-        stringify: stringifyJSON
-      },
-      {
-        identify: (value) => typeof value === "boolean",
-        default: true,
-        tag: "tag:yaml.org,2002:bool",
-        test: /^true$|^false$/,
-        resolve: (str2) => str2 === "true",
-        stringify: stringifyJSON
-      },
-      {
-        identify: intIdentify,
-        default: true,
-        tag: "tag:yaml.org,2002:int",
-        test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
-        stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
-      },
-      {
-        identify: (value) => typeof value === "number",
-        default: true,
-        tag: "tag:yaml.org,2002:float",
-        test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str2) => parseFloat(str2),
-        stringify: stringifyJSON
-      }
-    ];
-    var jsonError = {
-      default: true,
-      tag: "",
-      test: /^/,
-      resolve(str2, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
-        return str2;
-      }
-    };
-    var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
-    exports.schema = schema;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
-var require_binary = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
-    "use strict";
-    var node_buffer = __require("buffer");
-    var Scalar = require_Scalar();
-    var stringifyString = require_stringifyString();
-    var binary = {
-      identify: (value) => value instanceof Uint8Array,
-      // Buffer inherits from Uint8Array
-      default: false,
-      tag: "tag:yaml.org,2002:binary",
-      /**
-       * Returns a Buffer in node and an Uint8Array in browsers
-       *
-       * To use the resulting buffer as an image, you'll want to do something like:
-       *
-       *   const blob = new Blob([buffer], { type: 'image/jpeg' })
-       *   document.querySelector('#photo').src = URL.createObjectURL(blob)
-       */
-      resolve(src, onError) {
-        if (typeof node_buffer.Buffer === "function") {
-          return node_buffer.Buffer.from(src, "base64");
-        } else if (typeof atob === "function") {
-          const str2 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str2.length);
-          for (let i2 = 0; i2 < str2.length; ++i2)
-            buffer[i2] = str2.charCodeAt(i2);
-          return buffer;
-        } else {
-          onError("This environment does not support reading binary tags; either Buffer or atob is required");
-          return src;
-        }
-      },
-      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
-        if (!value)
-          return "";
-        const buf = value;
-        let str2;
-        if (typeof node_buffer.Buffer === "function") {
-          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
-        } else if (typeof btoa === "function") {
-          let s2 = "";
-          for (let i2 = 0; i2 < buf.length; ++i2)
-            s2 += String.fromCharCode(buf[i2]);
-          str2 = btoa(s2);
-        } else {
-          throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
-        }
-        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
-        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-          const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n2 = Math.ceil(str2.length / lineWidth);
-          const lines = new Array(n2);
-          for (let i2 = 0, o2 = 0; i2 < n2; ++i2, o2 += lineWidth) {
-            lines[i2] = str2.substr(o2, lineWidth);
-          }
-          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
-        }
-        return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
-      }
-    };
-    exports.binary = binary;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
-var require_pairs = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Pair = require_Pair();
-    var Scalar = require_Scalar();
-    var YAMLSeq = require_YAMLSeq();
-    function resolvePairs(seq, onError) {
-      if (identity.isSeq(seq)) {
-        for (let i2 = 0; i2 < seq.items.length; ++i2) {
-          let item = seq.items[i2];
-          if (identity.isPair(item))
-            continue;
-          else if (identity.isMap(item)) {
-            if (item.items.length > 1)
-              onError("Each pair must have its own sequence indicator");
-            const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
-            if (item.commentBefore)
-              pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
-${pair.key.commentBefore}` : item.commentBefore;
-            if (item.comment) {
-              const cn = pair.value ?? pair.key;
-              cn.comment = cn.comment ? `${item.comment}
-${cn.comment}` : item.comment;
-            }
-            item = pair;
-          }
-          seq.items[i2] = identity.isPair(item) ? item : new Pair.Pair(item);
-        }
-      } else
-        onError("Expected a sequence for this tag");
-      return seq;
-    }
-    function createPairs(schema, iterable, ctx) {
-      const { replacer } = ctx;
-      const pairs2 = new YAMLSeq.YAMLSeq(schema);
-      pairs2.tag = "tag:yaml.org,2002:pairs";
-      let i2 = 0;
-      if (iterable && Symbol.iterator in Object(iterable))
-        for (let it2 of iterable) {
-          if (typeof replacer === "function")
-            it2 = replacer.call(iterable, String(i2++), it2);
-          let key, value;
-          if (Array.isArray(it2)) {
-            if (it2.length === 2) {
-              key = it2[0];
-              value = it2[1];
-            } else
-              throw new TypeError(`Expected [key, value] tuple: ${it2}`);
-          } else if (it2 && it2 instanceof Object) {
-            const keys = Object.keys(it2);
-            if (keys.length === 1) {
-              key = keys[0];
-              value = it2[key];
-            } else {
-              throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
-            }
-          } else {
-            key = it2;
-          }
-          pairs2.items.push(Pair.createPair(key, value, ctx));
-        }
-      return pairs2;
-    }
-    var pairs = {
-      collection: "seq",
-      default: false,
-      tag: "tag:yaml.org,2002:pairs",
-      resolve: resolvePairs,
-      createNode: createPairs
-    };
-    exports.createPairs = createPairs;
-    exports.pairs = pairs;
-    exports.resolvePairs = resolvePairs;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
-var require_omap = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var toJS = require_toJS();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
-    var pairs = require_pairs();
-    var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
-      constructor() {
-        super();
-        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
-        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
-        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
-        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
-        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
-        this.tag = _YAMLOMap.tag;
-      }
-      /**
-       * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
-       * but TypeScript won't allow widening the signature of a child method.
-       */
-      toJSON(_2, ctx) {
-        if (!ctx)
-          return super.toJSON(_2);
-        const map = /* @__PURE__ */ new Map();
-        if (ctx?.onCreate)
-          ctx.onCreate(map);
-        for (const pair of this.items) {
-          let key, value;
-          if (identity.isPair(pair)) {
-            key = toJS.toJS(pair.key, "", ctx);
-            value = toJS.toJS(pair.value, key, ctx);
-          } else {
-            key = toJS.toJS(pair, "", ctx);
-          }
-          if (map.has(key))
-            throw new Error("Ordered maps must not include duplicate keys");
-          map.set(key, value);
-        }
-        return map;
-      }
-      static from(schema, iterable, ctx) {
-        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
-        const omap2 = new this();
-        omap2.items = pairs$1.items;
-        return omap2;
-      }
-    };
-    YAMLOMap.tag = "tag:yaml.org,2002:omap";
-    var omap = {
-      collection: "seq",
-      identify: (value) => value instanceof Map,
-      nodeClass: YAMLOMap,
-      default: false,
-      tag: "tag:yaml.org,2002:omap",
-      resolve(seq, onError) {
-        const pairs$1 = pairs.resolvePairs(seq, onError);
-        const seenKeys = [];
-        for (const { key } of pairs$1.items) {
-          if (identity.isScalar(key)) {
-            if (seenKeys.includes(key.value)) {
-              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
-            } else {
-              seenKeys.push(key.value);
-            }
-          }
-        }
-        return Object.assign(new YAMLOMap(), pairs$1);
-      },
-      createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
-    };
-    exports.YAMLOMap = YAMLOMap;
-    exports.omap = omap;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
-var require_bool2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    function boolStringify({ value, source }, ctx) {
-      const boolObj = value ? trueTag : falseTag;
-      if (source && boolObj.test.test(source))
-        return source;
-      return value ? ctx.options.trueStr : ctx.options.falseStr;
-    }
-    var trueTag = {
-      identify: (value) => value === true,
-      default: true,
-      tag: "tag:yaml.org,2002:bool",
-      test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
-      resolve: () => new Scalar.Scalar(true),
-      stringify: boolStringify
-    };
-    var falseTag = {
-      identify: (value) => value === false,
-      default: true,
-      tag: "tag:yaml.org,2002:bool",
-      test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
-      resolve: () => new Scalar.Scalar(false),
-      stringify: boolStringify
-    };
-    exports.falseTag = falseTag;
-    exports.trueTag = trueTag;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
-var require_float2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var stringifyNumber = require_stringifyNumber();
-    var floatNaN = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
-      stringify: stringifyNumber.stringifyNumber
-    };
-    var floatExp = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      format: "EXP",
-      test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
-      stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
-      }
-    };
-    var float = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str2) {
-        const node = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
-        const dot = str2.indexOf(".");
-        if (dot !== -1) {
-          const f2 = str2.substring(dot + 1).replace(/_/g, "");
-          if (f2[f2.length - 1] === "0")
-            node.minFractionDigits = f2.length;
-        }
-        return node;
-      },
-      stringify: stringifyNumber.stringifyNumber
-    };
-    exports.float = float;
-    exports.floatExp = floatExp;
-    exports.floatNaN = floatNaN;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
-var require_int2 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
-    "use strict";
-    var stringifyNumber = require_stringifyNumber();
-    var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str2, offset, radix, { intAsBigInt }) {
-      const sign = str2[0];
-      if (sign === "-" || sign === "+")
-        offset += 1;
-      str2 = str2.substring(offset).replace(/_/g, "");
-      if (intAsBigInt) {
-        switch (radix) {
-          case 2:
-            str2 = `0b${str2}`;
-            break;
-          case 8:
-            str2 = `0o${str2}`;
-            break;
-          case 16:
-            str2 = `0x${str2}`;
-            break;
-        }
-        const n3 = BigInt(str2);
-        return sign === "-" ? BigInt(-1) * n3 : n3;
-      }
-      const n2 = parseInt(str2, radix);
-      return sign === "-" ? -1 * n2 : n2;
-    }
-    function intStringify(node, radix, prefix) {
-      const { value } = node;
-      if (intIdentify(value)) {
-        const str2 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
-      }
-      return stringifyNumber.stringifyNumber(node);
-    }
-    var intBin = {
-      identify: intIdentify,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      format: "BIN",
-      test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
-      stringify: (node) => intStringify(node, 2, "0b")
-    };
-    var intOct = {
-      identify: intIdentify,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      format: "OCT",
-      test: /^[-+]?0[0-7_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
-      stringify: (node) => intStringify(node, 8, "0")
-    };
-    var int = {
-      identify: intIdentify,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
-      stringify: stringifyNumber.stringifyNumber
-    };
-    var intHex = {
-      identify: intIdentify,
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      format: "HEX",
-      test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
-      stringify: (node) => intStringify(node, 16, "0x")
-    };
-    exports.int = int;
-    exports.intBin = intBin;
-    exports.intHex = intHex;
-    exports.intOct = intOct;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
-var require_set = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
-      constructor(schema) {
-        super(schema);
-        this.tag = _YAMLSet.tag;
-      }
-      add(key) {
-        let pair;
-        if (identity.isPair(key))
-          pair = key;
-        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
-          pair = new Pair.Pair(key.key, null);
-        else
-          pair = new Pair.Pair(key, null);
-        const prev = YAMLMap.findPair(this.items, pair.key);
-        if (!prev)
-          this.items.push(pair);
-      }
-      /**
-       * If `keepPair` is `true`, returns the Pair matching `key`.
-       * Otherwise, returns the value of that Pair's key.
-       */
-      get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
-        return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
-      }
-      set(key, value) {
-        if (typeof value !== "boolean")
-          throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
-        if (prev && !value) {
-          this.items.splice(this.items.indexOf(prev), 1);
-        } else if (!prev && value) {
-          this.items.push(new Pair.Pair(key));
-        }
-      }
-      toJSON(_2, ctx) {
-        return super.toJSON(_2, ctx, Set);
-      }
-      toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
-          return JSON.stringify(this);
-        if (this.hasAllNullValues(true))
-          return super.toString(Object.assign({}, ctx, { allNullValues: true }), onComment, onChompKeep);
-        else
-          throw new Error("Set items must all have null values");
-      }
-      static from(schema, iterable, ctx) {
-        const { replacer } = ctx;
-        const set2 = new this(schema);
-        if (iterable && Symbol.iterator in Object(iterable))
-          for (let value of iterable) {
-            if (typeof replacer === "function")
-              value = replacer.call(iterable, value, value);
-            set2.items.push(Pair.createPair(value, null, ctx));
-          }
-        return set2;
-      }
-    };
-    YAMLSet.tag = "tag:yaml.org,2002:set";
-    var set = {
-      collection: "map",
-      identify: (value) => value instanceof Set,
-      nodeClass: YAMLSet,
-      default: false,
-      tag: "tag:yaml.org,2002:set",
-      createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
-      resolve(map, onError) {
-        if (identity.isMap(map)) {
-          if (map.hasAllNullValues(true))
-            return Object.assign(new YAMLSet(), map);
-          else
-            onError("Set items must all have null values");
-        } else
-          onError("Expected a mapping for this tag");
-        return map;
-      }
-    };
-    exports.YAMLSet = YAMLSet;
-    exports.set = set;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
-var require_timestamp = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
-    "use strict";
-    var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str2, asBigInt) {
-      const sign = str2[0];
-      const parts = sign === "-" || sign === "+" ? str2.substring(1) : str2;
-      const num = (n2) => asBigInt ? BigInt(n2) : Number(n2);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p2) => res2 * num(60) + num(p2), num(0));
-      return sign === "-" ? num(-1) * res : res;
-    }
-    function stringifySexagesimal(node) {
-      let { value } = node;
-      let num = (n2) => n2;
-      if (typeof value === "bigint")
-        num = (n2) => BigInt(n2);
-      else if (isNaN(value) || !isFinite(value))
-        return stringifyNumber.stringifyNumber(node);
-      let sign = "";
-      if (value < 0) {
-        sign = "-";
-        value *= num(-1);
-      }
-      const _60 = num(60);
-      const parts = [value % _60];
-      if (value < 60) {
-        parts.unshift(0);
-      } else {
-        value = (value - parts[0]) / _60;
-        parts.unshift(value % _60);
-        if (value >= 60) {
-          value = (value - parts[0]) / _60;
-          parts.unshift(value);
-        }
-      }
-      return sign + parts.map((n2) => String(n2).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
-    }
-    var intTime = {
-      identify: (value) => typeof value === "bigint" || Number.isInteger(value),
-      default: true,
-      tag: "tag:yaml.org,2002:int",
-      format: "TIME",
-      test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
-      stringify: stringifySexagesimal
-    };
-    var floatTime = {
-      identify: (value) => typeof value === "number",
-      default: true,
-      tag: "tag:yaml.org,2002:float",
-      format: "TIME",
-      test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str2) => parseSexagesimal(str2, false),
-      stringify: stringifySexagesimal
-    };
-    var timestamp = {
-      identify: (value) => value instanceof Date,
-      default: true,
-      tag: "tag:yaml.org,2002:timestamp",
-      // If the time zone is omitted, the timestamp is assumed to be specified in UTC. The time part
-      // may be omitted altogether, resulting in a date format. In such a case, the time part is
-      // assumed to be 00:00:00Z (start of day, UTC).
-      test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str2) {
-        const match = str2.match(timestamp.test);
-        if (!match)
-          throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
-        const [, year, month, day, hour, minute, second] = match.map(Number);
-        const millisec = match[7] ? Number((match[7] + "00").substr(1, 3)) : 0;
-        let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
-        const tz = match[8];
-        if (tz && tz !== "Z") {
-          let d2 = parseSexagesimal(tz, false);
-          if (Math.abs(d2) < 30)
-            d2 *= 60;
-          date -= 6e4 * d2;
-        }
-        return new Date(date);
-      },
-      stringify: ({ value }) => value?.toISOString().replace(/(T00:00:00)?\.000Z$/, "") ?? ""
-    };
-    exports.floatTime = floatTime;
-    exports.intTime = intTime;
-    exports.timestamp = timestamp;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
-var require_schema3 = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
-    "use strict";
-    var map = require_map();
-    var _null = require_null();
-    var seq = require_seq();
-    var string = require_string();
-    var binary = require_binary();
-    var bool = require_bool2();
-    var float = require_float2();
-    var int = require_int2();
-    var merge = require_merge();
-    var omap = require_omap();
-    var pairs = require_pairs();
-    var set = require_set();
-    var timestamp = require_timestamp();
-    var schema = [
-      map.map,
-      seq.seq,
-      string.string,
-      _null.nullTag,
-      bool.trueTag,
-      bool.falseTag,
-      int.intBin,
-      int.intOct,
-      int.int,
-      int.intHex,
-      float.floatNaN,
-      float.floatExp,
-      float.float,
-      binary.binary,
-      merge.merge,
-      omap.omap,
-      pairs.pairs,
-      set.set,
-      timestamp.intTime,
-      timestamp.floatTime,
-      timestamp.timestamp
-    ];
-    exports.schema = schema;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/tags.js
-var require_tags = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/tags.js"(exports) {
-    "use strict";
-    var map = require_map();
-    var _null = require_null();
-    var seq = require_seq();
-    var string = require_string();
-    var bool = require_bool();
-    var float = require_float();
-    var int = require_int();
-    var schema = require_schema();
-    var schema$1 = require_schema2();
-    var binary = require_binary();
-    var merge = require_merge();
-    var omap = require_omap();
-    var pairs = require_pairs();
-    var schema$2 = require_schema3();
-    var set = require_set();
-    var timestamp = require_timestamp();
-    var schemas = /* @__PURE__ */ new Map([
-      ["core", schema.schema],
-      ["failsafe", [map.map, seq.seq, string.string]],
-      ["json", schema$1.schema],
-      ["yaml11", schema$2.schema],
-      ["yaml-1.1", schema$2.schema]
-    ]);
-    var tagsByName = {
-      binary: binary.binary,
-      bool: bool.boolTag,
-      float: float.float,
-      floatExp: float.floatExp,
-      floatNaN: float.floatNaN,
-      floatTime: timestamp.floatTime,
-      int: int.int,
-      intHex: int.intHex,
-      intOct: int.intOct,
-      intTime: timestamp.intTime,
-      map: map.map,
-      merge: merge.merge,
-      null: _null.nullTag,
-      omap: omap.omap,
-      pairs: pairs.pairs,
-      seq: seq.seq,
-      set: set.set,
-      timestamp: timestamp.timestamp
-    };
-    var coreKnownTags = {
-      "tag:yaml.org,2002:binary": binary.binary,
-      "tag:yaml.org,2002:merge": merge.merge,
-      "tag:yaml.org,2002:omap": omap.omap,
-      "tag:yaml.org,2002:pairs": pairs.pairs,
-      "tag:yaml.org,2002:set": set.set,
-      "tag:yaml.org,2002:timestamp": timestamp.timestamp
-    };
-    function getTags(customTags, schemaName, addMergeTag) {
-      const schemaTags = schemas.get(schemaName);
-      if (schemaTags && !customTags) {
-        return addMergeTag && !schemaTags.includes(merge.merge) ? schemaTags.concat(merge.merge) : schemaTags.slice();
-      }
-      let tags = schemaTags;
-      if (!tags) {
-        if (Array.isArray(customTags))
-          tags = [];
-        else {
-          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
-          throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
-        }
-      }
-      if (Array.isArray(customTags)) {
-        for (const tag of customTags)
-          tags = tags.concat(tag);
-      } else if (typeof customTags === "function") {
-        tags = customTags(tags.slice());
-      }
-      if (addMergeTag)
-        tags = tags.concat(merge.merge);
-      return tags.reduce((tags2, tag) => {
-        const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
-        if (!tagObj) {
-          const tagName = JSON.stringify(tag);
-          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
-          throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
-        }
-        if (!tags2.includes(tagObj))
-          tags2.push(tagObj);
-        return tags2;
-      }, []);
-    }
-    exports.coreKnownTags = coreKnownTags;
-    exports.getTags = getTags;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/schema/Schema.js
-var require_Schema = __commonJS({
-  "../../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var map = require_map();
-    var seq = require_seq();
-    var string = require_string();
-    var tags = require_tags();
-    var sortMapEntriesByKey = (a2, b2) => a2.key < b2.key ? -1 : a2.key > b2.key ? 1 : 0;
-    var Schema = class _Schema {
-      constructor({ compat, customTags, merge, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
-        this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
-        this.name = typeof schema === "string" && schema || "core";
-        this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge);
-        this.toStringOptions = toStringDefaults ?? null;
-        Object.defineProperty(this, identity.MAP, { value: map.map });
-        Object.defineProperty(this, identity.SCALAR, { value: string.string });
-        Object.defineProperty(this, identity.SEQ, { value: seq.seq });
-        this.sortMapEntries = typeof sortMapEntries === "function" ? sortMapEntries : sortMapEntries === true ? sortMapEntriesByKey : null;
-      }
-      clone() {
-        const copy = Object.create(_Schema.prototype, Object.getOwnPropertyDescriptors(this));
-        copy.tags = this.tags.slice();
-        return copy;
-      }
-    };
-    exports.Schema = Schema;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/stringify/stringifyDocument.js
-var require_stringifyDocument = __commonJS({
-  "../../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var stringify3 = require_stringify();
-    var stringifyComment = require_stringifyComment();
-    function stringifyDocument(doc, options4) {
-      const lines = [];
-      let hasDirectives = options4.directives === true;
-      if (options4.directives !== false && doc.directives) {
-        const dir = doc.directives.toString(doc);
-        if (dir) {
-          lines.push(dir);
-          hasDirectives = true;
-        } else if (doc.directives.docStart)
-          hasDirectives = true;
-      }
-      if (hasDirectives)
-        lines.push("---");
-      const ctx = stringify3.createStringifyContext(doc, options4);
-      const { commentString } = ctx.options;
-      if (doc.commentBefore) {
-        if (lines.length !== 1)
-          lines.unshift("");
-        const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
-      }
-      let chompKeep = false;
-      let contentComment = null;
-      if (doc.contents) {
-        if (identity.isNode(doc.contents)) {
-          if (doc.contents.spaceBefore && hasDirectives)
-            lines.push("");
-          if (doc.contents.commentBefore) {
-            const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
-          }
-          ctx.forceBlockIndent = !!doc.comment;
-          contentComment = doc.contents.comment;
-        }
-        const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify3.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
-        if (contentComment)
-          body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
-        } else
-          lines.push(body);
-      } else {
-        lines.push(stringify3.stringify(doc.contents, ctx));
-      }
-      if (doc.directives?.docEnd) {
-        if (doc.comment) {
-          const cs = commentString(doc.comment);
-          if (cs.includes("\n")) {
-            lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
-          } else {
-            lines.push(`... ${cs}`);
-          }
-        } else {
-          lines.push("...");
-        }
-      } else {
-        let dc = doc.comment;
-        if (dc && chompKeep)
-          dc = dc.replace(/^\n+/, "");
-        if (dc) {
-          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
-            lines.push("");
-          lines.push(stringifyComment.indentComment(commentString(dc), ""));
-        }
-      }
-      return lines.join("\n") + "\n";
-    }
-    exports.stringifyDocument = stringifyDocument;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/doc/Document.js
-var require_Document = __commonJS({
-  "../../main/node_modules/yaml/dist/doc/Document.js"(exports) {
-    "use strict";
-    var Alias = require_Alias();
-    var Collection = require_Collection();
-    var identity = require_identity();
-    var Pair = require_Pair();
-    var toJS = require_toJS();
-    var Schema = require_Schema();
-    var stringifyDocument = require_stringifyDocument();
-    var anchors = require_anchors();
-    var applyReviver = require_applyReviver();
-    var createNode = require_createNode();
-    var directives = require_directives();
-    var Document = class _Document {
-      constructor(value, replacer, options4) {
-        this.commentBefore = null;
-        this.comment = null;
-        this.errors = [];
-        this.warnings = [];
-        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.DOC });
-        let _replacer = null;
-        if (typeof replacer === "function" || Array.isArray(replacer)) {
-          _replacer = replacer;
-        } else if (options4 === void 0 && replacer) {
-          options4 = replacer;
-          replacer = void 0;
-        }
-        const opt = Object.assign({
-          intAsBigInt: false,
-          keepSourceTokens: false,
-          logLevel: "warn",
-          prettyErrors: true,
-          strict: true,
-          stringKeys: false,
-          uniqueKeys: true,
-          version: "1.2"
-        }, options4);
-        this.options = opt;
-        let { version } = opt;
-        if (options4?._directives) {
-          this.directives = options4._directives.atDocument();
-          if (this.directives.yaml.explicit)
-            version = this.directives.yaml.version;
-        } else
-          this.directives = new directives.Directives({ version });
-        this.setSchema(version, options4);
-        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options4);
-      }
-      /**
-       * Create a deep copy of this Document and its contents.
-       *
-       * Custom Node values that inherit from `Object` still refer to their original instances.
-       */
-      clone() {
-        const copy = Object.create(_Document.prototype, {
-          [identity.NODE_TYPE]: { value: identity.DOC }
-        });
-        copy.commentBefore = this.commentBefore;
-        copy.comment = this.comment;
-        copy.errors = this.errors.slice();
-        copy.warnings = this.warnings.slice();
-        copy.options = Object.assign({}, this.options);
-        if (this.directives)
-          copy.directives = this.directives.clone();
-        copy.schema = this.schema.clone();
-        copy.contents = identity.isNode(this.contents) ? this.contents.clone(copy.schema) : this.contents;
-        if (this.range)
-          copy.range = this.range.slice();
-        return copy;
-      }
-      /** Adds a value to the document. */
-      add(value) {
-        if (assertCollection(this.contents))
-          this.contents.add(value);
-      }
-      /** Adds a value to the document. */
-      addIn(path, value) {
-        if (assertCollection(this.contents))
-          this.contents.addIn(path, value);
-      }
-      /**
-       * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
-       *
-       * If `node` already has an anchor, `name` is ignored.
-       * Otherwise, the `node.anchor` value will be set to `name`,
-       * or if an anchor with that name is already present in the document,
-       * `name` will be used as a prefix for a new unique anchor.
-       * If `name` is undefined, the generated anchor will use 'a' as a prefix.
-       */
-      createAlias(node, name) {
-        if (!node.anchor) {
-          const prev = anchors.anchorNames(this);
-          node.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-          !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
-        }
-        return new Alias.Alias(node.anchor);
-      }
-      createNode(value, replacer, options4) {
-        let _replacer = void 0;
-        if (typeof replacer === "function") {
-          value = replacer.call({ "": value }, "", value);
-          _replacer = replacer;
-        } else if (Array.isArray(replacer)) {
-          const keyToStr = (v2) => typeof v2 === "number" || v2 instanceof String || v2 instanceof Number;
-          const asStr = replacer.filter(keyToStr).map(String);
-          if (asStr.length > 0)
-            replacer = replacer.concat(asStr);
-          _replacer = replacer;
-        } else if (options4 === void 0 && replacer) {
-          options4 = replacer;
-          replacer = void 0;
-        }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options4 ?? {};
-        const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
-          this,
-          // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-          anchorPrefix || "a"
-        );
-        const ctx = {
-          aliasDuplicateObjects: aliasDuplicateObjects ?? true,
-          keepUndefined: keepUndefined ?? false,
-          onAnchor,
-          onTagObj,
-          replacer: _replacer,
-          schema: this.schema,
-          sourceObjects
-        };
-        const node = createNode.createNode(value, tag, ctx);
-        if (flow && identity.isCollection(node))
-          node.flow = true;
-        setAnchors();
-        return node;
-      }
-      /**
-       * Convert a key and a value into a `Pair` using the current schema,
-       * recursively wrapping all values as `Scalar` or `Collection` nodes.
-       */
-      createPair(key, value, options4 = {}) {
-        const k2 = this.createNode(key, null, options4);
-        const v2 = this.createNode(value, null, options4);
-        return new Pair.Pair(k2, v2);
-      }
-      /**
-       * Removes a value from the document.
-       * @returns `true` if the item was found and removed.
-       */
-      delete(key) {
-        return assertCollection(this.contents) ? this.contents.delete(key) : false;
-      }
-      /**
-       * Removes a value from the document.
-       * @returns `true` if the item was found and removed.
-       */
-      deleteIn(path) {
-        if (Collection.isEmptyPath(path)) {
-          if (this.contents == null)
-            return false;
-          this.contents = null;
-          return true;
-        }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path) : false;
-      }
-      /**
-       * Returns item at `key`, or `undefined` if not found. By default unwraps
-       * scalar values from their surrounding node; to disable set `keepScalar` to
-       * `true` (collections are always returned intact).
-       */
-      get(key, keepScalar) {
-        return identity.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
-      }
-      /**
-       * Returns item at `path`, or `undefined` if not found. By default unwraps
-       * scalar values from their surrounding node; to disable set `keepScalar` to
-       * `true` (collections are always returned intact).
-       */
-      getIn(path, keepScalar) {
-        if (Collection.isEmptyPath(path))
-          return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path, keepScalar) : void 0;
-      }
-      /**
-       * Checks if the document includes a value with the key `key`.
-       */
-      has(key) {
-        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
-      }
-      /**
-       * Checks if the document includes a value at `path`.
-       */
-      hasIn(path) {
-        if (Collection.isEmptyPath(path))
-          return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path) : false;
-      }
-      /**
-       * Sets a value in this document. For `!!set`, `value` needs to be a
-       * boolean to add/remove the item from the set.
-       */
-      set(key, value) {
-        if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, [key], value);
-        } else if (assertCollection(this.contents)) {
-          this.contents.set(key, value);
-        }
-      }
-      /**
-       * Sets a value in this document. For `!!set`, `value` needs to be a
-       * boolean to add/remove the item from the set.
-       */
-      setIn(path, value) {
-        if (Collection.isEmptyPath(path)) {
-          this.contents = value;
-        } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path), value);
-        } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path, value);
-        }
-      }
-      /**
-       * Change the YAML version and schema used by the document.
-       * A `null` version disables support for directives, explicit tags, anchors, and aliases.
-       * It also requires the `schema` option to be given as a `Schema` instance value.
-       *
-       * Overrides all previously set schema options.
-       */
-      setSchema(version, options4 = {}) {
-        if (typeof version === "number")
-          version = String(version);
-        let opt;
-        switch (version) {
-          case "1.1":
-            if (this.directives)
-              this.directives.yaml.version = "1.1";
-            else
-              this.directives = new directives.Directives({ version: "1.1" });
-            opt = { resolveKnownTags: false, schema: "yaml-1.1" };
-            break;
-          case "1.2":
-          case "next":
-            if (this.directives)
-              this.directives.yaml.version = version;
-            else
-              this.directives = new directives.Directives({ version });
-            opt = { resolveKnownTags: true, schema: "core" };
-            break;
-          case null:
-            if (this.directives)
-              delete this.directives;
-            opt = null;
-            break;
-          default: {
-            const sv = JSON.stringify(version);
-            throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
-          }
-        }
-        if (options4.schema instanceof Object)
-          this.schema = options4.schema;
-        else if (opt)
-          this.schema = new Schema.Schema(Object.assign(opt, options4));
-        else
-          throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
-      }
-      // json & jsonArg are only used from toJSON()
-      toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
-        const ctx = {
-          anchors: /* @__PURE__ */ new Map(),
-          doc: this,
-          keep: !json,
-          mapAsMap: mapAsMap === true,
-          mapKeyWarned: false,
-          maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
-        };
-        const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
-        if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
-        return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
-      }
-      /**
-       * A JSON representation of the document `contents`.
-       *
-       * @param jsonArg Used by `JSON.stringify` to indicate the array index or
-       *   property name.
-       */
-      toJSON(jsonArg, onAnchor) {
-        return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
-      }
-      /** A YAML representation of the document. */
-      toString(options4 = {}) {
-        if (this.errors.length > 0)
-          throw new Error("Document with errors cannot be stringified");
-        if ("indent" in options4 && (!Number.isInteger(options4.indent) || Number(options4.indent) <= 0)) {
-          const s2 = JSON.stringify(options4.indent);
-          throw new Error(`"indent" option must be a positive integer, not ${s2}`);
-        }
-        return stringifyDocument.stringifyDocument(this, options4);
-      }
-    };
-    function assertCollection(contents) {
-      if (identity.isCollection(contents))
-        return true;
-      throw new Error("Expected a YAML collection as document contents");
-    }
-    exports.Document = Document;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/errors.js
-var require_errors = __commonJS({
-  "../../main/node_modules/yaml/dist/errors.js"(exports) {
-    "use strict";
-    var YAMLError = class extends Error {
-      constructor(name, pos, code, message) {
-        super();
-        this.name = name;
-        this.code = code;
-        this.message = message;
-        this.pos = pos;
-      }
-    };
-    var YAMLParseError = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLParseError", pos, code, message);
-      }
-    };
-    var YAMLWarning = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLWarning", pos, code, message);
-      }
-    };
-    var prettifyError = (src, lc) => (error) => {
-      if (error.pos[0] === -1)
-        return;
-      error.linePos = error.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error.linePos[0];
-      error.message += ` at line ${line}, column ${col}`;
-      let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
-      if (ci >= 60 && lineStr.length > 80) {
-        const trimStart = Math.min(ci - 39, lineStr.length - 79);
-        lineStr = "\u2026" + lineStr.substring(trimStart);
-        ci -= trimStart - 1;
-      }
-      if (lineStr.length > 80)
-        lineStr = lineStr.substring(0, 79) + "\u2026";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
-        if (prev.length > 80)
-          prev = prev.substring(0, 79) + "\u2026\n";
-        lineStr = prev + lineStr;
-      }
-      if (/[^ ]/.test(lineStr)) {
-        let count = 1;
-        const end = error.linePos[1];
-        if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
-        }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
-        error.message += `:
-
-${lineStr}
-${pointer}
-`;
-      }
-    };
-    exports.YAMLError = YAMLError;
-    exports.YAMLParseError = YAMLParseError;
-    exports.YAMLWarning = YAMLWarning;
-    exports.prettifyError = prettifyError;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-props.js
-var require_resolve_props = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
-    "use strict";
-    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
-      let spaceBefore = false;
-      let atNewline = startOnNewline;
-      let hasSpace = startOnNewline;
-      let comment = "";
-      let commentSep = "";
-      let hasNewline = false;
-      let reqSpace = false;
-      let tab = null;
-      let anchor = null;
-      let tag = null;
-      let newlineAfterProp = null;
-      let comma = null;
-      let found = null;
-      let start = null;
-      for (const token of tokens) {
-        if (reqSpace) {
-          if (token.type !== "space" && token.type !== "newline" && token.type !== "comma")
-            onError(token.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
-          reqSpace = false;
-        }
-        if (tab) {
-          if (atNewline && token.type !== "comment" && token.type !== "newline") {
-            onError(tab, "TAB_AS_INDENT", "Tabs are not allowed as indentation");
-          }
-          tab = null;
-        }
-        switch (token.type) {
-          case "space":
-            if (!flow && (indicator !== "doc-start" || next?.type !== "flow-collection") && token.source.includes("	")) {
-              tab = token;
-            }
-            hasSpace = true;
-            break;
-          case "comment": {
-            if (!hasSpace)
-              onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
-            const cb = token.source.substring(1) || " ";
-            if (!comment)
-              comment = cb;
-            else
-              comment += commentSep + cb;
-            commentSep = "";
-            atNewline = false;
-            break;
-          }
-          case "newline":
-            if (atNewline) {
-              if (comment)
-                comment += token.source;
-              else if (!found || indicator !== "seq-item-ind")
-                spaceBefore = true;
-            } else
-              commentSep += token.source;
-            atNewline = true;
-            hasNewline = true;
-            if (anchor || tag)
-              newlineAfterProp = token;
-            hasSpace = true;
-            break;
-          case "anchor":
-            if (anchor)
-              onError(token, "MULTIPLE_ANCHORS", "A node can have at most one anchor");
-            if (token.source.endsWith(":"))
-              onError(token.offset + token.source.length - 1, "BAD_ALIAS", "Anchor ending in : is ambiguous", true);
-            anchor = token;
-            start ?? (start = token.offset);
-            atNewline = false;
-            hasSpace = false;
-            reqSpace = true;
-            break;
-          case "tag": {
-            if (tag)
-              onError(token, "MULTIPLE_TAGS", "A node can have at most one tag");
-            tag = token;
-            start ?? (start = token.offset);
-            atNewline = false;
-            hasSpace = false;
-            reqSpace = true;
-            break;
-          }
-          case indicator:
-            if (anchor || tag)
-              onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
-            if (found)
-              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
-            found = token;
-            atNewline = indicator === "seq-item-ind" || indicator === "explicit-key-ind";
-            hasSpace = false;
-            break;
-          case "comma":
-            if (flow) {
-              if (comma)
-                onError(token, "UNEXPECTED_TOKEN", `Unexpected , in ${flow}`);
-              comma = token;
-              atNewline = false;
-              hasSpace = false;
-              break;
-            }
-          // else fallthrough
-          default:
-            onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.type} token`);
-            atNewline = false;
-            hasSpace = false;
-        }
-      }
-      const last = tokens[tokens.length - 1];
-      const end = last ? last.offset + last.source.length : offset;
-      if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
-        onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
-      }
-      if (tab && (atNewline && tab.indent <= parentIndent || next?.type === "block-map" || next?.type === "block-seq"))
-        onError(tab, "TAB_AS_INDENT", "Tabs are not allowed as indentation");
-      return {
-        comma,
-        found,
-        spaceBefore,
-        comment,
-        hasNewline,
-        anchor,
-        tag,
-        newlineAfterProp,
-        end,
-        start: start ?? end
-      };
-    }
-    exports.resolveProps = resolveProps;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/util-contains-newline.js
-var require_util_contains_newline = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
-    "use strict";
-    function containsNewline(key) {
-      if (!key)
-        return null;
-      switch (key.type) {
-        case "alias":
-        case "scalar":
-        case "double-quoted-scalar":
-        case "single-quoted-scalar":
-          if (key.source.includes("\n"))
-            return true;
-          if (key.end) {
-            for (const st2 of key.end)
-              if (st2.type === "newline")
-                return true;
-          }
-          return false;
-        case "flow-collection":
-          for (const it2 of key.items) {
-            for (const st2 of it2.start)
-              if (st2.type === "newline")
-                return true;
-            if (it2.sep) {
-              for (const st2 of it2.sep)
-                if (st2.type === "newline")
-                  return true;
-            }
-            if (containsNewline(it2.key) || containsNewline(it2.value))
-              return true;
-          }
-          return false;
-        default:
-          return true;
-      }
-    }
-    exports.containsNewline = containsNewline;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
-var require_util_flow_indent_check = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
-    "use strict";
-    var utilContainsNewline = require_util_contains_newline();
-    function flowIndentCheck(indent, fc, onError) {
-      if (fc?.type === "flow-collection") {
-        const end = fc.end[0];
-        if (end.indent === indent && (end.source === "]" || end.source === "}") && utilContainsNewline.containsNewline(fc)) {
-          const msg = "Flow end indicator should be more indented than parent";
-          onError(end, "BAD_INDENT", msg, true);
-        }
-      }
-    }
-    exports.flowIndentCheck = flowIndentCheck;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/util-map-includes.js
-var require_util_map_includes = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    function mapIncludes(ctx, items, search) {
-      const { uniqueKeys } = ctx.options;
-      if (uniqueKeys === false)
-        return false;
-      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a2, b2) => a2 === b2 || identity.isScalar(a2) && identity.isScalar(b2) && a2.value === b2.value;
-      return items.some((pair) => isEqual(pair.key, search));
-    }
-    exports.mapIncludes = mapIncludes;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-block-map.js
-var require_resolve_block_map = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
-    "use strict";
-    var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var resolveProps = require_resolve_props();
-    var utilContainsNewline = require_util_contains_newline();
-    var utilFlowIndentCheck = require_util_flow_indent_check();
-    var utilMapIncludes = require_util_map_includes();
-    var startColMsg = "All mapping items must start at the same column";
-    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-      const map = new NodeClass(ctx.schema);
-      if (ctx.atRoot)
-        ctx.atRoot = false;
-      let offset = bm.offset;
-      let commentEnd = null;
-      for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
-        const keyProps = resolveProps.resolveProps(start, {
-          indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
-          offset,
-          onError,
-          parentIndent: bm.indent,
-          startOnNewline: true
-        });
-        const implicitKey = !keyProps.found;
-        if (implicitKey) {
-          if (key) {
-            if (key.type === "block-seq")
-              onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
-            else if ("indent" in key && key.indent !== bm.indent)
-              onError(offset, "BAD_INDENT", startColMsg);
-          }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
-            commentEnd = keyProps.end;
-            if (keyProps.comment) {
-              if (map.comment)
-                map.comment += "\n" + keyProps.comment;
-              else
-                map.comment = keyProps.comment;
-            }
-            continue;
-          }
-          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
-            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
-          }
-        } else if (keyProps.found?.indent !== bm.indent) {
-          onError(offset, "BAD_INDENT", startColMsg);
-        }
-        ctx.atKey = true;
-        const keyStart = keyProps.end;
-        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
-        if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
-        ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
-          onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
-          indicator: "map-value-ind",
-          next: value,
-          offset: keyNode.range[2],
-          onError,
-          parentIndent: bm.indent,
-          startOnNewline: !key || key.type === "block-scalar"
-        });
-        offset = valueProps.end;
-        if (valueProps.found) {
-          if (implicitKey) {
-            if (value?.type === "block-map" && !valueProps.hasNewline)
-              onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
-            if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
-              onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
-          }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
-          if (ctx.schema.compat)
-            utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
-          offset = valueNode.range[2];
-          const pair = new Pair.Pair(keyNode, valueNode);
-          if (ctx.options.keepSourceTokens)
-            pair.srcToken = collItem;
-          map.items.push(pair);
-        } else {
-          if (implicitKey)
-            onError(keyNode.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
-          if (valueProps.comment) {
-            if (keyNode.comment)
-              keyNode.comment += "\n" + valueProps.comment;
-            else
-              keyNode.comment = valueProps.comment;
-          }
-          const pair = new Pair.Pair(keyNode);
-          if (ctx.options.keepSourceTokens)
-            pair.srcToken = collItem;
-          map.items.push(pair);
-        }
-      }
-      if (commentEnd && commentEnd < offset)
-        onError(commentEnd, "IMPOSSIBLE", "Map comment with trailing content");
-      map.range = [bm.offset, offset, commentEnd ?? offset];
-      return map;
-    }
-    exports.resolveBlockMap = resolveBlockMap;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-block-seq.js
-var require_resolve_block_seq = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
-    "use strict";
-    var YAMLSeq = require_YAMLSeq();
-    var resolveProps = require_resolve_props();
-    var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
-      const seq = new NodeClass(ctx.schema);
-      if (ctx.atRoot)
-        ctx.atRoot = false;
-      if (ctx.atKey)
-        ctx.atKey = false;
-      let offset = bs.offset;
-      let commentEnd = null;
-      for (const { start, value } of bs.items) {
-        const props = resolveProps.resolveProps(start, {
-          indicator: "seq-item-ind",
-          next: value,
-          offset,
-          onError,
-          parentIndent: bs.indent,
-          startOnNewline: true
-        });
-        if (!props.found) {
-          if (props.anchor || props.tag || value) {
-            if (value?.type === "block-seq")
-              onError(props.end, "BAD_INDENT", "All sequence items must start at the same column");
-            else
-              onError(offset, "MISSING_CHAR", "Sequence item without - indicator");
-          } else {
-            commentEnd = props.end;
-            if (props.comment)
-              seq.comment = props.comment;
-            continue;
-          }
-        }
-        const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
-        if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
-        offset = node.range[2];
-        seq.items.push(node);
-      }
-      seq.range = [bs.offset, offset, commentEnd ?? offset];
-      return seq;
-    }
-    exports.resolveBlockSeq = resolveBlockSeq;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-end.js
-var require_resolve_end = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
-    "use strict";
-    function resolveEnd(end, offset, reqSpace, onError) {
-      let comment = "";
-      if (end) {
-        let hasSpace = false;
-        let sep = "";
-        for (const token of end) {
-          const { source, type } = token;
-          switch (type) {
-            case "space":
-              hasSpace = true;
-              break;
-            case "comment": {
-              if (reqSpace && !hasSpace)
-                onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
-              const cb = source.substring(1) || " ";
-              if (!comment)
-                comment = cb;
-              else
-                comment += sep + cb;
-              sep = "";
-              break;
-            }
-            case "newline":
-              if (comment)
-                sep += source;
-              hasSpace = true;
-              break;
-            default:
-              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type} at node end`);
-          }
-          offset += source.length;
-        }
-      }
-      return { comment, offset };
-    }
-    exports.resolveEnd = resolveEnd;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
-var require_resolve_flow_collection = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
-    var resolveEnd = require_resolve_end();
-    var resolveProps = require_resolve_props();
-    var utilContainsNewline = require_util_contains_newline();
-    var utilMapIncludes = require_util_map_includes();
-    var blockMsg = "Block collections are not allowed within flow collections";
-    var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
-    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
-      const coll = new NodeClass(ctx.schema);
-      coll.flow = true;
-      const atRoot = ctx.atRoot;
-      if (atRoot)
-        ctx.atRoot = false;
-      if (ctx.atKey)
-        ctx.atKey = false;
-      let offset = fc.offset + fc.start.source.length;
-      for (let i2 = 0; i2 < fc.items.length; ++i2) {
-        const collItem = fc.items[i2];
-        const { start, key, sep, value } = collItem;
-        const props = resolveProps.resolveProps(start, {
-          flow: fcName,
-          indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
-          offset,
-          onError,
-          parentIndent: fc.indent,
-          startOnNewline: false
-        });
-        if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
-            if (i2 === 0 && props.comma)
-              onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
-            else if (i2 < fc.items.length - 1)
-              onError(props.start, "UNEXPECTED_TOKEN", `Unexpected empty item in ${fcName}`);
-            if (props.comment) {
-              if (coll.comment)
-                coll.comment += "\n" + props.comment;
-              else
-                coll.comment = props.comment;
-            }
-            offset = props.end;
-            continue;
-          }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
-            onError(
-              key,
-              // checked by containsNewline()
-              "MULTILINE_IMPLICIT_KEY",
-              "Implicit keys of flow sequence pairs need to be on a single line"
-            );
-        }
-        if (i2 === 0) {
-          if (props.comma)
-            onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
-        } else {
-          if (!props.comma)
-            onError(props.start, "MISSING_CHAR", `Missing , between ${fcName} items`);
-          if (props.comment) {
-            let prevItemComment = "";
-            loop: for (const st2 of start) {
-              switch (st2.type) {
-                case "comma":
-                case "space":
-                  break;
-                case "comment":
-                  prevItemComment = st2.source.substring(1);
-                  break loop;
-                default:
-                  break loop;
-              }
-            }
-            if (prevItemComment) {
-              let prev = coll.items[coll.items.length - 1];
-              if (identity.isPair(prev))
-                prev = prev.value ?? prev.key;
-              if (prev.comment)
-                prev.comment += "\n" + prevItemComment;
-              else
-                prev.comment = prevItemComment;
-              props.comment = props.comment.substring(prevItemComment.length + 1);
-            }
-          }
-        }
-        if (!isMap && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
-          coll.items.push(valueNode);
-          offset = valueNode.range[2];
-          if (isBlock(value))
-            onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
-        } else {
-          ctx.atKey = true;
-          const keyStart = props.end;
-          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
-          if (isBlock(key))
-            onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
-          ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
-            flow: fcName,
-            indicator: "map-value-ind",
-            next: value,
-            offset: keyNode.range[2],
-            onError,
-            parentIndent: fc.indent,
-            startOnNewline: false
-          });
-          if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st2 of sep) {
-                  if (st2 === valueProps.found)
-                    break;
-                  if (st2.type === "newline") {
-                    onError(st2, "MULTILINE_IMPLICIT_KEY", "Implicit keys of flow sequence pairs need to be on a single line");
-                    break;
-                  }
-                }
-              if (props.start < valueProps.found.offset - 1024)
-                onError(valueProps.found, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit flow sequence key");
-            }
-          } else if (value) {
-            if ("source" in value && value.source?.[0] === ":")
-              onError(value, "MISSING_CHAR", `Missing space after : in ${fcName}`);
-            else
-              onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
-          }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
-          if (valueNode) {
-            if (isBlock(value))
-              onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
-          } else if (valueProps.comment) {
-            if (keyNode.comment)
-              keyNode.comment += "\n" + valueProps.comment;
-            else
-              keyNode.comment = valueProps.comment;
-          }
-          const pair = new Pair.Pair(keyNode, valueNode);
-          if (ctx.options.keepSourceTokens)
-            pair.srcToken = collItem;
-          if (isMap) {
-            const map = coll;
-            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
-              onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-            map.items.push(pair);
-          } else {
-            const map = new YAMLMap.YAMLMap(ctx.schema);
-            map.flow = true;
-            map.items.push(pair);
-            const endRange = (valueNode ?? keyNode).range;
-            map.range = [keyNode.range[0], endRange[1], endRange[2]];
-            coll.items.push(map);
-          }
-          offset = valueNode ? valueNode.range[2] : valueProps.end;
-        }
-      }
-      const expectedEnd = isMap ? "}" : "]";
-      const [ce2, ...ee2] = fc.end;
-      let cePos = offset;
-      if (ce2?.source === expectedEnd)
-        cePos = ce2.offset + ce2.source.length;
-      else {
-        const name = fcName[0].toUpperCase() + fcName.substring(1);
-        const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
-        onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
-        if (ce2 && ce2.source.length !== 1)
-          ee2.unshift(ce2);
-      }
-      if (ee2.length > 0) {
-        const end = resolveEnd.resolveEnd(ee2, cePos, ctx.options.strict, onError);
-        if (end.comment) {
-          if (coll.comment)
-            coll.comment += "\n" + end.comment;
-          else
-            coll.comment = end.comment;
-        }
-        coll.range = [fc.offset, cePos, end.offset];
-      } else {
-        coll.range = [fc.offset, cePos, cePos];
-      }
-      return coll;
-    }
-    exports.resolveFlowCollection = resolveFlowCollection;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/compose-collection.js
-var require_compose_collection = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
-    var resolveBlockMap = require_resolve_block_map();
-    var resolveBlockSeq = require_resolve_block_seq();
-    var resolveFlowCollection = require_resolve_flow_collection();
-    function resolveCollection(CN, ctx, token, onError, tagName, tag) {
-      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
-      const Coll = coll.constructor;
-      if (tagName === "!" || tagName === Coll.tagName) {
-        coll.tag = Coll.tagName;
-        return coll;
-      }
-      if (tagName)
-        coll.tag = tagName;
-      return coll;
-    }
-    function composeCollection(CN, ctx, token, props, onError) {
-      const tagToken = props.tag;
-      const tagName = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
-      if (token.type === "block-seq") {
-        const { anchor, newlineAfterProp: nl } = props;
-        const lastProp = anchor && tagToken ? anchor.offset > tagToken.offset ? anchor : tagToken : anchor ?? tagToken;
-        if (lastProp && (!nl || nl.offset < lastProp.offset)) {
-          const message = "Missing newline after block sequence props";
-          onError(lastProp, "MISSING_CHAR", message);
-        }
-      }
-      const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
-        return resolveCollection(CN, ctx, token, onError, tagName);
-      }
-      let tag = ctx.schema.tags.find((t2) => t2.tag === tagName && t2.collection === expType);
-      if (!tag) {
-        const kt2 = ctx.schema.knownTags[tagName];
-        if (kt2?.collection === expType) {
-          ctx.schema.tags.push(Object.assign({}, kt2, { default: false }));
-          tag = kt2;
-        } else {
-          if (kt2) {
-            onError(tagToken, "BAD_COLLECTION_TYPE", `${kt2.tag} used for ${expType} collection, but expects ${kt2.collection ?? "scalar"}`, true);
-          } else {
-            onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
-          }
-          return resolveCollection(CN, ctx, token, onError, tagName);
-        }
-      }
-      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
-      const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
-      const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
-      node.range = coll.range;
-      node.tag = tagName;
-      if (tag?.format)
-        node.format = tag.format;
-      return node;
-    }
-    exports.composeCollection = composeCollection;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
-var require_resolve_block_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar, onError) {
-      const start = scalar.offset;
-      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
-      if (!header)
-        return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines.length;
-      for (let i2 = lines.length - 1; i2 >= 0; --i2) {
-        const content = lines[i2][1];
-        if (content === "" || content === "\r")
-          chompStart = i2;
-        else
-          break;
-      }
-      if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
-        let end2 = start + header.length;
-        if (scalar.source)
-          end2 += scalar.source.length;
-        return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
-      }
-      let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
-      let contentStart = 0;
-      for (let i2 = 0; i2 < chompStart; ++i2) {
-        const [indent, content] = lines[i2];
-        if (content === "" || content === "\r") {
-          if (header.indent === 0 && indent.length > trimIndent)
-            trimIndent = indent.length;
-        } else {
-          if (indent.length < trimIndent) {
-            const message = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
-            onError(offset + indent.length, "MISSING_CHAR", message);
-          }
-          if (header.indent === 0)
-            trimIndent = indent.length;
-          contentStart = i2;
-          if (trimIndent === 0 && !ctx.atRoot) {
-            const message = "Block scalar values in collections must be indented";
-            onError(offset, "BAD_INDENT", message);
-          }
-          break;
-        }
-        offset += indent.length + content.length + 1;
-      }
-      for (let i2 = lines.length - 1; i2 >= chompStart; --i2) {
-        if (lines[i2][0].length > trimIndent)
-          chompStart = i2 + 1;
-      }
-      let value = "";
-      let sep = "";
-      let prevMoreIndented = false;
-      for (let i2 = 0; i2 < contentStart; ++i2)
-        value += lines[i2][0].slice(trimIndent) + "\n";
-      for (let i2 = contentStart; i2 < chompStart; ++i2) {
-        let [indent, content] = lines[i2];
-        offset += indent.length + content.length + 1;
-        const crlf = content[content.length - 1] === "\r";
-        if (crlf)
-          content = content.slice(0, -1);
-        if (content && indent.length < trimIndent) {
-          const src = header.indent ? "explicit indentation indicator" : "first line";
-          const message = `Block scalar lines must not be less indented than their ${src}`;
-          onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
-          indent = "";
-        }
-        if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
-        } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
-          prevMoreIndented = true;
-        } else if (content === "") {
-          if (sep === "\n")
-            value += "\n";
-          else
-            sep = "\n";
-        } else {
-          value += sep + content;
-          sep = " ";
-          prevMoreIndented = false;
-        }
-      }
-      switch (header.chomp) {
-        case "-":
-          break;
-        case "+":
-          for (let i2 = chompStart; i2 < lines.length; ++i2)
-            value += "\n" + lines[i2][0].slice(trimIndent);
-          if (value[value.length - 1] !== "\n")
-            value += "\n";
-          break;
-        default:
-          value += "\n";
-      }
-      const end = start + header.length + scalar.source.length;
-      return { value, type, comment: header.comment, range: [start, end, end] };
-    }
-    function parseBlockScalarHeader({ offset, props }, strict, onError) {
-      if (props[0].type !== "block-scalar-header") {
-        onError(props[0], "IMPOSSIBLE", "Block scalar header not found");
-        return null;
-      }
-      const { source } = props[0];
-      const mode = source[0];
-      let indent = 0;
-      let chomp = "";
-      let error = -1;
-      for (let i2 = 1; i2 < source.length; ++i2) {
-        const ch = source[i2];
-        if (!chomp && (ch === "-" || ch === "+"))
-          chomp = ch;
-        else {
-          const n2 = Number(ch);
-          if (!indent && n2)
-            indent = n2;
-          else if (error === -1)
-            error = offset + i2;
-        }
-      }
-      if (error !== -1)
-        onError(error, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
-      let hasSpace = false;
-      let comment = "";
-      let length = source.length;
-      for (let i2 = 1; i2 < props.length; ++i2) {
-        const token = props[i2];
-        switch (token.type) {
-          case "space":
-            hasSpace = true;
-          // fallthrough
-          case "newline":
-            length += token.source.length;
-            break;
-          case "comment":
-            if (strict && !hasSpace) {
-              const message = "Comments must be separated from other tokens by white space characters";
-              onError(token, "MISSING_CHAR", message);
-            }
-            length += token.source.length;
-            comment = token.source.substring(1);
-            break;
-          case "error":
-            onError(token, "UNEXPECTED_TOKEN", token.message);
-            length += token.source.length;
-            break;
-          /* istanbul ignore next should not happen */
-          default: {
-            const message = `Unexpected token in block scalar header: ${token.type}`;
-            onError(token, "UNEXPECTED_TOKEN", message);
-            const ts = token.source;
-            if (ts && typeof ts === "string")
-              length += ts.length;
-          }
-        }
-      }
-      return { mode, indent, chomp, comment, length };
-    }
-    function splitLines(source) {
-      const split = source.split(/\n( *)/);
-      const first = split[0];
-      const m2 = first.match(/^( *)/);
-      const line0 = m2?.[1] ? [m2[1], first.slice(m2[1].length)] : ["", first];
-      const lines = [line0];
-      for (let i2 = 1; i2 < split.length; i2 += 2)
-        lines.push([split[i2], split[i2 + 1]]);
-      return lines;
-    }
-    exports.resolveBlockScalar = resolveBlockScalar;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
-var require_resolve_flow_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
-    "use strict";
-    var Scalar = require_Scalar();
-    var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar, strict, onError) {
-      const { offset, type, source, end } = scalar;
-      let _type;
-      let value;
-      const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
-      switch (type) {
-        case "scalar":
-          _type = Scalar.Scalar.PLAIN;
-          value = plainValue(source, _onError);
-          break;
-        case "single-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_SINGLE;
-          value = singleQuotedValue(source, _onError);
-          break;
-        case "double-quoted-scalar":
-          _type = Scalar.Scalar.QUOTE_DOUBLE;
-          value = doubleQuotedValue(source, _onError);
-          break;
-        /* istanbul ignore next should not happen */
-        default:
-          onError(scalar, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
-          return {
-            value: "",
-            type: null,
-            comment: "",
-            range: [offset, offset + source.length, offset + source.length]
-          };
-      }
-      const valueEnd = offset + source.length;
-      const re2 = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
-      return {
-        value,
-        type: _type,
-        comment: re2.comment,
-        range: [offset, valueEnd, re2.offset]
-      };
-    }
-    function plainValue(source, onError) {
-      let badChar = "";
-      switch (source[0]) {
-        /* istanbul ignore next should not happen */
-        case "	":
-          badChar = "a tab character";
-          break;
-        case ",":
-          badChar = "flow indicator character ,";
-          break;
-        case "%":
-          badChar = "directive indicator character %";
-          break;
-        case "|":
-        case ">": {
-          badChar = `block scalar indicator ${source[0]}`;
-          break;
-        }
-        case "@":
-        case "`": {
-          badChar = `reserved character ${source[0]}`;
-          break;
-        }
-      }
-      if (badChar)
-        onError(0, "BAD_SCALAR_START", `Plain value cannot start with ${badChar}`);
-      return unfoldLines(source);
-    }
-    function singleQuotedValue(source, onError) {
-      if (source[source.length - 1] !== "'" || source.length === 1)
-        onError(source.length, "MISSING_CHAR", "Missing closing 'quote");
-      return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
-    }
-    function unfoldLines(source) {
-      const line = /(.*?)\r?\n/sy;
-      let match = line.exec(source);
-      if (!match)
-        return source;
-      let trimEnd, trimBoth;
-      try {
-        trimEnd = new RegExp("(?<![ 	])[ 	]+$");
-        trimBoth = new RegExp("^[ 	]+|(?<![ 	])[ 	]+$", "g");
-      } catch {
-        trimEnd = /[ \t]+$/;
-        trimBoth = /^[ \t]+|[ \t]+$/g;
-      }
-      let res = match[1].replace(trimEnd, "");
-      let sep = " ";
-      let pos = line.lastIndex;
-      while (match = line.exec(source)) {
-        const lm = match[1].replace(trimBoth, "");
-        if (lm === "") {
-          if (sep === "\n")
-            res += sep;
-          else
-            sep = "\n";
-        } else {
-          res += sep + lm;
-          sep = " ";
-        }
-        pos = line.lastIndex;
-      }
-      const last = /[ \t]*(.*)/sy;
-      last.lastIndex = pos;
-      match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
-    }
-    function doubleQuotedValue(source, onError) {
-      let res = "";
-      for (let i2 = 1; i2 < source.length - 1; ++i2) {
-        const ch = source[i2];
-        if (ch === "\r" && source[i2 + 1] === "\n")
-          continue;
-        if (ch === "\n") {
-          const { fold, offset } = foldNewline(source, i2);
-          res += fold;
-          i2 = offset;
-        } else if (ch === "\\") {
-          let next = source[++i2];
-          const cc = escapeCodes[next];
-          if (cc)
-            res += cc;
-          else if (next === "\n") {
-            next = source[i2 + 1];
-            while (next === " " || next === "	")
-              next = source[++i2 + 1];
-          } else if (next === "\r" && source[i2 + 1] === "\n") {
-            next = source[++i2 + 1];
-            while (next === " " || next === "	")
-              next = source[++i2 + 1];
-          } else if (next === "x" || next === "u" || next === "U") {
-            const length = next === "x" ? 2 : next === "u" ? 4 : 8;
-            res += parseCharCode(source, i2 + 1, length, onError);
-            i2 += length;
-          } else {
-            const raw = source.substr(i2 - 1, 2);
-            onError(i2 - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
-            res += raw;
-          }
-        } else if (ch === " " || ch === "	") {
-          const wsStart = i2;
-          let next = source[i2 + 1];
-          while (next === " " || next === "	")
-            next = source[++i2 + 1];
-          if (next !== "\n" && !(next === "\r" && source[i2 + 2] === "\n"))
-            res += i2 > wsStart ? source.slice(wsStart, i2 + 1) : ch;
-        } else {
-          res += ch;
-        }
-      }
-      if (source[source.length - 1] !== '"' || source.length === 1)
-        onError(source.length, "MISSING_CHAR", 'Missing closing "quote');
-      return res;
-    }
-    function foldNewline(source, offset) {
-      let fold = "";
-      let ch = source[offset + 1];
-      while (ch === " " || ch === "	" || ch === "\n" || ch === "\r") {
-        if (ch === "\r" && source[offset + 2] !== "\n")
-          break;
-        if (ch === "\n")
-          fold += "\n";
-        offset += 1;
-        ch = source[offset + 1];
-      }
-      if (!fold)
-        fold = " ";
-      return { fold, offset };
-    }
-    var escapeCodes = {
-      "0": "\0",
-      // null character
-      a: "\x07",
-      // bell character
-      b: "\b",
-      // backspace
-      e: "\x1B",
-      // escape character
-      f: "\f",
-      // form feed
-      n: "\n",
-      // line feed
-      r: "\r",
-      // carriage return
-      t: "	",
-      // horizontal tab
-      v: "\v",
-      // vertical tab
-      N: "\x85",
-      // Unicode next line
-      _: "\xA0",
-      // Unicode non-breaking space
-      L: "\u2028",
-      // Unicode line separator
-      P: "\u2029",
-      // Unicode paragraph separator
-      " ": " ",
-      '"': '"',
-      "/": "/",
-      "\\": "\\",
-      "	": "	"
-    };
-    function parseCharCode(source, offset, length, onError) {
-      const cc = source.substr(offset, length);
-      const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code = ok ? parseInt(cc, 16) : NaN;
-      try {
-        return String.fromCodePoint(code);
-      } catch {
-        const raw = source.substr(offset - 2, length + 2);
-        onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
-        return raw;
-      }
-    }
-    exports.resolveFlowScalar = resolveFlowScalar;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/compose-scalar.js
-var require_compose_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
-    "use strict";
-    var identity = require_identity();
-    var Scalar = require_Scalar();
-    var resolveBlockScalar = require_resolve_block_scalar();
-    var resolveFlowScalar = require_resolve_flow_scalar();
-    function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
-      const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
-      let tag;
-      if (ctx.options.stringKeys && ctx.atKey) {
-        tag = ctx.schema[identity.SCALAR];
-      } else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
-      else if (token.type === "scalar")
-        tag = findScalarTagByTest(ctx, value, token, onError);
-      else
-        tag = ctx.schema[identity.SCALAR];
-      let scalar;
-      try {
-        const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
-      } catch (error) {
-        const msg = error instanceof Error ? error.message : String(error);
-        onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
-      }
-      scalar.range = range;
-      scalar.source = value;
-      if (type)
-        scalar.type = type;
-      if (tagName)
-        scalar.tag = tagName;
-      if (tag.format)
-        scalar.format = tag.format;
-      if (comment)
-        scalar.comment = comment;
-      return scalar;
-    }
-    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
-      if (tagName === "!")
-        return schema[identity.SCALAR];
-      const matchWithTest = [];
-      for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
-          if (tag.default && tag.test)
-            matchWithTest.push(tag);
-          else
-            return tag;
-        }
-      }
-      for (const tag of matchWithTest)
-        if (tag.test?.test(value))
-          return tag;
-      const kt2 = schema.knownTags[tagName];
-      if (kt2 && !kt2.collection) {
-        schema.tags.push(Object.assign({}, kt2, { default: false, test: void 0 }));
-        return kt2;
-      }
-      onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
-      return schema[identity.SCALAR];
-    }
-    function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
-      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
-      if (schema.compat) {
-        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
-        if (tag.tag !== compat.tag) {
-          const ts = directives.tagString(tag.tag);
-          const cs = directives.tagString(compat.tag);
-          const msg = `Value may be parsed as either ${ts} or ${cs}`;
-          onError(token, "TAG_RESOLVE_FAILED", msg, true);
-        }
-      }
-      return tag;
-    }
-    exports.composeScalar = composeScalar;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
-var require_util_empty_scalar_position = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
-    "use strict";
-    function emptyScalarPosition(offset, before, pos) {
-      if (before) {
-        pos ?? (pos = before.length);
-        for (let i2 = pos - 1; i2 >= 0; --i2) {
-          let st2 = before[i2];
-          switch (st2.type) {
-            case "space":
-            case "comment":
-            case "newline":
-              offset -= st2.source.length;
-              continue;
-          }
-          st2 = before[++i2];
-          while (st2?.type === "space") {
-            offset += st2.source.length;
-            st2 = before[++i2];
-          }
-          break;
-        }
-      }
-      return offset;
-    }
-    exports.emptyScalarPosition = emptyScalarPosition;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/compose-node.js
-var require_compose_node = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
-    "use strict";
-    var Alias = require_Alias();
-    var identity = require_identity();
-    var composeCollection = require_compose_collection();
-    var composeScalar = require_compose_scalar();
-    var resolveEnd = require_resolve_end();
-    var utilEmptyScalarPosition = require_util_empty_scalar_position();
-    var CN = { composeNode, composeEmptyNode };
-    function composeNode(ctx, token, props, onError) {
-      const atKey = ctx.atKey;
-      const { spaceBefore, comment, anchor, tag } = props;
-      let node;
-      let isSrcToken = true;
-      switch (token.type) {
-        case "alias":
-          node = composeAlias(ctx, token, onError);
-          if (anchor || tag)
-            onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
-          break;
-        case "scalar":
-        case "single-quoted-scalar":
-        case "double-quoted-scalar":
-        case "block-scalar":
-          node = composeScalar.composeScalar(ctx, token, tag, onError);
-          if (anchor)
-            node.anchor = anchor.source.substring(1);
-          break;
-        case "block-map":
-        case "block-seq":
-        case "flow-collection":
-          try {
-            node = composeCollection.composeCollection(CN, ctx, token, props, onError);
-            if (anchor)
-              node.anchor = anchor.source.substring(1);
-          } catch (error) {
-            const message = error instanceof Error ? error.message : String(error);
-            onError(token, "RESOURCE_EXHAUSTION", message);
-          }
-          break;
-        default: {
-          const message = token.type === "error" ? token.message : `Unsupported token (type: ${token.type})`;
-          onError(token, "UNEXPECTED_TOKEN", message);
-          isSrcToken = false;
-        }
-      }
-      node ?? (node = composeEmptyNode(ctx, token.offset, void 0, null, props, onError));
-      if (anchor && node.anchor === "")
-        onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
-      if (atKey && ctx.options.stringKeys && (!identity.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
-        const msg = "With stringKeys, all keys must be strings";
-        onError(tag ?? token, "NON_STRING_KEY", msg);
-      }
-      if (spaceBefore)
-        node.spaceBefore = true;
-      if (comment) {
-        if (token.type === "scalar" && token.source === "")
-          node.comment = comment;
-        else
-          node.commentBefore = comment;
-      }
-      if (ctx.options.keepSourceTokens && isSrcToken)
-        node.srcToken = token;
-      return node;
-    }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
-      const token = {
-        type: "scalar",
-        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
-        indent: -1,
-        source: ""
-      };
-      const node = composeScalar.composeScalar(ctx, token, tag, onError);
-      if (anchor) {
-        node.anchor = anchor.source.substring(1);
-        if (node.anchor === "")
-          onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
-      }
-      if (spaceBefore)
-        node.spaceBefore = true;
-      if (comment) {
-        node.comment = comment;
-        node.range[2] = end;
-      }
-      return node;
-    }
-    function composeAlias({ options: options4 }, { offset, source, end }, onError) {
-      const alias = new Alias.Alias(source.substring(1));
-      if (alias.source === "")
-        onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
-      if (alias.source.endsWith(":"))
-        onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
-      const valueEnd = offset + source.length;
-      const re2 = resolveEnd.resolveEnd(end, valueEnd, options4.strict, onError);
-      alias.range = [offset, valueEnd, re2.offset];
-      if (re2.comment)
-        alias.comment = re2.comment;
-      return alias;
-    }
-    exports.composeEmptyNode = composeEmptyNode;
-    exports.composeNode = composeNode;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/compose-doc.js
-var require_compose_doc = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
-    "use strict";
-    var Document = require_Document();
-    var composeNode = require_compose_node();
-    var resolveEnd = require_resolve_end();
-    var resolveProps = require_resolve_props();
-    function composeDoc(options4, directives, { offset, start, value, end }, onError) {
-      const opts = Object.assign({ _directives: directives }, options4);
-      const doc = new Document.Document(void 0, opts);
-      const ctx = {
-        atKey: false,
-        atRoot: true,
-        directives: doc.directives,
-        options: doc.options,
-        schema: doc.schema
-      };
-      const props = resolveProps.resolveProps(start, {
-        indicator: "doc-start",
-        next: value ?? end?.[0],
-        offset,
-        onError,
-        parentIndent: 0,
-        startOnNewline: true
-      });
-      if (props.found) {
-        doc.directives.docStart = true;
-        if (value && (value.type === "block-map" || value.type === "block-seq") && !props.hasNewline)
-          onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
-      }
-      doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
-      const contentEnd = doc.contents.range[2];
-      const re2 = resolveEnd.resolveEnd(end, contentEnd, false, onError);
-      if (re2.comment)
-        doc.comment = re2.comment;
-      doc.range = [offset, contentEnd, re2.offset];
-      return doc;
-    }
-    exports.composeDoc = composeDoc;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/compose/composer.js
-var require_composer = __commonJS({
-  "../../main/node_modules/yaml/dist/compose/composer.js"(exports) {
-    "use strict";
-    var node_process = __require("process");
-    var directives = require_directives();
-    var Document = require_Document();
-    var errors = require_errors();
-    var identity = require_identity();
-    var composeDoc = require_compose_doc();
-    var resolveEnd = require_resolve_end();
-    function getErrorPos(src) {
-      if (typeof src === "number")
-        return [src, src + 1];
-      if (Array.isArray(src))
-        return src.length === 2 ? src : [src[0], src[1]];
-      const { offset, source } = src;
-      return [offset, offset + (typeof source === "string" ? source.length : 1)];
-    }
-    function parsePrelude(prelude) {
-      let comment = "";
-      let atComment = false;
-      let afterEmptyLine = false;
-      for (let i2 = 0; i2 < prelude.length; ++i2) {
-        const source = prelude[i2];
-        switch (source[0]) {
-          case "#":
-            comment += (comment === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
-            atComment = true;
-            afterEmptyLine = false;
-            break;
-          case "%":
-            if (prelude[i2 + 1]?.[0] !== "#")
-              i2 += 1;
-            atComment = false;
-            break;
-          default:
-            if (!atComment)
-              afterEmptyLine = true;
-            atComment = false;
-        }
-      }
-      return { comment, afterEmptyLine };
-    }
-    var Composer = class {
-      constructor(options4 = {}) {
-        this.doc = null;
-        this.atDirectives = false;
-        this.prelude = [];
-        this.errors = [];
-        this.warnings = [];
-        this.onError = (source, code, message, warning) => {
-          const pos = getErrorPos(source);
-          if (warning)
-            this.warnings.push(new errors.YAMLWarning(pos, code, message));
-          else
-            this.errors.push(new errors.YAMLParseError(pos, code, message));
-        };
-        this.directives = new directives.Directives({ version: options4.version || "1.2" });
-        this.options = options4;
-      }
-      decorate(doc, afterDoc) {
-        const { comment, afterEmptyLine } = parsePrelude(this.prelude);
-        if (comment) {
-          const dc = doc.contents;
-          if (afterDoc) {
-            doc.comment = doc.comment ? `${doc.comment}
-${comment}` : comment;
-          } else if (afterEmptyLine || doc.directives.docStart || !dc) {
-            doc.commentBefore = comment;
-          } else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
-            let it2 = dc.items[0];
-            if (identity.isPair(it2))
-              it2 = it2.key;
-            const cb = it2.commentBefore;
-            it2.commentBefore = cb ? `${comment}
-${cb}` : comment;
-          } else {
-            const cb = dc.commentBefore;
-            dc.commentBefore = cb ? `${comment}
-${cb}` : comment;
-          }
-        }
-        if (afterDoc) {
-          for (let i2 = 0; i2 < this.errors.length; ++i2)
-            doc.errors.push(this.errors[i2]);
-          for (let i2 = 0; i2 < this.warnings.length; ++i2)
-            doc.warnings.push(this.warnings[i2]);
-        } else {
-          doc.errors = this.errors;
-          doc.warnings = this.warnings;
-        }
-        this.prelude = [];
-        this.errors = [];
-        this.warnings = [];
-      }
-      /**
-       * Current stream status information.
-       *
-       * Mostly useful at the end of input for an empty stream.
-       */
-      streamInfo() {
-        return {
-          comment: parsePrelude(this.prelude).comment,
-          directives: this.directives,
-          errors: this.errors,
-          warnings: this.warnings
-        };
-      }
-      /**
-       * Compose tokens into documents.
-       *
-       * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
-       * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
-       */
-      *compose(tokens, forceDoc = false, endOffset = -1) {
-        for (const token of tokens)
-          yield* this.next(token);
-        yield* this.end(forceDoc, endOffset);
-      }
-      /** Advance the composer by one CST token. */
-      *next(token) {
-        if (node_process.env.LOG_STREAM)
-          console.dir(token, { depth: null });
-        switch (token.type) {
-          case "directive":
-            this.directives.add(token.source, (offset, message, warning) => {
-              const pos = getErrorPos(token);
-              pos[0] += offset;
-              this.onError(pos, "BAD_DIRECTIVE", message, warning);
-            });
-            this.prelude.push(token.source);
-            this.atDirectives = true;
-            break;
-          case "document": {
-            const doc = composeDoc.composeDoc(this.options, this.directives, token, this.onError);
-            if (this.atDirectives && !doc.directives.docStart)
-              this.onError(token, "MISSING_CHAR", "Missing directives-end/doc-start indicator line");
-            this.decorate(doc, false);
-            if (this.doc)
-              yield this.doc;
-            this.doc = doc;
-            this.atDirectives = false;
-            break;
-          }
-          case "byte-order-mark":
-          case "space":
-            break;
-          case "comment":
-          case "newline":
-            this.prelude.push(token.source);
-            break;
-          case "error": {
-            const msg = token.source ? `${token.message}: ${JSON.stringify(token.source)}` : token.message;
-            const error = new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", msg);
-            if (this.atDirectives || !this.doc)
-              this.errors.push(error);
-            else
-              this.doc.errors.push(error);
-            break;
-          }
-          case "doc-end": {
-            if (!this.doc) {
-              const msg = "Unexpected doc-end without preceding document";
-              this.errors.push(new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", msg));
-              break;
-            }
-            this.doc.directives.docEnd = true;
-            const end = resolveEnd.resolveEnd(token.end, token.offset + token.source.length, this.doc.options.strict, this.onError);
-            this.decorate(this.doc, true);
-            if (end.comment) {
-              const dc = this.doc.comment;
-              this.doc.comment = dc ? `${dc}
-${end.comment}` : end.comment;
-            }
-            this.doc.range[2] = end.offset;
-            break;
-          }
-          default:
-            this.errors.push(new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", `Unsupported token ${token.type}`));
-        }
-      }
-      /**
-       * Call at end of input to yield any remaining document.
-       *
-       * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
-       * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
-       */
-      *end(forceDoc = false, endOffset = -1) {
-        if (this.doc) {
-          this.decorate(this.doc, true);
-          yield this.doc;
-          this.doc = null;
-        } else if (forceDoc) {
-          const opts = Object.assign({ _directives: this.directives }, this.options);
-          const doc = new Document.Document(void 0, opts);
-          if (this.atDirectives)
-            this.onError(endOffset, "MISSING_CHAR", "Missing directives-end indicator line");
-          doc.range = [0, endOffset, endOffset];
-          this.decorate(doc, false);
-          yield doc;
-        }
-      }
-    };
-    exports.Composer = Composer;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/cst-scalar.js
-var require_cst_scalar = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
-    "use strict";
-    var resolveBlockScalar = require_resolve_block_scalar();
-    var resolveFlowScalar = require_resolve_flow_scalar();
-    var errors = require_errors();
-    var stringifyString = require_stringifyString();
-    function resolveAsScalar(token, strict = true, onError) {
-      if (token) {
-        const _onError = (pos, code, message) => {
-          const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
-          if (onError)
-            onError(offset, code, message);
-          else
-            throw new errors.YAMLParseError([offset, offset + 1], code, message);
-        };
-        switch (token.type) {
-          case "scalar":
-          case "single-quoted-scalar":
-          case "double-quoted-scalar":
-            return resolveFlowScalar.resolveFlowScalar(token, strict, _onError);
-          case "block-scalar":
-            return resolveBlockScalar.resolveBlockScalar({ options: { strict } }, token, _onError);
-        }
-      }
-      return null;
-    }
-    function createScalarToken(value, context) {
-      const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
-      const source = stringifyString.stringifyString({ type, value }, {
-        implicitKey,
-        indent: indent > 0 ? " ".repeat(indent) : "",
-        inFlow,
-        options: { blockQuote: true, lineWidth: -1 }
-      });
-      const end = context.end ?? [
-        { type: "newline", offset: -1, indent, source: "\n" }
-      ];
-      switch (source[0]) {
-        case "|":
-        case ">": {
-          const he2 = source.indexOf("\n");
-          const head = source.substring(0, he2);
-          const body = source.substring(he2 + 1) + "\n";
-          const props = [
-            { type: "block-scalar-header", offset, indent, source: head }
-          ];
-          if (!addEndtoBlockProps(props, end))
-            props.push({ type: "newline", offset: -1, indent, source: "\n" });
-          return { type: "block-scalar", offset, indent, props, source: body };
-        }
-        case '"':
-          return { type: "double-quoted-scalar", offset, indent, source, end };
-        case "'":
-          return { type: "single-quoted-scalar", offset, indent, source, end };
-        default:
-          return { type: "scalar", offset, indent, source, end };
-      }
-    }
-    function setScalarValue(token, value, context = {}) {
-      let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
-      let indent = "indent" in token ? token.indent : null;
-      if (afterKey && typeof indent === "number")
-        indent += 2;
-      if (!type)
-        switch (token.type) {
-          case "single-quoted-scalar":
-            type = "QUOTE_SINGLE";
-            break;
-          case "double-quoted-scalar":
-            type = "QUOTE_DOUBLE";
-            break;
-          case "block-scalar": {
-            const header = token.props[0];
-            if (header.type !== "block-scalar-header")
-              throw new Error("Invalid block scalar header");
-            type = header.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
-            break;
-          }
-          default:
-            type = "PLAIN";
-        }
-      const source = stringifyString.stringifyString({ type, value }, {
-        implicitKey: implicitKey || indent === null,
-        indent: indent !== null && indent > 0 ? " ".repeat(indent) : "",
-        inFlow,
-        options: { blockQuote: true, lineWidth: -1 }
-      });
-      switch (source[0]) {
-        case "|":
-        case ">":
-          setBlockScalarValue(token, source);
-          break;
-        case '"':
-          setFlowScalarValue(token, source, "double-quoted-scalar");
-          break;
-        case "'":
-          setFlowScalarValue(token, source, "single-quoted-scalar");
-          break;
-        default:
-          setFlowScalarValue(token, source, "scalar");
-      }
-    }
-    function setBlockScalarValue(token, source) {
-      const he2 = source.indexOf("\n");
-      const head = source.substring(0, he2);
-      const body = source.substring(he2 + 1) + "\n";
-      if (token.type === "block-scalar") {
-        const header = token.props[0];
-        if (header.type !== "block-scalar-header")
-          throw new Error("Invalid block scalar header");
-        header.source = head;
-        token.source = body;
-      } else {
-        const { offset } = token;
-        const indent = "indent" in token ? token.indent : -1;
-        const props = [
-          { type: "block-scalar-header", offset, indent, source: head }
-        ];
-        if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
-          props.push({ type: "newline", offset: -1, indent, source: "\n" });
-        for (const key of Object.keys(token))
-          if (key !== "type" && key !== "offset")
-            delete token[key];
-        Object.assign(token, { type: "block-scalar", indent, props, source: body });
-      }
-    }
-    function addEndtoBlockProps(props, end) {
-      if (end)
-        for (const st2 of end)
-          switch (st2.type) {
-            case "space":
-            case "comment":
-              props.push(st2);
-              break;
-            case "newline":
-              props.push(st2);
-              return true;
-          }
-      return false;
-    }
-    function setFlowScalarValue(token, source, type) {
-      switch (token.type) {
-        case "scalar":
-        case "double-quoted-scalar":
-        case "single-quoted-scalar":
-          token.type = type;
-          token.source = source;
-          break;
-        case "block-scalar": {
-          const end = token.props.slice(1);
-          let oa2 = source.length;
-          if (token.props[0].type === "block-scalar-header")
-            oa2 -= token.props[0].source.length;
-          for (const tok of end)
-            tok.offset += oa2;
-          delete token.props;
-          Object.assign(token, { type, source, end });
-          break;
-        }
-        case "block-map":
-        case "block-seq": {
-          const offset = token.offset + source.length;
-          const nl = { type: "newline", offset, indent: token.indent, source: "\n" };
-          delete token.items;
-          Object.assign(token, { type, source, end: [nl] });
-          break;
-        }
-        default: {
-          const indent = "indent" in token ? token.indent : -1;
-          const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st2) => st2.type === "space" || st2.type === "comment" || st2.type === "newline") : [];
-          for (const key of Object.keys(token))
-            if (key !== "type" && key !== "offset")
-              delete token[key];
-          Object.assign(token, { type, indent, source, end });
-        }
-      }
-    }
-    exports.createScalarToken = createScalarToken;
-    exports.resolveAsScalar = resolveAsScalar;
-    exports.setScalarValue = setScalarValue;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/cst-stringify.js
-var require_cst_stringify = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
-    "use strict";
-    var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
-    function stringifyToken(token) {
-      switch (token.type) {
-        case "block-scalar": {
-          let res = "";
-          for (const tok of token.props)
-            res += stringifyToken(tok);
-          return res + token.source;
-        }
-        case "block-map":
-        case "block-seq": {
-          let res = "";
-          for (const item of token.items)
-            res += stringifyItem(item);
-          return res;
-        }
-        case "flow-collection": {
-          let res = token.start.source;
-          for (const item of token.items)
-            res += stringifyItem(item);
-          for (const st2 of token.end)
-            res += st2.source;
-          return res;
-        }
-        case "document": {
-          let res = stringifyItem(token);
-          if (token.end)
-            for (const st2 of token.end)
-              res += st2.source;
-          return res;
-        }
-        default: {
-          let res = token.source;
-          if ("end" in token && token.end)
-            for (const st2 of token.end)
-              res += st2.source;
-          return res;
-        }
-      }
-    }
-    function stringifyItem({ start, key, sep, value }) {
-      let res = "";
-      for (const st2 of start)
-        res += st2.source;
-      if (key)
-        res += stringifyToken(key);
-      if (sep)
-        for (const st2 of sep)
-          res += st2.source;
-      if (value)
-        res += stringifyToken(value);
-      return res;
-    }
-    exports.stringify = stringify3;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/cst-visit.js
-var require_cst_visit = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
-    "use strict";
-    var BREAK = /* @__PURE__ */ Symbol("break visit");
-    var SKIP = /* @__PURE__ */ Symbol("skip children");
-    var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit(cst, visitor) {
-      if ("type" in cst && cst.type === "document")
-        cst = { start: cst.start, value: cst.value };
-      _visit(Object.freeze([]), cst, visitor);
-    }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path) => {
-      let item = cst;
-      for (const [field, index] of path) {
-        const tok = item?.[field];
-        if (tok && "items" in tok) {
-          item = tok.items[index];
-        } else
-          return void 0;
-      }
-      return item;
-    };
-    visit.parentCollection = (cst, path) => {
-      const parent = visit.itemAtPath(cst, path.slice(0, -1));
-      const field = path[path.length - 1][0];
-      const coll = parent?.[field];
-      if (coll && "items" in coll)
-        return coll;
-      throw new Error("Parent collection not found");
-    };
-    function _visit(path, item, visitor) {
-      let ctrl = visitor(item, path);
-      if (typeof ctrl === "symbol")
-        return ctrl;
-      for (const field of ["key", "value"]) {
-        const token = item[field];
-        if (token && "items" in token) {
-          for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path.concat([[field, i2]])), token.items[i2], visitor);
-            if (typeof ci === "number")
-              i2 = ci - 1;
-            else if (ci === BREAK)
-              return BREAK;
-            else if (ci === REMOVE) {
-              token.items.splice(i2, 1);
-              i2 -= 1;
-            }
-          }
-          if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path);
-        }
-      }
-      return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
-    }
-    exports.visit = visit;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/cst.js
-var require_cst = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/cst.js"(exports) {
-    "use strict";
-    var cstScalar = require_cst_scalar();
-    var cstStringify = require_cst_stringify();
-    var cstVisit = require_cst_visit();
-    var BOM = "\uFEFF";
-    var DOCUMENT = "";
-    var FLOW_END = "";
-    var SCALAR = "";
-    var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
-    function prettyToken(token) {
-      switch (token) {
-        case BOM:
-          return "<BOM>";
-        case DOCUMENT:
-          return "<DOC>";
-        case FLOW_END:
-          return "<FLOW_END>";
-        case SCALAR:
-          return "<SCALAR>";
-        default:
-          return JSON.stringify(token);
-      }
-    }
-    function tokenType(source) {
-      switch (source) {
-        case BOM:
-          return "byte-order-mark";
-        case DOCUMENT:
-          return "doc-mode";
-        case FLOW_END:
-          return "flow-error-end";
-        case SCALAR:
-          return "scalar";
-        case "---":
-          return "doc-start";
-        case "...":
-          return "doc-end";
-        case "":
-        case "\n":
-        case "\r\n":
-          return "newline";
-        case "-":
-          return "seq-item-ind";
-        case "?":
-          return "explicit-key-ind";
-        case ":":
-          return "map-value-ind";
-        case "{":
-          return "flow-map-start";
-        case "}":
-          return "flow-map-end";
-        case "[":
-          return "flow-seq-start";
-        case "]":
-          return "flow-seq-end";
-        case ",":
-          return "comma";
-      }
-      switch (source[0]) {
-        case " ":
-        case "	":
-          return "space";
-        case "#":
-          return "comment";
-        case "%":
-          return "directive-line";
-        case "*":
-          return "alias";
-        case "&":
-          return "anchor";
-        case "!":
-          return "tag";
-        case "'":
-          return "single-quoted-scalar";
-        case '"':
-          return "double-quoted-scalar";
-        case "|":
-        case ">":
-          return "block-scalar-header";
-      }
-      return null;
-    }
-    exports.createScalarToken = cstScalar.createScalarToken;
-    exports.resolveAsScalar = cstScalar.resolveAsScalar;
-    exports.setScalarValue = cstScalar.setScalarValue;
-    exports.stringify = cstStringify.stringify;
-    exports.visit = cstVisit.visit;
-    exports.BOM = BOM;
-    exports.DOCUMENT = DOCUMENT;
-    exports.FLOW_END = FLOW_END;
-    exports.SCALAR = SCALAR;
-    exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
-    exports.prettyToken = prettyToken;
-    exports.tokenType = tokenType;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/lexer.js
-var require_lexer = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
-    "use strict";
-    var cst = require_cst();
-    function isEmpty(ch) {
-      switch (ch) {
-        case void 0:
-        case " ":
-        case "\n":
-        case "\r":
-        case "	":
-          return true;
-        default:
-          return false;
-      }
-    }
-    var hexDigits = new Set("0123456789ABCDEFabcdef");
-    var tagChars = new Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-#;/?:@&=+$_.!~*'()");
-    var flowIndicatorChars = new Set(",[]{}");
-    var invalidAnchorChars = new Set(" ,[]{}\n\r	");
-    var isNotAnchorChar = (ch) => !ch || invalidAnchorChars.has(ch);
-    var Lexer = class {
-      constructor() {
-        this.atEnd = false;
-        this.blockScalarIndent = -1;
-        this.blockScalarKeep = false;
-        this.buffer = "";
-        this.flowKey = false;
-        this.flowLevel = 0;
-        this.indentNext = 0;
-        this.indentValue = 0;
-        this.lineEndPos = null;
-        this.next = null;
-        this.pos = 0;
-      }
-      /**
-       * Generate YAML tokens from the `source` string. If `incomplete`,
-       * a part of the last line may be left as a buffer for the next call.
-       *
-       * @returns A generator of lexical tokens
-       */
-      *lex(source, incomplete = false) {
-        if (source) {
-          if (typeof source !== "string")
-            throw TypeError("source is not a string");
-          this.buffer = this.buffer ? this.buffer + source : source;
-          this.lineEndPos = null;
-        }
-        this.atEnd = !incomplete;
-        let next = this.next ?? "stream";
-        while (next && (incomplete || this.hasChars(1)))
-          next = yield* this.parseNext(next);
-      }
-      atLineEnd() {
-        let i2 = this.pos;
-        let ch = this.buffer[i2];
-        while (ch === " " || ch === "	")
-          ch = this.buffer[++i2];
-        if (!ch || ch === "#" || ch === "\n")
-          return true;
-        if (ch === "\r")
-          return this.buffer[i2 + 1] === "\n";
-        return false;
-      }
-      charAt(n2) {
-        return this.buffer[this.pos + n2];
-      }
-      continueScalar(offset) {
-        let ch = this.buffer[offset];
-        if (this.indentNext > 0) {
-          let indent = 0;
-          while (ch === " ")
-            ch = this.buffer[++indent + offset];
-          if (ch === "\r") {
-            const next = this.buffer[indent + offset + 1];
-            if (next === "\n" || !next && !this.atEnd)
-              return offset + indent + 1;
-          }
-          return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset + indent : -1;
-        }
-        if (ch === "-" || ch === ".") {
-          const dt2 = this.buffer.substr(offset, 3);
-          if ((dt2 === "---" || dt2 === "...") && isEmpty(this.buffer[offset + 3]))
-            return -1;
-        }
-        return offset;
-      }
-      getLine() {
-        let end = this.lineEndPos;
-        if (typeof end !== "number" || end !== -1 && end < this.pos) {
-          end = this.buffer.indexOf("\n", this.pos);
-          this.lineEndPos = end;
-        }
-        if (end === -1)
-          return this.atEnd ? this.buffer.substring(this.pos) : null;
-        if (this.buffer[end - 1] === "\r")
-          end -= 1;
-        return this.buffer.substring(this.pos, end);
-      }
-      hasChars(n2) {
-        return this.pos + n2 <= this.buffer.length;
-      }
-      setNext(state) {
-        this.buffer = this.buffer.substring(this.pos);
-        this.pos = 0;
-        this.lineEndPos = null;
-        this.next = state;
-        return null;
-      }
-      peek(n2) {
-        return this.buffer.substr(this.pos, n2);
-      }
-      *parseNext(next) {
-        switch (next) {
-          case "stream":
-            return yield* this.parseStream();
-          case "line-start":
-            return yield* this.parseLineStart();
-          case "block-start":
-            return yield* this.parseBlockStart();
-          case "doc":
-            return yield* this.parseDocument();
-          case "flow":
-            return yield* this.parseFlowCollection();
-          case "quoted-scalar":
-            return yield* this.parseQuotedScalar();
-          case "block-scalar":
-            return yield* this.parseBlockScalar();
-          case "plain-scalar":
-            return yield* this.parsePlainScalar();
-        }
-      }
-      *parseStream() {
-        let line = this.getLine();
-        if (line === null)
-          return this.setNext("stream");
-        if (line[0] === cst.BOM) {
-          yield* this.pushCount(1);
-          line = line.substring(1);
-        }
-        if (line[0] === "%") {
-          let dirEnd = line.length;
-          let cs = line.indexOf("#");
-          while (cs !== -1) {
-            const ch = line[cs - 1];
-            if (ch === " " || ch === "	") {
-              dirEnd = cs - 1;
-              break;
-            } else {
-              cs = line.indexOf("#", cs + 1);
-            }
-          }
-          while (true) {
-            const ch = line[dirEnd - 1];
-            if (ch === " " || ch === "	")
-              dirEnd -= 1;
-            else
-              break;
-          }
-          const n2 = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line.length - n2);
-          this.pushNewline();
-          return "stream";
-        }
-        if (this.atLineEnd()) {
-          const sp = yield* this.pushSpaces(true);
-          yield* this.pushCount(line.length - sp);
-          yield* this.pushNewline();
-          return "stream";
-        }
-        yield cst.DOCUMENT;
-        return yield* this.parseLineStart();
-      }
-      *parseLineStart() {
-        const ch = this.charAt(0);
-        if (!ch && !this.atEnd)
-          return this.setNext("line-start");
-        if (ch === "-" || ch === ".") {
-          if (!this.atEnd && !this.hasChars(4))
-            return this.setNext("line-start");
-          const s2 = this.peek(3);
-          if ((s2 === "---" || s2 === "...") && isEmpty(this.charAt(3))) {
-            yield* this.pushCount(3);
-            this.indentValue = 0;
-            this.indentNext = 0;
-            return s2 === "---" ? "doc" : "stream";
-          }
-        }
-        this.indentValue = yield* this.pushSpaces(false);
-        if (this.indentNext > this.indentValue && !isEmpty(this.charAt(1)))
-          this.indentNext = this.indentValue;
-        return yield* this.parseBlockStart();
-      }
-      *parseBlockStart() {
-        const [ch0, ch1] = this.peek(2);
-        if (!ch1 && !this.atEnd)
-          return this.setNext("block-start");
-        if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty(ch1)) {
-          const n2 = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
-          this.indentNext = this.indentValue + 1;
-          this.indentValue += n2;
-          return "block-start";
-        }
-        return "doc";
-      }
-      *parseDocument() {
-        yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
-          return this.setNext("doc");
-        let n2 = yield* this.pushIndicators();
-        switch (line[n2]) {
-          case "#":
-            yield* this.pushCount(line.length - n2);
-          // fallthrough
-          case void 0:
-            yield* this.pushNewline();
-            return yield* this.parseLineStart();
-          case "{":
-          case "[":
-            yield* this.pushCount(1);
-            this.flowKey = false;
-            this.flowLevel = 1;
-            return "flow";
-          case "}":
-          case "]":
-            yield* this.pushCount(1);
-            return "doc";
-          case "*":
-            yield* this.pushUntil(isNotAnchorChar);
-            return "doc";
-          case '"':
-          case "'":
-            return yield* this.parseQuotedScalar();
-          case "|":
-          case ">":
-            n2 += yield* this.parseBlockScalarHeader();
-            n2 += yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - n2);
-            yield* this.pushNewline();
-            return yield* this.parseBlockScalar();
-          default:
-            return yield* this.parsePlainScalar();
-        }
-      }
-      *parseFlowCollection() {
-        let nl, sp;
-        let indent = -1;
-        do {
-          nl = yield* this.pushNewline();
-          if (nl > 0) {
-            sp = yield* this.pushSpaces(false);
-            this.indentValue = indent = sp;
-          } else {
-            sp = 0;
-          }
-          sp += yield* this.pushSpaces(true);
-        } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
-          return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty(line[3])) {
-          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
-          if (!atFlowEndMarker) {
-            this.flowLevel = 0;
-            yield cst.FLOW_END;
-            return yield* this.parseLineStart();
-          }
-        }
-        let n2 = 0;
-        while (line[n2] === ",") {
-          n2 += yield* this.pushCount(1);
-          n2 += yield* this.pushSpaces(true);
-          this.flowKey = false;
-        }
-        n2 += yield* this.pushIndicators();
-        switch (line[n2]) {
-          case void 0:
-            return "flow";
-          case "#":
-            yield* this.pushCount(line.length - n2);
-            return "flow";
-          case "{":
-          case "[":
-            yield* this.pushCount(1);
-            this.flowKey = false;
-            this.flowLevel += 1;
-            return "flow";
-          case "}":
-          case "]":
-            yield* this.pushCount(1);
-            this.flowKey = true;
-            this.flowLevel -= 1;
-            return this.flowLevel ? "flow" : "doc";
-          case "*":
-            yield* this.pushUntil(isNotAnchorChar);
-            return "flow";
-          case '"':
-          case "'":
-            this.flowKey = true;
-            return yield* this.parseQuotedScalar();
-          case ":": {
-            const next = this.charAt(1);
-            if (this.flowKey || isEmpty(next) || next === ",") {
-              this.flowKey = false;
-              yield* this.pushCount(1);
-              yield* this.pushSpaces(true);
-              return "flow";
-            }
-          }
-          // fallthrough
-          default:
-            this.flowKey = false;
-            return yield* this.parsePlainScalar();
-        }
-      }
-      *parseQuotedScalar() {
-        const quote = this.charAt(0);
-        let end = this.buffer.indexOf(quote, this.pos + 1);
-        if (quote === "'") {
-          while (end !== -1 && this.buffer[end + 1] === "'")
-            end = this.buffer.indexOf("'", end + 2);
-        } else {
-          while (end !== -1) {
-            let n2 = 0;
-            while (this.buffer[end - 1 - n2] === "\\")
-              n2 += 1;
-            if (n2 % 2 === 0)
-              break;
-            end = this.buffer.indexOf('"', end + 1);
-          }
-        }
-        const qb = this.buffer.substring(0, end);
-        let nl = qb.indexOf("\n", this.pos);
-        if (nl !== -1) {
-          while (nl !== -1) {
-            const cs = this.continueScalar(nl + 1);
-            if (cs === -1)
-              break;
-            nl = qb.indexOf("\n", cs);
-          }
-          if (nl !== -1) {
-            end = nl - (qb[nl - 1] === "\r" ? 2 : 1);
-          }
-        }
-        if (end === -1) {
-          if (!this.atEnd)
-            return this.setNext("quoted-scalar");
-          end = this.buffer.length;
-        }
-        yield* this.pushToIndex(end + 1, false);
-        return this.flowLevel ? "flow" : "doc";
-      }
-      *parseBlockScalarHeader() {
-        this.blockScalarIndent = -1;
-        this.blockScalarKeep = false;
-        let i2 = this.pos;
-        while (true) {
-          const ch = this.buffer[++i2];
-          if (ch === "+")
-            this.blockScalarKeep = true;
-          else if (ch > "0" && ch <= "9")
-            this.blockScalarIndent = Number(ch) - 1;
-          else if (ch !== "-")
-            break;
-        }
-        return yield* this.pushUntil((ch) => isEmpty(ch) || ch === "#");
-      }
-      *parseBlockScalar() {
-        let nl = this.pos - 1;
-        let indent = 0;
-        let ch;
-        loop: for (let i3 = this.pos; ch = this.buffer[i3]; ++i3) {
-          switch (ch) {
-            case " ":
-              indent += 1;
-              break;
-            case "\n":
-              nl = i3;
-              indent = 0;
-              break;
-            case "\r": {
-              const next = this.buffer[i3 + 1];
-              if (!next && !this.atEnd)
-                return this.setNext("block-scalar");
-              if (next === "\n")
-                break;
-            }
-            // fallthrough
-            default:
-              break loop;
-          }
-        }
-        if (!ch && !this.atEnd)
-          return this.setNext("block-scalar");
-        if (indent >= this.indentNext) {
-          if (this.blockScalarIndent === -1)
-            this.indentNext = indent;
-          else {
-            this.indentNext = this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
-          }
-          do {
-            const cs = this.continueScalar(nl + 1);
-            if (cs === -1)
-              break;
-            nl = this.buffer.indexOf("\n", cs);
-          } while (nl !== -1);
-          if (nl === -1) {
-            if (!this.atEnd)
-              return this.setNext("block-scalar");
-            nl = this.buffer.length;
-          }
-        }
-        let i2 = nl + 1;
-        ch = this.buffer[i2];
-        while (ch === " ")
-          ch = this.buffer[++i2];
-        if (ch === "	") {
-          while (ch === "	" || ch === " " || ch === "\r" || ch === "\n")
-            ch = this.buffer[++i2];
-          nl = i2 - 1;
-        } else if (!this.blockScalarKeep) {
-          do {
-            let i3 = nl - 1;
-            let ch2 = this.buffer[i3];
-            if (ch2 === "\r")
-              ch2 = this.buffer[--i3];
-            const lastChar = i3;
-            while (ch2 === " ")
-              ch2 = this.buffer[--i3];
-            if (ch2 === "\n" && i3 >= this.pos && i3 + 1 + indent > lastChar)
-              nl = i3;
-            else
-              break;
-          } while (true);
-        }
-        yield cst.SCALAR;
-        yield* this.pushToIndex(nl + 1, true);
-        return yield* this.parseLineStart();
-      }
-      *parsePlainScalar() {
-        const inFlow = this.flowLevel > 0;
-        let end = this.pos - 1;
-        let i2 = this.pos - 1;
-        let ch;
-        while (ch = this.buffer[++i2]) {
-          if (ch === ":") {
-            const next = this.buffer[i2 + 1];
-            if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
-              break;
-            end = i2;
-          } else if (isEmpty(ch)) {
-            let next = this.buffer[i2 + 1];
-            if (ch === "\r") {
-              if (next === "\n") {
-                i2 += 1;
-                ch = "\n";
-                next = this.buffer[i2 + 1];
-              } else
-                end = i2;
-            }
-            if (next === "#" || inFlow && flowIndicatorChars.has(next))
-              break;
-            if (ch === "\n") {
-              const cs = this.continueScalar(i2 + 1);
-              if (cs === -1)
-                break;
-              i2 = Math.max(i2, cs - 2);
-            }
-          } else {
-            if (inFlow && flowIndicatorChars.has(ch))
-              break;
-            end = i2;
-          }
-        }
-        if (!ch && !this.atEnd)
-          return this.setNext("plain-scalar");
-        yield cst.SCALAR;
-        yield* this.pushToIndex(end + 1, true);
-        return inFlow ? "flow" : "doc";
-      }
-      *pushCount(n2) {
-        if (n2 > 0) {
-          yield this.buffer.substr(this.pos, n2);
-          this.pos += n2;
-          return n2;
-        }
-        return 0;
-      }
-      *pushToIndex(i2, allowEmpty) {
-        const s2 = this.buffer.slice(this.pos, i2);
-        if (s2) {
-          yield s2;
-          this.pos += s2.length;
-          return s2.length;
-        } else if (allowEmpty)
-          yield "";
-        return 0;
-      }
-      *pushIndicators() {
-        let n2 = 0;
-        loop: while (true) {
-          switch (this.charAt(0)) {
-            case "!":
-              n2 += yield* this.pushTag();
-              n2 += yield* this.pushSpaces(true);
-              continue loop;
-            case "&":
-              n2 += yield* this.pushUntil(isNotAnchorChar);
-              n2 += yield* this.pushSpaces(true);
-              continue loop;
-            case "-":
-            // this is an error
-            case "?":
-            // this is an error outside flow collections
-            case ":": {
-              const inFlow = this.flowLevel > 0;
-              const ch1 = this.charAt(1);
-              if (isEmpty(ch1) || inFlow && flowIndicatorChars.has(ch1)) {
-                if (!inFlow)
-                  this.indentNext = this.indentValue + 1;
-                else if (this.flowKey)
-                  this.flowKey = false;
-                n2 += yield* this.pushCount(1);
-                n2 += yield* this.pushSpaces(true);
-                continue loop;
-              }
-            }
-          }
-          break loop;
-        }
-        return n2;
-      }
-      *pushTag() {
-        if (this.charAt(1) === "<") {
-          let i2 = this.pos + 2;
-          let ch = this.buffer[i2];
-          while (!isEmpty(ch) && ch !== ">")
-            ch = this.buffer[++i2];
-          return yield* this.pushToIndex(ch === ">" ? i2 + 1 : i2, false);
-        } else {
-          let i2 = this.pos + 1;
-          let ch = this.buffer[i2];
-          while (ch) {
-            if (tagChars.has(ch))
-              ch = this.buffer[++i2];
-            else if (ch === "%" && hexDigits.has(this.buffer[i2 + 1]) && hexDigits.has(this.buffer[i2 + 2])) {
-              ch = this.buffer[i2 += 3];
-            } else
-              break;
-          }
-          return yield* this.pushToIndex(i2, false);
-        }
-      }
-      *pushNewline() {
-        const ch = this.buffer[this.pos];
-        if (ch === "\n")
-          return yield* this.pushCount(1);
-        else if (ch === "\r" && this.charAt(1) === "\n")
-          return yield* this.pushCount(2);
-        else
-          return 0;
-      }
-      *pushSpaces(allowTabs) {
-        let i2 = this.pos - 1;
-        let ch;
-        do {
-          ch = this.buffer[++i2];
-        } while (ch === " " || allowTabs && ch === "	");
-        const n2 = i2 - this.pos;
-        if (n2 > 0) {
-          yield this.buffer.substr(this.pos, n2);
-          this.pos = i2;
-        }
-        return n2;
-      }
-      *pushUntil(test) {
-        let i2 = this.pos;
-        let ch = this.buffer[i2];
-        while (!test(ch))
-          ch = this.buffer[++i2];
-        return yield* this.pushToIndex(i2, false);
-      }
-    };
-    exports.Lexer = Lexer;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/line-counter.js
-var require_line_counter = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
-    "use strict";
-    var LineCounter = class {
-      constructor() {
-        this.lineStarts = [];
-        this.addNewLine = (offset) => this.lineStarts.push(offset);
-        this.linePos = (offset) => {
-          let low = 0;
-          let high = this.lineStarts.length;
-          while (low < high) {
-            const mid = low + high >> 1;
-            if (this.lineStarts[mid] < offset)
-              low = mid + 1;
-            else
-              high = mid;
-          }
-          if (this.lineStarts[low] === offset)
-            return { line: low + 1, col: 1 };
-          if (low === 0)
-            return { line: 0, col: offset };
-          const start = this.lineStarts[low - 1];
-          return { line: low, col: offset - start + 1 };
-        };
-      }
-    };
-    exports.LineCounter = LineCounter;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/parse/parser.js
-var require_parser = __commonJS({
-  "../../main/node_modules/yaml/dist/parse/parser.js"(exports) {
-    "use strict";
-    var node_process = __require("process");
-    var cst = require_cst();
-    var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i2 = 0; i2 < list.length; ++i2)
-        if (list[i2].type === type)
-          return true;
-      return false;
-    }
-    function findNonEmptyIndex(list) {
-      for (let i2 = 0; i2 < list.length; ++i2) {
-        switch (list[i2].type) {
-          case "space":
-          case "comment":
-          case "newline":
-            break;
-          default:
-            return i2;
-        }
-      }
-      return -1;
-    }
-    function isFlowToken(token) {
-      switch (token?.type) {
-        case "alias":
-        case "scalar":
-        case "single-quoted-scalar":
-        case "double-quoted-scalar":
-        case "flow-collection":
-          return true;
-        default:
-          return false;
-      }
-    }
-    function getPrevProps(parent) {
-      switch (parent.type) {
-        case "document":
-          return parent.start;
-        case "block-map": {
-          const it2 = parent.items[parent.items.length - 1];
-          return it2.sep ?? it2.start;
-        }
-        case "block-seq":
-          return parent.items[parent.items.length - 1].start;
-        /* istanbul ignore next should not happen */
-        default:
-          return [];
-      }
-    }
-    function getFirstKeyStartProps(prev) {
-      if (prev.length === 0)
-        return [];
-      let i2 = prev.length;
-      loop: while (--i2 >= 0) {
-        switch (prev[i2].type) {
-          case "doc-start":
-          case "explicit-key-ind":
-          case "map-value-ind":
-          case "seq-item-ind":
-          case "newline":
-            break loop;
-        }
-      }
-      while (prev[++i2]?.type === "space") {
-      }
-      return prev.splice(i2, prev.length);
-    }
-    function arrayPushArray(target, source) {
-      if (source.length < 1e5)
-        Array.prototype.push.apply(target, source);
-      else
-        for (let i2 = 0; i2 < source.length; ++i2)
-          target.push(source[i2]);
-    }
-    function fixFlowSeqItems(fc) {
-      if (fc.start.type === "flow-seq-start") {
-        for (const it2 of fc.items) {
-          if (it2.sep && !it2.value && !includesToken(it2.start, "explicit-key-ind") && !includesToken(it2.sep, "map-value-ind")) {
-            if (it2.key)
-              it2.value = it2.key;
-            delete it2.key;
-            if (isFlowToken(it2.value)) {
-              if (it2.value.end)
-                arrayPushArray(it2.value.end, it2.sep);
-              else
-                it2.value.end = it2.sep;
-            } else
-              arrayPushArray(it2.start, it2.sep);
-            delete it2.sep;
-          }
-        }
-      }
-    }
-    var Parser = class {
-      /**
-       * @param onNewLine - If defined, called separately with the start position of
-       *   each new line (in `parse()`, including the start of input).
-       */
-      constructor(onNewLine) {
-        this.atNewLine = true;
-        this.atScalar = false;
-        this.indent = 0;
-        this.offset = 0;
-        this.onKeyLine = false;
-        this.stack = [];
-        this.source = "";
-        this.type = "";
-        this.lexer = new lexer.Lexer();
-        this.onNewLine = onNewLine;
-      }
-      /**
-       * Parse `source` as a YAML stream.
-       * If `incomplete`, a part of the last line may be left as a buffer for the next call.
-       *
-       * Errors are not thrown, but yielded as `{ type: 'error', message }` tokens.
-       *
-       * @returns A generator of tokens representing each directive, document, and other structure.
-       */
-      *parse(source, incomplete = false) {
-        if (this.onNewLine && this.offset === 0)
-          this.onNewLine(0);
-        for (const lexeme of this.lexer.lex(source, incomplete))
-          yield* this.next(lexeme);
-        if (!incomplete)
-          yield* this.end();
-      }
-      /**
-       * Advance the parser by the `source` of one lexical token.
-       */
-      *next(source) {
-        this.source = source;
-        if (node_process.env.LOG_TOKENS)
-          console.log("|", cst.prettyToken(source));
-        if (this.atScalar) {
-          this.atScalar = false;
-          yield* this.step();
-          this.offset += source.length;
-          return;
-        }
-        const type = cst.tokenType(source);
-        if (!type) {
-          const message = `Not a YAML token: ${source}`;
-          yield* this.pop({ type: "error", offset: this.offset, message, source });
-          this.offset += source.length;
-        } else if (type === "scalar") {
-          this.atNewLine = false;
-          this.atScalar = true;
-          this.type = "scalar";
-        } else {
-          this.type = type;
-          yield* this.step();
-          switch (type) {
-            case "newline":
-              this.atNewLine = true;
-              this.indent = 0;
-              if (this.onNewLine)
-                this.onNewLine(this.offset + source.length);
-              break;
-            case "space":
-              if (this.atNewLine && source[0] === " ")
-                this.indent += source.length;
-              break;
-            case "explicit-key-ind":
-            case "map-value-ind":
-            case "seq-item-ind":
-              if (this.atNewLine)
-                this.indent += source.length;
-              break;
-            case "doc-mode":
-            case "flow-error-end":
-              return;
-            default:
-              this.atNewLine = false;
-          }
-          this.offset += source.length;
-        }
-      }
-      /** Call at end of input to push out any remaining constructions */
-      *end() {
-        while (this.stack.length > 0)
-          yield* this.pop();
-      }
-      get sourceToken() {
-        const st2 = {
-          type: this.type,
-          offset: this.offset,
-          indent: this.indent,
-          source: this.source
-        };
-        return st2;
-      }
-      *step() {
-        const top = this.peek(1);
-        if (this.type === "doc-end" && top?.type !== "doc-end") {
-          while (this.stack.length > 0)
-            yield* this.pop();
-          this.stack.push({
-            type: "doc-end",
-            offset: this.offset,
-            source: this.source
-          });
-          return;
-        }
-        if (!top)
-          return yield* this.stream();
-        switch (top.type) {
-          case "document":
-            return yield* this.document(top);
-          case "alias":
-          case "scalar":
-          case "single-quoted-scalar":
-          case "double-quoted-scalar":
-            return yield* this.scalar(top);
-          case "block-scalar":
-            return yield* this.blockScalar(top);
-          case "block-map":
-            return yield* this.blockMap(top);
-          case "block-seq":
-            return yield* this.blockSequence(top);
-          case "flow-collection":
-            return yield* this.flowCollection(top);
-          case "doc-end":
-            return yield* this.documentEnd(top);
-        }
-        yield* this.pop();
-      }
-      peek(n2) {
-        return this.stack[this.stack.length - n2];
-      }
-      *pop(error) {
-        const token = error ?? this.stack.pop();
-        if (!token) {
-          const message = "Tried to pop an empty stack";
-          yield { type: "error", offset: this.offset, source: "", message };
-        } else if (this.stack.length === 0) {
-          yield token;
-        } else {
-          const top = this.peek(1);
-          if (token.type === "block-scalar") {
-            token.indent = "indent" in top ? top.indent : 0;
-          } else if (token.type === "flow-collection" && top.type === "document") {
-            token.indent = 0;
-          }
-          if (token.type === "flow-collection")
-            fixFlowSeqItems(token);
-          switch (top.type) {
-            case "document":
-              top.value = token;
-              break;
-            case "block-scalar":
-              top.props.push(token);
-              break;
-            case "block-map": {
-              const it2 = top.items[top.items.length - 1];
-              if (it2.value) {
-                top.items.push({ start: [], key: token, sep: [] });
-                this.onKeyLine = true;
-                return;
-              } else if (it2.sep) {
-                it2.value = token;
-              } else {
-                Object.assign(it2, { key: token, sep: [] });
-                this.onKeyLine = !it2.explicitKey;
-                return;
-              }
-              break;
-            }
-            case "block-seq": {
-              const it2 = top.items[top.items.length - 1];
-              if (it2.value)
-                top.items.push({ start: [], value: token });
-              else
-                it2.value = token;
-              break;
-            }
-            case "flow-collection": {
-              const it2 = top.items[top.items.length - 1];
-              if (!it2 || it2.value)
-                top.items.push({ start: [], key: token, sep: [] });
-              else if (it2.sep)
-                it2.value = token;
-              else
-                Object.assign(it2, { key: token, sep: [] });
-              return;
-            }
-            /* istanbul ignore next should not happen */
-            default:
-              yield* this.pop();
-              yield* this.pop(token);
-          }
-          if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
-            const last = token.items[token.items.length - 1];
-            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st2) => st2.type !== "comment" || st2.indent < token.indent))) {
-              if (top.type === "document")
-                top.end = last.start;
-              else
-                top.items.push({ start: last.start });
-              token.items.splice(-1, 1);
-            }
-          }
-        }
-      }
-      *stream() {
-        switch (this.type) {
-          case "directive-line":
-            yield { type: "directive", offset: this.offset, source: this.source };
-            return;
-          case "byte-order-mark":
-          case "space":
-          case "comment":
-          case "newline":
-            yield this.sourceToken;
-            return;
-          case "doc-mode":
-          case "doc-start": {
-            const doc = {
-              type: "document",
-              offset: this.offset,
-              start: []
-            };
-            if (this.type === "doc-start")
-              doc.start.push(this.sourceToken);
-            this.stack.push(doc);
-            return;
-          }
-        }
-        yield {
-          type: "error",
-          offset: this.offset,
-          message: `Unexpected ${this.type} token in YAML stream`,
-          source: this.source
-        };
-      }
-      *document(doc) {
-        if (doc.value)
-          return yield* this.lineEnd(doc);
-        switch (this.type) {
-          case "doc-start": {
-            if (findNonEmptyIndex(doc.start) !== -1) {
-              yield* this.pop();
-              yield* this.step();
-            } else
-              doc.start.push(this.sourceToken);
-            return;
-          }
-          case "anchor":
-          case "tag":
-          case "space":
-          case "comment":
-          case "newline":
-            doc.start.push(this.sourceToken);
-            return;
-        }
-        const bv = this.startBlockValue(doc);
-        if (bv)
-          this.stack.push(bv);
-        else {
-          yield {
-            type: "error",
-            offset: this.offset,
-            message: `Unexpected ${this.type} token in YAML document`,
-            source: this.source
-          };
-        }
-      }
-      *scalar(scalar) {
-        if (this.type === "map-value-ind") {
-          const prev = getPrevProps(this.peek(2));
-          const start = getFirstKeyStartProps(prev);
-          let sep;
-          if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
-            delete scalar.end;
-          } else
-            sep = [this.sourceToken];
-          const map = {
-            type: "block-map",
-            offset: scalar.offset,
-            indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
-          };
-          this.onKeyLine = true;
-          this.stack[this.stack.length - 1] = map;
-        } else
-          yield* this.lineEnd(scalar);
-      }
-      *blockScalar(scalar) {
-        switch (this.type) {
-          case "space":
-          case "comment":
-          case "newline":
-            scalar.props.push(this.sourceToken);
-            return;
-          case "scalar":
-            scalar.source = this.source;
-            this.atNewLine = true;
-            this.indent = 0;
-            if (this.onNewLine) {
-              let nl = this.source.indexOf("\n") + 1;
-              while (nl !== 0) {
-                this.onNewLine(this.offset + nl);
-                nl = this.source.indexOf("\n", nl) + 1;
-              }
-            }
-            yield* this.pop();
-            break;
-          /* istanbul ignore next should not happen */
-          default:
-            yield* this.pop();
-            yield* this.step();
-        }
-      }
-      *blockMap(map) {
-        const it2 = map.items[map.items.length - 1];
-        switch (this.type) {
-          case "newline":
-            this.onKeyLine = false;
-            if (it2.value) {
-              const end = "end" in it2.value ? it2.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
-                end?.push(this.sourceToken);
-              else
-                map.items.push({ start: [this.sourceToken] });
-            } else if (it2.sep) {
-              it2.sep.push(this.sourceToken);
-            } else {
-              it2.start.push(this.sourceToken);
-            }
-            return;
-          case "space":
-          case "comment":
-            if (it2.value) {
-              map.items.push({ start: [this.sourceToken] });
-            } else if (it2.sep) {
-              it2.sep.push(this.sourceToken);
-            } else {
-              if (this.atIndentedComment(it2.start, map.indent)) {
-                const prev = map.items[map.items.length - 2];
-                const end = prev?.value?.end;
-                if (Array.isArray(end)) {
-                  arrayPushArray(end, it2.start);
-                  end.push(this.sourceToken);
-                  map.items.pop();
-                  return;
-                }
-              }
-              it2.start.push(this.sourceToken);
-            }
-            return;
-        }
-        if (this.indent >= map.indent) {
-          const atMapIndent = !this.onKeyLine && this.indent === map.indent;
-          const atNextItem = atMapIndent && (it2.sep || it2.explicitKey) && this.type !== "seq-item-ind";
-          let start = [];
-          if (atNextItem && it2.sep && !it2.value) {
-            const nl = [];
-            for (let i2 = 0; i2 < it2.sep.length; ++i2) {
-              const st2 = it2.sep[i2];
-              switch (st2.type) {
-                case "newline":
-                  nl.push(i2);
-                  break;
-                case "space":
-                  break;
-                case "comment":
-                  if (st2.indent > map.indent)
-                    nl.length = 0;
-                  break;
-                default:
-                  nl.length = 0;
-              }
-            }
-            if (nl.length >= 2)
-              start = it2.sep.splice(nl[1]);
-          }
-          switch (this.type) {
-            case "anchor":
-            case "tag":
-              if (atNextItem || it2.value) {
-                start.push(this.sourceToken);
-                map.items.push({ start });
-                this.onKeyLine = true;
-              } else if (it2.sep) {
-                it2.sep.push(this.sourceToken);
-              } else {
-                it2.start.push(this.sourceToken);
-              }
-              return;
-            case "explicit-key-ind":
-              if (!it2.sep && !it2.explicitKey) {
-                it2.start.push(this.sourceToken);
-                it2.explicitKey = true;
-              } else if (atNextItem || it2.value) {
-                start.push(this.sourceToken);
-                map.items.push({ start, explicitKey: true });
-              } else {
-                this.stack.push({
-                  type: "block-map",
-                  offset: this.offset,
-                  indent: this.indent,
-                  items: [{ start: [this.sourceToken], explicitKey: true }]
-                });
-              }
-              this.onKeyLine = true;
-              return;
-            case "map-value-ind":
-              if (it2.explicitKey) {
-                if (!it2.sep) {
-                  if (includesToken(it2.start, "newline")) {
-                    Object.assign(it2, { key: null, sep: [this.sourceToken] });
-                  } else {
-                    const start2 = getFirstKeyStartProps(it2.start);
-                    this.stack.push({
-                      type: "block-map",
-                      offset: this.offset,
-                      indent: this.indent,
-                      items: [{ start: start2, key: null, sep: [this.sourceToken] }]
-                    });
-                  }
-                } else if (it2.value) {
-                  map.items.push({ start: [], key: null, sep: [this.sourceToken] });
-                } else if (includesToken(it2.sep, "map-value-ind")) {
-                  this.stack.push({
-                    type: "block-map",
-                    offset: this.offset,
-                    indent: this.indent,
-                    items: [{ start, key: null, sep: [this.sourceToken] }]
-                  });
-                } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
-                  const start2 = getFirstKeyStartProps(it2.start);
-                  const key = it2.key;
-                  const sep = it2.sep;
-                  sep.push(this.sourceToken);
-                  delete it2.key;
-                  delete it2.sep;
-                  this.stack.push({
-                    type: "block-map",
-                    offset: this.offset,
-                    indent: this.indent,
-                    items: [{ start: start2, key, sep }]
-                  });
-                } else if (start.length > 0) {
-                  it2.sep = it2.sep.concat(start, this.sourceToken);
-                } else {
-                  it2.sep.push(this.sourceToken);
-                }
-              } else {
-                if (!it2.sep) {
-                  Object.assign(it2, { key: null, sep: [this.sourceToken] });
-                } else if (it2.value || atNextItem) {
-                  map.items.push({ start, key: null, sep: [this.sourceToken] });
-                } else if (includesToken(it2.sep, "map-value-ind")) {
-                  this.stack.push({
-                    type: "block-map",
-                    offset: this.offset,
-                    indent: this.indent,
-                    items: [{ start: [], key: null, sep: [this.sourceToken] }]
-                  });
-                } else {
-                  it2.sep.push(this.sourceToken);
-                }
-              }
-              this.onKeyLine = true;
-              return;
-            case "alias":
-            case "scalar":
-            case "single-quoted-scalar":
-            case "double-quoted-scalar": {
-              const fs = this.flowScalar(this.type);
-              if (atNextItem || it2.value) {
-                map.items.push({ start, key: fs, sep: [] });
-                this.onKeyLine = true;
-              } else if (it2.sep) {
-                this.stack.push(fs);
-              } else {
-                Object.assign(it2, { key: fs, sep: [] });
-                this.onKeyLine = true;
-              }
-              return;
-            }
-            default: {
-              const bv = this.startBlockValue(map);
-              if (bv) {
-                if (bv.type === "block-seq") {
-                  if (!it2.explicitKey && it2.sep && !includesToken(it2.sep, "newline")) {
-                    yield* this.pop({
-                      type: "error",
-                      offset: this.offset,
-                      message: "Unexpected block-seq-ind on same line with key",
-                      source: this.source
-                    });
-                    return;
-                  }
-                } else if (atMapIndent) {
-                  map.items.push({ start });
-                }
-                this.stack.push(bv);
-                return;
-              }
-            }
-          }
-        }
-        yield* this.pop();
-        yield* this.step();
-      }
-      *blockSequence(seq) {
-        const it2 = seq.items[seq.items.length - 1];
-        switch (this.type) {
-          case "newline":
-            if (it2.value) {
-              const end = "end" in it2.value ? it2.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
-                end?.push(this.sourceToken);
-              else
-                seq.items.push({ start: [this.sourceToken] });
-            } else
-              it2.start.push(this.sourceToken);
-            return;
-          case "space":
-          case "comment":
-            if (it2.value)
-              seq.items.push({ start: [this.sourceToken] });
-            else {
-              if (this.atIndentedComment(it2.start, seq.indent)) {
-                const prev = seq.items[seq.items.length - 2];
-                const end = prev?.value?.end;
-                if (Array.isArray(end)) {
-                  arrayPushArray(end, it2.start);
-                  end.push(this.sourceToken);
-                  seq.items.pop();
-                  return;
-                }
-              }
-              it2.start.push(this.sourceToken);
-            }
-            return;
-          case "anchor":
-          case "tag":
-            if (it2.value || this.indent <= seq.indent)
-              break;
-            it2.start.push(this.sourceToken);
-            return;
-          case "seq-item-ind":
-            if (this.indent !== seq.indent)
-              break;
-            if (it2.value || includesToken(it2.start, "seq-item-ind"))
-              seq.items.push({ start: [this.sourceToken] });
-            else
-              it2.start.push(this.sourceToken);
-            return;
-        }
-        if (this.indent > seq.indent) {
-          const bv = this.startBlockValue(seq);
-          if (bv) {
-            this.stack.push(bv);
-            return;
-          }
-        }
-        yield* this.pop();
-        yield* this.step();
-      }
-      *flowCollection(fc) {
-        const it2 = fc.items[fc.items.length - 1];
-        if (this.type === "flow-error-end") {
-          let top;
-          do {
-            yield* this.pop();
-            top = this.peek(1);
-          } while (top?.type === "flow-collection");
-        } else if (fc.end.length === 0) {
-          switch (this.type) {
-            case "comma":
-            case "explicit-key-ind":
-              if (!it2 || it2.sep)
-                fc.items.push({ start: [this.sourceToken] });
-              else
-                it2.start.push(this.sourceToken);
-              return;
-            case "map-value-ind":
-              if (!it2 || it2.value)
-                fc.items.push({ start: [], key: null, sep: [this.sourceToken] });
-              else if (it2.sep)
-                it2.sep.push(this.sourceToken);
-              else
-                Object.assign(it2, { key: null, sep: [this.sourceToken] });
-              return;
-            case "space":
-            case "comment":
-            case "newline":
-            case "anchor":
-            case "tag":
-              if (!it2 || it2.value)
-                fc.items.push({ start: [this.sourceToken] });
-              else if (it2.sep)
-                it2.sep.push(this.sourceToken);
-              else
-                it2.start.push(this.sourceToken);
-              return;
-            case "alias":
-            case "scalar":
-            case "single-quoted-scalar":
-            case "double-quoted-scalar": {
-              const fs = this.flowScalar(this.type);
-              if (!it2 || it2.value)
-                fc.items.push({ start: [], key: fs, sep: [] });
-              else if (it2.sep)
-                this.stack.push(fs);
-              else
-                Object.assign(it2, { key: fs, sep: [] });
-              return;
-            }
-            case "flow-map-end":
-            case "flow-seq-end":
-              fc.end.push(this.sourceToken);
-              return;
-          }
-          const bv = this.startBlockValue(fc);
-          if (bv)
-            this.stack.push(bv);
-          else {
-            yield* this.pop();
-            yield* this.step();
-          }
-        } else {
-          const parent = this.peek(2);
-          if (parent.type === "block-map" && (this.type === "map-value-ind" && parent.indent === fc.indent || this.type === "newline" && !parent.items[parent.items.length - 1].sep)) {
-            yield* this.pop();
-            yield* this.step();
-          } else if (this.type === "map-value-ind" && parent.type !== "flow-collection") {
-            const prev = getPrevProps(parent);
-            const start = getFirstKeyStartProps(prev);
-            fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
-            const map = {
-              type: "block-map",
-              offset: fc.offset,
-              indent: fc.indent,
-              items: [{ start, key: fc, sep }]
-            };
-            this.onKeyLine = true;
-            this.stack[this.stack.length - 1] = map;
-          } else {
-            yield* this.lineEnd(fc);
-          }
-        }
-      }
-      flowScalar(type) {
-        if (this.onNewLine) {
-          let nl = this.source.indexOf("\n") + 1;
-          while (nl !== 0) {
-            this.onNewLine(this.offset + nl);
-            nl = this.source.indexOf("\n", nl) + 1;
-          }
-        }
-        return {
-          type,
-          offset: this.offset,
-          indent: this.indent,
-          source: this.source
-        };
-      }
-      startBlockValue(parent) {
-        switch (this.type) {
-          case "alias":
-          case "scalar":
-          case "single-quoted-scalar":
-          case "double-quoted-scalar":
-            return this.flowScalar(this.type);
-          case "block-scalar-header":
-            return {
-              type: "block-scalar",
-              offset: this.offset,
-              indent: this.indent,
-              props: [this.sourceToken],
-              source: ""
-            };
-          case "flow-map-start":
-          case "flow-seq-start":
-            return {
-              type: "flow-collection",
-              offset: this.offset,
-              indent: this.indent,
-              start: this.sourceToken,
-              items: [],
-              end: []
-            };
-          case "seq-item-ind":
-            return {
-              type: "block-seq",
-              offset: this.offset,
-              indent: this.indent,
-              items: [{ start: [this.sourceToken] }]
-            };
-          case "explicit-key-ind": {
-            this.onKeyLine = true;
-            const prev = getPrevProps(parent);
-            const start = getFirstKeyStartProps(prev);
-            start.push(this.sourceToken);
-            return {
-              type: "block-map",
-              offset: this.offset,
-              indent: this.indent,
-              items: [{ start, explicitKey: true }]
-            };
-          }
-          case "map-value-ind": {
-            this.onKeyLine = true;
-            const prev = getPrevProps(parent);
-            const start = getFirstKeyStartProps(prev);
-            return {
-              type: "block-map",
-              offset: this.offset,
-              indent: this.indent,
-              items: [{ start, key: null, sep: [this.sourceToken] }]
-            };
-          }
-        }
-        return null;
-      }
-      atIndentedComment(start, indent) {
-        if (this.type !== "comment")
-          return false;
-        if (this.indent <= indent)
-          return false;
-        return start.every((st2) => st2.type === "newline" || st2.type === "space");
-      }
-      *documentEnd(docEnd) {
-        if (this.type !== "doc-mode") {
-          if (docEnd.end)
-            docEnd.end.push(this.sourceToken);
-          else
-            docEnd.end = [this.sourceToken];
-          if (this.type === "newline")
-            yield* this.pop();
-        }
-      }
-      *lineEnd(token) {
-        switch (this.type) {
-          case "comma":
-          case "doc-start":
-          case "doc-end":
-          case "flow-seq-end":
-          case "flow-map-end":
-          case "map-value-ind":
-            yield* this.pop();
-            yield* this.step();
-            break;
-          case "newline":
-            this.onKeyLine = false;
-          // fallthrough
-          case "space":
-          case "comment":
-          default:
-            if (token.end)
-              token.end.push(this.sourceToken);
-            else
-              token.end = [this.sourceToken];
-            if (this.type === "newline")
-              yield* this.pop();
-        }
-      }
-    };
-    exports.Parser = Parser;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/public-api.js
-var require_public_api = __commonJS({
-  "../../main/node_modules/yaml/dist/public-api.js"(exports) {
-    "use strict";
-    var composer = require_composer();
-    var Document = require_Document();
-    var errors = require_errors();
-    var log = require_log();
-    var identity = require_identity();
-    var lineCounter = require_line_counter();
-    var parser = require_parser();
-    function parseOptions(options4) {
-      const prettyErrors = options4.prettyErrors !== false;
-      const lineCounter$1 = options4.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
-      return { lineCounter: lineCounter$1, prettyErrors };
-    }
-    function parseAllDocuments2(source, options4 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
-      const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options4);
-      const docs = Array.from(composer$1.compose(parser$1.parse(source)));
-      if (prettyErrors && lineCounter2)
-        for (const doc of docs) {
-          doc.errors.forEach(errors.prettifyError(source, lineCounter2));
-          doc.warnings.forEach(errors.prettifyError(source, lineCounter2));
-        }
-      if (docs.length > 0)
-        return docs;
-      return Object.assign([], { empty: true }, composer$1.streamInfo());
-    }
-    function parseDocument(source, options4 = {}) {
-      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options4);
-      const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
-      const composer$1 = new composer.Composer(options4);
-      let doc = null;
-      for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
-        if (!doc)
-          doc = _doc;
-        else if (doc.options.logLevel !== "silent") {
-          doc.errors.push(new errors.YAMLParseError(_doc.range.slice(0, 2), "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
-          break;
-        }
-      }
-      if (prettyErrors && lineCounter2) {
-        doc.errors.forEach(errors.prettifyError(source, lineCounter2));
-        doc.warnings.forEach(errors.prettifyError(source, lineCounter2));
-      }
-      return doc;
-    }
-    function parse6(src, reviver, options4) {
-      let _reviver = void 0;
-      if (typeof reviver === "function") {
-        _reviver = reviver;
-      } else if (options4 === void 0 && reviver && typeof reviver === "object") {
-        options4 = reviver;
-      }
-      const doc = parseDocument(src, options4);
-      if (!doc)
-        return null;
-      doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
-      if (doc.errors.length > 0) {
-        if (doc.options.logLevel !== "silent")
-          throw doc.errors[0];
-        else
-          doc.errors = [];
-      }
-      return doc.toJS(Object.assign({ reviver: _reviver }, options4));
-    }
-    function stringify3(value, replacer, options4) {
-      let _replacer = null;
-      if (typeof replacer === "function" || Array.isArray(replacer)) {
-        _replacer = replacer;
-      } else if (options4 === void 0 && replacer) {
-        options4 = replacer;
-      }
-      if (typeof options4 === "string")
-        options4 = options4.length;
-      if (typeof options4 === "number") {
-        const indent = Math.round(options4);
-        options4 = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
-      }
-      if (value === void 0) {
-        const { keepUndefined } = options4 ?? replacer ?? {};
-        if (!keepUndefined)
-          return void 0;
-      }
-      if (identity.isDocument(value) && !_replacer)
-        return value.toString(options4);
-      return new Document.Document(value, _replacer, options4).toString(options4);
-    }
-    exports.parse = parse6;
-    exports.parseAllDocuments = parseAllDocuments2;
-    exports.parseDocument = parseDocument;
-    exports.stringify = stringify3;
-  }
-});
-
-// ../../main/node_modules/yaml/dist/index.js
-var require_dist = __commonJS({
-  "../../main/node_modules/yaml/dist/index.js"(exports) {
-    "use strict";
-    var composer = require_composer();
-    var Document = require_Document();
-    var Schema = require_Schema();
-    var errors = require_errors();
-    var Alias = require_Alias();
-    var identity = require_identity();
-    var Pair = require_Pair();
-    var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSeq = require_YAMLSeq();
-    var cst = require_cst();
-    var lexer = require_lexer();
-    var lineCounter = require_line_counter();
-    var parser = require_parser();
-    var publicApi = require_public_api();
-    var visit = require_visit();
-    exports.Composer = composer.Composer;
-    exports.Document = Document.Document;
-    exports.Schema = Schema.Schema;
-    exports.YAMLError = errors.YAMLError;
-    exports.YAMLParseError = errors.YAMLParseError;
-    exports.YAMLWarning = errors.YAMLWarning;
-    exports.Alias = Alias.Alias;
-    exports.isAlias = identity.isAlias;
-    exports.isCollection = identity.isCollection;
-    exports.isDocument = identity.isDocument;
-    exports.isMap = identity.isMap;
-    exports.isNode = identity.isNode;
-    exports.isPair = identity.isPair;
-    exports.isScalar = identity.isScalar;
-    exports.isSeq = identity.isSeq;
-    exports.Pair = Pair.Pair;
-    exports.Scalar = Scalar.Scalar;
-    exports.YAMLMap = YAMLMap.YAMLMap;
-    exports.YAMLSeq = YAMLSeq.YAMLSeq;
-    exports.CST = cst;
-    exports.Lexer = lexer.Lexer;
-    exports.LineCounter = lineCounter.LineCounter;
-    exports.Parser = parser.Parser;
-    exports.parse = publicApi.parse;
-    exports.parseAllDocuments = publicApi.parseAllDocuments;
-    exports.parseDocument = publicApi.parseDocument;
-    exports.stringify = publicApi.stringify;
-    exports.visit = visit.visit;
-    exports.visitAsync = visit.visitAsync;
-  }
-});
-
-// src/cli/command.ts
-var UsageError = class extends Error {
-  name = "UsageError";
-};
+import {
+  BACKUP_FILE,
+  PLAN_CONFIG_FILE,
+  PLAYBOOKS,
+  STATE_FILE,
+  UsageError,
+  __require,
+  __toESM,
+  ago,
+  command,
+  lastLine,
+  normaliseExtraVars,
+  parse,
+  parsePlaybookSelection,
+  parseStateFile,
+  planAuto,
+  planExplicit,
+  planExplicitWithState,
+  planFromState,
+  readPlanConfig,
+  recordedCommits,
+  require_dist,
+  resultJson,
+  run,
+  runName,
+  runPlaybook,
+  runPlaybooks,
+  runSync,
+  short,
+  stateFallbackNote,
+  totals,
+  underPrefix
+} from "./cli-chunks/chunk-XWIWM6C6.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
@@ -9172,18 +59,18 @@ async function dispatch(argv, commands2, io = stdio) {
     io.out(target ? target.usage.replace(/\n?$/, "\n") : commandList(commands2));
     return name ? 0 : 2;
   }
-  const command6 = commands2.find((c2) => c2.name === name);
-  if (!command6) {
+  const command7 = commands2.find((c2) => c2.name === name);
+  if (!command7) {
     io.err(`${BIN}: unknown command "${name}" (commands: ${commands2.map((c2) => c2.name).join(", ")})
 `);
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(command6.usage.replace(/\n?$/, "\n"));
+    io.out(command7.usage.replace(/\n?$/, "\n"));
     return 0;
   }
   try {
-    return await command6.run(rest);
+    return await command7.run(rest);
   } catch (e) {
     const msg = e.message.split("\n")[0];
     io.err(`${BIN} ${name}: ${msg}
@@ -9193,28 +80,21 @@ async function dispatch(argv, commands2, io = stdio) {
 }
 
 // src/cli/plan.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import { resolve as resolve3 } from "node:path";
 
 // src/core/changes.ts
-import { spawn } from "node:child_process";
 function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      return new Promise((resolve7) => {
-        const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } });
-        const out = [];
-        const err = [];
-        child.stdout.on("data", (b2) => out.push(b2));
-        child.stderr.on("data", (b2) => err.push(b2));
-        child.on("error", (e) => resolve7({ code: 127, stdout: "", stderr: e.message }));
-        child.on("close", (code) => resolve7({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-      });
+      const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+      return run("git", args, { cwd, env }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
     }
   };
 }
-var short = (sha) => sha.slice(0, 7);
+var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+var short2 = (sha) => sha.slice(0, 7);
 var DEEPEN_STEPS = [50, 200, 1e3];
 var Repo = class {
   constructor(git, remote) {
@@ -9249,8 +129,8 @@ var Repo = class {
     for (const depth of DEEPEN_STEPS) {
       if (!await this.isShallow()) return void 0;
       await this.git.run(["fetch", "--no-tags", "--quiet", `--deepen=${depth}`, this.remote, a2, b2]);
-      const mb = await this.out(["merge-base", a2, b2]);
-      if (mb) return mb;
+      const mb2 = await this.out(["merge-base", a2, b2]);
+      if (mb2) return mb2;
     }
     if (await this.isShallow()) {
       await this.git.run(["fetch", "--no-tags", "--quiet", "--unshallow", this.remote]);
@@ -9260,8 +140,8 @@ var Repo = class {
   }
   /** Is `a` an ancestor of `b`? Deepens first, since a cut history answers "no" for anything. */
   async isAncestor(a2, b2) {
-    const mb = await this.mergeBase(a2, b2);
-    return mb === a2;
+    const mb2 = await this.mergeBase(a2, b2);
+    return mb2 === a2;
   }
   /** Paths changed between two commits; a rename counts as both its paths, a deletion counts. */
   async diff(base, head) {
@@ -9280,8 +160,8 @@ var Repo = class {
 };
 async function diffSet(repo, description, base, head, notes = []) {
   const paths = await repo.diff(base, head);
-  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short(base)} with ${short(head)}` };
-  return { kind: "diff", description: `${description} ${short(base)}..${short(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
+  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short2(base)} with ${short2(head)}` };
+  return { kind: "diff", description: `${description} ${short2(base)}..${short2(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
 }
 async function changesBetween(git, from, to = "HEAD") {
   const repo = new Repo(git, "origin");
@@ -9299,230 +179,18 @@ async function changesInWorkingTree(git) {
   const paths = [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
   return { kind: "diff", description: `${description} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base: "HEAD", head: "working tree", paths };
 }
-
-// src/core/plan.ts
-var import_picomatch = __toESM(require_picomatch2(), 1);
-var import_yaml = __toESM(require_dist(), 1);
-
-// src/core/playbooks.ts
-var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
-var DEPLOY_PLAYBOOKS = ["base", "backend", "frontend"];
-function isPlaybook(name) {
-  return PLAYBOOKS.includes(name);
-}
-function inOrder(names) {
-  const set = new Set(names);
-  return PLAYBOOKS.filter((p2) => set.has(p2));
-}
-function parsePlaybookSelection(raw) {
-  const value = raw.trim();
-  if (value === "" || value === "auto") return "auto";
-  if (value === "all") return [...DEPLOY_PLAYBOOKS];
-  const names = value.split(/[\s,]+/).filter(Boolean);
-  const bad = names.filter((n2) => !isPlaybook(n2));
-  if (bad.length > 0) {
-    throw new Error(`unknown playbook "${bad[0]}" in "${value}": expected auto, all, or a list of ${PLAYBOOKS.join(", ")}`);
-  }
-  return inOrder(names);
-}
-
-// src/core/plan.ts
-var PLAN_CONFIG_FILE = ".github/deploy-plan.yml";
-var DEFAULT_PLAN_CONFIG = { app: ["app/**"], ignore: [], rules: [] };
-var str = (v2) => typeof v2 === "string";
-function normaliseGlob(glob) {
-  let g2 = glob.trim().replace(/^\.\//, "");
-  if (g2.endsWith("/")) g2 = g2.slice(0, -1);
-  if (g2 === "" || g2 === ".") return ["**"];
-  if (/[*?[\]{}!]/.test(g2)) return [g2];
-  return [g2, `${g2}/**`];
-}
-function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
-  const doc = (0, import_yaml.parse)(text) ?? {};
-  const fail = (what) => {
-    throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join("|")}] }])`);
-  };
-  if (typeof doc !== "object" || Array.isArray(doc)) fail("not a mapping");
-  const d2 = doc;
-  for (const k2 of Object.keys(d2)) if (!["app", "ignore", "rules"].includes(k2)) fail(`unknown key "${k2}"`);
-  const globs = (v2, what) => {
-    if (v2 === void 0) return [];
-    const list = str(v2) ? [v2] : v2;
-    if (!Array.isArray(list) || !list.every(str)) fail(`${what} must be a list of globs`);
-    return list.flatMap(normaliseGlob);
-  };
-  const config = {
-    app: d2.app === void 0 ? DEFAULT_PLAN_CONFIG.app : globs(d2.app, "app"),
-    ignore: globs(d2.ignore, "ignore"),
-    rules: []
-  };
-  if (d2.rules !== void 0) {
-    if (!Array.isArray(d2.rules)) fail("rules must be a list");
-    for (const [i2, r2] of d2.rules.entries()) {
-      if (typeof r2 !== "object" || r2 === null) fail(`rules[${i2}] must be a mapping`);
-      const rule = r2;
-      const paths = globs(rule.paths, `rules[${i2}].paths`);
-      if (paths.length === 0) fail(`rules[${i2}] has no paths`);
-      const pbs = rule.playbooks === void 0 ? [] : str(rule.playbooks) ? [rule.playbooks] : rule.playbooks;
-      if (!Array.isArray(pbs) || !pbs.every((p2) => str(p2) && isPlaybook(p2))) fail(`rules[${i2}].playbooks must list ${PLAYBOOKS.join(", ")} (or be [] to ignore)`);
-      config.rules.push({ paths, playbooks: inOrder(pbs) });
-    }
-  }
-  return config;
-}
-var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
-var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
-function classifier(model, config) {
-  const opts = { dot: true };
-  const rules = config.rules.map((r2) => ({ ...r2, match: (0, import_picomatch.default)(r2.paths, opts) }));
-  const ignore = config.ignore.length > 0 ? (0, import_picomatch.default)(config.ignore, opts) : () => false;
-  const app = config.app.length > 0 ? (0, import_picomatch.default)(config.app, opts) : () => false;
-  const inventory = config.inventory?.replace(/^\.\//, "").replace(/\/+$/, "");
-  const usersOf = (role) => PLAYBOOKS.filter((p2) => model.playbookRoles[p2]?.has(role));
-  const shared = (what) => ({ playbooks: [...DEPLOY_PLAYBOOKS, "bootstrap"], label: `shared input (${what})` });
-  return (path) => {
-    for (const r2 of rules) {
-      if (r2.match(path)) {
-        return r2.playbooks.length > 0 ? { playbooks: r2.playbooks, label: `override ${r2.paths[0]}` } : { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
-      }
-    }
-    if (ignore(path)) return { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
-    const parts = path.split("/");
-    const file = parts[parts.length - 1];
-    if (parts[0] === "roles" && parts.length >= 3) {
-      const role = parts[1];
-      if (/\.(md|rst|txt)$/i.test(file) && parts.length === 3) return { playbooks: [], label: "role documentation" };
-      if (["tests", "molecule"].includes(parts[2])) return { playbooks: [], label: "role tests" };
-      const users = usersOf(role);
-      if (users.length === 0) return { playbooks: [], label: `role ${role} is used by no playbook` };
-      return { playbooks: users, label: `role ${role}` };
-    }
-    if (parts[0] === "playbooks") {
-      if (parts.length === 2 && /\.ya?ml$/.test(file)) {
-        const name = file.replace(/\.ya?ml$/, "");
-        if (isPlaybook(name)) return { playbooks: [name], label: `playbook ${name}` };
-        return { playbooks: [], label: "playbooks run by hand (site, rollback\u2026)" };
-      }
-      if (["group_vars", "host_vars"].includes(parts[1])) return shared(`playbooks/${parts[1]}`);
-      return { playbooks: [...DEPLOY_PLAYBOOKS], label: "files beside the playbooks" };
-    }
-    if (parts[0] === "inventories" && parts.length >= 3) {
-      if (/\.example\.ya?ml$/.test(file)) return { playbooks: [], label: "examples" };
-      const env = `inventories/${parts[1]}`;
-      if (inventory && inventory.startsWith("inventories/") && inventory !== env && !inventory.startsWith(`${env}/`)) {
-        return { playbooks: [], label: `another inventory than ${inventory}` };
-      }
-      return shared(env);
-    }
-    if (SHARED_ROOT.test(path)) return shared(`${parts[0]}/`);
-    if (SHARED_FILES.has(path)) return shared(path);
-    if (/(^|\/)vault\.ya?ml$/.test(path) || /\.vault$/.test(file)) return shared("vault");
-    if (app(path)) return { playbooks: ["backend"], label: "app source" };
-    const top = parts.length > 1 ? parts[0] : "";
-    if (["docs", "doc"].includes(top) || parts.length === 1 && /\.(md|rst|txt)$/i.test(file) || file === "LICENSE") {
-      return { playbooks: [], label: "documentation" };
-    }
-    if (["test", "tests", "bench"].includes(top)) return { playbooks: [], label: "tests" };
-    if (top === ".github") return { playbooks: [], label: "CI configuration" };
-    if (["src", "dist", "scripts", "node_modules"].includes(top) || /^(package(-lock)?\.json|tsconfig\.json|action\.ya?ml|eslint\.config\.js)$/.test(path)) {
-      return { playbooks: [], label: "the action and the CLI" };
-    }
-    return { playbooks: [], label: "outside the Ansible content" };
-  };
-}
-function addTrigger(list, label, path) {
-  let t2 = list.find((x2) => x2.label === label);
-  if (!t2) {
-    t2 = { label, paths: [] };
-    list.push(t2);
-  }
-  t2.paths.push(path);
-}
-function missingNote(model, p2) {
-  return model.playbookRoles[p2] ? void 0 : `playbooks/${p2}.yml does not exist`;
-}
-function planExplicit(model, names, source) {
-  const wanted = new Set(names);
-  const notes = [];
-  const playbooks = PLAYBOOKS.map((p2) => {
-    if (!wanted.has(p2)) return { playbook: p2, run: false, reason: "not requested", triggers: [] };
-    const missing = missingNote(model, p2);
-    if (missing) {
-      notes.push(`${p2} was requested but ${missing}.`);
-      return { playbook: p2, run: false, reason: missing, triggers: [] };
-    }
-    return { playbook: p2, run: true, reason: "requested", triggers: [] };
-  });
-  return {
-    mode: "explicit",
-    source,
-    run: playbooks.filter((d2) => d2.run).map((d2) => d2.playbook),
-    playbooks,
-    ignored: [],
-    notes: [...model.warnings, ...notes],
-    changedPaths: 0
-  };
-}
-function planAuto(model, changes, config) {
-  if (changes.kind !== "diff") {
-    const why = changes.kind === "none" ? `${changes.description} has no changed paths to plan from` : `${changes.description}: ${changes.reason}`;
-    const plan = planExplicit(model, [...DEPLOY_PLAYBOOKS], changes.description);
-    return {
-      ...plan,
-      mode: "auto",
-      fallback: `${why}; running every deploy playbook (${DEPLOY_PLAYBOOKS.join(", ")}) to be safe.`,
-      playbooks: plan.playbooks.map((d2) => ({ ...d2, reason: d2.run ? "safe fallback: the changes are unknown" : d2.playbook === "bootstrap" ? "never runs automatically: run it by dispatch when SSH access must change" : d2.reason }))
-    };
-  }
-  const classify = classifier(model, config);
-  const byPlaybook = new Map(PLAYBOOKS.map((p2) => [p2, []]));
-  const ignored = [];
-  const paths = [...new Set(changes.paths)].sort();
-  for (const path of paths) {
-    const c2 = classify(path);
-    if (c2.playbooks.length === 0) addTrigger(ignored, c2.label, path);
-    for (const p2 of c2.playbooks) addTrigger(byPlaybook.get(p2), c2.label, path);
-  }
-  const notes = [...model.warnings, ...changes.notes ?? []];
-  const playbooks = PLAYBOOKS.map((p2) => {
-    const triggers = byPlaybook.get(p2);
-    if (triggers.length === 0) return { playbook: p2, run: false, reason: "no change concerns it", triggers };
-    if (p2 === "bootstrap") {
-      const own = triggers.some((t2) => !t2.label.startsWith("shared input"));
-      notes.push(own ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.");
-      return { playbook: p2, run: false, reason: "never runs from a push: run it by dispatch", triggers };
-    }
-    const missing = missingNote(model, p2);
-    if (missing) {
-      notes.push(`${p2} would run but ${missing}.`);
-      return { playbook: p2, run: false, reason: missing, triggers };
-    }
-    return { playbook: p2, run: true, reason: `${triggers.map((t2) => t2.label).join(", ")} changed`, triggers };
-  });
-  return {
-    mode: "auto",
-    source: changes.description,
-    run: playbooks.filter((d2) => d2.run).map((d2) => d2.playbook),
-    playbooks,
-    ignored,
-    notes,
-    changedPaths: paths.length
-  };
-}
-function underPrefix(changes, prefix) {
-  const p2 = prefix.replace(/^\/+|\/+$/g, "");
-  if (changes.kind !== "diff" || p2 === "") return { changes, outside: [] };
-  const inside = [];
-  const outside = [];
-  for (const path of changes.paths) {
-    if (path.startsWith(`${p2}/`)) inside.push(path.slice(p2.length + 1));
-    else outside.push(path);
-  }
-  return { changes: { ...changes, paths: inside }, outside };
+async function changedSince(git, since, opts = {}) {
+  const repo = new Repo(git, opts.remote ?? "origin");
+  if (!SHA.test(since) || !await repo.ensureCommit(since)) return void 0;
+  if (!opts.workingTree) return repo.diff(since, "HEAD");
+  const tracked = await git.run(["diff", "--name-only", "--no-renames", "-z", since, "--"]);
+  if (tracked.code !== 0) return void 0;
+  const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
+  return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
 }
 
 // src/core/repo.ts
-var import_yaml2 = __toESM(require_dist(), 1);
+var import_yaml = __toESM(require_dist(), 1);
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 var ROLE_MODULES = /* @__PURE__ */ new Set([
@@ -9558,7 +226,7 @@ function rolesInTasks(tasks, out) {
   }
 }
 function parseYamlDocs(text, what, warnings) {
-  const docs = (0, import_yaml2.parseAllDocuments)(text);
+  const docs = (0, import_yaml.parseAllDocuments)(text);
   const out = [];
   for (const d2 of Array.isArray(docs) ? docs : [docs]) {
     if (d2.errors.length > 0) {
@@ -9674,75 +342,149 @@ function readRepoSource(root) {
 function readRepo(root) {
   return parseRepo(readRepoSource(root));
 }
-function readPlanConfig(root, inventory) {
-  const file = join(root, PLAN_CONFIG_FILE);
-  const config = existsSync(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
-  return { ...config, inventory };
+
+// src/core/planning.ts
+function inside(paths, prefix) {
+  const p2 = prefix.replace(/^\/+|\/+$/g, "");
+  return p2 === "" ? paths : paths.filter((x2) => x2.startsWith(`${p2}/`)).map((x2) => x2.slice(p2.length + 1));
+}
+async function headOf(git, workingTree) {
+  const commit = (await git.run(["rev-parse", "HEAD"])).stdout.trim();
+  const dirty = workingTree && (await git.run(["status", "--porcelain", "--untracked-files=normal"])).stdout.trim() !== "";
+  return { commit, dirty };
+}
+async function makePlan(req) {
+  const model = readRepo(req.root);
+  const git = gitIn(req.root, req.log);
+  const prefix = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
+  const head = await headOf(git, req.workingTree ?? false);
+  const now = req.now ?? Date.now();
+  const state = req.readState ? await req.readState() : void 0;
+  if (req.selection !== "auto") {
+    const plan2 = state?.ok ? planExplicitWithState(model, req.selection, req.namedSource, state.hosts, head, now) : planExplicit(model, req.selection, req.namedSource);
+    return { plan: plan2, head, stateMs: state?.durationMs };
+  }
+  const config = readPlanConfig(req.root, req.inventory);
+  if (state?.ok) {
+    const changed = {};
+    for (const c2 of recordedCommits(state.hosts, head)) {
+      const paths = await changedSince(git, c2, { workingTree: head.dirty });
+      changed[c2] = paths && inside(paths, prefix);
+    }
+    const plan2 = planFromState({ model, config, head, hosts: state.hosts, changedSince: changed, now, limit: req.limit, event: req.event });
+    return { plan: plan2, head, stateMs: state.durationMs };
+  }
+  const found = await req.changes(git);
+  const { changes, outside } = underPrefix(found, prefix);
+  const plan = planAuto(model, changes, config);
+  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
+  if (state && !state.ok) plan.fallback = [stateFallbackNote(state.reason, changes), plan.fallback].filter(Boolean).join(" ");
+  return { plan, head, stateMs: state?.durationMs };
 }
 
-// src/core/results.ts
-import { isAbsolute, relative } from "node:path";
-function taskLocation(path, root) {
-  if (!path) return {};
-  const m2 = /^(.*):(\d+)$/.exec(path);
-  const file = m2 ? m2[1] : path;
-  const line = m2 ? Number(m2[2]) : void 0;
-  const rel = isAbsolute(file) ? relative(root, file) : file;
-  return { file: rel.startsWith("..") ? file : rel, line };
+// src/core/state-read.ts
+import { spawn } from "node:child_process";
+import { basename as basename2, dirname, join as join2 } from "node:path";
+var DEPLOY_HOSTS = "webservers";
+var CONNECT_TIMEOUT_S = 10;
+var READ_DEADLINE_MS = 9e4;
+function adhocBinary(ansiblePlaybook) {
+  if (basename2(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join2(dirname(ansiblePlaybook), "ansible") : "ansible";
 }
-var zero = () => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
-function parseResults(playbook, jsonl, exitCode, durationMs, root) {
-  const hosts = {};
-  const changed = [];
-  const failures = [];
-  let sawStats = false;
-  for (const line of jsonl.split("\n")) {
-    if (!line.trim()) continue;
-    let e;
+function slurpArgs(s2, file) {
+  return [
+    DEPLOY_HOSTS,
+    "-i",
+    s2.inventory,
+    ...s2.limit ? ["--limit", s2.limit] : [],
+    "-m",
+    "ansible.builtin.slurp",
+    "-a",
+    `src=${file}`,
+    "--one-line",
+    "-T",
+    String(CONNECT_TIMEOUT_S)
+  ];
+}
+var firstLine = (t2) => t2.split("\n").map((l2) => l2.trim()).find(Boolean) ?? "";
+function parseSlurpOutput(stdout) {
+  const out = [];
+  for (const line of stdout.split("\n")) {
+    const m2 = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|UNREACHABLE!)(?: => |: ?)(.*)$/.exec(line.trim());
+    if (!m2) continue;
+    const [, host, status, rest] = m2;
+    let json;
     try {
-      e = JSON.parse(line);
+      json = JSON.parse(rest);
     } catch {
-      continue;
+      json = void 0;
     }
-    if (e.event === "task") {
-      const ref = { play: e.play ?? "", task: e.task ?? "", host: e.host ?? "", ...taskLocation(e.path, root) };
-      hosts[ref.host] ??= zero();
-      if (e.status === "changed") changed.push(ref);
-      if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
-        failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
+    const msg = typeof json?.msg === "string" ? json.msg : rest;
+    if (status === "UNREACHABLE!") out.push({ host, status: "unreachable", message: firstLine(msg) });
+    else if (status === "FAILED!") {
+      out.push(/file not found|No such file/i.test(msg) ? { host, status: "missing" } : { host, status: "failed", message: firstLine(msg) });
+    } else if (typeof json?.content === "string") out.push({ host, status: "found", content: Buffer.from(json.content, "base64").toString("utf8") });
+    else out.push({ host, status: "failed", message: "the answer has no content" });
+  }
+  return out;
+}
+async function slurpFromHosts(s2, file, deadlineMs = READ_DEADLINE_MS) {
+  const env = {};
+  for (const [k2, v2] of Object.entries(process.env)) if (v2 !== void 0) env[k2] = v2;
+  Object.assign(env, s2.env, { ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
+  const bin = adhocBinary(s2.ansiblePlaybook);
+  return new Promise((done) => {
+    const child = spawn(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
       }
-    } else if (e.event === "stats" && e.hosts) {
-      sawStats = true;
-      for (const [h2, st2] of Object.entries(e.hosts)) hosts[h2] = { ...zero(), ...st2 };
+    }, deadlineMs);
+    child.stdout.on("data", (b2) => {
+      stdout += b2.toString("utf8");
+    });
+    child.stderr.on("data", (b2) => {
+      stderr += b2.toString("utf8");
+    });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      done({ ok: false, reason: `${bin}: ${e.message}` });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const results = parseSlurpOutput(stdout);
+      if (timedOut) return done({ ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1e3)} s` });
+      if (results.length === 0 && code !== 0) {
+        const why = stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !/^\[WARNING\]/.test(l2)).pop() ?? `exit code ${code}`;
+        return done({ ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, "")}` });
+      }
+      done({ ok: true, results });
+    });
+  });
+}
+function hostStates(results) {
+  return results.map((r2) => {
+    if (r2.status === "missing") return { host: r2.host, status: "read", records: {} };
+    if (r2.status !== "found") return { host: r2.host, status: r2.status === "unreachable" ? "unreachable" : "unreadable", records: {}, message: r2.message };
+    try {
+      return { host: r2.host, status: "read", records: parseStateFile(r2.content) };
+    } catch (e) {
+      return { host: r2.host, status: "unreadable", records: {}, message: e.message };
     }
-  }
-  const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h2) => h2.failed > 0 || h2.unreachable > 0);
-  const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures };
-  if (!sawStats && exitCode !== 0) {
-    result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
-  }
-  return result;
+  });
 }
-function totals(r2) {
-  const t2 = zero();
-  for (const h2 of Object.values(r2.hosts)) for (const k2 of Object.keys(t2)) t2[k2] += h2[k2];
-  return t2;
-}
-function resultJson(r2) {
-  return {
-    status: r2.status,
-    check: r2.check,
-    playbooks: r2.playbooks.map((p2) => ({
-      name: p2.playbook,
-      status: p2.status,
-      durationMs: p2.durationMs,
-      hosts: p2.hosts,
-      changedTasks: p2.changed.length,
-      failures: p2.failures.map((f2) => ({ task: f2.task, host: f2.host, file: f2.file, line: f2.line, message: f2.message })),
-      ...p2.error ? { error: p2.error } : {}
-    })),
-    notRun: r2.notRun
-  };
+async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
+  const started = Date.now();
+  const r2 = await slurpFromHosts(s2, STATE_FILE, deadlineMs);
+  const durationMs = Date.now() - started;
+  return r2.ok ? { ok: true, hosts: hostStates(r2.results), durationMs } : { ok: false, reason: r2.reason, durationMs };
 }
 
 // src/core/summary.ts
@@ -9750,6 +492,10 @@ function formatDuration(ms) {
   const s2 = Math.round(ms / 1e3);
   if (s2 < 60) return `${s2} s`;
   return `${Math.floor(s2 / 60)} min ${String(s2 % 60).padStart(2, "0")} s`;
+}
+function revisionSpan(hp) {
+  const from = hp.from ? `${short(hp.from.commit)}${hp.from.dirty ? " (uncommitted changes)" : ""}, ${hp.from.ago}` : "no record";
+  return `${from} \u2192 ${hp.to}`;
 }
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
@@ -9761,6 +507,15 @@ function planText(plan) {
     }
   }
   for (const t2 of plan.ignored) out.push(`  ignored (${t2.label}): ${t2.paths.length} path${t2.paths.length === 1 ? "" : "s"}`);
+  for (const h2 of plan.hosts ?? []) {
+    if (h2.excluded) out.push(`  ${h2.host}: left out: ${h2.excluded}`);
+    else if (h2.state !== "recorded") out.push(`  ${h2.host}: ${h2.state}${h2.message ? ` (${h2.message})` : ""}`);
+    for (const hp of h2.playbooks) {
+      if (h2.excluded && !hp.from) continue;
+      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}`);
+    }
+  }
+  if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);
   for (const n2 of plan.notes) out.push(`  note: ${n2}`);
   return out.join("\n") + "\n";
 }
@@ -9781,287 +536,117 @@ function resultText(result) {
   return out.join("\n") + "\n";
 }
 
-// src/cli/args.ts
-import { parseArgs } from "node:util";
-function parse2(argv, options4, allowPositionals = false) {
-  try {
-    return parseArgs({ args: argv, options: options4, allowPositionals, strict: true });
-  } catch (e) {
-    throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
-  }
-}
+// src/cli/ansible-settings.ts
+import { existsSync as existsSync4, statSync as statSync3 } from "node:fs";
+import { hostname, userInfo } from "node:os";
+import { join as join5, relative as relative2, resolve as resolve2 } from "node:path";
 
-// src/cli/plan.ts
-var usage = `Usage: django-deploy plan [--from REF [--to REF]] [--inventory DIR] [--dir DIR] [--json]
+// src/core/preflight.ts
+import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
 
-Prints which playbooks (bootstrap, base, backend, frontend) the changes need, and why: the
-paths behind each one, those that trigger nothing, and notes (bootstrap runs only when named).
-Runs nothing.
-
-Options:
-  --from REF       compare REF with --to (default: the working tree against HEAD)
-  --to REF         the newer end of the range (default: HEAD)
-  --inventory DIR  the inventory deploys use; changes to other inventories trigger nothing
-                   (default: inventories/production)
-  --dir DIR        the repository (default: the current directory)
-  --json           print the plan as JSON (the action's "plan" output)
-  -h, --help       this help
-`;
-var options = {
-  from: { type: "string" },
-  to: { type: "string" },
-  inventory: { type: "string" },
-  dir: { type: "string" },
-  json: { type: "boolean" }
+// src/core/ssh-check.ts
+import { createPrivateKey } from "node:crypto";
+var SshInputError = class extends Error {
+  name = "SshInputError";
 };
-async function planFor(dir, opts) {
-  if (!existsSync2(resolve(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
-  if (opts.to && !opts.from) throw new UsageError("--to needs --from");
-  const git = gitIn(dir);
-  const top = await git.run(["rev-parse", "--show-prefix"]);
-  if (top.code !== 0) throw new UsageError(`${dir} is not inside a git repository`);
-  const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git);
-  if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
-  const { changes, outside } = underPrefix(found, top.stdout.trim());
-  const plan = planAuto(readRepo(dir), changes, readPlanConfig(dir, opts.inventory ?? "inventories/production"));
-  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
-  return plan;
+var ARMOUR = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]+?)\n-----END \1PRIVATE KEY-----$/;
+function sshString(buf, at2) {
+  if (at2 + 4 > buf.length) return void 0;
+  const len = buf.readUInt32BE(at2);
+  if (at2 + 4 + len > buf.length) return void 0;
+  return { value: buf.subarray(at2 + 4, at2 + 4 + len), next: at2 + 4 + len };
 }
-var command = {
-  name: "plan",
-  summary: "Which playbooks a range of commits (or the working tree) needs, and why",
-  usage,
-  async run(argv) {
-    const { values } = parse2(argv, options);
-    const dir = resolve(values.dir ?? ".");
-    const plan = await planFor(dir, values);
-    process.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
-    return 0;
-  }
-};
-
-// src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync2, statSync as statSync2 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { join as join3, resolve as resolve3 } from "node:path";
-
-// src/core/run.ts
-import { spawn as spawn2 } from "node:child_process";
-import { existsSync as existsSync3, mkdtempSync, readFileSync as readFileSync2, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, isAbsolute as isAbsolute2, join as join2, resolve as resolve2 } from "node:path";
-import { fileURLToPath } from "node:url";
-var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
-var PLUGIN_FILE = "django_deploy_results.py";
-function playbookArgs(playbook, s2) {
-  const args = [join2("playbooks", `${playbook}.yml`), "-i", s2.inventory];
-  if (s2.check) args.push("--check");
-  if (s2.diff) args.push("--diff");
-  if (s2.limit) args.push("--limit", s2.limit);
-  if (s2.tags.length > 0) args.push("--tags", s2.tags.join(","));
-  if (s2.extraVars) args.push("--extra-vars", s2.extraVars);
-  return args;
-}
-function cfgCallbackPlugins(cfgText) {
-  let section = "";
-  for (const raw of cfgText.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#") || line.startsWith(";")) continue;
-    const sec = /^\[(.+)\]$/.exec(line);
-    if (sec) {
-      section = sec[1].trim();
-      continue;
-    }
-    const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (section === "defaults" && kv && kv[1] === "callback_plugins") return kv[2].trim();
-  }
+function opensshProblem(body) {
+  const magic = Buffer.from("openssh-key-v1\0", "latin1");
+  if (body.length < magic.length || !body.subarray(0, magic.length).equals(magic)) return "garbage";
+  const cipher = sshString(body, magic.length);
+  const kdf = cipher && sshString(body, cipher.next);
+  const kdfOptions = kdf && sshString(body, kdf.next);
+  if (!cipher || !kdf || !kdfOptions) return "garbage";
+  if (cipher.value.toString("latin1") !== "none" || kdf.value.toString("latin1") !== "none") return "passphrase";
+  let at2 = kdfOptions.next;
+  if (at2 + 4 > body.length) return "garbage";
+  const count = body.readUInt32BE(at2);
+  at2 += 4;
+  if (count !== 1) return "garbage";
+  const pub = sshString(body, at2);
+  const priv = pub && sshString(body, pub.next);
+  if (!pub || !priv || priv.value.length < 8) return "garbage";
+  if (priv.value.readUInt32BE(0) !== priv.value.readUInt32BE(4)) return "garbage";
+  const type = sshString(priv.value, 8);
+  const pubType = sshString(pub.value, 0);
+  if (!type || !pubType || !type.value.equals(pubType.value)) return "garbage";
   return void 0;
 }
-var DEFAULT_CALLBACK_PATH = "~/.ansible/plugins/callback:/usr/share/ansible/plugins/callback";
-function callbackPluginPath(pluginDir2, env, cfg) {
-  let rest = env.ANSIBLE_CALLBACK_PLUGINS;
-  if (!rest && cfg) {
-    const v2 = cfgCallbackPlugins(cfg.text);
-    if (v2) rest = v2.split(":").map((p2) => p2.startsWith("~") || isAbsolute2(p2) ? p2 : resolve2(cfg.dir, p2)).join(":");
+function checkPrivateKey(text, where, fix) {
+  const key = text.replace(/\r\n/g, "\n").trim();
+  const m2 = ARMOUR.exec(key);
+  if (!m2) throw new SshInputError(`${where}: not a private key (expected the whole file, from -----BEGIN \u2026 PRIVATE KEY----- to -----END \u2026 PRIVATE KEY-----): ${fix}`);
+  const kind = m2[1].trim();
+  const passphrase = `${where}: the private key is protected by a passphrase, which nothing can type in CI: store a key without one (ssh-keygen -p -N '' -f KEY on a copy, or a new deploy key), ${fix}`;
+  const garbage = `${where}: the text between the BEGIN and END lines is not a usable private key (cut short or altered?): ${fix}`;
+  if (kind === "OPENSSH") {
+    const b64 = m2[2].replace(/\s+/g, "");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new SshInputError(garbage);
+    const problem = opensshProblem(Buffer.from(b64, "base64"));
+    if (problem === "passphrase") throw new SshInputError(passphrase);
+    if (problem) throw new SshInputError(garbage);
+    return;
   }
-  return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
-}
-function pluginDir() {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const d2 of [join2(here, "ansible"), join2(here, "..", "ansible")]) {
-    if (existsSync3(join2(d2, PLUGIN_FILE))) return d2;
-  }
-  throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
-}
-function runEnv(s2, resultsFile, base = process.env) {
-  const env = {};
-  for (const [k2, v2] of Object.entries(base)) if (v2 !== void 0) env[k2] = v2;
-  Object.assign(env, s2.env);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve2(s2.cwd, env.ANSIBLE_CONFIG) : join2(s2.cwd, "ansible.cfg");
-  const cfg = existsSync3(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync2(cfgFile, "utf8") } : void 0;
-  env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
-  env[RESULTS_ENV] = resultsFile;
-  env.PYTHONUNBUFFERED = "1";
-  env.ANSIBLE_RETRY_FILES_ENABLED = "false";
-  return env;
-}
-async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync(join2(s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join2(dir, `${playbook}.jsonl`);
-  const started = Date.now();
+  if (kind === "ENCRYPTED" || /^Proc-Type: 4,ENCRYPTED$/m.test(m2[2])) throw new SshInputError(passphrase);
+  if (!["", "RSA", "EC", "DSA"].includes(kind)) throw new SshInputError(garbage);
   try {
-    const code = await new Promise((done) => {
-      const child = spawn2(s2.ansiblePlaybook, playbookArgs(playbook, s2), { cwd: s2.cwd, env: runEnv(s2, resultsFile), stdio: ["ignore", "pipe", "pipe"] });
-      child.stdout.on("data", output);
-      child.stderr.on("data", output);
-      child.on("error", (e) => {
-        output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
-`));
-        done(127);
-      });
-      child.on("close", (c2, signal2) => done(c2 ?? (signal2 ? 128 + 15 : 1)));
-    });
-    const jsonl = existsSync3(resultsFile) ? readFileSync2(resultsFile, "utf8") : "";
-    return parseResults(playbook, jsonl, code, Date.now() - started, s2.cwd);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    createPrivateKey({ key, format: "pem" });
+  } catch {
+    throw new SshInputError(garbage);
   }
 }
-async function runPlaybooks(playbooks, s2, hooks) {
-  const results = [];
-  const total = playbooks.length;
-  for (const [i2, p2] of playbooks.entries()) {
-    hooks.onStart?.(p2, i2, total);
-    const go = () => runPlaybook(p2, s2, hooks.output);
-    const r2 = hooks.around ? await hooks.around(p2, i2, total, go) : await go();
-    results.push(r2);
-    hooks.onEnd?.(r2, i2, total);
-    if (r2.status === "failure") {
-      return { status: "failure", playbooks: results, notRun: playbooks.slice(i2 + 1), check: s2.check };
-    }
+var HOST_KEY_TYPES = [
+  "ssh-ed25519",
+  "ssh-rsa",
+  "ssh-dss",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com"
+];
+var isKeyType = (t2) => HOST_KEY_TYPES.includes(t2) || HOST_KEY_TYPES.some((k2) => t2 === k2.replace(/(@openssh\.com)?$/, "-cert-v01@openssh.com"));
+var HASHED = /^\|1\|[A-Za-z0-9+/]+={0,2}\|[A-Za-z0-9+/]+={0,2}$/;
+var PATTERN = /^!?(\[[A-Za-z0-9.:*?_-]+\]:\d{1,5}|[A-Za-z0-9.:*?_-]+)$/;
+function knownHostsLineProblem(line) {
+  if (/PRIVATE KEY|^[A-Za-z0-9+/=]{40,}$/.test(line)) return "looks like part of a private key, which never goes there (known-hosts takes the servers' public host keys)";
+  const fields = line.split(/\s+/);
+  if (fields[0] === "@cert-authority" || fields[0] === "@revoked") fields.shift();
+  if (fields.length < 3) return 'is not "host key-type base64-key"';
+  const [hosts, type, b64] = fields;
+  if (!HASHED.test(hosts) && !hosts.split(",").every((h2) => PATTERN.test(h2))) return "does not start with host names or patterns (host, [host]:port, comma-separated, or a hashed |1|\u2026 entry)";
+  if (!isKeyType(type)) return `has no known key type in its second field (expected ${HOST_KEY_TYPES.slice(0, 3).join(", ")}\u2026)`;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return "has a key that is not base64";
+  const blob = sshString(Buffer.from(b64, "base64"), 0);
+  if (!blob || blob.value.toString("latin1") !== type) return `has a key that is not a ${type} key`;
+  return void 0;
+}
+function checkKnownHosts(text, where, fix) {
+  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  for (const [i2, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const problem = knownHostsLineProblem(line);
+    if (problem) throw new SshInputError(`${where}: line ${i2 + 1} ${problem}: ${fix}`);
   }
-  return { status: total === 0 ? "skipped" : "success", playbooks: results, notRun: [], check: s2.check };
 }
 
-// src/cli/deploy.ts
-var usage2 = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
-
-Runs playbooks against an inventory, always in the order bootstrap \u2192 base \u2192 backend \u2192 frontend,
-stopping at the first failure. Name them (bootstrap runs only when named), or give --from to
-run the plan of a range of commits; with neither, runs base, backend and frontend.
-
-Options:
-  --inventory DIR    inventory directory (default: inventories/production)
-  --vault-key FILE   the vault password file (default: vault.key)
-  --from REF         run what the changes from REF to --to (default HEAD) need
-  --to REF           the newer end of the range (default: HEAD)
-  --check            check mode: report what would change, change nothing
-  --diff             show differences
-  --limit PATTERN    only hosts matching PATTERN
-  --tags TAGS        only tasks with these tags (comma-separated)
-  --extra-vars VARS  extra variables (JSON, key=value or @file), passed as one argument
-  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
-  --verbose          stream Ansible's output (default: a log file, its path printed)
-  --json             print the result as JSON after the summary
-  --dir DIR          the repository (default: the current directory)
-  -h, --help         this help
-`;
-var options2 = {
-  inventory: { type: "string" },
-  "vault-key": { type: "string" },
-  from: { type: "string" },
-  to: { type: "string" },
-  check: { type: "boolean" },
-  diff: { type: "boolean" },
-  limit: { type: "string" },
-  tags: { type: "string" },
-  "extra-vars": { type: "string" },
-  "ansible-playbook": { type: "string" },
-  verbose: { type: "boolean" },
-  json: { type: "boolean" },
-  dir: { type: "string" }
-};
-var command2 = {
-  name: "deploy",
-  summary: "Run playbooks (named, or the plan of a range) against an inventory, in order",
-  usage: usage2,
-  async run(argv) {
-    const { values, positionals } = parse2(argv, options2, true);
-    const dir = resolve3(values.dir ?? ".");
-    if (!existsSync4(join3(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
-    const inventory = values.inventory ?? "inventories/production";
-    if (!existsSync4(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-    const vaultKey = resolve3(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync4(vaultKey) || !statSync2(vaultKey).isFile()) {
-      throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
-    }
-    if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
-    if (values.to && !values.from) throw new UsageError("--to needs --from");
-    if (values["extra-vars"]?.trim().startsWith("{")) {
-      try {
-        JSON.parse(values["extra-vars"]);
-      } catch (e) {
-        throw new UsageError(`--extra-vars: not valid JSON (${e.message})`);
-      }
-    }
-    let plan;
-    if (values.from) {
-      plan = await planFor(dir, { from: values.from, to: values.to, inventory });
-    } else {
-      let names;
-      try {
-        const sel = parsePlaybookSelection(positionals.join(","));
-        names = sel === "auto" ? [...DEPLOY_PLAYBOOKS] : sel;
-      } catch (e) {
-        throw new UsageError(e.message);
-      }
-      plan = planExplicit(readRepo(dir), names, positionals.length > 0 ? `named on the command line: ${names.join(", ")}` : `no playbook named: ${names.join(", ")}`);
-    }
-    process.stdout.write(planText(plan));
-    if (plan.run.length === 0) {
-      process.stdout.write("Nothing to deploy.\n");
-      return 0;
-    }
-    const logFile = join3(mkdtempSync2(join3(tmpdir2(), "django-deploy-")), "ansible.log");
-    const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
-    if (log) process.stdout.write(`Ansible's output: ${logFile}
-`);
-    const result = await runPlaybooks(plan.run, {
-      cwd: dir,
-      ansiblePlaybook: values["ansible-playbook"] ?? "ansible-playbook",
-      inventory,
-      check: values.check ?? false,
-      diff: values.diff ?? false,
-      limit: values.limit,
-      tags: (values.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
-      extraVars: values["extra-vars"],
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
-    }, {
-      onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
-      onEnd: (r2) => process.stdout.write(`${values.verbose ? `${r2.playbook}: ` : ""}${r2.status === "success" ? "ok" : "FAILED"} (${formatDuration(r2.durationMs)})
-`),
-      output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
-    });
-    if (log) await new Promise((done) => log.end(done));
-    process.stdout.write("\n" + resultText(result));
-    if (values.json) process.stdout.write(JSON.stringify(resultJson(result), null, 2) + "\n");
-    return result.status === "failure" ? 1 : 0;
-  }
-};
-
-// src/cli/init.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-import { existsSync as existsSync5, mkdirSync, readFileSync as readFileSync5, rmSync as rmSync3, statSync as statSync3 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute3, join as join5, relative as relative2, resolve as resolve4 } from "node:path";
-import { createInterface } from "node:readline";
-import { Writable } from "node:stream";
-import { spawnSync } from "node:child_process";
+// src/core/vault-read.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
+import { existsSync as existsSync2, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
+import { dirname as dirname3, join as join4, relative, resolve } from "node:path";
 
 // src/core/vault.ts
-import { spawn as spawn3 } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync3, readdirSync as readdirSync2, renameSync, rmSync as rmSync2, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename2, dirname as dirname2, join as join4 } from "node:path";
+import { closeSync, openSync, readFileSync as readFileSync2, readdirSync as readdirSync2, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename3, dirname as dirname2, join as join3 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
@@ -10080,33 +665,20 @@ var hasInlineVault = (text) => !isVaultText(text) && /!vault\s*\|/.test(text);
 var VaultError = class extends Error {
   name = "VaultError";
 };
-function lastLine(text) {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").replace(/^ERROR! /, "");
-}
-function ansibleVault(args, keyFile, input) {
+var lastLine2 = (text) => lastLine(text).replace(/^ERROR! /, "");
+async function ansibleVault(args, keyFile, input) {
   const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
   delete env.ANSIBLE_VAULT_IDENTITY_LIST;
   delete env.ANSIBLE_VAULT_ID_MATCH;
-  return new Promise((resolve7, reject) => {
-    const child = spawn3("ansible-vault", args, { env, stdio: [input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b2) => out.push(b2));
-    child.stderr.on("data", (b2) => err.push(b2));
-    child.on("error", (e) => {
-      reject(new VaultError(e.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${e.message}`));
-    });
-    child.on("close", (code) => resolve7({
-      code: code ?? 1,
-      stdout: Buffer.concat(out).toString("utf8"),
-      stderr: Buffer.concat(err).toString("utf8")
-    }));
-    if (input !== void 0) child.stdin.end(input);
-  });
+  try {
+    return await run("ansible-vault", args, { env, input });
+  } catch (e) {
+    const err = e;
+    throw new VaultError(err.code === "ENOENT" ? "ansible-vault not found: install ansible-core (bash scripts/setup.sh)" : `ansible-vault: ${err.message}`);
+  }
 }
 function tempSibling(file, tag = "tmp") {
-  return join4(dirname2(file), `.${basename2(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+  return join3(dirname2(file), `.${basename3(file)}.${tag}-${randomBytes(4).toString("hex")}`);
 }
 function writeNew0600(file, content) {
   const fd = openSync(file, "wx", 384);
@@ -10127,7 +699,7 @@ function writeKeyFile(file, key, opts = {}) {
   try {
     renameSync(tmp, file);
   } catch (e) {
-    rmSync2(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   }
 }
@@ -10135,7 +707,7 @@ function readKeyFile(file) {
   const st2 = lstatSync(file);
   if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
   if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync3(file, "utf8").trim();
+  const key = readFileSync2(file, "utf8").trim();
   if (!key) throw new VaultError(`${file} is empty`);
   return key;
 }
@@ -10143,15 +715,15 @@ async function encryptToFile(keyFile, plaintext, dest) {
   const tmp = tempSibling(dest);
   try {
     const r2 = await ansibleVault(["encrypt", "--output", tmp, "-"], keyFile, plaintext);
-    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine(r2.stderr || r2.stdout)}`);
+    if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine2(r2.stderr || r2.stdout)}`);
     renameSync(tmp, dest);
   } finally {
-    rmSync2(tmp, { force: true });
+    rmSync(tmp, { force: true });
   }
 }
 async function decryptFile(keyFile, file) {
   const r2 = await ansibleVault(["decrypt", "--output", "-", file], keyFile);
-  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine(r2.stderr || r2.stdout)}`);
+  if (r2.code !== 0) throw new VaultError(`${file} does not open with ${keyFile}: ${lastLine2(r2.stderr || r2.stdout)}`);
   return r2.stdout;
 }
 async function opensWith(keyFile, file) {
@@ -10163,13 +735,13 @@ function findVaultFiles(root) {
   const inline = [];
   const walk = (dir) => {
     for (const e of readdirSync2(dir, { withFileTypes: true })) {
-      const p2 = join4(dir, e.name);
+      const p2 = join3(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p2);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
         let head;
         try {
-          head = readFileSync3(p2, "utf8");
+          head = readFileSync2(p2, "utf8");
         } catch {
           continue;
         }
@@ -10188,13 +760,13 @@ async function rotateKey(keyFile, files, newKey) {
   try {
     writeNew0600(newKeyFile, newKey + "\n");
     for (const file of files) {
-      const original = readFileSync3(file, "utf8");
+      const original = readFileSync2(file, "utf8");
       if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
       const tmp = tempSibling(file, "rotate");
       staged.push({ file, tmp, original });
       writeFileSync(tmp, original, { flag: "wx", mode: 420 });
       const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
-      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
+      if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine2(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
       if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
     }
     const done = [];
@@ -10209,15 +781,564 @@ async function rotateKey(keyFile, files, newKey) {
       throw e;
     }
   } finally {
-    rmSync2(newKeyFile, { force: true });
-    for (const s2 of staged) rmSync2(s2.tmp, { force: true });
+    rmSync(newKeyFile, { force: true });
+    for (const s2 of staged) rmSync(s2.tmp, { force: true });
   }
 }
 
-// src/core/github-secrets.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+// src/core/vault-read.ts
+function openVault(text, key) {
+  const lines = text.trim().split(/\r?\n/);
+  const header = (lines.shift() ?? "").trim().split(";");
+  if (header[0] !== "$ANSIBLE_VAULT" || !["1.1", "1.2"].includes(header[1] ?? "") || header[2] !== "AES256") return { ok: false, why: "format" };
+  const hex = lines.map((l2) => l2.trim()).join("");
+  if (!/^([0-9a-f]{2})+$/i.test(hex)) return { ok: false, why: "format" };
+  const parts = Buffer.from(hex, "hex").toString("latin1").split("\n");
+  if (parts.length !== 3 || !parts.every((p2) => /^([0-9a-f]{2})+$/i.test(p2))) return { ok: false, why: "format" };
+  const [salt, mac, data] = parts.map((p2) => Buffer.from(p2, "hex"));
+  const material = pbkdf2Sync(Buffer.from(key, "utf8"), salt, 1e4, 80, "sha256");
+  const expected = createHmac("sha256", material.subarray(32, 64)).update(data).digest();
+  if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return { ok: false, why: "key" };
+  const decipher = createDecipheriv("aes-256-ctr", material.subarray(0, 32), material.subarray(64, 80));
+  const padded = Buffer.concat([decipher.update(data), decipher.final()]);
+  const pad = padded[padded.length - 1] ?? 0;
+  if (pad < 1 || pad > 16) return { ok: false, why: "format" };
+  return { ok: true, plaintext: padded.subarray(0, padded.length - pad).toString("utf8") };
+}
+var vaultTag = { tag: "!vault", resolve: (s2) => ({ __vault: s2 }) };
+function inlineVaults(text) {
+  const out = [];
+  for (const doc of parseAllSafe(text)) {
+    const lineOf = (n2) => n2.range ? text.slice(0, n2.range[0]).split("\n").length : 0;
+    const walk = (n2, name) => {
+      if ((0, import_yaml2.isMap)(n2)) for (const p2 of n2.items) walk(p2.value, (0, import_yaml2.isScalar)(p2.key) ? String(p2.key.value) : name);
+      else if ((0, import_yaml2.isSeq)(n2)) n2.items.forEach((v2, i2) => walk(v2, `${name}[${i2}]`));
+      else if ((0, import_yaml2.isScalar)(n2) && n2.tag === "!vault") out.push({ ciphertext: String(n2.value.__vault ?? n2.source ?? ""), line: lineOf(n2), name });
+    };
+    walk(doc, "");
+  }
+  return out;
+}
+function parseAllSafe(text) {
+  const doc = (0, import_yaml2.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
+  return doc.contents ? [doc.contents] : [];
+}
+function yamlLeaves(text) {
+  const out = [];
+  const walk = (v2) => {
+    if (typeof v2 === "string") out.push(v2);
+    else if (typeof v2 === "number" || typeof v2 === "bigint") out.push(String(v2));
+    else if (Array.isArray(v2)) v2.forEach(walk);
+    else if (v2 && typeof v2 === "object") Object.values(v2).forEach(walk);
+  };
+  try {
+    walk((0, import_yaml2.parseDocument)(text, { customTags: [vaultTag] }).toJS());
+  } catch {
+    out.push(text);
+  }
+  return out;
+}
+var VaultKeyError = class extends Error {
+  name = "VaultKeyError";
+};
+function vaultsForRun(root, inventory) {
+  const vault = [];
+  const inline = [];
+  for (const dir of [inventory, "group_vars", "host_vars", "playbooks", "roles"]) {
+    const path = resolve(root, dir);
+    if (!existsSync2(path)) continue;
+    if (!statSync2(path).isDirectory()) {
+      const text = readFileSync3(path, "utf8");
+      if (isVaultText(text)) vault.push(path);
+      else if (hasInlineVault(text)) inline.push(path);
+      for (const d2 of ["group_vars", "host_vars"]) {
+        const beside = join4(dirname3(path), d2);
+        if (existsSync2(beside)) {
+          const f3 = findVaultFiles(beside);
+          vault.push(...f3.vault);
+          inline.push(...f3.inline);
+        }
+      }
+      continue;
+    }
+    const f2 = findVaultFiles(path);
+    vault.push(...f2.vault);
+    inline.push(...f2.inline);
+  }
+  return { vault: [...new Set(vault)].sort(), inline: [...new Set(inline)].sort() };
+}
+function checkVaultKey(root, inventory, key, fix) {
+  const { vault, inline } = vaultsForRun(root, inventory);
+  const files = [];
+  const values = [];
+  const needKey = (where) => {
+    if (!key) throw new VaultKeyError(`the vault key is empty but ${where} is encrypted: ${fix}`);
+  };
+  const fail = (where, why) => {
+    throw new VaultKeyError(why === "key" ? `the vault key does not open ${where}: ${fix}` : `${where} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
+  };
+  for (const file of vault) {
+    const rel = relative(root, file);
+    needKey(rel);
+    const r2 = openVault(readFileSync3(file, "utf8"), key);
+    if (!r2.ok) fail(rel, r2.why);
+    values.push(...yamlLeaves(r2.plaintext));
+    files.push(rel);
+  }
+  for (const file of inline) {
+    const rel = relative(root, file);
+    const text = readFileSync3(file, "utf8");
+    if (isVaultText(text)) continue;
+    for (const v2 of inlineVaults(text)) {
+      const where = `${rel}:${v2.line} (${v2.name})`;
+      needKey(where);
+      const r2 = openVault(v2.ciphertext, key);
+      if (!r2.ok) fail(where, r2.why);
+      values.push(r2.plaintext);
+    }
+    files.push(rel);
+  }
+  return { files, values };
+}
+function secretPieces(values, minLength = 4) {
+  const out = /* @__PURE__ */ new Set();
+  for (const v2 of values) {
+    const t2 = v2.trim();
+    if (t2.length >= minLength) out.add(t2);
+    if (t2.includes("\n")) {
+      for (const l2 of t2.split("\n").map((x2) => x2.trim())) if (l2.length >= minLength && !/^-----(BEGIN|END) /.test(l2)) out.add(l2);
+    }
+  }
+  return [...out].sort((a2, b2) => b2.length - a2.length);
+}
 
-// ../../main/node_modules/libsodium/dist/modules-esm/libsodium.mjs
+// src/core/preflight.ts
+var PreflightError = class extends Error {
+  name = "PreflightError";
+};
+var VAULT_KEY_SECRET = "ANSIBLE_VAULT_KEY";
+var rethrow = (e) => {
+  throw new PreflightError(e.message);
+};
+function preflight(input) {
+  let vault = { files: [], values: [] };
+  try {
+    vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
+  } catch (e) {
+    rethrow(e);
+  }
+  let extraVars;
+  try {
+    if (input.ssh) {
+      if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
+      if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
+    }
+    extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
+    readPlanConfig(input.root, input.inventory);
+    if (input.eventEnv) readEventPayload(input.eventEnv);
+  } catch (e) {
+    rethrow(e);
+  }
+  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values) };
+}
+var DIFF_EVENTS = /* @__PURE__ */ new Set(["push", "pull_request", "pull_request_target"]);
+function readEventPayload(env) {
+  const name = env.GITHUB_EVENT_NAME ?? "";
+  const file = env.GITHUB_EVENT_PATH ?? "";
+  if (!file || !existsSync3(file)) {
+    if (DIFF_EVENTS.has(name)) {
+      throw new PreflightError(`the ${name} event's file ${file ? `${file} does not exist` : "(GITHUB_EVENT_PATH) is not set"}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`);
+    }
+    return {};
+  }
+  let payload;
+  try {
+    payload = JSON.parse(readFileSync4(file, "utf8"));
+  } catch {
+    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`);
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`);
+  }
+  return payload;
+}
+
+// src/cli/ansible-settings.ts
+var ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --limit PATTERN    only hosts matching PATTERN
+  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH; ansible beside it)`;
+var ANSIBLE_OPTIONS = {
+  inventory: { type: "string" },
+  "vault-key": { type: "string" },
+  limit: { type: "string" },
+  "ansible-playbook": { type: "string" }
+};
+function ansibleSettings(dir, o2) {
+  if (!existsSync4(join5(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  const inventory = o2.inventory ?? "inventories/production";
+  if (!existsSync4(resolve2(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+  const vaultKey = resolve2(dir, o2["vault-key"] ?? "vault.key");
+  if (!existsSync4(vaultKey) || !statSync3(vaultKey).isFile()) {
+    throw new UsageError(`vault key file "${o2["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
+  }
+  let key;
+  try {
+    key = readKeyFile(vaultKey);
+  } catch (e) {
+    throw new UsageError(`vault key file "${relative2(dir, vaultKey)}": ${e.message.replace(`${vaultKey} `, "")}`);
+  }
+  let extraVars;
+  try {
+    extraVars = preflight({
+      root: dir,
+      inventory,
+      vaultKey: key,
+      vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+      extraVars: o2["extra-vars"] ?? "",
+      extraVarsWhere: "--extra-vars"
+    }).extraVars;
+  } catch (e) {
+    if (e instanceof PreflightError) throw new UsageError(e.message);
+    throw e;
+  }
+  return {
+    cwd: dir,
+    ansiblePlaybook: o2["ansible-playbook"] ?? "ansible-playbook",
+    inventory,
+    check: o2.check ?? false,
+    diff: o2.diff ?? false,
+    limit: o2.limit,
+    tags: (o2.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
+    extraVars,
+    env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
+  };
+}
+function cliRunName() {
+  return runName(process.env, `${userInfo().username}@${hostname()}`);
+}
+
+// src/cli/plan.ts
+var usage = `Usage: django-deploy plan [--from REF [--to REF] | --state] [options] [--json]
+
+Prints which playbooks (bootstrap, base, backend, frontend) the changes need, and why: the
+paths behind each one, those that trigger nothing, and notes (bootstrap runs only when named).
+Runs nothing.
+
+Options:
+  --from REF       compare REF with --to (default: the working tree against HEAD)
+  --to REF         the newer end of the range (default: HEAD)
+  --state          plan the working tree against what each server recorded (reads the servers'
+                   deploy state through Ansible, as deploy does; needs the vault key)
+${ANSIBLE_USAGE}
+  --dir DIR        the repository (default: the current directory)
+  --json           print the plan as JSON (the action's "plan" output)
+  -h, --help       this help
+`;
+var options = {
+  from: { type: "string" },
+  to: { type: "string" },
+  state: { type: "boolean" },
+  ...ANSIBLE_OPTIONS,
+  dir: { type: "string" },
+  json: { type: "boolean" }
+};
+async function planFor(dir, opts) {
+  if (!existsSync5(resolve3(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (opts.to && !opts.from) throw new UsageError("--to needs --from");
+  if (opts.state && opts.from) throw new UsageError("give --from or --state, not both");
+  const top = await gitIn(dir).run(["rev-parse", "--show-prefix"]);
+  if (top.code !== 0) throw new UsageError(`${dir} is not inside a git repository`);
+  const run2 = opts.state ? ansibleSettings(dir, opts) : void 0;
+  return makePlan({
+    root: dir,
+    inventory: opts.inventory ?? "inventories/production",
+    selection: "auto",
+    namedSource: "",
+    event: "django-deploy plan",
+    changes: async (git) => {
+      const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git);
+      if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
+      return found;
+    },
+    readState: run2 ? () => readDeployState(run2) : void 0,
+    workingTree: true,
+    limit: opts.limit
+  }).catch((e) => {
+    throw e.message.startsWith(PLAN_CONFIG_FILE) ? new UsageError(e.message) : e;
+  });
+}
+var command2 = {
+  name: "plan",
+  summary: "Which playbooks a range of commits, the working tree or the servers' state needs, and why",
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, options);
+    const dir = resolve3(values.dir ?? ".");
+    const { plan } = await planFor(dir, values);
+    process.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
+    return 0;
+  }
+};
+
+// src/cli/deploy.ts
+import { createWriteStream, existsSync as existsSync6, mkdtempSync as mkdtempSync2, statSync as statSync5 } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as join7, resolve as resolve4 } from "node:path";
+
+// src/core/ssh.ts
+import { mkdtempSync, readFileSync as readFileSync5, readdirSync as readdirSync3, rmSync as rmSync2, statSync as statSync4, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename4, join as join6 } from "node:path";
+var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
+function shellQuote(s2) {
+  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
+}
+function sshOptions(s2) {
+  const o2 = [];
+  if (s2.knownHostsFile) o2.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
+  o2.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
+  if (s2.keyFile) o2.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
+  o2.push(`ControlPath=${s2.controlDir}/%C`);
+  return o2;
+}
+function sshExtraVars(s2) {
+  const args = sshOptions(s2).map((o2) => `-o ${shellQuote(o2)}`).join(" ");
+  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
+}
+function writeSshVars(dir, s2) {
+  const file = join6(dir, "ssh-vars.json");
+  writeFileSync2(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
+  return file;
+}
+var CONTROL_DIR_PREFIX = "django-deploy-cp-";
+function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
+  return mkdtempSync(join6(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+}
+function removeControlDir(dir) {
+  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  try {
+    if (!statSync4(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  rmSync2(dir, { recursive: true, force: true });
+  return true;
+}
+
+// src/cli/deploy.ts
+var usage2 = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
+
+Runs playbooks against an inventory, always in the order bootstrap \u2192 base \u2192 backend \u2192 frontend,
+stopping at the first failure. Name them (bootstrap runs only when named), or give --from to
+run the plan of a range of commits; with neither, runs what each server lacks according to its
+deploy state (base, backend and frontend when the state cannot be read). Each server records
+what completed on it (commit, time, user@machine); check mode records nothing.
+
+Options:
+  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --from REF         run what the changes from REF to --to (default HEAD) need
+  --to REF           the newer end of the range (default: HEAD)
+  --check            check mode: report what would change, change nothing
+  --diff             show differences
+  --limit PATTERN    only hosts matching PATTERN
+  --tags TAGS        only tasks with these tags (comma-separated)
+  --extra-vars VARS  extra variables (JSON, YAML, key=value or @file; YAML is passed as JSON)
+  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
+  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
+  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
+  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
+  --verbose          stream Ansible's output (default: a log file, its path printed)
+  --json             print the result as JSON after the summary
+  --dir DIR          the repository (default: the current directory)
+  -h, --help         this help
+`;
+var options2 = {
+  inventory: { type: "string" },
+  "vault-key": { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  check: { type: "boolean" },
+  diff: { type: "boolean" },
+  limit: { type: "string" },
+  tags: { type: "string" },
+  "extra-vars": { type: "string" },
+  "ssh-key": { type: "string" },
+  "known-hosts": { type: "string" },
+  "accept-new-host-keys": { type: "boolean" },
+  "ansible-playbook": { type: "string" },
+  verbose: { type: "boolean" },
+  json: { type: "boolean" },
+  dir: { type: "string" }
+};
+var command3 = {
+  name: "deploy",
+  summary: "Run playbooks (named, or the plan of a range) against an inventory, in order",
+  usage: usage2,
+  async run(argv) {
+    const { values, positionals } = parse(argv, options2, true);
+    const dir = resolve4(values.dir ?? ".");
+    const run2 = ansibleSettings(dir, values);
+    if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
+    if (values.to && !values.from) throw new UsageError("--to needs --from");
+    const file = (option) => {
+      const v2 = values[option];
+      if (v2 === void 0) return void 0;
+      const p2 = resolve4(v2);
+      if (!existsSync6(p2) || !statSync5(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
+      return p2;
+    };
+    const keyFile = file("ssh-key");
+    const knownHostsFile = file("known-hosts");
+    let selection;
+    try {
+      selection = positionals.length > 0 ? parsePlaybookSelection(positionals.join(",")) : "auto";
+    } catch (e) {
+      throw new UsageError(e.message);
+    }
+    const runDir = mkdtempSync2(join7(tmpdir(), "django-deploy-"));
+    const controlDir = makeControlDir();
+    run2.extraVarsFiles = [writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values["accept-new-host-keys"] ?? false, controlDir })];
+    try {
+      return await planAndRun({ dir, run: run2, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false });
+    } finally {
+      removeControlDir(controlDir);
+    }
+  }
+};
+async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
+  let plan;
+  let head;
+  if (values.from) {
+    ;
+    ({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run2.inventory }));
+  } else {
+    const planned = await makePlan({
+      root: dir,
+      inventory: run2.inventory,
+      selection,
+      namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
+      event: "django-deploy deploy",
+      // Without deploy state to follow: every deploy playbook, as before the state existed.
+      changes: async () => ({ kind: "none", description: "a deploy without --from" }),
+      readState: () => readDeployState(run2),
+      workingTree: true,
+      limit: run2.limit
+    });
+    plan = planned.plan;
+    head = planned.head;
+    if (planned.stateMs !== void 0) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}
+`);
+  }
+  process.stdout.write(planText(plan));
+  if (plan.run.length === 0) {
+    process.stdout.write("Nothing to deploy.\n");
+    return 0;
+  }
+  const logFile = join7(runDir, "ansible.log");
+  const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
+  if (log) process.stdout.write(`Ansible's output: ${logFile}
+`);
+  const result = await runPlaybooks(plan.run, {
+    ...run2,
+    limit: plan.limit ?? run2.limit,
+    record: { commit: head.commit, dirty: head.dirty, run: cliRunName() }
+  }, {
+    onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
+    onEnd: (r2) => process.stdout.write(`${values.verbose ? `${r2.playbook}: ` : ""}${r2.status === "success" ? "ok" : "FAILED"} (${formatDuration(r2.durationMs)})
+`),
+    output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
+  });
+  if (log) await new Promise((done) => log.end(done));
+  process.stdout.write("\n" + resultText(result));
+  if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + "\n");
+  return result.status === "failure" ? 1 : 0;
+}
+
+// src/cli/status.ts
+import { resolve as resolve5 } from "node:path";
+var usage3 = `Usage: django-deploy status [options] [--json]
+
+For each server of the inventory: which revision each playbook last deployed, how long ago and
+from which run, the last backup when there is one, and what HEAD (or the working tree, when it
+has uncommitted changes) would deploy now. Reads the servers' deploy state through Ansible
+(as deploy connects); changes nothing.
+
+Options:
+${ANSIBLE_USAGE}
+  --dir DIR          the repository (default: the current directory)
+  --json             print it as JSON
+  -h, --help         this help
+`;
+var options3 = { ...ANSIBLE_OPTIONS, dir: { type: "string" }, json: { type: "boolean" } };
+function mb(bytes) {
+  return typeof bytes === "number" ? `${(bytes / 1048576).toFixed(1)} MiB` : "? bytes";
+}
+function statusText(s2, now) {
+  const out = [];
+  if (!s2.state.ok) out.push(`Deploy state not read: ${s2.state.reason}`);
+  else if (s2.state.hosts.length === 0) out.push("No host matches the inventory (and --limit).");
+  for (const h2 of s2.state.ok ? s2.state.hosts : []) {
+    out.push(`${h2.host}: ${h2.status === "read" ? Object.keys(h2.records).length > 0 ? "deploy state read" : "no deploy state from this copy" : `${h2.status}: ${h2.message ?? ""}`}`);
+    for (const p2 of PLAYBOOKS) {
+      const r2 = h2.records[p2];
+      out.push(r2 ? `  ${p2.padEnd(9)} ${short(r2.commit)}${r2.dirty ? "+" : " "} ${ago(r2.finished, now).padEnd(14)} ${r2.run}` : `  ${p2.padEnd(9)} no record`);
+    }
+    const b2 = s2.backups[h2.host];
+    if (b2) {
+      out.push(`  ${"backup".padEnd(9)} ${b2.last_success ? `last success ${ago(b2.last_success, now)} (${b2.last_success}), ${mb(b2.bytes)}, ${b2.object ?? ""}` : "never succeeded"}${b2.last_failure ? `; last failure ${ago(b2.last_failure, now)} (${b2.last_failure})` : ""}`);
+    }
+  }
+  out.push("", `${s2.head.dirty ? `The working tree (on ${short(s2.head.commit)}, with uncommitted changes)` : `HEAD ${short(s2.head.commit)}`} would deploy:`, planText(s2.plan));
+  return out.join("\n");
+}
+var command4 = {
+  name: "status",
+  summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
+  usage: usage3,
+  async run(argv) {
+    const { values } = parse(argv, options3);
+    const dir = resolve5(values.dir ?? ".");
+    const run2 = ansibleSettings(dir, values);
+    let state;
+    const { plan, head } = await makePlan({
+      root: dir,
+      inventory: run2.inventory,
+      selection: "auto",
+      namedSource: "",
+      event: "django-deploy status",
+      changes: async () => ({ kind: "none", description: "a deploy without --from" }),
+      readState: async () => state = await readDeployState(run2),
+      workingTree: true,
+      limit: run2.limit
+    });
+    const backups = {};
+    const b2 = await slurpFromHosts(run2, BACKUP_FILE);
+    if (b2.ok) {
+      for (const r2 of b2.results) {
+        if (r2.status !== "found") continue;
+        try {
+          backups[r2.host] = JSON.parse(r2.content);
+        } catch {
+          backups[r2.host] = {};
+        }
+      }
+    }
+    const status = { head, state, backups, plan };
+    process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
+    return 0;
+  }
+};
+
+// src/cli/init.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+import { existsSync as existsSync7, mkdirSync, readFileSync as readFileSync8, rmSync as rmSync3, statSync as statSync6 } from "node:fs";
+import { dirname as dirname4, isAbsolute as isAbsolute2, join as join8, relative as relative3, resolve as resolve7 } from "node:path";
+
+// src/core/github-secrets.ts
+import { readFileSync as readFileSync6 } from "node:fs";
+
+// node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
   var I2, g2 = A3, C2 = !!globalThis.window, B2 = !!globalThis.WorkerGlobalScope, Q2 = (globalThis.process?.versions?.node && globalThis.process, import.meta.url);
   if (C2 || B2) {
@@ -10414,7 +1535,7 @@ async function A(A3 = {}) {
 }
 var libsodium_default = A;
 
-// ../../main/node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
+// node_modules/libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs
 var r;
 var t = {};
 if (void 0 === globalThis.crypto || "function" != typeof globalThis.crypto.getRandomValues) throw new Error("globalThis.crypto.getRandomValues is not available. The ESM build of libsodium requires a secure random source (available in all browsers and Node.js 19+).");
@@ -13709,7 +4830,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync4(tokenFile, "utf8");
+      text = readFileSync6(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -13799,33 +4920,99 @@ var SecretsClient = class {
   }
 };
 
-// src/cli/init.ts
+// src/cli/init-files.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+import { readFileSync as readFileSync7 } from "node:fs";
+import { isAbsolute, resolve as resolve6 } from "node:path";
+var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
+function readYamlMap(file, what) {
+  let doc;
+  try {
+    doc = (0, import_yaml3.parse)(readFileSync7(file, "utf8"));
+  } catch (e) {
+    throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
+  }
+  if (doc === null || doc === void 0) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
+  return doc;
+}
+function readOptionFile(option, file) {
+  try {
+    return readFileSync7(isAbsolute(file) ? file : resolve6(file), "utf8");
+  } catch (e) {
+    throw new UsageError(`${option}: cannot read it (${e.code ?? "error"})`);
+  }
+}
+function readSetFiles(setFiles) {
+  return new Map([...setFiles].map(([key, file]) => [key, readOptionFile(`--set-file ${key}=${file}`, file)]));
+}
+function checkDeployKey(file) {
+  const text = readOptionFile(`--deploy-key ${file}`, file);
+  if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`);
+  const r2 = runSync("ssh-keygen", ["-y", "-P", "", "-f", file]);
+  if (r2.code !== 0 && r2.code !== 127) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
+  return text.endsWith("\n") ? text : text + "\n";
+}
+function checkKnownHosts2(file) {
+  const text = readOptionFile(`--known-hosts ${file}`, file);
+  const lines = text.split("\n").filter((l2) => l2.trim() && !l2.startsWith("#"));
+  if (lines.length === 0 || lines.some((l2) => l2.trim().split(/\s+/).length < 3)) {
+    throw new UsageError(`--known-hosts ${file}: expected known_hosts lines (HOST KEYTYPE KEY), e.g. from ssh-keyscan -p 2222 HOST`);
+  }
+  return text;
+}
+var gitTracksFile = (root, file) => runSync("git", ["check-ignore", "-q", file], { cwd: root }).code === 1;
+
+// src/cli/init-github.ts
 var SECRET_NAMES = {
   vaultKey: "ANSIBLE_VAULT_KEY",
   deployKey: "SSH_PRIVATE_KEY",
   knownHosts: "SSH_KNOWN_HOSTS"
 };
-var GENERATED = {
-  vault_django_secret_key: generateDjangoSecretKey,
-  vault_database_password: () => generatePassword(32),
-  // The admins' sudo password (bootstrap wants 8+ characters): read it with `ansible-vault view`.
-  vault_admin_sudo_password: () => generatePassword(20)
-};
-var FILE_ONLY = {
-  vault_git_deploy_key: "the SSH private key the server clones the app with (backend_code_source: git)"
-};
+var DEFAULT_ENVIRONMENT = "production";
+async function prepareGitHub(o2, env) {
+  const target = parseRepo2(o2.github, o2.environment);
+  let token;
+  try {
+    token = readToken(o2.tokenFile, env);
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
+  const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts2(o2.knownHosts);
+  const client = new SecretsClient({ token, target, apiUrl: apiBase(env) });
+  await client.publicKey();
+  return { client, target, deployKey, knownHosts };
+}
+async function storeSecrets(gh, vaultKey, out, hint = "") {
+  const secrets = [[SECRET_NAMES.vaultKey, vaultKey]];
+  if (gh.deployKey !== void 0) secrets.push([SECRET_NAMES.deployKey, gh.deployKey]);
+  if (gh.knownHosts !== void 0) secrets.push([SECRET_NAMES.knownHosts, gh.knownHosts]);
+  for (const [name, value] of secrets) {
+    try {
+      const how = await gh.client.put(name, value);
+      out(`github: ${name} ${how} in ${describeTarget(gh.target)}`);
+    } catch (e) {
+      throw new GitHubError(`${e.message}${hint}`);
+    }
+  }
+}
+
+// src/cli/init-args.ts
 var KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-var usage3 = `Usage: django-deploy init [options]
+var usage4 = `Usage: django-deploy init [options]
 
 First-run setup, run from the repository root:
   1. vault.key: a new random key (mode 0600, git-ignored); an existing one is kept (see --rotate);
-  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of vault.example.yml, with
+  2. INVENTORY/group_vars/all/vault.yml, if absent: the keys of inventories/vault.example.yml, with
      vault_django_secret_key, vault_database_password and vault_admin_sudo_password generated
      (read them with ansible-vault view), the others asked for
      (Enter leaves one empty: Mailgun, S3 backups, Rollbar are optional), encrypted with vault.key;
      an existing vault is left as is, or updated with --set / --from-env;
   3. with --github: vault.key stored as the GitHub secret ${SECRET_NAMES.vaultKey} (and --deploy-key as
-     ${SECRET_NAMES.deployKey}, --known-hosts as ${SECRET_NAMES.knownHosts}), the names the workflows read.
+     ${SECRET_NAMES.deployKey}, --known-hosts as ${SECRET_NAMES.knownHosts}), the names the workflows read,
+     in the repository's ${DEFAULT_ENVIRONMENT} environment (create it first, limited to the main branch:
+     only deploy.yml's jobs on main can read them).
 
 Options:
   --inventory DIR       inventory whose vault to create or update (default: inventories/production)
@@ -13839,7 +5026,9 @@ Options:
                         with it (all or nothing); commit the re-encrypted files
   --github OWNER/REPO   store the secrets in this GitHub repository (token: GITHUB_TOKEN or --token-file;
                         API: GITHUB_API_URL, default ${"https://api.github.com"})
-  --environment NAME    store them as secrets of this GitHub environment (e.g. production) instead
+  --environment NAME    the GitHub environment to store them in (default: ${DEFAULT_ENVIRONMENT})
+  --repository-secrets  store them as repository secrets instead, readable by every workflow on
+                        every branch (not recommended: see the README's GitHub environments)
   --deploy-key FILE     also store this SSH private key (no passphrase) as ${SECRET_NAMES.deployKey}
   --known-hosts FILE    also store this known_hosts file as ${SECRET_NAMES.knownHosts}
   --token-file FILE     read the GitHub token from FILE instead of GITHUB_TOKEN
@@ -13849,10 +5038,10 @@ Options:
 Examples:
   django-deploy init
   django-deploy init --no-input --set vault_rollbar_token=abc123
-  GITHUB_TOKEN=... django-deploy init --github my-org/my-site --environment production --deploy-key ~/.ssh/deploy_ed25519
+  GITHUB_TOKEN=... django-deploy init --github my-org/my-site --deploy-key ~/.ssh/deploy_ed25519
   django-deploy init --rotate --github my-org/my-site`;
 function parseInitArgs(argv) {
-  const { values } = parse2(argv, {
+  const { values } = parse(argv, {
     inventory: { type: "string" },
     set: { type: "string", multiple: true },
     "set-file": { type: "string", multiple: true },
@@ -13861,13 +5050,12 @@ function parseInitArgs(argv) {
     rotate: { type: "boolean" },
     github: { type: "string" },
     environment: { type: "string" },
+    "repository-secrets": { type: "boolean" },
     "deploy-key": { type: "string" },
     "known-hosts": { type: "string" },
     "token-file": { type: "string" },
-    root: { type: "string" },
-    help: { type: "boolean", short: "h" }
+    root: { type: "string" }
   });
-  if (values.help) return "help";
   const sets = /* @__PURE__ */ new Map();
   const setFiles = /* @__PURE__ */ new Map();
   for (const [flag, pairs, into] of [["--set", values.set, sets], ["--set-file", values["set-file"], setFiles]]) {
@@ -13884,16 +5072,20 @@ function parseInitArgs(argv) {
     if (v2 !== void 0 && v2.trim() === "") throw new UsageError(`--${flag} needs a value`);
   }
   if (!values.github) {
-    for (const flag of ["environment", "deploy-key", "known-hosts", "token-file"]) {
+    for (const flag of ["environment", "repository-secrets", "deploy-key", "known-hosts", "token-file"]) {
       if (values[flag] !== void 0) throw new UsageError(`--${flag} only makes sense with --github OWNER/REPO`);
     }
   }
+  if (values.environment !== void 0 && values["repository-secrets"]) {
+    throw new UsageError("--environment and --repository-secrets contradict each other: pick one");
+  }
+  const environment = values["repository-secrets"] ? void 0 : values.environment ?? DEFAULT_ENVIRONMENT;
   if (values.rotate && (sets.size > 0 || setFiles.size > 0 || values["from-env"])) {
     throw new UsageError("--rotate changes the key, not the values: run --set / --set-file / --from-env separately");
   }
   if (values.github) {
     try {
-      parseRepo2(values.github, values.environment);
+      parseRepo2(values.github, environment);
     } catch (e) {
       throw new UsageError(`--github: ${e.message}`);
     }
@@ -13907,12 +5099,23 @@ function parseInitArgs(argv) {
     noInput: values["no-input"] ?? false,
     rotate: values.rotate ?? false,
     github: values.github,
-    environment: values.environment,
+    environment: values.github ? environment : void 0,
     deployKey: values["deploy-key"],
     knownHosts: values["known-hosts"],
     tokenFile: values["token-file"]
   };
 }
+
+// src/cli/init-values.ts
+var GENERATED = {
+  vault_django_secret_key: generateDjangoSecretKey,
+  vault_database_password: () => generatePassword(32),
+  // The admins' sudo password (bootstrap wants 8+ characters): read it with `ansible-vault view`.
+  vault_admin_sudo_password: () => generatePassword(20)
+};
+var FILE_ONLY = {
+  vault_git_deploy_key: "the SSH private key the server clones the app with (backend_code_source: git)"
+};
 var envName = (key) => key.toUpperCase();
 function planValues(example, sets, opts) {
   const keys = Object.keys(example);
@@ -13933,164 +5136,10 @@ function planValues(example, sets, opts) {
   });
 }
 var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
-function readYamlMap(file, what) {
-  let doc;
-  try {
-    doc = (0, import_yaml3.parse)(readFileSync5(file, "utf8"));
-  } catch (e) {
-    throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
-  }
-  if (doc === null || doc === void 0) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new VaultError(`${what} ${file} is not a mapping of variables`);
-  return doc;
-}
-var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
-function checkDeployKey(file) {
-  let text;
-  try {
-    text = readFileSync5(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--deploy-key ${file}: cannot read it (${e.code ?? "error"})`);
-  }
-  if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/m.test(text)) throw new UsageError(`--deploy-key ${file}: not an SSH private key (the .pub is the public half)`);
-  const r2 = spawnSync("ssh-keygen", ["-y", "-P", "", "-f", file], { stdio: ["ignore", "ignore", "ignore"] });
-  if (r2.error === void 0 && r2.status !== 0) throw new UsageError(`--deploy-key ${file}: the key has a passphrase; the workflows need one without (ssh-keygen -t ed25519 -N '' -f deploy_key)`);
-  return text.endsWith("\n") ? text : text + "\n";
-}
-function checkKnownHosts(file) {
-  let text;
-  try {
-    text = readFileSync5(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--known-hosts ${file}: cannot read it (${e.code ?? "error"})`);
-  }
-  const lines = text.split("\n").filter((l2) => l2.trim() && !l2.startsWith("#"));
-  if (lines.length === 0 || lines.some((l2) => l2.trim().split(/\s+/).length < 3)) {
-    throw new UsageError(`--known-hosts ${file}: expected known_hosts lines (HOST KEYTYPE KEY), e.g. from ssh-keyscan -p 2222 HOST`);
-  }
-  return text;
-}
-async function runInit(o2, io) {
-  const root = resolve4(o2.root);
-  const rel = (p2) => relative2(root, p2) || ".";
-  if (!existsSync5(join5(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join5(root, "vault.key");
-  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join5(root, o2.inventory);
-  if (!existsSync5(invDir) || !statSync3(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join5(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join5(invDir, "vault.example.yml"), join5(root, "inventories/production/vault.example.yml")].find((f2) => existsSync5(f2));
-  const keyExists = existsSync5(keyFile);
-  const vaultExists = existsSync5(vaultFile);
-  if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
-  if (!keyExists && vaultExists) {
-    throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
-  }
-  if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync5(vaultFile, "utf8"))) {
-    throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
-  }
-  if (!vaultExists && !exampleFile) throw new UsageError(`no vault.example.yml in ${rel(invDir)} or inventories/production: it lists the vault's keys`);
-  const example = exampleFile ? readYamlMap(exampleFile, "vault example") : {};
-  const sets = new Map(o2.sets);
-  for (const [key, file] of o2.setFiles) {
-    try {
-      sets.set(key, readFileSync5(isAbsolute3(file) ? file : resolve4(file), "utf8"));
-    } catch (e) {
-      throw new UsageError(`--set-file ${key}=${file}: cannot read it (${e.code ?? "error"})`);
-    }
-  }
-  const wantsUpdate = sets.size > 0 || o2.fromEnv;
-  let github;
-  if (o2.github) {
-    const target = parseRepo2(o2.github, o2.environment);
-    let token;
-    try {
-      token = readToken(o2.tokenFile, io.env);
-    } catch (e) {
-      throw new UsageError(e.message);
-    }
-    const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
-    const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts(o2.knownHosts);
-    const client = new SecretsClient({ token, target, apiUrl: apiBase(io.env) });
-    await client.publicKey();
-    github = { client, target, deployKey, knownHosts };
-  }
-  let rotated = false;
-  if (o2.rotate) {
-    const { vault, inline } = findVaultFiles(root);
-    if (inline.length > 0) {
-      throw new VaultError(`inline !vault values in ${inline.map(rel).join(", ")}: ansible-vault rekey cannot re-encrypt them; move them into a vault file, then rotate`);
-    }
-    for (const f2 of vault) if (!await opensWith(keyFile, f2)) throw new VaultError(`${rel(f2)} does not open with vault.key: nothing rotated`);
-    await rotateKey(keyFile, vault, generateVaultKey());
-    rotated = true;
-    io.out(`vault.key: replaced by a new random key; re-encrypted with it: ${vault.map(rel).join(", ") || "(no vault files)"}`);
-    io.out("  commit the re-encrypted files; everyone (and CI) needs the new vault.key. The values themselves did not change.");
-  } else if (!vaultExists) {
-    const planned = planValues(example, sets, { fromEnv: o2.fromEnv, env: io.env, interactive: !o2.noInput && io.ask !== void 0 });
-    const values = {};
-    for (const p2 of planned) {
-      values[p2.key] = p2.source === "ask" ? await io.ask(`${p2.key} (Enter to leave empty): `, isSecretKey(p2.key)) : p2.value;
-    }
-    let newKey = false;
-    if (!keyExists) {
-      writeKeyFile(keyFile, generateVaultKey());
-      newKey = true;
-    }
-    try {
-      mkdirSync(dirname3(vaultFile), { recursive: true });
-      await encryptToFile(keyFile, vaultYaml(values), vaultFile);
-    } catch (e) {
-      if (newKey) rmSync3(keyFile, { force: true });
-      throw e;
-    }
-    if (newKey) io.out(`vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
-    else io.out("vault.key: kept (already there)");
-    if (spawnSync("git", ["check-ignore", "-q", "vault.key"], { cwd: root, stdio: "ignore" }).status === 1) {
-      io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything');
-    }
-    const count = (s2) => planned.filter((p2) => s2.includes(p2.source)).map((p2) => p2.key);
-    const empty = planned.filter((p2) => values[p2.key] === "").map((p2) => p2.key);
-    io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(["generated"]).join(", ") || "none"}; empty: ${empty.join(", ") || "none"})`);
-    io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`);
-    for (const key of empty.filter((k2) => k2 in FILE_ONLY)) {
-      io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
-    }
-  } else if (wantsUpdate) {
-    const current = (0, import_yaml3.parse)(await decryptFile(keyFile, vaultFile));
-    const merged = { ...current ?? {} };
-    const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
-    const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
-    if (unknown.length > 0) throw new UsageError(`--set ${unknown.join(", ")}: not a key of the vault or vault.example.yml`);
-    const changed = [];
-    for (const k2 of allowed) {
-      const v2 = sets.get(k2) ?? (o2.fromEnv ? io.env[envName(k2)] : void 0);
-      if (v2 !== void 0 && merged[k2] !== v2) {
-        merged[k2] = v2;
-        changed.push(k2);
-      }
-    }
-    if (changed.length > 0) await encryptToFile(keyFile, vaultYaml(merged), vaultFile);
-    io.out(changed.length > 0 ? `vault: ${rel(vaultFile)} updated: ${changed.join(", ")}` : `vault: ${rel(vaultFile)} already has these values`);
-  } else {
-    if (!await opensWith(keyFile, vaultFile)) throw new VaultError(`${rel(vaultFile)} does not open with vault.key: is it the team's key?`);
-    io.out(`vault: ${rel(vaultFile)} exists and opens with vault.key: unchanged`);
-  }
-  if (github) {
-    const secrets = [[SECRET_NAMES.vaultKey, readKeyFile(keyFile)]];
-    if (github.deployKey !== void 0) secrets.push([SECRET_NAMES.deployKey, github.deployKey]);
-    if (github.knownHosts !== void 0) secrets.push([SECRET_NAMES.knownHosts, github.knownHosts]);
-    for (const [name, value] of secrets) {
-      try {
-        const how = await github.client.put(name, value);
-        io.out(`github: ${name} ${how} in ${describeTarget(github.target)}`);
-      } catch (e) {
-        const hint = rotated ? " (vault.key was rotated locally: run init again without --rotate to store it)" : "";
-        throw new GitHubError(`${e.message}${hint}`);
-      }
-    }
-  }
-}
+
+// src/cli/prompt.ts
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 function terminalAsker() {
   let muted = false;
   const output = new Writable({
@@ -14123,16 +5172,107 @@ function terminalAsker() {
     close: () => rl.close()
   };
 }
-var command3 = {
+
+// src/cli/init.ts
+function check(o2, io) {
+  const root = resolve7(o2.root);
+  const rel = (p2) => relative3(root, p2) || ".";
+  if (!existsSync7(join8(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join8(root, "vault.key");
+  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join8(root, o2.inventory);
+  if (!existsSync7(invDir) || !statSync6(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join8(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join8(root, "inventories/vault.example.yml")].find((f2) => existsSync7(f2));
+  const keyExists = existsSync7(keyFile);
+  const vaultExists = existsSync7(vaultFile);
+  if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
+  if (!keyExists && vaultExists) {
+    throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
+  }
+  if (keyExists) readKeyFile(keyFile);
+  if (vaultExists && !isVaultText(readFileSync8(vaultFile, "utf8"))) {
+    throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
+  }
+  if (!vaultExists && !exampleFile) throw new UsageError(`no inventories/vault.example.yml in ${rel(root)}: it lists the vault's keys`);
+  const example = exampleFile ? readYamlMap(exampleFile, "vault example") : {};
+  const sets = new Map([...o2.sets, ...readSetFiles(o2.setFiles)]);
+  return { o: o2, io, root, rel, keyFile, keyExists, vaultFile, vaultExists, example, sets };
+}
+async function rotateVault({ root, rel, keyFile, io }) {
+  const { vault, inline } = findVaultFiles(root);
+  if (inline.length > 0) {
+    throw new VaultError(`inline !vault values in ${inline.map(rel).join(", ")}: ansible-vault rekey cannot re-encrypt them; move them into a vault file, then rotate`);
+  }
+  for (const f2 of vault) if (!await opensWith(keyFile, f2)) throw new VaultError(`${rel(f2)} does not open with vault.key: nothing rotated`);
+  await rotateKey(keyFile, vault, generateVaultKey());
+  io.out(`vault.key: replaced by a new random key; re-encrypted with it: ${vault.map(rel).join(", ") || "(no vault files)"}`);
+  io.out("  commit the re-encrypted files; everyone (and CI) needs the new vault.key. The values themselves did not change.");
+}
+async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile, example, sets }) {
+  const planned = planValues(example, sets, { fromEnv: o2.fromEnv, env: io.env, interactive: !o2.noInput && io.ask !== void 0 });
+  const values = {};
+  for (const p2 of planned) {
+    values[p2.key] = p2.source === "ask" ? await io.ask(`${p2.key} (Enter to leave empty): `, isSecretKey(p2.key)) : p2.value;
+  }
+  if (!keyExists) writeKeyFile(keyFile, generateVaultKey());
+  try {
+    mkdirSync(dirname4(vaultFile), { recursive: true });
+    await encryptToFile(keyFile, vaultYaml(values), vaultFile);
+  } catch (e) {
+    if (!keyExists) rmSync3(keyFile, { force: true });
+    throw e;
+  }
+  io.out(keyExists ? "vault.key: kept (already there)" : `vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
+  if (gitTracksFile(root, "vault.key")) {
+    io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything');
+  }
+  const count = (s2) => planned.filter((p2) => s2.includes(p2.source)).map((p2) => p2.key);
+  const empty = planned.filter((p2) => values[p2.key] === "").map((p2) => p2.key);
+  io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(["generated"]).join(", ") || "none"}; empty: ${empty.join(", ") || "none"})`);
+  io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`);
+  for (const key of empty.filter((k2) => k2 in FILE_ONLY)) {
+    io.out(`  ${key} (${FILE_ONLY[key]}) is empty: set it with --set-file ${key}=FILE when needed`);
+  }
+}
+async function updateVault({ o: o2, io, rel, keyFile, vaultFile, example, sets }) {
+  const current = (0, import_yaml4.parse)(await decryptFile(keyFile, vaultFile));
+  const merged = { ...current ?? {} };
+  const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
+  const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
+  if (unknown.length > 0) throw new UsageError(`--set ${unknown.join(", ")}: not a key of the vault or vault.example.yml`);
+  const changed = [];
+  for (const k2 of allowed) {
+    const v2 = sets.get(k2) ?? (o2.fromEnv ? io.env[envName(k2)] : void 0);
+    if (v2 !== void 0 && merged[k2] !== v2) {
+      merged[k2] = v2;
+      changed.push(k2);
+    }
+  }
+  if (changed.length > 0) await encryptToFile(keyFile, vaultYaml(merged), vaultFile);
+  io.out(changed.length > 0 ? `vault: ${rel(vaultFile)} updated: ${changed.join(", ")}` : `vault: ${rel(vaultFile)} already has these values`);
+}
+async function checkVault({ io, rel, keyFile, vaultFile }) {
+  if (!await opensWith(keyFile, vaultFile)) throw new VaultError(`${rel(vaultFile)} does not open with vault.key: is it the team's key?`);
+  io.out(`vault: ${rel(vaultFile)} exists and opens with vault.key: unchanged`);
+}
+async function runInit(o2, io) {
+  const setup = check(o2, io);
+  const github = o2.github ? await prepareGitHub({ ...o2, github: o2.github }, io.env) : void 0;
+  if (o2.rotate) await rotateVault(setup);
+  else if (!setup.vaultExists) await createVault(setup);
+  else if (setup.sets.size > 0 || o2.fromEnv) await updateVault(setup);
+  else await checkVault(setup);
+  if (github) {
+    const hint = o2.rotate ? " (vault.key was rotated locally: run init again without --rotate to store it)" : "";
+    await storeSecrets(github, readKeyFile(setup.keyFile), io.out, hint);
+  }
+}
+var command5 = {
   name: "init",
   summary: "First-run setup: vault key, vault values, GitHub secrets (also rotates the key)",
-  usage: usage3,
+  usage: usage4,
   async run(argv) {
     const opts = parseInitArgs(argv);
-    if (opts === "help") {
-      console.log(usage3);
-      return 0;
-    }
     const asker = !opts.noInput && process.stdin.isTTY === true && process.stdout.isTTY === true ? terminalAsker() : void 0;
     try {
       await runInit(opts, { out: (line) => console.log(line), env: process.env, ask: asker?.ask });
@@ -14149,1016 +5289,10 @@ var command3 = {
   }
 };
 
-// src/cli/demo.ts
-var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync10, mkdirSync as mkdirSync8, readFileSync as readFileSync11, writeFileSync as writeFileSync7 } from "node:fs";
-import { join as join11 } from "node:path";
-
-// src/lab/index.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { createWriteStream as createWriteStream2, existsSync as existsSync9, mkdirSync as mkdirSync7, rmSync as rmSync8, writeFileSync as writeFileSync6 } from "node:fs";
-import { spawn as spawn7 } from "node:child_process";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join10, resolve as resolve5 } from "node:path";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
-
-// src/lab/exec.ts
-import { spawn as spawn4, spawnSync as spawnSync2 } from "node:child_process";
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve7, reject) => {
-    const child = spawn4(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
-    });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b2) => out.push(b2));
-    child.stderr.on("data", (b2) => err.push(b2));
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : void 0;
-    child.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal2) => {
-      if (timer) clearTimeout(timer);
-      resolve7({
-        code: code ?? (signal2 ? 128 + 9 : 1),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8")
-      });
-    });
-    if (opts.input !== void 0) child.stdin.end(opts.input);
-  });
-}
-async function runOk(cmd, args, opts = {}) {
-  const r2 = await run(cmd, args, opts);
-  if (r2.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r2.code}: ${lastLine2(r2.stderr || r2.stdout)}`);
-  return r2;
-}
-function runSync(cmd, args) {
-  const r2 = spawnSync2(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  return { code: r2.status ?? 1, stdout: r2.stdout ?? "", stderr: r2.stderr ?? String(r2.error ?? "") };
-}
-function lastLine2(text) {
-  const lines = text.trim().split("\n");
-  return lines[lines.length - 1] ?? "";
-}
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
-
-// src/lab/image.ts
-import { createHash } from "node:crypto";
-import { existsSync as existsSync6, mkdirSync as mkdirSync3, readdirSync as readdirSync3, renameSync as renameSync2, rmSync as rmSync5, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join6 } from "node:path";
-
-// src/lab/lock.ts
-import { spawn as spawn5 } from "node:child_process";
-import { mkdirSync as mkdirSync2 } from "node:fs";
-import { dirname as dirname4 } from "node:path";
-async function withLock(file, fn) {
-  mkdirSync2(dirname4(file), { recursive: true });
-  const child = spawn5("flock", ["--exclusive", file, "sh", "-c", "echo locked; exec cat >/dev/null"], {
-    stdio: ["pipe", "pipe", "inherit"]
-  });
-  try {
-    await new Promise((resolve7, reject) => {
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`flock ${file} exited ${code} before locking`)));
-      child.stdout.once("data", () => resolve7());
-    });
-    return await fn();
-  } finally {
-    child.stdin.end();
-    child.removeAllListeners("exit");
-    if (child.exitCode === null) await new Promise((r2) => child.once("exit", r2));
-  }
-}
-
-// src/lab/mounts.ts
-import { readFileSync as readFileSync6, rmSync as rmSync4 } from "node:fs";
-function mountsUnder(dir) {
-  const root = dir.replace(/\/+$/, "");
-  return readFileSync6("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m2) => !!m2).map((m2) => m2.replace(/\\(\d{3})/g, (_2, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m2) => m2 === root || m2.startsWith(root + "/")).sort((a2, b2) => b2.length - a2.length);
-}
-function umountUnder(dir) {
-  for (const m2 of mountsUnder(dir)) {
-    let ok = false;
-    for (let i2 = 0; i2 < 5 && !ok; i2++) {
-      ok = runSync("umount", [m2]).code === 0 || !mountsUnder(m2).includes(m2);
-      if (!ok) sleepSync(100);
-    }
-    if (!ok) runSync("umount", ["--lazy", m2]);
-  }
-}
-function removeTree(dir) {
-  umountUnder(dir);
-  const left = mountsUnder(dir);
-  if (left.length > 0) throw new Error(`refusing to delete ${dir}: still mounted: ${left.join(", ")}`);
-  rmSync4(dir, { recursive: true, force: true });
-}
-
-// src/lab/paths.ts
-var CACHE_DIR = process.env.LAB_CACHE_DIR ?? "/var/cache/django-ansible-deploy";
-var RUN_DIR = "/run/django-ansible-deploy";
-var LABS_DIR = process.env.LAB_WORK_DIR ?? "/var/tmp/django-ansible-deploy";
-var SLOTS_DIR = `${RUN_DIR}/slots`;
-var GLOBAL_LOCK = `${RUN_DIR}/lock`;
-var APT_PROXY_PORT = 3142;
-var MIRROR = `http://127.0.0.1:${APT_PROXY_PORT}/deb.debian.org/debian`;
-
-// src/lab/image.ts
-var IMAGE_PACKAGES = [
-  "systemd",
-  "systemd-sysv",
-  "dbus",
-  "openssh-server",
-  "python3",
-  "sudo",
-  "iproute2",
-  "ca-certificates"
-];
-var RECIPE = 1;
-function imageKey(suite, packages = IMAGE_PACKAGES) {
-  const id = JSON.stringify({ suite, variant: "minbase", packages: [...packages].sort(), recipe: RECIPE });
-  return `${suite}-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
-}
-async function ensureImage(suite = "bookworm") {
-  const dir = join6(CACHE_DIR, "images");
-  const key = imageKey(suite);
-  const final = join6(dir, key);
-  if (existsSync6(final)) return final;
-  mkdirSync3(dir, { recursive: true });
-  return withLock(join6(dir, `${key}.lock`), async () => {
-    if (existsSync6(final)) return final;
-    for (const f2 of readdirSync3(dir)) if (f2.startsWith(`${key}.tmp-`)) removeTree(join6(dir, f2));
-    const tmp = join6(dir, `${key}.tmp-${process.pid}`);
-    const include = IMAGE_PACKAGES.join(",");
-    process.stderr.write(`lab: building the ${suite} image in ${final} (once; about a minute)
-`);
-    try {
-      await runOk("setpriv", [
-        "--pdeathsig",
-        "KILL",
-        "--",
-        "debootstrap",
-        "--variant=minbase",
-        `--include=${include}`,
-        suite,
-        tmp,
-        MIRROR
-      ], { timeoutMs: 15 * 6e4 });
-      finalize(tmp, suite);
-    } catch (e) {
-      removeTree(tmp);
-      throw e;
-    }
-    renameSync2(tmp, final);
-    return final;
-  });
-}
-function finalize(root, suite) {
-  writeFileSync2(
-    join6(root, "etc/apt/sources.list"),
-    [
-      `deb http://deb.debian.org/debian ${suite} main`,
-      `deb http://deb.debian.org/debian ${suite}-updates main`,
-      `deb http://deb.debian.org/debian-security ${suite}-security main`,
-      ""
-    ].join("\n")
-  );
-  for (const f2 of readdirSync3(join6(root, "etc/ssh"))) {
-    if (f2.startsWith("ssh_host_")) rmSync5(join6(root, "etc/ssh", f2));
-  }
-  writeFileSync2(join6(root, "etc/machine-id"), "");
-  for (const f2 of readdirSync3(join6(root, "var/cache/apt/archives"))) {
-    if (f2.endsWith(".deb")) rmSync5(join6(root, "var/cache/apt/archives", f2));
-  }
-}
-
-// src/lab/host.ts
-import { spawn as spawn6 } from "node:child_process";
-import { chmodSync as chmodSync2, closeSync as closeSync2, existsSync as existsSync8, mkdirSync as mkdirSync5, openSync as openSync2, readFileSync as readFileSync9, rmSync as rmSync7, writeFileSync as writeFileSync4 } from "node:fs";
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { connect } from "node:net";
-import { join as join8 } from "node:path";
-
-// src/lab/proc.ts
-import { readFileSync as readFileSync7 } from "node:fs";
-var bootId = readFileSync7("/proc/sys/kernel/random/boot_id", "utf8").trim();
-function startTime(pid) {
-  try {
-    const stat = readFileSync7(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[0] === "Z" || fields[0] === "X" ? void 0 : fields[19];
-  } catch {
-    return void 0;
-  }
-}
-function procId(pid) {
-  const start = startTime(pid);
-  return start === void 0 ? void 0 : { pid, start, boot: bootId };
-}
-function isAlive(id) {
-  return !!id && id.boot === bootId && startTime(id.pid) === id.start;
-}
-function signal(id, sig) {
-  if (!id || !isAlive(id)) return;
-  try {
-    process.kill(id.pid, sig);
-  } catch {
-  }
-}
-
-// src/lab/state.ts
-import { mkdirSync as mkdirSync4, readdirSync as readdirSync4, readFileSync as readFileSync8, renameSync as renameSync3, writeFileSync as writeFileSync3, existsSync as existsSync7, rmSync as rmSync6 } from "node:fs";
-import { join as join7 } from "node:path";
-import { randomBytes as randomBytes2 } from "node:crypto";
-var MAX_SLOT = 511;
-function slotDir(slot) {
-  return join7(SLOTS_DIR, String(slot));
-}
-function saveState(state) {
-  const file = join7(slotDir(state.slot), "state.json");
-  writeFileSync3(`${file}.tmp`, JSON.stringify(state, null, 2));
-  renameSync3(`${file}.tmp`, file);
-}
-function loadState(slot) {
-  try {
-    return JSON.parse(readFileSync8(join7(slotDir(slot), "state.json"), "utf8"));
-  } catch {
-    return void 0;
-  }
-}
-function usedSlots() {
-  if (!existsSync7(SLOTS_DIR)) return [];
-  return readdirSync4(SLOTS_DIR).filter((n2) => /^\d+$/.test(n2)).map(Number);
-}
-function allocateSlot(owner, dirFor) {
-  mkdirSync4(SLOTS_DIR, { recursive: true });
-  const used = new Set(usedSlots());
-  for (let slot = 1; slot <= MAX_SLOT; slot++) {
-    if (used.has(slot)) continue;
-    mkdirSync4(slotDir(slot));
-    const third = slot % 256;
-    const second = 18 + Math.floor(slot / 256);
-    const state = {
-      slot,
-      owner,
-      dir: dirFor(slot),
-      bridge: `dadbr${slot}`,
-      gateway: `198.${second}.${third}.1`,
-      hosts: []
-    };
-    saveState(state);
-    return state;
-  }
-  throw new Error(`no free lab slot: ${MAX_SLOT} labs are running (see ${SLOTS_DIR})`);
-}
-function ownerAlive(state) {
-  return isAlive(state.owner);
-}
-function netnsPids(netns) {
-  const r2 = runSync("ip", ["netns", "pids", netns]);
-  return r2.code === 0 ? r2.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
-}
-function killNetns(netns) {
-  for (const pid of netnsPids(netns)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-    }
-  }
-}
-function waitUntil(done, ms) {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) return false;
-    sleepSync(50);
-  }
-  return true;
-}
-function teardown(state, graceMs = 5e3) {
-  state.destroyed = true;
-  for (const h2 of state.hosts) signal(h2.nspawn, "SIGTERM");
-  waitUntil(() => state.hosts.every((h2) => !isAlive(h2.nspawn)), graceMs);
-  for (const h2 of state.hosts) {
-    if (isAlive(h2.nspawn)) signal(h2.nspawn, "SIGKILL");
-    killNetns(h2.netns);
-  }
-  waitUntil(() => state.hosts.every((h2) => !isAlive(h2.nspawn) && netnsPids(h2.netns).length === 0), 5e3);
-  closeControlMasters(join7(state.dir, "cp"));
-  for (const h2 of state.hosts) {
-    umountUnder(h2.merged);
-    runSync("ip", ["netns", "delete", h2.netns]);
-    runSync("ip", ["link", "delete", h2.veth]);
-  }
-  runSync("ip", ["link", "delete", state.bridge]);
-  if (!/\/\d+-[0-9a-f]{6}$/.test(state.dir)) throw new Error(`lab: refusing to delete ${state.dir}: not a lab directory`);
-  removeTree(state.dir);
-  releaseSlot(state.slot);
-}
-function closeControlMasters(cpDir) {
-  if (!existsSync7(cpDir)) return;
-  for (const sock of readdirSync4(cpDir)) {
-    runSync("ssh", ["-o", `ControlPath=${join7(cpDir, sock)}`, "-O", "exit", "lab"]);
-  }
-}
-function releaseSlot(slot) {
-  const gone = join7(SLOTS_DIR, `.released-${slot}-${randomBytes2(4).toString("hex")}`);
-  try {
-    renameSync3(slotDir(slot), gone);
-  } catch {
-    return;
-  }
-  rmSync6(gone, { recursive: true, force: true });
-}
-function sweepOrphans() {
-  const used = new Set(usedSlots());
-  const states = [...used].map(loadState);
-  const orphan = (slot) => slot !== void 0 && !used.has(Number(slot));
-  for (const line of runSync("ip", ["netns", "list"]).stdout.split("\n")) {
-    const m2 = /^(dad(\d+)-\d+)\b/.exec(line);
-    if (!m2 || !orphan(m2[2])) continue;
-    killNetns(m2[1]);
-    runSync("ip", ["netns", "delete", m2[1]]);
-  }
-  for (const line of runSync("ip", ["-o", "link", "show", "type", "bridge"]).stdout.split("\n")) {
-    const m2 = /^\d+: (dadbr(\d+)):/.exec(line);
-    if (m2 && orphan(m2[2])) runSync("ip", ["link", "delete", m2[1]]);
-  }
-  if (!existsSync7(LABS_DIR)) return;
-  for (const name of readdirSync4(LABS_DIR)) {
-    const dir = join7(LABS_DIR, name);
-    if (/^\d+-[0-9a-f]{6}$/.test(name) && !states.some((s2) => s2?.dir === dir)) removeTree(dir);
-  }
-}
-
-// src/lab/host.ts
-var FORWARD_GUARD = `table inet django_ansible_deploy_lab
-delete table inet django_ansible_deploy_lab
-table inet django_ansible_deploy_lab {
-  chain forward {
-    type filter hook forward priority filter - 10; policy accept;
-    iifname "dadbr*" oifname != "dadbr*" drop
-    iifname != "dadbr*" oifname "dadbr*" drop
-  }
-}
-`;
-var guarded;
-function ensureForwardGuard() {
-  guarded ??= (async () => {
-    const forwarding = readFileSync9("/proc/sys/net/ipv4/ip_forward", "utf8").trim() !== "0";
-    try {
-      await runOk("nft", ["-f", "-"], { input: FORWARD_GUARD });
-    } catch (e) {
-      if (forwarding) {
-        throw new Error(`lab: this machine forwards IPv4 and the guard rule failed (install nftables): ${e.message}`, { cause: e });
-      }
-    }
-  })();
-  return guarded;
-}
-async function createBridge(state) {
-  await ensureForwardGuard();
-  await runOk("ip", ["link", "add", state.bridge, "type", "bridge"]);
-  await runOk("ip", ["addr", "add", `${state.gateway}/24`, "dev", state.bridge]);
-  await runOk("ip", ["link", "set", state.bridge, "up"]);
-}
-async function createNetns(state, h2) {
-  await runOk("ip", ["netns", "add", h2.netns]);
-  await runOk("ip", ["link", "add", h2.veth, "type", "veth", "peer", "name", "eth0", "netns", h2.netns]);
-  await runOk("ip", ["link", "set", h2.veth, "master", state.bridge, "up"]);
-  await runOk("ip", ["-n", h2.netns, "addr", "add", `${h2.address}/24`, "dev", "eth0"]);
-  await runOk("ip", ["-n", h2.netns, "link", "set", "lo", "up"]);
-  await runOk("ip", ["-n", h2.netns, "link", "set", "eth0", "up"]);
-  await runOk("ip", ["-n", h2.netns, "route", "add", "default", "via", state.gateway]);
-}
-async function prepareRootfs(image, state, h2, authorizedKey) {
-  const base = join8(state.dir, "hosts", h2.name);
-  for (const d2 of ["upper", "work", "merged"]) mkdirSync5(join8(base, d2), { recursive: true });
-  await runOk("mount", [
-    "-t",
-    "overlay",
-    "overlay",
-    "-o",
-    `lowerdir=${image},upperdir=${join8(base, "upper")},workdir=${join8(base, "work")}`,
-    h2.merged
-  ]);
-  const root = h2.merged;
-  const peers = state.hosts.map((p2) => `${p2.address}	${p2.name}`).join("\n");
-  writeFileSync4(join8(root, "etc/hostname"), `${h2.name}
-`);
-  writeFileSync4(join8(root, "etc/hosts"), `127.0.0.1	localhost
-::1	localhost ip6-localhost
-${peers}
-`);
-  writeFileSync4(join8(root, "etc/machine-id"), `${randomBytes3(16).toString("hex")}
-`);
-  rmSync7(join8(root, "etc/resolv.conf"), { force: true });
-  writeFileSync4(join8(root, "etc/resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
-  writeFileSync4(
-    join8(root, "etc/apt/apt.conf.d/01proxy"),
-    `Acquire::http::Proxy "http://${state.gateway}:${APT_PROXY_PORT}";
-`
-  );
-  mkdirSync5(join8(root, "root/.ssh"), { recursive: true, mode: 448 });
-  chmodSync2(join8(root, "root/.ssh"), 448);
-  writeFileSync4(join8(root, "root/.ssh/authorized_keys"), authorizedKey, { mode: 384 });
-  await runOk("ssh-keygen", ["-A", "-f", root]);
-}
-function knownHostsLines(h2) {
-  const lines = [];
-  for (const type of ["ed25519", "ecdsa", "rsa"]) {
-    const [alg, key] = readFileSync9(join8(h2.merged, `etc/ssh/ssh_host_${type}_key.pub`), "utf8").split(" ");
-    for (const name of [h2.address, `[${h2.address}]:22`, `[${h2.address}]:2222`]) lines.push(`${name} ${alg} ${key}`);
-  }
-  return lines;
-}
-function boot(state, h2) {
-  const log = openSync2(join8(state.dir, "hosts", h2.name, "console.log"), "a");
-  const child = spawn6("systemd-nspawn", [
-    "--quiet",
-    "--directory",
-    h2.merged,
-    "--boot",
-    // No registration with machined (often absent). Without systemd as this machine's init there
-    // is nobody to ask for a scope unit either; with it, a scope gives the host a delegated cgroup.
-    "--register=no",
-    ...existsSync8("/run/systemd/system") ? [] : ["--keep-unit"],
-    `--machine=lab${state.slot}-${h2.name}`,
-    `--hostname=${h2.name}`,
-    `--network-namespace-path=/run/netns/${h2.netns}`,
-    // The host's own files stay in charge (roles manage them): no bind mounts over them.
-    "--resolv-conf=off",
-    "--timezone=off",
-    "--link-journal=no",
-    // The namespace is the host's own: its firewall (nftables, fail2ban) and net.* sysctls touch
-    // nothing else. Other sysctls (kernel.*, fs.*) are the machine's and stay read-only.
-    "--capability=CAP_NET_ADMIN",
-    "--console=read-only"
-  ], {
-    detached: true,
-    stdio: ["ignore", log, log],
-    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" }
-  });
-  closeSync2(log);
-  child.on("error", () => {
-  });
-  child.on("exit", (code) => {
-    if (code === 133 && !state.destroyed) {
-      boot(state, h2);
-      saveState(state);
-    }
-  });
-  child.unref();
-  h2.nspawn = child.pid === void 0 ? void 0 : procId(child.pid);
-}
-function tcpOpen(address, port, timeoutMs = 1e3) {
-  return new Promise((resolve7) => {
-    const sock = connect({ host: address, port, timeout: timeoutMs });
-    const done = (ok) => {
-      sock.destroy();
-      resolve7(ok);
-    };
-    sock.once("connect", () => done(true));
-    sock.once("timeout", () => done(false));
-    sock.once("error", () => done(false));
-  });
-}
-async function waitReady(state, h2, ssh, timeoutMs = 12e4) {
-  const end = Date.now() + timeoutMs;
-  const consoleTail = () => {
-    try {
-      return lastLine2(readFileSync9(join8(state.dir, "hosts", h2.name, "console.log"), "utf8"));
-    } catch {
-      return "";
-    }
-  };
-  let last = "";
-  while (Date.now() < end) {
-    if (!isAlive(h2.nspawn)) throw new Error(`${h2.name}: systemd-nspawn exited during boot: ${consoleTail()}`);
-    if (await tcpOpen(h2.address, 22, 500)) {
-      const r2 = await ssh("systemctl is-system-running --wait");
-      last = r2.stdout.trim() || r2.stderr.trim();
-      if (last === "running" || last === "degraded") return last;
-      if (r2.code !== 255 && !["starting", "initializing"].includes(last)) {
-        throw new Error(`${h2.name}: systemd reports "${last}" after boot`);
-      }
-    }
-    await sleep(200);
-  }
-  throw new Error(`${h2.name}: not ready after ${timeoutMs / 1e3} s (last: ${last || "no sshd"}; console: ${consoleTail()})`);
-}
-
-// src/lab/inventory.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdirSync as mkdirSync6, readFileSync as readFileSync10, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join9 } from "node:path";
-function readYaml(file) {
-  return (0, import_yaml4.parse)(readFileSync10(file, "utf8")) ?? {};
-}
-var pub = (key) => readFileSync10(`${key}.pub`, "utf8").trim();
-function sshCommonArgs(knownHosts, extraKeys, controlPathDir) {
-  return [
-    `-o UserKnownHostsFile=${knownHosts}`,
-    "-o GlobalKnownHostsFile=/dev/null",
-    "-o StrictHostKeyChecking=yes",
-    "-o IdentitiesOnly=yes",
-    // Persistent connections stay per lab: a later lab on the same slot reuses the addresses.
-    `-o ControlPath=${controlPathDir}/%C`,
-    ...extraKeys.map((k2) => `-o IdentityFile=${k2}`)
-  ].join(" ");
-}
-async function writeInventory(input) {
-  const { dir, repoRoot, keys } = input;
-  const production = join9(repoRoot, "inventories/production");
-  mkdirSync6(join9(dir, "group_vars/all"), { recursive: true });
-  const hosts = Object.fromEntries(input.hosts.map((h2) => [h2.name, { ansible_host: h2.address }]));
-  writeFileSync5(join9(dir, "hosts.yml"), (0, import_yaml4.stringify)({ all: { children: { webservers: { hosts } } } }));
-  const labDefaults = {
-    public_hostnames: input.hosts.map((h2) => `${h2.name}.test`),
-    bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
-    bootstrap_deploy_keys: [pub(keys.deploy)],
-    bootstrap_initial_user: "root",
-    bootstrap_initial_port: 22,
-    // Key for the first connection as root; also offered on every connection (below), so
-    // playbooks work whether or not they switch keys for the initial login.
-    bootstrap_initial_private_key_file: keys.root,
-    ansible_ssh_private_key_file: keys.deploy,
-    ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir),
-    // Every test's SSH connections (Ansible, probes, assertions) come from the one gateway address:
-    // base's per-source SSH rate limit is raised above what a test opens.
-    base_firewall_ssh_rate: "600/minute",
-    base_firewall_ssh_burst: 200
-  };
-  const vars = { ...readYaml(join9(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
-  writeFileSync5(join9(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml4.stringify)(vars));
-  const vaultDefaults = Object.fromEntries(
-    Object.keys(readYaml(join9(production, "vault.example.yml"))).map((k2) => [k2, `lab-${k2}-${randomBytes4(12).toString("hex")}`])
-  );
-  const vaultKey = join9(dir, "vault.key");
-  writeFileSync5(vaultKey, randomBytes4(32).toString("hex") + "\n", { mode: 384 });
-  await runOk("ansible-vault", [
-    "encrypt",
-    "--vault-password-file",
-    vaultKey,
-    "--output",
-    join9(dir, "group_vars/all/vault.yml"),
-    "-"
-  ], { input: "---\n" + (0, import_yaml4.stringify)({ ...vaultDefaults, ...input.vault }) });
-  return dir;
-}
-
-// src/lab/recap.ts
-var FIELDS = ["ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"];
-function parseRecap(output) {
-  const start = output.lastIndexOf("PLAY RECAP");
-  if (start < 0) return {};
-  const recap = {};
-  for (const line of output.slice(start).split("\n").slice(1)) {
-    const m2 = /^(\S+)\s+:\s+(ok=\d+.*)$/.exec(line.trim());
-    if (!m2) continue;
-    const counts = Object.fromEntries(FIELDS.map((f2) => [f2, 0]));
-    for (const [, key, value] of m2[2].matchAll(/(\w+)=(\d+)/g)) {
-      if (FIELDS.includes(key)) counts[key] = Number(value);
-    }
-    recap[m2[1]] = counts;
-  }
-  return recap;
-}
-
-// src/lab/index.ts
-var DEBIAN_PYTHON_VARS = {
-  backend_venv_system_site_packages: true,
-  backend_packages_extra: ["python3-django", "python3-gunicorn", "python3-psycopg2"]
-};
-var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-function findRepoRoot() {
-  let dir = dirname5(fileURLToPath2(import.meta.url));
-  while (!existsSync9(join10(dir, "ansible.cfg"))) {
-    const up = dirname5(dir);
-    if (up === dir) throw new Error("lab: no ansible.cfg above src/lab: pass repoRoot");
-    dir = up;
-  }
-  return dir;
-}
-var Lab = class {
-  constructor(state, repoRoot) {
-    this.state = state;
-    this.repoRoot = repoRoot;
-    this.dir = state.dir;
-    this.slot = state.slot;
-    this.hosts = state.hosts.map((h2) => ({ name: h2.name, address: h2.address, gateway: state.gateway, rootfs: h2.merged }));
-    this.rootKey = join10(state.dir, "keys/root");
-    this.keys = { admin: join10(state.dir, "keys/admin"), deploy: join10(state.dir, "keys/deploy") };
-    this.knownHosts = join10(state.dir, "known_hosts");
-  }
-  state;
-  hosts;
-  dir;
-  slot;
-  rootKey;
-  keys;
-  knownHosts;
-  repoRoot;
-  playbookRuns = 0;
-  inventories = 0;
-  host(name) {
-    if (typeof name !== "string") return name;
-    const h2 = this.hosts.find((x2) => x2.name === name);
-    if (!h2) throw new Error(`lab has no host "${name}" (hosts: ${this.hosts.map((x2) => x2.name).join(", ")})`);
-    return h2;
-  }
-  /** Runs `cmd` on the host over SSH, host key strictly checked against the lab's known_hosts. */
-  ssh(host, cmd, opts = {}) {
-    const h2 = this.host(host);
-    return run("ssh", [
-      "-F",
-      "/dev/null",
-      "-i",
-      opts.key ?? this.rootKey,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      `UserKnownHostsFile=${this.knownHosts}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "ConnectTimeout=5",
-      "-o",
-      "LogLevel=ERROR",
-      "-p",
-      String(opts.port ?? 22),
-      "-l",
-      opts.user ?? "root",
-      h2.address,
-      "--",
-      cmd
-    ], { input: opts.input, timeoutMs: opts.timeoutMs ?? 3e5 });
-  }
-  tcpOpen(host, port) {
-    return tcpOpen(this.host(host).address, port);
-  }
-  /** Writes an inventory (production vars + lab defaults + `vars`; vault encrypted) and returns its dir. */
-  writeInventory(opts = {}) {
-    const name = opts.name ?? `inventory${++this.inventories}`;
-    if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`);
-    return writeInventory({
-      repoRoot: this.repoRoot,
-      dir: join10(this.dir, "inventories", name),
-      hosts: this.hosts,
-      keys: { root: this.rootKey, ...this.keys },
-      knownHosts: this.knownHosts,
-      controlPathDir: join10(this.dir, "cp"),
-      vars: opts.vars ?? {},
-      vault: opts.vault ?? {}
-    });
-  }
-  /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
-  runPlaybook(playbook, opts) {
-    const file = playbook.endsWith(".yml") || playbook.includes("/") ? resolve5(this.repoRoot, playbook) : join10(this.repoRoot, "playbooks", `${playbook}.yml`);
-    const vaultKey = join10(opts.inventory, "vault.key");
-    const args = [file, "-i", opts.inventory, "--vault-password-file", vaultKey];
-    if (opts.extraVars) args.push("--extra-vars", JSON.stringify(opts.extraVars));
-    if (opts.check) args.push("--check");
-    if (opts.diff) args.push("--diff");
-    if (opts.tags?.length) args.push("--tags", opts.tags.join(","));
-    if (opts.limit) args.push("--limit", opts.limit);
-    const env = {
-      ...process.env,
-      ANSIBLE_CONFIG: join10(this.repoRoot, "ansible.cfg"),
-      // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
-      ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
-      ANSIBLE_FORCE_COLOR: "0",
-      ANSIBLE_NOCOLOR: "1",
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join10(this.dir, "cp"),
-      ANSIBLE_LOCAL_TEMP: join10(this.dir, "ansible-tmp"),
-      ...opts.env
-    };
-    mkdirSync7(join10(this.dir, "cp"), { recursive: true, mode: 448 });
-    mkdirSync7(join10(this.dir, "logs"), { recursive: true });
-    const log = createWriteStream2(join10(this.dir, "logs", `${++this.playbookRuns}-${playbook.replace(/\W+/g, "_")}.log`));
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn7("ansible-playbook", args, { cwd: this.repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-      const chunks = [];
-      const take = (b2) => {
-        chunks.push(b2);
-        log.write(b2);
-      };
-      child.stdout.on("data", take);
-      child.stderr.on("data", take);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        log.end();
-        const output = Buffer.concat(chunks).toString("utf8");
-        resolvePromise({ code: code ?? 1, output, recap: parseRecap(output) });
-      });
-    });
-  }
-  /** Powers the hosts off and removes every trace (processes, mounts, netns, links, files, slot). */
-  async destroy() {
-    if (!live.has(this.state)) return;
-    teardown(this.state);
-    live.delete(this.state);
-  }
-};
-var live = /* @__PURE__ */ new Set();
-var handlersInstalled = false;
-function teardownAll() {
-  for (const s2 of live) {
-    try {
-      teardown(s2);
-    } catch (e) {
-      process.stderr.write(`lab: teardown of slot ${s2.slot} failed: ${e.message}
-`);
-    }
-    live.delete(s2);
-  }
-}
-function installHandlers() {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on("exit", teardownAll);
-  process.on("uncaughtExceptionMonitor", () => {
-    if (process.listenerCount("uncaughtException") === 0) teardownAll();
-  });
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    const handler = () => {
-      teardownAll();
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, handler);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, handler);
-  }
-}
-function cleanupStaleLocked() {
-  let n2 = 0;
-  for (const slot of usedSlots()) {
-    const state = loadState(slot);
-    if (!state) {
-      rmSync8(slotDir(slot), { recursive: true, force: true });
-      continue;
-    }
-    if (ownerAlive(state)) continue;
-    teardown(state);
-    n2++;
-  }
-  sweepOrphans();
-  return n2;
-}
-function hostNames(hosts) {
-  const names = typeof hosts === "number" ? Array.from({ length: hosts }, (_2, i2) => `web${i2 + 1}`) : hosts;
-  if (names.length < 1 || names.length > 250) throw new Error(`lab: between 1 and 250 hosts, got ${names.length}`);
-  for (const n2 of names) if (!HOST_NAME.test(n2)) throw new Error(`lab: bad host name "${n2}" (expected ${HOST_NAME})`);
-  if (new Set(names).size !== names.length) throw new Error(`lab: duplicate host names in ${names.join(", ")}`);
-  return names;
-}
-async function genKey(file, comment) {
-  await runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
-}
-async function startLab(opts) {
-  const names = hostNames(opts.hosts);
-  const repoRoot = opts.repoRoot ?? findRepoRoot();
-  if (!isAbsolute4(repoRoot)) throw new Error(`lab: repoRoot must be absolute: ${repoRoot}`);
-  if (process.getuid?.() !== 0) throw new Error("lab: test servers need root (network namespaces, mounts, systemd-nspawn)");
-  if (!await tcpOpen("127.0.0.1", APT_PROXY_PORT)) {
-    throw new Error(`lab: apt-cacher-ng does not answer on 127.0.0.1:${APT_PROXY_PORT}: run scripts/setup.sh`);
-  }
-  installHandlers();
-  const image = await ensureImage(opts.suite ?? "bookworm");
-  const owner = procId(process.pid);
-  const state = await withLock(GLOBAL_LOCK, async () => {
-    cleanupStaleLocked();
-    return allocateSlot(owner, (slot) => join10(LABS_DIR, `${slot}-${randomBytes5(3).toString("hex")}`));
-  });
-  live.add(state);
-  try {
-    state.hosts = names.map((name, i2) => ({
-      name,
-      index: i2,
-      address: state.gateway.replace(/\.1$/, `.${i2 + 2}`),
-      netns: `dad${state.slot}-${i2}`,
-      veth: `dad${state.slot}h${i2}`,
-      merged: join10(state.dir, "hosts", name, "merged")
-    }));
-    saveState(state);
-    mkdirSync7(join10(state.dir, "keys"), { recursive: true, mode: 448 });
-    mkdirSync7(join10(state.dir, "cp"), { recursive: true, mode: 448 });
-    const lab = new Lab(state, repoRoot);
-    await Promise.all([
-      genKey(lab.rootKey, `lab${state.slot}-root`),
-      genKey(lab.keys.admin, `lab${state.slot}-admin`),
-      genKey(lab.keys.deploy, `lab${state.slot}-deploy`)
-    ]);
-    await createBridge(state);
-    if (!await tcpOpen(state.gateway, APT_PROXY_PORT)) {
-      throw new Error(`lab: apt-cacher-ng does not listen on ${state.gateway}:${APT_PROXY_PORT} (check BindAddress in /etc/apt-cacher-ng/acng.conf)`);
-    }
-    const rootPub = (await runOk("ssh-keygen", ["-y", "-f", lab.rootKey])).stdout;
-    await Promise.all(state.hosts.map(async (h2) => {
-      await createNetns(state, h2);
-      await prepareRootfs(image, state, h2, rootPub);
-    }));
-    writeFileSync6(lab.knownHosts, state.hosts.flatMap(knownHostsLines).join("\n") + "\n");
-    for (const h2 of state.hosts) boot(state, h2);
-    saveState(state);
-    await Promise.all(state.hosts.map((h2) => waitReady(state, h2, (cmd) => lab.ssh(h2.name, cmd, { timeoutMs: 6e4 }))));
-    return lab;
-  } catch (e) {
-    teardown(state);
-    live.delete(state);
-    throw e;
-  }
-}
-
-// src/cli/demo.ts
-var DEMO_PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
-var usage4 = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
-
-Boots a throwaway Debian server on this machine (systemd-nspawn in its own network namespace;
-needs root and what scripts/setup.sh installs), deploys the example Django app to it with the
-bootstrap, base, backend and frontend playbooks (plain HTTP, no TLS), checks that the site answers,
-then prints its URL and keeps the server up until Ctrl-C, which tears it down.
-
-Options:
-  --exit             tear the server down as soon as the check passed (CI, tests)
-  --keep-on-failure  when a playbook fails, keep the server up (Ctrl-C tears it down) to look around
-  --suite SUITE      Debian release of the server (default: bookworm)
-  -h, --help         this help
-
-The server is reachable from this machine only; from elsewhere, tunnel:
-  ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
-function parseDemoArgs(argv) {
-  const { values } = parse2(argv, {
-    exit: { type: "boolean" },
-    "keep-on-failure": { type: "boolean" },
-    suite: { type: "string" },
-    help: { type: "boolean", short: "h" }
-  });
-  if (values.help) return "help";
-  if (values.suite !== void 0 && !/^[a-z][a-z0-9-]*$/.test(values.suite)) {
-    throw new UsageError(`--suite "${values.suite}": expected a Debian release name such as bookworm`);
-  }
-  if (values.exit && values["keep-on-failure"]) throw new UsageError("--exit and --keep-on-failure contradict each other: pick one");
-  return { exit: values.exit ?? false, keepOnFailure: values["keep-on-failure"] ?? false, suite: values.suite };
-}
-function formatDuration2(ms) {
-  const s2 = Math.round(ms / 1e3);
-  return s2 < 60 ? `${s2}s` : `${Math.floor(s2 / 60)}m${String(s2 % 60).padStart(2, "0")}s`;
-}
-function progressLine(index, total, playbook, ok, ms, recap) {
-  const counts = recap ? `  ok=${recap.ok} changed=${recap.changed}` + (recap.failed ? ` failed=${recap.failed}` : "") + (recap.unreachable ? ` unreachable=${recap.unreachable}` : "") : "";
-  return `[${index}/${total}] ${playbook.padEnd(10)} ${(ok ? "ok" : "FAILED").padEnd(7)}${formatDuration2(ms).padStart(6)}${counts}`;
-}
-function tail(text, n2) {
-  const lines = text.replace(/\s+$/, "").split("\n");
-  return lines.slice(-n2).join("\n");
-}
-function demoVars(address, hostName) {
-  return {
-    public_hostnames: [address, `${hostName}.test`],
-    frontend_tls_enabled: false,
-    backend_https: false,
-    ...DEBIAN_PYTHON_VARS
-  };
-}
-async function waitForPage(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (; ; ) {
-    try {
-      const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(1e4) });
-      last = { status: res.status, body: await res.text() };
-      if (res.status === 200) return last;
-    } catch (e) {
-      last = { status: 0, body: e.cause?.code ?? e.message };
-    }
-    if (Date.now() > deadline) return last;
-    await new Promise((r2) => setTimeout(r2, 2e3));
-  }
-}
-function sshPort(inventory) {
-  try {
-    const vars = (0, import_yaml5.parse)(readFileSync11(join11(inventory, "group_vars/all/vars.yml"), "utf8"));
-    const port = Number(vars.server_ssh_port);
-    return Number.isInteger(port) && port > 0 ? port : 22;
-  } catch {
-    return 22;
-  }
-}
-function untilSignal() {
-  return new Promise((resolve7) => {
-    const keepAlive = setInterval(() => {
-    }, 1 << 30);
-    const done = () => {
-      clearInterval(keepAlive);
-      process.removeListener("SIGINT", done);
-      process.removeListener("SIGTERM", done);
-      resolve7();
-    };
-    process.on("SIGINT", done);
-    process.on("SIGTERM", done);
-  });
-}
-async function runDemo(o2, repoRoot) {
-  const missing = DEMO_PLAYBOOKS.filter((p2) => !existsSync10(join11(repoRoot, "playbooks", `${p2}.yml`)));
-  if (missing.length > 0) throw new Error(`missing ${missing.map((p2) => `playbooks/${p2}.yml`).join(", ")} in ${repoRoot}`);
-  const t0 = Date.now();
-  console.log("demo: booting a throwaway Debian server\u2026");
-  const lab = await startLab({ hosts: ["web1"], suite: o2.suite, repoRoot });
-  try {
-    const host = lab.hosts[0];
-    console.log(`demo: server web1 up at ${host.address} (${formatDuration2(Date.now() - t0)})`);
-    const inventory = await lab.writeInventory({ name: "demo", vars: demoVars(host.address, host.name) });
-    for (const [i2, playbook] of DEMO_PLAYBOOKS.entries()) {
-      const started = Date.now();
-      console.log(`[${i2 + 1}/${DEMO_PLAYBOOKS.length}] ${playbook}\u2026`);
-      const r2 = await lab.runPlaybook(playbook, { inventory });
-      const recap = r2.recap[host.name];
-      const ok = r2.code === 0 && recap !== void 0 && recap.failed === 0 && recap.unreachable === 0;
-      console.log(progressLine(i2 + 1, DEMO_PLAYBOOKS.length, playbook, ok, Date.now() - started, recap));
-      if (!ok) {
-        const logDir = join11(repoRoot, ".lab");
-        mkdirSync8(logDir, { recursive: true });
-        const log = join11(logDir, `demo-${playbook}.log`);
-        writeFileSync7(log, r2.output);
-        console.error(`
---- last lines of ansible-playbook ${playbook} (full log: ${log}) ---
-${tail(r2.output, 40)}
----`);
-        console.error(`django-deploy demo: playbook ${playbook} failed (exit ${r2.code})`);
-        if (o2.keepOnFailure) {
-          console.log(`demo: server kept up for a look: ssh -i ${lab.rootKey} -o UserKnownHostsFile=${lab.knownHosts} root@${host.address}  (Ctrl-C tears it down)`);
-          await untilSignal();
-        }
-        return 1;
-      }
-    }
-    const url = `http://${host.address}/`;
-    const page = await waitForPage(url, 6e4);
-    if (page.status !== 200) {
-      console.error(`django-deploy demo: ${url} answered ${page.status || page.body} instead of 200`);
-      return 1;
-    }
-    console.log(`
-demo: deployed in ${formatDuration2(Date.now() - t0)}; ${url} answers 200.`);
-    console.log(`  open:  ${url}   (from this machine)`);
-    console.log(`  curl:  curl -i ${url}`);
-    console.log(`  ssh:   ssh -i ${lab.keys.admin} -o UserKnownHostsFile=${lab.knownHosts} -p ${sshPort(inventory)} alice@${host.address}`);
-    if (o2.exit) {
-      console.log("demo: --exit: tearing the server down");
-      return 0;
-    }
-    console.log("demo: the server stays up until Ctrl-C");
-    await untilSignal();
-    console.log("\ndemo: tearing the server down");
-    return 0;
-  } finally {
-    await lab.destroy();
-  }
-}
-var command4 = {
-  name: "demo",
-  summary: "Deploy the example app to a throwaway local server and print its URL",
-  usage: usage4,
-  async run(argv) {
-    const opts = parseDemoArgs(argv);
-    if (opts === "help") {
-      console.log(usage4);
-      return 0;
-    }
-    try {
-      return await runDemo(opts, findRepoRoot2());
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      console.error(`django-deploy demo: ${e.message.replace(/^lab: /, "")}`);
-      return 1;
-    }
-  }
-};
-function findRepoRoot2() {
-  let dir = process.cwd();
-  for (; ; ) {
-    if (existsSync10(join11(dir, "ansible.cfg")) && existsSync10(join11(dir, "playbooks"))) return dir;
-    const up = join11(dir, "..");
-    if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
-    dir = up;
-  }
-}
-
 // src/cli/restore.ts
-import { createWriteStream as createWriteStream3, existsSync as existsSync11, mkdtempSync as mkdtempSync3, statSync as statSync4 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { join as join12, resolve as resolve6 } from "node:path";
+import { createWriteStream as createWriteStream2, existsSync as existsSync8, mkdtempSync as mkdtempSync3, statSync as statSync7 } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join9, resolve as resolve8 } from "node:path";
 var usage5 = `Usage: django-deploy restore [BACKUP] [options]
 
 Restores an off-site backup (the database, and media when they were backed up) onto the servers:
@@ -15176,7 +5310,7 @@ Options:
   --dir DIR          the repository (default: the current directory)
   -h, --help         this help
 `;
-var options3 = {
+var options4 = {
   inventory: { type: "string" },
   "vault-key": { type: "string" },
   limit: { type: "string" },
@@ -15193,26 +5327,26 @@ function restoreVars(backup, force) {
   }
   return { backend_restore_backup: name, backend_restore_force: force };
 }
-var command5 = {
+var command6 = {
   name: "restore",
   summary: "Restore the latest (or a named) off-site backup onto the servers, the site in maintenance",
   usage: usage5,
   async run(argv) {
-    const { values, positionals } = parse2(argv, options3, true);
+    const { values, positionals } = parse(argv, options4, true);
     if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(" ")})`);
     const extraVars = restoreVars(positionals[0], values.force ?? false);
-    const dir = resolve6(values.dir ?? ".");
-    if (!existsSync11(join12(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    const dir = resolve8(values.dir ?? ".");
+    if (!existsSync8(join9(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
     const inventory = values.inventory ?? "inventories/production";
-    if (!existsSync11(resolve6(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-    const vaultKey = resolve6(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync11(vaultKey) || !statSync4(vaultKey).isFile()) {
+    if (!existsSync8(resolve8(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+    const vaultKey = resolve8(dir, values["vault-key"] ?? "vault.key");
+    if (!existsSync8(vaultKey) || !statSync7(vaultKey).isFile()) {
       throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
     }
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
-    const logFile = join12(mkdtempSync3(join12(tmpdir3(), "django-deploy-")), "ansible.log");
-    const log = values.verbose ? void 0 : createWriteStream3(logFile, { mode: 384 });
+    const logFile = join9(mkdtempSync3(join9(tmpdir2(), "django-deploy-")), "ansible.log");
+    const log = values.verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
     if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
     const result = await runPlaybook("restore", {
@@ -15240,11 +5374,12 @@ var command5 = {
 
 // src/cli/index.ts
 var commands = [
-  command3,
-  command,
-  command2,
   command5,
-  command4
+  command2,
+  command3,
+  command4,
+  command6,
+  command
 ];
 process.exitCode = await dispatch(process.argv.slice(2), commands);
 export {

@@ -2,7 +2,7 @@
 # YAML and Ansible lint over the Ansible content, the workflows and action.yml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# ansible.cfg names vault.key (git-ignored); syntax checks decrypt nothing but need the file to exist.
+# A key for the inventory's vault, if any (vault.key is git-ignored); syntax checks decrypt nothing.
 if [ ! -f vault.key ] && [ -z "${ANSIBLE_VAULT_PASSWORD_FILE:-}" ]; then
   ANSIBLE_VAULT_PASSWORD_FILE=$(mktemp)
   export ANSIBLE_VAULT_PASSWORD_FILE

@@ -10,13 +10,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(
-  ansible-core ansible-lint yamllint shellcheck      # controller and linters
+  ansible-core python3-passlib                       # controller (passlib: password_hash without Python's crypt, gone in 3.13)
+  ansible-lint yamllint shellcheck                   # linters
   debootstrap systemd-container iproute2 apt-cacher-ng # throwaway test servers (src/lab)
   debian-archive-keyring                             # debootstrap verifies Debian's archive (Ubuntu lacks it)
   nftables                                           # keeps lab hosts off other networks where IPv4 is forwarded
   openssh-client git curl openssl ca-certificates procps # procps: pgrep (here and in tests)
   wrk hey pebble                                     # load generators, local ACME CA
   age                                                # backup tests: keys and decryption on the controller
+  lynis ssh-audit python3-aiosmtpd                   # hardening measured from outside; a real SMTP server for server mail
 )
 command -v node >/dev/null || packages+=(nodejs npm)
 

@@ -79,6 +79,16 @@ def _message(task, result):
     return msg
 
 
+def _task_name(task):
+    """"role : name" for a role's task on every version (2.9's get_name() drops the role when the
+    task's name contains the role's name; later versions always prefix it), else get_name()."""
+    role = getattr(task, '_role', None)
+    name = _text(getattr(task, 'name', None)).strip()
+    if role is not None and name:
+        return u'%s : %s' % (_text(role.get_name()).strip(), name)
+    return _text(task.get_name()).strip()
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = 'aggregate'
@@ -125,7 +135,7 @@ class CallbackModule(CallbackBase):
         entry = {
             'event': 'task',
             'play': self._play,
-            'task': _text(task.get_name()).strip(),
+            'task': _task_name(task),
             'action': _text(task.action),
             'path': _text(task.get_path() or ''),
             'host': host,

@@ -24,24 +24,49 @@ export type AnsibleSpec =
       minPython?: [number, number]
     }
 
-/** Pins Ansible 2.9 needs on a current pip: Jinja2 3.1 and MarkupSafe 2.1 removed what it imports. */
-export const ANSIBLE_29_PINS = ['jinja2<3.1', 'markupsafe<2.1']
+/**
+ * Exact pins for Ansible 2.9, the versions it was tested with here (2.9.27 on Python 3.11, the four
+ * playbooks and a rerun): Jinja2 3.1 and MarkupSafe 2.1 removed what it imports, and the roles use
+ * tests Jinja2 2.10 brought.
+ */
+export const ANSIBLE_29_PINS = ['jinja2==2.11.3', 'markupsafe==1.1.1']
+/** ansible-base 2.10 and ansible-core 2.11: the same limits, as ranges (their own pins differ). */
+export const ANSIBLE_210_PINS = ['jinja2>=2.10,<3.1', 'markupsafe<2.1']
 export const DEFAULT_ANSIBLE_VERSION = '2.9'
 const LATEST_29 = '2.9.27'
+/** The first 2.9 that resolves ansible.builtin.* names for include, import and set_fact, as the roles write them. */
+const FIRST_29 = 16
 
 const EXPECTED = 'expected system, 2.9, a version like 2.16.3, or a requirement like ansible-core==2.16.3 or ansible==9.1.0'
 
-function legacy(pkg: string, version: string): AnsibleSpec {
+function legacy(pkg: string, version: string, pins = ANSIBLE_210_PINS): AnsibleSpec {
   // ansible 2.9 / ansible-base 2.10 / ansible-core 2.11: Python 3.12 removed modules they import.
-  return { kind: 'pip', label: `${pkg} ${version}`, packages: [`${pkg}==${version}`, ...ANSIBLE_29_PINS], maxPython: [3, 11] }
+  return { kind: 'pip', label: `${pkg} ${version}`, packages: [`${pkg}==${version}`, ...pins], maxPython: [3, 11] }
 }
+
+/**
+ * Installed beside every version: the roles hash the admins' sudo password with password_hash,
+ * which needs passlib where Python has no crypt module (3.13 and later), and otherwise warns on
+ * current ansible-core; passlib and crypt give the same hash.
+ */
+export const PASSLIB = 'passlib==1.7.4'
 
 /** Parses the `ansible-version` input. Throws quoting the value and the accepted forms. */
 export function parseAnsibleSpec(raw: string): AnsibleSpec {
+  const spec = parseVersion(raw)
+  return spec.kind === 'pip' ? { ...spec, packages: [...spec.packages, PASSLIB] } : spec
+}
+
+function parseVersion(raw: string): AnsibleSpec {
   const v = raw.trim() || DEFAULT_ANSIBLE_VERSION
   if (v === 'system') return { kind: 'system' }
   let m = /^(?:ansible==)?2\.9(?:\.(\d+))?$/.exec(v)
-  if (m) return legacy('ansible', m[1] ? `2.9.${m[1]}` : LATEST_29)
+  if (m) {
+    if (m[1] && Number(m[1]) < FIRST_29) {
+      throw new Error(`ansible-version "${v}": the roles need Ansible 2.9.${FIRST_29} or later (earlier 2.9 releases cannot resolve ansible.builtin.* include, import and set_fact); use 2.9 (${LATEST_29}) or a later version`)
+    }
+    return legacy('ansible', m[1] ? `2.9.${Number(m[1])}` : LATEST_29, ANSIBLE_29_PINS)
+  }
   m = /^(?:ansible-base==)?2\.10(\.\d+)?$/.exec(v)
   if (m) return legacy('ansible-base', m[1] ? `2.10${m[1]}` : '2.10.*')
   m = /^(?:ansible-core==)?2\.(\d{2})(\.\d+)?$/.exec(v)
@@ -57,7 +82,7 @@ export function parseAnsibleSpec(raw: string): AnsibleSpec {
     const full = version.split('.').length === 3 ? version : `${version}.*`
     // ansible 3 and 4 bundle ansible-base 2.10 / ansible-core 2.11.
     const old = Number(m[1]) <= 4
-    return { kind: 'pip', label: `ansible ${full}`, packages: [`ansible==${full}`, ...(old ? ANSIBLE_29_PINS : [])], ...(old ? { maxPython: [3, 11] as [number, number] } : {}) }
+    return { kind: 'pip', label: `ansible ${full}`, packages: [`ansible==${full}`, ...(old ? ANSIBLE_210_PINS : [])], ...(old ? { maxPython: [3, 11] as [number, number] } : {}) }
   }
   if (/^(ansible|ansible-core|ansible-base)\s*(==|>=|<=|~=|<|>)\s*[\w.*]+(\s*,\s*(==|>=|<=|~=|<|>|!=)\s*[\w.*]+)*$/.test(v)) {
     return { kind: 'pip', label: v, packages: [v.replace(/\s+/g, '')] }

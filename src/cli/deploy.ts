@@ -1,7 +1,6 @@
 // `django-deploy deploy`: runs named playbooks (or the plan of a range) from this machine, in the
 // same order as the action, one progress line per playbook, then the same summary.
 import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
-import { relative } from 'node:path'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Plan } from '../core/plan.ts'

@@ -18,6 +18,10 @@ export interface AnsibleRunSettings {
   cwd: string
   /** The ansible-playbook executable. */
   ansiblePlaybook: string
+  /** Runs ansible-playbook through another command (the lab's chroot controllers). */
+  wrap?: (cmd: string, args: string[]) => { cmd: string; args: string[] }
+  /** Where the callback plugin's results file goes (default RUNNER_TEMP or the temporary directory). */
+  resultsDir?: string
   inventory: string
   check?: boolean
   diff?: boolean
@@ -121,11 +125,12 @@ export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.
  * (the result says so). The action, the CLI, the lab, the tests and the bench all run through here.
  */
 export async function runPlaybook<P extends string = Playbook>(playbook: P, s: AnsibleRunSettings, output: (b: Buffer) => void): Promise<PlaybookResult<P>> {
-  const dir = mkdtempSync(join(s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), 'django-deploy-results-'))
+  const dir = mkdtempSync(join(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), 'django-deploy-results-'))
   const resultsFile = join(dir, 'results.jsonl')
   const started = Date.now()
+  const command = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) }
   try {
-    const code = await run(s.ansiblePlaybook, playbookArgs(playbook, s), { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output })
+    const code = await run(command.cmd, command.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output })
       .then((r) => r.code, (e: Error) => {
         output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}\n`))
         return 127

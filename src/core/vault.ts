@@ -44,7 +44,7 @@ const lastLine = (text: string): string => lastOutputLine(text).replace(/^ERROR!
 
 /**
  * Runs ansible-vault with `keyFile` as the only vault secret (ANSIBLE_VAULT_PASSWORD_FILE overrides
- * ansible.cfg's vault_password_file; no other identity is loaded).
+ * any vault_password_file an ansible.cfg sets; no other identity is loaded).
  */
 async function ansibleVault(args: string[], keyFile: string, input?: string): Promise<ExecResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: '1' }

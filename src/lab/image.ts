@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { runOk } from './exec.ts'
 import { withLock } from './lock.ts'
 import { removeTree } from './mounts.ts'
-import { CACHE_DIR, MIRROR } from './paths.ts'
+import { APT_PROXY_PORT, CACHE_DIR, MIRROR } from './paths.ts'
 
 export const IMAGE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'sudo', 'iproute2', 'ca-certificates',
@@ -47,6 +47,55 @@ export async function ensureImage(suite = 'bookworm'): Promise<string> {
     renameSync(tmp, final) // atomic: an image under its final name is always complete
     return final
   })
+}
+
+/**
+ * The image of `suite` with `aptPackages` installed by apt in a copy of it (the controllers' trees:
+ * src/lab/controller.ts), cached and built like the image. apt rather than debootstrap: debootstrap
+ * cannot resolve every dependency (ansible-core's python3-cryptography), and a copy is faster.
+ */
+export async function ensureImageWith(suite: string, aptPackages: readonly string[]): Promise<string> {
+  const base = await ensureImage(suite)
+  const dir = join(CACHE_DIR, 'images')
+  const id = JSON.stringify({ base: imageKey(suite), apt: [...aptPackages].sort(), recipe: RECIPE })
+  const key = `${imageKey(suite)}-with-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`
+  const final = join(dir, key)
+  if (existsSync(final)) return final
+  return withLock(join(dir, `${key}.lock`), async () => {
+    if (existsSync(final)) return final
+    for (const f of readdirSync(dir)) if (f.startsWith(`${key}.tmp-`)) removeTree(join(dir, f))
+    const tmp = join(dir, `${key}.tmp-${process.pid}`)
+    process.stderr.write(`lab: building ${final} (${aptPackages.join(', ')}; once)\n`)
+    try {
+      await runOk('cp', ['-a', '--reflink=auto', base, tmp], { timeoutMs: 30 * 60_000 })
+      await aptInstall(tmp, aptPackages)
+    } catch (e) {
+      removeTree(tmp)
+      throw e
+    }
+    renameSync(tmp, final)
+    return final
+  })
+}
+
+// In a private mount namespace (the mounts vanish with it). The image's sources.list names
+// deb.debian.org: apt reaches it through apt-cacher-ng, as the hosts do.
+const APT_INSTALL = `set -eu
+root=$1 proxy=$2
+shift 2
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+chroot "$root" apt-get -q -o "Acquire::http::Proxy=$proxy" update
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -q -y --no-install-recommends -o "Acquire::http::Proxy=$proxy" install "$@"
+chroot "$root" apt-get clean`
+
+async function aptInstall(root: string, packages: readonly string[]): Promise<void> {
+  await runOk('setpriv', [
+    '--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--',
+    'sh', '-c', APT_INSTALL, 'apt-install', root, `http://127.0.0.1:${APT_PROXY_PORT}`, ...packages,
+  ], { timeoutMs: 30 * 60_000 })
+  rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true })
+  mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true })
 }
 
 /** Turns a fresh debootstrap tree into a template: nothing in it may be shared by two hosts. */

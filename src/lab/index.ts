@@ -11,6 +11,7 @@ import { boot, createBridge, createNetns, knownHostsLines, prepareRootfs, tcpOpe
 import { writeInventory } from './inventory.ts'
 import { runPlaybook } from '../core/run.ts'
 import type { HostStats, PlaybookResult as RunResult } from '../core/results.ts'
+import type { Controller } from './controller.ts'
 import { procId } from './proc.ts'
 import { APT_PROXY_PORT, GLOBAL_LOCK, LABS_DIR } from './paths.ts'
 import {
@@ -26,6 +27,7 @@ export const DEBIAN_PYTHON_VARS = {
   backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
 } as const
 export { imageKey, ensureImage } from './image.ts'
+export { debianController, localController, ansibleVersion, type Controller } from './controller.ts'
 
 export interface LabHost {
   name: string
@@ -59,6 +61,8 @@ export interface PlaybookOptions {
   tags?: string[]
   limit?: string
   env?: Record<string, string>
+  /** Runs ansible-playbook there instead of on this machine (src/lab/controller.ts). */
+  controller?: Controller
 }
 
 export interface PlaybookResult {
@@ -153,7 +157,7 @@ export class Lab {
     const vaultKey = join(opts.inventory, 'vault.key')
     const env = {
       ANSIBLE_CONFIG: join(this.repoRoot, 'ansible.cfg'),
-      // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
+      // The lab's inventory brings its own key; the variable also overrides any key file an ansible.cfg names.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_NOCOLOR: '1',
@@ -175,6 +179,10 @@ export class Lab {
       limit: opts.limit,
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : undefined,
       env,
+      resultsDir: this.dir,
+      wrap: opts.controller
+        ? (cmd, args) => opts.controller!.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join(this.dir, 'controller') })
+        : undefined,
     }, (b) => {
       chunks.push(b)
       log.write(b)

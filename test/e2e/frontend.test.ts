@@ -11,6 +11,7 @@ import { connect, type PeerCertificate } from 'node:tls'
 import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { startAcme, type Acme } from '../support/acme.ts'
 import { curl as curlResolved, type CurlReply } from '../support/curl.ts'
+import { run } from '../../src/core/exec.ts'
 
 const LONG = { timeout: 15 * 60_000 }
 

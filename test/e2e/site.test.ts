@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { startAcme, type Acme } from '../support/acme.ts'
 import { curl } from '../support/curl.ts'
+import { run } from '../../src/core/exec.ts'
 
 const LONG = { timeout: 30 * 60_000 }
 const NAMES = ['web1.test', 'www.web1.test']

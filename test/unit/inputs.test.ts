@@ -12,7 +12,7 @@ describe('inputs', () => {
     assert.deepEqual(s, {
       playbooks: 'auto', inventory: 'inventories/production', vaultKey: '', sshPrivateKey: '', knownHosts: '',
       acceptNewHostKeys: false,
-      ansible: { kind: 'pip', label: 'ansible 2.9.27', packages: ['ansible==2.9.27', 'jinja2<3.1', 'markupsafe<2.1'], maxPython: [3, 11] },
+      ansible: { kind: 'pip', label: 'ansible 2.9.27', packages: ['ansible==2.9.27', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], maxPython: [3, 11] },
       check: false, diff: false, limit: '', tags: [], extraVars: '', workingDirectory: '.',
     })
   })

@@ -8,24 +8,38 @@ const pip = (v: string) => parseAnsibleSpec(v) as Pip
 const py = (v: string, path = `/usr/bin/python${v}`): PythonCandidate => ({ path, version: v.split('.').map(Number) as [number, number, number] })
 
 describe('ansible-version', () => {
+  // passlib with every version: password_hash on Pythons without crypt (3.13+).
   const table: [string, string[], [number, number] | undefined][] = [
-    ['', ['ansible==2.9.27', 'jinja2<3.1', 'markupsafe<2.1'], [3, 11]],
-    ['2.9', ['ansible==2.9.27', 'jinja2<3.1', 'markupsafe<2.1'], [3, 11]],
-    ['2.9.20', ['ansible==2.9.20', 'jinja2<3.1', 'markupsafe<2.1'], [3, 11]],
-    ['ansible==2.9.27', ['ansible==2.9.27', 'jinja2<3.1', 'markupsafe<2.1'], [3, 11]],
-    ['2.10', ['ansible-base==2.10.*', 'jinja2<3.1', 'markupsafe<2.1'], [3, 11]],
-    ['2.16.3', ['ansible-core==2.16.3'], undefined],
-    ['2.16', ['ansible-core==2.16.*'], undefined],
-    ['ansible-core==2.17.1', ['ansible-core==2.17.1'], undefined],
-    ['ansible==9.1.0', ['ansible==9.1.0'], undefined],
-    ['9.1.0', ['ansible==9.1.0'], undefined],
-    ['ansible-core>=2.15,<2.17', ['ansible-core>=2.15,<2.17'], undefined],
+    // 2.9: exact pins, the Jinja2 and MarkupSafe 2.9.27 was tested with (2.11.3 / 1.1.1).
+    ['', ['ansible==2.9.27', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], [3, 11]],
+    ['2.9', ['ansible==2.9.27', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], [3, 11]],
+    ['2.9.16', ['ansible==2.9.16', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], [3, 11]],
+    ['2.9.20', ['ansible==2.9.20', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], [3, 11]],
+    ['ansible==2.9.27', ['ansible==2.9.27', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], [3, 11]],
+    // Jinja2 2.10 at least: the roles use its tests.
+    ['2.10', ['ansible-base==2.10.*', 'jinja2>=2.10,<3.1', 'markupsafe<2.1', 'passlib==1.7.4'], [3, 11]],
+    ['2.11.12', ['ansible-core==2.11.12', 'jinja2>=2.10,<3.1', 'markupsafe<2.1', 'passlib==1.7.4'], [3, 11]],
+    ['2.16.3', ['ansible-core==2.16.3', 'passlib==1.7.4'], undefined],
+    ['2.16', ['ansible-core==2.16.*', 'passlib==1.7.4'], undefined],
+    ['ansible-core==2.17.1', ['ansible-core==2.17.1', 'passlib==1.7.4'], undefined],
+    ['ansible==9.1.0', ['ansible==9.1.0', 'passlib==1.7.4'], undefined],
+    ['9.1.0', ['ansible==9.1.0', 'passlib==1.7.4'], undefined],
+    ['ansible-core>=2.15,<2.17', ['ansible-core>=2.15,<2.17', 'passlib==1.7.4'], undefined],
   ]
   for (const [input, packages, max] of table) {
     test(`"${input}" → ${packages.join(' ')}`, () => {
       const s = pip(input)
       assert.deepEqual(s.packages, packages)
       assert.deepEqual(s.maxPython, max)
+    })
+  }
+  for (const early of ['2.9.0', '2.9.9', '2.9.15', 'ansible==2.9.15', '2.9.015']) {
+    test(`"${early}" is refused in one line: the roles need 2.9.16`, () => {
+      assert.throws(() => parseAnsibleSpec(early), (e: Error) => {
+        assert.equal(e.message.split('\n').length, 1)
+        assert.match(e.message, new RegExp(`^ansible-version "${early.replace(/\./g, '\\.')}": the roles need Ansible 2\\.9\\.16 or later .*; use 2\\.9 \\(2\\.9\\.27\\) or a later version$`))
+        return true
+      })
     })
   }
   test('system uses the ansible-playbook on PATH', () => assert.deepEqual(parseAnsibleSpec('system'), { kind: 'system' }))

@@ -12,7 +12,7 @@ import {
   runPlaybook,
   runSync,
   tail
-} from "./chunk-4G4KYSRC.js";
+} from "./chunk-XWIWM6C6.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -511,7 +511,11 @@ async function writeInventory(input) {
     // playbooks work whether or not they switch keys for the initial login.
     bootstrap_initial_private_key_file: keys.root,
     ansible_ssh_private_key_file: keys.deploy,
-    ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir)
+    ansible_ssh_common_args: sshCommonArgs(input.knownHosts, [keys.root], input.controlPathDir),
+    // Every test's SSH connections (Ansible, probes, assertions) come from the one gateway address:
+    // base's per-source SSH rate limit is raised above what a test opens.
+    base_firewall_ssh_rate: "600/minute",
+    base_firewall_ssh_burst: 200
   };
   const vars = { ...readYaml(join4(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
   writeFileSync4(join4(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml.stringify)(vars));
@@ -627,7 +631,7 @@ var Lab = class {
     const vaultKey = join5(opts.inventory, "vault.key");
     const env = {
       ANSIBLE_CONFIG: join5(this.repoRoot, "ansible.cfg"),
-      // ansible.cfg names the repository's vault.key; the lab's inventory brings its own.
+      // The lab's inventory brings its own key; the variable also overrides any key file an ansible.cfg names.
       ANSIBLE_VAULT_PASSWORD_FILE: vaultKey,
       ANSIBLE_FORCE_COLOR: "0",
       ANSIBLE_NOCOLOR: "1",
@@ -648,7 +652,9 @@ var Lab = class {
       tags: opts.tags,
       limit: opts.limit,
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : void 0,
-      env
+      env,
+      resultsDir: this.dir,
+      wrap: opts.controller ? (cmd, args) => opts.controller.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join5(this.dir, "controller") }) : void 0
     }, (b) => {
       chunks.push(b);
       log.write(b);

@@ -9232,7 +9232,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-H5RVVM6X.js");
+      const { runDemo } = await import("./demo-run-XHXTGFNK.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -9896,11 +9896,12 @@ function runEnv(s, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s, output) {
-  const dir = mkdtempSync(join3(s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const dir = mkdtempSync(join3(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
   const resultsFile = join3(dir, "results.jsonl");
   const started = Date.now();
+  const command2 = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) };
   try {
-    const code = await run(s.ansiblePlaybook, playbookArgs(playbook, s), { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
+    const code = await run(command2.cmd, command2.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
       output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}
 `));
       return 127;

@@ -1,0 +1,155 @@
+// The same playbooks from each Debian's own Ansible to each Debian: for every cell (controller suite
+// → target suite) a fresh server gets the four playbooks, answers from outside (the site through
+// nginx, the admin over SSH on the new port), reruns with changed=0, then takes a code-only deploy.
+// Cells are cheap (SQLite, plain HTTP: PostgreSQL and TLS have their own tests) and run
+// concurrently: the controllers mostly wait on their servers.
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  ansibleVersion, debianController, DEBIAN_PYTHON_VARS, startLab, type Controller, type Lab, type PlaybookResult,
+} from '../../src/lab/index.ts'
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+const LONG = { timeout: 40 * 60_000 }
+const SSH_PORT = 2222
+const HOST = 'web1.test'
+
+/** Controller suite → target suite: each Debian's Ansible on its own Debian, and the newest on the oldest. */
+const CELLS: ReadonlyArray<{ controller: string; target: string }> = [
+  { controller: 'bullseye', target: 'bullseye' },
+  { controller: 'bookworm', target: 'bookworm' },
+  { controller: 'trixie', target: 'trixie' },
+  { controller: 'trixie', target: 'bullseye' },
+]
+const DEBIAN_VERSION: Record<string, string> = { bullseye: '11', bookworm: '12', trixie: '13' }
+
+/**
+ * A copy of app/ with its VERSION set, inside the lab directory (the controller sees it there).
+ * Debian 11 ships Django 2.2, which the example app runs on but its requirements.txt (3.2 and later,
+ * as PyPI serves it) does not admit: with no PyPI here, the copy for those servers admits it.
+ */
+function appCopy(lab: Lab, target: string, version: string): string {
+  const app = join(lab.dir, `app-${version}`)
+  cpSync(join(repoRoot, 'app'), app, { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.endsWith('db.sqlite3') })
+  writeFileSync(join(app, 'VERSION'), `${version}\n`)
+  if (target === 'bullseye') {
+    writeFileSync(join(app, 'requirements.txt'), 'Django>=2.2,<4.3\ngunicorn>=20.1\npsycopg2>=2.8\n')
+  }
+  return app
+}
+
+/** GET through nginx from this machine with the site's Host header (plain HTTP). */
+function get(address: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address, port: 80, path, headers: { Host: HOST }, timeout: 30_000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { body += c })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${HOST}${path}: timeout`)))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const labs: Lab[] = []
+after(async () => {
+  await Promise.all(labs.map((l) => l.destroy()))
+})
+
+describe('matrix: controller × target', { concurrency: true }, () => {
+  for (const cell of CELLS) {
+    const name = `Ansible of Debian ${DEBIAN_VERSION[cell.controller]} (${cell.controller}) → Debian ${DEBIAN_VERSION[cell.target]} (${cell.target})`
+    test(name, LONG, async (t) => {
+      const started = Date.now()
+      const controller: Controller = await debianController(cell.controller)
+      const lab = await startLab({ hosts: ['web1'], suite: cell.target })
+      labs.push(lab)
+      const version = await ansibleVersion(controller, join(lab.dir, 'controller'))
+      const address = lab.hosts[0]!.address
+      const inventory = await lab.writeInventory({
+        vars: {
+          server_ssh_port: SSH_PORT,
+          public_hostnames: [HOST],
+          ...DEBIAN_PYTHON_VARS,
+          backend_archive_src: appCopy(lab, cell.target, '1.0.0'),
+          backend_database_engine: 'sqlite',
+          backend_gunicorn_workers: 2,
+          backend_https: false,
+          frontend_tls_enabled: false,
+        },
+      })
+      const times: string[] = []
+      const playbook = async (playbook: string, extraVars?: Record<string, unknown>, env?: Record<string, string>): Promise<PlaybookResult> => {
+        const t0 = Date.now()
+        const r = await lab.runPlaybook(playbook, { inventory, extraVars, controller, env })
+        times.push(`${playbook} ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+        assert.equal(r.code, 0, `${name}: ${playbook}\n${r.output.slice(-4000)}`)
+        assert.equal(r.recap.web1?.failed, 0)
+        return r
+      }
+
+      // A failed step skips the later ones: they would only repeat its failure.
+      let failed = false
+      const step = (title: string, fn: () => Promise<void>) => t.test(title, { skip: failed && 'an earlier step failed' }, async () => {
+        try {
+          await fn()
+        } catch (e) {
+          failed = true
+          throw e
+        }
+      })
+
+      await step('the four playbooks deploy a fresh server', async () => {
+        for (const p of ['bootstrap', 'base', 'backend', 'frontend']) await playbook(p)
+      })
+
+      await step('the site answers through nginx; the admin logs in on the new SSH port', async () => {
+        const page = await get(address, '/')
+        assert.equal(page.status, 200)
+        assert.match(page.body, /id="version">1\.0\.0</)
+        const admin = await get(address, '/admin/login/')
+        assert.equal(admin.status, 200)
+        assert.match(admin.body, /Django administration/)
+        const alice = await lab.ssh('web1', 'id -un && . /etc/os-release && echo "$VERSION_ID"', {
+          user: 'alice', port: SSH_PORT, key: lab.keys.admin,
+        })
+        assert.equal(alice.code, 0, alice.stderr)
+        assert.equal(alice.stdout.split('\n')[0], 'alice')
+        assert.match(alice.stdout, new RegExp(`^${DEBIAN_VERSION[cell.target]}$`, 'm'), 'the server runs the target suite')
+        const root = await lab.ssh('web1', 'true', { port: 22, timeoutMs: 30_000 })
+        assert.notEqual(root.code, 0, 'root still logs in on port 22')
+      })
+
+      await step('a second run of the four playbooks changes nothing; the results name every role\'s task "role : name"', async () => {
+        const results = join(lab.dir, 'results.jsonl')
+        const r = await playbook('site', undefined, {
+          ANSIBLE_CALLBACK_PLUGINS: join(repoRoot, 'src/ansible'),
+          DJANGO_DEPLOY_RESULTS: results,
+        })
+        assert.equal(r.recap.web1?.changed, 0, r.output.slice(-4000))
+        // Ansible 2.9 drops "role : " from its own display when the name contains the role's name.
+        const tasks = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; task?: string; path?: string })
+          .filter((e) => e.event === 'task' && /\/roles\/\w+\//.test(e.path ?? ''))
+        assert.ok(tasks.length > 50, `${tasks.length} role tasks in the results`)
+        for (const e of tasks) {
+          const role = /\/roles\/(\w+)\//.exec(e.path!)![1]
+          assert.ok(e.task!.startsWith(`${role} : `), `${e.path}: "${e.task}"`)
+        }
+        assert.ok(tasks.some((e) => e.task === 'bootstrap : Somebody can still log in after bootstrap'))
+      })
+
+      await step('a code-only deploy (backend) serves the new version', async () => {
+        await playbook('backend', { backend_archive_src: appCopy(lab, cell.target, '1.0.1') })
+        assert.match((await get(address, '/')).body, /id="version">1\.0\.1</)
+      })
+
+      console.log(`# ${name}, ${version}: ${times.join(', ')}; cell ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    })
+  }
+})
