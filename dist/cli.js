@@ -398,6 +398,8 @@ function slurpArgs(s2, file) {
     "-i",
     s2.inventory,
     ...s2.limit ? ["--limit", s2.limit] : [],
+    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
+    ...(s2.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
     "-m",
     "ansible.builtin.slurp",
     "-a",

@@ -25,9 +25,11 @@ export function adhocBinary(ansiblePlaybook: string): string {
 }
 
 /** The ad-hoc command's arguments (an array, never a joined string). */
-export function slurpArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit'>, file: string): string[] {
+export function slurpArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit' | 'extraVarsFiles'>, file: string): string[] {
   return [
     DEPLOY_HOSTS, '-i', s.inventory, ...(s.limit ? ['--limit', s.limit] : []),
+    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
+    ...(s.extraVarsFiles ?? []).flatMap((f) => ['--extra-vars', `@${f}`]),
     '-m', 'ansible.builtin.slurp', '-a', `src=${file}`, '--one-line', '-T', String(CONNECT_TIMEOUT_S),
   ]
 }

@@ -111,7 +111,7 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     copyRepo(repo)
 
     // A user's inventory: the lab's hosts, keys and vault, no SSH options of its own.
-    const inv = await lab.writeInventory({ vars: { ...DEBIAN_PYTHON_VARS, frontend_tls_enabled: false } })
+    const inv = await lab.writeInventory({ vars: { ...DEBIAN_PYTHON_VARS, frontend_tls_enabled: false, backend_https: false } })
     const target = join(repo, 'inventories/production')
     rmSync(target, { recursive: true, force: true })
     cpSync(inv, target, { recursive: true })

@@ -20,7 +20,8 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
 const LONG = { timeout: 20 * 60_000 }
 /** Where a vault value may be written on the server: the project's own 0600 settings. */
-const SECRET_HOLDERS = [`${ROOT}/shared/settings.ini`]
+/** The only files that hold vault values, with their mode and owner (settings.ini: root:<project> 0640). */
+const SECRET_HOLDERS: Record<string, { mode: string; owner: string }> = { [`${ROOT}/etc/settings.ini`]: { mode: '640', owner: 'root' } }
 
 /**
  * On the host: until /root/.capture-stop exists, every process's command line, polled in a tight loop
@@ -164,8 +165,9 @@ describe('backend role', () => {
     assert.match(r.stdout, /^in journal: 0$/m, 'no vault value in the journal')
     const holders = [...r.stdout.matchAll(/^holder: (\d+) (\S+) (.+)$/gm)].map(([, mode, owner, file]) => ({ mode, owner, file }))
     for (const h of holders) {
-      assert.ok(SECRET_HOLDERS.includes(h.file!), `a vault value written to ${h.file}`)
-      assert.equal(h.mode, '600', `${h.file} holds secrets: mode 0600`)
+      const expected = SECRET_HOLDERS[h.file!]
+      assert.ok(expected, `a vault value written to ${h.file}`)
+      assert.deepEqual({ mode: h.mode, owner: h.owner }, expected, `${h.file} holds secrets`)
     }
   }
 

@@ -103,9 +103,9 @@ describe('bootstrap and base', () => {
       .map((f) => createHash('sha256').update(readFileSync(join(web2.rootfs, f))).digest('hex')).join(' ')
     const before = fingerprint()
     const cases: [string, Record<string, unknown>, RegExp][] = [
-      ['bootstrap', { server_ssh_port: 'abc' }, /bootstrap_ssh_port \(abc\) and bootstrap_initial_port \(22\) must be port numbers/],
+      ['bootstrap', { server_ssh_port: 'abc' }, /bootstrap_ssh_port is \\?"abc\\?": expected a whole number/],
       ['bootstrap', { bootstrap_admins: [{ name: 'carol', keys: [] }, { name: 'dave' }] }, /bootstrap_admins: carol, dave has no public key in 'keys'/],
-      ['base', { server_ssh_port: 'abc' }, /base_ssh_port \(abc\) must be a port number/],
+      ['base', { server_ssh_port: 'abc' }, /base_ssh_port is \\?"abc\\?": expected a whole number/],
     ]
     for (const [playbook, extraVars, message] of cases) {
       const r = await lab.runPlaybook(playbook, { inventory, limit: 'web2', extraVars })

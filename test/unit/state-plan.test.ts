@@ -219,6 +219,7 @@ describe('deploy state pieces', () => {
     assert.deepEqual(slurpArgs({ inventory: 'inventories/production', limit: 'web1' }, '/f'), [
       'webservers', '-i', 'inventories/production', '--limit', 'web1', '-m', 'ansible.builtin.slurp', '-a', 'src=/f', '--one-line', '-T', '10',
     ])
+    assert.deepEqual(slurpArgs({ inventory: 'i', extraVarsFiles: ['/t/ssh-vars.json'] }, '/f').slice(0, 5), ['webservers', '-i', 'i', '--extra-vars', '@/t/ssh-vars.json'])
     assert.equal(adhocBinary('/tmp/venv/bin/ansible-playbook'), '/tmp/venv/bin/ansible')
     assert.equal(adhocBinary('ansible-playbook'), 'ansible')
   })
