@@ -5137,7 +5137,7 @@ function planValues(example, sets, opts) {
     return { key, source: "empty", value: "" };
   });
 }
-var isSecretKey = (key) => /key|secret|token|password|passphrase/i.test(key);
+var isSecretKey = (key) => /key|secret|token|password|passphrase|identity/i.test(key);
 
 // src/cli/prompt.ts
 import { createInterface } from "node:readline";

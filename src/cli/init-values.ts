@@ -56,5 +56,5 @@ export function planValues(
 }
 
 /** Values whose prompt hides what is typed. */
-export const isSecretKey = (key: string): boolean => /key|secret|token|password|passphrase/i.test(key)
+export const isSecretKey = (key: string): boolean => /key|secret|token|password|passphrase|identity/i.test(key)
 

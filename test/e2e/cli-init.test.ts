@@ -300,6 +300,7 @@ describe('django-deploy init', () => {
       vault_mailgun_api_key: 'mg-typed-2',
       vault_mailgun_domain: 'mg.example.com',
       vault_rollbar_token: 'rb-typed-3',
+      vault_backup_age_identity: 'AGE-SECRET-KEY-1TYPED4',
     }
     // script(1) gives the command a pseudo-terminal; each answer is typed once its prompt shows.
     const child = spawn('script', ['-qfec', `${process.execPath} --import tsx ${runner} --root ${fresh}`, '/dev/null'], {
@@ -316,12 +317,12 @@ describe('django-deploy init', () => {
     const code = await new Promise<number | null>((r) => child.on('close', r))
     child.stdin.destroy()
     assert.equal(code, 0, out)
-    assert.equal(asked, 6, 'every value neither generated nor given is asked for')
+    assert.equal(asked, 8, 'every value neither generated nor given is asked for')
     const values = openVault(join(fresh, 'inventories/production/group_vars/all/vault.yml'), join(fresh, 'vault.key'))!
     for (const [k, v] of Object.entries(answers)) assert.equal(values[k], v)
     assert.equal(values.vault_backup_s3_bucket, '')
     assert.match(String(values.vault_admin_sudo_password), /^[A-Za-z0-9]{20}$/)
-    for (const secret of ['mg-typed-2', 'rb-typed-3']) assert.ok(!out.includes(secret), `${secret} was echoed`)
+    for (const secret of ['mg-typed-2', 'rb-typed-3', 'AGE-SECRET-KEY-1TYPED4']) assert.ok(!out.includes(secret), `${secret} was echoed`)
     assert.ok(out.includes('mg.example.com'), 'a value that is not secret is echoed as typed')
   })
 

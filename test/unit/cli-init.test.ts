@@ -100,7 +100,7 @@ test('planValues: --set of a key the example does not list is refused', () => {
 test('envName and isSecretKey', () => {
   assert.equal(envName('vault_mailgun_api_key'), 'VAULT_MAILGUN_API_KEY')
   assert.deepEqual(
-    ['vault_mailgun_api_key', 'vault_backup_s3_secret_key', 'vault_rollbar_token', 'vault_admin_sudo_password', 'vault_mailgun_domain', 'vault_backup_s3_bucket'].map(isSecretKey),
-    [true, true, true, true, false, false],
+    ['vault_mailgun_api_key', 'vault_backup_s3_secret_key', 'vault_rollbar_token', 'vault_admin_sudo_password', 'vault_backup_age_identity', 'vault_mailgun_domain', 'vault_backup_s3_bucket'].map(isSecretKey),
+    [true, true, true, true, true, false, false],
   )
 })
