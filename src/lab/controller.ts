@@ -41,9 +41,11 @@ export function controllerPackages(suite: string): string[] {
 
 // Runs as root in a private mount namespace: the mounts vanish with the process, whatever ends it,
 // so there is nothing to tear down. Each run gets its own overlay on the cached tree (runs may be
-// concurrent, and nothing they write reaches the cache).
+// concurrent, and nothing they write reaches the cache). chroot starts in its root: the command goes
+// back to the caller's working directory when it is bound (the repository, for ansible-playbook's
+// relative playbooks/… and ansible.cfg), else stays in /.
 const ENTER = `set -eu
-lower=$1 run=$2 n=$3
+lower=$1 run=$2 n=$3 cwd=$(pwd)
 shift 3
 mkdir -p "$run/upper" "$run/work" "$run/root"
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$run/upper,workdir=$run/work" "$run/root"
@@ -55,7 +57,7 @@ while [ "$n" -gt 0 ]; do
 done
 mount -t proc proc "$run/root/proc"
 mount --rbind /dev "$run/root/dev"
-exec chroot "$run/root" "$@"`
+exec chroot "$run/root" sh -c 'cd "$1" 2>/dev/null || cd /; shift; exec "$@"' in-cwd "$cwd" "$@"`
 
 /** The wrapper around `cmd args` that enters `tree` (pure: no I/O but the scratch directory). */
 export function chrootCommand(tree: string, cmd: string, args: readonly string[], ctx: { paths: readonly string[]; scratch: string }): CommandLine {
