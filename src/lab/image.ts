@@ -68,7 +68,7 @@ export async function ensureImageWith(suite: string, aptPackages: readonly strin
     process.stderr.write(`lab: building ${final} (${aptPackages.join(', ')}; once)\n`)
     try {
       await runOk('cp', ['-a', '--reflink=auto', base, tmp], { timeoutMs: 30 * 60_000 })
-      await aptInstall(tmp, aptPackages)
+      await aptInstall(tmp, suite, aptPackages)
     } catch (e) {
       removeTree(tmp)
       throw e
@@ -79,20 +79,23 @@ export async function ensureImageWith(suite: string, aptPackages: readonly strin
 }
 
 // In a private mount namespace (the mounts vanish with it). The image's sources.list names
-// deb.debian.org: apt reaches it through apt-cacher-ng, as the hosts do.
+// deb.debian.org: apt reaches it through apt-cacher-ng, as the hosts do. The packages are the
+// release's (-t suite), like the debootstrapped image beneath them: -updates and -security would
+// also upgrade what the image holds, and a mirror may index security files its pool lacks (bullseye's
+// python3-httplib2 +deb11u1 here: "Unable to fetch some archives").
 const APT_INSTALL = `set -eu
-root=$1 proxy=$2
-shift 2
+root=$1 proxy=$2 suite=$3
+shift 3
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 chroot "$root" apt-get -q -o "Acquire::http::Proxy=$proxy" update
-DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -q -y --no-install-recommends -o "Acquire::http::Proxy=$proxy" install "$@"
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -q -y --no-install-recommends -t "$suite" -o "Acquire::http::Proxy=$proxy" install "$@"
 chroot "$root" apt-get clean`
 
-async function aptInstall(root: string, packages: readonly string[]): Promise<void> {
+async function aptInstall(root: string, suite: string, packages: readonly string[]): Promise<void> {
   await runOk('setpriv', [
     '--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--',
-    'sh', '-c', APT_INSTALL, 'apt-install', root, `http://127.0.0.1:${APT_PROXY_PORT}`, ...packages,
+    'sh', '-c', APT_INSTALL, 'apt-install', root, `http://127.0.0.1:${APT_PROXY_PORT}`, suite, ...packages,
   ], { timeoutMs: 30 * 60_000 })
   rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true })
   mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true })
