@@ -193,6 +193,10 @@ describe('frontend', () => {
     // Uploads run sandboxed when opened: no scripts, no access to the site's origin.
     assert.match(media.headers['content-security-policy'] ?? '', /^sandbox; default-src 'none'/)
     assert.equal(css.headers['content-security-policy'], undefined, 'static files got the uploads\' policy')
+    // The previous release's hashed files answer too (shared/static/), for pages it rendered during a switch.
+    const previous = await curl('https://web1.test/static/css/site.0a1b2c.css')
+    assert.equal(previous.status, 200)
+    assert.equal(previous.body, '/* shop, release 0 */\n')
     const missing = await curl('https://web1.test/static/nope.css')
     assert.equal(missing.status, 404)
     assert.equal(missing.headers['x-served-by'], undefined)
