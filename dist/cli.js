@@ -5292,7 +5292,7 @@ var command5 = {
 };
 
 // src/cli/restore.ts
-import { createWriteStream as createWriteStream2, existsSync as existsSync8, mkdtempSync as mkdtempSync3, statSync as statSync7 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync8, mkdtempSync as mkdtempSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join9, resolve as resolve8 } from "node:path";
 var usage5 = `Usage: django-deploy restore [BACKUP] [options]
@@ -5338,30 +5338,15 @@ var command6 = {
     if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(" ")})`);
     const extraVars = restoreVars(positionals[0], values.force ?? false);
     const dir = resolve8(values.dir ?? ".");
+    const run2 = ansibleSettings(dir, values);
     if (!existsSync8(join9(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
-    const inventory = values.inventory ?? "inventories/production";
-    if (!existsSync8(resolve8(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
-    const vaultKey = resolve8(dir, values["vault-key"] ?? "vault.key");
-    if (!existsSync8(vaultKey) || !statSync7(vaultKey).isFile()) {
-      throw new UsageError(`vault key file "${values["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
-    }
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
     const logFile = join9(mkdtempSync3(join9(tmpdir2(), "django-deploy-")), "ansible.log");
     const log = values.verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
     if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
-    const result = await runPlaybook("restore", {
-      cwd: dir,
-      ansiblePlaybook: values["ansible-playbook"] ?? "ansible-playbook",
-      inventory,
-      check: false,
-      diff: false,
-      limit: values.limit,
-      tags: [],
-      extraVars: JSON.stringify(extraVars),
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
-    }, (b2) => log ? log.write(b2) : process.stdout.write(b2));
+    const result = await runPlaybook("restore", { ...run2, extraVars: JSON.stringify(extraVars) }, (b2) => log ? log.write(b2) : process.stdout.write(b2));
     if (log) await new Promise((done) => log.end(done));
     const ok = result.status === "success";
     process.stdout.write(`restore: ${ok ? "ok" : "FAILED"} (${formatDuration(result.durationMs)})

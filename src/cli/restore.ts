@@ -1,12 +1,12 @@
 // `django-deploy restore [BACKUP]`: runs playbooks/restore.yml from this machine (latest or a named
 // off-site backup, the site in maintenance meanwhile), with the same checks and summary as deploy.
-import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { Playbook } from '../core/playbooks.ts'
 import { runPlaybook } from '../core/run.ts'
 import { formatDuration } from '../core/summary.ts'
 import { parse } from './args.ts'
+import { ansibleSettings } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
 
 const usage = `Usage: django-deploy restore [BACKUP] [options]
@@ -57,30 +57,16 @@ export const command: Command = {
     if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(' ')})`)
     const extraVars = restoreVars(positionals[0], values.force ?? false)
     const dir = resolve(values.dir ?? '.')
+    // The repository, inventory and vault key checked as for deploy, with the same validation pass.
+    const run = ansibleSettings(dir, values)
     if (!existsSync(join(dir, 'playbooks/restore.yml'))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`)
-    const inventory = values.inventory ?? 'inventories/production'
-    if (!existsSync(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`)
-    const vaultKey = resolve(dir, values['vault-key'] ?? 'vault.key')
-    if (!existsSync(vaultKey) || !statSync(vaultKey).isFile()) {
-      throw new UsageError(`vault key file "${values['vault-key'] ?? 'vault.key'}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`)
-    }
 
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ''}${values.force ? ' (--force: newer data is overwritten)' : ''}\n`)
     const logFile = join(mkdtempSync(join(tmpdir(), 'django-deploy-')), 'ansible.log')
     const log = values.verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
     if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
     // Not one of the deploy playbooks, but run the same way (playbooks/<name>.yml, results plugin).
-    const result = await runPlaybook('restore' as Playbook, {
-      cwd: dir,
-      ansiblePlaybook: values['ansible-playbook'] ?? 'ansible-playbook',
-      inventory,
-      check: false,
-      diff: false,
-      limit: values.limit,
-      tags: [],
-      extraVars: JSON.stringify(extraVars),
-      env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
-    }, (b) => (log ? log.write(b) : process.stdout.write(b)))
+    const result = await runPlaybook('restore', { ...run, extraVars: JSON.stringify(extraVars) }, (b) => (log ? log.write(b) : process.stdout.write(b)))
     if (log) await new Promise<void>((done) => log.end(done))
     const ok = result.status === 'success'
     process.stdout.write(`restore: ${ok ? 'ok' : 'FAILED'} (${formatDuration(result.durationMs)})\n`)

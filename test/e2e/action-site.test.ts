@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 import { runOk } from '../../src/lab/exec.ts'
-import { removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
+import { git, removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
 import { actionInputs, type Contexts } from './workflow-inputs.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -26,10 +26,6 @@ const WATCHED = '/etc /srv /usr/local /home /root /var/lib/django-deploy'
 const PRUNED = `\\( -name '*.log' -o -name logs -o -name .ansible -o -name '*.pid' -o -name __pycache__ \\) -prune -o`
 /** The colours of Ansible's output (the action forces them). */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim()
-}
 
 /** A copy of this repository's tree (tracked and new files, as a checkout would have them). */
 function copyRepo(to: string): void {
