@@ -539,9 +539,9 @@ function resultText(result) {
 }
 
 // src/cli/ansible-settings.ts
-import { existsSync as existsSync4, statSync as statSync3 } from "node:fs";
-import { hostname, userInfo } from "node:os";
-import { join as join5, relative as relative2, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync3, statSync as statSync4 } from "node:fs";
+import { hostname, tmpdir, userInfo } from "node:os";
+import { join as join6, relative as relative2, resolve as resolve2 } from "node:path";
 
 // src/core/preflight.ts
 import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
@@ -637,6 +637,21 @@ function checkKnownHosts(text, where, fix) {
     const problem = knownHostsLineProblem(line);
     if (problem) throw new SshInputError(`${where}: line ${i2 + 1} ${problem}: ${fix}`);
   }
+}
+
+// src/core/secrets.ts
+var MIN_PIECE = 4;
+function secretPieces(values) {
+  const out = /* @__PURE__ */ new Set();
+  for (const v2 of values) {
+    const t2 = v2.trim();
+    if (t2.length >= MIN_PIECE) out.add(t2);
+    if (!t2.includes("\n")) continue;
+    for (const l2 of t2.split("\n").map((x2) => x2.trim())) {
+      if (l2.length >= MIN_PIECE && !/^-----(BEGIN|END) /.test(l2)) out.add(l2);
+    }
+  }
+  return [...out].sort((a2, b2) => b2.length - a2.length);
 }
 
 // src/core/vault-read.ts
@@ -902,17 +917,6 @@ function checkVaultKey(root, inventory, key, fix) {
   }
   return { files, values };
 }
-function secretPieces(values, minLength = 4) {
-  const out = /* @__PURE__ */ new Set();
-  for (const v2 of values) {
-    const t2 = v2.trim();
-    if (t2.length >= minLength) out.add(t2);
-    if (t2.includes("\n")) {
-      for (const l2 of t2.split("\n").map((x2) => x2.trim())) if (l2.length >= minLength && !/^-----(BEGIN|END) /.test(l2)) out.add(l2);
-    }
-  }
-  return [...out].sort((a2, b2) => b2.length - a2.length);
-}
 
 // src/core/preflight.ts
 var PreflightError = class extends Error {
@@ -965,23 +969,77 @@ function readEventPayload(env) {
   return payload;
 }
 
+// src/core/ssh.ts
+import { mkdtempSync, readFileSync as readFileSync5, readdirSync as readdirSync3, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { basename as basename4, join as join5 } from "node:path";
+var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
+function shellQuote(s2) {
+  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
+}
+function sshOptions(s2) {
+  const o2 = [];
+  if (s2.knownHostsFile) o2.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
+  o2.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
+  if (s2.keyFile) o2.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
+  o2.push(`ControlPath=${s2.controlDir}/%C`);
+  return o2;
+}
+function sshExtraVars(s2) {
+  const args = sshOptions(s2).map((o2) => `-o ${shellQuote(o2)}`).join(" ");
+  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
+}
+function writeSshVars(dir, s2) {
+  const file = join5(dir, "ssh-vars.json");
+  writeFileSync2(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
+  return file;
+}
+var CONTROL_DIR_PREFIX = "django-deploy-cp-";
+function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
+  return mkdtempSync(join5(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+}
+function removeControlDir(dir) {
+  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  try {
+    if (!statSync3(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  rmSync2(dir, { recursive: true, force: true });
+  return true;
+}
+
 // src/cli/ansible-settings.ts
 var ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
   --vault-key FILE   the vault password file (default: vault.key)
   --limit PATTERN    only hosts matching PATTERN
+  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
+  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
+  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
   --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH; ansible beside it)`;
 var ANSIBLE_OPTIONS = {
   inventory: { type: "string" },
   "vault-key": { type: "string" },
   limit: { type: "string" },
+  "ssh-key": { type: "string" },
+  "known-hosts": { type: "string" },
+  "accept-new-host-keys": { type: "boolean" },
   "ansible-playbook": { type: "string" }
 };
+function sshFile(o2, option) {
+  const v2 = o2[option];
+  if (v2 === void 0) return void 0;
+  const p2 = resolve2(v2);
+  if (!existsSync4(p2) || !statSync4(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
+  return p2;
+}
 function ansibleSettings(dir, o2) {
-  if (!existsSync4(join5(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (!existsSync4(join6(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   const inventory = o2.inventory ?? "inventories/production";
   if (!existsSync4(resolve2(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+  sshFile(o2, "ssh-key");
+  sshFile(o2, "known-hosts");
   const vaultKey = resolve2(dir, o2["vault-key"] ?? "vault.key");
-  if (!existsSync4(vaultKey) || !statSync3(vaultKey).isFile()) {
+  if (!existsSync4(vaultKey) || !statSync4(vaultKey).isFile()) {
     throw new UsageError(`vault key file "${o2["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
   }
   let key;
@@ -1015,6 +1073,22 @@ function ansibleSettings(dir, o2) {
     extraVars,
     env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
   };
+}
+async function withSsh(run2, o2, fn, keep = false) {
+  const runDir = mkdtempSync2(join6(tmpdir(), "django-deploy-"));
+  const controlDir = makeControlDir();
+  run2.extraVarsFiles = [writeSshVars(runDir, {
+    keyFile: sshFile(o2, "ssh-key"),
+    knownHostsFile: sshFile(o2, "known-hosts"),
+    acceptNew: o2["accept-new-host-keys"] ?? false,
+    controlDir
+  })];
+  try {
+    return await fn(runDir);
+  } finally {
+    removeControlDir(controlDir);
+    if (!keep) rmSync3(runDir, { recursive: true, force: true });
+  }
 }
 function cliRunName() {
   return runName(process.env, `${userInfo().username}@${hostname()}`);
@@ -1063,7 +1137,7 @@ async function planFor(dir, opts) {
       if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
       return found;
     },
-    readState: run2 ? () => readDeployState(run2) : void 0,
+    readState: run2 ? () => withSsh(run2, opts, () => readDeployState(run2)) : void 0,
     workingTree: true,
     limit: opts.limit
   }).catch((e) => {
@@ -1084,47 +1158,24 @@ var command2 = {
 };
 
 // src/cli/deploy.ts
-import { createWriteStream, existsSync as existsSync6, mkdtempSync as mkdtempSync2, statSync as statSync5 } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream } from "node:fs";
 import { join as join7, resolve as resolve4 } from "node:path";
 
-// src/core/ssh.ts
-import { mkdtempSync, readFileSync as readFileSync5, readdirSync as readdirSync3, rmSync as rmSync2, statSync as statSync4, writeFileSync as writeFileSync2 } from "node:fs";
-import { basename as basename4, join as join6 } from "node:path";
-var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
-function shellQuote(s2) {
-  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
-}
-function sshOptions(s2) {
-  const o2 = [];
-  if (s2.knownHostsFile) o2.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
-  o2.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
-  if (s2.keyFile) o2.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
-  o2.push(`ControlPath=${s2.controlDir}/%C`);
-  return o2;
-}
-function sshExtraVars(s2) {
-  const args = sshOptions(s2).map((o2) => `-o ${shellQuote(o2)}`).join(" ");
-  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
-}
-function writeSshVars(dir, s2) {
-  const file = join6(dir, "ssh-vars.json");
-  writeFileSync2(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
-  return file;
-}
-var CONTROL_DIR_PREFIX = "django-deploy-cp-";
-function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
-  return mkdtempSync(join6(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
-}
-function removeControlDir(dir) {
-  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
-  try {
-    if (!statSync4(dir).isDirectory()) return false;
-  } catch {
-    return false;
-  }
-  rmSync2(dir, { recursive: true, force: true });
-  return true;
+// src/cli/server-plan.ts
+async function planFromServers(dir, run2, selection, event) {
+  let state;
+  const planned = await makePlan({
+    root: dir,
+    inventory: run2.inventory,
+    selection,
+    namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
+    event,
+    changes: async () => ({ kind: "none", description: "a deploy without --from" }),
+    readState: async () => state = await readDeployState(run2),
+    workingTree: true,
+    limit: run2.limit
+  });
+  return { ...planned, state };
 }
 
 // src/cli/deploy.ts
@@ -1156,19 +1207,13 @@ Options:
   -h, --help         this help
 `;
 var options2 = {
-  inventory: { type: "string" },
-  "vault-key": { type: "string" },
+  ...ANSIBLE_OPTIONS,
   from: { type: "string" },
   to: { type: "string" },
   check: { type: "boolean" },
   diff: { type: "boolean" },
-  limit: { type: "string" },
   tags: { type: "string" },
   "extra-vars": { type: "string" },
-  "ssh-key": { type: "string" },
-  "known-hosts": { type: "string" },
-  "accept-new-host-keys": { type: "boolean" },
-  "ansible-playbook": { type: "string" },
   verbose: { type: "boolean" },
   json: { type: "boolean" },
   dir: { type: "string" }
@@ -1183,29 +1228,13 @@ var command3 = {
     const run2 = ansibleSettings(dir, values);
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
     if (values.to && !values.from) throw new UsageError("--to needs --from");
-    const file = (option) => {
-      const v2 = values[option];
-      if (v2 === void 0) return void 0;
-      const p2 = resolve4(v2);
-      if (!existsSync6(p2) || !statSync5(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
-      return p2;
-    };
-    const keyFile = file("ssh-key");
-    const knownHostsFile = file("known-hosts");
     let selection;
     try {
       selection = positionals.length > 0 ? parsePlaybookSelection(positionals.join(",")) : "auto";
     } catch (e) {
       throw new UsageError(e.message);
     }
-    const runDir = mkdtempSync2(join7(tmpdir(), "django-deploy-"));
-    const controlDir = makeControlDir();
-    run2.extraVarsFiles = [writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values["accept-new-host-keys"] ?? false, controlDir })];
-    try {
-      return await planAndRun({ dir, run: run2, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false });
-    } finally {
-      removeControlDir(controlDir);
-    }
+    return withSsh(run2, values, (runDir) => planAndRun({ dir, run: run2, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false }), true);
   }
 };
 async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
@@ -1215,18 +1244,7 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
     ;
     ({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run2.inventory }));
   } else {
-    const planned = await makePlan({
-      root: dir,
-      inventory: run2.inventory,
-      selection,
-      namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
-      event: "django-deploy deploy",
-      // Without deploy state to follow: every deploy playbook, as before the state existed.
-      changes: async () => ({ kind: "none", description: "a deploy without --from" }),
-      readState: () => readDeployState(run2),
-      workingTree: true,
-      limit: run2.limit
-    });
+    const planned = await planFromServers(dir, run2, selection, "django-deploy deploy");
     plan = planned.plan;
     head = planned.head;
     if (planned.stateMs !== void 0) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}
@@ -1294,6 +1312,20 @@ function statusText(s2, now) {
   out.push("", `${s2.head.dirty ? `The working tree (on ${short(s2.head.commit)}, with uncommitted changes)` : `HEAD ${short(s2.head.commit)}`} would deploy:`, planText(s2.plan));
   return out.join("\n");
 }
+async function readBackups(run2) {
+  const backups = {};
+  const b2 = await slurpFromHosts(run2, BACKUP_FILE);
+  if (!b2.ok) return backups;
+  for (const r2 of b2.results) {
+    if (r2.status !== "found") continue;
+    try {
+      backups[r2.host] = JSON.parse(r2.content);
+    } catch {
+      backups[r2.host] = {};
+    }
+  }
+  return backups;
+}
 var command4 = {
   name: "status",
   summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
@@ -1302,31 +1334,10 @@ var command4 = {
     const { values } = parse(argv, options3);
     const dir = resolve5(values.dir ?? ".");
     const run2 = ansibleSettings(dir, values);
-    let state;
-    const { plan, head } = await makePlan({
-      root: dir,
-      inventory: run2.inventory,
-      selection: "auto",
-      namedSource: "",
-      event: "django-deploy status",
-      changes: async () => ({ kind: "none", description: "a deploy without --from" }),
-      readState: async () => state = await readDeployState(run2),
-      workingTree: true,
-      limit: run2.limit
+    const status = await withSsh(run2, values, async () => {
+      const { plan, head, state } = await planFromServers(dir, run2, "auto", "django-deploy status");
+      return { head, state, backups: await readBackups(run2), plan };
     });
-    const backups = {};
-    const b2 = await slurpFromHosts(run2, BACKUP_FILE);
-    if (b2.ok) {
-      for (const r2 of b2.results) {
-        if (r2.status !== "found") continue;
-        try {
-          backups[r2.host] = JSON.parse(r2.content);
-        } catch {
-          backups[r2.host] = {};
-        }
-      }
-    }
-    const status = { head, state, backups, plan };
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
     return 0;
   }
@@ -1334,7 +1345,7 @@ var command4 = {
 
 // src/cli/init.ts
 var import_yaml4 = __toESM(require_dist(), 1);
-import { existsSync as existsSync7, mkdirSync, readFileSync as readFileSync8, rmSync as rmSync3, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync6, mkdirSync, readFileSync as readFileSync8, rmSync as rmSync4, statSync as statSync5 } from "node:fs";
 import { dirname as dirname4, isAbsolute as isAbsolute2, join as join8, relative as relative3, resolve as resolve7 } from "node:path";
 
 // src/core/github-secrets.ts
@@ -5179,14 +5190,14 @@ function terminalAsker() {
 function check(o2, io) {
   const root = resolve7(o2.root);
   const rel = (p2) => relative3(root, p2) || ".";
-  if (!existsSync7(join8(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  if (!existsSync6(join8(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
   const keyFile = join8(root, "vault.key");
   const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join8(root, o2.inventory);
-  if (!existsSync7(invDir) || !statSync6(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  if (!existsSync6(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
   const vaultFile = join8(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join8(root, "inventories/vault.example.yml")].find((f2) => existsSync7(f2));
-  const keyExists = existsSync7(keyFile);
-  const vaultExists = existsSync7(vaultFile);
+  const exampleFile = [join8(root, "inventories/vault.example.yml")].find((f2) => existsSync6(f2));
+  const keyExists = existsSync6(keyFile);
+  const vaultExists = existsSync6(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
   if (!keyExists && vaultExists) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
@@ -5221,7 +5232,7 @@ async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile
     mkdirSync(dirname4(vaultFile), { recursive: true });
     await encryptToFile(keyFile, vaultYaml(values), vaultFile);
   } catch (e) {
-    if (!keyExists) rmSync3(keyFile, { force: true });
+    if (!keyExists) rmSync4(keyFile, { force: true });
     throw e;
   }
   io.out(keyExists ? "vault.key: kept (already there)" : `vault.key: new random key (mode 0600): keep a copy in the team's password manager`);
@@ -5292,7 +5303,7 @@ var command5 = {
 };
 
 // src/cli/restore.ts
-import { createWriteStream as createWriteStream2, existsSync as existsSync8, mkdtempSync as mkdtempSync3 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync7, mkdtempSync as mkdtempSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join9, resolve as resolve8 } from "node:path";
 var usage5 = `Usage: django-deploy restore [BACKUP] [options]
@@ -5339,7 +5350,7 @@ var command6 = {
     const extraVars = restoreVars(positionals[0], values.force ?? false);
     const dir = resolve8(values.dir ?? ".");
     const run2 = ansibleSettings(dir, values);
-    if (!existsSync8(join9(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    if (!existsSync7(join9(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
     const logFile = join9(mkdtempSync3(join9(tmpdir2(), "django-deploy-")), "ansible.log");

@@ -38382,6 +38382,26 @@ function checkKnownHosts(text, where2, fix) {
   }
 }
 
+// src/core/secrets.ts
+var MIN_PIECE = 4;
+function secretPieces(values) {
+  const out = /* @__PURE__ */ new Set();
+  for (const v of values) {
+    const t = v.trim();
+    if (t.length >= MIN_PIECE) out.add(t);
+    if (!t.includes("\n")) continue;
+    for (const l of t.split("\n").map((x) => x.trim())) {
+      if (l.length >= MIN_PIECE && !/^-----(BEGIN|END) /.test(l)) out.add(l);
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+function scrub(text, pieces) {
+  let out = text;
+  for (const p of pieces) if (p) out = out.split(p).join("***");
+  return out;
+}
+
 // src/core/vault-read.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
@@ -38572,22 +38592,6 @@ function checkVaultKey(root, inventory, key, fix) {
     files.push(rel);
   }
   return { files, values };
-}
-function secretPieces(values, minLength = 4) {
-  const out = /* @__PURE__ */ new Set();
-  for (const v of values) {
-    const t = v.trim();
-    if (t.length >= minLength) out.add(t);
-    if (t.includes("\n")) {
-      for (const l of t.split("\n").map((x) => x.trim())) if (l.length >= minLength && !/^-----(BEGIN|END) /.test(l)) out.add(l);
-    }
-  }
-  return [...out].sort((a, b) => b.length - a.length);
-}
-function scrub(text, pieces) {
-  let out = text;
-  for (const p of pieces) if (p) out = out.split(p).join("***");
-  return out;
 }
 
 // src/core/preflight.ts
@@ -39380,12 +39384,7 @@ function planText(plan) {
 // src/action/credentials.ts
 import { mkdirSync, mkdtempSync as mkdtempSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { join as join8 } from "node:path";
-function maskValues(secret) {
-  const lines = secret.split("\n").map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----(BEGIN|END) /.test(l));
-  return [...new Set([secret.trim(), ...lines].filter(Boolean))];
-}
 function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) {
-  for (const s2 of [settings.vaultKey, settings.sshPrivateKey]) if (s2) for (const v of maskValues(s2)) setSecret(v);
   mkdirSync(tempRoot, { recursive: true });
   const dir = mkdtempSync3(join8(tempRoot, "django-deploy-"));
   onDir(dir);
@@ -79971,9 +79970,9 @@ function checkPaths2(settings, root) {
 }
 var secrets = [];
 function registerSecrets(values) {
-  const pieces = [.../* @__PURE__ */ new Set([...secrets, ...values.flatMap(maskValues)])].filter((v) => v.length >= 4);
-  secrets = pieces.sort((a, b) => b.length - a.length);
-  for (const v of values.flatMap(maskValues)) if (v.length >= 4) setSecret(v);
+  const pieces = secretPieces(values);
+  for (const p of pieces) setSecret(p);
+  secrets = secretPieces([...secrets, ...pieces]);
 }
 var clean2 = (text) => scrub(text, secrets);
 function dropInputsFromEnvironment() {

@@ -1,5 +1,5 @@
 // The run's secrets on disk: vault key, SSH private key and known_hosts, each a 0600 file in a
-// 0700 directory under RUNNER_TEMP, masked in the log, and the SSH extra-vars file pointing
+// 0700 directory under RUNNER_TEMP (main.ts has masked them already), and the SSH extra-vars file pointing
 // Ansible at them (core/ssh.ts); the control sockets go in a short directory under /tmp. post
 // removes both directories (cleanup.ts).
 import * as core from '@actions/core'
@@ -19,15 +19,8 @@ export interface Credentials {
   files: string[]
 }
 
-/** Values to mask: the whole secret and each line long enough to be worth it (PEM bodies). */
-export function maskValues(secret: string): string[] {
-  const lines = secret.split('\n').map((l) => l.trim()).filter((l) => l.length >= 8 && !/^-----(BEGIN|END) /.test(l))
-  return [...new Set([secret.trim(), ...lines].filter(Boolean))]
-}
-
 /** Writes the secrets; `onDir` is called as soon as each directory exists (to save it for post). */
 export function writeCredentials(settings: Settings, tempRoot: string, onDir: (dir: string) => void, onControlDir: (dir: string) => void, controlRoot?: string): Credentials {
-  for (const s of [settings.vaultKey, settings.sshPrivateKey]) if (s) for (const v of maskValues(s)) core.setSecret(v)
   mkdirSync(tempRoot, { recursive: true })
   const dir = mkdtempSync(join(tempRoot, 'django-deploy-'))
   onDir(dir)

@@ -10,8 +10,8 @@ import { inventoriesSettingCommonArgs, INVENTORY_SSH_ARGS_VAR } from '../core/ss
 import { runName } from '../core/state.ts'
 import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
-import { scrub } from '../core/vault-read.ts'
-import { maskValues, writeCredentials, type Credentials } from './credentials.ts'
+import { scrub, secretPieces } from '../core/secrets.ts'
+import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
 import { planRun } from './plan-step.ts'
@@ -31,9 +31,9 @@ function checkPaths(settings: Settings, root: string): void {
 let secrets: string[] = []
 
 function registerSecrets(values: string[]): void {
-  const pieces = [...new Set([...secrets, ...values.flatMap(maskValues)])].filter((v) => v.length >= 4)
-  secrets = pieces.sort((a, b) => b.length - a.length)
-  for (const v of values.flatMap(maskValues)) if (v.length >= 4) core.setSecret(v)
+  const pieces = secretPieces(values)
+  for (const p of pieces) core.setSecret(p)
+  secrets = secretPieces([...secrets, ...pieces])
 }
 
 const clean = (text: string): string => scrub(text, secrets)

@@ -1,11 +1,12 @@
 // The Ansible settings of the CLI's commands that reach the servers (deploy, status, plan --state):
 // one object for the state read and the runs, so both connect the same way.
-import { existsSync, statSync } from 'node:fs'
-import { hostname, userInfo } from 'node:os'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { hostname, tmpdir, userInfo } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { preflight, PreflightError, VAULT_KEY_SECRET } from '../core/preflight.ts'
 import { readKeyFile, type VaultError } from '../core/vault.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
+import { makeControlDir, removeControlDir, writeSshVars } from '../core/ssh.ts'
 import { runName } from '../core/state.ts'
 import { UsageError } from './command.ts'
 
@@ -18,26 +19,46 @@ export interface AnsibleOptions {
   diff?: boolean
   tags?: string
   'extra-vars'?: string
+  'ssh-key'?: string
+  'known-hosts'?: string
+  'accept-new-host-keys'?: boolean
 }
 
 /** The options' help lines, shared by the commands. */
 export const ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
   --vault-key FILE   the vault password file (default: vault.key)
   --limit PATTERN    only hosts matching PATTERN
+  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
+  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
+  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
   --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH; ansible beside it)`
 
 export const ANSIBLE_OPTIONS = {
   inventory: { type: 'string' },
   'vault-key': { type: 'string' },
   limit: { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'accept-new-host-keys': { type: 'boolean' },
   'ansible-playbook': { type: 'string' },
 } as const
+
+/** The absolute path of --ssh-key or --known-hosts; undefined when not given. */
+function sshFile(o: AnsibleOptions, option: 'ssh-key' | 'known-hosts'): string | undefined {
+  const v = o[option]
+  if (v === undefined) return undefined
+  const p = resolve(v)
+  if (!existsSync(p) || !statSync(p).isFile()) throw new UsageError(`--${option}: "${v}" is not a file`)
+  return p
+}
 
 /** Checks the repository, inventory and vault key; one line on the first problem. */
 export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSettings {
   if (!existsSync(join(dir, 'playbooks'))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`)
   const inventory = o.inventory ?? 'inventories/production'
   if (!existsSync(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`)
+  sshFile(o, 'ssh-key')
+  sshFile(o, 'known-hosts')
   const vaultKey = resolve(dir, o['vault-key'] ?? 'vault.key')
   if (!existsSync(vaultKey) || !statSync(vaultKey).isFile()) {
     throw new UsageError(`vault key file "${o['vault-key'] ?? 'vault.key'}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`)
@@ -73,6 +94,25 @@ export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSetti
     tags: (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
     extraVars,
     env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
+  }
+}
+
+/**
+ * Runs `fn` with the action's SSH settings (core/ssh.ts) in `run`: the key, known_hosts and
+ * control sockets the options name, for the state read and the runs alike. `fn` gets the run's
+ * own 0700 directory (for its log); it is removed afterwards unless `keep` says otherwise.
+ */
+export async function withSsh<T>(run: AnsibleRunSettings, o: AnsibleOptions, fn: (runDir: string) => Promise<T>, keep = false): Promise<T> {
+  const runDir = mkdtempSync(join(tmpdir(), 'django-deploy-'))
+  const controlDir = makeControlDir()
+  run.extraVarsFiles = [writeSshVars(runDir, {
+    keyFile: sshFile(o, 'ssh-key'), knownHostsFile: sshFile(o, 'known-hosts'), acceptNew: o['accept-new-host-keys'] ?? false, controlDir,
+  })]
+  try {
+    return await fn(runDir)
+  } finally {
+    removeControlDir(controlDir)
+    if (!keep) rmSync(runDir, { recursive: true, force: true })
   }
 }
 

@@ -1,21 +1,18 @@
 // `django-deploy deploy`: runs named playbooks (or the plan of a range) from this machine, in the
 // same order as the action, one progress line per playbook, then the same summary.
-import { createWriteStream, existsSync, mkdtempSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createWriteStream } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Plan } from '../core/plan.ts'
-import { makePlan } from '../core/planning.ts'
 import { parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
 import { resultJson } from '../core/results.ts'
-import { readDeployState } from '../core/state-read.ts'
 import type { Head } from '../core/state.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
-import { makeControlDir, removeControlDir, writeSshVars } from '../core/ssh.ts'
 import { formatDuration, planText, resultText } from '../core/summary.ts'
 import { parse } from './args.ts'
-import { ansibleSettings, cliRunName } from './ansible-settings.ts'
+import { ANSIBLE_OPTIONS, ansibleSettings, cliRunName, withSsh } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
 import { planFor } from './plan.ts'
+import { planFromServers } from './server-plan.ts'
 
 const usage = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
 
@@ -46,19 +43,13 @@ Options:
 `
 
 const options = {
-  inventory: { type: 'string' },
-  'vault-key': { type: 'string' },
+  ...ANSIBLE_OPTIONS,
   from: { type: 'string' },
   to: { type: 'string' },
   check: { type: 'boolean' },
   diff: { type: 'boolean' },
-  limit: { type: 'string' },
   tags: { type: 'string' },
   'extra-vars': { type: 'string' },
-  'ssh-key': { type: 'string' },
-  'known-hosts': { type: 'string' },
-  'accept-new-host-keys': { type: 'boolean' },
-  'ansible-playbook': { type: 'string' },
   verbose: { type: 'boolean' },
   json: { type: 'boolean' },
   dir: { type: 'string' },
@@ -75,15 +66,6 @@ export const command: Command = {
     if (positionals.length > 0 && values.from) throw new UsageError('name playbooks or give --from, not both')
     if (values.to && !values.from) throw new UsageError('--to needs --from')
 
-    const file = (option: 'ssh-key' | 'known-hosts') => {
-      const v = values[option]
-      if (v === undefined) return undefined
-      const p = resolve(v)
-      if (!existsSync(p) || !statSync(p).isFile()) throw new UsageError(`--${option}: "${v}" is not a file`)
-      return p
-    }
-    const keyFile = file('ssh-key')
-    const knownHostsFile = file('known-hosts')
     let selection: 'auto' | Playbook[]
     try {
       selection = positionals.length > 0 ? parsePlaybookSelection(positionals.join(',')) : 'auto'
@@ -91,15 +73,9 @@ export const command: Command = {
       throw new UsageError((e as Error).message)
     }
 
-    // The same SSH settings as the action's (core/ssh.ts), for the state read and the runs.
-    const runDir = mkdtempSync(join(tmpdir(), 'django-deploy-'))
-    const controlDir = makeControlDir()
-    run.extraVarsFiles = [writeSshVars(runDir, { keyFile, knownHostsFile, acceptNew: values['accept-new-host-keys'] ?? false, controlDir })]
-    try {
-      return await planAndRun({ dir, run, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false })
-    } finally {
-      removeControlDir(controlDir)
-    }
+    // The run's directory stays: it holds Ansible's log, whose path is printed.
+    return withSsh(run, values, (runDir) =>
+      planAndRun({ dir, run, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false }), true)
   },
 }
 
@@ -121,18 +97,7 @@ async function planAndRun({ dir, run, runDir, selection, ...values }: DeployRun)
   if (values.from) {
     ;({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run.inventory }))
   } else {
-    const planned = await makePlan({
-      root: dir,
-      inventory: run.inventory,
-      selection,
-      namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(', ') : ''}`,
-      event: 'django-deploy deploy',
-      // Without deploy state to follow: every deploy playbook, as before the state existed.
-      changes: async () => ({ kind: 'none', description: 'a deploy without --from' }),
-      readState: () => readDeployState(run),
-      workingTree: true,
-      limit: run.limit,
-    })
+    const planned = await planFromServers(dir, run, selection, 'django-deploy deploy')
     plan = planned.plan
     head = planned.head
     if (planned.stateMs !== undefined) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}\n`)

@@ -8,7 +8,7 @@ import { makePlan, type Planned } from '../core/planning.ts'
 import { readDeployState } from '../core/state-read.ts'
 import { planText } from '../core/summary.ts'
 import { parse } from './args.ts'
-import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, type AnsibleOptions } from './ansible-settings.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, withSsh, type AnsibleOptions } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
 
 const usage = `Usage: django-deploy plan [--from REF [--to REF] | --state] [options] [--json]
@@ -58,7 +58,7 @@ export async function planFor(dir: string, opts: PlanOptions): Promise<Planned> 
       if (found.kind === 'unresolved' && opts.from) throw new UsageError(found.reason)
       return found
     },
-    readState: run ? () => readDeployState(run) : undefined,
+    readState: run ? () => withSsh(run, opts, () => readDeployState(run)) : undefined,
     workingTree: true,
     limit: opts.limit,
   }).catch((e: Error) => {

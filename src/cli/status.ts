@@ -1,15 +1,16 @@
 // `django-deploy status`: what each server runs, per playbook (revision, age, run), its last backup,
 // and what HEAD (or the working tree) would deploy. Reads through Ansible; changes nothing.
 import { resolve } from 'node:path'
-import { makePlan } from '../core/planning.ts'
 import type { Plan } from '../core/plan.ts'
 import { PLAYBOOKS } from '../core/playbooks.ts'
-import { readDeployState, slurpFromHosts } from '../core/state-read.ts'
+import { slurpFromHosts } from '../core/state-read.ts'
 import { ago, BACKUP_FILE, short, type StateRead } from '../core/state.ts'
+import type { AnsibleRunSettings } from '../core/run.ts'
 import { planText } from '../core/summary.ts'
 import { parse } from './args.ts'
-import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings } from './ansible-settings.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, withSsh } from './ansible-settings.ts'
 import type { Command } from './command.ts'
+import { planFromServers } from './server-plan.ts'
 
 const usage = `Usage: django-deploy status [options] [--json]
 
@@ -63,6 +64,22 @@ export function statusText(s: Status, now: number): string {
   return out.join('\n')
 }
 
+/** Each host's backup record, as the backup role wrote it ({} when unreadable). */
+async function readBackups(run: AnsibleRunSettings): Promise<Record<string, BackupRecord>> {
+  const backups: Record<string, BackupRecord> = {}
+  const b = await slurpFromHosts(run, BACKUP_FILE)
+  if (!b.ok) return backups
+  for (const r of b.results) {
+    if (r.status !== 'found') continue
+    try {
+      backups[r.host] = JSON.parse(r.content) as BackupRecord
+    } catch {
+      backups[r.host] = {}
+    }
+  }
+  return backups
+}
+
 export const command: Command = {
   name: 'status',
   summary: 'What each server runs (per playbook: revision, age, run) and what HEAD would deploy',
@@ -71,31 +88,10 @@ export const command: Command = {
     const { values } = parse(argv, options)
     const dir = resolve(values.dir ?? '.')
     const run = ansibleSettings(dir, values)
-    let state: StateRead | undefined
-    const { plan, head } = await makePlan({
-      root: dir,
-      inventory: run.inventory,
-      selection: 'auto',
-      namedSource: '',
-      event: 'django-deploy status',
-      changes: async () => ({ kind: 'none', description: 'a deploy without --from' }),
-      readState: async () => (state = await readDeployState(run)),
-      workingTree: true,
-      limit: run.limit,
+    const status = await withSsh(run, values, async (): Promise<Status> => {
+      const { plan, head, state } = await planFromServers(dir, run, 'auto', 'django-deploy status')
+      return { head, state, backups: await readBackups(run), plan }
     })
-    const backups: Record<string, BackupRecord> = {}
-    const b = await slurpFromHosts(run, BACKUP_FILE)
-    if (b.ok) {
-      for (const r of b.results) {
-        if (r.status !== 'found') continue
-        try {
-          backups[r.host] = JSON.parse(r.content) as BackupRecord
-        } catch {
-          backups[r.host] = {}
-        }
-      }
-    }
-    const status: Status = { head, state: state!, backups, plan }
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : statusText(status, Date.now()))
     return 0
   },

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { normaliseExtraVars } from './extra-vars.ts'
 import { readPlanConfig } from './plan-config.ts'
 import { checkKnownHosts, checkPrivateKey } from './ssh-check.ts'
-import { checkVaultKey, secretPieces } from './vault-read.ts'
+import { secretPieces } from './secrets.ts'
+import { checkVaultKey } from './vault-read.ts'
 
 export class PreflightError extends Error {
   override name = 'PreflightError'

@@ -158,22 +158,3 @@ export function checkVaultKey(root: string, inventory: string, key: string, fix:
   }
   return { files, values }
 }
-
-/** What to register as secrets: each value and each line of multi-line ones (short ones skipped). */
-export function secretPieces(values: string[], minLength = 4): string[] {
-  const out = new Set<string>()
-  for (const v of values) {
-    const t = v.trim()
-    if (t.length >= minLength) out.add(t)
-    if (t.includes('\n')) for (const l of t.split('\n').map((x) => x.trim())) if (l.length >= minLength && !/^-----(BEGIN|END) /.test(l)) out.add(l)
-  }
-  // Longest first, so a scrub replaces a whole value before any of its lines.
-  return [...out].sort((a, b) => b.length - a.length)
-}
-
-/** Replaces every secret piece in `text` with ***. */
-export function scrub(text: string, pieces: readonly string[]): string {
-  let out = text
-  for (const p of pieces) if (p) out = out.split(p).join('***')
-  return out
-}

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { checkKnownHosts, checkPrivateKey, knownHostsLineProblem } from '../../src/core/ssh-check.ts'
 import { normaliseExtraVars } from '../../src/core/extra-vars.ts'
-import { openVault, secretPieces, scrub } from '../../src/core/vault-read.ts'
+import { secretPieces, scrub } from '../../src/core/secrets.ts'
+import { openVault } from '../../src/core/vault-read.ts'
 import { parsePlanConfig } from '../../src/core/plan.ts'
 import { step } from '../../src/action/step.ts'
 import { dispatch } from '../../src/cli/dispatch.ts'
@@ -250,6 +251,11 @@ describe('validation helpers (pure)', () => {
     const p = secretPieces(['one-secret', 'a\nline-two-secret\nx'])
     assert.deepEqual(p, ['a\nline-two-secret\nx', 'line-two-secret', 'one-secret'])
     assert.equal(scrub('got one-secret and line-two-secret', p), 'got *** and ***')
+  })
+
+  test('secret pieces of a PEM key: the whole key and each body line, not the armour lines; short values skipped', () => {
+    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAABBBBCCCC\nDDDDEEEEFFFF\n-----END OPENSSH PRIVATE KEY-----'
+    assert.deepEqual(secretPieces([key, 'abc']), [key, 'AAAABBBBCCCC', 'DDDDEEEEFFFF'])
   })
 
   const hostLines: [string, string | RegExp | undefined][] = [

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, runEnv, runPlaybooks, type AnsibleRunSettings } from '../../src/core/run.ts'
-import { maskValues, writeCredentials } from '../../src/action/credentials.ts'
+import { writeCredentials } from '../../src/action/credentials.ts'
 import { removeSecretsDir } from '../../src/action/cleanup.ts'
 import { readSettings } from '../../src/action/inputs.ts'
 import {
@@ -120,11 +120,6 @@ describe('SSH settings (one extra var, read by every Ansible and by the roles\' 
     } finally {
       rmSync(inv, { recursive: true, force: true })
     }
-  })
-  test('masks: the whole secret and each PEM body line, not the armour lines', () => {
-    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAABBBBCCCC\nDDDDEEEEFFFF\n-----END OPENSSH PRIVATE KEY-----'
-    assert.deepEqual(maskValues(key), [key, 'AAAABBBBCCCC', 'DDDDEEEEFFFF'])
-    assert.deepEqual(maskValues('short'), ['short'])
   })
 })
 
