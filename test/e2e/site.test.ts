@@ -2,7 +2,8 @@
 // order (site.yml), then the example app answers over HTTPS for each of its names with a certificate
 // from an ACME CA (pebble, validating http-01 for real), and a second run of all four changes nothing.
 // The server's own mail (cron's) goes out through a real SMTP relay on this machine (STARTTLS and a
-// login, as Mailgun's), and Lynis rates the deployed server's hardening.
+// login, as Mailgun's), and Lynis rates the deployed server's hardening. It is also the version
+// matrix's Ansible 2.14 → Debian 12 cell (test/support/cell.ts; the other cells: matrix.test.ts).
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -12,6 +13,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { startAcme, type Acme } from '../support/acme.ts'
+import { appCopy } from '../support/app.ts'
+import { assertRoleTaskNames, assertSshdAlgorithmOrder, assertUnchanged, pageVersion } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { run } from '../../src/core/exec.ts'
 
@@ -55,9 +58,9 @@ describe('site: a fresh server through the four playbooks', () => {
     return r.stdout
   }
 
-  async function playbook(name: string): Promise<PlaybookResult> {
+  async function playbook(name: string, extraVars?: Record<string, unknown>): Promise<PlaybookResult> {
     const started = Date.now()
-    const r = await lab.runPlaybook(name, { inventory })
+    const r = await lab.runPlaybook(name, { inventory, extraVars })
     process.stdout.write(`# ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s, ${JSON.stringify(r.recap.web1)}\n`)
     assert.equal(r.code, 0, r.output.slice(-4000))
     return r
@@ -150,6 +153,10 @@ describe('site: a fresh server through the four playbooks', () => {
     assert.match(admin.body, /Django administration/)
   })
 
+  test('sshd prefers the algorithms in the bootstrap role\'s order', LONG, async () => {
+    assertSshdAlgorithmOrder(await onServer('cat /etc/ssh/sshd_config'))
+  })
+
   test('settings.ini is root\'s, readable by the project\'s group only; the daily backup is in cron; the ctl wrapper runs manage.py', LONG, async () => {
     assert.equal((await onServer(`sudo -n stat -c '%a %U %G' ${ROOT}/etc/settings.ini`)).trim(), '640 root example')
     const other = await lab.ssh('web1', `cat ${ROOT}/etc/settings.ini`, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
@@ -158,10 +165,11 @@ describe('site: a fresh server through the four playbooks', () => {
     assert.match(await onServer('sudo -n -u example /usr/local/bin/example-ctl showmigrations pages'), /\[X\] 0001_initial/)
   })
 
-  test('a second run of all four playbooks changes nothing', LONG, async () => {
+  test('a second run of all four playbooks changes nothing; the results name every role\'s task "role : name"', LONG, async () => {
     const r = await playbook('site')
-    assert.equal(r.recap.web1?.changed, 0, r.output.slice(-4000))
+    assertUnchanged(r)
     assert.equal(r.recap.web1?.failed, 0)
+    assertRoleTaskNames(r)
   })
 
   test('mail from cron, as root and as the app user, reaches the SMTP relay; its password is not world-readable', LONG, async () => {
@@ -198,5 +206,12 @@ describe('site: a fresh server through the four playbooks', () => {
     t.diagnostic(`Lynis hardening index ${index}; suggestions: ${suggestions.join(' ')}`)
     process.stdout.write(`# lynis hardening index: ${index}\n`)
     assert.ok(index >= LYNIS_MIN, `hardening index ${index} < ${LYNIS_MIN}; suggestions: ${suggestions.join(' ')}`)
+  })
+
+  test('a code-only deploy (backend) serves the new version', LONG, async () => {
+    const app = appCopy(fileURLToPath(new URL('../../app', import.meta.url)), join(lab.dir, 'releases'), '1.0.1')
+    const r = await playbook('backend', { backend_archive_src: app })
+    assert.equal(r.recap.web1?.failed, 0)
+    assert.equal(pageVersion((await get(`https://${NAMES[0]}/`)).body), '1.0.1')
   })
 })
