@@ -178,17 +178,14 @@ describe('catch-up: the next push deploys what a failed run left undeployed', ()
 
     const keyFile = join(lab.dir, 'catch-up-vault.key')
     writeFileSync(keyFile, inputs['vault-key']!, { mode: 0o600 })
-    const env = {
-      ...process.env,
-      ANSIBLE_PRIVATE_KEY_FILE: lab.rootKey,
-      ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=${lab.knownHosts} -o StrictHostKeyChecking=yes`,
-      ANSIBLE_SSH_CONTROL_PATH_DIR: join(lab.dir, 'cp'),
-    }
-    const json = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--dir', repo, '--vault-key', keyFile, '--json'], { encoding: 'utf8', env }))
+    // status logs in as deploy does: the key and known_hosts given, host keys checked strictly.
+    const env = { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' }
+    const status = ['status', '--dir', repo, '--vault-key', keyFile, '--ssh-key', lab.rootKey, '--known-hosts', lab.knownHosts]
+    const json = JSON.parse(execFileSync(process.execPath, [CLI, ...status, '--json'], { encoding: 'utf8', env }))
     assert.equal(json.head.commit, commits.readme2)
     assert.equal(json.state.hosts[0].records.backend.commit, commits.readme)
     assert.deepEqual(json.plan.run, [])
-    const text = execFileSync(process.execPath, [CLI, 'status', '--dir', repo, '--vault-key', keyFile], { encoding: 'utf8', env })
+    const text = execFileSync(process.execPath, [CLI, ...status], { encoding: 'utf8', env })
     assert.match(text, new RegExp(`^ {2}backend {3}${commits.readme!.slice(0, 7)} {2}[^\\n]* ago +https://github\\.example/team/site/actions/runs/4$`, 'm'))
     assert.match(text, /^ {2}base {6}no record$/m)
     assert.match(text, /would deploy:\nPlan \(from the changes\): django-deploy status: from each host's deploy state/)
