@@ -9,7 +9,7 @@ import type { Head } from '../core/state.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { formatDuration, planText, resultText } from '../core/summary.ts'
 import { parse } from './args.ts'
-import { ANSIBLE_OPTIONS, ansibleSettings, cliRunName, withSsh } from './ansible-settings.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, cliRunName, withSsh } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
 import { planFor } from './plan.ts'
 import { planFromServers } from './server-plan.ts'
@@ -23,19 +23,13 @@ deploy state (base, backend and frontend when the state cannot be read). Each se
 what completed on it (commit, time, user@machine); check mode records nothing.
 
 Options:
-  --inventory DIR    inventory directory (default: inventories/production)
-  --vault-key FILE   the vault password file (default: vault.key)
   --from REF         run what the changes from REF to --to (default HEAD) need
   --to REF           the newer end of the range (default: HEAD)
   --check            check mode: report what would change, change nothing
   --diff             show differences
-  --limit PATTERN    only hosts matching PATTERN
   --tags TAGS        only tasks with these tags (comma-separated)
   --extra-vars VARS  extra variables (JSON, YAML, key=value or @file; YAML is passed as JSON)
-  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
-  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
-  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
-  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
+${ANSIBLE_USAGE}
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --json             print the result as JSON after the summary
   --dir DIR          the repository (default: the current directory)
