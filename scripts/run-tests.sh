@@ -11,6 +11,7 @@ bash scripts/check-dist.sh
 # Each file's wall time is printed at the end, failed or not (test/support/wall-time.ts).
 E2E_WALL_TIMES=$(mktemp -t e2e-wall-times.XXXXXX)
 export E2E_WALL_TIMES
+# shellcheck disable=SC2034  # read by the EXIT trap
 started=$SECONDS
 trap 'node scripts/e2e-wall-times.mjs "$E2E_WALL_TIMES" "$((SECONDS - started))"; rm -f "$E2E_WALL_TIMES"' EXIT
 npm run test:e2e
