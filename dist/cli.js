@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-XWIWM6C6.js";
+} from "./cli-chunks/chunk-TLUPNSWR.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
