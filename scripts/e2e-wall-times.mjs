@@ -1,5 +1,6 @@
 // Prints the wall time of each e2e file (the JSON lines test/support/wall-time.ts wrote), slowest
 // first, and the suite's own wall time: `node scripts/e2e-wall-times.mjs FILE SUITE_SECONDS`.
+/* global process, console */
 import { existsSync, readFileSync } from 'node:fs'
 
 const [file, suiteSeconds] = process.argv.slice(2)
