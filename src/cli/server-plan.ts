@@ -1,5 +1,6 @@
 // What `deploy` without a range runs, and what `status` says it would: each server's deploy state
 // against HEAD (or the working tree); without a readable state, every deploy playbook.
+import { readLayout } from '../core/layout-read.ts'
 import { makePlan, type Planned } from '../core/planning.ts'
 import type { Playbook } from '../core/playbooks.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
@@ -17,6 +18,7 @@ export async function planFromServers(
     namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(', ') : ''}`,
     event,
     changes: async () => ({ kind: 'none', description: 'a deploy without --from' }),
+    readLayout: () => readLayout(run),
     readState: async () => (state = await readDeployState(run)),
     workingTree: true,
     limit: run.limit,
