@@ -4,6 +4,7 @@ import { PLAYBOOKS } from './playbooks.ts'
 import type { HostPlaybook, Plan, Trigger } from './plan.ts'
 import { short } from './state.ts'
 import { totals, type PlaybookResult, type RunResult } from './results.ts'
+import { unreachedHosts } from './unreachable.ts'
 
 /** How many paths each list shows before "… and N more" (a summary must stay under 1 MiB). */
 export const MAX_PATHS = 25
@@ -149,7 +150,15 @@ export function summaryMarkdown(plan: Plan, result: RunResult, opts: { inventory
     '',
     planMarkdown(plan),
     resultMarkdown(result),
+    ...unreachedMarkdown(plan, result),
   ].join('\n')
+}
+
+/** The hosts this run could not reach, each with what it did not get. */
+function unreachedMarkdown(plan: Plan, result: RunResult): string[] {
+  const unreached = unreachedHosts(plan, result)
+  if (unreached.length === 0) return []
+  return ['#### Unreachable', '', '> [!CAUTION]', ...unreached.map((u) => `> ${cell(u.message)}<br>`), '']
 }
 
 // ---- terminal ----
