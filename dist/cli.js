@@ -189,6 +189,74 @@ async function changedSince(git, since, opts = {}) {
   return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
 }
 
+// src/core/layout.ts
+var SERVERS_GROUP = "webservers";
+var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
+var LayoutError = class extends Error {
+  name = "LayoutError";
+};
+var list = (hosts) => hosts.join(", ");
+function checkLayout(groups) {
+  const servers = groups[SERVERS_GROUP] ?? [];
+  const app = groups[ROLE_GROUPS.app] ?? [];
+  const db = groups[ROLE_GROUPS.db] ?? [];
+  const lb = groups[ROLE_GROUPS.lb] ?? [];
+  const fail = (line) => {
+    throw new LayoutError(`inventory layout: ${line}`);
+  };
+  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
+  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g2, hosts]) => hosts.filter((h2) => !servers.includes(h2)).map((h2) => `${h2} in ${g2}`));
+  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
+  const roleless = servers.filter((h2) => !app.includes(h2) && !db.includes(h2) && !lb.includes(h2));
+  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
+  const both = lb.filter((h2) => app.includes(h2) || db.includes(h2));
+  if (both.length > 0) {
+    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
+    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
+  }
+  if (app.length === 0) {
+    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
+    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
+  }
+  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
+  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
+  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
+  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
+  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
+}
+function checkDeployable(l2) {
+  if (l2.kind === "single" || l2.app.length === 1 && l2.app[0] === l2.db && !l2.lb) return l2;
+  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l2) {
+  if (l2.kind !== "single" || l2.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l2.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
+function parseInventoryGraph(text) {
+  const groups = {};
+  const stack = [];
+  for (const line of text.split("\n")) {
+    const m2 = /^([\s|]*?)(?:\|--)?(@?)([^\s:@][^\s:]*):?\s*$/.exec(line.trimEnd());
+    if (!m2) continue;
+    const [, prefix, isGroup, name] = m2;
+    const depth = (prefix.match(/\|/g) ?? []).length + (line.includes("|--") ? 1 : 0);
+    stack.length = depth;
+    for (const g2 of stack) if (!isGroup) groups[g2].add(name);
+    if (isGroup) {
+      groups[name] ??= /* @__PURE__ */ new Set();
+      stack[depth] = name;
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g2, hosts]) => [g2, [...hosts].sort()]));
+}
+function layoutText(l2) {
+  if (l2.kind === "single") {
+    if (l2.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
+    return `${l2.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l2.servers)}`;
+  }
+  return [l2.lb ? `load balancer ${l2.lb}` : "", `app server${l2.app.length === 1 ? "" : "s"} ${list(l2.app)}`, `database ${l2.db}`].filter(Boolean).join(" \u2192 ");
+}
+
 // src/core/repo.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -357,7 +425,11 @@ async function makePlan(req) {
   const layout = req.readLayout ? await req.readLayout() : void 0;
   if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
   const planned = await planWith(req);
-  if (layout?.ok) planned.plan.layout = layout.layout;
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
   return planned;
 }
 async function planWith(req) {
@@ -494,66 +566,6 @@ async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
   const r2 = await slurpFromHosts(s2, STATE_FILE, deadlineMs);
   const durationMs = Date.now() - started;
   return r2.ok ? { ok: true, hosts: hostStates(r2.results), durationMs } : { ok: false, reason: r2.reason, durationMs };
-}
-
-// src/core/layout.ts
-var SERVERS_GROUP = "webservers";
-var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
-var LayoutError = class extends Error {
-  name = "LayoutError";
-};
-var list = (hosts) => hosts.join(", ");
-function checkLayout(groups) {
-  const servers = groups[SERVERS_GROUP] ?? [];
-  const app = groups[ROLE_GROUPS.app] ?? [];
-  const db = groups[ROLE_GROUPS.db] ?? [];
-  const lb = groups[ROLE_GROUPS.lb] ?? [];
-  const fail = (line) => {
-    throw new LayoutError(`inventory layout: ${line}`);
-  };
-  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
-  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g2, hosts]) => hosts.filter((h2) => !servers.includes(h2)).map((h2) => `${h2} in ${g2}`));
-  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
-  const roleless = servers.filter((h2) => !app.includes(h2) && !db.includes(h2) && !lb.includes(h2));
-  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
-  const both = lb.filter((h2) => app.includes(h2) || db.includes(h2));
-  if (both.length > 0) {
-    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
-    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
-  }
-  if (app.length === 0) {
-    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
-    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
-  }
-  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
-  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
-  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
-  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
-  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
-}
-function parseInventoryGraph(text) {
-  const groups = {};
-  const stack = [];
-  for (const line of text.split("\n")) {
-    const m2 = /^([\s|]*?)(?:\|--)?(@?)([^\s:@][^\s:]*):?\s*$/.exec(line.trimEnd());
-    if (!m2) continue;
-    const [, prefix, isGroup, name] = m2;
-    const depth = (prefix.match(/\|/g) ?? []).length + (line.includes("|--") ? 1 : 0);
-    stack.length = depth;
-    for (const g2 of stack) if (!isGroup) groups[g2].add(name);
-    if (isGroup) {
-      groups[name] ??= /* @__PURE__ */ new Set();
-      stack[depth] = name;
-    }
-  }
-  return Object.fromEntries(Object.entries(groups).map(([g2, hosts]) => [g2, [...hosts].sort()]));
-}
-function layoutText(l2) {
-  if (l2.kind === "single") {
-    if (l2.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
-    return `${l2.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l2.servers)}`;
-  }
-  return [l2.lb ? `load balancer ${l2.lb}` : "", `app server${l2.app.length === 1 ? "" : "s"} ${list(l2.app)}`, `database ${l2.db}`].filter(Boolean).join(" \u2192 ");
 }
 
 // src/core/unreachable.ts
@@ -1166,11 +1178,14 @@ async function withSsh(run2, o2, fn, keep = false) {
     acceptNew: o2["accept-new-host-keys"] ?? false,
     controlDir
   })];
+  let done = false;
   try {
-    return await fn(runDir);
+    const r2 = await fn(runDir);
+    done = true;
+    return r2;
   } finally {
     removeControlDir(controlDir);
-    if (!keep) rmSync3(runDir, { recursive: true, force: true });
+    if (!keep || !done) rmSync3(runDir, { recursive: true, force: true });
   }
 }
 function cliRunName() {
@@ -1263,7 +1278,7 @@ async function readLayout(s2) {
     const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
   }
-  return { ok: true, layout: checkLayout(parseInventoryGraph(r2.stdout)) };
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
 }
 
 // src/cli/server-plan.ts
@@ -1276,7 +1291,10 @@ async function planFromServers(dir, run2, selection, event) {
     namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
     event,
     changes: async () => ({ kind: "none", description: "a deploy without --from" }),
-    readLayout: () => readLayout(run2),
+    // A layout that cannot work is bad input: exit 2, like the other checks before anything runs.
+    readLayout: () => readLayout(run2).catch((e) => {
+      throw e instanceof LayoutError ? new UsageError(e.message) : e;
+    }),
     readState: async () => state = await readDeployState(run2),
     workingTree: true,
     limit: run2.limit

@@ -39265,6 +39265,14 @@ function checkLayout(groups) {
   if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
 }
+function checkDeployable(l) {
+  if (l.kind === "single" || l.app.length === 1 && l.app[0] === l.db && !l.lb) return l;
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l) {
+  if (l.kind !== "single" || l.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
 function parseInventoryGraph(text) {
   const groups = {};
   const stack = [];
@@ -79875,7 +79883,11 @@ async function makePlan(req) {
   const layout = req.readLayout ? await req.readLayout() : void 0;
   if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
   const planned = await planWith(req);
-  if (layout?.ok) planned.plan.layout = layout.layout;
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
   return planned;
 }
 async function planWith(req) {
@@ -79926,7 +79938,7 @@ async function readLayout(s2) {
     const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
   }
-  return { ok: true, layout: checkLayout(parseInventoryGraph(r.stdout)) };
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
 }
 
 // src/core/state-read.ts
@@ -80119,6 +80131,14 @@ function annotate(result, workingDirectory) {
     }
   }
 }
+async function stopped(e, when) {
+  await writeSummary(`## Deploy \u274C failed
+
+> [!CAUTION]
+> Stopped ${when}: ${cell(e.message)}
+`);
+  throw new Error(clean2(e.message), { cause: e });
+}
 function reportUnreached(plan, result) {
   const unreached = unreachedHosts(plan, result);
   for (const u of unreached) error(clean2(u.message), { title: `${u.host} unreachable: not deployed` });
@@ -80156,12 +80176,7 @@ async function main() {
     }
     ansible = await group("Ansible", () => installAnsible(settings.ansible));
   } catch (e) {
-    await writeSummary(`## Deploy \u274C failed
-
-> [!CAUTION]
-> Stopped before planning: ${cell(e.message)}
-`);
-    throw new Error(clean2(e.message), { cause: e });
+    return stopped(e, "before planning");
   }
   const run2 = {
     cwd: root,
@@ -80180,7 +80195,7 @@ async function main() {
     if (p.stateMs !== void 0) info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`);
     info(planText(p.plan));
     return p;
-  });
+  }).catch((e) => stopped(e, "while planning (nothing ran)"));
   setOutput("plan", clean2(JSON.stringify(plan)));
   if (plan.fallback) warning(plan.fallback);
   for (const n of plan.notes) notice(n);

@@ -79,6 +79,12 @@ function annotate(result: RunResult, workingDirectory: string): void {
   }
 }
 
+/** Nothing ran: the summary says why it stopped, and the error (one line) fails the step. */
+async function stopped(e: unknown, when: string): Promise<never> {
+  await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped ${when}: ${cell((e as Error).message)}\n`)
+  throw new Error(clean((e as Error).message), { cause: e })
+}
+
 /** One ::error:: per host the plan left out as unreachable, after the others ran; the run fails. */
 function reportUnreached(plan: Plan, result: RunResult): void {
   const unreached = unreachedHosts(plan, result)
@@ -120,9 +126,7 @@ export async function main(): Promise<void> {
     }
     ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
   } catch (e) {
-    // Nothing ran: the summary says why it stopped.
-    await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped before planning: ${cell((e as Error).message)}\n`)
-    throw new Error(clean((e as Error).message), { cause: e })
+    return stopped(e, 'before planning')
   }
 
   // One settings object for the state read and the runs: both connect to the hosts the same way.
@@ -143,7 +147,7 @@ export async function main(): Promise<void> {
     if (p.stateMs !== undefined) core.info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`)
     core.info(planText(p.plan))
     return p
-  })
+  }).catch((e: unknown) => stopped(e, 'while planning (nothing ran)'))
   core.setOutput('plan', clean(JSON.stringify(plan)))
   if (plan.fallback) core.warning(plan.fallback)
   for (const n of plan.notes) core.notice(n)

@@ -54,6 +54,22 @@ export function checkLayout(groups: Groups): Layout {
 }
 
 /**
+ * The layouts the playbooks deploy today: one server (webservers alone, or every role group on that
+ * one host). The others are recognised and checked, then refused with one line rather than deployed
+ * as separate sites (each with its own database and media).
+ */
+export function checkDeployable(l: Layout): Layout {
+  if (l.kind === 'single' || (l.app.length === 1 && l.app[0] === l.db && !l.lb)) return l
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`)
+}
+
+/** A note for several servers and no role group: each is a site of its own. */
+export function layoutNote(l: Layout): string | undefined {
+  if (l.kind !== 'single' || l.servers.length < 2) return undefined
+  return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`
+}
+
+/**
  * Every group's hosts from `ansible-inventory --graph` (which reads no variables, so no vault):
  * `@group:` lines nest by their `|--` depth; a group holds its own hosts and its children's.
  */

@@ -2,6 +2,7 @@
 // the hosts' deploy state (what each host lacks) or the changes of the event or range.
 import { changedSince, gitIn, type ChangeSet, type Git } from './changes.ts'
 import type { LayoutRead } from './layout-read.ts'
+import { layoutNote } from './layout.ts'
 import { planAuto, planExplicit, underPrefix, type Plan } from './plan.ts'
 import { readPlanConfig } from './plan-config.ts'
 import type { Playbook } from './playbooks.ts'
@@ -54,7 +55,11 @@ export async function makePlan(req: PlanRequest): Promise<Planned> {
   const layout = req.readLayout ? await req.readLayout() : undefined
   if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`)
   const planned = await planWith(req)
-  if (layout?.ok) planned.plan.layout = layout.layout
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout
+    const note = layoutNote(layout.layout)
+    if (note) planned.plan.notes.push(note)
+  }
   return planned
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
-import { checkLayout, layoutText, LayoutError, parseInventoryGraph, type Groups } from '../../src/core/layout.ts'
+import { checkDeployable, checkLayout, layoutNote, layoutText, LayoutError, parseInventoryGraph, type Groups } from '../../src/core/layout.ts'
 import { inventoryBinary, readLayout } from '../../src/core/layout-read.ts'
 import { makePlan } from '../../src/core/planning.ts'
 import { runPlaybook } from '../../src/core/run.ts'
@@ -44,11 +44,22 @@ const bad: { name: string; inv: Inv; line: string }[] = [
   { name: 'two load balancers', inv: { app: ['web1'], db: ['db1'], lb: ['lb1', 'lb2'] }, line: 'inventory layout: loadbalancers has lb1, lb2: the roles run one load balancer: keep one in loadbalancers' },
   { name: 'a server in no role group', inv: { app: ['web1'], db: ['db1'], extra: ['web9'] }, line: 'inventory layout: web9 is in webservers but in none of appservers, dbservers, loadbalancers: once one role group is filled, put every server in one' },
   { name: 'a role group outside webservers', inv: { app: ['web1'], top: { dbservers: ['db1'] } }, line: 'inventory layout: db1 in dbservers is not in webservers: make appservers, dbservers and loadbalancers child groups of webservers (webservers: children:)' },
+  { name: 'app server and database server apart (not deployed yet)', inv: { app: ['web1'], db: ['db1'] }, line: 'inventory layout: app server web1 → database db1 is not deployed by these playbooks yet (each server of webservers would get its own database and media): keep one server, with every role group on it or none' },
+  { name: 'load balancer, two app servers, database (not deployed yet)', inv: { app: ['web1', 'web2'], db: ['db1'], lb: ['lb1'] }, line: 'inventory layout: load balancer lb1 → app servers web1, web2 → database db1 is not deployed by these playbooks yet (each server of webservers would get its own database and media): keep one server, with every role group on it or none' },
 ]
+const check = (g: Groups) => checkDeployable(checkLayout(g))
 
 describe('the layout check (TypeScript)', () => {
   test('webservers alone: one server runs every role, as before the role groups', () => {
-    assert.deepEqual(checkLayout({ all: ['web1'], webservers: ['web1'] }), { kind: 'single', servers: ['web1'] })
+    assert.deepEqual(check({ all: ['web1'], webservers: ['web1'] }), { kind: 'single', servers: ['web1'] })
+    assert.equal(layoutNote({ kind: 'single', servers: ['web1'] }), undefined)
+  })
+  test('webservers alone with several servers: deployed as before, with a note that they are separate sites', () => {
+    const l = check({ webservers: ['web1', 'web2'] })
+    assert.match(layoutNote(l)!, /^webservers has web1, web2 and no role group: each server runs the whole site with its own database and media/)
+  })
+  test('every role group on one host: the one-server layout', () => {
+    assert.deepEqual(check(groupsOf({ app: ['web1'], db: ['web1'] })), { kind: 'split', app: ['web1'], db: 'web1' })
   })
   test('app server and database server', () => {
     assert.deepEqual(checkLayout(groupsOf({ app: ['web1'], db: ['db1'] })), { kind: 'split', app: ['web1'], db: 'db1' })
@@ -63,7 +74,7 @@ describe('the layout check (TypeScript)', () => {
   })
   for (const c of bad) {
     test(`${c.name}: one line`, () => {
-      assert.throws(() => checkLayout(groupsOf(c.inv)), (e: Error) => e instanceof LayoutError && e.message === c.line)
+      assert.throws(() => check(groupsOf(c.inv)), (e: Error) => e instanceof LayoutError && e.message === c.line)
     })
   }
 
@@ -106,6 +117,23 @@ describe('the layout check before anything connects (ansible-inventory, the boot
     })
     assert.ok(stateRead)
     assert.match(planText(planned.plan), /^ {2}layout: one server: web1$/m)
+  })
+
+  test('every role group on one host: the role lets the run go on to its first connection', async () => {
+    const inv = inventory('one-host', { app: ['web1'], db: ['web1'] })
+    const r = await readLayout({ cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: inv, env: {} })
+    assert.deepEqual(r, { ok: true, layout: { kind: 'split', app: ['web1'], db: 'web1' } })
+    const playbook = join(dir, 'layout-then-ping.yml')
+    writeFileSync(playbook, stringify([
+      { name: 'Layout', hosts: 'webservers', gather_facts: false, tasks: [{ name: 'Layout', 'ansible.builtin.include_role': { name: 'layout', tasks_from: 'validate' } }] },
+      { name: 'Connects', hosts: 'webservers', gather_facts: false, tasks: [{ name: 'Ping', 'ansible.builtin.ping': {} }] },
+    ]))
+    let output = ''
+    const run = await runPlaybook(playbook, {
+      cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: inv, check: false, diff: false, tags: [],
+      env: { ANSIBLE_NOCOLOR: '1', ANSIBLE_ROLES_PATH: join(repoRoot, 'roles') },
+    }, (b) => { output += b.toString() })
+    assert.deepEqual(run.failures.map((f) => [f.task, f.status]), [['Ping', 'unreachable']], output.slice(-2000))
   })
 
   for (const c of bad) {
