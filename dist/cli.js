@@ -235,16 +235,19 @@ function layoutNote(l2) {
 function parseInventoryGraph(text) {
   const groups = {};
   const stack = [];
-  for (const line of text.split("\n")) {
-    const m2 = /^([\s|]*?)(?:\|--)?(@?)([^\s:@][^\s:]*):?\s*$/.exec(line.trimEnd());
-    if (!m2) continue;
-    const [, prefix, isGroup, name] = m2;
-    const depth = (prefix.match(/\|/g) ?? []).length + (line.includes("|--") ? 1 : 0);
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (!line.trim()) continue;
+    const branch = line.indexOf("|--");
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
     stack.length = depth;
-    for (const g2 of stack) if (!isGroup) groups[g2].add(name);
-    if (isGroup) {
+    if (entry.startsWith("@") && entry.endsWith(":")) {
+      const name = entry.slice(1, -1);
       groups[name] ??= /* @__PURE__ */ new Set();
       stack[depth] = name;
+    } else {
+      for (const g2 of stack) if (g2) groups[g2].add(entry);
     }
   }
   return Object.fromEntries(Object.entries(groups).map(([g2, hosts]) => [g2, [...hosts].sort()]));

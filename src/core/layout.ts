@@ -75,18 +75,22 @@ export function layoutNote(l: Layout): string | undefined {
  */
 export function parseInventoryGraph(text: string): Groups {
   const groups: Record<string, Set<string>> = {}
-  /** The groups enclosing the current line, by depth. */
+  /** The groups enclosing the current line, by depth (each `|` is one level). */
   const stack: string[] = []
-  for (const line of text.split('\n')) {
-    const m = /^([\s|]*?)(?:\|--)?(@?)([^\s:@][^\s:]*):?\s*$/.exec(line.trimEnd())
-    if (!m) continue
-    const [, prefix, isGroup, name] = m as unknown as [string, string, string, string]
-    const depth = (prefix.match(/\|/g) ?? []).length + (line.includes('|--') ? 1 : 0)
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd()
+    if (!line.trim()) continue
+    const branch = line.indexOf('|--')
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3)
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1
     stack.length = depth
-    for (const g of stack) if (!isGroup) groups[g]!.add(name)
-    if (isGroup) {
+    if (entry.startsWith('@') && entry.endsWith(':')) {
+      const name = entry.slice(1, -1)
       groups[name] ??= new Set()
       stack[depth] = name
+    } else {
+      // A host (an IPv6 address keeps its colons).
+      for (const g of stack) if (g) groups[g]!.add(entry)
     }
   }
   return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]))

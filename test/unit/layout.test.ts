@@ -81,10 +81,10 @@ describe('the layout check (TypeScript)', () => {
   test("ansible-inventory --graph: a group holds its children's hosts", () => {
     const graph = [
       '@all:', '  |--@ungrouped:', '  |--@webservers:', '  |  |--@appservers:', '  |  |  |--web1', '  |  |  |--web2',
-      '  |  |--@dbservers:', '  |  |  |--db1', '  |  |--web1', '  |--@monitoring:', '  |  |--mon1', '',
+      '  |  |--@dbservers:', '  |  |  |--2001:db8::5', '  |  |--web1', '  |--@monitoring:', '  |  |--mon1', '',
     ].join('\n')
     assert.deepEqual(parseInventoryGraph(graph), {
-      all: ['db1', 'mon1', 'web1', 'web2'], ungrouped: [], webservers: ['db1', 'web1', 'web2'], appservers: ['web1', 'web2'], dbservers: ['db1'], monitoring: ['mon1'],
+      all: ['2001:db8::5', 'mon1', 'web1', 'web2'], ungrouped: [], webservers: ['2001:db8::5', 'web1', 'web2'], appservers: ['web1', 'web2'], dbservers: ['2001:db8::5'], monitoring: ['mon1'],
     })
   })
 
