@@ -172,11 +172,16 @@ async function runAction(inputs: Record<string, string>, opts: { env?: Record<st
   }
 }
 
-async function runCli(args: string[], opts: { key?: string; planFile?: string; inlineOnly?: boolean; hosts?: string } = {}): Promise<Run> {
+async function runCli(args: string[], opts: { key?: string; planFile?: string; inlineOnly?: boolean; hosts?: string; adhoc?: string } = {}): Promise<Run> {
   const dir = join(work, `cli-${++caseNo}`)
   mkdirSync(dir)
   const repo = makeRepo(dir, opts)
   const bin = fakeAnsible(dir)
+  // A stand-in for the state read's ad-hoc `ansible`, printing its --one-line answers.
+  if (opts.adhoc !== undefined) {
+    writeFileSync(join(bin, 'ansible'), `#!/bin/sh\ncat <<'EOF'\n${opts.adhoc}\nEOF\n`)
+    chmodSync(join(bin, 'ansible'), 0o755)
+  }
   const keyFile = join(dir, 'vault.key')
   writeFileSync(keyFile, `${opts.key ?? VAULT_KEY}\n`, { mode: 0o600 })
   const tmp = join(dir, 'tmp')
@@ -421,6 +426,16 @@ describe('an inventory layout that cannot work stops the run before the state re
     assert.equal(r.code, 2)
     assert.equal(r.started, undefined, 'ansible-playbook never started')
     assert.deepEqual(r.written, [], 'no file written')
+  })
+})
+
+describe('an unreachable host fails the CLI\'s deploy', () => {
+  test('its only server unreachable: nothing runs, one line naming it on stderr, exit code 1', async () => {
+    const r = await runCli([], { adhoc: 'web1 | UNREACHABLE!: Failed to connect to the host via ssh: ssh: connect to host 192.0.2.1 port 22: Connection timed out' })
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.equal(r.started, undefined, 'ansible-playbook never started')
+    assert.match(errorLine(r, 'cli'), /^web1 was not deployed: unreachable \(Failed to connect to the host via ssh: ssh: connect to host 192\.0\.2\.1 port 22: Connection timed out\): its deploy state is unknown, so it may lack [0-9a-f]{7}/)
+    assert.doesNotMatch(r.stdout, /Nothing to deploy/)
   })
 })
 
