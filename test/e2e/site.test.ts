@@ -193,14 +193,14 @@ describe('site: a fresh server through the four playbooks', () => {
     assert.equal((await onServer('stat -c "%a %U %G" /etc/msmtprc /usr/bin/msmtp')).trim(), '640 root msmtp\n750 root msmtp')
     // The app's user (the attacker's, once the app is compromised) and the deploy user are not in the
     // msmtp group: msmtp --debug would print the password to them; they cannot run it, nor read its file.
-    const probe = 'for c in "cat /etc/msmtprc" "msmtp --debug --serverinfo" "/usr/sbin/sendmail -t"; do '
+    const probe = 'for c in "cat /etc/msmtprc" "/usr/bin/msmtp --debug --serverinfo" "/usr/sbin/sendmail -t"; do '
       + '$c </dev/null >/dev/null 2>&1; echo "$c: $?"; done; id -nG'
     const asApp = await onServer(`sudo -n -u example sh -c '${probe}'`)
     const [cat, msmtp, sendmail, groups] = asApp.trim().split('\n')
-    assert.deepEqual([cat, msmtp, sendmail], ['cat /etc/msmtprc: 1', 'msmtp --debug --serverinfo: 126', '/usr/sbin/sendmail -t: 126'])
+    assert.deepEqual([cat, msmtp, sendmail], ['cat /etc/msmtprc: 1', '/usr/bin/msmtp --debug --serverinfo: 126', '/usr/sbin/sendmail -t: 126'])
     assert.ok(!groups!.split(' ').includes('msmtp'), `the app user is in the msmtp group: ${groups}`)
     const other = await lab.ssh('web1', `sh -c '${probe}'`, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
-    assert.match(other.stdout, /^cat \/etc\/msmtprc: 1\nmsmtp --debug --serverinfo: 126\n/, '/etc/msmtprc or msmtp is open to another user')
+    assert.match(other.stdout, /^cat \/etc\/msmtprc: 1\n\/usr\/bin\/msmtp --debug --serverinfo: 126\n/, '/etc/msmtprc or msmtp is open to another user')
     assert.ok(!other.stdout.includes(relayPassword) && !asApp.includes(relayPassword))
   })
 
