@@ -208,7 +208,8 @@ def add_media(ini, tar):
     finally:
         reader.stdout.close()
         err = reader.stderr.read().decode(errors="replace").strip()
-        if reader.wait() != 0:
+        # GNU tar's 1: a file changed while it was read (an upload meanwhile): the backup holds what was read.
+        if reader.wait() not in (0, 1):
             raise Failure(f"tar of {media} as {ini['backup']['user']} exited {reader.returncode}: {err[-500:]}")
 
 
@@ -554,11 +555,13 @@ def unpack(ini, stream, work, key):
     return database
 
 
-# Connected as the owner role: the public schema emptied (the database's owner owns it).
+# Connected as the owner role: its own sessions ended (gunicorn is stopped), the public schema
+# emptied (PostgreSQL 15 gives it to the database's owner) and created again, its own.
 PG_EMPTY_SCHEMA = """
-SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+ WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid();
 DROP SCHEMA IF EXISTS public CASCADE;
-CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+CREATE SCHEMA public;
 GRANT USAGE ON SCHEMA public TO PUBLIC;
 """
 
