@@ -398,6 +398,21 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual((self.media / "uploads/a.txt").read_text(), "media a\n")
         self.assertEqual(list((self.dir / "work").iterdir()), [], "nothing left in the work directory")
 
+    def test_a_failed_backup_exits_1_and_records_the_failure_keeping_the_last_success(self):
+        self.assertEqual(self.run_main("backup")[0], 0)
+        success = json.loads((self.dir / "record.json").read_text())["last_success"]
+
+        def unreachable(*args, **kw):
+            raise ConnectionError("Could not connect to the endpoint URL")
+        self.fake.upload_fileobj = unreachable
+        code, _, err = self.run_main("backup")
+        self.assertEqual(code, 1)
+        self.assertIn("backup of org-project failed: ConnectionError: Could not connect", err)
+        record = json.loads((self.dir / "record.json").read_text())
+        self.assertEqual(record["last_success"], success)
+        self.assertIsNotNone(record["last_failure"])
+        self.assertEqual(list((self.dir / "work").iterdir()), [], "nothing left in the work directory")
+
     def test_a_tampered_object_is_not_restored(self):
         self.assertEqual(self.run_main("backup")[0], 0)
         key = next(k for k in self.fake.objects if k.endswith(".tar.age"))
