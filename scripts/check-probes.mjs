@@ -5,11 +5,11 @@
 // with `check_mode: false`, or every reader must be guarded (its `when` names ansible_check_mode or
 // tests the probe `is skipped`, or the read has a `| default(...)`). Run by `npm run lint`; one line
 // per unguarded read: file:line, the variable, the reading task.
-/* global process, console */
+/* global process, console, URL */
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml'
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml'
 
 /** Modules that skip in check mode (no check mode support on 2.9). */
 const SKIPPED_IN_CHECK_MODE = new Set(['command', 'shell', 'script', 'raw', 'tempfile'])
