@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-XWIWM6C6.js";
+} from "./cli-chunks/chunk-4DV2ASOJ.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
@@ -499,6 +499,13 @@ function revisionSpan(hp) {
   const from = hp.from ? `${short(hp.from.commit)}${hp.from.dirty ? " (uncommitted changes)" : ""}, ${hp.from.ago}` : "no record";
   return `${from} \u2192 ${hp.to}`;
 }
+function maintenanceLine(result) {
+  const backend = result.playbooks.find((p2) => p2.playbook === "backend");
+  if (!backend || result.check) return void 0;
+  const per = Object.entries(backend.maintenanceSeconds ?? {});
+  if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
+  return `Time in maintenance: ${per.map(([h2, s2]) => `${h2} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
+}
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
@@ -534,6 +541,8 @@ function resultText(result) {
     if (p2.error) out.push(`       ${p2.error}`);
   }
   if (result.notRun.length > 0) out.push(`not run after the failure: ${result.notRun.join(", ")}`);
+  const maintenance = maintenanceLine(result);
+  if (maintenance) out.push(maintenance);
   out.push(`deploy ${result.status}${result.check ? " (check mode)" : ""}`);
   return out.join("\n") + "\n";
 }

@@ -38661,6 +38661,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const changed = [];
   const failures = [];
   const tasks = [];
+  const maintenance = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -38682,6 +38683,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
       if (e.status === "changed") changed.push(ref);
+      if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
       }
@@ -38692,6 +38694,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
+  if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -38726,6 +38729,7 @@ function resultJson(r, plan) {
       durationMs: p.durationMs,
       hosts: p.hosts,
       changedTasks: p.changed.length,
+      ...p.maintenanceSeconds ? { maintenanceSeconds: p.maintenanceSeconds } : {},
       failures: p.failures.map((f) => ({ task: f.task, host: f.host, file: f.file, line: f.line, message: f.message })),
       ...p.error ? { error: p.error } : {}
     })),
@@ -39316,12 +39320,21 @@ function resultRows(p) {
     return `| ${name} | ${cell(h)} | ${s2.ok} | ${s2.changed} | ${s2.failed} | ${s2.unreachable} | ${dur} |`;
   });
 }
+function maintenanceLine(result) {
+  const backend = result.playbooks.find((p) => p.playbook === "backend");
+  if (!backend || result.check) return void 0;
+  const per = Object.entries(backend.maintenanceSeconds ?? {});
+  if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
+  return `Time in maintenance: ${per.map(([h, s2]) => `${h} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
+}
 function resultMarkdown(result) {
   const out = ["### Results", ""];
   if (result.playbooks.length === 0) return [...out, "No playbook ran.", ""].join("\n");
   out.push("| Playbook | Host | ok | changed | failed | unreachable | Duration |", "|---|---|--:|--:|--:|--:|--:|");
   for (const p of result.playbooks) out.push(...resultRows(p));
   out.push("");
+  const maintenance = maintenanceLine(result);
+  if (maintenance) out.push(maintenance, "");
   if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(", ")}.`, "");
   const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })));
   const errors = result.playbooks.filter((p) => p.error);
@@ -39397,6 +39410,7 @@ function webhookPayload(d) {
   const outcome = d.result.status === "success" ? "succeeded" : d.result.status === "failure" ? "FAILED" : "had nothing to deploy";
   const lines = [
     `Deploy ${outcome}: ${d.result.playbooks.map((p) => `${p.playbook} (${formatDuration(p.durationMs)})`).join(", ") || "no playbook"} on ${hosts.join(", ") || "no host"}, ${from.join(", ") || "nothing"} \u2192 ${short2(d.to)} in ${formatDuration(d.durationMs)} by ${d.run}.`,
+    ...d.result.check ? [] : [maintenanceLine(d.result)].filter((l) => l !== void 0),
     ...firstFailure ? [`First failure: ${firstFailure.playbook} on ${firstFailure.host}: "${firstFailure.task}": ${firstFailure.message}`] : [],
     ...rollback && d.result.status === "failure" ? [`Roll back with: ${rollback}`] : [],
     ...d.url ? [d.url] : []

@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Plan } from './plan.ts'
 import type { RunResult } from './results.ts'
-import { formatDuration } from './summary.ts'
+import { formatDuration, maintenanceLine } from './summary.ts'
 
 /** How the previous release is put back (playbooks/rollback.yml), as the README gives it. */
 export const ROLLBACK_COMMAND = 'ansible-playbook --vault-password-file vault.key playbooks/rollback.yml'
@@ -56,6 +56,7 @@ export function webhookPayload(d: DeployEnd): WebhookPayload {
   const lines = [
     `Deploy ${outcome}: ${d.result.playbooks.map((p) => `${p.playbook} (${formatDuration(p.durationMs)})`).join(', ') || 'no playbook'}` +
       ` on ${hosts.join(', ') || 'no host'}, ${from.join(', ') || 'nothing'} → ${short(d.to)} in ${formatDuration(d.durationMs)} by ${d.run}.`,
+    ...(d.result.check ? [] : [maintenanceLine(d.result)].filter((l): l is string => l !== undefined)),
     ...(firstFailure ? [`First failure: ${firstFailure.playbook} on ${firstFailure.host}: "${firstFailure.task}": ${firstFailure.message}`] : []),
     ...(rollback && d.result.status === 'failure' ? [`Roll back with: ${rollback}`] : []),
     ...(d.url ? [d.url] : []),

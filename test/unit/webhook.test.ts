@@ -40,6 +40,7 @@ test('webhook: a successful deploy says what ran where, from which revision to w
   assert.equal(p.deploy.firstFailure, undefined)
   assert.equal(p.deploy.rollback, ROLLBACK_COMMAND)
   assert.doesNotMatch(p.text, /Roll back with/)
+  assert.match(p.text, /\nTime in maintenance: 0 s \(zero downtime\)/)
 })
 
 test('webhook: a failed deploy gives the first failure and the rollback command', () => {
