@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-PCXGTNTF.js";
+} from "./cli-chunks/chunk-ZOG6MSE4.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
@@ -596,6 +596,13 @@ function revisionSpan(hp) {
   const from = hp.from ? `${short(hp.from.commit)}${hp.from.dirty ? " (uncommitted changes)" : ""}, ${hp.from.ago}` : "no record";
   return `${from} \u2192 ${hp.to}`;
 }
+function maintenanceLine(result) {
+  const backend = result.playbooks.find((p2) => p2.playbook === "backend");
+  if (!backend || result.check) return void 0;
+  const per = Object.entries(backend.maintenanceSeconds ?? {});
+  if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
+  return `Time in maintenance: ${per.map(([h2, s2]) => `${h2} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
+}
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
   if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
@@ -632,6 +639,8 @@ function resultText(result) {
     if (p2.error) out.push(`       ${p2.error}`);
   }
   if (result.notRun.length > 0) out.push(`not run after the failure: ${result.notRun.join(", ")}`);
+  const maintenance = maintenanceLine(result);
+  if (maintenance) out.push(maintenance);
   out.push(`deploy ${result.status}${result.check ? " (check mode)" : ""}`);
   return out.join("\n") + "\n";
 }

@@ -9232,7 +9232,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-ZKQG2FDU.js");
+      const { runDemo } = await import("./demo-run-5BKJ5OMC.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -9761,6 +9761,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const changed = [];
   const failures = [];
   const tasks = [];
+  const maintenance = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -9782,6 +9783,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
       if (e.status === "changed") changed.push(ref);
+      if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
       }
@@ -9792,6 +9794,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
+  if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -9831,6 +9834,7 @@ function resultJson(r, plan) {
       durationMs: p.durationMs,
       hosts: p.hosts,
       changedTasks: p.changed.length,
+      ...p.maintenanceSeconds ? { maintenanceSeconds: p.maintenanceSeconds } : {},
       failures: p.failures.map((f) => ({ task: f.task, host: f.host, file: f.file, line: f.line, message: f.message })),
       ...p.error ? { error: p.error } : {}
     })),
