@@ -122,7 +122,7 @@ describe('the app user stays the app user', () => {
   const snapshot = () => asRoot([
     'find /etc /usr/local /root -xdev \\( -path /root/.ansible -o -path /etc/.pwd.lock \\) -prune -o -printf "%p %u:%g %m %y %l\\n" | sort > /root/.snap-meta',
     'find /etc /usr/local /root -xdev \\( -path /root/.ansible \\) -prune -o -type f ! -name ".snap-*" -print0 | sort -z | xargs -0 sha256sum',
-    'grep -v " /root/.snap-" /root/.snap-meta',
+    'grep -v "^/root/.snap-" /root/.snap-meta',
   ].join('\n'))
 
   before(async () => {
@@ -191,14 +191,14 @@ describe('the app user stays the app user', () => {
 
     // Links at every name root uses, in every directory the app user may write.
     const plant = await asApp([
+      `umask 027; mkdir -p ${ROOT}/shared/media/uploads && echo 'an upload' > ${ROOT}/shared/media/uploads/ok.txt`,
+      `ln -s /etc/passwd ${ROOT}/shared/media/leak.txt`,
       `find / -xdev \\( -path /proc -o -path /sys -o -path /dev \\) -prune -o -type d -user ${PROJECT} -print > /tmp/boundary-dirs`,
       'i=0',
       'while read -r d; do',
       '  i=$((i + 1)); t=/etc/boundary-pwned; [ $((i % 3)) = 1 ] && t=/etc/boundary-secret; [ $((i % 3)) = 2 ] && t=/root/boundary-secret',
       `  for n in ${ROOT_NAMES.join(' ')}; do [ -e "$d/$n" ] || [ -L "$d/$n" ] || ln -s "$t" "$d/$n" 2>/dev/null || true; done`,
       'done < /tmp/boundary-dirs',
-      `ln -s /etc/passwd ${ROOT}/shared/media/leak.txt`,
-      `mkdir -p ${ROOT}/shared/media/uploads && echo 'an upload' > ${ROOT}/shared/media/uploads/ok.txt`,
       'echo "dirs: $(wc -l < /tmp/boundary-dirs)"',
       'cat /tmp/boundary-dirs',
     ].join('\n'))

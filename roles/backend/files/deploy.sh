@@ -116,7 +116,10 @@ switch() {
   new="$(other "${old:-green}")"
 
   # 1. The idle colour, stopped, now points at the release (its supervisord program refreshed).
+  # Whatever is left at its socket's name but a socket (gunicorn would refuse to bind) goes, removed
+  # by the project user in its own directory.
   stop_colour "$new"
+  as_app find "$SOCKET_DIR" -maxdepth 1 -name "$new.sock" ! -type s -delete
   ln -sfn "$release" "$ROOT/.$new.tmp" && mv -T "$ROOT/.$new.tmp" "$ROOT/$new"
   publish_static "$release" keep
   supervisorctl reread >/dev/null
