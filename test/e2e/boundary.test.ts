@@ -298,6 +298,21 @@ describe('the app user stays the app user', () => {
     assert.ok([403, 404].includes(leak.status), `a restored link under /media/ answered ${leak.status}`)
   })
 
+  test('the app\'s processes run with umask 027; <project>-ctl run by root never holds root\'s terminal', LONG, async () => {
+    const umasks = await asRoot(`for p in $(pgrep -u ${PROJECT} -f gunicorn); do grep ^Umask: /proc/$p/status; done | sort | uniq -c`)
+    assert.match(umasks, /^\s*\d+ Umask:\s+0027$/, umasks)
+    assert.equal(umasks.trim().split('\n').length, 1, umasks)
+    const ctl = `/usr/local/bin/${PROJECT}-ctl shell -c 'import os; print(os.ttyname(0) if os.isatty(0) else "no tty", oct(os.umask(0)), os.getsid(0) == os.getpid())'`
+    // From a terminal (script gives the command one): the app's code gets a terminal of its own.
+    const inTerminal = (await asRoot(`script -qec "tty; ${ctl.replace(/"/g, '\\"')}" /dev/null < /dev/null`)).replace(/\r/g, '').trim().split('\n')
+    assert.equal(inTerminal.length, 2, inTerminal.join(' | '))
+    assert.match(inTerminal[0]!, /^\/dev\/pts\/\d+$/)
+    assert.match(inTerminal[1]!, /^\/dev\/pts\/\d+ 0o27 True$/)
+    assert.notEqual(inTerminal[1]!.split(' ')[0], inTerminal[0], 'the app\'s code got the caller\'s terminal')
+    // Without one: a session of its own, no controlling terminal to reach.
+    assert.equal((await asRoot(`${ctl} < /dev/null`)).trim(), 'no tty 0o27 True')
+  })
+
   test('every path of the backend README\'s ownership table has its owner, group and mode on the server', LONG, async () => {
     const table = ownershipTable()
     assert.ok(table.length >= 20, `${table.length} rows in the table`)
