@@ -63,6 +63,9 @@ export interface PlaybookOptions {
   env?: Record<string, string>
   /** Runs ansible-playbook there instead of on this machine (src/lab/controller.ts). */
   controller?: Controller
+  /** The fact cache directory (core/run.ts); by default the lab's own, shared by all its runs
+   *  (the facts the roles use, distribution, virtualization, CPUs, do not change in a lab's life). */
+  factCache?: string
 }
 
 export interface PlaybookResult {
@@ -132,6 +135,17 @@ export class Lab {
     ], { input: opts.input, timeoutMs: opts.timeoutMs ?? 300_000 })
   }
 
+  /**
+   * Takes the host's link on the lab bridge down (the server unreachable: connections time out, as
+   * when a cloud server's network is cut) or back up. The host keeps running.
+   */
+  async setLink(host: string | LabHost, up: boolean): Promise<void> {
+    const name = this.host(host).name
+    const veth = this.state.hosts.find((h) => h.name === name)!.veth
+    const r = await run('ip', ['link', 'set', veth, up ? 'up' : 'down'])
+    if (r.code !== 0) throw new Error(`ip link set ${veth} ${up ? 'up' : 'down'}: ${r.stderr.trim()}`)
+  }
+
   tcpOpen(host: string | LabHost, port: number): Promise<boolean> {
     return tcpOpen(this.host(host).address, port)
   }
@@ -180,6 +194,7 @@ export class Lab {
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : undefined,
       env,
       resultsDir: this.dir,
+      factCacheDir: opts.factCache ?? join(this.dir, 'facts'),
       wrap: opts.controller
         ? (cmd, args) => opts.controller!.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join(this.dir, 'controller') })
         : undefined,

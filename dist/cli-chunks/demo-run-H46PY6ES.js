@@ -12,7 +12,7 @@ import {
   runPlaybook,
   runSync,
   tail
-} from "./chunk-XWIWM6C6.js";
+} from "./chunk-R44Z7I5G.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -608,6 +608,16 @@ var Lab = class {
       cmd
     ], { input: opts.input, timeoutMs: opts.timeoutMs ?? 3e5 });
   }
+  /**
+   * Takes the host's link on the lab bridge down (the server unreachable: connections time out, as
+   * when a cloud server's network is cut) or back up. The host keeps running.
+   */
+  async setLink(host, up) {
+    const name = this.host(host).name;
+    const veth = this.state.hosts.find((h) => h.name === name).veth;
+    const r = await run("ip", ["link", "set", veth, up ? "up" : "down"]);
+    if (r.code !== 0) throw new Error(`ip link set ${veth} ${up ? "up" : "down"}: ${r.stderr.trim()}`);
+  }
   tcpOpen(host, port) {
     return tcpOpen(this.host(host).address, port);
   }
@@ -654,6 +664,7 @@ var Lab = class {
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : void 0,
       env,
       resultsDir: this.dir,
+      factCacheDir: opts.factCache ?? join5(this.dir, "facts"),
       wrap: opts.controller ? (cmd, args) => opts.controller.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join5(this.dir, "controller") }) : void 0
     }, (b) => {
       chunks.push(b);
