@@ -1,5 +1,5 @@
 // The lab's process helpers: core's (src/core/exec.ts) and the waits teardown needs.
-export { lastLine, run, runOk, runSync, type ExecOptions, type ExecResult } from '../core/exec.ts'
+export { childEnv, lastLine, run, runOk, runSync, type ExecOptions, type ExecResult } from '../core/exec.ts'
 
 /** Blocks the thread (teardown only: it must work where the event loop no longer runs). */
 export function sleepSync(ms: number): void {

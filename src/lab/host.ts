@@ -4,7 +4,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { lastLine, runOk, sleep } from './exec.ts'
+import { childEnv, lastLine, runOk, sleep } from './exec.ts'
 import { isAlive, procId } from './proc.ts'
 import { APT_PROXY_PORT } from './paths.ts'
 import { saveState, type HostState, type LabState } from './state.ts'
@@ -119,7 +119,7 @@ export function boot(state: LabState, h: HostState): void {
   ], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+    env: childEnv({ SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' }),
   })
   closeSync(log)
   child.on('error', () => {}) // surfaces as "exited during boot" in waitReady()

@@ -13,7 +13,7 @@ import { checkKnownHosts, checkPrivateKey, knownHostsLineProblem } from '../../s
 import { normaliseExtraVars } from '../../src/core/extra-vars.ts'
 import { secretPieces, scrub } from '../../src/core/secrets.ts'
 import { openVault } from '../../src/core/vault-read.ts'
-import { parsePlanConfig } from '../../src/core/plan.ts'
+import { parsePlanConfig } from '../../src/core/plan/config.ts'
 import { step } from '../../src/action/step.ts'
 import { dispatch } from '../../src/cli/dispatch.ts'
 import { command as deploy } from '../../src/cli/deploy.ts'
