@@ -18,7 +18,7 @@ import { writeCredentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
 import { planRequest } from './plan-request.ts'
-import { markMainRan, saveControlDir, saveSecretsDir } from './state.ts'
+import { markMainRan, saveControlDir, saveSecretsDir } from './post-state.ts'
 
 /** Checks what the settings name on disk; one line on the first problem. */
 function checkPaths(settings: Settings, root: string): void {

@@ -3,7 +3,7 @@
 import * as core from '@actions/core'
 import { main } from './main.ts'
 import { post } from './post.ts'
-import { isPost } from './state.ts'
+import { isPost } from './post-state.ts'
 
 export async function step(): Promise<void> {
   try {

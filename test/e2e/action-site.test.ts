@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
-import { runOk } from '../../src/lab/exec.ts'
+import { runOk } from '../../src/core/exec.ts'
 import { git, removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
 import { actionInputs, type Contexts } from './workflow-inputs.ts'
 

@@ -3,6 +3,7 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   PLAYBOOKS,
   __toESM,
+  childEnv,
   formatDuration,
   lastLine,
   progressLine,
@@ -12,7 +13,7 @@ import {
   runPlaybook,
   runSync,
   tail
-} from "./chunk-XWIWM6C6.js";
+} from "./chunk-ARZECCS5.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -424,7 +425,7 @@ function boot(state, h) {
   ], {
     detached: true,
     stdio: ["ignore", log, log],
-    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" }
+    env: childEnv({ SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" })
   });
   closeSync(log);
   child.on("error", () => {
