@@ -5,17 +5,15 @@ import {
   DEPLOY_PLAYBOOKS,
   PLAYBOOKS,
   STATE_FILE,
-  UsageError,
-  ValidationError,
   __commonJS,
   __require,
   __toESM,
+  ago,
   childEnv,
-  command,
+  formatDuration,
   inOrder,
   isPlaybook,
   lastLine,
-  parse,
   parsePlaybookSelection,
   parseStateFile,
   require_dist,
@@ -25,8 +23,9 @@ import {
   runPlaybook,
   runPlaybooks,
   runSync,
+  short,
   totals
-} from "./cli-chunks/chunk-ARZECCS5.js";
+} from "./cli-chunks/chunk-VZKZ7IKJ.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -1804,6 +1803,11 @@ var require_picomatch2 = __commonJS({
   }
 });
 
+// src/core/errors.ts
+var ValidationError = class extends Error {
+  name = "ValidationError";
+};
+
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
 var stdio = {
@@ -1852,24 +1856,6 @@ async function dispatch(argv, commands2, io = stdio) {
 // src/cli/plan.ts
 import { existsSync as existsSync7 } from "node:fs";
 import { resolve as resolve4 } from "node:path";
-
-// src/core/format.ts
-function formatDuration(ms) {
-  const s3 = Math.round(ms / 1e3);
-  if (s3 < 60) return `${s3} s`;
-  return `${Math.floor(s3 / 60)} min ${String(s3 % 60).padStart(2, "0")} s`;
-}
-var short = (sha) => /^[0-9a-f]{40}/.test(sha) ? sha.slice(0, 7) : sha;
-function ago(iso, now) {
-  const t2 = Date.parse(iso);
-  if (Number.isNaN(t2)) return "at an unknown time";
-  const s3 = Math.max(0, Math.round((now - t2) / 1e3));
-  if (s3 < 60) return `${s3} s ago`;
-  if (s3 < 3600) return `${Math.floor(s3 / 60)} min ago`;
-  if (s3 < 86400) return `${Math.floor(s3 / 3600)} h ago`;
-  const d2 = Math.floor(s3 / 86400);
-  return `${d2} day${d2 === 1 ? "" : "s"} ago`;
-}
 
 // src/core/plan/changes.ts
 function gitIn(cwd, log) {
@@ -2766,6 +2752,23 @@ function resultText(result) {
   return out.join("\n") + "\n";
 }
 
+// src/cli/args.ts
+import { parseArgs } from "node:util";
+
+// src/cli/command.ts
+var UsageError = class extends ValidationError {
+  name = "UsageError";
+};
+
+// src/cli/args.ts
+function parse(argv, options5, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options: options5, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
+  }
+}
+
 // src/cli/server-options.ts
 import { existsSync as existsSync6, statSync as statSync5 } from "node:fs";
 import { hostname, tmpdir, userInfo } from "node:os";
@@ -3380,7 +3383,7 @@ async function planHere(dir, req) {
   if (req.from && planned.changes?.kind === "unresolved") throw new UsageError(planned.changes.reason);
   return planned;
 }
-var command2 = {
+var command = {
   name: "plan",
   summary: "Which playbooks a range of commits, the working tree or the servers' state needs, and why",
   usage,
@@ -3444,7 +3447,7 @@ var options2 = {
   json: { type: "boolean" },
   dir: { type: "string" }
 };
-var command3 = {
+var command2 = {
   name: "deploy",
   summary: "Run playbooks (named, or the plan of a range) against an inventory, in order",
   usage: usage2,
@@ -3552,7 +3555,7 @@ async function readBackups(run2) {
   }
   return backups;
 }
-var command4 = {
+var command3 = {
   name: "status",
   summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
   usage: usage3,
@@ -3581,7 +3584,7 @@ var import_yaml6 = __toESM(require_dist(), 1);
 import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync9, rmSync as rmSync4, statSync as statSync6 } from "node:fs";
 import { dirname as dirname4, isAbsolute as isAbsolute2, join as join10, relative as relative3, resolve as resolve8 } from "node:path";
 
-// src/core/github-secrets.ts
+// src/cli/github-secrets.ts
 import { readFileSync as readFileSync7 } from "node:fs";
 
 // node_modules/libsodium/dist/modules-esm/libsodium.mjs
@@ -7010,7 +7013,7 @@ B.prototype.to_Uint8Array = function() {
 }, t.add = o, t.base64_variants = m, t.compare = l, t.from_base64 = x, t.from_hex = b, t.from_string = v, t.increment = p, t.is_zero = h, t.memcmp = i, t.memzero = y, t.output_formats = T, t.pad = u, t.unpad = d, t.ready = s2, t.symbols = c, t.to_base64 = E, t.to_hex = f, t.to_string = g;
 var libsodium_wrappers_default = t;
 
-// src/core/github-secrets.ts
+// src/cli/github-secrets.ts
 var DEFAULT_API_URL = "https://api.github.com";
 var GitHubError = class extends Error {
   constructor(message, status) {
@@ -7023,7 +7026,7 @@ var GitHubError = class extends Error {
 var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 var REPO = /^[A-Za-z0-9._-]{1,100}$/;
 var SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function parseRepo2(spec, environment) {
+function parseSecretsTarget(spec, environment) {
   const m2 = /^([^/\s]+)\/([^/\s]+)$/.exec(spec.trim());
   if (!m2 || !OWNER.test(m2[1]) || !REPO.test(m2[2]) || m2[2] === "." || m2[2] === "..") {
     throw new GitHubError(`"${spec}" is not a repository: expected OWNER/REPO, e.g. my-org/my-site`);
@@ -7217,7 +7220,7 @@ var SECRET_NAMES = {
 };
 var DEFAULT_ENVIRONMENT = "production";
 async function prepareGitHub(o2, env) {
-  const target = parseRepo2(o2.github, o2.environment);
+  const target = parseSecretsTarget(o2.github, o2.environment);
   let token;
   try {
     token = readToken(o2.tokenFile, env);
@@ -7331,7 +7334,7 @@ function parseInitArgs(argv) {
   }
   if (values.github) {
     try {
-      parseRepo2(values.github, environment);
+      parseSecretsTarget(values.github, environment);
     } catch (e) {
       throw new UsageError(`--github: ${e.message}`);
     }
@@ -7513,7 +7516,7 @@ async function runInit(o2, io) {
     await storeSecrets(github, readKeyFile(setup.keyFile), io.out, hint);
   }
 }
-var command5 = {
+var command4 = {
   name: "init",
   summary: "First-run setup: vault key, vault values, GitHub secrets (also rotates the key)",
   usage: usage4,
@@ -7535,10 +7538,66 @@ var command5 = {
   }
 };
 
+// src/cli/demo.ts
+import { existsSync as existsSync9 } from "node:fs";
+import { join as join11 } from "node:path";
+var usage5 = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
+
+Boots a throwaway Debian server on this machine (systemd-nspawn in its own network namespace;
+needs root and what scripts/setup.sh installs), deploys the example Django app to it with the
+bootstrap, base, backend and frontend playbooks (plain HTTP, no TLS), checks that the site answers,
+then prints its URL and keeps the server up until Ctrl-C, which tears it down.
+
+Options:
+  --exit             tear the server down as soon as the check passed (CI, tests)
+  --keep-on-failure  when a playbook fails, keep the server up (Ctrl-C tears it down) to look around
+  --suite SUITE      Debian release of the server (default: bookworm)
+  -h, --help         this help
+
+The server is reachable from this machine only; from elsewhere, tunnel:
+  ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
+function parseDemoArgs(argv) {
+  const { values } = parse(argv, {
+    exit: { type: "boolean" },
+    "keep-on-failure": { type: "boolean" },
+    suite: { type: "string" }
+  });
+  if (values.suite !== void 0 && !/^[a-z][a-z0-9-]*$/.test(values.suite)) {
+    throw new UsageError(`--suite "${values.suite}": expected a Debian release name such as bookworm`);
+  }
+  if (values.exit && values["keep-on-failure"]) throw new UsageError("--exit and --keep-on-failure contradict each other: pick one");
+  return { exit: values.exit ?? false, keepOnFailure: values["keep-on-failure"] ?? false, suite: values.suite };
+}
+var command5 = {
+  name: "demo",
+  summary: "Deploy the example app to a throwaway local server and print its URL",
+  usage: usage5,
+  async run(argv) {
+    const opts = parseDemoArgs(argv);
+    try {
+      const { runDemo } = await import("./cli-chunks/demo-run-ERIONRZG.js");
+      return await runDemo(opts, findRepoRoot());
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      console.error(`django-deploy demo: ${e.message.replace(/^lab: /, "")}`);
+      return 1;
+    }
+  }
+};
+function findRepoRoot() {
+  let dir = process.cwd();
+  for (; ; ) {
+    if (existsSync9(join11(dir, "ansible.cfg")) && existsSync9(join11(dir, "playbooks"))) return dir;
+    const up = join11(dir, "..");
+    if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
+    dir = up;
+  }
+}
+
 // src/cli/restore.ts
-import { createWriteStream as createWriteStream2, existsSync as existsSync9 } from "node:fs";
-import { join as join11, resolve as resolve9 } from "node:path";
-var usage5 = `Usage: django-deploy restore [BACKUP] [options]
+import { createWriteStream as createWriteStream2, existsSync as existsSync10 } from "node:fs";
+import { join as join12, resolve as resolve9 } from "node:path";
+var usage6 = `Usage: django-deploy restore [BACKUP] [options]
 
 Restores an off-site backup (the database, and media when they were backed up) onto the servers:
 the latest one, or BACKUP (a name such as 20261201T031700Z.tar.age). The site answers a 503
@@ -7570,21 +7629,21 @@ function restoreVars(backup, force) {
 var command6 = {
   name: "restore",
   summary: "Restore the latest (or a named) off-site backup onto the servers, the site in maintenance",
-  usage: usage5,
+  usage: usage6,
   async run(argv) {
     const { values, positionals } = parse(argv, options4, true);
     if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(" ")})`);
     const extraVars = restoreVars(positionals[0], values.force ?? false);
     const dir = resolve9(values.dir ?? ".");
     const checked = checkServerOptions(dir, values);
-    if (!existsSync9(join11(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    if (!existsSync10(join12(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
     return withConnection(checked, values, (run2, c2) => restoreOn(run2, c2.dir, extraVars, values.verbose ?? false), true);
   }
 };
 async function restoreOn(run2, runDir, extraVars, verbose) {
-  const logFile = join11(runDir, "ansible.log");
+  const logFile = join12(runDir, "ansible.log");
   const log = verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
   if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -7602,12 +7661,12 @@ async function restoreOn(run2, runDir, extraVars, verbose) {
 
 // src/cli/index.ts
 var commands = [
-  command5,
+  command4,
+  command,
   command2,
   command3,
-  command4,
   command6,
-  command
+  command5
 ];
 process.exitCode = await dispatch(process.argv.slice(2), commands);
 export {

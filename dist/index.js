@@ -79980,7 +79980,7 @@ function planRequest(settings, root, checked, run2, log2) {
   };
 }
 
-// src/action/state.ts
+// src/action/post-state.ts
 var IS_POST = "isPost";
 var SECRETS_DIR = "secretsDir";
 var CONTROL_DIR = "controlDir";

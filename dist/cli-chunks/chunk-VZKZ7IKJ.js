@@ -7266,7 +7266,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse2(src, reviver, options) {
+    function parse(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7307,7 +7307,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse2;
+    exports.parse = parse;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument;
     exports.stringify = stringify;
@@ -7366,6 +7366,24 @@ var require_dist = __commonJS({
   }
 });
 
+// src/core/format.ts
+function formatDuration(ms) {
+  const s = Math.round(ms / 1e3);
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+}
+var short = (sha) => /^[0-9a-f]{40}/.test(sha) ? sha.slice(0, 7) : sha;
+function ago(iso, now) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "at an unknown time";
+  const s = Math.max(0, Math.round((now - t) / 1e3));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  const d = Math.floor(s / 86400);
+  return `${d} day${d === 1 ? "" : "s"} ago`;
+}
+
 // src/core/playbooks.ts
 var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
 var DEPLOY_PLAYBOOKS = ["base", "backend", "frontend"];
@@ -7386,98 +7404,6 @@ function parsePlaybookSelection(raw) {
     throw new Error(`unknown playbook "${bad[0]}" in "${value}": expected auto, all, or a list of ${PLAYBOOKS.join(", ")}`);
   }
   return inOrder(names);
-}
-
-// src/cli/demo.ts
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-
-// src/cli/args.ts
-import { parseArgs } from "node:util";
-
-// src/core/errors.ts
-var ValidationError = class extends Error {
-  name = "ValidationError";
-};
-
-// src/cli/command.ts
-var UsageError = class extends ValidationError {
-  name = "UsageError";
-};
-
-// src/cli/args.ts
-function parse(argv, options, allowPositionals = false) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
-  } catch (e) {
-    throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
-  }
-}
-
-// src/cli/demo.ts
-var usage = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
-
-Boots a throwaway Debian server on this machine (systemd-nspawn in its own network namespace;
-needs root and what scripts/setup.sh installs), deploys the example Django app to it with the
-bootstrap, base, backend and frontend playbooks (plain HTTP, no TLS), checks that the site answers,
-then prints its URL and keeps the server up until Ctrl-C, which tears it down.
-
-Options:
-  --exit             tear the server down as soon as the check passed (CI, tests)
-  --keep-on-failure  when a playbook fails, keep the server up (Ctrl-C tears it down) to look around
-  --suite SUITE      Debian release of the server (default: bookworm)
-  -h, --help         this help
-
-The server is reachable from this machine only; from elsewhere, tunnel:
-  ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
-function parseDemoArgs(argv) {
-  const { values } = parse(argv, {
-    exit: { type: "boolean" },
-    "keep-on-failure": { type: "boolean" },
-    suite: { type: "string" }
-  });
-  if (values.suite !== void 0 && !/^[a-z][a-z0-9-]*$/.test(values.suite)) {
-    throw new UsageError(`--suite "${values.suite}": expected a Debian release name such as bookworm`);
-  }
-  if (values.exit && values["keep-on-failure"]) throw new UsageError("--exit and --keep-on-failure contradict each other: pick one");
-  return { exit: values.exit ?? false, keepOnFailure: values["keep-on-failure"] ?? false, suite: values.suite };
-}
-function formatDuration(ms) {
-  const s = Math.round(ms / 1e3);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-}
-function progressLine(index, total, playbook, ok, ms, recap) {
-  const counts = recap ? `  ok=${recap.ok} changed=${recap.changed}` + (recap.failed ? ` failed=${recap.failed}` : "") + (recap.unreachable ? ` unreachable=${recap.unreachable}` : "") : "";
-  return `[${index}/${total}] ${playbook.padEnd(10)} ${(ok ? "ok" : "FAILED").padEnd(7)}${formatDuration(ms).padStart(6)}${counts}`;
-}
-function tail(text, n) {
-  const lines = text.replace(/\s+$/, "").split("\n");
-  return lines.slice(-n).join("\n");
-}
-var command = {
-  name: "demo",
-  summary: "Deploy the example app to a throwaway local server and print its URL",
-  usage,
-  async run(argv) {
-    const opts = parseDemoArgs(argv);
-    try {
-      const { runDemo } = await import("./demo-run-PDID5YIJ.js");
-      return await runDemo(opts, findRepoRoot());
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      console.error(`django-deploy demo: ${e.message.replace(/^lab: /, "")}`);
-      return 1;
-    }
-  }
-};
-function findRepoRoot() {
-  let dir = process.cwd();
-  for (; ; ) {
-    if (existsSync(join(dir, "ansible.cfg")) && existsSync(join(dir, "playbooks"))) return dir;
-    const up = join(dir, "..");
-    if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
-    dir = up;
-  }
 }
 
 // src/core/exec.ts
@@ -7676,14 +7602,14 @@ function resultJson(r, plan) {
 }
 
 // src/core/run.ts
-import { existsSync as existsSync2, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute as isAbsolute2, join as join2, resolve } from "node:path";
+import { dirname, isAbsolute as isAbsolute2, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookFile(playbook) {
-  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join2("playbooks", `${playbook}.yml`);
+  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join("playbooks", `${playbook}.yml`);
 }
 function playbookArgs(playbook, s) {
   const args = [playbookFile(playbook), "-i", s.inventory];
@@ -7722,15 +7648,15 @@ function callbackPluginPath(pluginDir2, env, cfg) {
 }
 function pluginDir() {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const d of [join2(here, "ansible"), join2(here, "..", "ansible")]) {
-    if (existsSync2(join2(d, PLUGIN_FILE))) return d;
+  for (const d of [join(here, "ansible"), join(here, "..", "ansible")]) {
+    if (existsSync(join(d, PLUGIN_FILE))) return d;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
 function runEnv(s, resultsFile, base = process.env) {
   const env = childEnv(s.env, base);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve(s.cwd, env.ANSIBLE_CONFIG) : join2(s.cwd, "ansible.cfg");
-  const cfg = existsSync2(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync(cfgFile, "utf8") } : void 0;
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve(s.cwd, env.ANSIBLE_CONFIG) : join(s.cwd, "ansible.cfg");
+  const cfg = existsSync(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
@@ -7738,17 +7664,17 @@ function runEnv(s, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s, output) {
-  const dir = mkdtempSync(join2(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join2(dir, "results.jsonl");
+  const dir = mkdtempSync(join(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join(dir, "results.jsonl");
   const started = Date.now();
-  const command2 = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) };
+  const command = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) };
   try {
-    const code = await run(command2.cmd, command2.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
+    const code = await run(command.cmd, command.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
       output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}
 `));
       return 127;
     });
-    const jsonl = existsSync2(resultsFile) ? readFileSync(resultsFile, "utf8") : "";
+    const jsonl = existsSync(resultsFile) ? readFileSync(resultsFile, "utf8") : "";
     return parseResults(playbook, jsonl, code, Date.now() - started, s.cwd);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -7775,7 +7701,9 @@ export {
   __require,
   __commonJS,
   __toESM,
-  ValidationError,
+  formatDuration,
+  short,
+  ago,
   childEnv,
   run,
   runOk,
@@ -7793,12 +7721,6 @@ export {
   parseStateFile,
   totals,
   resultJson,
-  UsageError,
-  parse,
   runPlaybook,
-  runPlaybooks,
-  formatDuration,
-  progressLine,
-  tail,
-  command
+  runPlaybooks
 };
