@@ -2128,9 +2128,9 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
   for (const k2 of Object.keys(d2)) if (!["app", "ignore", "rules"].includes(k2)) fail(`unknown key "${k2}"`);
   const globs = (v2, what) => {
     if (v2 === void 0) return [];
-    const list = str(v2) ? [v2] : v2;
-    if (!Array.isArray(list) || !list.every(str)) fail(`${what} must be a list of globs`);
-    return list.flatMap(normaliseGlob);
+    const list2 = str(v2) ? [v2] : v2;
+    if (!Array.isArray(list2) || !list2.every(str)) fail(`${what} must be a list of globs`);
+    return list2.flatMap(normaliseGlob);
   };
   const config = {
     app: d2.app === void 0 ? DEFAULT_PLAN_CONFIG.app : globs(d2.app, "app"),
@@ -2157,10 +2157,105 @@ function readPlanConfig(root, inventory) {
   return { ...config, inventory };
 }
 
+// src/core/layout-read.ts
+import { basename, dirname, join as join2 } from "node:path";
+
+// src/core/layout.ts
+var SERVERS_GROUP = "webservers";
+var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
+var LayoutError = class extends ValidationError {
+  name = "LayoutError";
+};
+var list = (hosts) => hosts.join(", ");
+function checkLayout(groups) {
+  const servers = groups[SERVERS_GROUP] ?? [];
+  const app = groups[ROLE_GROUPS.app] ?? [];
+  const db = groups[ROLE_GROUPS.db] ?? [];
+  const lb = groups[ROLE_GROUPS.lb] ?? [];
+  const fail = (line) => {
+    throw new LayoutError(`inventory layout: ${line}`);
+  };
+  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
+  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g2, hosts]) => hosts.filter((h2) => !servers.includes(h2)).map((h2) => `${h2} in ${g2}`));
+  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
+  const roleless = servers.filter((h2) => !app.includes(h2) && !db.includes(h2) && !lb.includes(h2));
+  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
+  const both = lb.filter((h2) => app.includes(h2) || db.includes(h2));
+  if (both.length > 0) {
+    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
+    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
+  }
+  if (app.length === 0) {
+    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
+    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
+  }
+  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
+  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
+  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
+  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
+  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
+}
+function checkDeployable(l2) {
+  if (l2.kind === "single" || l2.app.length === 1 && l2.app[0] === l2.db && !l2.lb) return l2;
+  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l2) {
+  if (l2.kind !== "single" || l2.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l2.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
+function parseInventoryGraph(text) {
+  const groups = {};
+  const stack = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (!line.trim()) continue;
+    const branch = line.indexOf("|--");
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
+    stack.length = depth;
+    if (entry.startsWith("@") && entry.endsWith(":")) {
+      const name = entry.slice(1, -1);
+      groups[name] ??= /* @__PURE__ */ new Set();
+      stack[depth] = name;
+    } else {
+      for (const g2 of stack) if (g2) groups[g2].add(entry);
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g2, hosts]) => [g2, [...hosts].sort()]));
+}
+function layoutText(l2) {
+  if (l2.kind === "single") {
+    if (l2.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
+    return `${l2.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l2.servers)}`;
+  }
+  return [l2.lb ? `load balancer ${l2.lb}` : "", `app server${l2.app.length === 1 ? "" : "s"} ${list(l2.app)}`, `database ${l2.db}`].filter(Boolean).join(" \u2192 ");
+}
+
+// src/core/layout-read.ts
+function inventoryBinary(ansiblePlaybook) {
+  if (basename(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
+  return join2(dirname(ansiblePlaybook), "ansible-inventory");
+}
+async function readLayout(s3) {
+  const base = { cmd: inventoryBinary(s3.ansiblePlaybook), args: ["-i", s3.inventory, "--graph"] };
+  const { cmd, args } = s3.wrap ? s3.wrap(base.cmd, base.args) : base;
+  let r2;
+  try {
+    r2 = await run(cmd, args, { cwd: s3.cwd, env: { ...process.env, ...s3.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
+  } catch (e) {
+    return { ok: false, reason: `${cmd}: ${e.message}` };
+  }
+  if (r2.code !== 0) {
+    const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
+    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
+}
+
 // src/core/repo.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 import { existsSync as existsSync3, readdirSync, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
-import { basename, join as join2 } from "node:path";
+import { basename as basename2, join as join3 } from "node:path";
 var ROLE_MODULES = /* @__PURE__ */ new Set([
   "include_role",
   "import_role",
@@ -2177,7 +2272,7 @@ function roleName(ref) {
   let name = ref;
   if (isObj(ref)) name = ref.role ?? ref.name;
   if (typeof name !== "string" || name.includes("{{")) return void 0;
-  const base = basename(name.trim());
+  const base = basename2(name.trim());
   return base || void 0;
 }
 function rolesInTasks(tasks, out) {
@@ -2212,7 +2307,7 @@ function playbookRefs(text, what, warnings) {
     for (const play of doc) {
       if (!isObj(play)) continue;
       for (const [k2, v2] of Object.entries(play)) {
-        if (PLAYBOOK_IMPORTS.has(k2) && typeof v2 === "string") refs.imports.push(basename(v2).replace(/\.ya?ml$/, ""));
+        if (PLAYBOOK_IMPORTS.has(k2) && typeof v2 === "string") refs.imports.push(basename2(v2).replace(/\.ya?ml$/, ""));
       }
       if (Array.isArray(play.roles)) {
         for (const r2 of play.roles) {
@@ -2279,7 +2374,7 @@ function ymlFiles(dir) {
   if (!existsSync3(dir)) return [];
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p2 = join2(dir, e.name);
+    const p2 = join3(dir, e.name);
     if (e.isDirectory()) out.push(...ymlFiles(p2));
     else if (/\.ya?ml$/.test(e.name)) out.push(p2);
   }
@@ -2287,21 +2382,21 @@ function ymlFiles(dir) {
 }
 function readRepoSource(root) {
   const src = { playbooks: {}, roles: {} };
-  const pdir = join2(root, "playbooks");
+  const pdir = join3(root, "playbooks");
   if (existsSync3(pdir)) {
     for (const f2 of readdirSync(pdir).sort()) {
-      if (/\.ya?ml$/.test(f2) && statSync2(join2(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync2(join2(pdir, f2), "utf8");
+      if (/\.ya?ml$/.test(f2) && statSync2(join3(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync2(join3(pdir, f2), "utf8");
     }
   }
-  const rdir = join2(root, "roles");
+  const rdir = join3(root, "roles");
   if (existsSync3(rdir)) {
     for (const r2 of readdirSync(rdir, { withFileTypes: true })) {
       if (!r2.isDirectory()) continue;
-      const base = join2(rdir, r2.name);
-      const metaFile = [join2(base, "meta/main.yml"), join2(base, "meta/main.yaml")].find((f2) => existsSync3(f2));
+      const base = join3(rdir, r2.name);
+      const metaFile = [join3(base, "meta/main.yml"), join3(base, "meta/main.yaml")].find((f2) => existsSync3(f2));
       src.roles[r2.name] = {
         meta: metaFile ? readFileSync2(metaFile, "utf8") : void 0,
-        tasks: [...ymlFiles(join2(base, "tasks")), ...ymlFiles(join2(base, "handlers"))].map((f2) => readFileSync2(f2, "utf8"))
+        tasks: [...ymlFiles(join3(base, "tasks")), ...ymlFiles(join3(base, "handlers"))].map((f2) => readFileSync2(f2, "utf8"))
       };
     }
   }
@@ -2312,13 +2407,13 @@ function readRepo(root) {
 }
 
 // src/core/plan/state-read.ts
-import { basename as basename2, dirname, join as join3 } from "node:path";
+import { basename as basename3, dirname as dirname2, join as join4 } from "node:path";
 var DEPLOY_HOSTS = "webservers";
 var CONNECT_TIMEOUT_S = 10;
 var READ_DEADLINE_MS = 9e4;
 function adhocBinary(ansiblePlaybook) {
-  if (basename2(ansiblePlaybook) !== "ansible-playbook") return "ansible";
-  return ansiblePlaybook.includes("/") ? join3(dirname(ansiblePlaybook), "ansible") : "ansible";
+  if (basename3(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join4(dirname2(ansiblePlaybook), "ansible") : "ansible";
 }
 function slurpArgs(s3, file) {
   return [
@@ -2456,17 +2551,17 @@ function classifier(model, config) {
     return { playbooks: [], label: "outside the Ansible content" };
   };
 }
-function addTrigger(list, label, paths) {
-  let t2 = list.find((x2) => x2.label === label);
+function addTrigger(list2, label, paths) {
+  let t2 = list2.find((x2) => x2.label === label);
   if (!t2) {
     t2 = { label, paths: [] };
-    list.push(t2);
+    list2.push(t2);
   }
   for (const p2 of paths) t2.paths.push(p2);
 }
-function tidyTriggers(list) {
-  for (const t2 of list) t2.paths = [...new Set(t2.paths)].sort();
-  return list;
+function tidyTriggers(list2) {
+  for (const t2 of list2) t2.paths = [...new Set(t2.paths)].sort();
+  return list2;
 }
 function missingPlaybook(model, p2) {
   return model.playbookRoles[p2] ? void 0 : `playbooks/${p2}.yml does not exist`;
@@ -2508,7 +2603,7 @@ function hostNotes(hosts, excludedWhy) {
   const notes = [];
   const never = hosts.filter((h2) => !h2.bootstrapped && h2.state !== "unreachable").map((h2) => h2.host);
   if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
-  const out = hosts.filter((h2) => h2.excluded);
+  const out = hosts.filter((h2) => h2.excluded && h2.state !== "unreachable");
   if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h2) => `${h2.host} (${h2.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
   return notes;
 }
@@ -2682,6 +2777,17 @@ function stateFallbackNote(reason, changes) {
 }
 async function makePlan(req) {
   const model = readRepo(req.root);
+  const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : void 0;
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
+  const planned = await planWith(req, model);
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
+  return planned;
+}
+async function planWith(req, model) {
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
   const git = await askGit(gitIn(req.root, req.log), {
@@ -2708,6 +2814,21 @@ async function makePlan(req) {
   return { plan, head, state, changes: found };
 }
 
+// src/core/unreachable.ts
+function unreachedHosts(plan, result) {
+  const deployedTo = (host) => (plan.hosts ?? []).filter((h2) => h2.host !== host && !h2.excluded).map((h2) => h2.host);
+  return (plan.hosts ?? []).filter((h2) => h2.excluded && h2.state === "unreachable").map((h2) => {
+    const to = h2.playbooks[0]?.to ?? "this revision";
+    const ran = result.playbooks.map((p2) => p2.playbook);
+    const others = deployedTo(h2.host);
+    const missed = ran.length > 0 ? `it did not get ${ran.join(", ")} (${to})${others.length > 0 ? `, which ran on ${others.join(", ")}` : ""}` : `its deploy state is unknown, so it may lack ${to}`;
+    return { host: h2.host, message: `${h2.host} was not deployed: unreachable (${h2.message ?? "no answer"}): ${missed}; the next push deploys it once it answers` };
+  });
+}
+function statusWithUnreached(result, unreached) {
+  return unreached.length > 0 ? "failure" : result.status;
+}
+
 // src/core/summary.ts
 function revisionSpan(hp) {
   const from = hp.from ? `${short(hp.from.commit)}${hp.from.dirty ? " (uncommitted changes)" : ""}, ${hp.from.ago}` : "no record";
@@ -2715,6 +2836,7 @@ function revisionSpan(hp) {
 }
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
+  if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
   for (const d2 of plan.playbooks) {
     out.push(`  ${d2.run ? "run " : "skip"} ${d2.playbook.padEnd(9)} ${d2.reason}`);
@@ -2772,15 +2894,15 @@ function parse(argv, options5, allowPositionals = false) {
 // src/cli/server-options.ts
 import { existsSync as existsSync6, statSync as statSync5 } from "node:fs";
 import { hostname, tmpdir, userInfo } from "node:os";
-import { join as join8, relative as relative2, resolve as resolve3 } from "node:path";
+import { join as join9, relative as relative2, resolve as resolve3 } from "node:path";
 
 // src/core/connection.ts
 import { mkdirSync, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/core/ssh.ts
 import { mkdtempSync, readFileSync as readFileSync3, readdirSync as readdirSync2, rmSync, statSync as statSync3, writeFileSync } from "node:fs";
-import { basename as basename3, join as join4 } from "node:path";
+import { basename as basename4, join as join5 } from "node:path";
 var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
 function shellQuote(s3) {
   return /^[\w@%+=:,./-]+$/.test(s3) ? s3 : `'${s3.replace(/'/g, `'"'"'`)}'`;
@@ -2798,16 +2920,16 @@ function sshExtraVars(s3) {
   return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
 }
 function writeSshVars(dir, s3) {
-  const file = join4(dir, "ssh-vars.json");
+  const file = join5(dir, "ssh-vars.json");
   writeFileSync(file, JSON.stringify(sshExtraVars(s3), null, 2) + "\n", { mode: 384 });
   return file;
 }
 var CONTROL_DIR_PREFIX = "django-deploy-cp-";
 function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
-  return mkdtempSync(join4(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+  return mkdtempSync(join5(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
 }
 function removeControlDir(dir) {
-  if (!dir || !basename3(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
   try {
     if (!statSync3(dir).isDirectory()) return false;
   } catch {
@@ -2820,15 +2942,15 @@ function removeControlDir(dir) {
 // src/core/connection.ts
 function openConnection(req) {
   mkdirSync(req.tempRoot, { recursive: true });
-  const dir = mkdtempSync2(join5(req.tempRoot, "django-deploy-"));
+  const dir = mkdtempSync2(join6(req.tempRoot, "django-deploy-"));
   req.onDir?.(dir);
   const files = [];
   const place = (secret, name) => {
     if (!secret) return void 0;
     if ("file" in secret) return secret.file;
-    writeFileSync2(join5(dir, name), secret.text ? secret.text + "\n" : "", { mode: 384 });
+    writeFileSync2(join6(dir, name), secret.text ? secret.text + "\n" : "", { mode: 384 });
     files.push(name);
-    return join5(dir, name);
+    return join6(dir, name);
   };
   const env = {};
   const vaultFile = place(req.vaultKey, "vault.key");
@@ -2965,12 +3087,12 @@ function secretPieces(values) {
 var import_yaml4 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { existsSync as existsSync4, readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
-import { dirname as dirname3, join as join7, relative, resolve as resolve2 } from "node:path";
+import { dirname as dirname4, join as join8, relative, resolve as resolve2 } from "node:path";
 
 // src/core/vault.ts
 import { randomBytes, randomInt } from "node:crypto";
 import { closeSync, openSync, readFileSync as readFileSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync3, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename4, dirname as dirname2, join as join6 } from "node:path";
+import { basename as basename5, dirname as dirname3, join as join7 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
@@ -3002,7 +3124,7 @@ async function ansibleVault(args, keyFile, input) {
   }
 }
 function tempSibling(file, tag = "tmp") {
-  return join6(dirname2(file), `.${basename4(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+  return join7(dirname3(file), `.${basename5(file)}.${tag}-${randomBytes(4).toString("hex")}`);
 }
 function writeNew0600(file, content) {
   const fd = openSync(file, "wx", 384);
@@ -3059,7 +3181,7 @@ function findVaultFiles(root) {
   const inline = [];
   const walk = (dir) => {
     for (const e of readdirSync3(dir, { withFileTypes: true })) {
-      const p2 = join6(dir, e.name);
+      const p2 = join7(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p2);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
@@ -3176,7 +3298,7 @@ function vaultsForRun(root, inventory) {
       if (isVaultText(text)) vault.push(path);
       else if (hasInlineVault(text)) inline.push(path);
       for (const d2 of ["group_vars", "host_vars"]) {
-        const beside = join7(dirname3(path), d2);
+        const beside = join8(dirname4(path), d2);
         if (existsSync4(beside)) {
           const f3 = findVaultFiles(beside);
           vault.push(...f3.vault);
@@ -3285,7 +3407,7 @@ function sshFile(o2, option) {
   return p2;
 }
 function checkServerOptions(dir, o2) {
-  if (!existsSync6(join8(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+  if (!existsSync6(join9(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   const inventory = o2.inventory ?? "inventories/production";
   if (!existsSync6(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
   sshFile(o2, "ssh-key");
@@ -3333,10 +3455,13 @@ async function withConnection({ run: run2, vaultKeyFile }, o2, fn, keep = false)
     knownHosts: file("known-hosts"),
     acceptNewHostKeys: o2["accept-new-host-keys"] ?? false
   });
+  let done = false;
   try {
-    return await fn(connectedRun(run2, c2), c2);
+    const r2 = await fn(connectedRun(run2, c2), c2);
+    done = true;
+    return r2;
   } finally {
-    closeConnection(c2, keep);
+    closeConnection(c2, keep && done);
   }
 }
 function cliRunName() {
@@ -3376,6 +3501,7 @@ async function planHere(dir, req) {
     namedSource: `named on the command line: ${Array.isArray(req.selection) ? req.selection.join(", ") : ""}`,
     event: req.event,
     changes: req.from ? { kind: "range", from: req.from, to: req.to } : req.withoutState === "working tree" ? { kind: "working tree" } : { kind: "none", description: "a deploy without --from" },
+    readLayoutWith: req.readStateWith,
     readStateWith: req.readStateWith,
     workingTree: true,
     limit: req.limit
@@ -3413,7 +3539,7 @@ var command = {
 
 // src/cli/deploy.ts
 import { createWriteStream } from "node:fs";
-import { join as join9, resolve as resolve5 } from "node:path";
+import { join as join10, resolve as resolve5 } from "node:path";
 var usage2 = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
 
 Runs playbooks against an inventory, always in the order bootstrap \u2192 base \u2192 backend \u2192 frontend,
@@ -3481,10 +3607,14 @@ async function planAndRun({ dir, run: run2, config, runDir, selection, ...values
 `);
   process.stdout.write(planText(plan));
   if (plan.run.length === 0) {
+    const unreached2 = unreachedHosts(plan, { playbooks: [] });
+    for (const u2 of unreached2) process.stderr.write(`${u2.message}
+`);
+    if (unreached2.length > 0) return 1;
     process.stdout.write("Nothing to deploy.\n");
     return 0;
   }
-  const logFile = join9(runDir, "ansible.log");
+  const logFile = join10(runDir, "ansible.log");
   const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
   if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -3499,7 +3629,11 @@ async function planAndRun({ dir, run: run2, config, runDir, selection, ...values
     output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
   });
   if (log) await new Promise((done) => log.end(done));
+  const unreached = unreachedHosts(plan, result);
+  result.status = statusWithUnreached(result, unreached);
   process.stdout.write("\n" + resultText(result));
+  for (const u2 of unreached) process.stderr.write(`${u2.message}
+`);
   if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + "\n");
   return result.status === "failure" ? 1 : 0;
 }
@@ -3582,7 +3716,7 @@ var command3 = {
 // src/cli/init.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync9, rmSync as rmSync4, statSync as statSync6 } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute2, join as join10, relative as relative3, resolve as resolve8 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join11, relative as relative3, resolve as resolve8 } from "node:path";
 
 // src/cli/github-secrets.ts
 import { readFileSync as readFileSync7 } from "node:fs";
@@ -7426,12 +7560,12 @@ function terminalAsker() {
 function check(o2, io) {
   const root = resolve8(o2.root);
   const rel = (p2) => relative3(root, p2) || ".";
-  if (!existsSync8(join10(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join10(root, "vault.key");
-  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join10(root, o2.inventory);
+  if (!existsSync8(join11(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join11(root, "vault.key");
+  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join11(root, o2.inventory);
   if (!existsSync8(invDir) || !statSync6(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join10(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join10(root, "inventories/vault.example.yml")].find((f2) => existsSync8(f2));
+  const vaultFile = join11(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join11(root, "inventories/vault.example.yml")].find((f2) => existsSync8(f2));
   const keyExists = existsSync8(keyFile);
   const vaultExists = existsSync8(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
@@ -7465,7 +7599,7 @@ async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile
   }
   if (!keyExists) writeKeyFile(keyFile, generateVaultKey());
   try {
-    mkdirSync2(dirname4(vaultFile), { recursive: true });
+    mkdirSync2(dirname5(vaultFile), { recursive: true });
     await encryptToFile(keyFile, vaultYaml(values), vaultFile);
   } catch (e) {
     if (!keyExists) rmSync4(keyFile, { force: true });
@@ -7540,7 +7674,7 @@ var command4 = {
 
 // src/cli/demo.ts
 import { existsSync as existsSync9 } from "node:fs";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 var usage5 = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
 
 Boots a throwaway Debian server on this machine (systemd-nspawn in its own network namespace;
@@ -7575,7 +7709,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-ERIONRZG.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-GZEFSTLW.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -7587,8 +7721,8 @@ var command5 = {
 function findRepoRoot() {
   let dir = process.cwd();
   for (; ; ) {
-    if (existsSync9(join11(dir, "ansible.cfg")) && existsSync9(join11(dir, "playbooks"))) return dir;
-    const up = join11(dir, "..");
+    if (existsSync9(join12(dir, "ansible.cfg")) && existsSync9(join12(dir, "playbooks"))) return dir;
+    const up = join12(dir, "..");
     if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
     dir = up;
   }
@@ -7596,7 +7730,7 @@ function findRepoRoot() {
 
 // src/cli/restore.ts
 import { createWriteStream as createWriteStream2, existsSync as existsSync10 } from "node:fs";
-import { join as join12, resolve as resolve9 } from "node:path";
+import { join as join13, resolve as resolve9 } from "node:path";
 var usage6 = `Usage: django-deploy restore [BACKUP] [options]
 
 Restores an off-site backup (the database, and media when they were backed up) onto the servers:
@@ -7636,14 +7770,14 @@ var command6 = {
     const extraVars = restoreVars(positionals[0], values.force ?? false);
     const dir = resolve9(values.dir ?? ".");
     const checked = checkServerOptions(dir, values);
-    if (!existsSync10(join12(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    if (!existsSync10(join13(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
     return withConnection(checked, values, (run2, c2) => restoreOn(run2, c2.dir, extraVars, values.verbose ?? false), true);
   }
 };
 async function restoreOn(run2, runDir, extraVars, verbose) {
-  const logFile = join12(runDir, "ansible.log");
+  const logFile = join13(runDir, "ansible.log");
   const log = verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
   if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);

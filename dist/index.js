@@ -4859,8 +4859,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -12272,9 +12272,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12314,8 +12314,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13283,13 +13283,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util5.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -25467,15 +25467,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+    function includesToken(list2, type) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -28961,7 +28961,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports2, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list2, loose) => list2.sort((a, b) => compareBuild(a, b, loose));
     module.exports = sort;
   }
 });
@@ -28971,7 +28971,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports2, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list2, loose) => list2.sort((a, b) => compareBuild(b, a, loose));
     module.exports = rsort;
   }
 });
@@ -35283,12 +35283,12 @@ var require_rpc_output_stream = __commonJS({
       onComplete(callback) {
         return this.addLis(callback, this._lis.cmp);
       }
-      addLis(callback, list) {
-        list.push(callback);
+      addLis(callback, list2) {
+        list2.push(callback);
         return () => {
-          let i = list.indexOf(callback);
+          let i = list2.indexOf(callback);
           if (i >= 0)
-            list.splice(i, 1);
+            list2.splice(i, 1);
         };
       }
       // remove all listeners
@@ -38170,7 +38170,7 @@ function getState(name) {
 // src/action/main.ts
 import { existsSync as existsSync11, statSync as statSync6 } from "node:fs";
 import { hostname, tmpdir as tmpdir2, userInfo } from "node:os";
-import { join as join16, relative as relative5, resolve as resolve6 } from "node:path";
+import { join as join17, relative as relative5, resolve as resolve6 } from "node:path";
 
 // src/core/connection.ts
 import { mkdirSync, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
@@ -38280,10 +38280,168 @@ function ago(iso, now) {
   return `${d} day${d === 1 ? "" : "s"} ago`;
 }
 
+// src/core/layout-read.ts
+import { basename as basename4, dirname as dirname3, join as join5 } from "node:path";
+
+// src/core/exec.ts
+import { spawn as spawn2, spawnSync } from "node:child_process";
+function childEnv(extra = {}, base = process.env) {
+  const env = {};
+  for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
+  return Object.assign(env, extra);
+}
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve7, reject) => {
+    const child2 = spawn2(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? childEnv(),
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      detached: opts.killGroup ?? false
+    });
+    const out = [];
+    const err = [];
+    child2.stdout.on("data", (b) => {
+      out.push(b);
+      opts.onOutput?.(b);
+    });
+    child2.stderr.on("data", (b) => {
+      err.push(b);
+      opts.onOutput?.(b);
+    });
+    let timedOut = false;
+    const kill = (signal) => {
+      if (opts.killGroup && child2.pid) {
+        try {
+          process.kill(-child2.pid, signal);
+          return;
+        } catch {
+        }
+      }
+      child2.kill(signal);
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => {
+      timedOut = true;
+      kill("SIGKILL");
+    }, opts.timeoutMs) : void 0;
+    opts.stop?.addEventListener("abort", () => kill(opts.stopSignal ?? "SIGTERM"), { once: true });
+    child2.on("error", (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child2.on("close", (code2, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve7({
+        code: code2 ?? (signal ? 128 + 9 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        ...timedOut ? { timedOut } : {}
+      });
+    });
+    if (opts.input !== void 0) child2.stdin.end(opts.input);
+  });
+}
+
+// src/core/errors.ts
+var ValidationError = class extends Error {
+  name = "ValidationError";
+};
+
+// src/core/layout.ts
+var SERVERS_GROUP = "webservers";
+var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
+var LayoutError = class extends ValidationError {
+  name = "LayoutError";
+};
+var list = (hosts) => hosts.join(", ");
+function checkLayout(groups) {
+  const servers = groups[SERVERS_GROUP] ?? [];
+  const app = groups[ROLE_GROUPS.app] ?? [];
+  const db = groups[ROLE_GROUPS.db] ?? [];
+  const lb = groups[ROLE_GROUPS.lb] ?? [];
+  const fail = (line) => {
+    throw new LayoutError(`inventory layout: ${line}`);
+  };
+  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
+  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g, hosts]) => hosts.filter((h) => !servers.includes(h)).map((h) => `${h} in ${g}`));
+  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
+  const roleless = servers.filter((h) => !app.includes(h) && !db.includes(h) && !lb.includes(h));
+  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
+  const both = lb.filter((h) => app.includes(h) || db.includes(h));
+  if (both.length > 0) {
+    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
+    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
+  }
+  if (app.length === 0) {
+    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
+    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
+  }
+  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
+  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
+  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
+  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
+  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
+}
+function checkDeployable(l) {
+  if (l.kind === "single" || l.app.length === 1 && l.app[0] === l.db && !l.lb) return l;
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l) {
+  if (l.kind !== "single" || l.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
+function parseInventoryGraph(text) {
+  const groups = {};
+  const stack = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (!line.trim()) continue;
+    const branch = line.indexOf("|--");
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
+    stack.length = depth;
+    if (entry.startsWith("@") && entry.endsWith(":")) {
+      const name = entry.slice(1, -1);
+      groups[name] ??= /* @__PURE__ */ new Set();
+      stack[depth] = name;
+    } else {
+      for (const g of stack) if (g) groups[g].add(entry);
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]));
+}
+function layoutText(l) {
+  if (l.kind === "single") {
+    if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
+    return `${l.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l.servers)}`;
+  }
+  return [l.lb ? `load balancer ${l.lb}` : "", `app server${l.app.length === 1 ? "" : "s"} ${list(l.app)}`, `database ${l.db}`].filter(Boolean).join(" \u2192 ");
+}
+
+// src/core/layout-read.ts
+function inventoryBinary(ansiblePlaybook) {
+  if (basename4(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
+  return join5(dirname3(ansiblePlaybook), "ansible-inventory");
+}
+async function readLayout(s2) {
+  const base = { cmd: inventoryBinary(s2.ansiblePlaybook), args: ["-i", s2.inventory, "--graph"] };
+  const { cmd, args } = s2.wrap ? s2.wrap(base.cmd, base.args) : base;
+  let r;
+  try {
+    r = await run(cmd, args, { cwd: s2.cwd, env: { ...process.env, ...s2.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
+  } catch (e) {
+    return { ok: false, reason: `${cmd}: ${e.message}` };
+  }
+  if (r.code !== 0) {
+    const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
+    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
+}
+
 // src/core/repo.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { existsSync as existsSync2, readdirSync as readdirSync2, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
-import { basename as basename4, join as join5 } from "node:path";
+import { basename as basename5, join as join6 } from "node:path";
 
 // src/core/playbooks.ts
 var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
@@ -38324,7 +38482,7 @@ function roleName(ref) {
   let name = ref;
   if (isObj(ref)) name = ref.role ?? ref.name;
   if (typeof name !== "string" || name.includes("{{")) return void 0;
-  const base = basename4(name.trim());
+  const base = basename5(name.trim());
   return base || void 0;
 }
 function rolesInTasks(tasks, out) {
@@ -38359,7 +38517,7 @@ function playbookRefs(text, what, warnings) {
     for (const play of doc) {
       if (!isObj(play)) continue;
       for (const [k, v] of Object.entries(play)) {
-        if (PLAYBOOK_IMPORTS.has(k) && typeof v === "string") refs.imports.push(basename4(v).replace(/\.ya?ml$/, ""));
+        if (PLAYBOOK_IMPORTS.has(k) && typeof v === "string") refs.imports.push(basename5(v).replace(/\.ya?ml$/, ""));
       }
       if (Array.isArray(play.roles)) {
         for (const r of play.roles) {
@@ -38426,7 +38584,7 @@ function ymlFiles(dir) {
   if (!existsSync2(dir)) return [];
   const out = [];
   for (const e of readdirSync2(dir, { withFileTypes: true })) {
-    const p = join5(dir, e.name);
+    const p = join6(dir, e.name);
     if (e.isDirectory()) out.push(...ymlFiles(p));
     else if (/\.ya?ml$/.test(e.name)) out.push(p);
   }
@@ -38434,21 +38592,21 @@ function ymlFiles(dir) {
 }
 function readRepoSource(root) {
   const src = { playbooks: {}, roles: {} };
-  const pdir = join5(root, "playbooks");
+  const pdir = join6(root, "playbooks");
   if (existsSync2(pdir)) {
     for (const f of readdirSync2(pdir).sort()) {
-      if (/\.ya?ml$/.test(f) && statSync2(join5(pdir, f)).isFile()) src.playbooks[f.replace(/\.ya?ml$/, "")] = readFileSync2(join5(pdir, f), "utf8");
+      if (/\.ya?ml$/.test(f) && statSync2(join6(pdir, f)).isFile()) src.playbooks[f.replace(/\.ya?ml$/, "")] = readFileSync2(join6(pdir, f), "utf8");
     }
   }
-  const rdir = join5(root, "roles");
+  const rdir = join6(root, "roles");
   if (existsSync2(rdir)) {
     for (const r of readdirSync2(rdir, { withFileTypes: true })) {
       if (!r.isDirectory()) continue;
-      const base = join5(rdir, r.name);
-      const metaFile = [join5(base, "meta/main.yml"), join5(base, "meta/main.yaml")].find((f) => existsSync2(f));
+      const base = join6(rdir, r.name);
+      const metaFile = [join6(base, "meta/main.yml"), join6(base, "meta/main.yaml")].find((f) => existsSync2(f));
       src.roles[r.name] = {
         meta: metaFile ? readFileSync2(metaFile, "utf8") : void 0,
-        tasks: [...ymlFiles(join5(base, "tasks")), ...ymlFiles(join5(base, "handlers"))].map((f) => readFileSync2(f, "utf8"))
+        tasks: [...ymlFiles(join6(base, "tasks")), ...ymlFiles(join6(base, "handlers"))].map((f) => readFileSync2(f, "utf8"))
       };
     }
   }
@@ -38459,65 +38617,7 @@ function readRepo(root) {
 }
 
 // src/core/plan/state-read.ts
-import { basename as basename5, dirname as dirname3, join as join6 } from "node:path";
-
-// src/core/exec.ts
-import { spawn as spawn2, spawnSync } from "node:child_process";
-function childEnv(extra = {}, base = process.env) {
-  const env = {};
-  for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
-  return Object.assign(env, extra);
-}
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve7, reject) => {
-    const child2 = spawn2(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? childEnv(),
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
-      detached: opts.killGroup ?? false
-    });
-    const out = [];
-    const err = [];
-    child2.stdout.on("data", (b) => {
-      out.push(b);
-      opts.onOutput?.(b);
-    });
-    child2.stderr.on("data", (b) => {
-      err.push(b);
-      opts.onOutput?.(b);
-    });
-    let timedOut = false;
-    const kill = (signal) => {
-      if (opts.killGroup && child2.pid) {
-        try {
-          process.kill(-child2.pid, signal);
-          return;
-        } catch {
-        }
-      }
-      child2.kill(signal);
-    };
-    const timer = opts.timeoutMs ? setTimeout(() => {
-      timedOut = true;
-      kill("SIGKILL");
-    }, opts.timeoutMs) : void 0;
-    opts.stop?.addEventListener("abort", () => kill(opts.stopSignal ?? "SIGTERM"), { once: true });
-    child2.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    child2.on("close", (code2, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve7({
-        code: code2 ?? (signal ? 128 + 9 : 1),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-        ...timedOut ? { timedOut } : {}
-      });
-    });
-    if (opts.input !== void 0) child2.stdin.end(opts.input);
-  });
-}
+import { basename as basename6, dirname as dirname4, join as join7 } from "node:path";
 
 // src/core/plan/state-file.ts
 var STATE_DIR = "/var/lib/django-deploy";
@@ -38554,8 +38654,8 @@ var DEPLOY_HOSTS = "webservers";
 var CONNECT_TIMEOUT_S = 10;
 var READ_DEADLINE_MS = 9e4;
 function adhocBinary(ansiblePlaybook) {
-  if (basename5(ansiblePlaybook) !== "ansible-playbook") return "ansible";
-  return ansiblePlaybook.includes("/") ? join6(dirname3(ansiblePlaybook), "ansible") : "ansible";
+  if (basename6(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join7(dirname4(ansiblePlaybook), "ansible") : "ansible";
 }
 function slurpArgs(s2, file) {
   return [
@@ -38841,12 +38941,7 @@ var import_picomatch = __toESM(require_picomatch2(), 1);
 // src/core/plan/config.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 import { existsSync as existsSync4, readFileSync as readFileSync3 } from "node:fs";
-import { join as join7 } from "node:path";
-
-// src/core/errors.ts
-var ValidationError = class extends Error {
-  name = "ValidationError";
-};
+import { join as join8 } from "node:path";
 
 // src/core/extra-vars.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -38910,9 +39005,9 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
   for (const k of Object.keys(d)) if (!["app", "ignore", "rules"].includes(k)) fail(`unknown key "${k}"`);
   const globs = (v, what) => {
     if (v === void 0) return [];
-    const list = str(v) ? [v] : v;
-    if (!Array.isArray(list) || !list.every(str)) fail(`${what} must be a list of globs`);
-    return list.flatMap(normaliseGlob);
+    const list2 = str(v) ? [v] : v;
+    if (!Array.isArray(list2) || !list2.every(str)) fail(`${what} must be a list of globs`);
+    return list2.flatMap(normaliseGlob);
   };
   const config = {
     app: d.app === void 0 ? DEFAULT_PLAN_CONFIG.app : globs(d.app, "app"),
@@ -38934,7 +39029,7 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
   return config;
 }
 function readPlanConfig(root, inventory) {
-  const file = join7(root, PLAN_CONFIG_FILE);
+  const file = join8(root, PLAN_CONFIG_FILE);
   const config = existsSync4(file) ? parsePlanConfig(readFileSync3(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
   return { ...config, inventory };
 }
@@ -39000,17 +39095,17 @@ function classifier(model, config) {
     return { playbooks: [], label: "outside the Ansible content" };
   };
 }
-function addTrigger(list, label, paths) {
-  let t = list.find((x) => x.label === label);
+function addTrigger(list2, label, paths) {
+  let t = list2.find((x) => x.label === label);
   if (!t) {
     t = { label, paths: [] };
-    list.push(t);
+    list2.push(t);
   }
   for (const p of paths) t.paths.push(p);
 }
-function tidyTriggers(list) {
-  for (const t of list) t.paths = [...new Set(t.paths)].sort();
-  return list;
+function tidyTriggers(list2) {
+  for (const t of list2) t.paths = [...new Set(t.paths)].sort();
+  return list2;
 }
 function missingPlaybook(model, p) {
   return model.playbookRoles[p] ? void 0 : `playbooks/${p}.yml does not exist`;
@@ -39052,7 +39147,7 @@ function hostNotes(hosts, excludedWhy) {
   const notes = [];
   const never = hosts.filter((h) => !h.bootstrapped && h.state !== "unreachable").map((h) => h.host);
   if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
-  const out = hosts.filter((h) => h.excluded);
+  const out = hosts.filter((h) => h.excluded && h.state !== "unreachable");
   if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h) => `${h.host} (${h.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
   return notes;
 }
@@ -39226,6 +39321,17 @@ function stateFallbackNote(reason, changes) {
 }
 async function makePlan(req) {
   const model = readRepo(req.root);
+  const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : void 0;
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
+  const planned = await planWith(req, model);
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
+  return planned;
+}
+async function planWith(req, model) {
   const state3 = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
   const git = await askGit(gitIn(req.root, req.log), {
@@ -39372,11 +39478,11 @@ function scrub(text, pieces) {
 var import_yaml4 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { existsSync as existsSync5, readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
-import { dirname as dirname5, join as join9, relative as relative2, resolve as resolve3 } from "node:path";
+import { dirname as dirname6, join as join10, relative as relative2, resolve as resolve3 } from "node:path";
 
 // src/core/vault.ts
 import { closeSync, openSync, readFileSync as readFileSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync3, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename6, dirname as dirname4, join as join8 } from "node:path";
+import { basename as basename7, dirname as dirname5, join as join9 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
@@ -39389,7 +39495,7 @@ function findVaultFiles(root) {
   const inline = [];
   const walk = (dir) => {
     for (const e of readdirSync3(dir, { withFileTypes: true })) {
-      const p = join8(dir, e.name);
+      const p = join9(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
@@ -39474,7 +39580,7 @@ function vaultsForRun(root, inventory) {
       if (isVaultText(text)) vault.push(path12);
       else if (hasInlineVault(text)) inline.push(path12);
       for (const d of ["group_vars", "host_vars"]) {
-        const beside = join9(dirname5(path12), d);
+        const beside = join10(dirname6(path12), d);
         if (existsSync5(beside)) {
           const f2 = findVaultFiles(beside);
           vault.push(...f2.vault);
@@ -39649,12 +39755,12 @@ function resultJson(r, plan) {
 // src/core/run.ts
 import { existsSync as existsSync7, mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname6, isAbsolute as isAbsolute2, join as join10, resolve as resolve4 } from "node:path";
+import { dirname as dirname7, isAbsolute as isAbsolute2, join as join11, resolve as resolve4 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookFile(playbook) {
-  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join10("playbooks", `${playbook}.yml`);
+  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join11("playbooks", `${playbook}.yml`);
 }
 function playbookArgs(playbook, s2) {
   const args = [playbookFile(playbook), "-i", s2.inventory];
@@ -39692,16 +39798,16 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
 function pluginDir() {
-  const here = dirname6(fileURLToPath(import.meta.url));
-  for (const d of [join10(here, "ansible"), join10(here, "..", "ansible")]) {
-    if (existsSync7(join10(d, PLUGIN_FILE))) return d;
+  const here = dirname7(fileURLToPath(import.meta.url));
+  for (const d of [join11(here, "ansible"), join11(here, "..", "ansible")]) {
+    if (existsSync7(join11(d, PLUGIN_FILE))) return d;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
 function runEnv(s2, resultsFile, base = process.env) {
   const env = childEnv(s2.env, base);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve4(s2.cwd, env.ANSIBLE_CONFIG) : join10(s2.cwd, "ansible.cfg");
-  const cfg = existsSync7(cfgFile) ? { dir: dirname6(cfgFile), text: readFileSync7(cfgFile, "utf8") } : void 0;
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve4(s2.cwd, env.ANSIBLE_CONFIG) : join11(s2.cwd, "ansible.cfg");
+  const cfg = existsSync7(cfgFile) ? { dir: dirname7(cfgFile), text: readFileSync7(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
@@ -39709,8 +39815,8 @@ function runEnv(s2, resultsFile, base = process.env) {
   return env;
 }
 async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync3(join10(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join10(dir, "results.jsonl");
+  const dir = mkdtempSync3(join11(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join11(dir, "results.jsonl");
   const started2 = Date.now();
   const command = s2.wrap ? s2.wrap(s2.ansiblePlaybook, playbookArgs(playbook, s2)) : { cmd: s2.ansiblePlaybook, args: playbookArgs(playbook, s2) };
   try {
@@ -39740,6 +39846,21 @@ async function runPlaybooks(playbooks, s2, hooks) {
   }
   const failed = results.some((r) => r.status === "failure");
   return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: !!s2.check };
+}
+
+// src/core/unreachable.ts
+function unreachedHosts(plan, result) {
+  const deployedTo = (host) => (plan.hosts ?? []).filter((h) => h.host !== host && !h.excluded).map((h) => h.host);
+  return (plan.hosts ?? []).filter((h) => h.excluded && h.state === "unreachable").map((h) => {
+    const to = h.playbooks[0]?.to ?? "this revision";
+    const ran = result.playbooks.map((p) => p.playbook);
+    const others = deployedTo(h.host);
+    const missed = ran.length > 0 ? `it did not get ${ran.join(", ")} (${to})${others.length > 0 ? `, which ran on ${others.join(", ")}` : ""}` : `its deploy state is unknown, so it may lack ${to}`;
+    return { host: h.host, message: `${h.host} was not deployed: unreachable (${h.message ?? "no answer"}): ${missed}; the next push deploys it once it answers` };
+  });
+}
+function statusWithUnreached(result, unreached) {
+  return unreached.length > 0 ? "failure" : result.status;
 }
 
 // src/core/summary.ts
@@ -39775,6 +39896,7 @@ function mermaid(plan) {
 function planMarkdown(plan) {
   const out = ["### Plan", ""];
   out.push(`${plan.mode === "auto" ? "From the changes" : "Playbooks named"}: ${cell(plan.source)}.`, "");
+  if (plan.layout) out.push(`Layout: ${cell(layoutText(plan.layout))}.`, "");
   if (plan.fallback) out.push(`> [!WARNING]`, `> ${cell(plan.fallback)}`, "");
   out.push(plan.run.length > 0 ? `Runs, in order: **${plan.run.join(" \u2192 ")}**.` : "Nothing to run.", "");
   if (plan.mode === "auto" && plan.changedPaths > 0) out.push("```mermaid", mermaid(plan), "```", "");
@@ -39862,11 +39984,18 @@ function summaryMarkdown(plan, result, opts) {
     `Inventory: ${code(opts.inventory)}`,
     "",
     planMarkdown(plan),
-    resultMarkdown(result)
+    resultMarkdown(result),
+    ...unreachedMarkdown(plan, result)
   ].join("\n");
+}
+function unreachedMarkdown(plan, result) {
+  const unreached = unreachedHosts(plan, result);
+  if (unreached.length === 0) return [];
+  return ["#### Unreachable", "", "> [!CAUTION]", ...unreached.map((u) => `> ${cell(u.message)}<br>`), ""];
 }
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
+  if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
   for (const d of plan.playbooks) {
     out.push(`  ${d.run ? "run " : "skip"} ${d.playbook.padEnd(9)} ${d.reason}`);
@@ -39959,7 +40088,7 @@ import * as path8 from "path";
 import * as path4 from "path";
 import assert from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
-function dirname8(p) {
+function dirname9(p) {
   p = safeTrimTrailingSeparator(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
@@ -40073,14 +40202,14 @@ function getSearchPaths(patterns) {
     }
     let foundAncestor = false;
     let tempKey = key;
-    let parent = dirname8(tempKey);
+    let parent = dirname9(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
         foundAncestor = true;
         break;
       }
       tempKey = parent;
-      parent = dirname8(tempKey);
+      parent = dirname9(tempKey);
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
@@ -41369,7 +41498,7 @@ var defaults = (def) => {
     defaults: (options) => orig.defaults(ext(def, options)),
     makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
     braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-    match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+    match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def, options)),
     sep: orig.sep,
     GLOBSTAR
   });
@@ -41385,13 +41514,13 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list, pattern, options = {}) => {
+var match2 = (list2, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
-  list = list.filter((f) => mm.match(f));
-  if (mm.options.nonull && !list.length) {
-    list.push(pattern);
+  list2 = list2.filter((f) => mm.match(f));
+  if (mm.options.nonull && !list2.length) {
+    list2.push(pattern);
   }
-  return list;
+  return list2;
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -42091,12 +42220,12 @@ var Path = class {
         this.segments = itemPath.split(path6.sep);
       } else {
         let remaining = itemPath;
-        let dir = dirname8(remaining);
+        let dir = dirname9(remaining);
         while (dir !== remaining) {
-          const basename10 = path6.basename(remaining);
-          this.segments.unshift(basename10);
+          const basename11 = path6.basename(remaining);
+          this.segments.unshift(basename11);
           remaining = dir;
-          dir = dirname8(remaining);
+          dir = dirname9(remaining);
         }
         this.segments.unshift(remaining);
       }
@@ -42108,7 +42237,7 @@ var Path = class {
         segment = normalizeSeparators2(itemPath[i]);
         if (i === 0 && hasRoot(segment)) {
           segment = safeTrimTrailingSeparator(segment);
-          assert2(segment === dirname8(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+          assert2(segment === dirname9(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
           assert2(!segment.includes(path6.sep), `Parameter 'itemPath' contains unexpected path separators`);
@@ -42199,7 +42328,7 @@ var Pattern = class _Pattern {
    */
   partialMatch(itemPath) {
     itemPath = safeTrimTrailingSeparator(itemPath);
-    if (dirname8(itemPath) === itemPath) {
+    if (dirname9(itemPath) === itemPath) {
       return this.rootRegExp.test(itemPath);
     }
     return this.minimatch.matchOne(itemPath.split(IS_WINDOWS6 ? /\\+/ : /\/+/), this.minimatch.set[0], true);
@@ -51510,8 +51639,8 @@ function assertContext(context3) {
       throw new TypeError("is-unsafe: context must not be an empty array");
     }
     if (Array.isArray(context3[0])) {
-      for (const list of context3) {
-        if (!Array.isArray(list) || list.length === 0) {
+      for (const list2 of context3) {
+        if (!Array.isArray(list2) || list2.length === 0) {
           throw new TypeError(
             "is-unsafe: each context in the array must be a non-empty pattern array (PatternList)"
           );
@@ -51529,15 +51658,15 @@ function normalise(context3) {
   if (Array.isArray(context3[0])) return { lists: context3, regex: null };
   return { lists: [context3], regex: null };
 }
-function decodedCopy(value, list) {
-  if (!list.decodeEntities) return null;
+function decodedCopy(value, list2) {
+  if (!list2.decodeEntities) return null;
   const decoded = decodeEntities(value);
   return decoded === value ? null : decoded;
 }
-function matchList(value, list) {
-  const label = list.label ?? "CUSTOM";
-  const decoded = decodedCopy(value, list);
-  for (const rule of list) {
+function matchList(value, list2) {
+  const label = list2.label ?? "CUSTOM";
+  const decoded = decodedCopy(value, list2);
+  for (const rule of list2) {
     if (rule.pattern.test(value) || decoded !== null && rule.pattern.test(decoded)) {
       return { context: label, id: rule.id, description: rule.description, pattern: rule.pattern };
     }
@@ -51549,8 +51678,8 @@ function isUnsafe(value, context3) {
   assertContext(context3);
   const { lists, regex } = normalise(context3);
   if (regex) return regex.test(value);
-  for (const list of lists) {
-    if (matchList(value, list) !== null) return true;
+  for (const list2 of lists) {
+    if (matchList(value, list2) !== null) return true;
   }
   return false;
 }
@@ -80167,7 +80296,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync10, readdirSync as readdirSync4, realpathSync } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 var ANSIBLE_29_PINS = ["jinja2==2.11.3", "markupsafe==1.1.1"];
 var ANSIBLE_210_PINS = ["jinja2>=2.10,<3.1", "markupsafe<2.1"];
 var DEFAULT_ANSIBLE_VERSION = "2.9";
@@ -80230,7 +80359,7 @@ function cacheKey(platform2, arch2, python, spec) {
   return `django-deploy-ansible-v1-${platform2}-${arch2}-py${pyString(python)}-${hash}`;
 }
 function venvDir(home, key) {
-  return join15(home, ".cache", "django-deploy", key);
+  return join16(home, ".cache", "django-deploy", key);
 }
 function pythonProbeList(toolCacheVersions) {
   const names = toolCacheVersions.map((t) => t.bin);
@@ -80239,12 +80368,12 @@ function pythonProbeList(toolCacheVersions) {
   return names;
 }
 function toolCachePythons() {
-  const root = process.env.RUNNER_TOOL_CACHE ? join15(process.env.RUNNER_TOOL_CACHE, "Python") : "";
+  const root = process.env.RUNNER_TOOL_CACHE ? join16(process.env.RUNNER_TOOL_CACHE, "Python") : "";
   if (!root || !existsSync10(root)) return [];
   const arch2 = process.arch === "arm64" ? "arm64" : "x64";
   const out = [];
   for (const v of readdirSync4(root)) {
-    const bin = join15(root, v, arch2, "bin", "python3");
+    const bin = join16(root, v, arch2, "bin", "python3");
     if (/^3\.\d+\.\d+$/.test(v) && existsSync10(bin)) out.push({ version: v, bin });
   }
   return out;
@@ -80296,7 +80425,7 @@ async function installAnsible(spec) {
   if (!python) throw new Error(noPythonMessage(pythons, spec));
   const key = cacheKey(process.platform, process.arch, python.version, spec);
   const dir = venvDir(homedir2(), key);
-  const bin = join15(dir, "bin", "ansible-playbook");
+  const bin = join16(dir, "bin", "ansible-playbook");
   info(`${spec.label} on Python ${pyString(python.version)} (${python.path}), virtualenv ${dir}`);
   let hit = false;
   if (isFeatureAvailable()) {
@@ -80317,7 +80446,7 @@ async function installAnsible(spec) {
     if (r.code !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(" ")} exited with ${r.code}: ${r.stderr.trim().split("\n").pop() ?? ""}`);
   };
   await step2(python.path, ["-m", "venv", "--clear", dir]);
-  await step2(join15(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
+  await step2(join16(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
   version3 = await ansibleVersion(bin);
   if (!version3) throw new Error(`installing ${spec.label} failed: ${bin} --version does not run`);
   info(`Installed ${version3}`);
@@ -80404,6 +80533,7 @@ function planRequest(settings, root, checked, run3, log2) {
     namedSource: `${event.name || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
     event: event.name || "this run",
     changes: { kind: "event", event },
+    readLayoutWith: run3,
     readStateWith: preview ? void 0 : run3,
     limit: settings.limit || void 0,
     log: log2
@@ -80439,7 +80569,7 @@ function checkPaths2(settings, root) {
   if (!existsSync11(root) || !statSync6(root).isDirectory()) {
     throw new Error(`input "working-directory": "${settings.workingDirectory}" is not a directory of the repository (did actions/checkout run?)`);
   }
-  if (!existsSync11(join16(root, settings.inventory))) {
+  if (!existsSync11(join17(root, settings.inventory))) {
     throw new Error(`input "inventory": "${settings.inventory}" does not exist in ${settings.workingDirectory} (expected a directory such as inventories/production)`);
   }
 }
@@ -80470,7 +80600,7 @@ function setOutputs(plan, result) {
 function annotate(result, workingDirectory) {
   for (const p of result.playbooks) {
     for (const f of p.failures) {
-      const file = f.file && !f.file.startsWith("/") ? workingDirectory === "." ? f.file : join16(workingDirectory, f.file) : void 0;
+      const file = f.file && !f.file.startsWith("/") ? workingDirectory === "." ? f.file : join17(workingDirectory, f.file) : void 0;
       error(clean2(`${p.playbook} failed: "${f.task}" ${f.status} on ${f.host}: ${f.message}`), {
         title: `${p.playbook}: ${f.task}`,
         ...file ? { file, startLine: f.line } : {}
@@ -80480,6 +80610,19 @@ function annotate(result, workingDirectory) {
       error(clean2(`${p.playbook} failed: ${p.error ?? `ansible-playbook exited with code ${p.exitCode}`}`), { title: `${p.playbook} did not run to its end` });
     }
   }
+}
+async function stopped(e, when) {
+  await writeSummary(`## Deploy \u274C failed
+
+> [!CAUTION]
+> Stopped ${when}: ${cell(e.message)}
+`);
+  throw new Error(clean2(e.message), { cause: e });
+}
+function reportUnreached(plan, result) {
+  const unreached = unreachedHosts(plan, result);
+  for (const u of unreached) error(clean2(u.message), { title: `${u.host} unreachable: not deployed` });
+  result.status = statusWithUnreached(result, unreached);
 }
 async function main() {
   markMainRan();
@@ -80508,17 +80651,12 @@ async function main() {
   try {
     creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir, saveControlDir);
     info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
-    for (const f of inventoriesSettingCommonArgs(join16(root, settings.inventory))) {
+    for (const f of inventoriesSettingCommonArgs(join17(root, settings.inventory))) {
       warning(`${relative5(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`);
     }
     ansible = await group("Ansible", () => installAnsible(settings.ansible));
   } catch (e) {
-    await writeSummary(`## Deploy \u274C failed
-
-> [!CAUTION]
-> Stopped before planning: ${cell(e.message)}
-`);
-    throw new Error(clean2(e.message), { cause: e });
+    return stopped(e, "before planning");
   }
   const run3 = connectedRun({
     cwd: root,
@@ -80536,16 +80674,18 @@ async function main() {
     if (p.state) info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`);
     info(planText(p.plan));
     return p;
-  });
+  }).catch((e) => stopped(e, "while planning (nothing ran)"));
   setOutput("plan", clean2(JSON.stringify(plan)));
   if (plan.fallback) warning(plan.fallback);
   for (const n of plan.notes) notice(n);
-  for (const h of plan.hosts ?? []) if (h.state === "unreachable") warning(`${h.host}: deploy state not read: ${h.message ?? "unreachable"}`);
+  for (const h of plan.hosts ?? []) if (h.state === "unreachable" && !h.excluded) warning(`${h.host}: deploy state not read: ${h.message ?? "unreachable"}`);
   if (plan.run.length === 0) {
     const result2 = { status: "skipped", playbooks: [], notRun: [], check: settings.check };
+    reportUnreached(plan, result2);
     setOutputs(plan, result2);
     await writeSummary(summaryMarkdown(plan, result2, { inventory: settings.inventory }));
-    info("Nothing to deploy.");
+    if (result2.status === "failure") process.exitCode = ExitCode.Failure;
+    else info("Nothing to deploy.");
     return;
   }
   info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started2)}`);
@@ -80566,6 +80706,7 @@ async function main() {
     output: (b) => process.stdout.write(b)
   });
   annotate(result, settings.workingDirectory);
+  reportUnreached(plan, result);
   setOutputs(plan, result);
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }));
   if (result.status === "failure") process.exitCode = ExitCode.Failure;
@@ -80573,10 +80714,10 @@ async function main() {
 
 // src/action/cleanup.ts
 import { existsSync as existsSync12, rmSync as rmSync5 } from "node:fs";
-import { basename as basename9 } from "node:path";
+import { basename as basename10 } from "node:path";
 function removeSecretsDir(dir) {
   if (!dir) return "nothing to clean";
-  if (!basename9(dir).startsWith("django-deploy-")) return "refused";
+  if (!basename10(dir).startsWith("django-deploy-")) return "refused";
   if (!existsSync12(dir)) return "nothing to clean";
   rmSync5(dir, { recursive: true, force: true });
   return "removed";

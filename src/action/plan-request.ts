@@ -16,6 +16,7 @@ export function planRequest(settings: Settings, root: string, checked: Pick<Pref
     namedSource: `${event.name || 'this run'}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(', ') : ''} named in the playbooks input`,
     event: event.name || 'this run',
     changes: { kind: 'event', event },
+    readLayoutWith: run,
     readStateWith: preview ? undefined : run,
     limit: settings.limit || undefined,
     log,

@@ -8,6 +8,7 @@ import { parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
 import { resultJson } from '../core/results.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { planText, resultText } from '../core/summary.ts'
+import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { parse } from './args.ts'
 import { UsageError, type Command } from './command.ts'
 import { planHere } from './plan.ts'
@@ -94,6 +95,9 @@ async function planAndRun({ dir, run, config, runDir, selection, ...values }: De
   if (state) process.stdout.write(`Deploy state read in ${formatDuration(state.durationMs)}\n`)
   process.stdout.write(planText(plan))
   if (plan.run.length === 0) {
+    const unreached = unreachedHosts(plan, { playbooks: [] })
+    for (const u of unreached) process.stderr.write(`${u.message}\n`)
+    if (unreached.length > 0) return 1
     process.stdout.write('Nothing to deploy.\n')
     return 0
   }
@@ -111,7 +115,10 @@ async function planAndRun({ dir, run, config, runDir, selection, ...values }: De
     output: (b) => (log ? log.write(b) : process.stdout.write(b)),
   })
   if (log) await new Promise<void>((done) => log.end(done))
+  const unreached = unreachedHosts(plan, result)
+  result.status = statusWithUnreached(result, unreached)
   process.stdout.write('\n' + resultText(result))
+  for (const u of unreached) process.stderr.write(`${u.message}\n`)
   if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + '\n')
   return result.status === 'failure' ? 1 : 0
 }

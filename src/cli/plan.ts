@@ -64,6 +64,7 @@ export async function planHere(dir: string, req: CliPlanRequest): Promise<Planne
     changes: req.from
       ? { kind: 'range', from: req.from, to: req.to }
       : req.withoutState === 'working tree' ? { kind: 'working tree' } : { kind: 'none', description: 'a deploy without --from' },
+    readLayoutWith: req.readStateWith,
     readStateWith: req.readStateWith,
     workingTree: true,
     limit: req.limit,

@@ -105,7 +105,7 @@ export function checkServerOptions(dir: string, o: AnsibleOptions): CheckedOptio
  * Runs `fn` connected as the options say (core/connection.ts): the vault key, the key,
  * known_hosts and control sockets, for the state read and the runs alike. `fn` gets the settings
  * with the connection, and the connection (its 0700 directory holds the log); the directory is
- * removed afterwards unless `keep` says otherwise.
+ * removed afterwards unless `keep` says otherwise and `fn` returned.
  */
 export async function withConnection<T>({ run, vaultKeyFile }: CheckedOptions, o: AnsibleOptions, fn: (run: AnsibleRunSettings, c: Connection) => Promise<T>, keep = false): Promise<T> {
   const file = (option: 'ssh-key' | 'known-hosts') => {
@@ -119,10 +119,14 @@ export async function withConnection<T>({ run, vaultKeyFile }: CheckedOptions, o
     knownHosts: file('known-hosts'),
     acceptNewHostKeys: o['accept-new-host-keys'] ?? false,
   })
+  let done = false
   try {
-    return await fn(connectedRun(run, c), c)
+    const r = await fn(connectedRun(run, c), c)
+    done = true
+    return r
   } finally {
-    closeConnection(c, keep)
+    // Kept only when something ran to its end (its log is there); a run stopped early leaves nothing.
+    closeConnection(c, keep && done)
   }
 }
 

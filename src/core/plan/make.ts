@@ -2,6 +2,8 @@
 // state, what git says (one visit), then one planner: named playbooks, the state (what each host
 // lacks), or the changes of the event or range. The override file comes in already read (by the
 // validation pass); each module is entered once.
+import { readLayout } from '../layout-read.ts'
+import { layoutNote } from '../layout.ts'
 import { readRepo } from '../repo.ts'
 import type { AnsibleRunSettings } from '../run.ts'
 import type { Playbook } from '../playbooks.ts'
@@ -24,6 +26,8 @@ export interface PlanRequest {
   event: string
   /** The event's or range's changes: the plan's source without deploy state, and the fallback. */
   changes: ChangeSource
+  /** Reads and checks the inventory's layout through these settings, before anything connects (a LayoutError: bad input). */
+  readLayoutWith?: AnsibleRunSettings
   /** Reads the hosts' deploy state through these settings (as the runs connect); absent: plan from the changes only (a pull-request preview). */
   readStateWith?: AnsibleRunSettings
   /** Deploys the working tree (the CLI), not only HEAD. */
@@ -53,6 +57,18 @@ export function stateFallbackNote(reason: string, changes: ChangeSet): string {
 
 export async function makePlan(req: PlanRequest): Promise<Planned> {
   const model = readRepo(req.root)
+  const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : undefined
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`)
+  const planned = await planWith(req, model)
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout
+    const note = layoutNote(layout.layout)
+    if (note) planned.plan.notes.push(note)
+  }
+  return planned
+}
+
+async function planWith(req: PlanRequest, model: ReturnType<typeof readRepo>): Promise<Planned> {
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : undefined
   const auto = req.selection === 'auto'
   const git = await askGit(gitIn(req.root, req.log), {

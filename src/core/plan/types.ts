@@ -1,5 +1,6 @@
 // The plan's data, shared by both planners, the summary and the results: plain typed objects that
 // flow forward (changes or deploy state in, a Plan out). Types only.
+import type { Layout } from '../layout.ts'
 import type { Playbook } from '../playbooks.ts'
 
 export interface Trigger {
@@ -65,6 +66,8 @@ export interface Plan {
   hosts?: HostPlan[]
   /** The --limit the run uses when the plan leaves hosts out. */
   limit?: string
+  /** Which host is what (the inventory's groups), when it could be read. */
+  layout?: Layout
 }
 
 /** What is being deployed: a commit, or the working tree on top of it. */
