@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-VZKZ7IKJ.js";
+} from "./cli-chunks/chunk-LLB3FFE5.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -7709,7 +7709,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-GZEFSTLW.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-N4YSN62R.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -11,7 +11,7 @@ import {
   runOk,
   runPlaybook,
   runSync
-} from "./chunk-VZKZ7IKJ.js";
+} from "./chunk-LLB3FFE5.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -665,6 +665,7 @@ var Lab = class {
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : void 0,
       env,
       resultsDir: this.dir,
+      factCacheDir: opts.factCache ?? join5(this.dir, "facts"),
       wrap: opts.controller ? (cmd, args) => opts.controller.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join5(this.dir, "controller") }) : void 0
     }, (b) => {
       chunks.push(b);
