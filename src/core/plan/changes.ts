@@ -1,7 +1,9 @@
 // Changed paths for each kind of event, through git. Shallow clones are deepened as needed; a
 // range that cannot be resolved is reported as such (the plan then takes its safe fallback).
 // Git sits behind a small interface so the decisions are tested without a repository.
-import { run } from './exec.ts'
+import { short } from '../format.ts'
+import { childEnv, run } from '../exec.ts'
+import type { Head } from './types.ts'
 
 /** What the event gave us: a diff, no diff at all (dispatch, schedule), or a range we could not resolve. */
 export type ChangeSet =
@@ -20,15 +22,31 @@ export function gitIn(cwd: string, log?: (line: string) => void): Git {
   return {
     run(args) {
       log?.(`git ${args.join(' ')}`)
-      const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
+      const env = childEnv({ GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' })
       return run('git', args, { cwd, env }).catch((e: Error) => ({ code: 127, stdout: '', stderr: e.message }))
     },
   }
 }
 
+/**
+ * Git reports paths from the repository's top; a plan works inside `prefix` (a working directory
+ * below the top, as `git rev-parse --show-prefix` prints it): the paths under it, relative to it,
+ * and those elsewhere (they trigger nothing).
+ */
+export function splitByPrefix(paths: string[], prefix: string): { inside: string[]; outside: string[] } {
+  const p = prefix.replace(/^\/+|\/+$/g, '')
+  if (p === '') return { inside: paths, outside: [] }
+  const inside: string[] = []
+  const outside: string[] = []
+  for (const path of paths) {
+    if (path.startsWith(`${p}/`)) inside.push(path.slice(p.length + 1))
+    else outside.push(path)
+  }
+  return { inside, outside }
+}
+
 export const ZERO_SHA = /^0+$/
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/
-const short = (sha: string) => sha.slice(0, 7)
 
 /** How far to deepen a shallow clone, step by step, before fetching the whole history. */
 export const DEEPEN_STEPS = [50, 200, 1000]
@@ -221,4 +239,53 @@ export async function changedSince(git: Git, since: string, opts: { workingTree?
   if (tracked.code !== 0) return undefined
   const untracked = await git.run(['ls-files', '--others', '--exclude-standard', '-z'])
   return [...new Set([...tracked.stdout.split('\0'), ...untracked.stdout.split('\0')].filter(Boolean))]
+}
+
+/** Where an automatic plan's changes come from when there is no deploy state to plan from. */
+export type ChangeSource =
+  | { kind: 'event'; event: EventInfo }
+  | { kind: 'range'; from: string; to?: string }
+  | { kind: 'working tree' }
+  | { kind: 'none'; description: string }
+
+/** What planning asks git, answered in one visit. */
+export interface GitView {
+  /** The working directory below the repository's top (`git rev-parse --show-prefix`). */
+  prefix: string
+  head: Head
+  /** Paths changed since each recorded commit, relative to the working directory; undefined: unknown here. */
+  changedSince: Record<string, string[] | undefined>
+  /** The source's changes (paths as git reports them, from the top), when asked for. */
+  changes?: ChangeSet
+}
+
+export interface GitQuestions {
+  /** Deploys the working tree (the CLI), not only HEAD. */
+  workingTree: boolean
+  /** Commits the hosts recorded: each one's changes up to what is deployed. */
+  recorded?: string[]
+  source?: ChangeSource
+}
+
+async function changesOf(git: Git, source: ChangeSource): Promise<ChangeSet> {
+  switch (source.kind) {
+    case 'event': return changesForEvent(git, source.event)
+    case 'range': return changesBetween(git, source.from, source.to)
+    case 'working tree': return changesInWorkingTree(git)
+    case 'none': return { kind: 'none', description: source.description }
+  }
+}
+
+export async function askGit(git: Git, q: GitQuestions): Promise<GitView> {
+  const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim()
+  const commit = (await git.run(['rev-parse', 'HEAD'])).stdout.trim()
+  const dirty = q.workingTree && (await git.run(['status', '--porcelain', '--untracked-files=normal'])).stdout.trim() !== ''
+  const head = { commit, dirty }
+  const changed: Record<string, string[] | undefined> = {}
+  for (const c of new Set(q.recorded ?? [])) {
+    if (c === commit && !dirty) continue
+    const paths = await changedSince(git, c, { workingTree: dirty })
+    changed[c] = paths && splitByPrefix(paths, prefix).inside
+  }
+  return { prefix, head, changedSince: changed, ...(q.source ? { changes: await changesOf(git, q.source) } : {}) }
 }

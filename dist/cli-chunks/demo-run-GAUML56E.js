@@ -3,16 +3,15 @@ import { createRequire as __cr } from 'node:module'; const require = __cr(import
 import {
   PLAYBOOKS,
   __toESM,
+  childEnv,
   formatDuration,
   lastLine,
-  progressLine,
   require_dist,
   run,
   runOk,
   runPlaybook,
-  runSync,
-  tail
-} from "./chunk-ZOG6MSE4.js";
+  runSync
+} from "./chunk-5SNIBTIF.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -24,12 +23,6 @@ import { randomBytes as randomBytes4 } from "node:crypto";
 import { createWriteStream, existsSync as existsSync4, mkdirSync as mkdirSync6, rmSync as rmSync5, writeFileSync as writeFileSync5 } from "node:fs";
 import { dirname as dirname2, isAbsolute, join as join5 } from "node:path";
 import { fileURLToPath } from "node:url";
-
-// src/lab/exec.ts
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // src/lab/image.ts
 import { createHash } from "node:crypto";
@@ -61,6 +54,14 @@ async function withLock(file, fn) {
 
 // src/lab/mounts.ts
 import { readFileSync, rmSync } from "node:fs";
+
+// src/lab/wait.ts
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// src/lab/mounts.ts
 function mountsUnder(dir) {
   const root = dir.replace(/\/+$/, "");
   return readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((line) => line.split(" ")[4]).filter((m) => !!m).map((m) => m.replace(/\\(\d{3})/g, (_, oct) => String.fromCharCode(parseInt(oct, 8)))).filter((m) => m === root || m.startsWith(root + "/")).sort((a, b) => b.length - a.length);
@@ -194,7 +195,7 @@ function signal(id, sig) {
   }
 }
 
-// src/lab/state.ts
+// src/lab/resources.ts
 import { mkdirSync as mkdirSync3, readdirSync as readdirSync2, readFileSync as readFileSync3, renameSync as renameSync2, writeFileSync as writeFileSync2, existsSync as existsSync2, rmSync as rmSync3 } from "node:fs";
 import { join as join2 } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -424,7 +425,7 @@ function boot(state, h) {
   ], {
     detached: true,
     stdio: ["ignore", log, log],
-    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" }
+    env: childEnv({ SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" })
   });
   closeSync(log);
   child.on("error", () => {
@@ -789,6 +790,16 @@ async function startLab(opts) {
     live.delete(state);
     throw e;
   }
+}
+
+// src/cli/demo-output.ts
+function progressLine(index, total, playbook, ok, ms, recap) {
+  const counts = recap ? `  ok=${recap.ok} changed=${recap.changed}` + (recap.failed ? ` failed=${recap.failed}` : "") + (recap.unreachable ? ` unreachable=${recap.unreachable}` : "") : "";
+  return `[${index}/${total}] ${playbook.padEnd(10)} ${(ok ? "ok" : "FAILED").padEnd(7)}${formatDuration(ms).padStart(10)}${counts}`;
+}
+function tail(text, n) {
+  const lines = text.replace(/\s+$/, "").split("\n");
+  return lines.slice(-n).join("\n");
 }
 
 // src/cli/demo-run.ts

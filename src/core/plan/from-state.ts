@@ -1,87 +1,12 @@
-// The deploy state each server keeps (roles/deploy_state writes it after each playbook) and the plan
-// it leads to: a playbook runs on a push when a path that triggers it changed since the revision a
-// host recorded for it, or when a host has no record. Pure: states and changed paths in, a Plan out.
-import type { ChangeSet } from './changes.ts'
-import { classifier, planExplicit, type DeployRecord, type HostPlan, type HostPlaybook, type Plan, type PlaybookDecision, type Trigger } from './plan.ts'
-import type { PlanConfig } from './plan-config.ts'
-import { PLAYBOOKS, isPlaybook, type Playbook } from './playbooks.ts'
-import type { RepoModel } from './repo.ts'
-
-/** Where servers keep the state (root-owned), one file per copy of the template. */
-export const STATE_DIR = '/var/lib/django-deploy'
-/** The state file, as Ansible templates it for each host. */
-export const STATE_FILE = `${STATE_DIR}/{{ organization_slug }}-{{ project_slug }}.json`
-/** The backup record the backup role writes beside it. */
-export const BACKUP_FILE = `${STATE_DIR}/{{ organization_slug }}-{{ project_slug }}.backup.json`
-
-export type { DeployRecord, HostPlan, HostPlaybook } from './plan.ts'
-
-export type Records = Partial<Record<Playbook, DeployRecord>>
-
-/** What the state read found on one host. */
-export interface HostState {
-  host: string
-  /** read: the host answered (records may be empty: no state yet); unreachable; unreadable: it answered but the file is not valid. */
-  status: 'read' | 'unreachable' | 'unreadable'
-  records: Records
-  message?: string
-}
-
-/** The whole read: per host, or why nothing could be read at all. */
-export type StateRead =
-  | { ok: true; hosts: HostState[]; durationMs: number }
-  | { ok: false; reason: string; durationMs: number }
-
-/** The extra variables a real run passes so the hosts record it (never in check mode). */
-export interface RunIdentity { commit: string; dirty: boolean; run: string }
-
-export function stateVars(id: RunIdentity): Record<string, string | boolean> {
-  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run }
-}
-
-/** Who runs this: the GitHub run's URL when there is one, otherwise user@machine. */
-export function runName(env: NodeJS.ProcessEnv, userAtHost: string): string {
-  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
-    return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
-  }
-  return userAtHost
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-/** Parses a state file; throws on anything that is not the role's format. */
-export function parseStateFile(text: string): Records {
-  const doc: unknown = JSON.parse(text)
-  if (!isObj(doc) || !isObj(doc.playbooks)) throw new Error('not a deploy state (expected {"version": 1, "playbooks": {…}})')
-  const out: Records = {}
-  for (const [name, r] of Object.entries(doc.playbooks)) {
-    if (!isPlaybook(name) || !isObj(r) || typeof r.commit !== 'string' || !r.commit) continue
-    out[name] = {
-      commit: r.commit,
-      finished: typeof r.finished === 'string' ? r.finished : '',
-      run: typeof r.run === 'string' ? r.run : '',
-      ...(r.dirty === true ? { dirty: true } : {}),
-    }
-  }
-  return out
-}
-
-export const short = (sha: string) => (/^[0-9a-f]{40}/.test(sha) ? sha.slice(0, 7) : sha)
-
-/** "3 days ago", "5 min ago": how old a record is at `now`. */
-export function ago(iso: string, now: number): string {
-  const t = Date.parse(iso)
-  if (Number.isNaN(t)) return 'at an unknown time'
-  const s = Math.max(0, Math.round((now - t) / 1000))
-  if (s < 60) return `${s} s ago`
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
-  const d = Math.floor(s / 86_400)
-  return `${d} day${d === 1 ? '' : 's'} ago`
-}
-
-/** What is being deployed: a commit, or the working tree on top of it. */
-export interface Head { commit: string; dirty: boolean }
+// The plan of a push from the hosts' deploy state: a playbook runs where a path that triggers it
+// changed since the revision a host recorded for it, or where a host has no record. Pure: states
+// and changed paths in, a Plan out.
+import { addTrigger, bootstrapNote, BOOTSTRAP_NOT_FROM_PUSH, classifier, tidyTriggers } from './classify.ts'
+import type { PlanConfig } from './config.ts'
+import { ago, short } from '../format.ts'
+import { PLAYBOOKS, type Playbook } from '../playbooks.ts'
+import type { RepoModel } from '../repo.ts'
+import type { DeployRecord, Head, HostPlan, HostPlaybook, HostState, Plan, PlaybookDecision, Trigger } from './types.ts'
 
 export interface StatePlanInput {
   model: RepoModel
@@ -147,16 +72,6 @@ export function limitExcluding(limit: string | undefined, hosts: string[]): stri
   return [limit || 'all', ...hosts.map((h) => `!${h}`)].join(':')
 }
 
-function addTrigger(list: Trigger[], label: string, paths: string[]): void {
-  let t = list.find((x) => x.label === label)
-  if (!t) {
-    t = { label, paths: [] }
-    list.push(t)
-  }
-  for (const p of paths) if (!t.paths.includes(p)) t.paths.push(p)
-  t.paths.sort()
-}
-
 /** The plan of a push from the hosts' records: each playbook runs where a host lacks what triggers it. */
 export function planFromState(input: StatePlanInput): Plan {
   const classify = classifier(input.model, input.config)
@@ -186,7 +101,7 @@ export function planFromState(input: StatePlanInput): Plan {
   }
 
   const decide = (h: HostState, p: Playbook, r: DeployRecord | undefined): { run: boolean; reason: string } => {
-    if (p === 'bootstrap') return { run: false, reason: 'never runs from a push: run it by dispatch' }
+    if (p === 'bootstrap') return { run: false, reason: BOOTSTRAP_NOT_FROM_PUSH }
     if (h.status === 'unreadable') return { run: true, reason: `its state cannot be read (${h.message ?? 'invalid'}): planned as if it had no record` }
     if (!r) return { run: true, reason: 'no record on this host' }
     if (r.dirty) return { run: true, reason: `${short(r.commit)} was deployed with uncommitted changes` }
@@ -210,14 +125,12 @@ export function planFromState(input: StatePlanInput): Plan {
   const notes = [...input.model.warnings]
   const deployed = hosts.filter((h) => !h.excluded)
   const playbooks = PLAYBOOKS.map((p): PlaybookDecision => {
-    const triggers = byPlaybook.get(p)!
+    const triggers = tidyTriggers(byPlaybook.get(p)!)
     if (p === 'bootstrap') {
       if (triggers.length > 0) {
-        notes.push(triggers.some((t) => !t.label.startsWith('shared input'))
-          ? 'bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap).'
-          : 'shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.')
+        notes.push(bootstrapNote(triggers))
       }
-      return { playbook: p, run: false, reason: 'never runs from a push: run it by dispatch', triggers }
+      return { playbook: p, run: false, reason: BOOTSTRAP_NOT_FROM_PUSH, triggers }
     }
     const needing = deployed.filter((h) => h.playbooks.find((x) => x.playbook === p)!.run)
     if (needing.length === 0) {
@@ -243,7 +156,7 @@ export function planFromState(input: StatePlanInput): Plan {
     source: `${input.event}: from each host's deploy state to ${headLabel(input.head)}`,
     run,
     playbooks,
-    ignored,
+    ignored: tidyTriggers(ignored),
     notes,
     changedPaths: allPaths.size,
     hosts,
@@ -252,21 +165,8 @@ export function planFromState(input: StatePlanInput): Plan {
 }
 
 /** A plan of named playbooks, with what each host ran before (shown, never deciding). */
-export function planExplicitWithState(model: RepoModel, names: Playbook[], source: string, hosts: HostState[], head: Head, now: number): Plan {
-  const plan = planExplicit(model, names, source)
+export function withHostRecords(plan: Plan, hosts: HostState[], head: Head, now: number): Plan {
   const named = new Set(plan.run)
   const hp = hostPlans({ hosts, head, now }, (_h, p) => (named.has(p) ? { run: true, reason: 'named' } : { run: false, reason: 'not requested' }), false)
   return { ...plan, hosts: hp, notes: [...plan.notes, ...hostNotes(hp, 'Unreachable')] }
-}
-
-/** The commits whose changes a state plan needs: every recorded one that is not what is deployed. */
-export function recordedCommits(hosts: HostState[], head: Head): string[] {
-  const out = new Set<string>()
-  for (const h of hosts) for (const r of Object.values(h.records)) if (r && (r.commit !== head.commit || head.dirty)) out.add(r.commit)
-  return [...out]
-}
-
-/** The note a plan carries when it fell back to the event's changes. */
-export function stateFallbackNote(reason: string, changes: ChangeSet): string {
-  return `The deploy state could not be read (${reason}): planned from ${changes.description} instead, as before the state existed.`
 }

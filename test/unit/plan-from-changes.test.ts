@@ -1,9 +1,10 @@
-// The plan: the repository's own structure decides which playbook a changed path triggers.
+// The plan from changed paths (core/plan/from-changes.ts, classify.ts): the repository's own
+// structure decides which playbook a changed path triggers.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import {
-  DEFAULT_PLAN_CONFIG, normaliseGlob, parsePlanConfig, planAuto, planExplicit, underPrefix, type ChangeSet, type PlanConfig,
-} from '../../src/core/plan.ts'
+import { splitByPrefix, type ChangeSet } from '../../src/core/plan/changes.ts'
+import { DEFAULT_PLAN_CONFIG, parsePlanConfig, type PlanConfig } from '../../src/core/plan/config.ts'
+import { planAuto, planExplicit } from '../../src/core/plan/from-changes.ts'
 import { parsePlaybookSelection } from '../../src/core/playbooks.ts'
 import { parseRepo, type RepoSource } from '../../src/core/repo.ts'
 
@@ -70,7 +71,7 @@ describe('plan from changed paths', () => {
     ['ansible.cfg runs every deploy playbook', ['ansible.cfg'], ['base', 'backend', 'frontend']],
     ['another inventory runs nothing', ['inventories/staging/hosts.yml'], []],
     ['the app source runs backend', ['app/example_project/settings.py'], ['backend']],
-    ['docs, tests, CI, the action run nothing', ['README.md', 'docs/a.md', 'test/unit/x.test.ts', '.github/workflows/deploy.yml', 'src/core/plan.ts', 'dist/index.js'], []],
+    ['docs, tests, CI, the action run nothing', ['README.md', 'docs/a.md', 'test/unit/x.test.ts', '.github/workflows/deploy.yml', 'src/core/plan/make.ts', 'dist/index.js'], []],
     ['site.yml runs nothing by itself', ['playbooks/site.yml'], []],
     ['several paths: in order, once each', ['roles/frontend/tasks/main.yml', 'app/x.py', 'roles/base/tasks/main.yml', 'roles/backend/x'], ['base', 'backend', 'frontend']],
   ]
@@ -133,21 +134,9 @@ describe('plan from changed paths', () => {
     assert.equal(plan.playbooks[3]!.triggers[0]!.label, 'override config/nginx/**')
   })
 
-  test('override file errors: one line naming the problem and the expected form', () => {
-    assert.throws(() => parsePlanConfig('rules:\n  - paths: [x]\n    playbooks: [web]\n'), /rules\[0\]\.playbooks must list.*expected: app/)
-    assert.throws(() => parsePlanConfig('apps: []\n'), /unknown key "apps"/)
-    assert.throws(() => parsePlanConfig('- a\n'), /not a mapping/)
-  })
-
-  test('globs: a bare directory matches its files', () => {
-    assert.deepEqual(normaliseGlob('app/'), ['app', 'app/**'])
-    assert.deepEqual(normaliseGlob('src/**/*.py'), ['src/**/*.py'])
-  })
-
   test('paths below a working directory are planned relative to it; others trigger nothing', () => {
-    const { changes, outside } = underPrefix(diff(['deploy/roles/base/x', 'README.md']), 'deploy/')
-    assert.deepEqual(changes.kind === 'diff' && changes.paths, ['roles/base/x'])
-    assert.deepEqual(outside, ['README.md'])
+    assert.deepEqual(splitByPrefix(['deploy/roles/base/x', 'README.md'], 'deploy/'), { inside: ['roles/base/x'], outside: ['README.md'] })
+    assert.deepEqual(splitByPrefix(['a', 'b/c'], ''), { inside: ['a', 'b/c'], outside: [] })
   })
 })
 

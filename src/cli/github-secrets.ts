@@ -31,7 +31,7 @@ const REPO = /^[A-Za-z0-9._-]{1,100}$/
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** `owner/repo` → target; throws on anything else. */
-export function parseRepo(spec: string, environment?: string): SecretsTarget {
+export function parseSecretsTarget(spec: string, environment?: string): SecretsTarget {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(spec.trim())
   if (!m || !OWNER.test(m[1]!) || !REPO.test(m[2]!) || m[2] === '.' || m[2] === '..') {
     throw new GitHubError(`"${spec}" is not a repository: expected OWNER/REPO, e.g. my-org/my-site`)

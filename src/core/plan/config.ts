@@ -2,8 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseDocument } from 'yaml'
-import { yamlErrorLine } from './extra-vars.ts'
-import { PLAYBOOKS, inOrder, isPlaybook, type Playbook } from './playbooks.ts'
+import { ValidationError } from '../errors.ts'
+import { yamlErrorLine } from '../extra-vars.ts'
+import { PLAYBOOKS, inOrder, isPlaybook, type Playbook } from '../playbooks.ts'
 
 /** Where the override file lives, relative to the working directory. */
 export const PLAN_CONFIG_FILE = '.github/deploy-plan.yml'
@@ -41,11 +42,11 @@ export function parsePlanConfig(text: string, file = PLAN_CONFIG_FILE): PlanConf
   if (err) {
     // file:line:column and the first line of the message: no code frame (it would become %0A in an annotation).
     const pos = err.linePos?.[0]
-    throw new Error(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`)
+    throw new ValidationError(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`)
   }
   const doc: unknown = parsed.toJS() ?? {}
   const fail = (what: string): never => {
-    throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join('|')}] }])`)
+    throw new ValidationError(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join('|')}] }])`)
   }
   if (typeof doc !== 'object' || Array.isArray(doc)) fail('not a mapping')
   const d = doc as Record<string, unknown>

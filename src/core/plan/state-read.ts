@@ -1,10 +1,11 @@
 // Reads a file from every targeted host through Ansible itself (an ad-hoc slurp with the runs' own
 // settings: inventory, limit, vault key, SSH options), so the read connects exactly as the runs do.
 // Bounded: a short connection timeout per host and a deadline for the whole read.
-import { spawn } from 'node:child_process'
 import { basename, dirname, join } from 'node:path'
-import type { AnsibleRunSettings } from './run.ts'
-import { parseStateFile, STATE_FILE, type HostState, type StateRead } from './state.ts'
+import { childEnv, run } from '../exec.ts'
+import type { AnsibleRunSettings } from '../run.ts'
+import { parseStateFile, STATE_FILE } from './state-file.ts'
+import type { HostState, StateRead } from './types.ts'
 
 /** The group every playbook targets. */
 export const DEPLOY_HOSTS = 'webservers'
@@ -61,40 +62,21 @@ export function parseSlurpOutput(stdout: string): SlurpResult[] {
 
 /** Runs the ad-hoc slurp of `file` (templated per host) on the targeted hosts. */
 export async function slurpFromHosts(s: AnsibleRunSettings, file: string, deadlineMs = READ_DEADLINE_MS): Promise<{ ok: true; results: SlurpResult[] } | { ok: false; reason: string }> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
-  Object.assign(env, s.env, { ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOAD_CALLBACK_PLUGINS: '0', ANSIBLE_DEPRECATION_WARNINGS: '0' })
+  const env = childEnv({ ...s.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOAD_CALLBACK_PLUGINS: '0', ANSIBLE_DEPRECATION_WARNINGS: '0' })
   const bin = adhocBinary(s.ansiblePlaybook)
-  return new Promise((done) => {
-    const child = spawn(bin, slurpArgs(s, file), { cwd: s.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        child.kill('SIGKILL')
-      }
-    }, deadlineMs)
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8') })
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8') })
-    child.on('error', (e) => {
-      clearTimeout(timer)
-      done({ ok: false, reason: `${bin}: ${e.message}` })
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      const results = parseSlurpOutput(stdout)
-      if (timedOut) return done({ ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1000)} s` })
-      if (results.length === 0 && code !== 0) {
-        const why = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^\[WARNING\]/.test(l)).pop() ?? `exit code ${code}`
-        return done({ ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, '')}` })
-      }
-      done({ ok: true, results })
-    })
-  })
+  let r
+  try {
+    r = await run(bin, slurpArgs(s, file), { cwd: s.cwd, env, timeoutMs: deadlineMs, killGroup: true })
+  } catch (e) {
+    return { ok: false, reason: `${bin}: ${(e as Error).message}` }
+  }
+  if (r.timedOut) return { ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1000)} s` }
+  const results = parseSlurpOutput(r.stdout)
+  if (results.length === 0 && r.code !== 0) {
+    const why = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^\[WARNING\]/.test(l)).pop() ?? `exit code ${r.code}`
+    return { ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, '')}` }
+  }
+  return { ok: true, results }
 }
 
 /** Each slurp answer as the host's deploy state. Pure. */

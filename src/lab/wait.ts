@@ -1,5 +1,4 @@
-// The lab's process helpers: core's (src/core/exec.ts) and the waits teardown needs.
-export { lastLine, run, runOk, runSync, type ExecOptions, type ExecResult } from '../core/exec.ts'
+// The lab's waits: a blocking one for teardown, an async one for polling.
 
 /** Blocks the thread (teardown only: it must work where the event loop no longer runs). */
 export function sleepSync(ms: number): void {

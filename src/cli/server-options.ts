@@ -1,13 +1,15 @@
-// The Ansible settings of the CLI's commands that reach the servers (deploy, status, plan --state):
-// one object for the state read and the runs, so both connect the same way.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+// The options of the CLI's commands that reach the servers (deploy, status, restore, plan --state):
+// checked once (with the validation pass the action runs), then one connection (core/connection.ts,
+// as the action's) for the state read and the runs, so both connect the same way.
+import { existsSync, statSync } from 'node:fs'
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { preflight, PreflightError, VAULT_KEY_SECRET } from '../core/preflight.ts'
+import { closeConnection, connectedRun, openConnection, type Connection } from '../core/connection.ts'
+import type { PlanConfig } from '../core/plan/config.ts'
+import { runName } from '../core/plan/state-file.ts'
+import { preflight, VAULT_KEY_SECRET } from '../core/preflight.ts'
 import { readKeyFile, type VaultError } from '../core/vault.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
-import { makeControlDir, removeControlDir, writeSshVars } from '../core/ssh.ts'
-import { runName } from '../core/state.ts'
 import { UsageError } from './command.ts'
 
 export interface AnsibleOptions {
@@ -52,8 +54,15 @@ function sshFile(o: AnsibleOptions, option: 'ssh-key' | 'known-hosts'): string |
   return p
 }
 
-/** Checks the repository, inventory and vault key; one line on the first problem. */
-export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSettings {
+/** What the checks give: the runs' settings (without the connection yet), the plan's override file. */
+export interface CheckedOptions {
+  run: AnsibleRunSettings
+  planConfig: PlanConfig
+  vaultKeyFile: string
+}
+
+/** Checks the repository, inventory, vault key and the rest (the validation pass); one line on the first problem. */
+export function checkServerOptions(dir: string, o: AnsibleOptions): CheckedOptions {
   if (!existsSync(join(dir, 'playbooks'))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`)
   const inventory = o.inventory ?? 'inventories/production'
   if (!existsSync(resolve(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`)
@@ -70,21 +79,15 @@ export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSetti
     throw new UsageError(`vault key file "${relative(dir, vaultKey)}": ${(e as VaultError).message.replace(`${vaultKey} `, '')}`)
   }
   // The one validation pass (shared with the action): nothing is planned or run before it passes.
-  let extraVars: string | undefined
-  try {
-    extraVars = preflight({
-      root: dir,
-      inventory,
-      vaultKey: key,
-      vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
-      extraVars: o['extra-vars'] ?? '',
-      extraVarsWhere: '--extra-vars',
-    }).extraVars
-  } catch (e) {
-    if (e instanceof PreflightError) throw new UsageError(e.message)
-    throw e
-  }
-  return {
+  const checked = preflight({
+    root: dir,
+    inventory,
+    vaultKey: key,
+    vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+    extraVars: o['extra-vars'] ?? '',
+    extraVarsWhere: '--extra-vars',
+  })
+  const run: AnsibleRunSettings = {
     cwd: dir,
     ansiblePlaybook: o['ansible-playbook'] ?? 'ansible-playbook',
     inventory,
@@ -92,32 +95,38 @@ export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSetti
     diff: o.diff ?? false,
     limit: o.limit,
     tags: (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-    extraVars,
-    env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey },
+    extraVars: checked.extraVars,
+    env: {},
   }
+  return { run, planConfig: checked.planConfig, vaultKeyFile: vaultKey }
 }
 
 /**
- * Runs `fn` with the action's SSH settings (core/ssh.ts) in `run`: the key, known_hosts and
- * control sockets the options name, for the state read and the runs alike. `fn` gets the run's
- * own 0700 directory (for its log); it is removed afterwards unless `keep` says otherwise and `fn`
- * returned.
+ * Runs `fn` connected as the options say (core/connection.ts): the vault key, the key,
+ * known_hosts and control sockets, for the state read and the runs alike. `fn` gets the settings
+ * with the connection, and the connection (its 0700 directory holds the log); the directory is
+ * removed afterwards unless `keep` says otherwise and `fn` returned.
  */
-export async function withSsh<T>(run: AnsibleRunSettings, o: AnsibleOptions, fn: (runDir: string) => Promise<T>, keep = false): Promise<T> {
-  const runDir = mkdtempSync(join(tmpdir(), 'django-deploy-'))
-  const controlDir = makeControlDir()
-  run.extraVarsFiles = [writeSshVars(runDir, {
-    keyFile: sshFile(o, 'ssh-key'), knownHostsFile: sshFile(o, 'known-hosts'), acceptNew: o['accept-new-host-keys'] ?? false, controlDir,
-  })]
+export async function withConnection<T>({ run, vaultKeyFile }: CheckedOptions, o: AnsibleOptions, fn: (run: AnsibleRunSettings, c: Connection) => Promise<T>, keep = false): Promise<T> {
+  const file = (option: 'ssh-key' | 'known-hosts') => {
+    const f = sshFile(o, option)
+    return f ? { file: f } : undefined
+  }
+  const c = openConnection({
+    tempRoot: tmpdir(),
+    vaultKey: { file: vaultKeyFile },
+    sshKey: file('ssh-key'),
+    knownHosts: file('known-hosts'),
+    acceptNewHostKeys: o['accept-new-host-keys'] ?? false,
+  })
   let done = false
   try {
-    const r = await fn(runDir)
+    const r = await fn(connectedRun(run, c), c)
     done = true
     return r
   } finally {
-    removeControlDir(controlDir)
     // Kept only when something ran to its end (its log is there); a run stopped early leaves nothing.
-    if (!keep || !done) rmSync(runDir, { recursive: true, force: true })
+    closeConnection(c, keep && done)
   }
 }
 
