@@ -67,6 +67,7 @@ describe('backend role, default install path (pip from a package index)', () => 
         backend_https: false,
         backend_archive_src: appCopy(join(repoRoot, 'app'), work, '1.0.0'),
         backend_pip_index_url: '{{ vault_pip_index_url }}',
+        backend_pip_trusted_hosts: [url.hostname],
       },
       vault: { vault_pip_index_url: url.href },
     })
