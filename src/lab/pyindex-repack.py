@@ -28,6 +28,16 @@ def deb_files(pkg):
     return [f for f in out.splitlines() if f.startswith(SITE + '/') and os.path.isfile(f)]
 
 
+def deb_python_files(pkg):
+    """The package's files, or (a transitional package: trixie's python3-tz) those of the python3-* it depends on."""
+    files = deb_files(pkg)
+    if files:
+        return files
+    depends = subprocess.run(['dpkg-query', '-W', '-f', '${Depends}', pkg], check=True, capture_output=True, text=True).stdout
+    targets = [d.strip().split(' ')[0] for d in depends.split(',') if d.strip().startswith('python3-')]
+    return [f for t in targets for f in deb_files(t)]
+
+
 def deb_source(pkg):
     fmt = '${source:Package} ${source:Version}'
     return subprocess.run(['dpkg-query', '-W', '-f', fmt, pkg], check=True, capture_output=True, text=True).stdout.split()
@@ -67,7 +77,7 @@ def metadata(files, requires):
         if d:
             infos.setdefault(d, {})[rel[len(d) + 1:] or 'PKG-INFO'] = f
     if len(infos) != 1:
-        raise SystemExit(f'expected one egg-info or dist-info, found {sorted(infos)}')
+        raise SystemExit(f'{", ".join(sorted({f.split("/")[5] for f in files}))[:200]}: expected one egg-info or dist-info, found {sorted(infos)}')
     [(name, parts)] = infos.items()
     read = lambda key: open(parts[key], encoding='utf-8').read() if key in parts else None  # noqa: E731
     if name.endswith('.dist-info'):
@@ -97,7 +107,7 @@ def record_line(arc, data):
 
 
 def build(out_dir, dist, pkgs, requires):
-    files = [f for p in pkgs for f in deb_files(p)]
+    files = [f for p in pkgs for f in deb_python_files(p)]
     meta, entry_points, info = metadata(files, requires)
     name, version = field(meta, 'Name'), field(meta, 'Version')
     payload = []

@@ -44,7 +44,7 @@ export const INDEX_DISTRIBUTIONS: Readonly<Record<string, { debs: readonly strin
   wrapt: { debs: ['python3-wrapt'] },
 }
 /** Bump when the recipe changes, so indexes built by an older one are not reused. */
-const RECIPE = 2
+const RECIPE = 3
 export const INDEX_PORT = 3141
 
 export interface IndexFile {
