@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-XWIWM6C6.js";
+} from "./cli-chunks/chunk-FXTYP2VW.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
@@ -187,6 +187,77 @@ async function changedSince(git, since, opts = {}) {
   if (tracked.code !== 0) return void 0;
   const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
   return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
+}
+
+// src/core/layout.ts
+var SERVERS_GROUP = "webservers";
+var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
+var LayoutError = class extends Error {
+  name = "LayoutError";
+};
+var list = (hosts) => hosts.join(", ");
+function checkLayout(groups) {
+  const servers = groups[SERVERS_GROUP] ?? [];
+  const app = groups[ROLE_GROUPS.app] ?? [];
+  const db = groups[ROLE_GROUPS.db] ?? [];
+  const lb = groups[ROLE_GROUPS.lb] ?? [];
+  const fail = (line) => {
+    throw new LayoutError(`inventory layout: ${line}`);
+  };
+  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
+  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g2, hosts]) => hosts.filter((h2) => !servers.includes(h2)).map((h2) => `${h2} in ${g2}`));
+  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
+  const roleless = servers.filter((h2) => !app.includes(h2) && !db.includes(h2) && !lb.includes(h2));
+  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
+  const both = lb.filter((h2) => app.includes(h2) || db.includes(h2));
+  if (both.length > 0) {
+    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
+    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
+  }
+  if (app.length === 0) {
+    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
+    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
+  }
+  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
+  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
+  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
+  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
+  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
+}
+function checkDeployable(l2) {
+  if (l2.kind === "single" || l2.app.length === 1 && l2.app[0] === l2.db && !l2.lb) return l2;
+  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l2) {
+  if (l2.kind !== "single" || l2.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l2.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
+function parseInventoryGraph(text) {
+  const groups = {};
+  const stack = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (!line.trim()) continue;
+    const branch = line.indexOf("|--");
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
+    stack.length = depth;
+    if (entry.startsWith("@") && entry.endsWith(":")) {
+      const name = entry.slice(1, -1);
+      groups[name] ??= /* @__PURE__ */ new Set();
+      stack[depth] = name;
+    } else {
+      for (const g2 of stack) if (g2) groups[g2].add(entry);
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g2, hosts]) => [g2, [...hosts].sort()]));
+}
+function layoutText(l2) {
+  if (l2.kind === "single") {
+    if (l2.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
+    return `${l2.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l2.servers)}`;
+  }
+  return [l2.lb ? `load balancer ${l2.lb}` : "", `app server${l2.app.length === 1 ? "" : "s"} ${list(l2.app)}`, `database ${l2.db}`].filter(Boolean).join(" \u2192 ");
 }
 
 // src/core/repo.ts
@@ -354,6 +425,17 @@ async function headOf(git, workingTree) {
   return { commit, dirty };
 }
 async function makePlan(req) {
+  const layout = req.readLayout ? await req.readLayout() : void 0;
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
+  const planned = await planWith(req);
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
+  return planned;
+}
+async function planWith(req) {
   const model = readRepo(req.root);
   const git = gitIn(req.root, req.log);
   const prefix = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
@@ -489,6 +571,21 @@ async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
   return r2.ok ? { ok: true, hosts: hostStates(r2.results), durationMs } : { ok: false, reason: r2.reason, durationMs };
 }
 
+// src/core/unreachable.ts
+function unreachedHosts(plan, result) {
+  const deployedTo = (host) => (plan.hosts ?? []).filter((h2) => h2.host !== host && !h2.excluded).map((h2) => h2.host);
+  return (plan.hosts ?? []).filter((h2) => h2.excluded && h2.state === "unreachable").map((h2) => {
+    const to = h2.playbooks[0]?.to ?? "this revision";
+    const ran = result.playbooks.map((p2) => p2.playbook);
+    const others = deployedTo(h2.host);
+    const missed = ran.length > 0 ? `it did not get ${ran.join(", ")} (${to})${others.length > 0 ? `, which ran on ${others.join(", ")}` : ""}` : `its deploy state is unknown, so it may lack ${to}`;
+    return { host: h2.host, message: `${h2.host} was not deployed: unreachable (${h2.message ?? "no answer"}): ${missed}; the next push deploys it once it answers` };
+  });
+}
+function statusWithUnreached(result, unreached) {
+  return unreached.length > 0 ? "failure" : result.status;
+}
+
 // src/core/summary.ts
 function formatDuration(ms) {
   const s2 = Math.round(ms / 1e3);
@@ -501,6 +598,7 @@ function revisionSpan(hp) {
 }
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
+  if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
   for (const d2 of plan.playbooks) {
     out.push(`  ${d2.run ? "run " : "skip"} ${d2.playbook.padEnd(9)} ${d2.reason}`);
@@ -1083,11 +1181,14 @@ async function withSsh(run2, o2, fn, keep = false) {
     acceptNew: o2["accept-new-host-keys"] ?? false,
     controlDir
   })];
+  let done = false;
   try {
-    return await fn(runDir);
+    const r2 = await fn(runDir);
+    done = true;
+    return r2;
   } finally {
     removeControlDir(controlDir);
-    if (!keep) rmSync3(runDir, { recursive: true, force: true });
+    if (!keep || !done) rmSync3(runDir, { recursive: true, force: true });
   }
 }
 function cliRunName() {
@@ -1159,7 +1260,29 @@ var command2 = {
 
 // src/cli/deploy.ts
 import { createWriteStream } from "node:fs";
-import { join as join7, resolve as resolve4 } from "node:path";
+import { join as join8, resolve as resolve4 } from "node:path";
+
+// src/core/layout-read.ts
+import { basename as basename5, dirname as dirname4, join as join7 } from "node:path";
+function inventoryBinary(ansiblePlaybook) {
+  if (basename5(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
+  return join7(dirname4(ansiblePlaybook), "ansible-inventory");
+}
+async function readLayout(s2) {
+  const base = { cmd: inventoryBinary(s2.ansiblePlaybook), args: ["-i", s2.inventory, "--graph"] };
+  const { cmd, args } = s2.wrap ? s2.wrap(base.cmd, base.args) : base;
+  let r2;
+  try {
+    r2 = await run(cmd, args, { cwd: s2.cwd, env: { ...process.env, ...s2.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
+  } catch (e) {
+    return { ok: false, reason: `${cmd}: ${e.message}` };
+  }
+  if (r2.code !== 0) {
+    const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
+    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
+}
 
 // src/cli/server-plan.ts
 async function planFromServers(dir, run2, selection, event) {
@@ -1171,6 +1294,10 @@ async function planFromServers(dir, run2, selection, event) {
     namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
     event,
     changes: async () => ({ kind: "none", description: "a deploy without --from" }),
+    // A layout that cannot work is bad input: exit 2, like the other checks before anything runs.
+    readLayout: () => readLayout(run2).catch((e) => {
+      throw e instanceof LayoutError ? new UsageError(e.message) : e;
+    }),
     readState: async () => state = await readDeployState(run2),
     workingTree: true,
     limit: run2.limit
@@ -1246,10 +1373,14 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
   }
   process.stdout.write(planText(plan));
   if (plan.run.length === 0) {
+    const unreached2 = unreachedHosts(plan, { playbooks: [] });
+    for (const u2 of unreached2) process.stderr.write(`${u2.message}
+`);
+    if (unreached2.length > 0) return 1;
     process.stdout.write("Nothing to deploy.\n");
     return 0;
   }
-  const logFile = join7(runDir, "ansible.log");
+  const logFile = join8(runDir, "ansible.log");
   const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
   if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -1264,7 +1395,11 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
     output: (b2) => log ? log.write(b2) : process.stdout.write(b2)
   });
   if (log) await new Promise((done) => log.end(done));
+  const unreached = unreachedHosts(plan, result);
+  result.status = statusWithUnreached(result, unreached);
   process.stdout.write("\n" + resultText(result));
+  for (const u2 of unreached) process.stderr.write(`${u2.message}
+`);
   if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + "\n");
   return result.status === "failure" ? 1 : 0;
 }
@@ -1340,7 +1475,7 @@ var command4 = {
 // src/cli/init.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 import { existsSync as existsSync6, mkdirSync, readFileSync as readFileSync8, rmSync as rmSync4, statSync as statSync5 } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute2, join as join8, relative as relative3, resolve as resolve7 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute2, join as join9, relative as relative3, resolve as resolve7 } from "node:path";
 
 // src/core/github-secrets.ts
 import { readFileSync as readFileSync6 } from "node:fs";
@@ -5184,12 +5319,12 @@ function terminalAsker() {
 function check(o2, io) {
   const root = resolve7(o2.root);
   const rel = (p2) => relative3(root, p2) || ".";
-  if (!existsSync6(join8(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join8(root, "vault.key");
-  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join8(root, o2.inventory);
+  if (!existsSync6(join9(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join9(root, "vault.key");
+  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join9(root, o2.inventory);
   if (!existsSync6(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join8(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join8(root, "inventories/vault.example.yml")].find((f2) => existsSync6(f2));
+  const vaultFile = join9(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join9(root, "inventories/vault.example.yml")].find((f2) => existsSync6(f2));
   const keyExists = existsSync6(keyFile);
   const vaultExists = existsSync6(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
@@ -5223,7 +5358,7 @@ async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile
   }
   if (!keyExists) writeKeyFile(keyFile, generateVaultKey());
   try {
-    mkdirSync(dirname4(vaultFile), { recursive: true });
+    mkdirSync(dirname5(vaultFile), { recursive: true });
     await encryptToFile(keyFile, vaultYaml(values), vaultFile);
   } catch (e) {
     if (!keyExists) rmSync4(keyFile, { force: true });
@@ -5299,7 +5434,7 @@ var command5 = {
 // src/cli/restore.ts
 import { createWriteStream as createWriteStream2, existsSync as existsSync7, mkdtempSync as mkdtempSync3 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join9, resolve as resolve8 } from "node:path";
+import { join as join10, resolve as resolve8 } from "node:path";
 var usage5 = `Usage: django-deploy restore [BACKUP] [options]
 
 Restores an off-site backup (the database, and media when they were backed up) onto the servers:
@@ -5344,10 +5479,10 @@ var command6 = {
     const extraVars = restoreVars(positionals[0], values.force ?? false);
     const dir = resolve8(values.dir ?? ".");
     const run2 = ansibleSettings(dir, values);
-    if (!existsSync7(join9(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    if (!existsSync7(join10(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
-    const logFile = join9(mkdtempSync3(join9(tmpdir2(), "django-deploy-")), "ansible.log");
+    const logFile = join10(mkdtempSync3(join10(tmpdir2(), "django-deploy-")), "ansible.log");
     const log = values.verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
     if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);

@@ -4859,8 +4859,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -12272,9 +12272,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12314,8 +12314,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13283,13 +13283,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util5.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -25467,15 +25467,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+    function includesToken(list2, type) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -28961,7 +28961,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports2, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list2, loose) => list2.sort((a, b) => compareBuild(a, b, loose));
     module.exports = sort;
   }
 });
@@ -28971,7 +28971,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports2, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list2, loose) => list2.sort((a, b) => compareBuild(b, a, loose));
     module.exports = rsort;
   }
 });
@@ -35283,12 +35283,12 @@ var require_rpc_output_stream = __commonJS({
       onComplete(callback) {
         return this.addLis(callback, this._lis.cmp);
       }
-      addLis(callback, list) {
-        list.push(callback);
+      addLis(callback, list2) {
+        list2.push(callback);
         return () => {
-          let i = list.indexOf(callback);
+          let i = list2.indexOf(callback);
           if (i >= 0)
-            list.splice(i, 1);
+            list2.splice(i, 1);
         };
       }
       // remove all listeners
@@ -38166,7 +38166,7 @@ function getState(name) {
 // src/action/main.ts
 import { existsSync as existsSync11, statSync as statSync6 } from "node:fs";
 import { hostname, tmpdir as tmpdir2, userInfo } from "node:os";
-import { join as join16, relative as relative5, resolve as resolve6 } from "node:path";
+import { join as join17, relative as relative5, resolve as resolve6 } from "node:path";
 
 // src/core/preflight.ts
 import { existsSync as existsSync5, readFileSync as readFileSync4 } from "node:fs";
@@ -38260,9 +38260,9 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
   for (const k of Object.keys(d)) if (!["app", "ignore", "rules"].includes(k)) fail(`unknown key "${k}"`);
   const globs = (v, what) => {
     if (v === void 0) return [];
-    const list = str(v) ? [v] : v;
-    if (!Array.isArray(list) || !list.every(str)) fail(`${what} must be a list of globs`);
-    return list.flatMap(normaliseGlob);
+    const list2 = str(v) ? [v] : v;
+    if (!Array.isArray(list2) || !list2.every(str)) fail(`${what} must be a list of globs`);
+    return list2.flatMap(normaliseGlob);
   };
   const config = {
     app: d.app === void 0 ? DEFAULT_PLAN_CONFIG.app : globs(d.app, "app"),
@@ -38801,11 +38801,11 @@ function classifier(model, config) {
     return { playbooks: [], label: "outside the Ansible content" };
   };
 }
-function addTrigger(list, label, path12) {
-  let t = list.find((x) => x.label === label);
+function addTrigger(list2, label, path12) {
+  let t = list2.find((x) => x.label === label);
   if (!t) {
     t = { label, paths: [] };
-    list.push(t);
+    list2.push(t);
   }
   t.paths.push(path12);
 }
@@ -38963,7 +38963,7 @@ function hostNotes(hosts, excludedWhy) {
   const notes = [];
   const never = hosts.filter((h) => !h.bootstrapped && h.state !== "unreachable").map((h) => h.host);
   if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
-  const out = hosts.filter((h) => h.excluded);
+  const out = hosts.filter((h) => h.excluded && h.state !== "unreachable");
   if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h) => `${h.host} (${h.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
   return notes;
 }
@@ -38971,11 +38971,11 @@ function limitExcluding(limit, hosts) {
   if (hosts.length === 0) return limit || void 0;
   return [limit || "all", ...hosts.map((h) => `!${h}`)].join(":");
 }
-function addTrigger2(list, label, paths) {
-  let t = list.find((x) => x.label === label);
+function addTrigger2(list2, label, paths) {
+  let t = list2.find((x) => x.label === label);
   if (!t) {
     t = { label, paths: [] };
-    list.push(t);
+    list2.push(t);
   }
   for (const p of paths) if (!t.paths.includes(p)) t.paths.push(p);
   t.paths.sort();
@@ -39230,6 +39230,92 @@ function inventoriesSettingCommonArgs(dir) {
   return out;
 }
 
+// src/core/layout.ts
+var SERVERS_GROUP = "webservers";
+var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
+var LayoutError = class extends Error {
+  name = "LayoutError";
+};
+var list = (hosts) => hosts.join(", ");
+function checkLayout(groups) {
+  const servers = groups[SERVERS_GROUP] ?? [];
+  const app = groups[ROLE_GROUPS.app] ?? [];
+  const db = groups[ROLE_GROUPS.db] ?? [];
+  const lb = groups[ROLE_GROUPS.lb] ?? [];
+  const fail = (line) => {
+    throw new LayoutError(`inventory layout: ${line}`);
+  };
+  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
+  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g, hosts]) => hosts.filter((h) => !servers.includes(h)).map((h) => `${h} in ${g}`));
+  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
+  const roleless = servers.filter((h) => !app.includes(h) && !db.includes(h) && !lb.includes(h));
+  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
+  const both = lb.filter((h) => app.includes(h) || db.includes(h));
+  if (both.length > 0) {
+    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
+    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
+  }
+  if (app.length === 0) {
+    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
+    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
+  }
+  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
+  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
+  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
+  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
+  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
+}
+function checkDeployable(l) {
+  if (l.kind === "single" || l.app.length === 1 && l.app[0] === l.db && !l.lb) return l;
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l) {
+  if (l.kind !== "single" || l.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
+function parseInventoryGraph(text) {
+  const groups = {};
+  const stack = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (!line.trim()) continue;
+    const branch = line.indexOf("|--");
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
+    stack.length = depth;
+    if (entry.startsWith("@") && entry.endsWith(":")) {
+      const name = entry.slice(1, -1);
+      groups[name] ??= /* @__PURE__ */ new Set();
+      stack[depth] = name;
+    } else {
+      for (const g of stack) if (g) groups[g].add(entry);
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]));
+}
+function layoutText(l) {
+  if (l.kind === "single") {
+    if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
+    return `${l.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l.servers)}`;
+  }
+  return [l.lb ? `load balancer ${l.lb}` : "", `app server${l.app.length === 1 ? "" : "s"} ${list(l.app)}`, `database ${l.db}`].filter(Boolean).join(" \u2192 ");
+}
+
+// src/core/unreachable.ts
+function unreachedHosts(plan, result) {
+  const deployedTo = (host) => (plan.hosts ?? []).filter((h) => h.host !== host && !h.excluded).map((h) => h.host);
+  return (plan.hosts ?? []).filter((h) => h.excluded && h.state === "unreachable").map((h) => {
+    const to = h.playbooks[0]?.to ?? "this revision";
+    const ran = result.playbooks.map((p) => p.playbook);
+    const others = deployedTo(h.host);
+    const missed = ran.length > 0 ? `it did not get ${ran.join(", ")} (${to})${others.length > 0 ? `, which ran on ${others.join(", ")}` : ""}` : `its deploy state is unknown, so it may lack ${to}`;
+    return { host: h.host, message: `${h.host} was not deployed: unreachable (${h.message ?? "no answer"}): ${missed}; the next push deploys it once it answers` };
+  });
+}
+function statusWithUnreached(result, unreached) {
+  return unreached.length > 0 ? "failure" : result.status;
+}
+
 // src/core/summary.ts
 var MAX_PATHS = 25;
 function formatDuration(ms) {
@@ -39268,6 +39354,7 @@ function mermaid(plan) {
 function planMarkdown(plan) {
   const out = ["### Plan", ""];
   out.push(`${plan.mode === "auto" ? "From the changes" : "Playbooks named"}: ${cell(plan.source)}.`, "");
+  if (plan.layout) out.push(`Layout: ${cell(layoutText(plan.layout))}.`, "");
   if (plan.fallback) out.push(`> [!WARNING]`, `> ${cell(plan.fallback)}`, "");
   out.push(plan.run.length > 0 ? `Runs, in order: **${plan.run.join(" \u2192 ")}**.` : "Nothing to run.", "");
   if (plan.mode === "auto" && plan.changedPaths > 0) out.push("```mermaid", mermaid(plan), "```", "");
@@ -39355,11 +39442,18 @@ function summaryMarkdown(plan, result, opts) {
     `Inventory: ${code(opts.inventory)}`,
     "",
     planMarkdown(plan),
-    resultMarkdown(result)
+    resultMarkdown(result),
+    ...unreachedMarkdown(plan, result)
   ].join("\n");
+}
+function unreachedMarkdown(plan, result) {
+  const unreached = unreachedHosts(plan, result);
+  if (unreached.length === 0) return [];
+  return ["#### Unreachable", "", "> [!CAUTION]", ...unreached.map((u) => `> ${cell(u.message)}<br>`), ""];
 }
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
+  if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
   for (const d of plan.playbooks) {
     out.push(`  ${d.run ? "run " : "skip"} ${d.playbook.padEnd(9)} ${d.reason}`);
@@ -40873,7 +40967,7 @@ var defaults = (def) => {
     defaults: (options) => orig.defaults(ext(def, options)),
     makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
     braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-    match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+    match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def, options)),
     sep: orig.sep,
     GLOBSTAR
   });
@@ -40889,13 +40983,13 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list, pattern, options = {}) => {
+var match2 = (list2, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
-  list = list.filter((f) => mm.match(f));
-  if (mm.options.nonull && !list.length) {
-    list.push(pattern);
+  list2 = list2.filter((f) => mm.match(f));
+  if (mm.options.nonull && !list2.length) {
+    list2.push(pattern);
   }
-  return list;
+  return list2;
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -41597,8 +41691,8 @@ var Path = class {
         let remaining = itemPath;
         let dir = dirname7(remaining);
         while (dir !== remaining) {
-          const basename10 = path6.basename(remaining);
-          this.segments.unshift(basename10);
+          const basename11 = path6.basename(remaining);
+          this.segments.unshift(basename11);
           remaining = dir;
           dir = dirname7(remaining);
         }
@@ -50487,8 +50581,8 @@ function assertContext(context3) {
       throw new TypeError("is-unsafe: context must not be an empty array");
     }
     if (Array.isArray(context3[0])) {
-      for (const list of context3) {
-        if (!Array.isArray(list) || list.length === 0) {
+      for (const list2 of context3) {
+        if (!Array.isArray(list2) || list2.length === 0) {
           throw new TypeError(
             "is-unsafe: each context in the array must be a non-empty pattern array (PatternList)"
           );
@@ -50506,15 +50600,15 @@ function normalise(context3) {
   if (Array.isArray(context3[0])) return { lists: context3, regex: null };
   return { lists: [context3], regex: null };
 }
-function decodedCopy(value, list) {
-  if (!list.decodeEntities) return null;
+function decodedCopy(value, list2) {
+  if (!list2.decodeEntities) return null;
   const decoded = decodeEntities(value);
   return decoded === value ? null : decoded;
 }
-function matchList(value, list) {
-  const label = list.label ?? "CUSTOM";
-  const decoded = decodedCopy(value, list);
-  for (const rule of list) {
+function matchList(value, list2) {
+  const label = list2.label ?? "CUSTOM";
+  const decoded = decodedCopy(value, list2);
+  for (const rule of list2) {
     if (rule.pattern.test(value) || decoded !== null && rule.pattern.test(decoded)) {
       return { context: label, id: rule.id, description: rule.description, pattern: rule.pattern };
     }
@@ -50526,8 +50620,8 @@ function isUnsafe(value, context3) {
   assertContext(context3);
   const { lists, regex } = normalise(context3);
   if (regex) return regex.test(value);
-  for (const list of lists) {
-    if (matchList(value, list) !== null) return true;
+  for (const list2 of lists) {
+    if (matchList(value, list2) !== null) return true;
   }
   return false;
 }
@@ -79789,6 +79883,17 @@ async function headOf(git, workingTree) {
   return { commit, dirty };
 }
 async function makePlan(req) {
+  const layout = req.readLayout ? await req.readLayout() : void 0;
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
+  const planned = await planWith(req);
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
+  return planned;
+}
+async function planWith(req) {
   const model = readRepo(req.root);
   const git = gitIn(req.root, req.log);
   const prefix2 = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
@@ -79817,15 +79922,37 @@ async function makePlan(req) {
   return { plan, head, stateMs: state3?.durationMs };
 }
 
+// src/core/layout-read.ts
+import { basename as basename8, dirname as dirname9, join as join15 } from "node:path";
+function inventoryBinary(ansiblePlaybook) {
+  if (basename8(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
+  return join15(dirname9(ansiblePlaybook), "ansible-inventory");
+}
+async function readLayout(s2) {
+  const base = { cmd: inventoryBinary(s2.ansiblePlaybook), args: ["-i", s2.inventory, "--graph"] };
+  const { cmd, args } = s2.wrap ? s2.wrap(base.cmd, base.args) : base;
+  let r;
+  try {
+    r = await run(cmd, args, { cwd: s2.cwd, env: { ...process.env, ...s2.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
+  } catch (e) {
+    return { ok: false, reason: `${cmd}: ${e.message}` };
+  }
+  if (r.code !== 0) {
+    const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
+    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
+}
+
 // src/core/state-read.ts
 import { spawn as spawn3 } from "node:child_process";
-import { basename as basename8, dirname as dirname9, join as join15 } from "node:path";
+import { basename as basename9, dirname as dirname10, join as join16 } from "node:path";
 var DEPLOY_HOSTS = "webservers";
 var CONNECT_TIMEOUT_S = 10;
 var READ_DEADLINE_MS = 9e4;
 function adhocBinary(ansiblePlaybook) {
-  if (basename8(ansiblePlaybook) !== "ansible-playbook") return "ansible";
-  return ansiblePlaybook.includes("/") ? join15(dirname9(ansiblePlaybook), "ansible") : "ansible";
+  if (basename9(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join16(dirname10(ansiblePlaybook), "ansible") : "ansible";
 }
 function slurpArgs(s2, file) {
   return [
@@ -79936,6 +80063,7 @@ async function planRun(settings, root, run2, env = process.env) {
     namedSource: `${eventName || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
     event: eventName || "this run",
     changes: (git) => changesForEvent(git, { name: eventName, payload }),
+    readLayout: () => readLayout(run2),
     readState: preview ? void 0 : () => readDeployState(run2),
     limit: settings.limit || void 0,
     log: (line) => info(line)
@@ -79964,7 +80092,7 @@ function checkPaths2(settings, root) {
   if (!existsSync11(root) || !statSync6(root).isDirectory()) {
     throw new Error(`input "working-directory": "${settings.workingDirectory}" is not a directory of the repository (did actions/checkout run?)`);
   }
-  if (!existsSync11(join16(root, settings.inventory))) {
+  if (!existsSync11(join17(root, settings.inventory))) {
     throw new Error(`input "inventory": "${settings.inventory}" does not exist in ${settings.workingDirectory} (expected a directory such as inventories/production)`);
   }
 }
@@ -79995,7 +80123,7 @@ function setOutputs(plan, result) {
 function annotate(result, workingDirectory) {
   for (const p of result.playbooks) {
     for (const f of p.failures) {
-      const file = f.file && !f.file.startsWith("/") ? workingDirectory === "." ? f.file : join16(workingDirectory, f.file) : void 0;
+      const file = f.file && !f.file.startsWith("/") ? workingDirectory === "." ? f.file : join17(workingDirectory, f.file) : void 0;
       error(clean2(`${p.playbook} failed: "${f.task}" ${f.status} on ${f.host}: ${f.message}`), {
         title: `${p.playbook}: ${f.task}`,
         ...file ? { file, startLine: f.line } : {}
@@ -80005,6 +80133,19 @@ function annotate(result, workingDirectory) {
       error(clean2(`${p.playbook} failed: ${p.error ?? `ansible-playbook exited with code ${p.exitCode}`}`), { title: `${p.playbook} did not run to its end` });
     }
   }
+}
+async function stopped(e, when) {
+  await writeSummary(`## Deploy \u274C failed
+
+> [!CAUTION]
+> Stopped ${when}: ${cell(e.message)}
+`);
+  throw new Error(clean2(e.message), { cause: e });
+}
+function reportUnreached(plan, result) {
+  const unreached = unreachedHosts(plan, result);
+  for (const u of unreached) error(clean2(u.message), { title: `${u.host} unreachable: not deployed` });
+  result.status = statusWithUnreached(result, unreached);
 }
 async function main() {
   markMainRan();
@@ -80033,17 +80174,12 @@ async function main() {
   try {
     creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir, saveControlDir);
     info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
-    for (const f of inventoriesSettingCommonArgs(join16(root, settings.inventory))) {
+    for (const f of inventoriesSettingCommonArgs(join17(root, settings.inventory))) {
       warning(`${relative5(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`);
     }
     ansible = await group("Ansible", () => installAnsible(settings.ansible));
   } catch (e) {
-    await writeSummary(`## Deploy \u274C failed
-
-> [!CAUTION]
-> Stopped before planning: ${cell(e.message)}
-`);
-    throw new Error(clean2(e.message), { cause: e });
+    return stopped(e, "before planning");
   }
   const run2 = {
     cwd: root,
@@ -80062,16 +80198,18 @@ async function main() {
     if (p.stateMs !== void 0) info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`);
     info(planText(p.plan));
     return p;
-  });
+  }).catch((e) => stopped(e, "while planning (nothing ran)"));
   setOutput("plan", clean2(JSON.stringify(plan)));
   if (plan.fallback) warning(plan.fallback);
   for (const n of plan.notes) notice(n);
-  for (const h of plan.hosts ?? []) if (h.state === "unreachable") warning(`${h.host}: deploy state not read: ${h.message ?? "unreachable"}`);
+  for (const h of plan.hosts ?? []) if (h.state === "unreachable" && !h.excluded) warning(`${h.host}: deploy state not read: ${h.message ?? "unreachable"}`);
   if (plan.run.length === 0) {
     const result2 = { status: "skipped", playbooks: [], notRun: [], check: settings.check };
+    reportUnreached(plan, result2);
     setOutputs(plan, result2);
     await writeSummary(summaryMarkdown(plan, result2, { inventory: settings.inventory }));
-    info("Nothing to deploy.");
+    if (result2.status === "failure") process.exitCode = ExitCode.Failure;
+    else info("Nothing to deploy.");
     return;
   }
   info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started)}`);
@@ -80092,6 +80230,7 @@ async function main() {
     output: (b) => process.stdout.write(b)
   });
   annotate(result, settings.workingDirectory);
+  reportUnreached(plan, result);
   setOutputs(plan, result);
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }));
   if (result.status === "failure") process.exitCode = ExitCode.Failure;
@@ -80099,10 +80238,10 @@ async function main() {
 
 // src/action/cleanup.ts
 import { existsSync as existsSync12, rmSync as rmSync4 } from "node:fs";
-import { basename as basename9 } from "node:path";
+import { basename as basename10 } from "node:path";
 function removeSecretsDir(dir) {
   if (!dir) return "nothing to clean";
-  if (!basename9(dir).startsWith("django-deploy-")) return "refused";
+  if (!basename10(dir).startsWith("django-deploy-")) return "refused";
   if (!existsSync12(dir)) return "nothing to clean";
   rmSync4(dir, { recursive: true, force: true });
   return "removed";

@@ -11,6 +11,7 @@ import { runName } from '../core/state.ts'
 import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
 import type { Plan } from '../core/plan.ts'
 import { scrub, secretPieces } from '../core/secrets.ts'
+import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
@@ -78,6 +79,19 @@ function annotate(result: RunResult, workingDirectory: string): void {
   }
 }
 
+/** Nothing ran: the summary says why it stopped, and the error (one line) fails the step. */
+async function stopped(e: unknown, when: string): Promise<never> {
+  await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped ${when}: ${cell((e as Error).message)}\n`)
+  throw new Error(clean((e as Error).message), { cause: e })
+}
+
+/** One ::error:: per host the plan left out as unreachable, after the others ran; the run fails. */
+function reportUnreached(plan: Plan, result: RunResult): void {
+  const unreached = unreachedHosts(plan, result)
+  for (const u of unreached) core.error(clean(u.message), { title: `${u.host} unreachable: not deployed` })
+  result.status = statusWithUnreached(result, unreached)
+}
+
 export async function main(): Promise<void> {
   markMainRan()
   secrets = []
@@ -112,9 +126,7 @@ export async function main(): Promise<void> {
     }
     ansible = await core.group('Ansible', () => installAnsible(settings.ansible))
   } catch (e) {
-    // Nothing ran: the summary says why it stopped.
-    await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped before planning: ${cell((e as Error).message)}\n`)
-    throw new Error(clean((e as Error).message), { cause: e })
+    return stopped(e, 'before planning')
   }
 
   // One settings object for the state read and the runs: both connect to the hosts the same way.
@@ -135,17 +147,21 @@ export async function main(): Promise<void> {
     if (p.stateMs !== undefined) core.info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`)
     core.info(planText(p.plan))
     return p
-  })
+  }).catch((e: unknown) => stopped(e, 'while planning (nothing ran)'))
   core.setOutput('plan', clean(JSON.stringify(plan)))
   if (plan.fallback) core.warning(plan.fallback)
   for (const n of plan.notes) core.notice(n)
-  for (const h of plan.hosts ?? []) if (h.state === 'unreachable') core.warning(`${h.host}: deploy state not read: ${h.message ?? 'unreachable'}`)
+  // A host left out as unreachable fails the run at its end (reportUnreached); one named by the
+  // run fails in its playbook.
+  for (const h of plan.hosts ?? []) if (h.state === 'unreachable' && !h.excluded) core.warning(`${h.host}: deploy state not read: ${h.message ?? 'unreachable'}`)
 
   if (plan.run.length === 0) {
     const result: RunResult = { status: 'skipped', playbooks: [], notRun: [], check: settings.check }
+    reportUnreached(plan, result)
     setOutputs(plan, result)
     await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
-    core.info('Nothing to deploy.')
+    if (result.status === 'failure') process.exitCode = core.ExitCode.Failure
+    else core.info('Nothing to deploy.')
     return
   }
   core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
@@ -168,6 +184,7 @@ export async function main(): Promise<void> {
   })
 
   annotate(result, settings.workingDirectory)
+  reportUnreached(plan, result)
   setOutputs(plan, result)
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
   // annotate() wrote the one ::error:: of each failure; setFailed would add a second.

@@ -3,6 +3,7 @@
 import * as core from '@actions/core'
 import { changesForEvent } from '../core/changes.ts'
 import { makePlan, type Planned } from '../core/planning.ts'
+import { readLayout } from '../core/layout-read.ts'
 import { readEventPayload } from '../core/preflight.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
 import { readDeployState } from '../core/state-read.ts'
@@ -19,6 +20,7 @@ export async function planRun(settings: Settings, root: string, run: AnsibleRunS
     namedSource: `${eventName || 'this run'}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(', ') : ''} named in the playbooks input`,
     event: eventName || 'this run',
     changes: (git) => changesForEvent(git, { name: eventName, payload }),
+    readLayout: () => readLayout(run),
     readState: preview ? undefined : () => readDeployState(run),
     limit: settings.limit || undefined,
     log: (line) => core.info(line),

@@ -100,7 +100,8 @@ export function ansibleSettings(dir: string, o: AnsibleOptions): AnsibleRunSetti
 /**
  * Runs `fn` with the action's SSH settings (core/ssh.ts) in `run`: the key, known_hosts and
  * control sockets the options name, for the state read and the runs alike. `fn` gets the run's
- * own 0700 directory (for its log); it is removed afterwards unless `keep` says otherwise.
+ * own 0700 directory (for its log); it is removed afterwards unless `keep` says otherwise and `fn`
+ * returned.
  */
 export async function withSsh<T>(run: AnsibleRunSettings, o: AnsibleOptions, fn: (runDir: string) => Promise<T>, keep = false): Promise<T> {
   const runDir = mkdtempSync(join(tmpdir(), 'django-deploy-'))
@@ -108,11 +109,15 @@ export async function withSsh<T>(run: AnsibleRunSettings, o: AnsibleOptions, fn:
   run.extraVarsFiles = [writeSshVars(runDir, {
     keyFile: sshFile(o, 'ssh-key'), knownHostsFile: sshFile(o, 'known-hosts'), acceptNew: o['accept-new-host-keys'] ?? false, controlDir,
   })]
+  let done = false
   try {
-    return await fn(runDir)
+    const r = await fn(runDir)
+    done = true
+    return r
   } finally {
     removeControlDir(controlDir)
-    if (!keep) rmSync(runDir, { recursive: true, force: true })
+    // Kept only when something ran to its end (its log is there); a run stopped early leaves nothing.
+    if (!keep || !done) rmSync(runDir, { recursive: true, force: true })
   }
 }
 

@@ -8,6 +8,7 @@ import { resultJson } from '../core/results.ts'
 import type { Head } from '../core/state.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { formatDuration, planText, resultText } from '../core/summary.ts'
+import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { parse } from './args.ts'
 import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, cliRunName, withSsh } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
@@ -98,6 +99,9 @@ async function planAndRun({ dir, run, runDir, selection, ...values }: DeployRun)
   }
   process.stdout.write(planText(plan))
   if (plan.run.length === 0) {
+    const unreached = unreachedHosts(plan, { playbooks: [] })
+    for (const u of unreached) process.stderr.write(`${u.message}\n`)
+    if (unreached.length > 0) return 1
     process.stdout.write('Nothing to deploy.\n')
     return 0
   }
@@ -115,7 +119,10 @@ async function planAndRun({ dir, run, runDir, selection, ...values }: DeployRun)
     output: (b) => (log ? log.write(b) : process.stdout.write(b)),
   })
   if (log) await new Promise<void>((done) => log.end(done))
+  const unreached = unreachedHosts(plan, result)
+  result.status = statusWithUnreached(result, unreached)
   process.stdout.write('\n' + resultText(result))
+  for (const u of unreached) process.stderr.write(`${u.message}\n`)
   if (values.json) process.stdout.write(JSON.stringify(resultJson(result, plan), null, 2) + '\n')
   return result.status === 'failure' ? 1 : 0
 }

@@ -3,6 +3,7 @@
 // that caused it, the paths that trigger nothing grouped by reason, notes).
 import picomatch from 'picomatch'
 import type { ChangeSet } from './changes.ts'
+import type { Layout } from './layout.ts'
 import { PLAN_CONFIG_FILE, type PlanConfig } from './plan-config.ts'
 import { DEPLOY_PLAYBOOKS, PLAYBOOKS, isPlaybook, type Playbook } from './playbooks.ts'
 import type { RepoModel } from './repo.ts'
@@ -73,6 +74,8 @@ export interface Plan {
   hosts?: HostPlan[]
   /** The --limit the run uses when the plan leaves hosts out. */
   limit?: string
+  /** Which host is what (the inventory's groups), when it could be read. */
+  layout?: Layout
 }
 
 interface Classification { playbooks: readonly Playbook[]; label: string }

@@ -1,6 +1,8 @@
 // Planning, once for the action and the CLI: the repository model, the override file, then either
 // the hosts' deploy state (what each host lacks) or the changes of the event or range.
 import { changedSince, gitIn, type ChangeSet, type Git } from './changes.ts'
+import type { LayoutRead } from './layout-read.ts'
+import { layoutNote } from './layout.ts'
 import { planAuto, planExplicit, underPrefix, type Plan } from './plan.ts'
 import { readPlanConfig } from './plan-config.ts'
 import type { Playbook } from './playbooks.ts'
@@ -18,6 +20,8 @@ export interface PlanRequest {
   event: string
   /** The event's or range's changes: the plan's source without deploy state, and the fallback. */
   changes: (git: Git) => Promise<ChangeSet>
+  /** Reads and checks the inventory's layout, before anything connects (throws a LayoutError). */
+  readLayout?: () => Promise<LayoutRead>
   /** Reads the hosts' deploy state; absent: plan from the changes only (a pull-request preview). */
   readState?: () => Promise<StateRead>
   /** Deploys the working tree (the CLI), not only HEAD. */
@@ -48,6 +52,18 @@ async function headOf(git: Git, workingTree: boolean): Promise<Head> {
 }
 
 export async function makePlan(req: PlanRequest): Promise<Planned> {
+  const layout = req.readLayout ? await req.readLayout() : undefined
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`)
+  const planned = await planWith(req)
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout
+    const note = layoutNote(layout.layout)
+    if (note) planned.plan.notes.push(note)
+  }
+  return planned
+}
+
+async function planWith(req: PlanRequest): Promise<Planned> {
   const model = readRepo(req.root)
   const git = gitIn(req.root, req.log)
   const prefix = (await git.run(['rev-parse', '--show-prefix'])).stdout.trim()

@@ -135,7 +135,8 @@ function hostNotes(hosts: HostPlan[], excludedWhy: string): string[] {
   const notes: string[] = []
   const never = hosts.filter((h) => !h.bootstrapped && h.state !== 'unreachable').map((h) => h.host)
   if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(', ')}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`)
-  const out = hosts.filter((h) => h.excluded)
+  // An unreachable host is not a note: the run fails naming it (core/unreachable.ts).
+  const out = hosts.filter((h) => h.excluded && h.state !== 'unreachable')
   if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h) => `${h.host} (${h.excluded})`).join('; ')}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`)
   return notes
 }

@@ -1,8 +1,10 @@
 // The report of a run: Markdown for the job summary, plain text for the terminal. Pure.
+import { layoutText } from './layout.ts'
 import { PLAYBOOKS } from './playbooks.ts'
 import type { HostPlaybook, Plan, Trigger } from './plan.ts'
 import { short } from './state.ts'
 import { totals, type PlaybookResult, type RunResult } from './results.ts'
+import { unreachedHosts } from './unreachable.ts'
 
 /** How many paths each list shows before "… and N more" (a summary must stay under 1 MiB). */
 export const MAX_PATHS = 25
@@ -50,6 +52,7 @@ export function mermaid(plan: Plan): string {
 export function planMarkdown(plan: Plan): string {
   const out: string[] = ['### Plan', '']
   out.push(`${plan.mode === 'auto' ? 'From the changes' : 'Playbooks named'}: ${cell(plan.source)}.`, '')
+  if (plan.layout) out.push(`Layout: ${cell(layoutText(plan.layout))}.`, '')
   if (plan.fallback) out.push(`> [!WARNING]`, `> ${cell(plan.fallback)}`, '')
   out.push(plan.run.length > 0 ? `Runs, in order: **${plan.run.join(' → ')}**.` : 'Nothing to run.', '')
   if (plan.mode === 'auto' && plan.changedPaths > 0) out.push('```mermaid', mermaid(plan), '```', '')
@@ -147,13 +150,22 @@ export function summaryMarkdown(plan: Plan, result: RunResult, opts: { inventory
     '',
     planMarkdown(plan),
     resultMarkdown(result),
+    ...unreachedMarkdown(plan, result),
   ].join('\n')
+}
+
+/** The hosts this run could not reach, each with what it did not get. */
+function unreachedMarkdown(plan: Plan, result: RunResult): string[] {
+  const unreached = unreachedHosts(plan, result)
+  if (unreached.length === 0) return []
+  return ['#### Unreachable', '', '> [!CAUTION]', ...unreached.map((u) => `> ${cell(u.message)}<br>`), '']
 }
 
 // ---- terminal ----
 
 export function planText(plan: Plan): string {
   const out: string[] = [`Plan (${plan.mode === 'auto' ? 'from the changes' : 'named'}): ${plan.source}`]
+  if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`)
   if (plan.fallback) out.push(`  ! ${plan.fallback}`)
   for (const d of plan.playbooks) {
     out.push(`  ${d.run ? 'run ' : 'skip'} ${d.playbook.padEnd(9)} ${d.reason}`)

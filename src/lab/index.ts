@@ -132,6 +132,17 @@ export class Lab {
     ], { input: opts.input, timeoutMs: opts.timeoutMs ?? 300_000 })
   }
 
+  /**
+   * Takes the host's link on the lab bridge down (the server unreachable: connections time out, as
+   * when a cloud server's network is cut) or back up. The host keeps running.
+   */
+  async setLink(host: string | LabHost, up: boolean): Promise<void> {
+    const name = this.host(host).name
+    const veth = this.state.hosts.find((h) => h.name === name)!.veth
+    const r = await run('ip', ['link', 'set', veth, up ? 'up' : 'down'])
+    if (r.code !== 0) throw new Error(`ip link set ${veth} ${up ? 'up' : 'down'}: ${r.stderr.trim()}`)
+  }
+
   tcpOpen(host: string | LabHost, port: number): Promise<boolean> {
     return tcpOpen(this.host(host).address, port)
   }

@@ -190,4 +190,29 @@ describe('catch-up: the next push deploys what a failed run left undeployed', ()
     assert.match(text, /^ {2}base {6}no record$/m)
     assert.match(text, /would deploy:\nPlan \(from the changes\): django-deploy status: from each host's deploy state/)
   })
+
+  test('SSH to the server cut for one push: the run fails with one ::error:: naming it; the next push deploys it', LONG, async () => {
+    const defaults = join(repo, 'roles/frontend/defaults/main.yml')
+    commit('cut', { 'roles/frontend/defaults/main.yml': readFileSync(defaults, 'utf8') + '# (a comment: a frontend-only change)\n' }, 'frontend defaults')
+    await lab.setLink('web1', false)
+    let main: StepRun
+    try {
+      main = await action(push('readme2', 'cut'))
+    } finally {
+      await lab.setLink('web1', true)
+    }
+    assert.equal(main.code, 1, main.stdout)
+    assert.equal(main.outputs.status, 'failure')
+    const errors = main.stdout.split('\n').filter((l) => l.startsWith('::error'))
+    assert.equal(errors.length, 1, errors.join('\n'))
+    assert.match(errors[0]!, new RegExp(`::web1 was not deployed: unreachable \\([^)]*\\): its deploy state is unknown, so it may lack ${commits.cut!.slice(0, 7)}; the next push deploys it once it answers$`))
+    assert.match(main.summary, /^## Deploy ❌ failed/)
+    assert.match(main.summary, /#### Unreachable/)
+
+    commit('back', { 'README.md': '# The site, documented once more\n' }, 'README only, the server back')
+    const next = await action(push('cut', 'back'))
+    assert.equal(next.code, 0, next.stdout.slice(-6000))
+    assert.equal(next.outputs.playbooks, 'frontend')
+    assert.equal((await state()).frontend?.commit, commits.back)
+  })
 })

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,12 +69,12 @@ function sshKeygen(file: string, type: string, passphrase: string, pem = false):
 }
 
 /** A scratch repository: playbooks, an inventory with a whole-file vault and an inline vault value, git. */
-function makeRepo(dir: string, opts: { planFile?: string; inlineOnly?: boolean } = {}): string {
+function makeRepo(dir: string, opts: { planFile?: string; inlineOnly?: boolean; hosts?: string } = {}): string {
   const repo = join(dir, 'repo')
   mkdirSync(join(repo, 'playbooks'), { recursive: true })
   for (const p of ['bootstrap', 'base', 'backend', 'frontend']) writeFileSync(join(repo, 'playbooks', `${p}.yml`), '- hosts: all\n  tasks: []\n')
   mkdirSync(join(repo, 'inventories/production/group_vars/all'), { recursive: true })
-  writeFileSync(join(repo, 'inventories/production/hosts.yml'), 'all:\n  hosts:\n    web1:\n')
+  writeFileSync(join(repo, 'inventories/production/hosts.yml'), opts.hosts ?? 'all:\n  hosts:\n    web1:\n')
   if (!opts.inlineOnly) writeFileSync(join(repo, 'inventories/production/group_vars/all/vault.yml'), WHOLE_VAULT)
   writeFileSync(join(repo, 'inventories/production/group_vars/all/vars.yml'), `project_slug: example\n${INLINE_VAULT}`)
   writeFileSync(join(repo, 'vars.yml'), 'release: from-a-file\n')
@@ -100,6 +100,8 @@ if [ -n "$FAKE_RESULTS" ]; then printf '%s\\n' "$FAKE_RESULTS" > "$DJANGO_DEPLOY
 printf '{"event":"stats","hosts":{"web1":{"ok":1}}}\\n' > "$DJANGO_DEPLOY_RESULTS"
 `)
   chmodSync(join(bin, 'ansible-playbook'), 0o755)
+  // The real ansible-inventory beside it: the layout is read as with a real installation.
+  symlinkSync(execFileSync('sh', ['-c', 'command -v ansible-inventory']).toString().trim(), join(bin, 'ansible-inventory'))
   return bin
 }
 
@@ -144,7 +146,7 @@ const baseEnv = (): Record<string, string> => {
 const status = (repo: string) => execFileSync('git', ['status', '--porcelain', '--ignored'], { cwd: repo }).toString().trim().split('\n').filter(Boolean)
 
 let caseNo = 0
-async function runAction(inputs: Record<string, string>, opts: { env?: Record<string, string>; planFile?: string; inlineOnly?: boolean } = {}): Promise<Run> {
+async function runAction(inputs: Record<string, string>, opts: { env?: Record<string, string>; planFile?: string; inlineOnly?: boolean; hosts?: string } = {}): Promise<Run> {
   const dir = join(work, `action-${++caseNo}`)
   mkdirSync(dir)
   const repo = makeRepo(dir, opts)
@@ -170,11 +172,16 @@ async function runAction(inputs: Record<string, string>, opts: { env?: Record<st
   }
 }
 
-async function runCli(args: string[], opts: { key?: string; planFile?: string; inlineOnly?: boolean } = {}): Promise<Run> {
+async function runCli(args: string[], opts: { key?: string; planFile?: string; inlineOnly?: boolean; hosts?: string; adhoc?: string } = {}): Promise<Run> {
   const dir = join(work, `cli-${++caseNo}`)
   mkdirSync(dir)
   const repo = makeRepo(dir, opts)
   const bin = fakeAnsible(dir)
+  // A stand-in for the state read's ad-hoc `ansible`, printing its --one-line answers.
+  if (opts.adhoc !== undefined) {
+    writeFileSync(join(bin, 'ansible'), `#!/bin/sh\ncat <<'EOF'\n${opts.adhoc}\nEOF\n`)
+    chmodSync(join(bin, 'ansible'), 0o755)
+  }
   const keyFile = join(dir, 'vault.key')
   writeFileSync(keyFile, `${opts.key ?? VAULT_KEY}\n`, { mode: 0o600 })
   const tmp = join(dir, 'tmp')
@@ -400,6 +407,36 @@ describe('the CLI refuses the same bad input in one line, exit code 2', () => {
       assertNoSecret(r, [...VAULT_VALUES, VAULT_KEY, ...(c.secrets?.() ?? [])])
     })
   }
+})
+
+describe('an inventory layout that cannot work stops the run before the state read, in one line', () => {
+  const hosts = 'all:\n  children:\n    webservers:\n      children:\n        appservers: {hosts: {web1: }}\n        dbservers: {hosts: {db1: , db2: }}\n'
+  const line = /inventory layout: dbservers has db1, db2: the roles run one database server \(no replication\): keep one in dbservers$/
+  test('action: one ::error::, the summary says why, ansible-playbook never started', async () => {
+    const r = await runAction({}, { hosts })
+    assert.match(errorLine(r, 'action'), line)
+    assert.equal(r.code, 1)
+    assert.equal(r.started, undefined, 'ansible-playbook never started')
+    assert.match(r.summary, /Stopped while planning \(nothing ran\): inventory layout: dbservers has db1, db2/)
+    assert.doesNotMatch(r.stdout, /Deploy state read/)
+  })
+  test('CLI: exit code 2, nothing left behind', async () => {
+    const r = await runCli(['base'], { hosts })
+    assert.match(errorLine(r, 'cli'), line)
+    assert.equal(r.code, 2)
+    assert.equal(r.started, undefined, 'ansible-playbook never started')
+    assert.deepEqual(r.written, [], 'no file written')
+  })
+})
+
+describe('an unreachable host fails the CLI\'s deploy', () => {
+  test('its only server unreachable: nothing runs, one line naming it on stderr, exit code 1', async () => {
+    const r = await runCli([], { adhoc: 'web1 | UNREACHABLE!: Failed to connect to the host via ssh: ssh: connect to host 192.0.2.1 port 22: Connection timed out' })
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.equal(r.started, undefined, 'ansible-playbook never started')
+    assert.match(errorLine(r, 'cli'), /^web1 was not deployed: unreachable \(Failed to connect to the host via ssh: ssh: connect to host 192\.0\.2\.1 port 22: Connection timed out\): its deploy state is unknown, so it may lack [0-9a-f]{7}/)
+    assert.doesNotMatch(r.stdout, /Nothing to deploy/)
+  })
 })
 
 describe('good input runs, with the vault masked and the inputs kept from Ansible', () => {

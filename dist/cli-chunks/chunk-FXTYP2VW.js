@@ -9232,7 +9232,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-XHXTGFNK.js");
+      const { runDemo } = await import("./demo-run-4FAUDSSL.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -9622,7 +9622,7 @@ function hostNotes(hosts, excludedWhy) {
   const notes = [];
   const never = hosts.filter((h) => !h.bootstrapped && h.state !== "unreachable").map((h) => h.host);
   if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
-  const out = hosts.filter((h) => h.excluded);
+  const out = hosts.filter((h) => h.excluded && h.state !== "unreachable");
   if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h) => `${h.host} (${h.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
   return notes;
 }

@@ -12,7 +12,7 @@ import {
   runPlaybook,
   runSync,
   tail
-} from "./chunk-XWIWM6C6.js";
+} from "./chunk-FXTYP2VW.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -607,6 +607,16 @@ var Lab = class {
       "--",
       cmd
     ], { input: opts.input, timeoutMs: opts.timeoutMs ?? 3e5 });
+  }
+  /**
+   * Takes the host's link on the lab bridge down (the server unreachable: connections time out, as
+   * when a cloud server's network is cut) or back up. The host keeps running.
+   */
+  async setLink(host, up) {
+    const name = this.host(host).name;
+    const veth = this.state.hosts.find((h) => h.name === name).veth;
+    const r = await run("ip", ["link", "set", veth, up ? "up" : "down"]);
+    if (r.code !== 0) throw new Error(`ip link set ${veth} ${up ? "up" : "down"}: ${r.stderr.trim()}`);
   }
   tcpOpen(host, port) {
     return tcpOpen(this.host(host).address, port);
