@@ -221,7 +221,7 @@ case "${1:-}" in
   status)
     colour="$(live)"
     printf 'live=%s state=%s release=%s\n' "${colour:-none}" "$( [ -n "$colour" ] && state "$colour" || echo NONE)" \
-      "$(basename "$(readlink -f "$ROOT/current" 2>/dev/null || echo none)")"
+      "$(basename "$(readlink -e "$ROOT/current" 2>/dev/null || echo none)")"
     ;;
   prune)
     if [ "$(id -un)" != "$APP_USER" ]; then exec runuser -u "$APP_USER" -- "$SELF" prune "${2:?number of releases to keep}"; fi

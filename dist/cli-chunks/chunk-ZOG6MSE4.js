@@ -9232,7 +9232,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-4FAUDSSL.js");
+      const { runDemo } = await import("./demo-run-5BKJ5OMC.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -9309,14 +9309,18 @@ import { join as join2 } from "node:path";
 
 // src/core/extra-vars.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 var ExtraVarsError = class extends Error {
   name = "ExtraVarsError";
 };
 var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
 function yamlErrorLine(message) {
   return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function isInside(dir, path) {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 function normaliseExtraVars(raw, where, root) {
   const text = raw.trim();
@@ -9326,6 +9330,9 @@ function normaliseExtraVars(raw, where, root) {
     const file = text.slice(1).trim();
     const path = resolve(root, file);
     if (!file || !existsSync2(path) || !statSync(path).isFile()) throw new ExtraVarsError(`${where}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!isInside(realpathSync(root), realpathSync(path))) {
+      throw new ExtraVarsError(`${where}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+    }
     return `@${file}`;
   }
   if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
@@ -9739,13 +9746,13 @@ function stateFallbackNote(reason, changes) {
 }
 
 // src/core/results.ts
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative2 } from "node:path";
 function taskLocation(path, root) {
   if (!path) return {};
   const m = /^(.*):(\d+)$/.exec(path);
   const file = m ? m[1] : path;
   const line = m ? Number(m[2]) : void 0;
-  const rel = isAbsolute(file) ? relative(root, file) : file;
+  const rel = isAbsolute2(file) ? relative2(root, file) : file;
   return { file: rel.startsWith("..") ? file : rel, line };
 }
 var zero = () => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
@@ -9754,6 +9761,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const changed = [];
   const failures = [];
   const tasks = [];
+  const maintenance = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -9775,6 +9783,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
       if (e.status === "changed") changed.push(ref);
+      if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
       }
@@ -9785,6 +9794,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
+  if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -9824,6 +9834,7 @@ function resultJson(r, plan) {
       durationMs: p.durationMs,
       hosts: p.hosts,
       changedTasks: p.changed.length,
+      ...p.maintenanceSeconds ? { maintenanceSeconds: p.maintenanceSeconds } : {},
       failures: p.failures.map((f) => ({ task: f.task, host: f.host, file: f.file, line: f.line, message: f.message })),
       ...p.error ? { error: p.error } : {}
     })),
@@ -9834,7 +9845,7 @@ function resultJson(r, plan) {
 // src/core/run.ts
 import { existsSync as existsSync4, mkdtempSync, readFileSync as readFileSync2, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute as isAbsolute2, join as join3, resolve as resolve2 } from "node:path";
+import { dirname, isAbsolute as isAbsolute3, join as join3, resolve as resolve2 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
@@ -9853,6 +9864,9 @@ function playbookArgs(playbook, s) {
   return args;
 }
 function cfgCallbackPlugins(cfgText) {
+  return cfgDefault(cfgText, "callback_plugins");
+}
+function cfgDefault(cfgText, key) {
   let section = "";
   for (const raw of cfgText.split("\n")) {
     const line = raw.trim();
@@ -9863,7 +9877,7 @@ function cfgCallbackPlugins(cfgText) {
       continue;
     }
     const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (section === "defaults" && kv && kv[1] === "callback_plugins") return kv[2].trim();
+    if (section === "defaults" && kv && kv[1] === key) return kv[2].trim();
   }
   return void 0;
 }
@@ -9872,7 +9886,7 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v = cfgCallbackPlugins(cfg.text);
-    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute2(p) ? p : resolve2(cfg.dir, p)).join(":");
+    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute3(p) ? p : resolve2(cfg.dir, p)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
@@ -9883,13 +9897,18 @@ function pluginDir() {
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
-function runEnv(s, resultsFile, base = process.env) {
+function factCacheEnv(dir, env, cfgText = "") {
+  if (env.ANSIBLE_CACHE_PLUGIN || cfgDefault(cfgText, "fact_caching")) return {};
+  return { ANSIBLE_CACHE_PLUGIN: "jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION: dir };
+}
+function runEnv(s, resultsFile, base = process.env, factCacheDir = join3(dirname(resultsFile), "facts")) {
   const env = {};
   for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
   Object.assign(env, s.env);
   const cfgFile = env.ANSIBLE_CONFIG ? resolve2(s.cwd, env.ANSIBLE_CONFIG) : join3(s.cwd, "ansible.cfg");
   const cfg = existsSync4(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync2(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
+  Object.assign(env, factCacheEnv(factCacheDir, env, cfg?.text));
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
   env.ANSIBLE_RETRY_FILES_ENABLED = "false";
@@ -9901,7 +9920,7 @@ async function runPlaybook(playbook, s, output) {
   const started = Date.now();
   const command2 = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) };
   try {
-    const code = await run(command2.cmd, command2.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
+    const code = await run(command2.cmd, command2.args, { cwd: s.cwd, env: runEnv(s, resultsFile, process.env, s.factCacheDir ?? join3(dir, "facts")), onOutput: output }).then((r) => r.code, (e) => {
       output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}
 `));
       return 127;
@@ -9915,15 +9934,21 @@ async function runPlaybook(playbook, s, output) {
 async function runPlaybooks(playbooks, s, hooks) {
   const results = [];
   const total = playbooks.length;
-  for (const [i, p] of playbooks.entries()) {
-    hooks.onStart?.(p, i, total);
-    const go = () => runPlaybook(p, s, hooks.output);
-    const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
-    results.push(r);
-    hooks.onEnd?.(r, i, total);
-    if (r.status === "failure" && !s.check) {
-      return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check };
+  const facts = s.factCacheDir ? void 0 : mkdtempSync(join3(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-facts-"));
+  const settings = { ...s, factCacheDir: s.factCacheDir ?? facts };
+  try {
+    for (const [i, p] of playbooks.entries()) {
+      hooks.onStart?.(p, i, total);
+      const go = () => runPlaybook(p, settings, hooks.output);
+      const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
+      results.push(r);
+      hooks.onEnd?.(r, i, total);
+      if (r.status === "failure" && !s.check) {
+        return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check };
+      }
     }
+  } finally {
+    if (facts) rmSync(facts, { recursive: true, force: true });
   }
   const failed = results.some((r) => r.status === "failure");
   return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: !!s.check };
