@@ -77,7 +77,8 @@ def metadata(files, requires):
         if d:
             infos.setdefault(d, {})[rel[len(d) + 1:] or 'PKG-INFO'] = f
     if len(infos) != 1:
-        raise SystemExit(f'{", ".join(sorted({f.split("/")[5] for f in files}))[:200]}: expected one egg-info or dist-info, found {sorted(infos)}')
+        tops = ', '.join(sorted({f.split('/')[5] for f in files}))[:200]
+        raise SystemExit(f'{tops}: expected one egg-info or dist-info, found {sorted(infos)}')
     [(name, parts)] = infos.items()
     read = lambda key: open(parts[key], encoding='utf-8').read() if key in parts else None  # noqa: E731
     if name.endswith('.dist-info'):
@@ -128,7 +129,8 @@ def build(out_dir, dist, pkgs, requires):
         tag = 'py3-none-any'
     safe = re.sub(r'[-_.]+', '_', name)
     dist_info = f'{safe}-{version}.dist-info'
-    wheel_meta = f'Wheel-Version: 1.0\nGenerator: django-ansible-deploy lab repack\nRoot-Is-Purelib: {"false" if compiled else "true"}\nTag: {tag}\n'
+    purelib = 'false' if compiled else 'true'
+    wheel_meta = f'Wheel-Version: 1.0\nGenerator: django-ansible-deploy lab repack\nRoot-Is-Purelib: {purelib}\nTag: {tag}\n'
     payload.append((f'{dist_info}/METADATA', meta.encode()))
     payload.append((f'{dist_info}/WHEEL', wheel_meta.encode()))
     if entry_points:
