@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-FXTYP2VW.js";
+} from "./cli-chunks/chunk-R44Z7I5G.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
