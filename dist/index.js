@@ -4186,10 +4186,10 @@ var require_util2 = __commonJS({
     function TAOCheck() {
       return "success";
     }
-    function appendFetchMetadata(httpRequest) {
+    function appendFetchMetadata(httpRequest2) {
       let header = null;
-      header = httpRequest.mode;
-      httpRequest.headersList.set("sec-fetch-mode", header, true);
+      header = httpRequest2.mode;
+      httpRequest2.headersList.set("sec-fetch-mode", header, true);
     }
     function appendRequestOriginHeader(request) {
       let serializedOrigin = request.origin;
@@ -14148,74 +14148,74 @@ var require_fetch = __commonJS({
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request = fetchParams.request;
       let httpFetchParams = null;
-      let httpRequest = null;
+      let httpRequest2 = null;
       let response = null;
       const httpCache = null;
       const revalidatingFlag = false;
       if (request.window === "no-window" && request.redirect === "error") {
         httpFetchParams = fetchParams;
-        httpRequest = request;
+        httpRequest2 = request;
       } else {
-        httpRequest = cloneRequest(request);
+        httpRequest2 = cloneRequest(request);
         httpFetchParams = { ...fetchParams };
-        httpFetchParams.request = httpRequest;
+        httpFetchParams.request = httpRequest2;
       }
       const includeCredentials = request.credentials === "include" || request.credentials === "same-origin" && request.responseTainting === "basic";
-      const contentLength2 = httpRequest.body ? httpRequest.body.length : null;
+      const contentLength2 = httpRequest2.body ? httpRequest2.body.length : null;
       let contentLengthHeaderValue = null;
-      if (httpRequest.body == null && ["POST", "PUT"].includes(httpRequest.method)) {
+      if (httpRequest2.body == null && ["POST", "PUT"].includes(httpRequest2.method)) {
         contentLengthHeaderValue = "0";
       }
       if (contentLength2 != null) {
         contentLengthHeaderValue = isomorphicEncode(`${contentLength2}`);
       }
       if (contentLengthHeaderValue != null) {
-        httpRequest.headersList.append("content-length", contentLengthHeaderValue, true);
+        httpRequest2.headersList.append("content-length", contentLengthHeaderValue, true);
       }
-      if (contentLength2 != null && httpRequest.keepalive) {
+      if (contentLength2 != null && httpRequest2.keepalive) {
       }
-      if (httpRequest.referrer instanceof URL) {
-        httpRequest.headersList.append("referer", isomorphicEncode(httpRequest.referrer.href), true);
+      if (httpRequest2.referrer instanceof URL) {
+        httpRequest2.headersList.append("referer", isomorphicEncode(httpRequest2.referrer.href), true);
       }
-      appendRequestOriginHeader(httpRequest);
-      appendFetchMetadata(httpRequest);
-      if (!httpRequest.headersList.contains("user-agent", true)) {
-        httpRequest.headersList.append("user-agent", defaultUserAgent);
+      appendRequestOriginHeader(httpRequest2);
+      appendFetchMetadata(httpRequest2);
+      if (!httpRequest2.headersList.contains("user-agent", true)) {
+        httpRequest2.headersList.append("user-agent", defaultUserAgent);
       }
-      if (httpRequest.cache === "default" && (httpRequest.headersList.contains("if-modified-since", true) || httpRequest.headersList.contains("if-none-match", true) || httpRequest.headersList.contains("if-unmodified-since", true) || httpRequest.headersList.contains("if-match", true) || httpRequest.headersList.contains("if-range", true))) {
-        httpRequest.cache = "no-store";
+      if (httpRequest2.cache === "default" && (httpRequest2.headersList.contains("if-modified-since", true) || httpRequest2.headersList.contains("if-none-match", true) || httpRequest2.headersList.contains("if-unmodified-since", true) || httpRequest2.headersList.contains("if-match", true) || httpRequest2.headersList.contains("if-range", true))) {
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache === "no-cache" && !httpRequest.preventNoCacheCacheControlHeaderModification && !httpRequest.headersList.contains("cache-control", true)) {
-        httpRequest.headersList.append("cache-control", "max-age=0", true);
+      if (httpRequest2.cache === "no-cache" && !httpRequest2.preventNoCacheCacheControlHeaderModification && !httpRequest2.headersList.contains("cache-control", true)) {
+        httpRequest2.headersList.append("cache-control", "max-age=0", true);
       }
-      if (httpRequest.cache === "no-store" || httpRequest.cache === "reload") {
-        if (!httpRequest.headersList.contains("pragma", true)) {
-          httpRequest.headersList.append("pragma", "no-cache", true);
+      if (httpRequest2.cache === "no-store" || httpRequest2.cache === "reload") {
+        if (!httpRequest2.headersList.contains("pragma", true)) {
+          httpRequest2.headersList.append("pragma", "no-cache", true);
         }
-        if (!httpRequest.headersList.contains("cache-control", true)) {
-          httpRequest.headersList.append("cache-control", "no-cache", true);
+        if (!httpRequest2.headersList.contains("cache-control", true)) {
+          httpRequest2.headersList.append("cache-control", "no-cache", true);
         }
       }
-      if (httpRequest.headersList.contains("range", true)) {
-        httpRequest.headersList.append("accept-encoding", "identity", true);
+      if (httpRequest2.headersList.contains("range", true)) {
+        httpRequest2.headersList.append("accept-encoding", "identity", true);
       }
-      if (!httpRequest.headersList.contains("accept-encoding", true)) {
-        if (urlHasHttpsScheme(requestCurrentURL(httpRequest))) {
-          httpRequest.headersList.append("accept-encoding", "br, gzip, deflate", true);
+      if (!httpRequest2.headersList.contains("accept-encoding", true)) {
+        if (urlHasHttpsScheme(requestCurrentURL(httpRequest2))) {
+          httpRequest2.headersList.append("accept-encoding", "br, gzip, deflate", true);
         } else {
-          httpRequest.headersList.append("accept-encoding", "gzip, deflate", true);
+          httpRequest2.headersList.append("accept-encoding", "gzip, deflate", true);
         }
       }
-      httpRequest.headersList.delete("host", true);
+      httpRequest2.headersList.delete("host", true);
       if (includeCredentials) {
       }
       if (httpCache == null) {
-        httpRequest.cache = "no-store";
+        httpRequest2.cache = "no-store";
       }
-      if (httpRequest.cache !== "no-store" && httpRequest.cache !== "reload") {
+      if (httpRequest2.cache !== "no-store" && httpRequest2.cache !== "reload") {
       }
       if (response == null) {
-        if (httpRequest.cache === "only-if-cached") {
+        if (httpRequest2.cache === "only-if-cached") {
           return makeNetworkError("only if cached");
         }
         const forwardResponse = await httpNetworkFetch(
@@ -14223,7 +14223,7 @@ var require_fetch = __commonJS({
           includeCredentials,
           isNewConnectionFetch
         );
-        if (!safeMethodsSet.has(httpRequest.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
+        if (!safeMethodsSet.has(httpRequest2.method) && forwardResponse.status >= 200 && forwardResponse.status <= 399) {
         }
         if (revalidatingFlag && forwardResponse.status === 304) {
         }
@@ -14231,8 +14231,8 @@ var require_fetch = __commonJS({
           response = forwardResponse;
         }
       }
-      response.urlList = [...httpRequest.urlList];
-      if (httpRequest.headersList.contains("range", true)) {
+      response.urlList = [...httpRequest2.urlList];
+      if (httpRequest2.headersList.contains("range", true)) {
         response.rangeRequested = true;
       }
       response.requestIncludesCredentials = includeCredentials;
@@ -38166,21 +38166,25 @@ function getState(name) {
 // src/action/main.ts
 import { existsSync as existsSync11, statSync as statSync6 } from "node:fs";
 import { hostname, tmpdir as tmpdir2, userInfo } from "node:os";
-import { join as join17, relative as relative5, resolve as resolve6 } from "node:path";
+import { join as join17, relative as relative6, resolve as resolve6 } from "node:path";
 
 // src/core/preflight.ts
 import { existsSync as existsSync5, readFileSync as readFileSync4 } from "node:fs";
 
 // src/core/extra-vars.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, statSync } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
+import { isAbsolute, relative as relative2, resolve as resolve2 } from "node:path";
 var ExtraVarsError = class extends Error {
   name = "ExtraVarsError";
 };
 var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
 function yamlErrorLine(message) {
   return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function isInside(dir, path12) {
+  const rel = relative2(dir, path12);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 function normaliseExtraVars(raw, where2, root) {
   const text = raw.trim();
@@ -38190,6 +38194,9 @@ function normaliseExtraVars(raw, where2, root) {
     const file = text.slice(1).trim();
     const path12 = resolve2(root, file);
     if (!file || !existsSync2(path12) || !statSync(path12).isFile()) throw new ExtraVarsError(`${where2}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!isInside(realpathSync(root), realpathSync(path12))) {
+      throw new ExtraVarsError(`${where2}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+    }
     return `@${file}`;
   }
   if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
@@ -38406,7 +38413,7 @@ function scrub(text, pieces) {
 var import_yaml3 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { existsSync as existsSync4, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
-import { dirname as dirname4, join as join5, relative as relative2, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, join as join5, relative as relative3, resolve as resolve3 } from "node:path";
 
 // src/core/exec.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
@@ -38571,7 +38578,7 @@ function checkVaultKey(root, inventory, key, fix) {
     throw new VaultKeyError(why === "key" ? `the vault key does not open ${where2}: ${fix}` : `${where2} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
   };
   for (const file of vault) {
-    const rel = relative2(root, file);
+    const rel = relative3(root, file);
     needKey(rel);
     const r = openVault(readFileSync3(file, "utf8"), key);
     if (!r.ok) fail(rel, r.why);
@@ -38579,7 +38586,7 @@ function checkVaultKey(root, inventory, key, fix) {
     files.push(rel);
   }
   for (const file of inline) {
-    const rel = relative2(root, file);
+    const rel = relative3(root, file);
     const text = readFileSync3(file, "utf8");
     if (isVaultText(text)) continue;
     for (const v of inlineVaults(text)) {
@@ -38646,13 +38653,13 @@ function readEventPayload(env) {
 }
 
 // src/core/results.ts
-import { isAbsolute, relative as relative3 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative4 } from "node:path";
 function taskLocation(path12, root) {
   if (!path12) return {};
   const m = /^(.*):(\d+)$/.exec(path12);
   const file = m ? m[1] : path12;
   const line = m ? Number(m[2]) : void 0;
-  const rel = isAbsolute(file) ? relative3(root, file) : file;
+  const rel = isAbsolute2(file) ? relative4(root, file) : file;
   return { file: rel.startsWith("..") ? file : rel, line };
 }
 var zero = () => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
@@ -38661,6 +38668,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const changed = [];
   const failures = [];
   const tasks = [];
+  const maintenance = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -38682,6 +38690,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
       if (e.status === "changed") changed.push(ref);
+      if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
       }
@@ -38692,6 +38701,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
+  if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -38726,6 +38736,7 @@ function resultJson(r, plan) {
       durationMs: p.durationMs,
       hosts: p.hosts,
       changedTasks: p.changed.length,
+      ...p.maintenanceSeconds ? { maintenanceSeconds: p.maintenanceSeconds } : {},
       failures: p.failures.map((f) => ({ task: f.task, host: f.host, file: f.file, line: f.line, message: f.message })),
       ...p.error ? { error: p.error } : {}
     })),
@@ -38736,7 +38747,7 @@ function resultJson(r, plan) {
 // src/core/run.ts
 import { existsSync as existsSync6, mkdtempSync, readFileSync as readFileSync5, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join6, resolve as resolve4 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute3, join as join6, resolve as resolve4 } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/core/plan.ts
@@ -39119,7 +39130,7 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v = cfgCallbackPlugins(cfg.text);
-    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute2(p) ? p : resolve4(cfg.dir, p)).join(":");
+    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute3(p) ? p : resolve4(cfg.dir, p)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
@@ -39417,12 +39428,21 @@ function resultRows(p) {
     return `| ${name} | ${cell(h)} | ${s2.ok} | ${s2.changed} | ${s2.failed} | ${s2.unreachable} | ${dur} |`;
   });
 }
+function maintenanceLine(result) {
+  const backend = result.playbooks.find((p) => p.playbook === "backend");
+  if (!backend || result.check) return void 0;
+  const per = Object.entries(backend.maintenanceSeconds ?? {});
+  if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
+  return `Time in maintenance: ${per.map(([h, s2]) => `${h} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
+}
 function resultMarkdown(result) {
   const out = ["### Results", ""];
   if (result.playbooks.length === 0) return [...out, "No playbook ran.", ""].join("\n");
   out.push("| Playbook | Host | ok | changed | failed | unreachable | Duration |", "|---|---|--:|--:|--:|--:|--:|");
   for (const p of result.playbooks) out.push(...resultRows(p));
   out.push("");
+  const maintenance = maintenanceLine(result);
+  if (maintenance) out.push(maintenance, "");
   if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(", ")}.`, "");
   const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })));
   const errors = result.playbooks.filter((p) => p.error);
@@ -39489,6 +39509,75 @@ function planText(plan) {
   return out.join("\n") + "\n";
 }
 
+// src/core/webhook.ts
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+var ROLLBACK_COMMAND = "ansible-playbook --vault-password-file vault.key playbooks/rollback.yml";
+var WEBHOOK_TIMEOUT_MS = 1e4;
+var short2 = (commit) => commit.slice(0, 7);
+function webhookPayload(d) {
+  const hosts = [...new Set(d.result.playbooks.flatMap((p) => Object.keys(p.hosts)))].sort();
+  const from = [...new Set((d.plan.hosts ?? []).flatMap((h) => h.playbooks.filter((hp) => hp.run).map((hp) => hp.from ? short2(hp.from.commit) : "nothing")))].sort();
+  const failed = d.result.playbooks.find((p) => p.failures.length > 0 || p.status === "failure");
+  const f = failed?.failures[0];
+  const firstFailure = failed ? { playbook: failed.playbook, host: f?.host ?? "", task: f?.task ?? "", message: (f?.message ?? failed.error ?? `exit code ${failed.exitCode}`).split("\n")[0].slice(0, 300) } : void 0;
+  const rollback = d.result.playbooks.some((p) => p.playbook === "backend") ? ROLLBACK_COMMAND : void 0;
+  const outcome = d.result.status === "success" ? "succeeded" : d.result.status === "failure" ? "FAILED" : "had nothing to deploy";
+  const lines = [
+    `Deploy ${outcome}: ${d.result.playbooks.map((p) => `${p.playbook} (${formatDuration(p.durationMs)})`).join(", ") || "no playbook"} on ${hosts.join(", ") || "no host"}, ${from.join(", ") || "nothing"} \u2192 ${short2(d.to)} in ${formatDuration(d.durationMs)} by ${d.run}.`,
+    ...d.result.check ? [] : [maintenanceLine(d.result)].filter((l) => l !== void 0),
+    ...firstFailure ? [`First failure: ${firstFailure.playbook} on ${firstFailure.host}: "${firstFailure.task}": ${firstFailure.message}`] : [],
+    ...rollback && d.result.status === "failure" ? [`Roll back with: ${rollback}`] : [],
+    ...d.url ? [d.url] : []
+  ];
+  return {
+    text: lines.join("\n"),
+    deploy: {
+      outcome: d.result.status,
+      playbooks: d.result.playbooks.map((p) => ({ name: p.playbook, status: p.status, durationMs: p.durationMs })),
+      hosts,
+      from,
+      to: d.to,
+      durationMs: d.durationMs,
+      run: d.run,
+      ...d.url ? { url: d.url } : {},
+      ...firstFailure ? { firstFailure } : {},
+      ...rollback ? { rollback } : {}
+    }
+  };
+}
+function checkWebhookUrl(raw, where2) {
+  const v = raw.trim();
+  let u;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error(`${where2} is not a URL (expected the chat's incoming webhook URL, https://\u2026, from a secret)`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error(`${where2}: the URL's scheme is ${u.protocol.replace(":", "")}, expected https (or http)`);
+  return v;
+}
+function postWebhook(url2, body2, timeoutMs = WEBHOOK_TIMEOUT_MS) {
+  return new Promise((done) => {
+    const u = new URL(url2);
+    const request = u.protocol === "https:" ? httpsRequest : httpRequest;
+    const req = request(u, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body2) },
+      timeout: timeoutMs
+    }, (res) => {
+      res.resume();
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        done(status >= 200 && status < 300 ? { ok: true, status } : { ok: false, reason: `the hook answered HTTP ${status}` });
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${u.host} in ${Math.round(timeoutMs / 1e3)} s`)));
+    req.on("error", (e) => done({ ok: false, reason: e.message.split(u.pathname).join("/\u2026") }));
+    req.end(body2);
+  });
+}
+
 // src/action/credentials.ts
 import { mkdirSync, mkdtempSync as mkdtempSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { join as join8 } from "node:path";
@@ -39517,12 +39606,15 @@ function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) 
   onControlDir(controlDir2);
   const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: settings.acceptNewHostKeys, controlDir: controlDir2 });
   files.push("ssh-vars.json");
+  const localTemp = join8(dir, "ansible-tmp");
+  mkdirSync(localTemp, { mode: 448 });
+  env.ANSIBLE_LOCAL_TEMP = localTemp;
   env.ANSIBLE_HOST_KEY_CHECKING = "True";
   return { dir, controlDir: controlDir2, env, extraVarsFiles: [sshVars], files };
 }
 
 // src/action/inputs.ts
-import { isAbsolute as isAbsolute3, normalize } from "node:path";
+import { isAbsolute as isAbsolute4, normalize } from "node:path";
 
 // node_modules/@actions/cache/lib/cache.js
 import * as path11 from "path";
@@ -47227,8 +47319,8 @@ function createRequestPolicyFactoryPolicy(factories) {
     name: requestPolicyFactoryPolicyName,
     async sendRequest(request, next) {
       let httpPipeline = {
-        async sendRequest(httpRequest) {
-          const response2 = await next(toPipelineRequest(httpRequest));
+        async sendRequest(httpRequest2) {
+          const response2 = await next(toPipelineRequest(httpRequest2));
           return toCompatResponse(response2, { createProxy: true });
         }
       };
@@ -79351,7 +79443,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/install.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync9, readdirSync as readdirSync3, realpathSync } from "node:fs";
+import { existsSync as existsSync9, readdirSync as readdirSync3, realpathSync as realpathSync2 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join13 } from "node:path";
 var ANSIBLE_29_PINS = ["jinja2==2.11.3", "markupsafe==1.1.1"];
@@ -79453,7 +79545,7 @@ async function findPythons() {
     if (!c) continue;
     let real = c.path;
     try {
-      real = realpathSync(c.path);
+      real = realpathSync2(c.path);
     } catch {
     }
     if (seen.has(real)) continue;
@@ -79533,7 +79625,7 @@ function bool(name, raw, dflt) {
 function repoPath(name, raw, dflt) {
   const v = raw.trim() || dflt;
   const n = normalize(v).replace(/\/+$/, "") || ".";
-  if (isAbsolute3(v) || n === ".." || n.startsWith("../")) {
+  if (isAbsolute4(v) || n === ".." || n.startsWith("../")) {
     throw new InputError(`input "${name}": "${v}" must be a path inside the repository (relative, without ..)`);
   }
   return n;
@@ -79562,6 +79654,14 @@ function readSettings(get) {
   const vaultKey = input("vault-key").trim();
   const sshPrivateKey = input("ssh-private-key").replace(/\r\n/g, "\n").trim();
   const knownHosts = input("known-hosts").replace(/\r\n/g, "\n").trim();
+  let webhookUrl = input("webhook-url").trim();
+  if (webhookUrl) {
+    try {
+      webhookUrl = checkWebhookUrl(webhookUrl, 'input "webhook-url"');
+    } catch (e) {
+      throw new InputError(e.message);
+    }
+  }
   return {
     playbooks,
     inventory: repoPath("inventory", input("inventory"), "inventories/production"),
@@ -79575,7 +79675,8 @@ function readSettings(get) {
     limit,
     tags: tags2,
     extraVars,
-    workingDirectory: repoPath("working-directory", input("working-directory"), ".")
+    workingDirectory: repoPath("working-directory", input("working-directory"), "."),
+    webhookUrl
   };
 }
 
@@ -79591,7 +79692,7 @@ function gitIn(cwd, log2) {
 }
 var ZERO_SHA = /^0+$/;
 var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-var short2 = (sha) => sha.slice(0, 7);
+var short3 = (sha) => sha.slice(0, 7);
 var DEEPEN_STEPS = [50, 200, 1e3];
 var obj = (v) => typeof v === "object" && v !== null ? v : {};
 var s = (v) => typeof v === "string" ? v : "";
@@ -79659,8 +79760,8 @@ var Repo = class {
 };
 async function diffSet(repo, description, base, head, notes = []) {
   const paths = await repo.diff(base, head);
-  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short2(base)} with ${short2(head)}` };
-  return { kind: "diff", description: `${description} ${short2(base)}..${short2(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
+  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short3(base)} with ${short3(head)}` };
+  return { kind: "diff", description: `${description} ${short3(base)}..${short3(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
 }
 async function pushChanges(repo, payload) {
   const before = s(payload.before);
@@ -79672,7 +79773,7 @@ async function pushChanges(repo, payload) {
     return { kind: "diff", description: `push deleting ${ref || "a ref"} (0 changed paths)`, base: before, head: after, paths: [], notes: [`${ref || "The ref"} was deleted: there is nothing to deploy.`] };
   }
   if (!SHA.test(after)) return { kind: "unresolved", description: "push", reason: 'the event has no "after" commit' };
-  if (!await repo.ensureCommit(after)) return { kind: "unresolved", description: "push", reason: `commit ${short2(after)} cannot be fetched` };
+  if (!await repo.ensureCommit(after)) return { kind: "unresolved", description: "push", reason: `commit ${short3(after)} cannot be fetched` };
   if (!before || ZERO_SHA.test(before)) {
     if (!defaultBranch || defaultBranch === branch) {
       return { kind: "unresolved", description: "push of a new branch", reason: "there is no earlier commit to compare with" };
@@ -79686,13 +79787,13 @@ async function pushChanges(repo, payload) {
   }
   if (!SHA.test(before)) return { kind: "unresolved", description: "push", reason: `"before" is not a commit id: "${before}"` };
   if (!await repo.ensureCommit(before)) {
-    return { kind: "unresolved", description: "push", reason: `the previous tip ${short2(before)} is no longer available (force push of a rewritten history?)` };
+    return { kind: "unresolved", description: "push", reason: `the previous tip ${short3(before)} is no longer available (force push of a rewritten history?)` };
   }
   if (payload.forced === true || payload.forced !== false && !await repo.isAncestor(before, after)) {
     const mb = await repo.mergeBase(before, after);
-    if (!mb) return { kind: "unresolved", description: "force push", reason: `${short2(before)} and ${short2(after)} share no history` };
+    if (!mb) return { kind: "unresolved", description: "force push", reason: `${short3(before)} and ${short3(after)} share no history` };
     return diffSet(repo, "force push, since the common ancestor", mb, after, [
-      `Force push: compared ${short2(mb)} (shared by the old tip ${short2(before)} and the new one) with ${short2(after)}.`
+      `Force push: compared ${short3(mb)} (shared by the old tip ${short3(before)} and the new one) with ${short3(after)}.`
     ]);
   }
   return diffSet(repo, "push", before, after);
@@ -79704,10 +79805,10 @@ async function pullRequestChanges(repo, payload, name) {
   const description = `${name} #${String(payload.number ?? pr.number ?? "?")}`;
   if (!SHA.test(base) || !SHA.test(head)) return { kind: "unresolved", description, reason: "the event has no base or head commit" };
   for (const c of [base, head]) {
-    if (!await repo.ensureCommit(c)) return { kind: "unresolved", description, reason: `commit ${short2(c)} cannot be fetched` };
+    if (!await repo.ensureCommit(c)) return { kind: "unresolved", description, reason: `commit ${short3(c)} cannot be fetched` };
   }
   const mb = await repo.mergeBase(base, head);
-  if (!mb) return { kind: "unresolved", description, reason: `${short2(base)} and ${short2(head)} share no history` };
+  if (!mb) return { kind: "unresolved", description, reason: `${short3(base)} and ${short3(head)} share no history` };
   return diffSet(repo, `${description}, merge base`, mb, head);
 }
 async function changesForEvent(git, event, opts = {}) {
@@ -80148,6 +80249,15 @@ function annotate(result, workingDirectory) {
     }
   }
 }
+function runUrl() {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
+  return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : void 0;
+}
+async function notify(url2, end) {
+  const r = await postWebhook(url2, clean2(JSON.stringify(webhookPayload(end))));
+  if (r.ok) info(`Webhook: delivered (HTTP ${r.status})`);
+  else warning(`Webhook not delivered: ${clean2(r.reason)}`);
+}
 async function stopped(e, when) {
   await writeSummary(`## Deploy \u274C failed
 
@@ -80166,7 +80276,7 @@ async function main() {
   secrets = [];
   const settings = readSettings((name) => getInput(name));
   dropInputsFromEnvironment();
-  registerSecrets([settings.vaultKey, settings.sshPrivateKey].filter(Boolean));
+  registerSecrets([settings.vaultKey, settings.sshPrivateKey, settings.webhookUrl].filter(Boolean));
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const root = resolve6(workspace, settings.workingDirectory);
   checkPaths2(settings, root);
@@ -80189,7 +80299,7 @@ async function main() {
     creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir, saveControlDir);
     info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
     for (const f of inventoriesSettingCommonArgs(join17(root, settings.inventory))) {
-      warning(`${relative5(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`);
+      warning(`${relative6(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`);
     }
     ansible = await group("Ansible", () => installAnsible(settings.ansible));
   } catch (e) {
@@ -80247,6 +80357,9 @@ async function main() {
   reportUnreached(plan, result);
   setOutputs(plan, result);
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }));
+  if (settings.webhookUrl && !settings.check) {
+    await notify(settings.webhookUrl, { plan, result, to: head.commit, durationMs: Date.now() - started, run: runName(process.env, `${userInfo().username}@${hostname()}`), url: runUrl() });
+  }
   if (result.status === "failure") process.exitCode = ExitCode.Failure;
 }
 
@@ -80266,7 +80379,7 @@ async function post() {
   const dir = secretsDir();
   const outcome = removeSecretsDir(dir);
   if (outcome === "refused") warning(`Not removing ${dir}: not a directory this action created`);
-  else info(outcome === "removed" ? "Removed the vault key, SSH key and known_hosts of this run" : "No secrets to remove");
+  else info(outcome === "removed" ? "Removed the vault key, SSH key and known_hosts of this run, and Ansible's local temporary files" : "No secrets to remove");
   if (removeControlDir(controlDir())) info("Removed the SSH control sockets of this run");
 }
 

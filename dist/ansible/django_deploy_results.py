@@ -89,6 +89,10 @@ def _task_name(task):
     return _text(task.get_name()).strip()
 
 
+# Set by roles/backend/tasks/maintenance_off.yml when a release migrated behind the maintenance page.
+MAINTENANCE_FACT = 'django_deploy_maintenance_seconds'
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = 'aggregate'
@@ -146,6 +150,13 @@ class CallbackModule(CallbackBase):
         if 'cache_updated' in res:
             # apt: whether this task refreshed the package index (what makes a run slow).
             entry['cache_updated'] = bool(res.get('cache_updated'))
+        facts = res.get('ansible_facts') or {}
+        if status in ('ok', 'changed') and MAINTENANCE_FACT in facts:
+            # backend: the seconds the site answered the maintenance page (a breaking migration).
+            try:
+                entry['maintenance_seconds'] = float(facts[MAINTENANCE_FACT])
+            except (TypeError, ValueError):
+                pass
         if delegated.get('ansible_host'):
             entry['delegated_to'] = _text(delegated.get('ansible_host'))
         if status in ('failed', 'unreachable'):

@@ -2,6 +2,7 @@
 // A bad value throws one line quoting it and the expected form; nothing downstream reads inputs.
 import { isAbsolute, normalize } from 'node:path'
 import { parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
+import { checkWebhookUrl } from '../core/webhook.ts'
 import { parseAnsibleSpec, type AnsibleSpec } from './install.ts'
 
 export interface Settings {
@@ -19,6 +20,8 @@ export interface Settings {
   extraVars: string
   /** Relative to the workspace. */
   workingDirectory: string
+  /** A secret; '' for none. */
+  webhookUrl: string
 }
 
 export type InputReader = (name: string) => string
@@ -76,6 +79,14 @@ export function readSettings(get: InputReader): Settings {
   const vaultKey = input('vault-key').trim()
   const sshPrivateKey = input('ssh-private-key').replace(/\r\n/g, '\n').trim()
   const knownHosts = input('known-hosts').replace(/\r\n/g, '\n').trim()
+  let webhookUrl = input('webhook-url').trim()
+  if (webhookUrl) {
+    try {
+      webhookUrl = checkWebhookUrl(webhookUrl, 'input "webhook-url"')
+    } catch (e) {
+      throw new InputError((e as Error).message)
+    }
+  }
 
   return {
     playbooks,
@@ -91,5 +102,6 @@ export function readSettings(get: InputReader): Settings {
     tags,
     extraVars,
     workingDirectory: repoPath('working-directory', input('working-directory'), '.'),
+    webhookUrl,
   }
 }

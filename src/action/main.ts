@@ -12,6 +12,7 @@ import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary
 import type { Plan } from '../core/plan.ts'
 import { scrub, secretPieces } from '../core/secrets.ts'
 import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
+import { postWebhook, webhookPayload, type DeployEnd } from '../core/webhook.ts'
 import { writeCredentials, type Credentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
@@ -79,6 +80,19 @@ function annotate(result: RunResult, workingDirectory: string): void {
   }
 }
 
+/** The workflow run's page, when GitHub runs it. */
+function runUrl(): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env
+  return server && repo && id ? `${server}/${repo}/actions/runs/${id}` : undefined
+}
+
+/** The webhook's message, scrubbed of every secret of the run; a failed delivery is a warning. */
+async function notify(url: string, end: DeployEnd): Promise<void> {
+  const r = await postWebhook(url, clean(JSON.stringify(webhookPayload(end))))
+  if (r.ok) core.info(`Webhook: delivered (HTTP ${r.status})`)
+  else core.warning(`Webhook not delivered: ${clean(r.reason)}`)
+}
+
 /** Nothing ran: the summary says why it stopped, and the error (one line) fails the step. */
 async function stopped(e: unknown, when: string): Promise<never> {
   await writeSummary(`## Deploy ❌ failed\n\n> [!CAUTION]\n> Stopped ${when}: ${cell((e as Error).message)}\n`)
@@ -97,7 +111,7 @@ export async function main(): Promise<void> {
   secrets = []
   const settings = readSettings((name) => core.getInput(name))
   dropInputsFromEnvironment()
-  registerSecrets([settings.vaultKey, settings.sshPrivateKey].filter(Boolean))
+  registerSecrets([settings.vaultKey, settings.sshPrivateKey, settings.webhookUrl].filter(Boolean))
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
   const root = resolve(workspace, settings.workingDirectory)
   checkPaths(settings, root)
@@ -187,6 +201,9 @@ export async function main(): Promise<void> {
   reportUnreached(plan, result)
   setOutputs(plan, result)
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
+  if (settings.webhookUrl && !settings.check) {
+    await notify(settings.webhookUrl, { plan, result, to: head.commit, durationMs: Date.now() - started, run: runName(process.env, `${userInfo().username}@${hostname()}`), url: runUrl() })
+  }
   // annotate() wrote the one ::error:: of each failure; setFailed would add a second.
   if (result.status === 'failure') process.exitCode = core.ExitCode.Failure
 }

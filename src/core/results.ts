@@ -42,6 +42,8 @@ export interface PlaybookResult<P extends string = Playbook> {
   tasks: TaskTime[]
   /** Set when the run ended without a recap (ansible-playbook could not start, a syntax error…). */
   error?: string
+  /** Per host, the seconds the site answered the maintenance page (backend, breaking migrations). */
+  maintenanceSeconds?: Record<string, number>
 }
 
 export interface RunResult {
@@ -65,6 +67,7 @@ interface RawEvent {
   duration?: number | null
   cache_updated?: boolean
   ignored?: boolean
+  maintenance_seconds?: number
   hosts?: Record<string, Partial<HostStats>>
 }
 
@@ -86,6 +89,7 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
   const changed: TaskRef[] = []
   const failures: TaskFailure[] = []
   const tasks: TaskTime[] = []
+  const maintenance: Record<string, number> = {}
   let sawStats = false
   for (const line of jsonl.split('\n')) {
     if (!line.trim()) continue
@@ -103,6 +107,7 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
         ...(e.cache_updated === undefined ? {} : { cacheUpdated: e.cache_updated }),
       })
       if (e.status === 'changed') changed.push(ref)
+      if (typeof e.maintenance_seconds === 'number') maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds
       if ((e.status === 'failed' && !e.ignored) || e.status === 'unreachable') {
         failures.push({ ...ref, status: e.status, message: e.msg ?? '' })
       }
@@ -113,6 +118,7 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
   }
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0)
   const result: PlaybookResult<P> = { playbook, status: failed ? 'failure' : 'success', exitCode, durationMs, hosts, changed, failures, tasks }
+  if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`
   }
@@ -159,6 +165,7 @@ export function resultJson(r: RunResult, plan?: Plan): unknown {
       durationMs: p.durationMs,
       hosts: p.hosts,
       changedTasks: p.changed.length,
+      ...(p.maintenanceSeconds ? { maintenanceSeconds: p.maintenanceSeconds } : {}),
       failures: p.failures.map((f) => ({ task: f.task, host: f.host, file: f.file, line: f.line, message: f.message })),
       ...(p.error ? { error: p.error } : {}),
     })),

@@ -107,12 +107,26 @@ function resultRows(p: PlaybookResult): string[] {
   })
 }
 
+/**
+ * The time the site answered the maintenance page during a backend run that changed things: 0 for a
+ * zero-downtime deploy, else per host. Undefined in check mode or when backend did not run.
+ */
+export function maintenanceLine(result: RunResult): string | undefined {
+  const backend = result.playbooks.find((p) => p.playbook === 'backend')
+  if (!backend || result.check) return undefined
+  const per = Object.entries(backend.maintenanceSeconds ?? {})
+  if (per.length === 0) return 'Time in maintenance: 0 s (zero downtime)'
+  return `Time in maintenance: ${per.map(([h, s]) => `${h} ${s.toFixed(1)} s`).join(', ')} (breaking migrations: migrate and switch behind the maintenance page)`
+}
+
 export function resultMarkdown(result: RunResult): string {
   const out: string[] = ['### Results', '']
   if (result.playbooks.length === 0) return [...out, 'No playbook ran.', ''].join('\n')
   out.push('| Playbook | Host | ok | changed | failed | unreachable | Duration |', '|---|---|--:|--:|--:|--:|--:|')
   for (const p of result.playbooks) out.push(...resultRows(p))
   out.push('')
+  const maintenance = maintenanceLine(result)
+  if (maintenance) out.push(maintenance, '')
   if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(', ')}.`, '')
   const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })))
   const errors = result.playbooks.filter((p) => p.error)
@@ -200,6 +214,8 @@ export function resultText(result: RunResult): string {
     if (p.error) out.push(`       ${p.error}`)
   }
   if (result.notRun.length > 0) out.push(`not run after the failure: ${result.notRun.join(', ')}`)
+  const maintenance = maintenanceLine(result)
+  if (maintenance) out.push(maintenance)
   out.push(`deploy ${result.status}${result.check ? ' (check mode)' : ''}`)
   return out.join('\n') + '\n'
 }

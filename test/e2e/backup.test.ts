@@ -150,7 +150,7 @@ describe('off-site backups and the restore drill', () => {
     const sql = "SELECT id || '|' || text || '|' || created FROM pages_note ORDER BY id"
     const cmd = host === 'web1'
       ? `runuser -u postgres -- psql -tA -d example -c "${sql}"`
-      : `python3 -c 'import sqlite3,sys; [print(r[0]) for r in sqlite3.connect("${ROOT}/shared/db.sqlite3").execute(sys.argv[1])]' "${sql}"`
+      : `python3 -c 'import sqlite3,sys; [print(r[0]) for r in sqlite3.connect("${ROOT}/shared/sqlite/db.sqlite3").execute(sys.argv[1])]' "${sql}"`
     const r = await ssh(host, cmd)
     assert.equal(r.code, 0, r.stderr)
     return r.stdout.trim()

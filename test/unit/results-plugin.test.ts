@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,5 +46,37 @@ describe('callback plugin messages', () => {
     assert.equal(command, 'non-zero return code: psql: error: connection refused')
     assert.equal(plain, 'base_ssh_port is "x": expected a whole number')
     assert.doesNotMatch(hidden!, /hunter2/)
+  })
+})
+
+describe('callback plugin events', () => {
+  test('the backend\'s maintenance fact becomes the task event\'s maintenance_seconds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
+    try {
+      mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
+      writeFileSync(join(dir, 'ansible/__init__.py'), '')
+      writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
+      writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
+      const script = [
+        'import django_deploy_results as p',
+        'class Host(object):',
+        '    def get_name(self): return "web1"',
+        'class Task(object):',
+        '    _uuid = "u1"; name = "The time is recorded"; _role = None; action = "set_fact"; no_log = False',
+        '    def get_name(self): return self.name',
+        '    def get_path(self): return "/repo/roles/backend/tasks/maintenance_off.yml:28"',
+        'class Result(object):',
+        '    def __init__(self, r): self._task = Task(); self._host = Host(); self._result = r',
+        'c = p.CallbackModule()',
+        'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
+        'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
+      ].join('\n')
+      const out = join(dir, 'events.jsonl')
+      execFileSync('python3', ['-c', script], { env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, DJANGO_DEPLOY_RESULTS: out } })
+      const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number })
+      assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

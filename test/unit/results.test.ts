@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { parseResults, resultJson, taskLocation, type RunResult } from '../../src/core/results.ts'
 import { DEFAULT_PLAN_CONFIG, planAuto, planExplicit } from '../../src/core/plan.ts'
 import { parseRepo } from '../../src/core/repo.ts'
-import { cell, formatDuration, mermaid, planText, resultText, summaryMarkdown } from '../../src/core/summary.ts'
+import { cell, formatDuration, maintenanceLine, mermaid, planText, resultText, summaryMarkdown } from '../../src/core/summary.ts'
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o)
 const JSONL = [
@@ -116,5 +116,31 @@ describe('summary', () => {
     assert.equal(cell('a|b\n<c>'), 'a\\|b<br>&lt;c&gt;')
     assert.equal(formatDuration(4_400), '4 s')
     assert.equal(formatDuration(125_000), '2 min 05 s')
+  })
+})
+
+describe('time in maintenance', () => {
+  const stats = line({ event: 'stats', hosts: { web1: { ok: 3 }, web2: { ok: 3 } } })
+  const task = (host: string, seconds?: number) => line({
+    event: 'task', play: 'Backend', task: 'backend : The time the site spent in maintenance is recorded for the summary',
+    path: '/repo/roles/backend/tasks/maintenance_off.yml:28', host, status: 'ok', ...(seconds === undefined ? {} : { maintenance_seconds: seconds }),
+  })
+
+  test('the seconds per host a breaking migration kept the site behind the maintenance page, in the summary and the output', () => {
+    const p = parseResults('backend', [task('web1', 12.34), task('web2'), stats].join('\n'), 0, 90_000, '/repo')
+    assert.deepEqual(p.maintenanceSeconds, { web1: 12.34 })
+    const run: RunResult = { status: 'success', playbooks: [p], notRun: [], check: false }
+    assert.equal(maintenanceLine(run), 'Time in maintenance: web1 12.3 s (breaking migrations: migrate and switch behind the maintenance page)')
+    const model = parseRepo({ playbooks: { backend: '- hosts: all\n  roles: [backend]\n' }, roles: {} })
+    assert.match(summaryMarkdown(planExplicit(model, ['backend'], 'named'), run, { inventory: 'i' }), /\nTime in maintenance: web1 12\.3 s/)
+    assert.match(resultText(run), /\nTime in maintenance: web1 12\.3 s/)
+    assert.deepEqual((resultJson(run) as { playbooks: Array<{ maintenanceSeconds?: unknown }> }).playbooks[0]!.maintenanceSeconds, { web1: 12.34 })
+  })
+
+  test('0 for a zero-downtime deploy; nothing in check mode or without backend', () => {
+    const p = parseResults('backend', stats, 0, 90_000, '/repo')
+    assert.equal(maintenanceLine({ status: 'success', playbooks: [p], notRun: [], check: false }), 'Time in maintenance: 0 s (zero downtime)')
+    assert.equal(maintenanceLine({ status: 'success', playbooks: [p], notRun: [], check: true }), undefined)
+    assert.equal(maintenanceLine({ status: 'success', playbooks: [{ ...p, playbook: 'frontend' }], notRun: [], check: false }), undefined)
   })
 })
