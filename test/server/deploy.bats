@@ -180,7 +180,7 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [[ "$output" == *"no database yet"* ]]
   run deploy restore "$ROOT/releases/r1"
   [ "$status" -eq 1 ]
-  [[ "$output" == *"no database dump in r1"* ]]
+  [[ "$output" == *"dump in r1: nothing to restore"* ]]
 }
 
 @test "an unknown subcommand prints the usage" {
