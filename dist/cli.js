@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-2KXAXPL6.js";
+} from "./cli-chunks/chunk-KT7LIBJU.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";

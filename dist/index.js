@@ -39101,6 +39101,9 @@ function playbookArgs(playbook, s2) {
   return args;
 }
 function cfgCallbackPlugins(cfgText) {
+  return cfgDefault(cfgText, "callback_plugins");
+}
+function cfgDefault(cfgText, key) {
   let section = "";
   for (const raw of cfgText.split("\n")) {
     const line = raw.trim();
@@ -39111,7 +39114,7 @@ function cfgCallbackPlugins(cfgText) {
       continue;
     }
     const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (section === "defaults" && kv && kv[1] === "callback_plugins") return kv[2].trim();
+    if (section === "defaults" && kv && kv[1] === key) return kv[2].trim();
   }
   return void 0;
 }
@@ -39131,13 +39134,18 @@ function pluginDir() {
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
-function runEnv(s2, resultsFile, base = process.env) {
+function factCacheEnv(dir, env, cfgText = "") {
+  if (env.ANSIBLE_CACHE_PLUGIN || cfgDefault(cfgText, "fact_caching")) return {};
+  return { ANSIBLE_CACHE_PLUGIN: "jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION: dir };
+}
+function runEnv(s2, resultsFile, base = process.env, factCacheDir = join6(dirname5(resultsFile), "facts")) {
   const env = {};
   for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
   Object.assign(env, s2.env);
   const cfgFile = env.ANSIBLE_CONFIG ? resolve4(s2.cwd, env.ANSIBLE_CONFIG) : join6(s2.cwd, "ansible.cfg");
   const cfg = existsSync6(cfgFile) ? { dir: dirname5(cfgFile), text: readFileSync5(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
+  Object.assign(env, factCacheEnv(factCacheDir, env, cfg?.text));
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
   env.ANSIBLE_RETRY_FILES_ENABLED = "false";
@@ -39149,7 +39157,7 @@ async function runPlaybook(playbook, s2, output) {
   const started = Date.now();
   const command = s2.wrap ? s2.wrap(s2.ansiblePlaybook, playbookArgs(playbook, s2)) : { cmd: s2.ansiblePlaybook, args: playbookArgs(playbook, s2) };
   try {
-    const code2 = await run(command.cmd, command.args, { cwd: s2.cwd, env: runEnv(s2, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
+    const code2 = await run(command.cmd, command.args, { cwd: s2.cwd, env: runEnv(s2, resultsFile, process.env, s2.factCacheDir ?? join6(dir, "facts")), onOutput: output }).then((r) => r.code, (e) => {
       output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
 `));
       return 127;
@@ -39163,15 +39171,21 @@ async function runPlaybook(playbook, s2, output) {
 async function runPlaybooks(playbooks, s2, hooks) {
   const results = [];
   const total = playbooks.length;
-  for (const [i, p] of playbooks.entries()) {
-    hooks.onStart?.(p, i, total);
-    const go = () => runPlaybook(p, s2, hooks.output);
-    const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
-    results.push(r);
-    hooks.onEnd?.(r, i, total);
-    if (r.status === "failure" && !s2.check) {
-      return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s2.check };
+  const facts = s2.factCacheDir ? void 0 : mkdtempSync(join6(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-facts-"));
+  const settings = { ...s2, factCacheDir: s2.factCacheDir ?? facts };
+  try {
+    for (const [i, p] of playbooks.entries()) {
+      hooks.onStart?.(p, i, total);
+      const go = () => runPlaybook(p, settings, hooks.output);
+      const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
+      results.push(r);
+      hooks.onEnd?.(r, i, total);
+      if (r.status === "failure" && !s2.check) {
+        return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s2.check };
+      }
     }
+  } finally {
+    if (facts) rmSync2(facts, { recursive: true, force: true });
   }
   const failed = results.some((r) => r.status === "failure");
   return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: !!s2.check };

@@ -49,8 +49,9 @@ export function appCopy(appDir: string, outDir: string, version: string, djangoP
     if (!/\burlpatterns\b/.test(text)) throw new Error(`${urls} defines no urlpatterns`)
     writeFileSync(join(copy, djangoProject, 'bench_urls.py'), BENCH_URLS)
     writeFileSync(urls, text.trimEnd() + `\n\n# Added by bench/ to its copies only.\nfrom ${djangoProject}.bench_urls import urlpatterns as _bench_urlpatterns  # noqa: E402\n\nurlpatterns = _bench_urlpatterns + urlpatterns\n`)
+    stampStylesheets(copy, '', version)
   })
-  return { dir, version, added: [`VERSION ${version}`, `${CPU_PATH} (CPU-bound view)`, `${DJANGO_STATIC_PREFIX}<path> (static files through Django)`] }
+  return { dir, version, added: [`VERSION ${version}`, 'the version in a comment of each stylesheet (new hashed static names per release)', `${CPU_PATH} (CPU-bound view)`, `${DJANGO_STATIC_PREFIX}<path> (static files through Django)`] }
 }
 
 /** A static file of the app to request (first file found under a `static/` directory of an app). */
@@ -70,6 +71,16 @@ export function staticFile(appDir: string): string | undefined {
     return undefined
   }
   return walk('')
+}
+
+/** Each release's stylesheets differ (a comment with the version), so each has its own hashed
+ *  static names: the redeploy figure then proves the new release's files are served too. */
+function stampStylesheets(root: string, rel: string, version: string): void {
+  for (const entry of readdirSafe(join(root, rel))) {
+    const r = rel ? `${rel}/${entry.name}` : entry.name
+    if (entry.isDirectory()) stampStylesheets(root, r, version)
+    else if (/(?:^|\/)static\/.+\.css$/.test(r)) writeFileSync(join(root, r), readFileSync(join(root, r), 'utf8') + `/* ${version} */\n`)
+  }
 }
 
 function readdirSafe(dir: string): Dirent[] {

@@ -1,5 +1,7 @@
 // Timed playbook runs on a lab, with their recaps summed and each task's duration recorded (by the
 // callback plugin the action ships, read by core's runner).
+import { mkdtempSync } from 'node:fs'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Lab, HostRecap } from '../../src/lab/index.ts'
 import type { TaskTime } from '../../src/core/results.ts'
@@ -41,14 +43,15 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; second
 export async function runTimed(
   lab: Lab,
   playbook: string,
-  opts: { inventory: string; extraVars?: Record<string, unknown> },
+  opts: { inventory: string; extraVars?: Record<string, unknown>; factCache?: string },
 ) {
-  const { value: r, seconds } = await timed(() => lab.runPlaybook(playbook, { inventory: opts.inventory, extraVars: opts.extraVars }))
+  const { value: r, seconds } = await timed(() => lab.runPlaybook(playbook, { inventory: opts.inventory, extraVars: opts.extraVars, factCache: opts.factCache }))
   return { result: r, seconds, tasks: r.result.tasks }
 }
 
-/** Runs playbooks in order, stopping at the first failure (as the action does); throws on failure
- *  with the tail of the output, since a figure measured on a failed run means nothing. */
+/** Runs playbooks in order, stopping at the first failure (as the action does), sharing one fact
+ *  cache as the action's run does (facts gathered once per sequence, never reused by the next one);
+ *  throws on failure with the tail of the output, since a figure measured on a failed run means nothing. */
 export async function runSequence(
   lab: Lab,
   playbooks: readonly string[],
@@ -56,9 +59,10 @@ export async function runSequence(
 ): Promise<TimedSequence> {
   const host = opts.host ?? lab.hosts[0]!.name
   const runs: TimedRun[] = []
+  const factCache = mkdtempSync(join(lab.dir, 'bench-facts-'))
   const t0 = performance.now()
   for (const playbook of playbooks) {
-    const { result: r, seconds, tasks } = await runTimed(lab, playbook, opts)
+    const { result: r, seconds, tasks } = await runTimed(lab, playbook, { ...opts, factCache })
     const recap = r.recap[host] ?? ZERO
     runs.push({ playbook, seconds: round(seconds), code: r.code, recap, changedTasks: [...new Set(r.result.changed.map((t) => t.task))], tasks })
     if (r.code !== 0 || recap.failed || recap.unreachable) {

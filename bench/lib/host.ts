@@ -6,7 +6,7 @@ import { appCopy } from './app.ts'
 import type { Bench } from './bench.ts'
 import { ALL_PLAYBOOKS, runSequence, type TimedSequence } from './deploy.ts'
 import { waitFor } from '../../test/support/http.ts'
-import { remote, type Remote } from './remote.ts'
+import { remote, sshLogins, type Remote } from './remote.ts'
 
 export const ORG = 'bench-org'
 export const SLUG = 'bench'
@@ -25,6 +25,8 @@ export interface Deployed {
   address: string
   inventory: string
   firstDeploy: TimedSequence
+  /** SSH sessions the host accepted during the first deploy (its journal starts at boot). */
+  firstDeploySessions: number | null
   versions: number
   /** Where app copies come from and go. */
   repo: string
@@ -54,7 +56,11 @@ export async function deployHost(ctx: Bench): Promise<Deployed> {
   const firstDeploy = await runSequence(lab, ALL_PLAYBOOKS, { inventory, extraVars: { backend_archive_src: v1.dir } })
   ctx.log(`first deploy: ${firstDeploy.seconds} s (${firstDeploy.runs.map((r) => `${r.playbook} ${r.seconds} s`).join(', ')})`)
   await waitFor(`http://${host.address}/health/`, HOSTNAME, 'bench-1', 30)
-  return { lab, host: host.name, sh: remote(lab, host.name, SSH_PORT), address: host.address, inventory, firstDeploy, versions: 1, repo: ctx.repo, scratch: ctx.scratch }
+  const sh = remote(lab, host.name, SSH_PORT)
+  // Less the count's own login.
+  const logins = await sshLogins(sh).catch(() => null)
+  const firstDeploySessions = logins === null ? null : logins - 1
+  return { lab, host: host.name, sh, address: host.address, inventory, firstDeploy, firstDeploySessions, versions: 1, repo: ctx.repo, scratch: ctx.scratch }
 }
 
 /** A new copy of the app (a new version) for the next deploy. */

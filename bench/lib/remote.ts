@@ -17,3 +17,12 @@ export async function sshLogins(sh: Remote): Promise<number | null> {
   const n = Number(r.stdout.trim())
   return r.code === 0 && Number.isFinite(n) ? n : null
 }
+
+/** Runs `fn` and counts the SSH sessions the host accepted meanwhile (null when the journal cannot say). */
+export async function countingSessions<T>(sh: Remote, fn: () => Promise<T>): Promise<{ value: T; sessions: number | null }> {
+  const before = await sshLogins(sh).catch(() => null)
+  const value = await fn()
+  const after = await sshLogins(sh).catch(() => null)
+  // The second count's own login is in it.
+  return { value, sessions: before !== null && after !== null ? after - before - 1 : null }
+}

@@ -58,3 +58,24 @@ export function describe(items: Slowness[]): string[] {
   lines.push('slowest tasks: ' + slowest.map((t) => `${t.seconds} s ${t.task} [${t.action}] (${t.path})`).join('; '))
   return lines
 }
+
+/** Per figure: how many tasks ran (skipped ones never reach the host) and the ten slowest of them. */
+export interface TaskReport {
+  tasks: number
+  slowest: { playbook: string; task: string; path: string; action: string; seconds: number }[]
+}
+
+export function taskReport(runs: TimedRun[], top = 10): TaskReport {
+  const ran = runs.flatMap((r) => r.tasks.filter((t) => t.status !== 'skipped').map((t) => ({ ...t, playbook: r.playbook })))
+  return {
+    tasks: ran.length,
+    slowest: [...ran].sort((a, b) => b.seconds - a.seconds).slice(0, top)
+      .map((t) => ({ playbook: t.playbook, task: t.task, path: where(t), action: t.action, seconds: t.seconds })),
+  }
+}
+
+/** One line for a figure's note: tasks run, SSH sessions, the five slowest (all ten are in results.json). */
+export function reportLine(label: string, r: TaskReport, sessions: number | null): string {
+  return `${label}: ${r.tasks} tasks run, ${sessions ?? 'unknown'} SSH sessions opened; slowest: ` +
+    r.slowest.slice(0, 5).map((t) => `${t.seconds} s ${t.task}`).join('; ')
+}

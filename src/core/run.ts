@@ -35,6 +35,9 @@ export interface AnsibleRunSettings {
   env: Record<string, string>
   /** What the hosts record when a playbook completes (roles/deploy_state); never sent in check mode. */
   record?: RunIdentity
+  /** The fact cache the playbooks of one run share (runPlaybooks makes one per run); by default
+   *  each playbook has its own, in its private directory. */
+  factCacheDir?: string
 }
 
 export interface RunHooks {
@@ -66,6 +69,11 @@ export function playbookArgs(playbook: string, s: AnsibleRunSettings): string[] 
 
 /** Reads `callback_plugins` from an ansible.cfg's [defaults] section (pure). */
 export function cfgCallbackPlugins(cfgText: string): string | undefined {
+  return cfgDefault(cfgText, 'callback_plugins')
+}
+
+/** Reads a key of an ansible.cfg's [defaults] section (pure). */
+export function cfgDefault(cfgText: string, key: string): string | undefined {
   let section = ''
   for (const raw of cfgText.split('\n')) {
     const line = raw.trim()
@@ -76,7 +84,7 @@ export function cfgCallbackPlugins(cfgText: string): string | undefined {
       continue
     }
     const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line)
-    if (section === 'defaults' && kv && kv[1] === 'callback_plugins') return kv[2]!.trim()
+    if (section === 'defaults' && kv && kv[1] === key) return kv[2]!.trim()
   }
   return undefined
 }
@@ -105,8 +113,18 @@ export function pluginDir(): string {
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`)
 }
 
-/** The environment of a run: ours on top of the caller's, with the results file and the plugin. */
-export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * The fact cache of a run: a jsonfile cache in a private directory, so that facts bootstrap gathered
+ * are not gathered again by base and backend (their setup tasks run only when the facts they use are
+ * missing). Nothing when the environment or ansible.cfg configures a cache of its own. Pure.
+ */
+export function factCacheEnv(dir: string, env: Record<string, string | undefined>, cfgText = ''): Record<string, string> {
+  if (env.ANSIBLE_CACHE_PLUGIN || cfgDefault(cfgText, 'fact_caching')) return {}
+  return { ANSIBLE_CACHE_PLUGIN: 'jsonfile', ANSIBLE_CACHE_PLUGIN_CONNECTION: dir }
+}
+
+/** The environment of a run: ours on top of the caller's, with the results file, the plugin and the fact cache. */
+export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.ProcessEnv = process.env, factCacheDir = join(dirname(resultsFile), 'facts')): Record<string, string> {
   const env: Record<string, string> = {}
   // Never the action's inputs (INPUT_VAULT-KEY, INPUT_SSH-PRIVATE-KEY…): Ansible, and all it starts, would inherit them.
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.startsWith('INPUT_')) env[k] = v
@@ -114,6 +132,7 @@ export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.
   const cfgFile = env.ANSIBLE_CONFIG ? resolve(s.cwd, env.ANSIBLE_CONFIG) : join(s.cwd, 'ansible.cfg')
   const cfg = existsSync(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync(cfgFile, 'utf8') } : undefined
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg)
+  Object.assign(env, factCacheEnv(factCacheDir, env, cfg?.text))
   env[RESULTS_ENV] = resultsFile
   env.PYTHONUNBUFFERED = '1'
   env.ANSIBLE_RETRY_FILES_ENABLED = 'false'
@@ -130,7 +149,7 @@ export async function runPlaybook<P extends string = Playbook>(playbook: P, s: A
   const started = Date.now()
   const command = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) }
   try {
-    const code = await run(command.cmd, command.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output })
+    const code = await run(command.cmd, command.args, { cwd: s.cwd, env: runEnv(s, resultsFile, process.env, s.factCacheDir ?? join(dir, 'facts')), onOutput: output })
       .then((r) => r.code, (e: Error) => {
         output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}\n`))
         return 127
@@ -149,15 +168,22 @@ export async function runPlaybook<P extends string = Playbook>(playbook: P, s: A
 export async function runPlaybooks(playbooks: Playbook[], s: AnsibleRunSettings, hooks: RunHooks): Promise<RunResult> {
   const results: PlaybookResult[] = []
   const total = playbooks.length
-  for (const [i, p] of playbooks.entries()) {
-    hooks.onStart?.(p, i, total)
-    const go = () => runPlaybook(p, s, hooks.output)
-    const r = hooks.around ? await hooks.around(p, i, total, go) : await go()
-    results.push(r)
-    hooks.onEnd?.(r, i, total)
-    if (r.status === 'failure' && !s.check) {
-      return { status: 'failure', playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check }
+  // One fact cache for the run's playbooks (facts are gathered once per run, never reused by another run).
+  const facts = s.factCacheDir ? undefined : mkdtempSync(join(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), 'django-deploy-facts-'))
+  const settings = { ...s, factCacheDir: s.factCacheDir ?? facts }
+  try {
+    for (const [i, p] of playbooks.entries()) {
+      hooks.onStart?.(p, i, total)
+      const go = () => runPlaybook(p, settings, hooks.output)
+      const r = hooks.around ? await hooks.around(p, i, total, go) : await go()
+      results.push(r)
+      hooks.onEnd?.(r, i, total)
+      if (r.status === 'failure' && !s.check) {
+        return { status: 'failure', playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check }
+      }
     }
+  } finally {
+    if (facts) rmSync(facts, { recursive: true, force: true })
   }
   const failed = results.some((r) => r.status === 'failure')
   return { status: total === 0 ? 'skipped' : failed ? 'failure' : 'success', playbooks: results, notRun: [], check: !!s.check }

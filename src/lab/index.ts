@@ -63,6 +63,9 @@ export interface PlaybookOptions {
   env?: Record<string, string>
   /** Runs ansible-playbook there instead of on this machine (src/lab/controller.ts). */
   controller?: Controller
+  /** The fact cache directory (core/run.ts); by default the lab's own, shared by all its runs
+   *  (the facts the roles use, distribution, virtualization, CPUs, do not change in a lab's life). */
+  factCache?: string
 }
 
 export interface PlaybookResult {
@@ -191,6 +194,7 @@ export class Lab {
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : undefined,
       env,
       resultsDir: this.dir,
+      factCacheDir: opts.factCache ?? join(this.dir, 'facts'),
       wrap: opts.controller
         ? (cmd, args) => opts.controller!.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join(this.dir, 'controller') })
         : undefined,

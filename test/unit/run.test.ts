@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { callbackPluginPath, cfgCallbackPlugins, playbookArgs, runEnv, runPlaybooks, type AnsibleRunSettings } from '../../src/core/run.ts'
+import { callbackPluginPath, cfgCallbackPlugins, factCacheEnv, playbookArgs, runEnv, runPlaybooks, type AnsibleRunSettings } from '../../src/core/run.ts'
 import { writeCredentials } from '../../src/action/credentials.ts'
 import { removeSecretsDir } from '../../src/action/cleanup.ts'
 import { readSettings } from '../../src/action/inputs.ts'
@@ -38,6 +38,17 @@ describe('run environment', () => {
     assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('INPUT_')), [])
     assert.equal(env.PATH, '/usr/bin')
     assert.equal(env.A, '1')
+  })
+})
+
+describe('fact cache', () => {
+  test('a jsonfile cache in the given directory', () => {
+    assert.deepEqual(factCacheEnv('/run/facts', {}), { ANSIBLE_CACHE_PLUGIN: 'jsonfile', ANSIBLE_CACHE_PLUGIN_CONNECTION: '/run/facts' })
+  })
+  test('a cache the environment or ansible.cfg configures is left alone', () => {
+    assert.deepEqual(factCacheEnv('/run/facts', { ANSIBLE_CACHE_PLUGIN: 'redis' }), {})
+    assert.deepEqual(factCacheEnv('/run/facts', {}, '[defaults]\nfact_caching = memcached\n'), {})
+    assert.deepEqual(factCacheEnv('/run/facts', {}, '[ssh_connection]\nfact_caching = memcached\n').ANSIBLE_CACHE_PLUGIN, 'jsonfile')
   })
 })
 
@@ -149,6 +160,22 @@ describe('running the plan', () => {
       assert.deepEqual(r.playbooks.map((p) => [p.playbook, p.status]), [['base', 'success'], ['backend', 'failure']])
       assert.deepEqual(r.notRun, ['frontend'])
       assert.deepEqual(calls(dir), ['playbooks/base.yml', 'playbooks/backend.yml'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  test('the playbooks of one run share one fact cache, removed after the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-'))
+    try {
+      const exe = join(dir, 'ansible-playbook-facts')
+      writeFileSync(exe, '#!/bin/sh\necho "$ANSIBLE_CACHE_PLUGIN $ANSIBLE_CACHE_PLUGIN_CONNECTION" >> "$CALLS"\n', { mode: 0o755 })
+      const r = await runPlaybooks(['bootstrap', 'base', 'backend'], { ...settings(dir, false), ansiblePlaybook: exe }, { output: () => {} })
+      assert.equal(r.status, 'success')
+      const seen = calls(dir)
+      assert.equal(seen.length, 3)
+      assert.equal(new Set(seen).size, 1)
+      assert.match(seen[0]!, new RegExp(`^jsonfile ${dir}/django-deploy-facts-`))
+      assert.equal(existsSync(seen[0]!.split(' ')[1]!), false)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -12,7 +12,7 @@ import {
   runPlaybook,
   runSync,
   tail
-} from "./chunk-2KXAXPL6.js";
+} from "./chunk-KT7LIBJU.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
@@ -664,6 +664,7 @@ var Lab = class {
       extraVars: opts.extraVars ? JSON.stringify(opts.extraVars) : void 0,
       env,
       resultsDir: this.dir,
+      factCacheDir: opts.factCache ?? join5(this.dir, "facts"),
       wrap: opts.controller ? (cmd, args) => opts.controller.command(cmd, args, { paths: [this.repoRoot, this.dir], scratch: join5(this.dir, "controller") }) : void 0
     }, (b) => {
       chunks.push(b);

@@ -9232,7 +9232,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-WZGZUO2Q.js");
+      const { runDemo } = await import("./demo-run-KSADQARG.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -9857,6 +9857,9 @@ function playbookArgs(playbook, s) {
   return args;
 }
 function cfgCallbackPlugins(cfgText) {
+  return cfgDefault(cfgText, "callback_plugins");
+}
+function cfgDefault(cfgText, key) {
   let section = "";
   for (const raw of cfgText.split("\n")) {
     const line = raw.trim();
@@ -9867,7 +9870,7 @@ function cfgCallbackPlugins(cfgText) {
       continue;
     }
     const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (section === "defaults" && kv && kv[1] === "callback_plugins") return kv[2].trim();
+    if (section === "defaults" && kv && kv[1] === key) return kv[2].trim();
   }
   return void 0;
 }
@@ -9887,13 +9890,18 @@ function pluginDir() {
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
-function runEnv(s, resultsFile, base = process.env) {
+function factCacheEnv(dir, env, cfgText = "") {
+  if (env.ANSIBLE_CACHE_PLUGIN || cfgDefault(cfgText, "fact_caching")) return {};
+  return { ANSIBLE_CACHE_PLUGIN: "jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION: dir };
+}
+function runEnv(s, resultsFile, base = process.env, factCacheDir = join3(dirname(resultsFile), "facts")) {
   const env = {};
   for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
   Object.assign(env, s.env);
   const cfgFile = env.ANSIBLE_CONFIG ? resolve2(s.cwd, env.ANSIBLE_CONFIG) : join3(s.cwd, "ansible.cfg");
   const cfg = existsSync4(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync2(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
+  Object.assign(env, factCacheEnv(factCacheDir, env, cfg?.text));
   env[RESULTS_ENV] = resultsFile;
   env.PYTHONUNBUFFERED = "1";
   env.ANSIBLE_RETRY_FILES_ENABLED = "false";
@@ -9905,7 +9913,7 @@ async function runPlaybook(playbook, s, output) {
   const started = Date.now();
   const command2 = s.wrap ? s.wrap(s.ansiblePlaybook, playbookArgs(playbook, s)) : { cmd: s.ansiblePlaybook, args: playbookArgs(playbook, s) };
   try {
-    const code = await run(command2.cmd, command2.args, { cwd: s.cwd, env: runEnv(s, resultsFile), onOutput: output }).then((r) => r.code, (e) => {
+    const code = await run(command2.cmd, command2.args, { cwd: s.cwd, env: runEnv(s, resultsFile, process.env, s.factCacheDir ?? join3(dir, "facts")), onOutput: output }).then((r) => r.code, (e) => {
       output(Buffer.from(`${s.ansiblePlaybook}: ${e.message}
 `));
       return 127;
@@ -9919,15 +9927,21 @@ async function runPlaybook(playbook, s, output) {
 async function runPlaybooks(playbooks, s, hooks) {
   const results = [];
   const total = playbooks.length;
-  for (const [i, p] of playbooks.entries()) {
-    hooks.onStart?.(p, i, total);
-    const go = () => runPlaybook(p, s, hooks.output);
-    const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
-    results.push(r);
-    hooks.onEnd?.(r, i, total);
-    if (r.status === "failure" && !s.check) {
-      return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check };
+  const facts = s.factCacheDir ? void 0 : mkdtempSync(join3(s.resultsDir || s.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-facts-"));
+  const settings = { ...s, factCacheDir: s.factCacheDir ?? facts };
+  try {
+    for (const [i, p] of playbooks.entries()) {
+      hooks.onStart?.(p, i, total);
+      const go = () => runPlaybook(p, settings, hooks.output);
+      const r = hooks.around ? await hooks.around(p, i, total, go) : await go();
+      results.push(r);
+      hooks.onEnd?.(r, i, total);
+      if (r.status === "failure" && !s.check) {
+        return { status: "failure", playbooks: results, notRun: playbooks.slice(i + 1), check: !!s.check };
+      }
     }
+  } finally {
+    if (facts) rmSync(facts, { recursive: true, force: true });
   }
   const failed = results.some((r) => r.status === "failure");
   return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: !!s.check };
