@@ -32,7 +32,7 @@ import {
   stateFallbackNote,
   totals,
   underPrefix
-} from "./cli-chunks/chunk-KT7LIBJU.js";
+} from "./cli-chunks/chunk-ZOG6MSE4.js";
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
@@ -5057,6 +5057,14 @@ var SecretsClient = class {
     this.publicKeyCache = { key_id: body.key_id, key: body.key };
     return this.publicKeyCache;
   }
+  /** The environment itself (GET /repos/O/R/environments/E): its protection rules. */
+  async environment() {
+    const t2 = this.opts.target;
+    if (t2.environment === void 0) throw new GitHubError("no environment to read: the target is the repository");
+    const path = `/repos/${encodeURIComponent(t2.owner)}/${encodeURIComponent(t2.repo)}/environments/${encodeURIComponent(t2.environment)}`;
+    const res = await this.request("GET", path, "read the environment's protection rules");
+    return res.json().catch(() => ({}));
+  }
   /** Creates or updates a secret. Resolves to 'created' (201) or 'updated' (204). */
   async put(name, value) {
     checkSecretName(name);
@@ -5070,6 +5078,23 @@ var SecretsClient = class {
     return res.status === 201 ? "created" : "updated";
   }
 };
+
+// src/core/github-environment.ts
+var PREVIEW_ENVIRONMENT = "preview";
+var PRODUCTION_ENVIRONMENT = "production";
+function parseProtection(body) {
+  const env = typeof body === "object" && body !== null ? body : {};
+  const rules = Array.isArray(env.protection_rules) ? env.protection_rules : [];
+  return {
+    requiredReviewers: rules.some((r2) => r2?.type === "required_reviewers" && Array.isArray(r2.reviewers) && r2.reviewers.length > 0),
+    branchPolicy: typeof env.deployment_branch_policy === "object" && env.deployment_branch_policy !== null
+  };
+}
+function missingProtection(environment, p2) {
+  if (environment === PREVIEW_ENVIRONMENT) return p2.requiredReviewers ? void 0 : "no required reviewers";
+  if (environment === PRODUCTION_ENVIRONMENT) return p2.branchPolicy ? void 0 : "no deployment branch policy";
+  return p2.branchPolicy || p2.requiredReviewers ? void 0 : "neither required reviewers nor a deployment branch policy";
+}
 
 // src/cli/init-files.ts
 var import_yaml3 = __toESM(require_dist(), 1);
@@ -5120,8 +5145,9 @@ var SECRET_NAMES = {
   deployKey: "SSH_PRIVATE_KEY",
   knownHosts: "SSH_KNOWN_HOSTS"
 };
-var DEFAULT_ENVIRONMENT = "production";
-async function prepareGitHub(o2, env) {
+var DEFAULT_ENVIRONMENT = PRODUCTION_ENVIRONMENT;
+async function prepareGitHub(o2, env, warn = () => {
+}) {
   const target = parseRepo2(o2.github, o2.environment);
   let token;
   try {
@@ -5132,6 +5158,14 @@ async function prepareGitHub(o2, env) {
   const deployKey = o2.deployKey === void 0 ? void 0 : checkDeployKey(o2.deployKey);
   const knownHosts = o2.knownHosts === void 0 ? void 0 : checkKnownHosts2(o2.knownHosts);
   const client = new SecretsClient({ token, target, apiUrl: apiBase(env) });
+  if (target.environment !== void 0) {
+    const missing = missingProtection(target.environment, parseProtection(await client.environment()));
+    const where = describeTarget(target);
+    if (missing && !o2.allowUnprotected) {
+      throw new GitHubError(`refusing to store credentials in ${where}: it has ${missing}, so any branch's workflow could read them; add that under Settings \u2192 Environments \u2192 ${target.environment}, or pass --allow-unprotected`);
+    }
+    if (missing) warn(`github: warning: ${where} has ${missing}; storing anyway (--allow-unprotected)`);
+  }
   await client.publicKey();
   return { client, target, deployKey, knownHosts };
 }
@@ -5163,7 +5197,9 @@ First-run setup, run from the repository root:
   3. with --github: vault.key stored as the GitHub secret ${SECRET_NAMES.vaultKey} (and --deploy-key as
      ${SECRET_NAMES.deployKey}, --known-hosts as ${SECRET_NAMES.knownHosts}), the names the workflows read,
      in the repository's ${DEFAULT_ENVIRONMENT} environment (create it first, limited to the main branch:
-     only deploy.yml's jobs on main can read them).
+     only deploy.yml's jobs on main can read them). init reads the environment's rules first and
+     refuses one that does not protect them: ${DEFAULT_ENVIRONMENT} needs a deployment branch policy,
+     preview required reviewers, any other environment one of the two.
 
 Options:
   --inventory DIR       inventory whose vault to create or update (default: inventories/production)
@@ -5180,6 +5216,7 @@ Options:
   --environment NAME    the GitHub environment to store them in (default: ${DEFAULT_ENVIRONMENT})
   --repository-secrets  store them as repository secrets instead, readable by every workflow on
                         every branch (not recommended: see the README's GitHub environments)
+  --allow-unprotected   store into an environment without those rules anyway (a warning instead)
   --deploy-key FILE     also store this SSH private key (no passphrase) as ${SECRET_NAMES.deployKey}
   --known-hosts FILE    also store this known_hosts file as ${SECRET_NAMES.knownHosts}
   --token-file FILE     read the GitHub token from FILE instead of GITHUB_TOKEN
@@ -5202,6 +5239,7 @@ function parseInitArgs(argv) {
     github: { type: "string" },
     environment: { type: "string" },
     "repository-secrets": { type: "boolean" },
+    "allow-unprotected": { type: "boolean" },
     "deploy-key": { type: "string" },
     "known-hosts": { type: "string" },
     "token-file": { type: "string" },
@@ -5223,12 +5261,15 @@ function parseInitArgs(argv) {
     if (v2 !== void 0 && v2.trim() === "") throw new UsageError(`--${flag} needs a value`);
   }
   if (!values.github) {
-    for (const flag of ["environment", "repository-secrets", "deploy-key", "known-hosts", "token-file"]) {
+    for (const flag of ["environment", "repository-secrets", "allow-unprotected", "deploy-key", "known-hosts", "token-file"]) {
       if (values[flag] !== void 0) throw new UsageError(`--${flag} only makes sense with --github OWNER/REPO`);
     }
   }
   if (values.environment !== void 0 && values["repository-secrets"]) {
     throw new UsageError("--environment and --repository-secrets contradict each other: pick one");
+  }
+  if (values["allow-unprotected"] && values["repository-secrets"]) {
+    throw new UsageError("--allow-unprotected is about an environment's rules; repository secrets have none (drop one of the two)");
   }
   const environment = values["repository-secrets"] ? void 0 : values.environment ?? DEFAULT_ENVIRONMENT;
   if (values.rotate && (sets.size > 0 || setFiles.size > 0 || values["from-env"])) {
@@ -5253,7 +5294,8 @@ function parseInitArgs(argv) {
     environment: values.github ? environment : void 0,
     deployKey: values["deploy-key"],
     knownHosts: values["known-hosts"],
-    tokenFile: values["token-file"]
+    tokenFile: values["token-file"],
+    allowUnprotected: values["allow-unprotected"] ?? false
   };
 }
 
@@ -5408,7 +5450,7 @@ async function checkVault({ io, rel, keyFile, vaultFile }) {
 }
 async function runInit(o2, io) {
   const setup = check(o2, io);
-  const github = o2.github ? await prepareGitHub({ ...o2, github: o2.github }, io.env) : void 0;
+  const github = o2.github ? await prepareGitHub({ ...o2, github: o2.github }, io.env, io.out) : void 0;
   if (o2.rotate) await rotateVault(setup);
   else if (!setup.vaultExists) await createVault(setup);
   else if (setup.sets.size > 0 || o2.fromEnv) await updateVault(setup);

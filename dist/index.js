@@ -38166,21 +38166,25 @@ function getState(name) {
 // src/action/main.ts
 import { existsSync as existsSync11, statSync as statSync6 } from "node:fs";
 import { hostname, tmpdir as tmpdir2, userInfo } from "node:os";
-import { join as join17, relative as relative5, resolve as resolve6 } from "node:path";
+import { join as join17, relative as relative6, resolve as resolve6 } from "node:path";
 
 // src/core/preflight.ts
 import { existsSync as existsSync5, readFileSync as readFileSync4 } from "node:fs";
 
 // src/core/extra-vars.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, statSync } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
+import { isAbsolute, relative as relative2, resolve as resolve2 } from "node:path";
 var ExtraVarsError = class extends Error {
   name = "ExtraVarsError";
 };
 var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
 function yamlErrorLine(message) {
   return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function isInside(dir, path12) {
+  const rel = relative2(dir, path12);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 function normaliseExtraVars(raw, where2, root) {
   const text = raw.trim();
@@ -38190,6 +38194,9 @@ function normaliseExtraVars(raw, where2, root) {
     const file = text.slice(1).trim();
     const path12 = resolve2(root, file);
     if (!file || !existsSync2(path12) || !statSync(path12).isFile()) throw new ExtraVarsError(`${where2}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!isInside(realpathSync(root), realpathSync(path12))) {
+      throw new ExtraVarsError(`${where2}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+    }
     return `@${file}`;
   }
   if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
@@ -38406,7 +38413,7 @@ function scrub(text, pieces) {
 var import_yaml3 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { existsSync as existsSync4, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
-import { dirname as dirname4, join as join5, relative as relative2, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, join as join5, relative as relative3, resolve as resolve3 } from "node:path";
 
 // src/core/exec.ts
 import { spawn as spawn2, spawnSync } from "node:child_process";
@@ -38571,7 +38578,7 @@ function checkVaultKey(root, inventory, key, fix) {
     throw new VaultKeyError(why === "key" ? `the vault key does not open ${where2}: ${fix}` : `${where2} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
   };
   for (const file of vault) {
-    const rel = relative2(root, file);
+    const rel = relative3(root, file);
     needKey(rel);
     const r = openVault(readFileSync3(file, "utf8"), key);
     if (!r.ok) fail(rel, r.why);
@@ -38579,7 +38586,7 @@ function checkVaultKey(root, inventory, key, fix) {
     files.push(rel);
   }
   for (const file of inline) {
-    const rel = relative2(root, file);
+    const rel = relative3(root, file);
     const text = readFileSync3(file, "utf8");
     if (isVaultText(text)) continue;
     for (const v of inlineVaults(text)) {
@@ -38646,13 +38653,13 @@ function readEventPayload(env) {
 }
 
 // src/core/results.ts
-import { isAbsolute, relative as relative3 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative4 } from "node:path";
 function taskLocation(path12, root) {
   if (!path12) return {};
   const m = /^(.*):(\d+)$/.exec(path12);
   const file = m ? m[1] : path12;
   const line = m ? Number(m[2]) : void 0;
-  const rel = isAbsolute(file) ? relative3(root, file) : file;
+  const rel = isAbsolute2(file) ? relative4(root, file) : file;
   return { file: rel.startsWith("..") ? file : rel, line };
 }
 var zero = () => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
@@ -38740,7 +38747,7 @@ function resultJson(r, plan) {
 // src/core/run.ts
 import { existsSync as existsSync6, mkdtempSync, readFileSync as readFileSync5, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join6, resolve as resolve4 } from "node:path";
+import { dirname as dirname5, isAbsolute as isAbsolute3, join as join6, resolve as resolve4 } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/core/plan.ts
@@ -39123,7 +39130,7 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v = cfgCallbackPlugins(cfg.text);
-    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute2(p) ? p : resolve4(cfg.dir, p)).join(":");
+    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute3(p) ? p : resolve4(cfg.dir, p)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
@@ -39599,12 +39606,15 @@ function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) 
   onControlDir(controlDir2);
   const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: settings.acceptNewHostKeys, controlDir: controlDir2 });
   files.push("ssh-vars.json");
+  const localTemp = join8(dir, "ansible-tmp");
+  mkdirSync(localTemp, { mode: 448 });
+  env.ANSIBLE_LOCAL_TEMP = localTemp;
   env.ANSIBLE_HOST_KEY_CHECKING = "True";
   return { dir, controlDir: controlDir2, env, extraVarsFiles: [sshVars], files };
 }
 
 // src/action/inputs.ts
-import { isAbsolute as isAbsolute3, normalize } from "node:path";
+import { isAbsolute as isAbsolute4, normalize } from "node:path";
 
 // node_modules/@actions/cache/lib/cache.js
 import * as path11 from "path";
@@ -79433,7 +79443,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/install.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync9, readdirSync as readdirSync3, realpathSync } from "node:fs";
+import { existsSync as existsSync9, readdirSync as readdirSync3, realpathSync as realpathSync2 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join13 } from "node:path";
 var ANSIBLE_29_PINS = ["jinja2==2.11.3", "markupsafe==1.1.1"];
@@ -79535,7 +79545,7 @@ async function findPythons() {
     if (!c) continue;
     let real = c.path;
     try {
-      real = realpathSync(c.path);
+      real = realpathSync2(c.path);
     } catch {
     }
     if (seen.has(real)) continue;
@@ -79615,7 +79625,7 @@ function bool(name, raw, dflt) {
 function repoPath(name, raw, dflt) {
   const v = raw.trim() || dflt;
   const n = normalize(v).replace(/\/+$/, "") || ".";
-  if (isAbsolute3(v) || n === ".." || n.startsWith("../")) {
+  if (isAbsolute4(v) || n === ".." || n.startsWith("../")) {
     throw new InputError(`input "${name}": "${v}" must be a path inside the repository (relative, without ..)`);
   }
   return n;
@@ -80289,7 +80299,7 @@ async function main() {
     creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir2(), saveSecretsDir, saveControlDir);
     info(`Secrets written to ${creds.dir} (${creds.files.join(", ") || "none"}), mode 0600`);
     for (const f of inventoriesSettingCommonArgs(join17(root, settings.inventory))) {
-      warning(`${relative5(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`);
+      warning(`${relative6(root, f)} sets ansible_ssh_common_args, which the action's SSH options replace (known_hosts, key): put your own options in ${INVENTORY_SSH_ARGS_VAR} instead, they are appended`);
     }
     ansible = await group("Ansible", () => installAnsible(settings.ansible));
   } catch (e) {
@@ -80369,7 +80379,7 @@ async function post() {
   const dir = secretsDir();
   const outcome = removeSecretsDir(dir);
   if (outcome === "refused") warning(`Not removing ${dir}: not a directory this action created`);
-  else info(outcome === "removed" ? "Removed the vault key, SSH key and known_hosts of this run" : "No secrets to remove");
+  else info(outcome === "removed" ? "Removed the vault key, SSH key and known_hosts of this run, and Ansible's local temporary files" : "No secrets to remove");
   if (removeControlDir(controlDir())) info("Removed the SSH control sockets of this run");
 }
 

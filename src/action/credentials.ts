@@ -1,7 +1,8 @@
 // The run's secrets on disk: vault key, SSH private key and known_hosts, each a 0600 file in a
 // 0700 directory under RUNNER_TEMP (main.ts has masked them already), and the SSH extra-vars file pointing
-// Ansible at them (core/ssh.ts); the control sockets go in a short directory under /tmp. post
-// removes both directories (cleanup.ts).
+// Ansible at them (core/ssh.ts); Ansible's local temporary files (rendered templates, copied content,
+// which may hold secrets) go in the same directory; the control sockets go in a short directory
+// under /tmp. post removes both directories (cleanup.ts), also after a cancelled run.
 import * as core from '@actions/core'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -45,6 +46,9 @@ export function writeCredentials(settings: Settings, tempRoot: string, onDir: (d
   onControlDir(controlDir)
   const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: settings.acceptNewHostKeys, controlDir })
   files.push('ssh-vars.json')
+  const localTemp = join(dir, 'ansible-tmp')
+  mkdirSync(localTemp, { mode: 0o700 })
+  env.ANSIBLE_LOCAL_TEMP = localTemp
   // A host_key_checking = False in ansible.cfg would put StrictHostKeyChecking=no before ours.
   env.ANSIBLE_HOST_KEY_CHECKING = 'True'
   return { dir, controlDir, env, extraVarsFiles: [sshVars], files }

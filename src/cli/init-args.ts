@@ -21,6 +21,8 @@ export interface InitOptions {
   deployKey?: string
   knownHosts?: string
   tokenFile?: string
+  /** Store into an environment without the protection rules init requires (a warning instead). */
+  allowUnprotected: boolean
 }
 
 export const usage = `Usage: django-deploy init [options]
@@ -35,7 +37,9 @@ First-run setup, run from the repository root:
   3. with --github: vault.key stored as the GitHub secret ${SECRET_NAMES.vaultKey} (and --deploy-key as
      ${SECRET_NAMES.deployKey}, --known-hosts as ${SECRET_NAMES.knownHosts}), the names the workflows read,
      in the repository's ${DEFAULT_ENVIRONMENT} environment (create it first, limited to the main branch:
-     only deploy.yml's jobs on main can read them).
+     only deploy.yml's jobs on main can read them). init reads the environment's rules first and
+     refuses one that does not protect them: ${DEFAULT_ENVIRONMENT} needs a deployment branch policy,
+     preview required reviewers, any other environment one of the two.
 
 Options:
   --inventory DIR       inventory whose vault to create or update (default: inventories/production)
@@ -52,6 +56,7 @@ Options:
   --environment NAME    the GitHub environment to store them in (default: ${DEFAULT_ENVIRONMENT})
   --repository-secrets  store them as repository secrets instead, readable by every workflow on
                         every branch (not recommended: see the README's GitHub environments)
+  --allow-unprotected   store into an environment without those rules anyway (a warning instead)
   --deploy-key FILE     also store this SSH private key (no passphrase) as ${SECRET_NAMES.deployKey}
   --known-hosts FILE    also store this known_hosts file as ${SECRET_NAMES.knownHosts}
   --token-file FILE     read the GitHub token from FILE instead of GITHUB_TOKEN
@@ -76,6 +81,7 @@ export function parseInitArgs(argv: string[]): InitOptions {
     github: { type: 'string' },
     environment: { type: 'string' },
     'repository-secrets': { type: 'boolean' },
+    'allow-unprotected': { type: 'boolean' },
     'deploy-key': { type: 'string' },
     'known-hosts': { type: 'string' },
     'token-file': { type: 'string' },
@@ -97,12 +103,15 @@ export function parseInitArgs(argv: string[]): InitOptions {
     if (v !== undefined && v.trim() === '') throw new UsageError(`--${flag} needs a value`)
   }
   if (!values.github) {
-    for (const flag of ['environment', 'repository-secrets', 'deploy-key', 'known-hosts', 'token-file'] as const) {
+    for (const flag of ['environment', 'repository-secrets', 'allow-unprotected', 'deploy-key', 'known-hosts', 'token-file'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} only makes sense with --github OWNER/REPO`)
     }
   }
   if (values.environment !== undefined && values['repository-secrets']) {
     throw new UsageError('--environment and --repository-secrets contradict each other: pick one')
+  }
+  if (values['allow-unprotected'] && values['repository-secrets']) {
+    throw new UsageError('--allow-unprotected is about an environment\'s rules; repository secrets have none (drop one of the two)')
   }
   const environment = values['repository-secrets'] ? undefined : values.environment ?? DEFAULT_ENVIRONMENT
   if (values.rotate && (sets.size > 0 || setFiles.size > 0 || values['from-env'])) {
@@ -128,6 +137,7 @@ export function parseInitArgs(argv: string[]): InitOptions {
     deployKey: values['deploy-key'],
     knownHosts: values['known-hosts'],
     tokenFile: values['token-file'],
+    allowUnprotected: values['allow-unprotected'] ?? false,
   }
 }
 

@@ -2,6 +2,7 @@
 // production environment unless asked otherwise. The token and the target are checked before
 // init changes anything locally.
 import { GitHubError, SecretsClient, apiBase, describeTarget, parseRepo, readToken, type SecretsTarget } from '../core/github-secrets.ts'
+import { PRODUCTION_ENVIRONMENT, missingProtection, parseProtection } from '../core/github-environment.ts'
 import { UsageError } from './command.ts'
 import { checkDeployKey, checkKnownHosts } from './init-files.ts'
 
@@ -13,7 +14,7 @@ export const SECRET_NAMES = {
 } as const
 
 /** deploy.yml's environment: limited to main, so no other branch's code reads its secrets. */
-export const DEFAULT_ENVIRONMENT = 'production'
+export const DEFAULT_ENVIRONMENT = PRODUCTION_ENVIRONMENT
 
 export interface GitHubPlan {
   client: SecretsClient
@@ -28,10 +29,15 @@ export interface GitHubRequest {
   deployKey?: string
   knownHosts?: string
   tokenFile?: string
+  /** Store into an environment whose rules do not protect the credentials (a warning instead of a refusal). */
+  allowUnprotected?: boolean
 }
 
-/** Reads the token and the files, and asks GitHub for the target's public key: all before any change. */
-export async function prepareGitHub(o: GitHubRequest, env: NodeJS.ProcessEnv): Promise<GitHubPlan> {
+/**
+ * Reads the token and the files, checks that the environment protects what is stored in it, and asks
+ * GitHub for the target's public key: all before any change. `warn` says what --allow-unprotected let through.
+ */
+export async function prepareGitHub(o: GitHubRequest, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => {}): Promise<GitHubPlan> {
   const target = parseRepo(o.github, o.environment)
   let token: string
   try {
@@ -42,6 +48,14 @@ export async function prepareGitHub(o: GitHubRequest, env: NodeJS.ProcessEnv): P
   const deployKey = o.deployKey === undefined ? undefined : checkDeployKey(o.deployKey)
   const knownHosts = o.knownHosts === undefined ? undefined : checkKnownHosts(o.knownHosts)
   const client = new SecretsClient({ token, target, apiUrl: apiBase(env) })
+  if (target.environment !== undefined) {
+    const missing = missingProtection(target.environment, parseProtection(await client.environment()))
+    const where = describeTarget(target)
+    if (missing && !o.allowUnprotected) {
+      throw new GitHubError(`refusing to store credentials in ${where}: it has ${missing}, so any branch's workflow could read them; add that under Settings → Environments → ${target.environment}, or pass --allow-unprotected`)
+    }
+    if (missing) warn(`github: warning: ${where} has ${missing}; storing anyway (--allow-unprotected)`)
+  }
   await client.publicKey()
   return { client, target, deployKey, knownHosts }
 }

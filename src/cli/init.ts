@@ -136,7 +136,7 @@ async function checkVault({ io, rel, keyFile, vaultFile }: Setup): Promise<void>
 /** The whole init; every check runs before the first change. */
 export async function runInit(o: InitOptions, io: InitIO): Promise<void> {
   const setup = check(o, io)
-  const github = o.github ? await prepareGitHub({ ...o, github: o.github }, io.env) : undefined
+  const github = o.github ? await prepareGitHub({ ...o, github: o.github }, io.env, io.out) : undefined
   if (o.rotate) await rotateVault(setup)
   else if (!setup.vaultExists) await createVault(setup)
   else if (setup.sets.size > 0 || o.fromEnv) await updateVault(setup)

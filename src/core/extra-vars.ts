@@ -1,8 +1,8 @@
 // Extra variables as the action and the CLI accept them (JSON, YAML block or flow, key=value pairs,
 // @file), turned into what Ansible reads without guessing: JSON for anything structured, an @file
 // that exists. Ansible would read YAML block text as key=value pairs and silently get nonsense.
-import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { isAbsolute, relative, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 
 export class ExtraVarsError extends Error {
@@ -14,6 +14,12 @@ const KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/
 /** The first line of a YAML library error, without its code frame. */
 export function yamlErrorLine(message: string): string {
   return (message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '').trim()
+}
+
+/** Whether `path` is `dir` itself or below it (both already resolved). */
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path)
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
 }
 
 /**
@@ -28,6 +34,10 @@ export function normaliseExtraVars(raw: string, where: string, root: string): st
     const file = text.slice(1).trim()
     const path = resolve(root, file)
     if (!file || !existsSync(path) || !statSync(path).isFile()) throw new ExtraVarsError(`${where}: ${file || '(no name)'} does not exist in ${root} (@file is relative to the repository; ${expected})`)
+    // Links resolved: a file of the repository, never the runner's or the machine's other files.
+    if (!isInside(realpathSync(root), realpathSync(path))) {
+      throw new ExtraVarsError(`${where}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`)
+    }
     return `@${file}`
   }
   if (!text.includes('\n') && KEY_VALUE.test(text)) return text

@@ -190,6 +190,15 @@ export class SecretsClient {
     return this.publicKeyCache
   }
 
+  /** The environment itself (GET /repos/O/R/environments/E): its protection rules. */
+  async environment(): Promise<unknown> {
+    const t = this.opts.target
+    if (t.environment === undefined) throw new GitHubError('no environment to read: the target is the repository')
+    const path = `/repos/${encodeURIComponent(t.owner)}/${encodeURIComponent(t.repo)}/environments/${encodeURIComponent(t.environment)}`
+    const res = await this.request('GET', path, 'read the environment\'s protection rules')
+    return res.json().catch(() => ({}))
+  }
+
   /** Creates or updates a secret. Resolves to 'created' (201) or 'updated' (204). */
   async put(name: string, value: string): Promise<'created' | 'updated'> {
     checkSecretName(name)

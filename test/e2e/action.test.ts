@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,10 @@ const files: Record<string, string> = {
     '    mode: "0600"',
     '  no_log: true',
     '  diff: false',
+    // Where Ansible itself puts its local temporary files (the copy above passed through them).
+    '- name: Ansible\'s local temporary directory is known',
+    '  ansible.builtin.debug:',
+    '    msg: "local temp: {{ lookup(\'config\', \'DEFAULT_LOCAL_TMP\') }}"',
     '',
   ].join('\n'),
   'roles/frontend/tasks/main.yml': marker('frontend', '/srv/fixture-frontend'),
@@ -190,9 +194,16 @@ describe('the bundled action on a test host', () => {
       assertNoSecret(what, text.replace(/::add-mask::.*\n/g, ''))
     }
 
-    // post removes the secrets: nothing left under RUNNER_TEMP.
+    // Ansible's local temporary files were in the run's private directory, with the secrets.
+    const secretsDir = /Secrets written to (\S+) /.exec(main.stdout)?.[1]
+    const localTemp = /local temp: (\S+?)"?$/m.exec(main.stdout)?.[1]
+    assert.ok(secretsDir?.startsWith(`${main.tempDir}/django-deploy-`), `secrets directory ${secretsDir}`)
+    assert.ok(localTemp?.startsWith(`${secretsDir}/ansible-tmp/ansible-local-`), `Ansible's local temp ${localTemp} is outside ${secretsDir}`)
+
+    // post removes the secrets and Ansible's temporary files: nothing left under RUNNER_TEMP.
     assert.equal(post.code, 0, post.stdout)
-    assert.match(post.stdout, /Removed the vault key, SSH key and known_hosts/)
+    assert.match(post.stdout, /Removed the vault key, SSH key and known_hosts of this run, and Ansible's local temporary files/)
+    assert.equal(existsSync(localTemp!), false)
     assert.deepEqual(filesUnder(main.tempDir), [])
   })
 

@@ -376,7 +376,7 @@ describe('backend role', () => {
     assert.equal(plant.code, 0, plant.stderr)
     console.log(`planted: ${plant.stdout.trim()}`)
     const dirs = (await lab.ssh('web1', 'cat /tmp/app-dirs')).stdout
-    for (const d of [`${ROOT}/releases`, `${ROOT}/shared`, `${ROOT}/shared/static`, `${ROOT}/sockets`, '/var/log/example-org/example/app'])
+    for (const d of [`${ROOT}/shared/media`, `${ROOT}/shared/backups`, `${ROOT}/sockets`, '/var/log/example-org/example/app'])
       assert.match(dirs, new RegExp(`^${d}$`, 'm'))
 
     // A deploy with a migration (dump, switch, prune), a restart through a settings change (the
@@ -389,8 +389,6 @@ describe('backend role', () => {
       '    content: "{{ backend_release_dir }}\\n"',
       '    dest: "{{ backend_release_dir }}/hook-before-switch"',
       '    mode: "0644"',
-      '  become: true',
-      '  become_user: "{{ backend_user }}"',
       '',
     ].join('\n'))
     const migrated = await run('backend', {
@@ -488,7 +486,7 @@ describe('backend role', () => {
     assert.equal(await version('www.shop.test'), 'git-1.0')
     assert.equal((await get('/health/', 'shop.test')).status, 200)
     assert.equal(await version('web1.test'), '2.0.0')
-    const key = await lab.ssh('web1', `stat -c '%a %U' /srv/example-org/shop/.ssh/deploy_key && ls /srv/example-org/shop/shared`)
+    const key = await lab.ssh('web1', `stat -c '%a %U' /srv/example-org/shop/.ssh/deploy_key && ls /srv/example-org/shop/shared/sqlite`)
     assert.match(key.stdout, /^600 shop$/m)
     assert.match(key.stdout, /db\.sqlite3/)
 

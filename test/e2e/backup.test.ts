@@ -1,13 +1,16 @@
 // Off-site backups on booted hosts, to a real S3 server (s3rver) on the lab's gateway: a PostgreSQL
-// project (web1) and a SQLite project (web2) back up their data and media, encrypted; a month of
-// backups is pruned to the configured counts; an unreachable bucket fails loudly; a restore over
-// newer data is refused. Then the drill: both hosts are destroyed, fresh ones deployed and
-// restored, and their rows and media compared with the originals, served through nginx.
+// project (web1) and a SQLite project (web2) back up their data and media, encrypted, the bucket's
+// keys out of settings.ini; a month of backups is pruned to the configured counts by the backend
+// run (the daily job deletes nothing), by the store's dates; a forged future-dated backup, one
+// without its checksum and a month named by a clock a year ahead are neither restored nor counted;
+// a table with a hostile name runs nothing as postgres; an unreachable bucket fails loudly; a
+// restore over newer data is refused. Then the drill: both hosts are destroyed, fresh ones deployed
+// and restored, and their rows and media compared with the originals, served through nginx.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,10 +21,19 @@ import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
 const LONG = { timeout: 20 * 60_000 }
+// The drill boots and deploys two hosts again, then restores: under a loaded machine (load 35 on two
+// cores) the deploys alone took 17 minutes.
+const DRILL = { timeout: 45 * 60_000 }
 const BUCKET = 'backups'
 const S3_PORT = 4569
 const UNIT = 'django-deploy-backup-example-org-example'
 const RECORD = '/var/lib/django-deploy/example-org-example.backup.json'
+const INI = '/etc/django-deploy/example-org-example.backup.ini'
+const BACKUP = `/usr/local/sbin/django-deploy-backup ${INI}`
+// A table name that, pasted into SQL run by postgres, would run a shell command creating the canary.
+const HOSTILE_TABLE = "x';COPY(SELECT(1))TO PROGRAM 'id>/tmp/p';--"
+const CANARY = '/tmp/p'
+const YEAR = 365 * 86400_000
 // s3rver's fixed credentials: it checks every request's signature against them.
 const S3_KEY = 'S3RVER'
 const KEEP = { daily: 7, weekly: 4, monthly: 3 }
@@ -63,6 +75,12 @@ function bucketKeys(dir: string, prefix: string): string[] {
   } catch { return [] }
 }
 const objectFile = (dir: string, key: string) => join(dir, BUCKET, `${key}._S3rver_object`)
+/** Sets an object's (and its checksum's) LastModified: s3rver answers its file's modification time. */
+const storedAt = (dir: string, key: string, when: Date) => {
+  for (const k of [key, `${key}.sha256`]) {
+    try { utimesSync(objectFile(dir, k), when, when) } catch (e) { if (k === key) throw e }
+  }
+}
 
 const stampOf = (key: string) => {
   const m = key.match(/(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z\.tar\.age$/)!
@@ -132,7 +150,7 @@ describe('off-site backups and the restore drill', () => {
     const sql = "SELECT id || '|' || text || '|' || created FROM pages_note ORDER BY id"
     const cmd = host === 'web1'
       ? `runuser -u postgres -- psql -tA -d example -c "${sql}"`
-      : `python3 -c 'import sqlite3,sys; [print(r[0]) for r in sqlite3.connect("${ROOT}/shared/db.sqlite3").execute(sys.argv[1])]' "${sql}"`
+      : `python3 -c 'import sqlite3,sys; [print(r[0]) for r in sqlite3.connect("${ROOT}/shared/sqlite/db.sqlite3").execute(sys.argv[1])]' "${sql}"`
     const r = await ssh(host, cmd)
     assert.equal(r.code, 0, r.stderr)
     return r.stdout.trim()
@@ -180,6 +198,29 @@ describe('off-site backups and the restore drill', () => {
   /** Runs the backup as its timer would (systemctl start of the unit). */
   const backupNow = (host: string) => ssh(host, `systemctl start ${UNIT}.service`)
 
+  /** Copies an object of the bucket under other keys (with its checksum unless told), from the host. */
+  const copyObjects = async (host: string, source: string, keys: string[], checksum = true) => {
+    const py = [
+      'import configparser, sys, boto3',
+      `c = configparser.RawConfigParser(); c.read("${INI}"); s = c["s3"]`,
+      'b = boto3.client("s3", endpoint_url=s["endpoint"], region_name=s["region"], aws_access_key_id=s["access_key"], aws_secret_access_key=s["secret_key"])',
+      'for k in sys.argv[3:]:',
+      `    for suffix in ("", ".sha256") if sys.argv[2] == "yes" else ("",):`,
+      '        b.copy_object(Bucket=s["bucket"], Key=k + suffix, CopySource={"Bucket": s["bucket"], "Key": sys.argv[1] + suffix})',
+    ].join('\n')
+    const copied = await lab!.ssh(host, `python3 - ${source} ${checksum ? 'yes' : 'no'} ${keys.join(' ')}`, { input: py })
+    assert.equal(copied.code, 0, copied.stderr)
+  }
+  /** What django-deploy-backup list says of each object (as the server sees the bucket). */
+  const listing = async (host: string) => {
+    const r = await ssh(host, `${BACKUP} list`)
+    assert.equal(r.code, 0, r.stderr)
+    return new Map(r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { object: string; ignored?: string })
+      .map((e) => [e.object, e]))
+  }
+  /** The pruning run the backend role makes, with the admin keys on stdin (s3rver's only key pair). */
+  const pruneNow = (host: string) => lab!.ssh(host, `${BACKUP} prune --keys-from-stdin`, { input: `${S3_KEY}\n${S3_KEY}\n` })
+
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'backup-test-'))
     s3dir = join(work, 's3')
@@ -200,8 +241,11 @@ describe('off-site backups and the restore drill', () => {
     for (const host of ['web1', 'web2']) {
       const timer = await ssh(host, `systemctl is-enabled ${UNIT}.timer && systemctl is-active ${UNIT}.timer`)
       assert.equal(timer.stdout.trim(), 'enabled\nactive', `${host}: the daily timer`)
-      const ini = await ssh(host, `stat -c '%a %U' /etc/django-deploy/example-org-example.backup.ini`)
+      const ini = await ssh(host, `stat -c '%a %U' ${INI}`)
       assert.equal(ini.stdout.trim(), '600 root', 'the credentials are root-only')
+      const settings = await ssh(host, `cat ${ROOT}/etc/settings.ini`)
+      assert.equal(settings.code, 0, settings.stderr)
+      assert.doesNotMatch(settings.stdout, /s3_(access|secret)_key|S3RVER/, 'settings.ini (the app reads it) holds no bucket key')
       const notes = `from pages.models import Note\nfor t in ["first ${host}", "second ${host}", "secret-plaintext-${host}"]: Note.objects.create(text=t)`
       const created = await lab!.ssh(host, '/usr/local/bin/example-ctl shell', { input: notes })
       assert.equal(created.code, 0, created.stderr)
@@ -234,33 +278,88 @@ describe('off-site backups and the restore drill', () => {
     console.log(`deploy of two hosts and first backups: ${Math.round((Date.now() - t0) / 1000)}s`)
   })
 
-  test('a month of daily backups is pruned to the daily, weekly and monthly counts', LONG, async () => {
-    // 40 backdated copies of the real backup (object and checksum), then tonight's job prunes.
+  test('a month of daily backups: the daily job deletes nothing, the backend run prunes by the store\'s dates', LONG, async () => {
+    // 40 copies of the real backup (object and checksum), stored on each of the last 40 days.
     const [key] = bucketKeys(s3dir, PREFIX.web1!)
     const now = Date.now()
-    const copies = Array.from({ length: 40 }, (_, i) => `${PREFIX.web1}${stamp(new Date(now - (i + 1) * 86400_000))}.tar.age`)
-    const py = [
-      'import configparser, sys, boto3',
-      'c = configparser.RawConfigParser(); c.read("/etc/django-deploy/example-org-example.backup.ini"); s = c["s3"]',
-      'b = boto3.client("s3", endpoint_url=s["endpoint"], region_name=s["region"], aws_access_key_id=s["access_key"], aws_secret_access_key=s["secret_key"])',
-      'for k in sys.argv[2:]:',
-      '    for suffix in ("", ".sha256"):',
-      '        b.copy_object(Bucket=s["bucket"], Key=k + suffix, CopySource={"Bucket": s["bucket"], "Key": sys.argv[1] + suffix})',
-    ].join('\n')
-    const copied = await lab!.ssh('web1', `python3 - ${key} ${copies.join(' ')}`, { input: py })
-    assert.equal(copied.code, 0, copied.stderr)
+    const days = Array.from({ length: 40 }, (_, i) => new Date(now - (i + 1) * 86400_000))
+    const copies = days.map((d) => `${PREFIX.web1}${stamp(d)}.tar.age`)
+    await copyObjects('web1', key!, copies)
+    copies.forEach((k, i) => storedAt(s3dir, k, days[i]!))
     assert.equal(bucketKeys(s3dir, PREFIX.web1!).length, 41)
 
     const job = await backupNow('web1')
     assert.equal(job.code, 0, job.stderr)
+    assert.equal(bucketKeys(s3dir, PREFIX.web1!).length, 42, 'the daily job deletes nothing (its key may be write-only)')
+    const t0 = Date.now()
+    const r = await lab!.runPlaybook('backend', { inventory, tags: ['backend_backup'], limit: 'web1' })
+    assertOk(r)
     const after = bucketKeys(s3dir, PREFIX.web1!)
     const all = [...copies, key!, ...after.filter((k) => k !== key && !copies.includes(k))]
     assert.deepEqual(after, expectedKept(all))
-    console.log(`retention: ${all.length} backups over 41 days (two today) -> ${after.length} kept`)
+    console.log(`retention by the backend run (${Math.round((Date.now() - t0) / 1000)}s): ${all.length} backups over 41 days (two today) -> ${after.length} kept`)
     assert.ok(after.length >= KEEP.daily && after.length <= KEEP.daily + KEEP.weekly + KEEP.monthly)
     for (const k of after) assert.ok(readdirSync(join(s3dir, BUCKET, PREFIX.web1!)).includes(`${k.slice(PREFIX.web1!.length)}.sha256._S3rver_object`))
-    const journal = await ssh('web1', `journalctl -u ${UNIT} --no-pager -n 5`)
-    assert.match(journal.stdout, new RegExp(`${all.length - after.length} old backup\\(s\\) removed`))
+    assert.ok(r.output.includes(`${all.length - after.length} old backup(s) removed`), r.output.slice(-3000))
+  })
+
+  test('a forged future-dated backup, one without its checksum and a month named by a clock a year ahead are neither restored nor counted', LONG, async () => {
+    const real = bucketKeys(s3dir, PREFIX.web1!)
+    const newest = real[real.length - 1]!
+    // What an attacker with the keys uploads: a copy named 2999, checksum included; a copy without its checksum, stored last.
+    const forged = `${PREFIX.web1}29991231T000000Z.tar.age`
+    const unchecked = `${PREFIX.web1}${stamp(new Date())}.tar.age`
+    await copyObjects('web1', newest, [forged])
+    await copyObjects('web1', newest, [unchecked], false)
+    // A month with the server's clock a year ahead: the job names its backup a year ahead (its own
+    // clock; S3's signatures keep the real time)...
+    const ahead = await ssh('web1', `DJANGO_DEPLOY_BACKUP_CLOCK_OFFSET=${YEAR / 1000} ${BACKUP} backup`)
+    assert.equal(ahead.code, 0, ahead.stderr)
+    const aheadKey = bucketKeys(s3dir, PREFIX.web1!).find((k) => stampOf(k).getTime() > Date.now() + YEAR / 2 && k !== forged)
+    assert.ok(aheadKey, `a backup named a year ahead: ${ahead.stderr}`)
+    // ...as on each of the 29 days before: copies named a year after the day they were stored.
+    const days = Array.from({ length: 29 }, (_, i) => new Date(Date.now() - (i + 1) * 86400_000))
+    const aheadCopies = days.map((d) => `${PREFIX.web1}${stamp(new Date(d.getTime() + YEAR))}.tar.age`)
+    await copyObjects('web1', aheadKey!, aheadCopies)
+    aheadCopies.forEach((k, i) => storedAt(s3dir, k, days[i]!))
+    const ignored = [forged, unchecked, aheadKey!, ...aheadCopies]
+
+    const listed = await listing('web1')
+    for (const k of ignored) assert.ok(listed.get(k)?.ignored, `${k} is listed as ignored: ${JSON.stringify(listed.get(k))}`)
+    assert.match(listed.get(unchecked)!.ignored!, /no \.sha256/)
+    assert.match(listed.get(forged)!.ignored!, /later than/)
+    for (const k of real) assert.equal(listed.get(k)?.ignored, undefined, k)
+
+    // The clock corrected: tonight's job, then the pruning run.
+    const job = await backupNow('web1')
+    assert.equal(job.code, 0, job.stderr)
+    const tonight = bucketKeys(s3dir, PREFIX.web1!).find((k) => !real.includes(k) && !ignored.includes(k))!
+    const pruned = await pruneNow('web1')
+    assert.equal(pruned.code, 0, pruned.stderr)
+    assert.match(pruned.stderr, new RegExp(`, ${ignored.length} ignored`))
+    const after = bucketKeys(s3dir, PREFIX.web1!)
+    assert.deepEqual(after.filter((k) => !ignored.includes(k)), expectedKept([...real, tonight]), 'the real backups kept by the rules')
+    for (const k of ignored) assert.ok(after.includes(k), `${k}: ignored, so neither counted nor deleted`)
+
+    // restore latest takes tonight's backup, not the forged, unchecked or mis-dated ones.
+    const check = await ssh('web1', `${BACKUP} restore latest --check --force`)
+    assert.equal(check.code, 0, check.stderr)
+    assert.match(check.stderr, new RegExp(`s3://${BUCKET}/${tonight.replace(/\./g, '\\.')} can be restored`))
+  })
+
+  test('a table with a hostile name: the restore check quotes it and runs nothing as postgres', LONG, async () => {
+    // Created by the app (the attacker's user), with a row.
+    const make = `from django.db import connection\nname = ${JSON.stringify(HOSTILE_TABLE)}.replace('"', '""')\n` +
+      'c = connection.cursor()\nc.execute(\'CREATE TABLE "%s" (v int)\' % name)\nc.execute(\'INSERT INTO "%s" VALUES (1)\' % name)'
+    const made = await lab!.ssh('web1', '/usr/local/bin/example-ctl shell', { input: make })
+    assert.equal(made.code, 0, made.stderr)
+    const check = await ssh('web1', `${BACKUP} restore latest --check --force`)
+    assert.equal(check.code, 0, check.stderr)
+    assert.match(check.stderr, /can be restored \(the database was last written at/)
+    assert.equal((await ssh('web1', `test -e ${CANARY} && echo exists || echo absent`)).stdout.trim(), 'absent', 'no command ran')
+    // Tonight's backup holds the table: the drill restores it onto a fresh server.
+    const job = await backupNow('web1')
+    assert.equal(job.code, 0, job.stderr)
   })
 
   test('a backup whose bucket is unreachable fails loudly: exit code, journal, record file', LONG, async () => {
@@ -298,7 +397,7 @@ describe('off-site backups and the restore drill', () => {
     assert.match(page.body, /after the backup/)
   })
 
-  test('drill: fresh servers deployed and restored serve the same rows and media', LONG, async () => {
+  test('drill: fresh servers deployed and restored serve the same rows and media', DRILL, async () => {
     const t0 = Date.now()
     await s3!.stop()
     await lab!.destroy()
@@ -336,6 +435,12 @@ describe('off-site backups and the restore drill', () => {
       assert.equal(owner.stdout.trim(), 'example', 'restored media belong to the project user')
       assert.equal((await ssh(host, `ls /run /var/tmp | grep -c django-deploy-restore || true`)).stdout.trim(), '0', 'nothing left behind')
     }
+    // The hostile table came back (restored as the owner role), and still runs nothing, restore check included.
+    const table = await ssh('web1', `runuser -u postgres -- psql -tA -d example -c "SELECT count(*) FROM pg_class WHERE relname = '${HOSTILE_TABLE.replace(/'/g, "''")}'"`)
+    assert.equal(table.stdout.trim(), '1', table.stderr)
+    const recheck = await ssh('web1', `${BACKUP} restore latest --check --force`)
+    assert.equal(recheck.code, 0, recheck.stderr)
+    assert.equal((await ssh('web1', `test -e ${CANARY} && echo exists || echo absent`)).stdout.trim(), 'absent', 'no command ran')
     console.log(`drill (boot, deploy, restore two hosts): ${Math.round((Date.now() - t0) / 1000)}s`)
   })
 })

@@ -1,7 +1,7 @@
 // bootstrap then base on a fresh Debian host, checked from outside: the admin logs in on the new
 // port with her key and sudoes with her password; root, passwords, port 22 and every port not
-// allowed are refused; fail2ban guards the new port; reruns change nothing; a removed admin is
-// locked out. web3 has socket-activated ssh (ssh.socket, as on Ubuntu 22.10+) and is bootstrapped
+// allowed are refused; fail2ban guards the new port; reruns change nothing; an admin marked absent
+// loses the account, one deleted from the list is locked out (home kept), and is back once listed again. web3 has socket-activated ssh (ssh.socket, as on Ubuntu 22.10+) and is bootstrapped
 // alongside web1. web2 receives runs with bad variables and must never be contacted, then a run
 // without a deploy user that cannot prove the new port and must leave the old one open. sshd passes
 // ssh-audit, and web1 moves 22 -> 2222 -> 2223 while a probe checks every second that an admin logs in.
@@ -68,11 +68,14 @@ describe('bootstrap and base', () => {
   let lab: Lab
   let inventory: string
   let bobKey: string
+  let carolKey: string
   const sudoPassword = `lab-sudo-${randomBytes(9).toString('hex')}`
   const pub = (key: string) => readFileSync(`${key}.pub`, 'utf8').trim()
-  const admins = (bobState: 'present' | 'absent') => [
+  // 'removed': bob marked absent, carol deleted from the list.
+  const admins = (state: 'present' | 'removed') => [
     { name: 'alice', keys: [pub(lab.keys.admin)] },
-    bobState === 'present' ? { name: 'bob', shell: '/bin/sh', keys: [pub(bobKey)] } : { name: 'bob', state: 'absent' },
+    state === 'present' ? { name: 'bob', shell: '/bin/sh', keys: [pub(bobKey)] } : { name: 'bob', state: 'absent' },
+    ...(state === 'present' ? [{ name: 'carol', keys: [pub(carolKey)] }] : []),
   ]
   const asAlice = (cmd: string, input?: string) => lab.ssh('web1', cmd, { user: 'alice', port: PORT, key: lab.keys.admin, input })
   const asDeploy = (cmd: string) => lab.ssh('web1', cmd, { user: 'deploy', port: PORT, key: lab.keys.deploy })
@@ -90,6 +93,8 @@ describe('bootstrap and base', () => {
     assert.equal(socket.code, 0, socket.stdout)
     bobKey = join(lab.dir, 'keys', 'bob')
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob', '-f', bobKey])
+    carolKey = join(lab.dir, 'keys', 'carol')
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'carol', '-f', carolKey])
     inventory = await lab.writeInventory({
       vars: { bootstrap_admins: admins('present'), base_firewall_allowed_ports: [8443] },
       vault: { vault_admin_sudo_password: sudoPassword },
@@ -257,8 +262,10 @@ describe('bootstrap and base', () => {
     t.diagnostic(figures.at(-1)!)
   })
 
-  test('an admin marked absent can no longer log in', STEP, async () => {
-    const r = await timed('bootstrap', 'web1', { bootstrap_admins: admins('absent') })
+  test('an admin marked absent loses the account; one deleted from the list can no longer log in nor sudo', STEP, async (t) => {
+    const asCarol = (port = PORT) => lab.ssh('web1', 'true', { user: 'carol', port, key: carolKey })
+    assert.equal((await asCarol()).code, 0, 'carol cannot log in before she is removed')
+    const r = await timed('bootstrap', 'web1', { bootstrap_admins: admins('removed') })
     assert.equal(r.code, 0, r.output)
     const bob = await lab.ssh('web1', 'true', { user: 'bob', port: PORT, key: bobKey })
     assert.equal(bob.code, 255)
@@ -266,7 +273,27 @@ describe('bootstrap and base', () => {
     const gone = await asAlice('getent passwd bob; echo "getent=$?"; test -e /home/bob && echo home-left; true')
     assert.match(gone.stdout, /^getent=2$/m, 'bob still exists')
     assert.doesNotMatch(gone.stdout, /home-left/)
+    // carol: out of both groups, locked and expired, her home kept.
+    const carol = await asCarol()
+    assert.equal(carol.code, 255, 'carol still logs in')
+    assert.match(carol.stderr, /Permission denied/)
+    const state = await asDeploy('id -nG carol; sudo -n passwd -S carol; sudo -n sudo -l -U carol; sudo -n test -s /home/carol/.ssh/authorized_keys && echo home-kept')
+    assert.equal(state.code, 0, state.stderr)
+    const [groups, status] = state.stdout.split('\n')
+    assert.equal(groups, 'carol')
+    assert.match(status!, /^carol L /, 'the password is not locked')
+    assert.match(state.stdout, /User carol is not allowed to run sudo/)
+    assert.match(state.stdout, /^home-kept$/m)
     assert.equal((await asAlice('true')).code, 0, 'alice was locked out too')
+    assert.equal((await asDeploy('true')).code, 0, 'deploy was locked out')
+    const rerun = await timed('bootstrap', 'web1', { bootstrap_admins: admins('removed') })
+    assert.equal(rerun.code, 0, rerun.output)
+    assert.equal(rerun.recap.web1?.changed, 0, rerun.output)
+    t.diagnostic(`removal ${seconds(r.ms)}, rerun ${seconds(rerun.ms)}`)
+    // Put back in the SSH group by hand, carol is still refused: the account itself is expired.
+    assert.equal((await asDeploy('sudo -n gpasswd --add carol ssh-users')).code, 0)
+    const expired = await asCarol()
+    assert.equal(expired.code, 255, 'an expired carol logs in once back in the SSH group')
   })
 
   test('the SSH port moves again, 2222 -> 2223, and an admin logs in every second of the move', STEP, async (t) => {
@@ -296,6 +323,9 @@ describe('bootstrap and base', () => {
     const rerun = await timed('bootstrap', 'web1', moved)
     assert.equal(rerun.code, 0, rerun.output)
     assert.equal(rerun.recap.web1?.changed, 0, rerun.output)
+    // The inventory lists carol again: she has her account back.
+    const carol = await lab.ssh('web1', 'true', { user: 'carol', port: NEXT_PORT, key: carolKey })
+    assert.equal(carol.code, 0, `carol, listed again, cannot log in: ${carol.stderr}`)
   })
 
   after(() => {

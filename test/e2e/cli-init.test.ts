@@ -24,17 +24,25 @@ interface Stored {
   apiVersion: string | undefined
 }
 
-/** GitHub's secrets API for o/site (repository and environment `production`), nothing else. */
+/**
+ * GitHub's secrets API for o/site (repository, environments `production` and `preview`) and the
+ * environments' protection rules, nothing else. production is limited to selected branches; preview
+ * starts as GitHub creates it when a workflow first names it: without any rule.
+ */
 class FakeGitHub {
   server!: Server
   url = ''
   stored: Stored[] = []
   requests: string[] = []
+  environments: Record<string, { protection_rules: unknown[]; deployment_branch_policy: unknown }> = {
+    production: { protection_rules: [{ id: 1, type: 'branch_policy' }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
+    preview: { protection_rules: [], deployment_branch_policy: null },
+  }
   private keys = new Map<string, { id: string; publicKey: Uint8Array; privateKey: Uint8Array }>()
 
   async start(): Promise<void> {
     await sodium.ready
-    for (const scope of ['/repos/o/site/actions/secrets', '/repos/o/site/environments/production/secrets']) {
+    for (const scope of ['/repos/o/site/actions/secrets', ...Object.keys(this.environments).map((e) => `/repos/o/site/environments/${e}/secrets`)]) {
       const kp = sodium.crypto_box_keypair()
       this.keys.set(scope, { id: `kid-${this.keys.size + 1}`, publicKey: kp.publicKey, privateKey: kp.privateKey })
     }
@@ -59,6 +67,11 @@ class FakeGitHub {
     for await (const c of req) chunks.push(c as Buffer)
     this.requests.push(`${req.method} ${req.url}`)
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return [401, { message: 'Bad credentials' }]
+    const env = /^\/repos\/o\/site\/environments\/([^/]+)$/.exec(req.url ?? '')
+    if (req.method === 'GET' && env) {
+      const found = this.environments[decodeURIComponent(env[1]!)]
+      return found ? [200, { name: decodeURIComponent(env[1]!), ...found }] : [404, { message: 'Not Found' }]
+    }
     const m = /^(\/repos\/[^/]+\/[^/]+\/(?:actions|environments\/[^/]+)\/secrets)\/([^/]+)$/.exec(req.url ?? '')
     const scope = m && this.keys.get(m[1]!)
     if (!m || !scope) return [404, { message: 'Not Found' }]
@@ -324,6 +337,36 @@ describe('django-deploy init', () => {
     assert.match(String(values.vault_admin_sudo_password), /^[A-Za-z0-9]{20}$/)
     for (const secret of ['mg-typed-2', 'rb-typed-3', 'AGE-SECRET-KEY-1TYPED4']) assert.ok(!out.includes(secret), `${secret} was echoed`)
     assert.ok(out.includes('mg.example.com'), 'a value that is not secret is echoed as typed')
+  })
+
+  test('an environment without protection rules is refused, nothing stored; --allow-unprotected stores with a warning', async () => {
+    const fresh = scratchRepo(work, 'unprotected')
+    const preview = '/repos/o/site/environments/preview/secrets/ANSIBLE_VAULT_KEY'
+    const refused = await init(['--root', fresh, '--no-input', '--github', 'o/site', '--environment', 'preview', '--deploy-key', deployKey], api())
+    assert.equal(refused.code, 1, refused.stderr)
+    assert.match(refused.stderr, /^django-deploy init: refusing to store credentials in o\/site \(environment preview\): it has no required reviewers, .*Settings → Environments → preview, or pass --allow-unprotected\n$/)
+    assert.equal(gh.secret(preview), undefined)
+    assert.equal(existsSync(join(fresh, 'vault.key')), false, 'vault.key was written before the refusal')
+    assert.ok(gh.requests.includes('GET /repos/o/site/environments/preview'))
+    const allowed = await init(['--root', fresh, '--no-input', '--github', 'o/site', '--environment', 'preview', '--allow-unprotected'], api())
+    assert.equal(allowed.code, 0, allowed.stderr)
+    assert.match(allowed.stdout, /^github: warning: o\/site \(environment preview\) has no required reviewers; storing anyway \(--allow-unprotected\)$/m)
+    assert.equal(gh.secret(preview), readFileSync(join(fresh, 'vault.key'), 'utf8').trim())
+    // Once a reviewer is required, preview takes the secrets without the flag or a warning.
+    gh.environments.preview!.protection_rules = [{ id: 2, type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'alice' } }] }]
+    const protectedRun = await init(['--root', fresh, '--no-input', '--github', 'o/site', '--environment', 'preview'], api())
+    assert.equal(protectedRun.code, 0, protectedRun.stderr)
+    assert.doesNotMatch(protectedRun.stdout, /warning/)
+    // production without its branch policy is refused the same way.
+    const policy = gh.environments.production!.deployment_branch_policy
+    gh.environments.production!.deployment_branch_policy = null
+    try {
+      const r = await init(['--root', fresh, '--no-input', '--github', 'o/site'], api())
+      assert.equal(r.code, 1)
+      assert.match(r.stderr, /refusing to store credentials in o\/site \(environment production\): it has no deployment branch policy/)
+    } finally {
+      gh.environments.production!.deployment_branch_policy = policy
+    }
   })
 
   test('GitHub errors are one line, and checked before anything is written', async () => {

@@ -6,7 +6,7 @@ import { UsageError } from '../../src/cli/command.ts'
 test('parseInitArgs: defaults', () => {
   assert.deepEqual(parseInitArgs([]), {
     root: '.', inventory: 'inventories/production', sets: new Map(), setFiles: new Map(), fromEnv: false, noInput: false, rotate: false,
-    github: undefined, environment: undefined, deployKey: undefined, knownHosts: undefined, tokenFile: undefined,
+    github: undefined, environment: undefined, deployKey: undefined, knownHosts: undefined, tokenFile: undefined, allowUnprotected: false,
   })
 })
 
@@ -14,6 +14,7 @@ test('parseInitArgs: --github stores environment secrets (production) unless --r
   assert.equal(parseInitArgs(['--github', 'o/r']).environment, 'production')
   assert.equal(parseInitArgs(['--github', 'o/r', '--environment', 'staging']).environment, 'staging')
   assert.equal(parseInitArgs(['--github', 'o/r', '--repository-secrets']).environment, undefined)
+  assert.equal(parseInitArgs(['--github', 'o/r', '--environment', 'preview', '--allow-unprotected']).allowUnprotected, true)
 })
 
 test('parseInitArgs: every option', () => {
@@ -43,6 +44,8 @@ test('parseInitArgs: bad input is one UsageError line', () => {
     [['--repository-secrets'], /--repository-secrets only makes sense with --github/],
     [['--github', 'o/r', '--environment', 'e', '--repository-secrets'], /contradict/],
     [['--deploy-key', 'k'], /--deploy-key only makes sense with --github/],
+    [['--allow-unprotected'], /--allow-unprotected only makes sense with --github/],
+    [['--github', 'o/r', '--repository-secrets', '--allow-unprotected'], /repository secrets have none/],
     [['--token-file', 't'], /--token-file only makes sense with --github/],
     [['--github', 'nope'], /--github: "nope" is not a repository/],
     [['--github', 'o/r', '--environment', 'a/b'], /not an environment name/],

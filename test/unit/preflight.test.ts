@@ -316,13 +316,22 @@ describe('validation helpers (pure)', () => {
     ['{"a" "b"}', /^--extra-vars: not valid JSON or YAML at line 1, column \d+ \(/],
     ['{a: [}', /^--extra-vars: not valid JSON or YAML at line 1/],
     ['@missing.yml', /^--extra-vars: missing\.yml does not exist in /],
+    ['@sub/../vars.yml', '@sub/../vars.yml'],
+    ['@../outside.yml', /^--extra-vars: @\.\.\/outside\.yml is outside .*: name a file of the repository/],
+    ['@link.yml', /^--extra-vars: @link\.yml is outside /],
+    ['@/etc/passwd', /^--extra-vars: @\/etc\/passwd is outside /],
     ['[1, 2]', /not a mapping/],
     ['just words', /not a mapping/],
   ]
   for (const [raw, want] of extraVars) {
     test(`extra-vars ${JSON.stringify(raw).slice(0, 30)}: ${want instanceof RegExp ? 'refused' : 'passed as ' + String(want)}`, () => {
-      const dir = mkdtempSync(join(work, 'ev-'))
+      const top = mkdtempSync(join(work, 'ev-'))
+      const dir = join(top, 'repo')
+      mkdirSync(join(dir, 'sub'), { recursive: true })
       writeFileSync(join(dir, 'vars.yml'), 'a: 1\n')
+      // A file beside the repository, and a link in the repository pointing at it.
+      writeFileSync(join(top, 'outside.yml'), 'a: 1\n')
+      symlinkSync(join(top, 'outside.yml'), join(dir, 'link.yml'))
       if (want instanceof RegExp) {
         assert.throws(() => normaliseExtraVars(raw, '--extra-vars', dir), (e: Error) => want.test(e.message) && !e.message.includes('\n'))
       } else {

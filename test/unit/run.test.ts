@@ -99,8 +99,12 @@ describe('SSH settings (one extra var, read by every Ansible and by the roles\' 
       assert.match(vars.ansible_ssh_common_args, new RegExp(`^-o UserKnownHostsFile=${c.dir}/known_hosts -o StrictHostKeyChecking=yes -o IdentityFile=${c.dir}/id_deploy -o IdentitiesOnly=yes -o ControlPath=${c.controlDir}/%C `))
       assert.equal(c.env.ANSIBLE_SSH_COMMON_ARGS, undefined)
       assert.equal(c.env.ANSIBLE_HOST_KEY_CHECKING, 'True')
+      // Ansible's local temporary files (rendered templates, copied content) stay in the run's private directory.
+      assert.equal(c.env.ANSIBLE_LOCAL_TEMP, join(c.dir, 'ansible-tmp'))
+      assert.equal(statSync(c.env.ANSIBLE_LOCAL_TEMP).mode & 0o777, 0o700)
       // post removes both.
       assert.equal(removeSecretsDir(c.dir), 'removed')
+      assert.ok(!existsSync(c.dir))
       assert.equal(removeControlDir(c.controlDir), true)
       assert.ok(!existsSync(c.controlDir))
     } finally {

@@ -2,7 +2,8 @@
 // production from another ref before anything else, the preview runs in its own environment.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parse } from 'yaml'
 import { run } from '../../src/core/exec.ts'
 
@@ -25,4 +26,22 @@ test('preview.yml runs in the preview environment, apart from production', () =>
   const job = jobs('preview.yml').preview!
   assert.equal(job.environment, 'preview')
   assert.ok(job.steps.some((s) => s.uses === './'))
+})
+
+test('every third-party action is pinned by a full commit SHA, its tag in a comment', () => {
+  const dir = '.github/workflows'
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))
+  assert.ok(files.length > 0)
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), 'utf8')
+    // Every `uses:` of the parsed workflow, so that none hides from the line scan below.
+    const parsed = (parse(text) as { jobs: Record<string, { uses?: string; steps?: Step[] }> }).jobs
+    const all = Object.values(parsed).flatMap((j) => [j.uses, ...(j.steps ?? []).map((s) => s.uses)]).filter((u): u is string => u !== undefined)
+    const lines = [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)].map((m) => ({ ref: m[1]!, rest: m[2]! }))
+    assert.deepEqual(lines.map((l) => l.ref), all, `${file}: every uses: on a line of its own`)
+    for (const { ref, rest } of lines.filter((l) => !l.ref.startsWith('./'))) {
+      assert.match(ref, /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/, `${file}: ${ref} is not pinned by a full commit SHA`)
+      assert.match(rest, /^\s+#\s*v\d+(\.\d+)*\b/, `${file}: ${ref} has no "# vX.Y.Z" comment naming its tag`)
+    }
+  }
 })

@@ -7,14 +7,22 @@
 #   deploy rollback             switch to the release before the live one
 #   deploy status               live colour, its state and release
 #   deploy prune N              keep the N newest releases (and the live one), drop unused venvs and static files
-#   deploy dump RELEASE_DIR     dump the database into the release (before it migrates)
-#   deploy restore RELEASE_DIR  restore the database from the release's dump
+#   deploy dump RELEASE_DIR     dump the database into the release (before it migrates), root-only
+#   deploy restore RELEASE_DIR  restore the database from the release's dump, as the database's owner role
+#   deploy workdir DIR          an empty directory of releases/ or venvs/ for the project user to build in
+#   deploy seal DIR [DEST]      DIR becomes root's, read-only to the project user, then moves to DEST
+#   deploy seal-release RELEASE_DIR VENV REVISION   seal a built release, link its venv, record its revision
+#   deploy revision             the live release's revision (nothing unless root wrote it)
+#   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy lock SECONDS | unlock   the per-project deploy lock
 #
-# Runs as root. What root writes lives in root-owned directories (run/, the project root); every
-# file operation in a directory the project user can write (releases/, shared/, venvs/) runs as
-# that user, so a symlink planted there never makes root write elsewhere.
+# Runs as root, following the ownership table of roles/backend/README.md: root writes only in
+# root-owned directories (the project root, releases/, venvs/, shared/, shared/static/, run/); a
+# release or venv is built by the project user in a directory of its own, then sealed (root's,
+# read-only to the project user) before anything root does reads it. Whatever happens in the project
+# user's leaves (media, sockets, the SQLite directory) and in its database runs as that user.
 set -euo pipefail
+umask 022
 # shellcheck source=/dev/null
 . "$(dirname "$(readlink -f "$0")")/deploy.env"
 : "${ROOT:?}" "${NAME:?}" "${APP_USER:?}" "${HEALTH_URL:?}" "${HEALTH_HOST:?}" "${HEALTH_TIMEOUT:?}"
@@ -22,12 +30,47 @@ set -euo pipefail
 RUN="$ROOT/run"
 STATIC="$ROOT/shared/static"
 DUMP=.pre-migrate.dump
+SETTINGS="$ROOT/etc/settings.ini"
 SELF="$(readlink -f "$0")"
 cd /  # the project user and postgres may not enter the caller's directory
 
 say() { printf '%s\n' "$*"; }
 die() { printf '%s deploy: %s\n' "$NAME" "$*" >&2; exit 1; }
 as_app() { if [ "$(id -un)" = "$APP_USER" ]; then "$@"; else runuser -u "$APP_USER" -- "$@"; fi; }
+# A PostgreSQL client connected as the project's own database role (settings.ini's credentials, in
+# its environment only), run by the project user: never postgres, never a superuser session.
+PG_AS_OWNER='import configparser, os, sys
+ini = configparser.RawConfigParser()
+with open(sys.argv[1]) as f:
+    ini.read_file(f)
+db = ini["database"]
+os.environ.update(PGHOST=db.get("host", ""), PGPORT=db.get("port", "5432"), PGUSER=db["user"],
+                  PGDATABASE=db["name"], PGPASSWORD=db["password"])
+os.execvp(sys.argv[2], sys.argv[2:])'
+as_owner() { as_app python3 -c "$PG_AS_OWNER" "$SETTINGS" "$@"; }
+# SQLite's online backup, run by the project user in its database's directory: the database to
+# stdout (dump), or stdin into the database (restore).
+SQLITE_COPY='import os, shutil, sqlite3, sys, tempfile
+mode, db = sys.argv[1], sys.argv[2]
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(db), prefix=".copy-")
+try:
+    with os.fdopen(fd, "r+b") as f:
+        if mode == "restore":
+            shutil.copyfileobj(sys.stdin.buffer, f)
+            f.flush()
+            src, dst = sqlite3.connect(tmp), sqlite3.connect(db)
+        else:
+            src, dst = sqlite3.connect(db), sqlite3.connect(tmp)
+        src.backup(dst)
+        dst.close()
+        src.close()
+        if mode == "dump":
+            f.seek(0)
+            shutil.copyfileobj(f, sys.stdout.buffer)
+finally:
+    os.unlink(tmp)'
+# Sealed: root's, and no one else may write it (a sealed tree stays so: only root can change it).
+root_owned() { [ -d "$1" ] && [ ! -L "$1" ] && [ "$(stat -c %U "$1")" = root ] && [ -z "$(find "$1" -maxdepth 0 -perm /022)" ]; }
 live() { cat "$RUN/live" 2>/dev/null || true; }
 other() { if [ "$1" = blue ]; then echo green; else echo blue; fi; }
 state() { supervisorctl status "$NAME-$1" 2>/dev/null | awk '{print $2}' || true; }
@@ -48,14 +91,21 @@ stop_colour() {
 # The release's collected static files join shared/static/, which nginx serves: the hashed files of
 # every kept release answer whichever release rendered the page. `keep` adds the new files only (the
 # live release's unhashed names keep their content until the switch); `all` also overwrites them.
+# Root copies from sealed releases only, regular files and directories only, readable by all.
 publish_static() {
   local release="$1" mode="$2"
   [ -d "$release/static" ] || return 0
-  if [ "$mode" = keep ]; then
-    as_app cp -R --no-dereference --preserve=mode,timestamps --no-clobber -T "$release/static" "$STATIC"
-  else
-    as_app cp -R --no-dereference --preserve=mode,timestamps -T "$release/static" "$STATIC"
+  if ! root_owned "$release"; then
+    say "static files of ${release##*/} not published (a release of the former layout, its files the project user's)"
+    return 0
   fi
+  if [ "$mode" = keep ]; then
+    cp -R --no-dereference --preserve=timestamps --no-clobber -T "$release/static" "$STATIC"
+  else
+    cp -R --no-dereference --preserve=timestamps -T "$release/static" "$STATIC"
+  fi
+  find "$STATIC" -mindepth 1 ! -type d ! -type f -delete
+  chmod -R u=rwX,go=rX "$STATIC"
 }
 
 switch() {
@@ -66,7 +116,10 @@ switch() {
   new="$(other "${old:-green}")"
 
   # 1. The idle colour, stopped, now points at the release (its supervisord program refreshed).
+  # Whatever is left at its socket's name but a socket (gunicorn would refuse to bind) goes, removed
+  # by the project user in its own directory.
   stop_colour "$new"
+  as_app find "$SOCKET_DIR" -maxdepth 1 -name "$new.sock" ! -type s -delete
   ln -sfn "$release" "$ROOT/.$new.tmp" && mv -T "$ROOT/.$new.tmp" "$ROOT/$new"
   publish_static "$release" keep
   supervisorctl reread >/dev/null
@@ -140,7 +193,7 @@ previous() {
   printf '%s\n' "$prev"
 }
 
-# As the project user: everything it removes is in its own directories.
+# As root, in root-owned directories (GNU rm never follows a link, even one swapped in while it runs).
 prune() {
   local keep="$1" current blue green r v f used
   current="$(readlink -f "$ROOT/current" 2>/dev/null || true)"
@@ -171,38 +224,99 @@ prune() {
   return 0
 }
 
-# The database as it was before the release migrated: pg_dump -Fc / SQLite's online backup, written
-# by the project user into the release.
+# The database as it was before the release migrated (pg_dump -Fc as the database's owner role, or
+# SQLite's online backup by the project user), written by root into the sealed release, root-only.
 dump() {
   local release="$1"
   [ -f "$release/manage.py" ] || die "no release at $release"
+  root_owned "$release" || die "release ${release##*/} is not sealed (root-owned): no dump goes into it"
+  rm -f "$release/$DUMP.tmp"
   if [ "$DB_ENGINE" = postgresql ]; then
-    # shellcheck disable=SC2016 # $1 is the inner shell's
-    runuser -u postgres -- pg_dump -Fc -d "$DB_NAME" | as_app sh -c 'umask 077; cat > "$1"' sh "$release/$DUMP"
+    (umask 077 && as_owner pg_dump -Fc > "$release/$DUMP.tmp")
   else
-    [ -f "$DB_NAME" ] || { say "no database yet: nothing to dump"; return 0; }
-    as_app python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[2]); sqlite3.connect(sys.argv[1]).backup(d); d.close()' \
-      "$DB_NAME" "$release/$DUMP"
+    as_app test -f "$DB_NAME" || { say "no database yet: nothing to dump"; return 0; }
+    (umask 077 && as_app python3 -c "$SQLITE_COPY" dump "$DB_NAME" > "$release/$DUMP.tmp")
   fi
+  mv -T "$release/$DUMP.tmp" "$release/$DUMP"
   say "database dumped into ${release##*/}/$DUMP"
 }
 
-# Back to the dump in one transaction (PostgreSQL: the schema dropped and restored; SQLite: the
-# database file overwritten through the backup API), while the live release keeps serving.
+# Back to the dump in one transaction, while the live release keeps serving. PostgreSQL: what the
+# owner role owns is dropped and the dump replayed, both by psql connected as that role and run by
+# the project user (the dump's text never reaches a superuser nor a root process); SQLite: the
+# database overwritten through the backup API by the project user. Only a root-written dump is read.
 restore() {
-  local release="$1"
-  as_app test -s "$release/$DUMP" || die "no database dump in ${release##*/}: nothing to restore"
+  local release="$1" dump="$1/$DUMP"
+  if ! root_owned "$release" || [ ! -f "$dump" ] || [ -L "$dump" ] || [ "$(stat -c %U "$dump")" != root ] || [ ! -s "$dump" ]; then
+    die "no root-written database dump in ${release##*/}: nothing to restore (a dump the project user could write is never restored)"
+  fi
   if [ "$DB_ENGINE" = postgresql ]; then
     {
-      printf 'DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public AUTHORIZATION pg_database_owner;\n'
-      printf 'GRANT USAGE ON SCHEMA public TO PUBLIC;\n'
-      as_app cat "$release/$DUMP" | runuser -u postgres -- pg_restore --clean --if-exists -f -
-    } | runuser -u postgres -- psql -q -X -v ON_ERROR_STOP=1 --single-transaction -d "$DB_NAME" >/dev/null
+      printf 'DROP OWNED BY CURRENT_USER CASCADE;\n'
+      as_app pg_restore --no-owner -f - < "$dump"
+    } | as_owner psql -q -X -v ON_ERROR_STOP=1 --single-transaction -f - >/dev/null
   else
-    as_app python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[2]); sqlite3.connect(sys.argv[1]).backup(d); d.close()' \
-      "$release/$DUMP" "$DB_NAME"
+    as_app python3 -c "$SQLITE_COPY" restore "$DB_NAME" < "$dump"
   fi
   say "database restored from ${release##*/}/$DUMP"
+}
+
+# A fresh directory of releases/ or venvs/ (both root's) for the project user to build in.
+workdir() {
+  local dir="$1"
+  case "${dir%/*}" in "$ROOT/releases" | "$ROOT/venvs") ;; *) die "no work directory outside releases/ and venvs/: $dir" ;; esac
+  rm -rf "$dir"
+  mkdir -m 0755 "$dir"
+  chown "$APP_USER:$APP_USER" "$dir"
+}
+
+# What the project user built becomes root's, group the project's, writable by root only. The top
+# directory is closed first; the walk repeats until nothing is left the project user could write
+# (a process of the project user still inside fails the deploy rather than keep a way in).
+seal() {
+  local dir="$1" dest="${2:-}" i
+  case "${dir%/*}" in "$ROOT/releases" | "$ROOT/venvs") ;; *) die "nothing to seal outside releases/ and venvs/: $dir" ;; esac
+  if [ ! -d "$dir" ] || [ -L "$dir" ]; then die "nothing to seal at $dir"; fi
+  chown root:root "$dir"
+  chmod 0700 "$dir"
+  for i in 1 2 3; do
+    chown -R --no-dereference "root:$APP_USER" "$dir"
+    chmod -R go-w,ug-s "$dir"
+    [ -z "$(find "$dir" \( ! -user root -o ! -group "$APP_USER" -o \( ! -type l -perm /6022 \) \) -print -quit)" ] && break
+    [ "$i" = 3 ] && die "$dir kept changing while it was sealed: a process of $APP_USER writes in it"
+  done
+  chmod 0750 "$dir"
+  if [ -n "$dest" ]; then mv -T "$dir" "$dest"; fi
+}
+
+# A built release sealed; then root links its venv and records its revision (what the project user
+# left under those names is replaced, not followed).
+seal_release() {
+  local release="$1" venv="$2" revision="$3"
+  [ "${release%/*}" = "$ROOT/releases" ] || die "no release at $release"
+  if [ "${venv%/*}" != "$ROOT/venvs" ] || ! root_owned "$venv"; then die "no sealed venv at $venv"; fi
+  seal "$release"
+  rm -rf "$release/venv" "$release/.revision"
+  ln -sfn "$venv" "$release/venv"
+  printf '%s\n' "$revision" > "$release/.revision"
+  chgrp -h "$APP_USER" "$release/venv" "$release/.revision"
+}
+
+# The live release's revision as root recorded it: nothing for a release the project user can write.
+revision() {
+  local release
+  release="$(readlink -f "$ROOT/current" 2>/dev/null)" || return 0
+  if root_owned "$release" && [ -f "$release/.revision" ] && [ ! -L "$release/.revision" ]; then
+    head -c 256 "$release/.revision"
+  fi
+}
+
+discard() {
+  local release="$1"
+  [ "${release%/*}" = "$ROOT/releases" ] || die "no release at $release"
+  [ "$(readlink -f "$ROOT/current" 2>/dev/null)" != "$release" ] || die "${release##*/} is live: not removed"
+  rm -rf "$release"
+  say "removed release ${release##*/}"
 }
 
 case "${1:-}" in
@@ -221,14 +335,16 @@ case "${1:-}" in
   status)
     colour="$(live)"
     printf 'live=%s state=%s release=%s\n' "${colour:-none}" "$( [ -n "$colour" ] && state "$colour" || echo NONE)" \
-      "$(basename "$(readlink -f "$ROOT/current" 2>/dev/null || echo none)")"
+      "$(basename "$(readlink -e "$ROOT/current" 2>/dev/null || echo none)")"
     ;;
-  prune)
-    if [ "$(id -un)" != "$APP_USER" ]; then exec runuser -u "$APP_USER" -- "$SELF" prune "${2:?number of releases to keep}"; fi
-    prune "${2:?number of releases to keep}"
-    ;;
+  prune) prune "${2:?number of releases to keep}" ;;
   dump) dump "$(readlink -f "${2:?release directory}")" ;;
   restore) restore "$(readlink -f "${2:?release directory}")" ;;
+  workdir) workdir "${2:?directory}" ;;
+  seal) seal "${2:?directory}" "${3:-}" ;;
+  seal-release) seal_release "${2:?release directory}" "${3:?venv}" "${4:?revision}" ;;
+  revision) revision ;;
+  discard) discard "$(readlink -f "${2:?release directory}")" ;;
   lock)
     # The lock is held by a detached sleep inheriting flock's descriptor; `unlock` (or LOCK_MAX_HOLD) ends it.
     # shellcheck disable=SC2016 # $1..$3 are the inner shell's
@@ -245,5 +361,5 @@ case "${1:-}" in
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
     fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | lock SECONDS | unlock" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | discard RELEASE_DIR | lock SECONDS | unlock" ;;
 esac

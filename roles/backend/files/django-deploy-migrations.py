@@ -85,7 +85,8 @@ def classify(op, state, app_label):
     if name in ("RunSQL", "RunPython"):
         if (getattr(op, "hints", None) or {}).get("zero_downtime"):
             return "additive", "marked hints={'zero_downtime': True}"
-        return "breaking", "runs code the deploy cannot inspect (mark it hints={'zero_downtime': True} if the serving release copes)"
+        return "breaking", ("runs code the deploy cannot inspect"
+                            " (mark it hints={'zero_downtime': True} if the serving release copes)")
     if name == "SeparateDatabaseAndState":
         worst = ("additive", "state only")
         for inner in op.database_operations:

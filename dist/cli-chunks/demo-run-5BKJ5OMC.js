@@ -12,7 +12,7 @@ import {
   runPlaybook,
   runSync,
   tail
-} from "./chunk-KT7LIBJU.js";
+} from "./chunk-ZOG6MSE4.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);

@@ -9232,7 +9232,7 @@ var command = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./demo-run-KSADQARG.js");
+      const { runDemo } = await import("./demo-run-5BKJ5OMC.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -9309,14 +9309,18 @@ import { join as join2 } from "node:path";
 
 // src/core/extra-vars.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 var ExtraVarsError = class extends Error {
   name = "ExtraVarsError";
 };
 var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
 function yamlErrorLine(message) {
   return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function isInside(dir, path) {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 function normaliseExtraVars(raw, where, root) {
   const text = raw.trim();
@@ -9326,6 +9330,9 @@ function normaliseExtraVars(raw, where, root) {
     const file = text.slice(1).trim();
     const path = resolve(root, file);
     if (!file || !existsSync2(path) || !statSync(path).isFile()) throw new ExtraVarsError(`${where}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!isInside(realpathSync(root), realpathSync(path))) {
+      throw new ExtraVarsError(`${where}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+    }
     return `@${file}`;
   }
   if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
@@ -9739,13 +9746,13 @@ function stateFallbackNote(reason, changes) {
 }
 
 // src/core/results.ts
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative2 } from "node:path";
 function taskLocation(path, root) {
   if (!path) return {};
   const m = /^(.*):(\d+)$/.exec(path);
   const file = m ? m[1] : path;
   const line = m ? Number(m[2]) : void 0;
-  const rel = isAbsolute(file) ? relative(root, file) : file;
+  const rel = isAbsolute2(file) ? relative2(root, file) : file;
   return { file: rel.startsWith("..") ? file : rel, line };
 }
 var zero = () => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
@@ -9838,7 +9845,7 @@ function resultJson(r, plan) {
 // src/core/run.ts
 import { existsSync as existsSync4, mkdtempSync, readFileSync as readFileSync2, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute as isAbsolute2, join as join3, resolve as resolve2 } from "node:path";
+import { dirname, isAbsolute as isAbsolute3, join as join3, resolve as resolve2 } from "node:path";
 import { fileURLToPath } from "node:url";
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
@@ -9879,7 +9886,7 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   let rest = env.ANSIBLE_CALLBACK_PLUGINS;
   if (!rest && cfg) {
     const v = cfgCallbackPlugins(cfg.text);
-    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute2(p) ? p : resolve2(cfg.dir, p)).join(":");
+    if (v) rest = v.split(":").map((p) => p.startsWith("~") || isAbsolute3(p) ? p : resolve2(cfg.dir, p)).join(":");
   }
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }

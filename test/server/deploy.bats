@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# Unit tests of roles/backend/files/deploy.sh (bin/deploy), every subcommand but PostgreSQL's dump and
+# restore (the e2e tests cover those on a booted server): a project tree in a temporary directory,
+# the current user as the project user, supervisorctl, curl and runuser stubbed (test/server/bin).
+
+setup() {
+  T="$(mktemp -d)"
+  ROOT="$T/srv"
+  export STUB_STATE="$T/state"
+  export PATH="$BATS_TEST_DIRNAME/bin:$PATH"
+  mkdir -p "$ROOT"/{bin,run,releases,venvs,shared/static,sockets} "$T/log" "$STUB_STATE"
+  install -m 0755 "$BATS_TEST_DIRNAME/../../roles/backend/files/deploy.sh" "$ROOT/bin/deploy"
+  cat > "$ROOT/bin/deploy.env" <<EOF
+ROOT=$ROOT
+NAME=site
+APP_USER=$(id -un)
+HEALTH_URL=/health/
+HEALTH_HOST=site.test
+HEALTH_TIMEOUT=2
+DRAIN_TIMEOUT=1
+LOG_DIR=$T/log
+LOCK_MAX_HOLD=30
+SOCKET_DIR=$ROOT/sockets
+DB_ENGINE=sqlite
+DB_NAME=$ROOT/shared/db.sqlite3
+EOF
+}
+
+teardown() {
+  "$ROOT/bin/deploy" unlock >/dev/null 2>&1 || true
+  rm -rf "$T"
+}
+
+# release NAME [VENV]: a release directory with manage.py, a static file and a venv link.
+release() {
+  local r="$ROOT/releases/$1" venv="${2:-v1}"
+  mkdir -p "$r/static" "$ROOT/venvs/$venv"
+  touch "$r/manage.py"
+  echo "$1" > "$r/static/app.$1.css"
+  ln -sfn "../../venvs/$venv" "$r/venv"
+}
+
+deploy() { "$ROOT/bin/deploy" "$@"; }
+
+@test "switch: the first release goes live on blue, nginx's upstream names its socket, static files published" {
+  release 20260101T000000Z
+  run deploy switch "$ROOT/releases/20260101T000000Z"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"health check passed: site-blue"* ]]
+  [ "$(cat "$ROOT/run/live")" = blue ]
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/20260101T000000Z" ]
+  [ "$(readlink -f "$ROOT/blue")" = "$ROOT/releases/20260101T000000Z" ]
+  grep -q "server unix:$ROOT/sockets/blue.sock" "$ROOT/nginx-upstream.conf"
+  [ -f "$ROOT/shared/static/app.20260101T000000Z.css" ]
+  [ -f "$STUB_STATE/site-blue" ]
+}
+
+@test "switch: the next release goes to green and the old colour stops" {
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1"
+  run deploy switch "$ROOT/releases/r2"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"stopped site-blue"* ]]
+  [ "$(cat "$ROOT/run/live")" = green ]
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r2" ]
+  [ ! -f "$STUB_STATE/site-blue" ] && [ -f "$STUB_STATE/site-green" ]
+  [ -f "$ROOT/shared/static/app.r1.css" ] && [ -f "$ROOT/shared/static/app.r2.css" ]
+}
+
+@test "switch: a failed health check leaves the live release serving" {
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1"
+  printf 503 > "$STUB_STATE/health"
+  run deploy switch "$ROOT/releases/r2"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"failed its health check"*"answered 503"*"blue still serves"* ]]
+  [ "$(cat "$ROOT/run/live")" = blue ]
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+  [ -f "$STUB_STATE/site-blue" ] && [ ! -f "$STUB_STATE/site-green" ]
+  grep -q "blue.sock" "$ROOT/nginx-upstream.conf"
+}
+
+@test "switch: a directory without manage.py is refused" {
+  mkdir -p "$ROOT/releases/empty"
+  run deploy switch "$ROOT/releases/empty"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no release at"* ]]
+}
+
+@test "previous and rollback: the release before the live one" {
+  release r1 && release r2 && release r3
+  deploy switch "$ROOT/releases/r1" && deploy switch "$ROOT/releases/r2"
+  [ "$(deploy previous)" = "$ROOT/releases/r1" ]
+  run deploy rollback
+  [ "$status" -eq 0 ]
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+  # r3 is newer than the live one: never a rollback target.
+  [ -z "$(deploy previous)" ]
+  run deploy rollback
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no release older than the live one"* ]]
+}
+
+@test "status: the live colour, its state and release" {
+  run deploy status
+  [ "$output" = "live=none state=NONE release=none" ]
+  release r1
+  deploy switch "$ROOT/releases/r1"
+  run deploy status
+  [ "$output" = "live=blue state=RUNNING release=r1" ]
+}
+
+@test "restart: nothing without a live release, else the live release switched again under the lock" {
+  run deploy restart 5
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"nothing to restart"* ]]
+  release r1
+  deploy switch "$ROOT/releases/r1"
+  run deploy restart 5
+  [ "$status" -eq 0 ]
+  [ "$(cat "$ROOT/run/live")" = green ]
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+  deploy lock 5
+  run deploy restart 1
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"was not restarted"* ]]
+}
+
+@test "prune: the N newest releases and the live one kept, unused venvs and static files removed" {
+  release r1 v1 && release r2 v1 && release r3 v2 && release r4 v3 && release r5 v3
+  deploy switch "$ROOT/releases/r2"
+  mkdir -p "$ROOT/venvs/orphan"
+  echo stale > "$ROOT/shared/static/gone.css"
+  run deploy prune 2
+  [ "$status" -eq 0 ]
+  [ "$(cd "$ROOT/releases" && echo *)" = "r2 r4 r5" ]
+  [ "$(cd "$ROOT/venvs" && echo *)" = "v1 v3" ]
+  [ ! -e "$ROOT/shared/static/gone.css" ] && [ ! -e "$ROOT/shared/static/app.r1.css" ]
+  [ -f "$ROOT/shared/static/app.r2.css" ]
+  [[ "$output" == *"removed release r1"* && "$output" == *"removed venv orphan"* ]]
+}
+
+@test "prune: the releases the colours run are kept too" {
+  release r1 && release r2 && release r3 && release r4
+  deploy switch "$ROOT/releases/r1" && deploy switch "$ROOT/releases/r2"
+  run deploy prune 1
+  [ "$status" -eq 0 ]
+  [ "$(cd "$ROOT/releases" && echo *)" = "r1 r2 r4" ]
+}
+
+@test "lock and unlock: a second deploy waits, then fails with who holds it since when" {
+  deploy lock 5
+  [ -s "$ROOT/run/deploy.lock.pid" ]
+  run deploy lock 1
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"another deploy of site holds the lock since 20"*"retry when it ends"* ]]
+  deploy unlock
+  [ ! -e "$ROOT/run/deploy.lock.pid" ]
+  run deploy lock 1
+  [ "$status" -eq 0 ]
+}
+
+@test "dump and restore (SQLite): the database as it was before the release migrated" {
+  command -v sqlite3 >/dev/null || python3 -c 'import sqlite3' || skip "no sqlite3"
+  release r1
+  python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t (v)"); c.execute("INSERT INTO t VALUES (1)"); c.commit()' "$ROOT/shared/db.sqlite3"
+  run deploy dump "$ROOT/releases/r1"
+  [ "$status" -eq 0 ]
+  [ -s "$ROOT/releases/r1/.pre-migrate.dump" ]
+  python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO t VALUES (2)"); c.commit()' "$ROOT/shared/db.sqlite3"
+  run deploy restore "$ROOT/releases/r1"
+  [ "$status" -eq 0 ]
+  [ "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT group_concat(v) FROM t").fetchone()[0])' "$ROOT/shared/db.sqlite3")" = 1 ]
+}
+
+@test "dump without a database and restore without a dump" {
+  release r1
+  run deploy dump "$ROOT/releases/r1"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"no database yet"* ]]
+  run deploy restore "$ROOT/releases/r1"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"no database dump in r1"* ]]
+}
+
+@test "an unknown subcommand prints the usage" {
+  run deploy frobnicate
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"usage:"*"switch RELEASE_DIR"*"unlock"* ]]
+}
