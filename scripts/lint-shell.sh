@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
-shellcheck scripts/*.sh .ci/run test/e2e/fixtures/*.sh test/server/bin/* roles/*/files/*.sh
+shellcheck -x scripts/*.sh .ci/run test/e2e/fixtures/*.sh test/server/bin/* roles/*/files/*.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # The Python that runs Ansible has its modules (it need not be the first python3 on PATH).

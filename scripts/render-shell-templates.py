@@ -13,6 +13,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 PLACEHOLDER = 'placeholder'
+# Loop variables the templates read fields of (a placeholder word has no fields).
+SAMPLES = {'_backend_worker': {'name': 'tasks', 'command': 'python -m jobs.worker'}}
 
 
 def load_vars(loader, files):
@@ -44,6 +46,7 @@ def main(out_dir):
         values = load_vars(loader, sorted(glob.glob('roles/%s/defaults/*.yml' % role)) + inventory)
         values['ansible_managed'] = 'Ansible managed'
         values['inventory_hostname'] = 'web1'
+        values.update(SAMPLES)
         target = os.path.join(out_dir, source[:-len('.j2')])
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, 'w') as f:

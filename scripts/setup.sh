@@ -11,7 +11,7 @@ fi
 
 packages=(
   ansible-core python3-passlib                       # controller (passlib: password_hash without Python's crypt, gone in 3.13)
-  ansible-lint yamllint shellcheck flake8            # linters
+  ansible-lint yamllint shellcheck flake8 pre-commit # linters (pre-commit runs them as local hooks: .pre-commit-config.yaml)
   bats                                               # unit tests of the roles' shell scripts (test/server)
   debootstrap systemd-container iproute2 apt-cacher-ng # throwaway test servers (src/lab)
   debian-archive-keyring                             # debootstrap verifies Debian's archive (Ubuntu lacks it)

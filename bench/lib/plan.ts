@@ -19,19 +19,23 @@ interface CoreModules {
 }
 
 export async function loadPlanner(repoRoot: string): Promise<Planner | { missing: string }> {
-  const planFile = join(repoRoot, 'src/core/plan.ts')
+  // src/core/plan/ since the planner has its own folder; src/core/plan.ts in older trees.
+  const planFile = ['src/core/plan/from-changes.ts', 'src/core/plan.ts'].map((f) => join(repoRoot, f)).find((f) => existsSync(f))
+  const configFile = ['src/core/plan/config.ts', 'src/core/plan.ts'].map((f) => join(repoRoot, f)).find((f) => existsSync(f))
   const repoFile = join(repoRoot, 'src/core/repo.ts')
-  if (!existsSync(planFile) || !existsSync(repoFile)) return { missing: 'src/core/plan.ts and src/core/repo.ts are not in this tree' }
+  if (!planFile || !configFile || !existsSync(repoFile)) return { missing: 'src/core/plan/ and src/core/repo.ts are not in this tree' }
   const plan = await import(pathToFileURL(planFile).href) as Partial<CoreModules>
+  const config = await import(pathToFileURL(configFile).href) as Partial<CoreModules>
   const repo = await import(pathToFileURL(repoFile).href) as Partial<CoreModules>
-  const { planAuto, DEFAULT_PLAN_CONFIG } = plan
+  const { planAuto } = plan
+  const { DEFAULT_PLAN_CONFIG } = config
   const { readRepo } = repo
   if (typeof planAuto !== 'function' || typeof readRepo !== 'function') {
     return { missing: 'src/core exports no planAuto(model, changes, config) / readRepo(dir)' }
   }
   const model = readRepo(repoRoot)
   return {
-    source: 'src/core/plan.ts planAuto',
+    source: `${planFile.slice(repoRoot.length + 1)} planAuto`,
     plan(paths: string[]) {
       const changes = { kind: 'diff', description: 'bench', base: 'a'.repeat(40), head: 'b'.repeat(40), paths }
       return planAuto(model, changes, DEFAULT_PLAN_CONFIG).run

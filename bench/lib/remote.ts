@@ -1,7 +1,7 @@
 // Commands on a lab host after bootstrap: root and port 22 are closed by then, so as the deploy
 // user on the SSH port, through sudo.
 import type { Lab } from '../../src/lab/index.ts'
-import type { ExecResult } from '../../src/lab/exec.ts'
+import type { ExecResult } from '../../src/core/exec.ts'
 
 export type Remote = (cmd: string) => Promise<ExecResult>
 

@@ -1,6 +1,7 @@
 // Every input read once, defaulted, parsed and validated into one typed Settings object.
 // A bad value throws one line quoting it and the expected form; nothing downstream reads inputs.
 import { isAbsolute, normalize } from 'node:path'
+import { ValidationError } from '../core/errors.ts'
 import { parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
 import { checkWebhookUrl } from '../core/webhook.ts'
 import { parseAnsibleSpec, type AnsibleSpec } from './install.ts'
@@ -26,7 +27,7 @@ export interface Settings {
 
 export type InputReader = (name: string) => string
 
-export class InputError extends Error {
+export class InputError extends ValidationError {
   override name = 'InputError'
 }
 

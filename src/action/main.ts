@@ -3,21 +3,24 @@ import * as core from '@actions/core'
 import { existsSync, statSync } from 'node:fs'
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import { connectedRun, type Connection } from '../core/connection.ts'
+import { formatDuration } from '../core/format.ts'
+import { makePlan } from '../core/plan/make.ts'
+import { runName } from '../core/plan/state-file.ts'
+import type { Plan } from '../core/plan/types.ts'
 import { preflight, VAULT_KEY_SECRET } from '../core/preflight.ts'
 import { resultJson, type RunResult } from '../core/results.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { inventoriesSettingCommonArgs, INVENTORY_SSH_ARGS_VAR } from '../core/ssh.ts'
-import { runName } from '../core/state.ts'
-import { cell, formatDuration, planText, summaryMarkdown } from '../core/summary.ts'
-import type { Plan } from '../core/plan.ts'
+import { cell, planText, summaryMarkdown } from '../core/summary.ts'
 import { scrub, secretPieces } from '../core/secrets.ts'
 import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { postWebhook, webhookPayload, type DeployEnd } from '../core/webhook.ts'
-import { writeCredentials, type Credentials } from './credentials.ts'
+import { writeCredentials } from './credentials.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
-import { planRun } from './plan-step.ts'
-import { markMainRan, saveControlDir, saveSecretsDir } from './state.ts'
+import { planRequest } from './plan-request.ts'
+import { markMainRan, saveControlDir, saveSecretsDir } from './post-state.ts'
 
 /** Checks what the settings name on disk; one line on the first problem. */
 function checkPaths(settings: Settings, root: string): void {
@@ -130,7 +133,7 @@ export async function main(): Promise<void> {
   if (checked.vaultFiles.length > 0) core.info(`The vault key opens ${checked.vaultFiles.join(', ')}`)
   const started = Date.now()
 
-  let creds: Credentials
+  let creds: Connection
   let ansible: InstalledAnsible
   try {
     creds = writeCredentials(settings, process.env.RUNNER_TEMP || tmpdir(), saveSecretsDir, saveControlDir)
@@ -144,7 +147,7 @@ export async function main(): Promise<void> {
   }
 
   // One settings object for the state read and the runs: both connect to the hosts the same way.
-  const run: AnsibleRunSettings = {
+  const run: AnsibleRunSettings = connectedRun({
     cwd: root,
     ansiblePlaybook: ansible.ansiblePlaybook,
     inventory: settings.inventory,
@@ -152,13 +155,12 @@ export async function main(): Promise<void> {
     diff: settings.diff,
     limit: settings.limit || undefined,
     tags: settings.tags,
-    extraVarsFiles: creds.extraVarsFiles,
     extraVars: checked.extraVars,
-    env: { ...creds.env, ANSIBLE_FORCE_COLOR: '1', RUNNER_TEMP: creds.dir },
-  }
+    env: { ANSIBLE_FORCE_COLOR: '1' },
+  }, creds)
   const { plan, head } = await core.group('Plan', async () => {
-    const p = await planRun(settings, root, run)
-    if (p.stateMs !== undefined) core.info(`Deploy state read in ${formatDuration(p.stateMs)} (${p.stateMs} ms)`)
+    const p = await makePlan(planRequest(settings, root, checked, run, (line) => core.info(line)))
+    if (p.state) core.info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`)
     core.info(planText(p.plan))
     return p
   }).catch((e: unknown) => stopped(e, 'while planning (nothing ran)'))

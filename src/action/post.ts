@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { removeControlDir } from '../core/ssh.ts'
 import { removeSecretsDir } from './cleanup.ts'
-import { controlDir, secretsDir } from './state.ts'
+import { controlDir, secretsDir } from './post-state.ts'
 
 export async function post(): Promise<void> {
   const dir = secretsDir()

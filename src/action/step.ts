@@ -3,11 +3,12 @@
 import * as core from '@actions/core'
 import { main } from './main.ts'
 import { post } from './post.ts'
-import { isPost } from './state.ts'
+import { isPost } from './post-state.ts'
 
-export async function step(): Promise<void> {
+/** Runs `which` step; without it, the runner's state decides (post when main saved its flag). */
+export async function step(which?: 'main' | 'post'): Promise<void> {
   try {
-    await (isPost() ? post() : main())
+    await ((which ?? (isPost() ? 'post' : 'main')) === 'post' ? post() : main())
   } catch (e) {
     core.setFailed((e as Error).message.split('\n')[0] ?? '')
   }

@@ -1,4 +1,5 @@
 // The shape of a CLI subcommand: `django-deploy <name> [args]`. index.ts lists them.
+import { ValidationError } from '../core/errors.ts'
 
 export interface Command {
   name: string
@@ -11,6 +12,6 @@ export interface Command {
 }
 
 /** Bad input: printed as one line (`django-deploy <cmd>: <message>`), exit code 2, nothing done. */
-export class UsageError extends Error {
+export class UsageError extends ValidationError {
   override name = 'UsageError'
 }

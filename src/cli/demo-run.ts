@@ -4,7 +4,15 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { PLAYBOOKS } from '../core/playbooks.ts'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../lab/index.ts'
-import { formatDuration, progressLine, tail, type DemoOptions } from './demo.ts'
+import { formatDuration } from '../core/format.ts'
+import { progressLine, tail } from './demo-output.ts'
+
+/** The demo's options (demo.ts parses them). */
+export interface DemoOptions {
+  exit: boolean
+  keepOnFailure: boolean
+  suite?: string
+}
 
 /**
  * Inventory variables for the demo server: its address as a host name (a plain URL works), plain

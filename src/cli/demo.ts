@@ -5,13 +5,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseOptions } from './args.ts'
 import { UsageError, type Command } from './command.ts'
-import type { HostStats } from '../core/results.ts'
-
-export interface DemoOptions {
-  exit: boolean
-  keepOnFailure: boolean
-  suite?: string
-}
+import type { DemoOptions } from './demo-run.ts'
 
 const usage = `Usage: django-deploy demo [--exit] [--keep-on-failure] [--suite SUITE]
 
@@ -40,26 +34,6 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
   }
   if (values.exit && values['keep-on-failure']) throw new UsageError('--exit and --keep-on-failure contradict each other: pick one')
   return { exit: values.exit ?? false, keepOnFailure: values['keep-on-failure'] ?? false, suite: values.suite }
-}
-
-/** 4.2 s → "4s", 75 s → "1m15s". */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000)
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-}
-
-/** `[2/4] base          ok      1m15s  ok=40 changed=25` */
-export function progressLine(index: number, total: number, playbook: string, ok: boolean, ms: number, recap?: HostStats): string {
-  const counts = recap
-    ? `  ok=${recap.ok} changed=${recap.changed}` + (recap.failed ? ` failed=${recap.failed}` : '') + (recap.unreachable ? ` unreachable=${recap.unreachable}` : '')
-    : ''
-  return `[${index}/${total}] ${playbook.padEnd(10)} ${(ok ? 'ok' : 'FAILED').padEnd(7)}${formatDuration(ms).padStart(6)}${counts}`
-}
-
-/** The last `n` non-empty lines of a log. */
-export function tail(text: string, n: number): string {
-  const lines = text.replace(/\s+$/, '').split('\n')
-  return lines.slice(-n).join('\n')
 }
 
 export const command: Command = {

@@ -2,18 +2,17 @@
 // same order as the action, one progress line per playbook, then the same summary.
 import { createWriteStream } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { Plan } from '../core/plan.ts'
+import { formatDuration } from '../core/format.ts'
+import type { PlanConfig } from '../core/plan/config.ts'
 import { parsePlaybookSelection, type Playbook } from '../core/playbooks.ts'
 import { resultJson } from '../core/results.ts'
-import type { Head } from '../core/state.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
-import { formatDuration, planText, resultText } from '../core/summary.ts'
+import { planText, resultText } from '../core/summary.ts'
 import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { parse } from './args.ts'
-import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, cliRunName, withSsh } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
-import { planFor } from './plan.ts'
-import { planFromServers } from './server-plan.ts'
+import { planHere } from './plan.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, checkServerOptions, cliRunName, withConnection } from './server-options.ts'
 
 const usage = `Usage: django-deploy deploy [PLAYBOOK...|all] [--from REF [--to REF]] [options]
 
@@ -57,7 +56,7 @@ export const command: Command = {
   async run(argv) {
     const { values, positionals } = parse(argv, options, true)
     const dir = resolve(values.dir ?? '.')
-    const run = ansibleSettings(dir, values)
+    const checked = checkServerOptions(dir, values)
     if (positionals.length > 0 && values.from) throw new UsageError('name playbooks or give --from, not both')
     if (values.to && !values.from) throw new UsageError('--to needs --from')
 
@@ -69,14 +68,15 @@ export const command: Command = {
     }
 
     // The run's directory stays: it holds Ansible's log, whose path is printed.
-    return withSsh(run, values, (runDir) =>
-      planAndRun({ dir, run, runDir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false }), true)
+    return withConnection(checked, values, (run, c) =>
+      planAndRun({ dir, run, config: checked.planConfig, runDir: c.dir, selection, from: values.from, to: values.to, verbose: values.verbose ?? false, json: values.json ?? false }), true)
   },
 }
 
 interface DeployRun {
   dir: string
   run: AnsibleRunSettings
+  config: PlanConfig
   runDir: string
   selection: 'auto' | Playbook[]
   from?: string
@@ -86,17 +86,13 @@ interface DeployRun {
 }
 
 /** Plans (from --from, the names, or the servers' state), then runs the plan; the exit code. */
-async function planAndRun({ dir, run, runDir, selection, ...values }: DeployRun): Promise<number> {
-  let plan: Plan
-  let head: Head
-  if (values.from) {
-    ;({ plan, head } = await planFor(dir, { from: values.from, to: values.to, inventory: run.inventory }))
-  } else {
-    const planned = await planFromServers(dir, run, selection, 'django-deploy deploy')
-    plan = planned.plan
-    head = planned.head
-    if (planned.stateMs !== undefined) process.stdout.write(`Deploy state read in ${formatDuration(planned.stateMs)}\n`)
-  }
+async function planAndRun({ dir, run, config, runDir, selection, ...values }: DeployRun): Promise<number> {
+  // A range plans from git alone; otherwise from what each server recorded.
+  const { plan, head, state } = await planHere(dir, {
+    config, selection, from: values.from, to: values.to, readStateWith: values.from ? undefined : run,
+    withoutState: 'every playbook', event: 'django-deploy deploy', limit: run.limit,
+  })
+  if (state) process.stdout.write(`Deploy state read in ${formatDuration(state.durationMs)}\n`)
   process.stdout.write(planText(plan))
   if (plan.run.length === 0) {
     const unreached = unreachedHosts(plan, { playbooks: [] })

@@ -1,6 +1,7 @@
-// `django-deploy <command> [args]`: finds the command, answers --help, turns a UsageError into
-// one line and exit code 2.
-import { UsageError, type Command } from './command.ts'
+// `django-deploy <command> [args]`: finds the command, answers --help, turns an error into one
+// line: exit code 2 for bad input (a ValidationError, UsageError included), 1 for anything else.
+import { ValidationError } from '../core/errors.ts'
+import type { Command } from './command.ts'
 
 export const BIN = 'django-deploy'
 
@@ -48,6 +49,6 @@ export async function dispatch(argv: string[], commands: Command[], io: Io = std
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0]
     io.err(`${BIN} ${name}: ${msg}\n`)
-    return e instanceof UsageError ? 2 : 1
+    return e instanceof ValidationError ? 2 : 1
   }
 }

@@ -1,7 +1,7 @@
 // `django-deploy init`'s options: the usage text and the parsing (bad input is one UsageError line).
 import { parse as parseOptions } from './args.ts'
 import { UsageError } from './command.ts'
-import { parseRepo } from '../core/github-secrets.ts'
+import { parseSecretsTarget } from './github-secrets.ts'
 import { DEFAULT_ENVIRONMENT, SECRET_NAMES } from './init-github.ts'
 
 const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -119,7 +119,7 @@ export function parseInitArgs(argv: string[]): InitOptions {
   }
   if (values.github) {
     try {
-      parseRepo(values.github, environment)
+      parseSecretsTarget(values.github, environment)
     } catch (e) {
       throw new UsageError(`--github: ${(e as Error).message}`)
     }

@@ -1,7 +1,7 @@
 // init's GitHub part: the secrets the workflows read, sealed and stored through the API, in the
 // production environment unless asked otherwise. The token and the target are checked before
 // init changes anything locally.
-import { GitHubError, SecretsClient, apiBase, describeTarget, parseRepo, readToken, type SecretsTarget } from '../core/github-secrets.ts'
+import { GitHubError, SecretsClient, apiBase, describeTarget, parseSecretsTarget, readToken, type SecretsTarget } from './github-secrets.ts'
 import { PRODUCTION_ENVIRONMENT, missingProtection, parseProtection } from '../core/github-environment.ts'
 import { UsageError } from './command.ts'
 import { checkDeployKey, checkKnownHosts } from './init-files.ts'
@@ -38,7 +38,7 @@ export interface GitHubRequest {
  * GitHub for the target's public key: all before any change. `warn` says what --allow-unprotected let through.
  */
 export async function prepareGitHub(o: GitHubRequest, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => {}): Promise<GitHubPlan> {
-  const target = parseRepo(o.github, o.environment)
+  const target = parseSecretsTarget(o.github, o.environment)
   let token: string
   try {
     token = readToken(o.tokenFile, env)

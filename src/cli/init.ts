@@ -11,7 +11,7 @@ import { gitTracksFile, readSetFiles, readYamlMap, vaultYaml } from './init-file
 import { prepareGitHub, storeSecrets } from './init-github.ts'
 import { FILE_ONLY, envName, isSecretKey, planValues, type ValueSource } from './init-values.ts'
 import { terminalAsker } from './prompt.ts'
-import { GitHubError } from '../core/github-secrets.ts'
+import { GitHubError } from './github-secrets.ts'
 import {
   VaultError, decryptFile, encryptToFile, findVaultFiles, generateVaultKey, isVaultText, opensWith, readKeyFile, rotateKey, writeKeyFile,
 } from '../core/vault.ts'

@@ -1,13 +1,12 @@
 // `django-deploy restore [BACKUP]`: runs playbooks/restore.yml from this machine (latest or a named
 // off-site backup, the site in maintenance meanwhile), with the same checks and summary as deploy.
-import { createWriteStream, existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { createWriteStream, existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { runPlaybook } from '../core/run.ts'
-import { formatDuration } from '../core/summary.ts'
+import { formatDuration } from '../core/format.ts'
+import { runPlaybook, type AnsibleRunSettings } from '../core/run.ts'
 import { parse } from './args.ts'
-import { ansibleSettings } from './ansible-settings.ts'
 import { UsageError, type Command } from './command.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, checkServerOptions, withConnection } from './server-options.ts'
 
 const usage = `Usage: django-deploy restore [BACKUP] [options]
 
@@ -17,22 +16,17 @@ maintenance page while it runs. A database holding data newer than the backup is
 unless --force is given. Deploy the backend first on a new server.
 
 Options:
-  --inventory DIR    inventory directory (default: inventories/production)
-  --vault-key FILE   the vault password file (default: vault.key)
-  --limit PATTERN    only hosts matching PATTERN (one server at a time when they share a database)
   --force            restore even over data written after the backup
-  --ansible-playbook PATH   the ansible-playbook to run (default: the one on PATH)
+${ANSIBLE_USAGE}
+                     (with --limit, one server at a time when they share a database)
   --verbose          stream Ansible's output (default: a log file, its path printed)
   --dir DIR          the repository (default: the current directory)
   -h, --help         this help
 `
 
 const options = {
-  inventory: { type: 'string' },
-  'vault-key': { type: 'string' },
-  limit: { type: 'string' },
+  ...ANSIBLE_OPTIONS,
   force: { type: 'boolean' },
-  'ansible-playbook': { type: 'string' },
   verbose: { type: 'boolean' },
   dir: { type: 'string' },
 } as const
@@ -58,21 +52,26 @@ export const command: Command = {
     const extraVars = restoreVars(positionals[0], values.force ?? false)
     const dir = resolve(values.dir ?? '.')
     // The repository, inventory and vault key checked as for deploy, with the same validation pass.
-    const run = ansibleSettings(dir, values)
+    const checked = checkServerOptions(dir, values)
     if (!existsSync(join(dir, 'playbooks/restore.yml'))) throw new UsageError(`${dir} has no playbooks/restore.yml (run from the repository, or pass --dir)`)
 
     process.stdout.write(`Restoring ${extraVars.backend_restore_backup} backup${values.limit ? ` on ${values.limit}` : ''}${values.force ? ' (--force: newer data is overwritten)' : ''}\n`)
-    const logFile = join(mkdtempSync(join(tmpdir(), 'django-deploy-')), 'ansible.log')
-    const log = values.verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
-    if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
-    // Not one of the deploy playbooks, but run the same way (playbooks/<name>.yml, results plugin).
-    const result = await runPlaybook('restore', { ...run, extraVars: JSON.stringify(extraVars) }, (b) => (log ? log.write(b) : process.stdout.write(b)))
-    if (log) await new Promise<void>((done) => log.end(done))
-    const ok = result.status === 'success'
-    process.stdout.write(`restore: ${ok ? 'ok' : 'FAILED'} (${formatDuration(result.durationMs)})\n`)
-    if (!ok && result.failures.length > 0) {
-      for (const f of result.failures) process.stdout.write(`  ${f.host}: ${f.task}: ${f.message}\n`)
-    }
-    return ok ? 0 : 1
+    // The run's directory stays: it holds Ansible's log, whose path is printed.
+    return withConnection(checked, values, (run, c) => restoreOn(run, c.dir, extraVars, values.verbose ?? false), true)
   },
+}
+
+async function restoreOn(run: AnsibleRunSettings, runDir: string, extraVars: Record<string, unknown>, verbose: boolean): Promise<number> {
+  const logFile = join(runDir, 'ansible.log')
+  const log = verbose ? undefined : createWriteStream(logFile, { mode: 0o600 })
+  if (log) process.stdout.write(`Ansible's output: ${logFile}\n`)
+  // Not one of the deploy playbooks, but run the same way (playbooks/<name>.yml, results plugin).
+  const result = await runPlaybook('restore', { ...run, extraVars: JSON.stringify(extraVars) }, (b) => (log ? log.write(b) : process.stdout.write(b)))
+  if (log) await new Promise<void>((done) => log.end(done))
+  const ok = result.status === 'success'
+  process.stdout.write(`restore: ${ok ? 'ok' : 'FAILED'} (${formatDuration(result.durationMs)})\n`)
+  if (!ok && result.failures.length > 0) {
+    for (const f of result.failures) process.stdout.write(`  ${f.host}: ${f.task}: ${f.message}\n`)
+  }
+  return ok ? 0 : 1
 }

@@ -1,16 +1,17 @@
 // `django-deploy status`: what each server runs, per playbook (revision, age, run), its last backup,
 // and what HEAD (or the working tree) would deploy. Reads through Ansible; changes nothing.
 import { resolve } from 'node:path'
-import type { Plan } from '../core/plan.ts'
+import { ago, short } from '../core/format.ts'
+import { BACKUP_FILE } from '../core/plan/state-file.ts'
+import { slurpFromHosts } from '../core/plan/state-read.ts'
+import type { Plan, StateRead } from '../core/plan/types.ts'
 import { PLAYBOOKS } from '../core/playbooks.ts'
-import { slurpFromHosts } from '../core/state-read.ts'
-import { ago, BACKUP_FILE, short, type StateRead } from '../core/state.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
 import { planText } from '../core/summary.ts'
 import { parse } from './args.ts'
-import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, ansibleSettings, withSsh } from './ansible-settings.ts'
 import type { Command } from './command.ts'
-import { planFromServers } from './server-plan.ts'
+import { planHere } from './plan.ts'
+import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, checkServerOptions, withConnection } from './server-options.ts'
 
 const usage = `Usage: django-deploy status [options] [--json]
 
@@ -87,10 +88,12 @@ export const command: Command = {
   async run(argv) {
     const { values } = parse(argv, options)
     const dir = resolve(values.dir ?? '.')
-    const run = ansibleSettings(dir, values)
-    const status = await withSsh(run, values, async (): Promise<Status> => {
-      const { plan, head, state } = await planFromServers(dir, run, 'auto', 'django-deploy status')
-      return { head, state, backups: await readBackups(run), plan }
+    const checked = checkServerOptions(dir, values)
+    const status = await withConnection(checked, values, async (run): Promise<Status> => {
+      const { plan, head, state } = await planHere(dir, {
+        config: checked.planConfig, selection: 'auto', readStateWith: run, withoutState: 'every playbook', event: 'django-deploy status', limit: run.limit,
+      })
+      return { head, state: state!, backups: await readBackups(run), plan }
     })
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : statusText(status, Date.now()))
     return 0

@@ -1,18 +1,37 @@
 // Running programs: argument arrays only (never a shell string), output captured as text and
-// optionally streamed. The one process helper of the action, the CLI and the lab.
+// optionally streamed, environments built one way. The one process helper of the action, the CLI
+// and the lab.
 import { spawn, spawnSync } from 'node:child_process'
 
 export interface ExecResult {
   code: number
   stdout: string
   stderr: string
+  /** The deadline (timeoutMs) passed and the program was killed. */
+  timedOut?: boolean
+}
+
+/**
+ * A child's environment: this process's, never the action's inputs (INPUT_VAULT-KEY,
+ * INPUT_SSH-PRIVATE-KEY…: the program and all it starts would inherit them), `extra` on top.
+ */
+export function childEnv(extra: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.startsWith('INPUT_')) env[k] = v
+  return Object.assign(env, extra)
 }
 
 export interface ExecOptions {
   input?: string
   env?: NodeJS.ProcessEnv
   cwd?: string
+  /** Deadline: the program is killed (SIGKILL) and the result says timedOut. */
   timeoutMs?: number
+  /**
+   * Runs the program in its own process group and kills the whole group at the deadline: what it
+   * started (ssh connections under ansible) goes too, instead of holding the pipes open.
+   */
+  killGroup?: boolean
   /** Receives stdout and stderr as they come (ansible-playbook's live log). */
   onOutput?(chunk: Buffer): void
   /** Stops the program when aborted, with `stopSignal` (default SIGTERM); run() still resolves. */
@@ -28,8 +47,9 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      env: opts.env ?? process.env,
+      env: opts.env ?? childEnv(),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: opts.killGroup ?? false,
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -41,8 +61,25 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
       err.push(b)
       opts.onOutput?.(b)
     })
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined
-    opts.stop?.addEventListener('abort', () => child.kill(opts.stopSignal ?? 'SIGTERM'), { once: true })
+    let timedOut = false
+    const kill = (signal: NodeJS.Signals) => {
+      if (opts.killGroup && child.pid) {
+        try {
+          process.kill(-child.pid, signal)
+          return
+        } catch {
+          // The group is gone already: the child alone, below.
+        }
+      }
+      child.kill(signal)
+    }
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+        timedOut = true
+        kill('SIGKILL')
+      }, opts.timeoutMs)
+      : undefined
+    opts.stop?.addEventListener('abort', () => kill(opts.stopSignal ?? 'SIGTERM'), { once: true })
     child.on('error', (e) => {
       if (timer) clearTimeout(timer)
       reject(e)
@@ -53,6 +90,7 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
         code: code ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
+        ...(timedOut ? { timedOut } : {}),
       })
     })
     if (opts.input !== undefined) child.stdin!.end(opts.input)

@@ -1,11 +1,12 @@
 // Extra variables as the action and the CLI accept them (JSON, YAML block or flow, key=value pairs,
 // @file), turned into what Ansible reads without guessing: JSON for anything structured, an @file
 // that exists. Ansible would read YAML block text as key=value pairs and silently get nonsense.
+import { ValidationError } from './errors.ts'
 import { existsSync, realpathSync, statSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 
-export class ExtraVarsError extends Error {
+export class ExtraVarsError extends ValidationError {
   override name = 'ExtraVarsError'
 }
 

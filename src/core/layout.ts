@@ -2,13 +2,14 @@
 // everything, as before the role groups existed), or app servers + one database server + an
 // optional load balancer. Checked before anything connects; a layout that cannot work is one line
 // naming the groups and the fix. The same rules as roles/layout/tasks/validate.yml. Pure.
+import { ValidationError } from './errors.ts'
 
 /** The group every server of the project belongs to (bootstrap and base run on each). */
 export const SERVERS_GROUP = 'webservers'
 /** The role groups, children of `webservers`. */
 export const ROLE_GROUPS = { app: 'appservers', db: 'dbservers', lb: 'loadbalancers' } as const
 
-export class LayoutError extends Error {
+export class LayoutError extends ValidationError {
   override name = 'LayoutError'
 }
 

@@ -1,16 +1,16 @@
 // The one validation pass the action and the CLI run before anything else: the vault key against
-// every vault the run loads, the SSH private key, known_hosts, extra-vars, the event file. Each
-// problem is one line (what, where, how to fix), never a secret or a piece of one.
+// every vault the run loads, the SSH private key, known_hosts, extra-vars, the plan's override
+// file, the event file. Each problem is a ValidationError of one line (what, where, how to fix),
+// never a secret or a piece of one; anything else (a bug, an unreadable disk) passes through as it
+// is. What it read (the override file, the event) is handed forward: nothing reads it again.
 import { existsSync, readFileSync } from 'node:fs'
+import { ValidationError } from './errors.ts'
 import { normaliseExtraVars } from './extra-vars.ts'
-import { readPlanConfig } from './plan-config.ts'
+import { readPlanConfig, type PlanConfig } from './plan/config.ts'
+import type { EventInfo } from './plan/changes.ts'
 import { checkKnownHosts, checkPrivateKey } from './ssh-check.ts'
 import { secretPieces } from './secrets.ts'
 import { checkVaultKey } from './vault-read.ts'
-
-export class PreflightError extends Error {
-  override name = 'PreflightError'
-}
 
 /** The name of the vault key secret everywhere (README, init, workflows). */
 export const VAULT_KEY_SECRET = 'ANSIBLE_VAULT_KEY'
@@ -36,33 +36,22 @@ export interface PreflightResult {
   vaultFiles: string[]
   /** Every secret value and line the vaults hold, longest first (to mask and scrub). */
   secrets: string[]
-}
-
-const rethrow = (e: unknown): never => {
-  throw new PreflightError((e as Error).message)
+  /** The plan's override file (.github/deploy-plan.yml), with the inventory in use. */
+  planConfig: PlanConfig
+  /** The event (name and payload), when eventEnv was given. */
+  event?: EventInfo
 }
 
 export function preflight(input: PreflightInput): PreflightResult {
-  let vault: { files: string[]; values: string[] } = { files: [], values: [] }
-  try {
-    vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix)
-  } catch (e) {
-    rethrow(e)
+  const vault = checkVaultKey(input.root, input.inventory, input.vaultKey, input.vaultKeyFix)
+  if (input.ssh) {
+    if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, 'store the deploy key\'s private file as the SSH_PRIVATE_KEY secret')
+    if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, 'store ssh-keyscan\'s output as the SSH_KNOWN_HOSTS secret')
   }
-  let extraVars: string | undefined
-  try {
-    if (input.ssh) {
-      if (input.ssh.privateKey.trim()) checkPrivateKey(input.ssh.privateKey, input.ssh.keyWhere, 'store the deploy key\'s private file as the SSH_PRIVATE_KEY secret')
-      if (input.ssh.knownHosts.trim()) checkKnownHosts(input.ssh.knownHosts, input.ssh.knownHostsWhere, 'store ssh-keyscan\'s output as the SSH_KNOWN_HOSTS secret')
-    }
-    extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root)
-    // Read now so that a malformed override file stops the run before anything is written.
-    readPlanConfig(input.root, input.inventory)
-    if (input.eventEnv) readEventPayload(input.eventEnv)
-  } catch (e) {
-    rethrow(e)
-  }
-  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values) }
+  const extraVars = normaliseExtraVars(input.extraVars, input.extraVarsWhere, input.root)
+  const planConfig = readPlanConfig(input.root, input.inventory)
+  const event = input.eventEnv ? { name: input.eventEnv.GITHUB_EVENT_NAME ?? '', payload: readEventPayload(input.eventEnv) } : undefined
+  return { extraVars, vaultFiles: vault.files, secrets: secretPieces(vault.values), planConfig, ...(event ? { event } : {}) }
 }
 
 /** Events whose plan needs the event file's commits. */
@@ -77,7 +66,7 @@ export function readEventPayload(env: NodeJS.ProcessEnv): Record<string, unknown
   const file = env.GITHUB_EVENT_PATH ?? ''
   if (!file || !existsSync(file)) {
     if (DIFF_EVENTS.has(name)) {
-      throw new PreflightError(`the ${name} event's file ${file ? `${file} does not exist` : '(GITHUB_EVENT_PATH) is not set'}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`)
+      throw new ValidationError(`the ${name} event's file ${file ? `${file} does not exist` : '(GITHUB_EVENT_PATH) is not set'}: the changes cannot be planned; run on GitHub's runner, or set playbooks: to the playbooks to run`)
     }
     return {}
   }
@@ -85,10 +74,10 @@ export function readEventPayload(env: NodeJS.ProcessEnv): Record<string, unknown
   try {
     payload = JSON.parse(readFileSync(file, 'utf8'))
   } catch {
-    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`)
+    throw new ValidationError(`the event file ${file} (GITHUB_EVENT_PATH) is not JSON: point GITHUB_EVENT_PATH at the event GitHub wrote, or set playbooks: to the playbooks to run`)
   }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new PreflightError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`)
+    throw new ValidationError(`the event file ${file} (GITHUB_EVENT_PATH) is not a JSON object: point GITHUB_EVENT_PATH at the event GitHub wrote`)
   }
   return payload as Record<string, unknown>
 }

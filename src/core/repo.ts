@@ -187,4 +187,3 @@ export function readRepo(root: string): RepoModel {
   return parseRepo(readRepoSource(root))
 }
 
-export { readPlanConfig } from './plan-config.ts'

@@ -1,7 +1,7 @@
 // The result model: what one playbook run did, per host and per task, read from the JSON lines
 // the callback plugin (src/ansible/django_deploy_results.py) writes. Pure.
 import { isAbsolute, relative } from 'node:path'
-import type { Plan } from './plan.ts'
+import type { Plan } from './plan/types.ts'
 import type { Playbook } from './playbooks.ts'
 
 export interface HostStats { ok: number; changed: number; failed: number; unreachable: number; skipped: number; rescued: number; ignored: number }

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseResults, type PlaybookResult, type RunResult } from './results.ts'
-import { run } from './exec.ts'
+import { childEnv, run } from './exec.ts'
 import type { Playbook } from './playbooks.ts'
-import { stateVars, type RunIdentity } from './state.ts'
+import { stateVars, type RunIdentity } from './plan/state-file.ts'
 
 export const RESULTS_ENV = 'DJANGO_DEPLOY_RESULTS'
 export const PLUGIN_FILE = 'django_deploy_results.py'
@@ -125,10 +125,7 @@ export function factCacheEnv(dir: string, env: Record<string, string | undefined
 
 /** The environment of a run: ours on top of the caller's, with the results file, the plugin and the fact cache. */
 export function runEnv(s: AnsibleRunSettings, resultsFile: string, base: NodeJS.ProcessEnv = process.env, factCacheDir = join(dirname(resultsFile), 'facts')): Record<string, string> {
-  const env: Record<string, string> = {}
-  // Never the action's inputs (INPUT_VAULT-KEY, INPUT_SSH-PRIVATE-KEY…): Ansible, and all it starts, would inherit them.
-  for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.startsWith('INPUT_')) env[k] = v
-  Object.assign(env, s.env)
+  const env = childEnv(s.env, base)
   const cfgFile = env.ANSIBLE_CONFIG ? resolve(s.cwd, env.ANSIBLE_CONFIG) : join(s.cwd, 'ansible.cfg')
   const cfg = existsSync(cfgFile) ? { dir: dirname(cfgFile), text: readFileSync(cfgFile, 'utf8') } : undefined
   env.ANSIBLE_CALLBACK_PLUGINS = callbackPluginPath(pluginDir(), { ...env, ANSIBLE_CALLBACK_PLUGINS: s.env.ANSIBLE_CALLBACK_PLUGINS ?? base.ANSIBLE_CALLBACK_PLUGINS }, cfg)

@@ -2,9 +2,10 @@
 // private key is one ssh can use without a passphrase, each known_hosts line is host patterns, a
 // key type and that type's base64 key. Errors never quote the material: a private key pasted in
 // the wrong place must not reach the log.
+import { ValidationError } from './errors.ts'
 import { createPrivateKey } from 'node:crypto'
 
-export class SshInputError extends Error {
+export class SshInputError extends ValidationError {
   override name = 'SshInputError'
 }
 

@@ -1,19 +1,13 @@
 // The report of a run: Markdown for the job summary, plain text for the terminal. Pure.
 import { layoutText } from './layout.ts'
 import { PLAYBOOKS } from './playbooks.ts'
-import type { HostPlaybook, Plan, Trigger } from './plan.ts'
-import { short } from './state.ts'
+import { formatDuration, short } from './format.ts'
+import type { HostPlaybook, Plan, Trigger } from './plan/types.ts'
 import { totals, type PlaybookResult, type RunResult } from './results.ts'
 import { unreachedHosts } from './unreachable.ts'
 
 /** How many paths each list shows before "… and N more" (a summary must stay under 1 MiB). */
 export const MAX_PATHS = 25
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000)
-  if (s < 60) return `${s} s`
-  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
-}
 
 const escapeHtml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 /** A Markdown table cell: no pipes, no raw HTML, newlines as <br>. */

@@ -1,7 +1,7 @@
 // A host the state read could not reach is a failure of the run, reported once the others are
 // deployed: it got nothing of this run, and what it lacks is unknown. (A reachable host with no
 // state, never deployed from this copy, stays a notice.) Pure: the plan and the result in.
-import type { Plan } from './plan.ts'
+import type { Plan } from './plan/types.ts'
 import type { RunResult } from './results.ts'
 
 export interface Unreached {

@@ -2,6 +2,7 @@
 // so the key is checked before anything runs, with no child process and nothing written. Also
 // finds the vaults a run loads (whole files and inline `!vault` values) and the values inside,
 // which the action registers as secrets.
+import { ValidationError } from './errors.ts'
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -82,7 +83,7 @@ export interface VaultCheck {
 }
 
 /** Thrown with one line: which file (and line) did not open, and how to fix it. Never quotes a secret. */
-export class VaultKeyError extends Error {
+export class VaultKeyError extends ValidationError {
   override name = 'VaultKeyError'
 }
 

@@ -1,7 +1,7 @@
 // The Ansible vault: random keys and values, and ansible-vault run as a child process with argument
 // arrays. Plaintext reaches ansible-vault through stdin only (never a file), key files are 0600, and
 // every change lands by rename: a failure leaves the previous files as they were.
-import { lastLine as lastOutputLine, run, type ExecResult } from './exec.ts'
+import { childEnv, lastLine as lastOutputLine, run, type ExecResult } from './exec.ts'
 import { randomBytes, randomInt } from 'node:crypto'
 import { closeSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync, chmodSync, lstatSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
@@ -47,7 +47,7 @@ const lastLine = (text: string): string => lastOutputLine(text).replace(/^ERROR!
  * any vault_password_file an ansible.cfg sets; no other identity is loaded).
  */
 async function ansibleVault(args: string[], keyFile: string, input?: string): Promise<ExecResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: '1' }
+  const env = childEnv({ ANSIBLE_VAULT_PASSWORD_FILE: keyFile, ANSIBLE_NOCOLOR: '1' })
   delete env.ANSIBLE_VAULT_IDENTITY_LIST
   delete env.ANSIBLE_VAULT_ID_MATCH
   try {

@@ -3,9 +3,10 @@
 // The caller scrubs secrets from the message before it leaves (core/secrets.ts).
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { Plan } from './plan.ts'
+import type { Plan } from './plan/types.ts'
 import type { RunResult } from './results.ts'
-import { formatDuration, maintenanceLine } from './summary.ts'
+import { formatDuration } from './format.ts'
+import { maintenanceLine } from './summary.ts'
 
 /** How the previous release is put back (playbooks/rollback.yml), as the README gives it. */
 export const ROLLBACK_COMMAND = 'ansible-playbook --vault-password-file vault.key playbooks/rollback.yml'

@@ -4,7 +4,7 @@
 // their own paths, so inventories, keys and known_hosts work unchanged.
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
-import { run } from './exec.ts'
+import { run } from '../core/exec.ts'
 import { ensureImageWith } from './image.ts'
 
 export interface CommandLine {

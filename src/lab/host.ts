@@ -4,10 +4,11 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { lastLine, runOk, sleep } from './exec.ts'
+import { childEnv, lastLine, runOk } from '../core/exec.ts'
+import { sleep } from './wait.ts'
 import { isAlive, procId } from './proc.ts'
 import { APT_PROXY_PORT } from './paths.ts'
-import { saveState, type HostState, type LabState } from './state.ts'
+import { saveState, type HostState, type LabState } from './resources.ts'
 
 /**
  * Hosts may only talk to each other and to this machine. With ip_forward=0 (Debian's default) the
@@ -119,7 +120,7 @@ export function boot(state: LabState, h: HostState): void {
   ], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+    env: childEnv({ SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' }),
   })
   closeSync(log)
   child.on('error', () => {}) // surfaces as "exited during boot" in waitReady()

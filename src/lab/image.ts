@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { runOk } from './exec.ts'
+import { runOk } from '../core/exec.ts'
 import { withLock } from './lock.ts'
 import { removeTree } from './mounts.ts'
 import { APT_PROXY_PORT, CACHE_DIR, MIRROR } from './paths.ts'

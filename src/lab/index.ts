@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { run, runOk, type ExecResult } from './exec.ts'
+import { run, runOk, type ExecResult } from '../core/exec.ts'
 import { ensureImage } from './image.ts'
 import { withLock } from './lock.ts'
 import { boot, createBridge, createNetns, knownHostsLines, prepareRootfs, tcpOpen, waitReady } from './host.ts'
@@ -16,7 +16,7 @@ import { procId } from './proc.ts'
 import { APT_PROXY_PORT, GLOBAL_LOCK, LABS_DIR } from './paths.ts'
 import {
   allocateSlot, loadState, ownerAlive, saveState, sweepOrphans, teardown, usedSlots, slotDir, type LabState,
-} from './state.ts'
+} from './resources.ts'
 
 /** One host's counts in a run's recap (from the callback plugin, as the action reads them). */
 export type HostRecap = HostStats

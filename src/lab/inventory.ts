@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
-import { runOk } from './exec.ts'
+import { runOk } from '../core/exec.ts'
 
 export interface InventoryInput {
   repoRoot: string

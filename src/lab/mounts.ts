@@ -1,6 +1,7 @@
 // Mount bookkeeping: nothing is deleted while something is still mounted beneath it.
 import { readFileSync, rmSync } from 'node:fs'
-import { runSync, sleepSync } from './exec.ts'
+import { runSync } from '../core/exec.ts'
+import { sleepSync } from './wait.ts'
 
 /** Mount points at or below `dir`, deepest first. */
 export function mountsUnder(dir: string): string[] {

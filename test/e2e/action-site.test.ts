@@ -8,15 +8,15 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
-import { runOk } from '../../src/lab/exec.ts'
+import { runOk } from '../../src/core/exec.ts'
 import { git, removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
-import { actionInputs, type Contexts } from './workflow-inputs.ts'
+import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
+import { get as httpGet } from '../support/http.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const LONG = { timeout: 40 * 60_000 }
@@ -63,16 +63,7 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
   }
 
   /** GET through nginx from this machine, the name resolving to the server. */
-  const get = (path: string) => new Promise<{ status: number; body: string }>((done, fail) => {
-    const req = request({ host: address, port: 80, path, headers: { Host: 'web1.test' }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
-    })
-    req.on('error', fail)
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.end()
-  })
+  const get = (path: string) => httpGet(`http://${address}${path}`, 'web1.test', 30_000)
   const version = async () => (await get('/')).body.match(/id="version">([^<]*)</)?.[1]
 
   /** A command on the server as the deploy user on the new port (root cannot log in any more). */

@@ -15,8 +15,8 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { request } from 'node:http'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { get as httpGet } from '../support/http.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -132,17 +132,7 @@ describe('off-site backups and the restore drill', () => {
     console.log(`${playbook}: exit ${r.code} in ${Math.round((Date.now() - t0) / 1000)}s`)
     return r
   }
-  const get = (address: string, path: string, host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ host: address, port: 80, path, headers: { Host: host }, timeout: 30_000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => { body += c })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-    req.on('timeout', () => req.destroy(new Error(`GET ${host}${path}: timeout`)))
-    req.on('error', reject)
-    req.end()
-  })
+  const get = (address: string, path: string, host: string) => httpGet(`http://${address}${path}`, host, 30_000)
   const address = (host: string) => lab!.host(host).address
 
   /** The notes table, row by row, as the database holds it. */

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startLab, type Lab } from '../../src/lab/index.ts'
-import { run } from '../../src/lab/exec.ts'
+import { run } from '../../src/core/exec.ts'
 
 const PORT = 2222 // server_ssh_port in inventories/production (the lab's known_hosts lists it)
 const NEXT_PORT = 2223

@@ -9,10 +9,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { request } from 'node:http'
 import { parse, stringify } from 'yaml'
 import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 import { git, removeRunnerDirs, runAction, writeTree, type StepRun } from './action-runner.ts'
+import { get as httpGet } from '../support/http.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = join(ROOT, 'dist/cli.js')
@@ -58,16 +58,7 @@ describe('catch-up: the next push deploys what a failed run left undeployed', ()
     assert.equal(owner, 'root 644')
     return (JSON.parse(json.join('\n')) as { playbooks: Partial<Record<string, Rec>> }).playbooks
   }
-  const version = () => new Promise<string>((done, fail) => {
-    const req = request({ host: lab.hosts[0]!.address, port: 80, path: '/health/', headers: { Host: 'web1.test' }, timeout: 30_000 }, (res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => { body += c.toString() })
-      res.on('end', () => done(body.trim()))
-    })
-    req.on('timeout', () => req.destroy(new Error('GET /health/: timeout')))
-    req.on('error', fail)
-    req.end()
-  })
+  const version = async () => (await httpGet(`http://${lab.hosts[0]!.address}/health/`, 'web1.test', 30_000)).body.trim()
 
   before(async () => {
     lab = await startLab({ hosts: ['web1'] })

@@ -48,7 +48,7 @@ describe('plan --json on this repository', () => {
     { what: 'the project settings (group_vars)', files: ['inventories/production/group_vars/all/vars.yml'], run: ['base', 'backend', 'frontend'] },
     { what: 'ansible.cfg', files: ['ansible.cfg'], run: ['base', 'backend', 'frontend'] },
     { what: 'the README and a test', files: ['README.md', 'test/e2e/site.test.ts'], run: [] },
-    { what: 'the action\'s code', files: ['src/core/plan.ts'], run: [] },
+    { what: 'the action\'s code', files: ['src/core/plan/make.ts'], run: [] },
     { what: 'backend and frontend defaults', files: ['roles/backend/defaults/main.yml', 'roles/frontend/defaults/main.yml'], run: ['backend', 'frontend'] },
   ]
   for (const c of cases) {

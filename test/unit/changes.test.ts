@@ -1,7 +1,7 @@
 // Changed paths for each event kind, against an in-memory git (shallow clones included).
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { changesBetween, changesForEvent } from '../../src/core/changes.ts'
+import { changesBetween, changesForEvent } from '../../src/core/plan/changes.ts'
 import { FakeGit, sha } from './fake-git.ts'
 
 const ZERO = '0'.repeat(40)

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatDuration, parseDemoArgs, progressLine, tail } from '../../src/cli/demo.ts'
+import { parseDemoArgs } from '../../src/cli/demo.ts'
+import { progressLine, tail } from '../../src/cli/demo-output.ts'
 import { demoVars } from '../../src/cli/demo-run.ts'
 import { UsageError } from '../../src/cli/command.ts'
 
@@ -32,15 +33,11 @@ test('demoVars: the address is a public host name (a plain URL works), TLS is of
   assert.deepEqual(vars.backend_packages_extra, ['python3-django', 'python3-gunicorn', 'python3-psycopg2'])
 })
 
-test('formatDuration: seconds, then minutes and seconds', () => {
-  assert.deepEqual([0, 4_400, 59_400, 60_000, 75_000, 3_605_000].map(formatDuration), ['0s', '4s', '59s', '1m00s', '1m15s', '60m05s'])
-})
-
 test('progressLine: index, playbook, outcome, duration and counts', () => {
   const recap = { ok: 40, changed: 25, unreachable: 0, failed: 0, skipped: 3, rescued: 0, ignored: 0 }
-  assert.equal(progressLine(2, 4, 'base', true, 75_000, recap), '[2/4] base       ok      1m15s  ok=40 changed=25')
-  assert.equal(progressLine(1, 4, 'bootstrap', false, 5_000, { ...recap, ok: 0, changed: 0, unreachable: 1 }), '[1/4] bootstrap  FAILED     5s  ok=0 changed=0 unreachable=1')
-  assert.equal(progressLine(3, 4, 'backend', false, 1_000), '[3/4] backend    FAILED     1s')
+  assert.equal(progressLine(2, 4, 'base', true, 75_000, recap), '[2/4] base       ok     1 min 15 s  ok=40 changed=25')
+  assert.equal(progressLine(1, 4, 'bootstrap', false, 5_000, { ...recap, ok: 0, changed: 0, unreachable: 1 }), '[1/4] bootstrap  FAILED        5 s  ok=0 changed=0 unreachable=1')
+  assert.equal(progressLine(3, 4, 'backend', false, 1_000), '[3/4] backend    FAILED        1 s')
 })
 
 test('tail keeps the last lines, without trailing blank ones', () => {

@@ -1,7 +1,7 @@
 // An in-memory git for the changed-path tests: a commit graph on the "remote", the subset a
-// (shallow) clone has, and the handful of commands src/core/changes.ts runs.
+// (shallow) clone has, and the handful of commands src/core/plan/changes.ts runs.
 import { createHash } from 'node:crypto'
-import type { Git, GitResult } from '../../src/core/changes.ts'
+import type { Git, GitResult } from '../../src/core/plan/changes.ts'
 
 export const sha = (name: string) => createHash('sha1').update(name).digest('hex')
 

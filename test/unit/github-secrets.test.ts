@@ -2,19 +2,19 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import sodium from 'libsodium-wrappers'
 import {
-  apiBase, checkSecretName, describeTarget, httpErrorMessage, parseRepo, readToken, sealSecret, secretsPath,
-} from '../../src/core/github-secrets.ts'
+  apiBase, checkSecretName, describeTarget, httpErrorMessage, parseSecretsTarget, readToken, sealSecret, secretsPath,
+} from '../../src/cli/github-secrets.ts'
 
-test('parseRepo accepts OWNER/REPO and an optional environment', () => {
-  assert.deepEqual(parseRepo('my-org/my.site_2'), { owner: 'my-org', repo: 'my.site_2', environment: undefined })
-  assert.deepEqual(parseRepo(' o/r ', 'production'), { owner: 'o', repo: 'r', environment: 'production' })
+test('parseSecretsTarget accepts OWNER/REPO and an optional environment', () => {
+  assert.deepEqual(parseSecretsTarget('my-org/my.site_2'), { owner: 'my-org', repo: 'my.site_2', environment: undefined })
+  assert.deepEqual(parseSecretsTarget(' o/r ', 'production'), { owner: 'o', repo: 'r', environment: 'production' })
 })
 
-test('parseRepo rejects what is not OWNER/REPO, and bad environment names', () => {
+test('parseSecretsTarget rejects what is not OWNER/REPO, and bad environment names', () => {
   for (const bad of ['', 'o', 'o/', '/r', 'o/r/x', 'https://github.com/o/r', '-o/r', 'o/..', 'o w/r']) {
-    assert.throws(() => parseRepo(bad), /not a repository: expected OWNER\/REPO/, bad)
+    assert.throws(() => parseSecretsTarget(bad), /not a repository: expected OWNER\/REPO/, bad)
   }
-  for (const env of ['', '  ', 'a/b', 'x\ny']) assert.throws(() => parseRepo('o/r', env), /not an environment name/, env)
+  for (const env of ['', '  ', 'a/b', 'x\ny']) assert.throws(() => parseSecretsTarget('o/r', env), /not an environment name/, env)
 })
 
 test('secretsPath: repository and environment collections, names encoded', () => {

@@ -5,14 +5,15 @@
 // connection: the hosts are addresses nothing answers on), and both must say the same line.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { checkDeployable, checkLayout, layoutNote, layoutText, LayoutError, parseInventoryGraph, type Groups } from '../../src/core/layout.ts'
 import { inventoryBinary, readLayout } from '../../src/core/layout-read.ts'
-import { makePlan } from '../../src/core/planning.ts'
+import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan/config.ts'
+import { makePlan } from '../../src/core/plan/make.ts'
 import { runPlaybook } from '../../src/core/run.ts'
 import { planText } from '../../src/core/summary.ts'
 
@@ -108,14 +109,11 @@ describe('the layout check before anything connects (ansible-inventory, the boot
   test('the production inventory is the one-server layout, and the plan says so', async () => {
     const r = await readLayout({ cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: 'inventories/production', env: {} })
     assert.deepEqual(r, { ok: true, layout: { kind: 'single', servers: ['web1'] } })
-    let stateRead = false
     const planned = await makePlan({
-      root: repoRoot, inventory: 'inventories/production', selection: ['base'], namedSource: 'named', event: 'test',
-      changes: async () => ({ kind: 'none', description: 'none' }),
-      readLayout: async () => r,
-      readState: async () => { stateRead = true; return { ok: false, reason: 'not here', durationMs: 0 } },
+      root: repoRoot, config: DEFAULT_PLAN_CONFIG, selection: ['base'], namedSource: 'named', event: 'test',
+      changes: { kind: 'none', description: 'none' },
+      readLayoutWith: { cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: 'inventories/production', env: {} },
     })
-    assert.ok(stateRead)
     assert.match(planText(planned.plan), /^ {2}layout: one server: web1$/m)
   })
 
@@ -139,14 +137,17 @@ describe('the layout check before anything connects (ansible-inventory, the boot
   for (const c of bad) {
     test(`${c.name}: the action and the CLI stop before the state read, with the same line as the playbook`, async () => {
       const inv = inventory(c.name, c.inv)
-      let stateRead = false
+      // The state read's `ansible` (a stand-in) leaves a mark if it ever starts.
+      const bin = join(dir, `bin-${c.name.replace(/\W+/g, '-')}`)
+      mkdirSync(bin)
+      writeFileSync(join(bin, 'ansible'), `#!/bin/sh\ntouch ${join(bin, 'started')}\nexit 1\n`, { mode: 0o755 })
       await assert.rejects(makePlan({
-        root: repoRoot, inventory: inv, selection: 'auto', namedSource: '', event: 'test',
-        changes: async () => ({ kind: 'none', description: 'none' }),
-        readLayout: () => readLayout({ cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: inv, env: {} }),
-        readState: async () => { stateRead = true; return { ok: false, reason: 'not here', durationMs: 0 } },
+        root: repoRoot, config: DEFAULT_PLAN_CONFIG, selection: 'auto', namedSource: '', event: 'test',
+        changes: { kind: 'none', description: 'none' },
+        readLayoutWith: { cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: inv, env: {} },
+        readStateWith: { cwd: repoRoot, ansiblePlaybook: join(bin, 'ansible-playbook'), inventory: inv, env: {} },
       }), (e: Error) => e instanceof LayoutError && e.message === c.line)
-      assert.equal(stateRead, false, 'no state read')
+      assert.ok(!existsSync(join(bin, 'started')), 'no state read')
 
       let output = ''
       const r = await runPlaybook('bootstrap', {

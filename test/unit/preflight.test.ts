@@ -13,7 +13,9 @@ import { checkKnownHosts, checkPrivateKey, knownHostsLineProblem } from '../../s
 import { normaliseExtraVars } from '../../src/core/extra-vars.ts'
 import { secretPieces, scrub } from '../../src/core/secrets.ts'
 import { openVault } from '../../src/core/vault-read.ts'
-import { parsePlanConfig } from '../../src/core/plan.ts'
+import { ValidationError } from '../../src/core/errors.ts'
+import { parsePlanConfig } from '../../src/core/plan/config.ts'
+import { preflight } from '../../src/core/preflight.ts'
 import { step } from '../../src/action/step.ts'
 import { dispatch } from '../../src/cli/dispatch.ts'
 import { command as deploy } from '../../src/cli/deploy.ts'
@@ -69,7 +71,7 @@ function sshKeygen(file: string, type: string, passphrase: string, pem = false):
 }
 
 /** A scratch repository: playbooks, an inventory with a whole-file vault and an inline vault value, git. */
-function makeRepo(dir: string, opts: { planFile?: string; inlineOnly?: boolean; hosts?: string } = {}): string {
+function makeRepo(dir: string, opts: { planFile?: string; inlineOnly?: boolean; hosts?: string; planFileUnreadable?: boolean } = {}): string {
   const repo = join(dir, 'repo')
   mkdirSync(join(repo, 'playbooks'), { recursive: true })
   for (const p of ['bootstrap', 'base', 'backend', 'frontend']) writeFileSync(join(repo, 'playbooks', `${p}.yml`), '- hosts: all\n  tasks: []\n')
@@ -82,6 +84,8 @@ function makeRepo(dir: string, opts: { planFile?: string; inlineOnly?: boolean; 
     mkdirSync(join(repo, '.github'), { recursive: true })
     writeFileSync(join(repo, '.github/deploy-plan.yml'), opts.planFile)
   }
+  // An injected failure, not bad input: a directory where the override file goes (reading it fails with EISDIR).
+  if (opts.planFileUnreadable) mkdirSync(join(repo, '.github/deploy-plan.yml'), { recursive: true })
   const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })
   git('init', '-q', '-b', 'main')
   git('add', '-A')
@@ -146,7 +150,7 @@ const baseEnv = (): Record<string, string> => {
 const status = (repo: string) => execFileSync('git', ['status', '--porcelain', '--ignored'], { cwd: repo }).toString().trim().split('\n').filter(Boolean)
 
 let caseNo = 0
-async function runAction(inputs: Record<string, string>, opts: { env?: Record<string, string>; planFile?: string; inlineOnly?: boolean; hosts?: string } = {}): Promise<Run> {
+async function runAction(inputs: Record<string, string>, opts: { env?: Record<string, string>; planFile?: string; inlineOnly?: boolean; hosts?: string; planFileUnreadable?: boolean } = {}): Promise<Run> {
   const dir = join(work, `action-${++caseNo}`)
   mkdirSync(dir)
   const repo = makeRepo(dir, opts)
@@ -172,7 +176,7 @@ async function runAction(inputs: Record<string, string>, opts: { env?: Record<st
   }
 }
 
-async function runCli(args: string[], opts: { key?: string; planFile?: string; inlineOnly?: boolean; hosts?: string; adhoc?: string } = {}): Promise<Run> {
+async function runCli(args: string[], opts: { key?: string; planFile?: string; inlineOnly?: boolean; hosts?: string; adhoc?: string; planFileUnreadable?: boolean } = {}): Promise<Run> {
   const dir = join(work, `cli-${++caseNo}`)
   mkdirSync(dir)
   const repo = makeRepo(dir, opts)
@@ -488,5 +492,47 @@ describe('good input runs, with the vault masked and the inputs kept from Ansibl
     const r = await runCli(['base', '--extra-vars', '{release: v1}'])
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.ok(r.started?.includes('{"release":"v1"}'))
+  })
+})
+
+describe('a failure is not bad input: only validation errors exit 2', () => {
+  const input = (root: string) => ({ root, inventory: 'inventories/production', vaultKey: VAULT_KEY, vaultKeyFix: 'fix', extraVars: '', extraVarsWhere: '--extra-vars' })
+
+  test('preflight hands forward what it read: the override file and the event', () => {
+    const dir = join(work, `direct-${++caseNo}`)
+    mkdirSync(dir)
+    const repo = makeRepo(dir, { planFile: 'app: [web/]\n' })
+    const event = join(dir, 'event.json')
+    writeFileSync(event, JSON.stringify({ ref: 'refs/heads/main' }))
+    const r = preflight({ ...input(repo), eventEnv: { GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: event } })
+    assert.deepEqual(r.planConfig.app, ['web', 'web/**'])
+    assert.equal(r.planConfig.inventory, 'inventories/production')
+    assert.deepEqual(r.event, { name: 'push', payload: { ref: 'refs/heads/main' } })
+    assert.deepEqual(r.vaultFiles.sort(), ['inventories/production/group_vars/all/vars.yml', 'inventories/production/group_vars/all/vault.yml'])
+  })
+
+  test('preflight: bad input is a ValidationError; an unreadable file passes through as the failure it is', () => {
+    const dir = join(work, `direct-${++caseNo}`)
+    mkdirSync(dir)
+    mkdirSync(join(dir, 'a'))
+    const bad = makeRepo(join(dir, 'a'), { planFile: 'apps: []\n' })
+    assert.throws(() => preflight(input(bad)), (e: Error) => e instanceof ValidationError)
+    mkdirSync(join(dir, 'b'))
+    const broken = makeRepo(join(dir, 'b'), { planFileUnreadable: true })
+    assert.throws(() => preflight(input(broken)), (e: Error) => !(e instanceof ValidationError) && /EISDIR/.test(e.message))
+  })
+
+  test('CLI: an injected failure exits 1 with one line, nothing run', async () => {
+    const r = await runCli(['base'], { planFileUnreadable: true })
+    assert.equal(r.code, 1)
+    assert.match(errorLine(r, 'cli'), /^django-deploy deploy: EISDIR/)
+    assert.equal(r.started, undefined)
+  })
+
+  test('action: an injected failure fails the step with one ::error:: line, nothing run', async () => {
+    const r = await runAction({}, { planFileUnreadable: true })
+    assert.equal(r.code, 1)
+    assert.match(errorLine(r, 'action'), /EISDIR/)
+    assert.equal(r.started, undefined)
   })
 })

@@ -2,9 +2,11 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseResults, resultJson, taskLocation, type RunResult } from '../../src/core/results.ts'
-import { DEFAULT_PLAN_CONFIG, planAuto, planExplicit } from '../../src/core/plan.ts'
+import { formatDuration } from '../../src/core/format.ts'
+import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan/config.ts'
+import { planAuto, planExplicit } from '../../src/core/plan/from-changes.ts'
 import { parseRepo } from '../../src/core/repo.ts'
-import { cell, formatDuration, maintenanceLine, mermaid, planText, resultText, summaryMarkdown } from '../../src/core/summary.ts'
+import { cell, maintenanceLine, mermaid, planText, resultText, summaryMarkdown } from '../../src/core/summary.ts'
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o)
 const JSONL = [

@@ -3,10 +3,11 @@
 // notice and the run does not fail for it.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan.ts'
+import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan/config.ts'
 import { parseRepo } from '../../src/core/repo.ts'
 import type { PlaybookResult, RunResult } from '../../src/core/results.ts'
-import { planFromState, type HostState, type Records } from '../../src/core/state.ts'
+import { planFromState } from '../../src/core/plan/from-state.ts'
+import type { HostState, Records } from '../../src/core/plan/types.ts'
 import { summaryMarkdown } from '../../src/core/summary.ts'
 import { statusWithUnreached, unreachedHosts } from '../../src/core/unreachable.ts'
 

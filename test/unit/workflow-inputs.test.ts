@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { actionInputs, evaluate, type Contexts } from '../e2e/workflow-inputs.ts'
+import { actionInputs, evaluate, type Contexts } from '../support/workflow-inputs.ts'
 
 const WORKFLOWS = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), '.github/workflows')
 const secrets = { ANSIBLE_VAULT_KEY: 'vk', SSH_PRIVATE_KEY: 'key', SSH_KNOWN_HOSTS: 'kh' }

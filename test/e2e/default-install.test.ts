@@ -1,0 +1,136 @@
+// The backend role's default install path on a fresh Debian 12 server: a venv that does not see the
+// system's packages, pip installing the example app's requirements from a package index (the lab's
+// local PEP 503 index, built from Debian's archive: Django from its upstream sdist, built on the
+// server; the rest re-packed wheels). The index URL holds a password, from the vault. Then a rerun
+// changes nothing, a requirements file with hashes deploys, and one whose hash does not match is
+// refused with the live release untouched. One booted host for all of it.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { servePackageIndex, type RunningIndex } from '../../src/lab/pyindex.ts'
+import { appCopy } from '../support/app.ts'
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = '/srv/example-org/example'
+const LONG = { timeout: 25 * 60_000 }
+const BUILD_PACKAGES = ['gcc', 'python3-dev', 'libpq-dev']
+
+describe('backend role, default install path (pip from a package index)', () => {
+  let lab: Lab
+  let inventory: string
+  let work: string
+  let index: RunningIndex
+  const password = randomBytes(12).toString('hex')
+
+  const run = async (extraVars: Record<string, unknown> = {}) => {
+    const t0 = Date.now()
+    const r = await lab.runPlaybook('backend', { inventory, extraVars })
+    console.log(`backend: exit ${r.code}, changed=${r.recap.web1?.changed} in ${Math.round((Date.now() - t0) / 1000)}s`)
+    return r
+  }
+  const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
+  const ssh = async (cmd: string) => {
+    const r = await lab.ssh('web1', cmd)
+    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`)
+    return r.stdout.trim()
+  }
+  const liveVersion = () => ssh(`cat ${ROOT}/current/VERSION`)
+  /** The live release's Django, as its venv imports it: version and where it comes from. */
+  const liveDjango = () => ssh(`/usr/local/bin/example-ctl shell -c "import django; print(django.get_version(), django.__file__)"`)
+  /** requirements.txt pinning every requirement to the index's file, with its sha256 (`bad`: one wrong). */
+  const hashedRequirements = (bad?: string) => index.index.files
+    .filter((f) => ['Django', 'asgiref', 'sqlparse', 'pytz', 'gunicorn', 'psycopg2'].includes(f.name))
+    .map((f) => {
+      const sha = createHash('sha256').update(readFileSync(join(index.index.dir, 'files', f.file))).digest('hex')
+      return `${f.name}==${f.version} --hash=sha256:${f.name === bad ? '0'.repeat(64) : sha}\n`
+    }).join('')
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'default-install-test-'))
+    lab = await startLab({ hosts: ['web1'] })
+    index = await servePackageIndex(lab.hosts[0]!.gateway, join(lab.dir, 'logs'))
+    const url = new URL(index.url)
+    url.username = 'deploy'
+    url.password = password
+    inventory = await lab.writeInventory({
+      vars: {
+        ansible_user: 'root',
+        ansible_port: 22,
+        ansible_ssh_private_key_file: lab.rootKey,
+        backend_gunicorn_workers: 2,
+        backend_https: false,
+        backend_archive_src: appCopy(join(repoRoot, 'app'), work, '1.0.0'),
+        backend_pip_index_url: '{{ vault_pip_index_url }}',
+        backend_pip_trusted_hosts: [url.hostname],
+      },
+      vault: { vault_pip_index_url: url.href },
+    })
+  })
+  after(async () => {
+    await index?.stop()
+    await lab?.destroy()
+    if (work) rmSync(work, { recursive: true, force: true })
+  })
+
+  test('a fresh server installs the build packages, then pip installs the requirements from the index', LONG, async () => {
+    // Every command line seen during the deploy, to look for the index's password.
+    await ssh(`rm -f /root/.cmdlines /root/.stop; setsid sh -c 'while [ ! -e /root/.stop ]; do cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "; echo; done | awk "!seen[\\$0]++" > /root/.cmdlines' </dev/null >/dev/null 2>&1 &`)
+    const r = await run()
+    assertOk(r)
+    await ssh('touch /root/.stop; sleep 1')
+    assert.equal(await ssh(`grep -c -F ${password} /root/.cmdlines || true`), '0', 'the index password on a command line')
+    assert.ok(Number(await ssh('wc -l < /root/.cmdlines')) > 100, 'command lines were captured')
+    assert.equal(await ssh(`journalctl --no-pager | grep -c -F ${password} || true`), '0', 'the index password in the journal')
+    assert.doesNotMatch(r.output, new RegExp(password))
+
+    assert.equal(await liveVersion(), '1.0.0')
+    for (const p of BUILD_PACKAGES) assert.match(await ssh(`dpkg-query -W -f '\${Status}' ${p}`), /install ok installed/, p)
+    assert.notEqual((await lab.ssh('web1', 'dpkg-query -W -f "${Status}" python3-django')).stdout, 'install ok installed')
+    assert.match(await ssh(`cat ${ROOT}/current/venv/pyvenv.cfg`), /include-system-site-packages = false/)
+    // Django is the upstream sdist, built on the server into the venv (not Debian's python3-django).
+    assert.match(await liveDjango(), new RegExp(`^3\\.2\\.25 ${ROOT}/releases/\\d{8}T\\d{6}Z/venv/lib/python3\\.\\d+/site-packages/django/__init__\\.py$`))
+    assert.match(await ssh(`readlink ${ROOT}/current/venv`), new RegExp(`^${ROOT}/venvs/[0-9a-f]{16}$`))
+    const served = readFileSync(index.log, 'utf8')
+    const address = lab.hosts[0]!.address
+    // Django's sdist is built with the venv's own setuptools (nothing more fetched for it).
+    for (const file of ['Django-3.2.25.tar.gz', 'psycopg2-2.9.5-cp311-cp311-linux_x86_64.whl', 'sqlparse-0.4.2-py3-none-any.whl']) {
+      assert.match(served, new RegExp(`^${address.replace(/\./g, '\\.')} .*"GET /files/${file.replace(/\./g, '\\.')} HTTP/1\\.1" 200`, 'm'), file)
+    }
+    assert.equal(await ssh(`curl -s -o /dev/null -w '%{http_code}' --unix-socket "$(ls ${ROOT}/sockets/*.sock | head -1)" -H 'Host: web1.test' http://localhost/health/`), '200')
+  })
+
+  test('a second run changes nothing', LONG, async () => {
+    const r = await run()
+    assertOk(r)
+    assert.equal(r.recap.web1?.changed, 0, r.output.slice(-3000))
+  })
+
+  test('a requirements file with hashes deploys; one whose hash does not match is refused, the live release untouched', LONG, async () => {
+    const hashed = appCopy(join(repoRoot, 'app'), work, '2.0.0', (app) => writeFileSync(join(app, 'requirements.txt'), hashedRequirements()))
+    assertOk(await run({ backend_archive_src: hashed }))
+    assert.equal(await liveVersion(), '2.0.0')
+    assert.match(await liveDjango(), /^3\.2\.25 /)
+
+    const wrong = appCopy(join(repoRoot, 'app'), work, '3.0.0', (app) => writeFileSync(join(app, 'requirements.txt'), hashedRequirements('sqlparse')))
+    const r = await run({ backend_archive_src: wrong })
+    assert.notEqual(r.code, 0)
+    assert.match(r.output, /was not deployed: task \\?"A venv with the release's requirements exists, and the release uses it\\?" failed/)
+    assert.match(r.output, /DO NOT MATCH THE HASHES/)
+    assert.match(r.output, /The previous release keeps serving/)
+    assert.equal(await liveVersion(), '2.0.0')
+    assert.equal(await ssh(`ls ${ROOT}/releases | wc -l`), '2', 'the refused release is removed')
+  })
+
+  test('a requirements file that does not exist stops the deploy with one line, the live release untouched', LONG, async () => {
+    const r = await run({ backend_archive_src: appCopy(join(repoRoot, 'app'), work, '4.0.0'), backend_requirements_file: 'requirements/production.txt' })
+    assert.notEqual(r.code, 0)
+    assert.match(r.output, /the release has no requirements\/production\.txt \(backend_requirements_file\)/)
+    assert.equal(await liveVersion(), '2.0.0')
+  })
+})
