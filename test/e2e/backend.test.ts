@@ -293,7 +293,7 @@ describe('backend role', () => {
     })
     const { result, seen } = await deployUnderLoad(broken)
     assert.notEqual(result.code, 0)
-    assert.match(result.output, /was not deployed: .*(crashed at start|failed its health check)/)
+    assert.match(result.output, /was not deployed: .*(cannot import backend_settings_module|crashed at start|failed its health check)/)
     assert.match(result.output, /The previous release keeps serving/)
     assert.equal(seen.failed, 0, seen.report)
     assert.ok(seen.requests > 0)

@@ -373,7 +373,9 @@ describe('off-site backups and the restore drill', () => {
     const add = await lab!.ssh('web1', '/usr/local/bin/example-ctl shell', { input: 'from pages.models import Note\nNote.objects.create(text="after the backup")' })
     assert.equal(add.code, 0, add.stderr)
     const cli = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), 'restore', 'latest',
-      '--dir', repoRoot, '--inventory', inventory, '--vault-key', join(inventory, 'vault.key'), '--limit', 'web1', '--verbose'],
+      '--dir', repoRoot, '--inventory', inventory, '--vault-key', join(inventory, 'vault.key'), '--limit', 'web1', '--verbose',
+      // The CLI connects with its own SSH settings (as deploy does), not the inventory's.
+      '--ssh-key', lab!.rootKey, '--known-hosts', lab!.knownHosts],
     { cwd: repoRoot, encoding: 'utf8', timeout: 15 * 60_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1' } })
     const output = cli.stdout + cli.stderr
     assert.equal(cli.status, 1, output.slice(-3000))
