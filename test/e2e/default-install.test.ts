@@ -120,7 +120,7 @@ describe('backend role, default install path (pip from a package index)', () => 
     const wrong = appCopy(join(repoRoot, 'app'), work, '3.0.0', (app) => writeFileSync(join(app, 'requirements.txt'), hashedRequirements('sqlparse')))
     const r = await run({ backend_archive_src: wrong })
     assert.notEqual(r.code, 0)
-    assert.match(r.output, /was not deployed: task \\?"A venv with the release's requirements exists, and the release uses it\\?" failed/)
+    assert.match(r.output, /was not deployed: task \\?"The venv holds the release's requirements\\?" failed/)
     assert.match(r.output, /DO NOT MATCH THE HASHES/)
     assert.match(r.output, /The previous release keeps serving/)
     assert.equal(await liveVersion(), '2.0.0')
