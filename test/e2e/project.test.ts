@@ -59,9 +59,7 @@ describe('a project of its own layout: env configuration, a worker, a scheduled 
     index = await servePackageIndex(lab.hosts[0]!.gateway, join(lab.dir, 'logs'))
     inventory = await lab.writeInventory({
       vars: {
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
+        ...lab.rootLogin,
         backend_gunicorn_workers: 2,
         backend_https: false,
         backend_archive_src: release('1.0.0'),
