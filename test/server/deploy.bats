@@ -23,6 +23,7 @@ LOCK_MAX_HOLD=30
 SOCKET_DIR=$ROOT/sockets
 DB_ENGINE=sqlite
 DB_NAME=$ROOT/shared/db.sqlite3
+MAINTENANCE_FLAG=$T/flags/site.maintenance
 EOF
 }
 
@@ -187,4 +188,22 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   run deploy frobnicate
   [ "$status" -eq 1 ]
   [[ "$output" == *"usage:"*"switch RELEASE_DIR"*"unlock"* ]]
+}
+
+@test "live: the live release's revision (empty without one), then its status" {
+  run deploy live
+  [ "$status" -eq 0 ]
+  [ "$output" = "
+live=none state=NONE release=none" ]
+}
+
+@test "maintenance: on writes the flag (its directory made), off removes it and says how long it was up" {
+  run deploy maintenance off
+  [ "$status" -eq 0 ] && [ -z "$output" ]
+  deploy maintenance on
+  [ -f "$T/flags/site.maintenance" ]
+  run deploy maintenance off
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^[0-9]+\.[0-9]$ ]]
+  [ ! -e "$T/flags/site.maintenance" ]
 }

@@ -13,8 +13,11 @@
 #   deploy seal DIR [DEST]      DIR becomes root's, read-only to the project user, then moves to DEST
 #   deploy seal-release RELEASE_DIR VENV REVISION   seal a built release, link its venv, record its revision
 #   deploy revision             the live release's revision (nothing unless root wrote it)
+#   deploy live                 the live release's revision (a line, empty unless root wrote it), then status
 #   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy lock SECONDS | unlock   the per-project deploy lock
+#   deploy maintenance on | off   the maintenance page nginx answers while the flag exists (breaking
+#                               migrations); off prints how many seconds it was up, if it was
 #
 # Runs as root, following the ownership table of roles/backend/README.md: root writes only in
 # root-owned directories (the project root, releases/, venvs/, shared/, shared/static/, run/); a
@@ -311,12 +314,37 @@ revision() {
   fi
 }
 
+status() {
+  local colour
+  colour="$(live)"
+  printf 'live=%s state=%s release=%s\n' "${colour:-none}" "$( [ -n "$colour" ] && state "$colour" || echo NONE)" \
+    "$(basename "$(readlink -e "$ROOT/current" 2>/dev/null || echo none)")"
+}
+
 discard() {
   local release="$1"
   [ "${release%/*}" = "$ROOT/releases" ] || die "no release at $release"
   [ "$(readlink -f "$ROOT/current" 2>/dev/null)" != "$release" ] || die "${release##*/} is live: not removed"
   rm -rf "$release"
   say "removed release ${release##*/}"
+}
+
+# The flag holds the time it went up (its directory is root's: frontend_maintenance_flag's).
+maintenance() {
+  local flag="${MAINTENANCE_FLAG:?}" started
+  case "$1" in
+    on)
+      install -d -o root -g root -m 0755 "${flag%/*}"
+      date +%s.%N > "$flag.tmp" && mv -T "$flag.tmp" "$flag"
+      ;;
+    off)
+      [ -f "$flag" ] || return 0
+      started="$(cat "$flag")"
+      rm -f "$flag"
+      awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", e - s }'
+      ;;
+    *) die "usage: $0 maintenance on | off" ;;
+  esac
 }
 
 case "${1:-}" in
@@ -332,12 +360,10 @@ case "${1:-}" in
     switch "$target"
     ;;
   previous) previous ;;
-  status)
-    colour="$(live)"
-    printf 'live=%s state=%s release=%s\n' "${colour:-none}" "$( [ -n "$colour" ] && state "$colour" || echo NONE)" \
-      "$(basename "$(readlink -e "$ROOT/current" 2>/dev/null || echo none)")"
-    ;;
+  status) status ;;
+  live) printf '%s\n' "$(revision)" && status ;;
   prune) prune "${2:?number of releases to keep}" ;;
+  maintenance) maintenance "${2:?on or off}" ;;
   dump) dump "$(readlink -f "${2:?release directory}")" ;;
   restore) restore "$(readlink -f "${2:?release directory}")" ;;
   workdir) workdir "${2:?directory}" ;;
@@ -361,5 +387,5 @@ case "${1:-}" in
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
     fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | discard RELEASE_DIR | lock SECONDS | unlock" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | lock SECONDS | unlock | maintenance on|off" ;;
 esac
