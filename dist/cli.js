@@ -7961,7 +7961,7 @@ async function resolveTargets(s3) {
   const env = childEnv({ ...s3.env, ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
   const bin = adhocBinary(s3.ansiblePlaybook);
   const r2 = await run(bin, targetArgs(s3), { cwd: s3.cwd, env, timeoutMs: 12e4 });
-  const targets = parseTargets(r2.stdout);
+  const targets = parseTargets(r2.stdout).sort((a2, b2) => a2.host.localeCompare(b2.host));
   if (targets.length === 0 && r2.code !== 0) {
     const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !/^\[WARNING\]/.test(l2)).pop() ?? `exit code ${r2.code}`;
     throw new Error(`${bin} could not read the inventory: ${why.replace(/^ERROR!\s*/, "")}`);
