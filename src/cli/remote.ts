@@ -63,7 +63,8 @@ export async function resolveTargets(s: AnsibleRunSettings): Promise<SshTarget[]
   const env = childEnv({ ...s.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOAD_CALLBACK_PLUGINS: '0', ANSIBLE_DEPRECATION_WARNINGS: '0' })
   const bin = adhocBinary(s.ansiblePlaybook)
   const r = await run(bin, targetArgs(s), { cwd: s.cwd, env, timeoutMs: 120_000 })
-  const targets = parseTargets(r.stdout)
+  // Ansible prints the hosts as they finish: sorted, the lists and messages read the same every time.
+  const targets = parseTargets(r.stdout).sort((a, b) => a.host.localeCompare(b.host))
   if (targets.length === 0 && r.code !== 0) {
     const why = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^\[WARNING\]/.test(l)).pop() ?? `exit code ${r.code}`
     throw new Error(`${bin} could not read the inventory: ${why.replace(/^ERROR!\s*/, '')}`)
