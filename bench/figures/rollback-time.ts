@@ -65,7 +65,7 @@ export async function rollbackTime(ctx: Bench, d: Deployed): Promise<void> {
     oursText: `${fmt(round(serving), 's')} (ansible-playbook playbooks/rollback.yml)`,
     baselineText: `${fmt(round(switchSeconds), 's')} (bin/deploy rollback on the server)`,
     goal: { kind: 'check', ok: serving < GOAL_S, text: `< ${GOAL_S} s (idle machine)` },
-    note: `From ${live} to ${previous}, /health/ polled every 100 ms through nginx; the playbook ended after ` +
+    note: `From ${live} to ${previous} (host deployed by ${d.firstDeploy.runs.map((r) => r.playbook).join(', ')}), /health/ polled every 100 ms through nginx; the playbook ended after ` +
       `${fmt(round(playbookDone), 's')}. Load average (1/5/15 min) before ${loadBefore}, after ${loadAfter}: ` +
       'the goal is for an idle machine.',
     detail: { from: live, to: previous, servingSeconds: round(serving), playbookSeconds: round(playbookDone), switchSeconds: round(switchSeconds), loadBefore, loadAfter },
