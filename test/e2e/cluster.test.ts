@@ -5,7 +5,7 @@
 // with its data in that database; a second run changes nothing.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 
@@ -37,7 +37,7 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
     lab = await startLab({ hosts: HOSTS })
     inventory = await lab.writeInventory({
       groups: { appservers: ['app1'], dbservers: ['db1'] },
-      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], frontend_tls_enabled: false, ...DEBIAN_PYTHON_VARS },
+      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS },
     })
   }, LONG)
 
