@@ -53,7 +53,7 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
     const listening = await on('db1', `ss -Hltn 'sport = :${PG_PORT}'`)
     assert.equal(listening.code, 0, listening.stderr)
     const local = listening.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[3]).sort()
-    assert.deepEqual(local, [`${address('db1')}:${PG_PORT}`, `127.0.0.1:${PG_PORT}`].sort(), listening.stdout)
+    assert.deepEqual(local, [`${address('db1')}:${PG_PORT}`, `127.0.0.1:${PG_PORT}`, `[::1]:${PG_PORT}`].sort(), listening.stdout)
     const app = await on('app1', "dpkg-query -W -f='${Status}' 'postgresql-1*' 2>/dev/null; systemctl is-active postgresql")
     assert.doesNotMatch(app.stdout, /install ok installed/, 'no PostgreSQL server on the app server')
   })
