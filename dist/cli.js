@@ -2204,8 +2204,8 @@ function checkLayout(groups) {
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
 }
 function checkDeployable(l2) {
-  if (l2.kind === "single" || l2.app.length === 1 && l2.app[0] === l2.db && !l2.lb) return l2;
-  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+  if (l2.kind === "single" || l2.app.length === 1 && !l2.lb) return l2;
+  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`);
 }
 function layoutNote(l2) {
   if (l2.kind !== "single" || l2.servers.length < 2) return void 0;
@@ -7771,7 +7771,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-RRAYCXTB.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-JMQQHBNC.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
