@@ -38385,8 +38385,8 @@ function checkLayout(groups) {
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
 }
 function checkDeployable(l) {
-  if (l.kind === "single" || l.app.length === 1 && l.app[0] === l.db && !l.lb) return l;
-  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`);
+  if (l.kind === "single" || l.app.length === 1 && !l.lb) return l;
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`);
 }
 function layoutNote(l) {
   if (l.kind !== "single" || l.servers.length < 2) return void 0;

@@ -56,12 +56,12 @@ export function checkLayout(groups: Groups): Layout {
 
 /**
  * The layouts the playbooks deploy today: one server (webservers alone, or every role group on that
- * one host). The others are recognised and checked, then refused with one line rather than deployed
- * as separate sites (each with its own database and media).
+ * one host), or one app server with the database on a server of its own. A load balancer in front
+ * of app servers is recognised and checked, then refused with one line rather than deployed half.
  */
 export function checkDeployable(l: Layout): Layout {
-  if (l.kind === 'single' || (l.app.length === 1 && l.app[0] === l.db && !l.lb)) return l
-  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (each server of ${SERVERS_GROUP} would get its own database and media): keep one server, with every role group on it or none`)
+  if (l.kind === 'single' || (l.app.length === 1 && !l.lb)) return l
+  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`)
 }
 
 /** A note for several servers and no role group: each is a site of its own. */

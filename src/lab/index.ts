@@ -158,7 +158,7 @@ export class Lab {
   }
 
   /** Writes an inventory (production vars + lab defaults + `vars`; vault encrypted) and returns its dir. */
-  writeInventory(opts: { vars?: Record<string, unknown>; vault?: Record<string, unknown>; name?: string } = {}): Promise<string> {
+  writeInventory(opts: { vars?: Record<string, unknown>; vault?: Record<string, unknown>; name?: string; groups?: Record<string, string[]> } = {}): Promise<string> {
     const name = opts.name ?? `inventory${++this.inventories}`
     if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`)
     return writeInventory({
@@ -170,6 +170,7 @@ export class Lab {
       controlPathDir: join(this.dir, 'cp'),
       vars: opts.vars ?? {},
       vault: opts.vault ?? {},
+      ...(opts.groups ? { groups: opts.groups } : {}),
     })
   }
 

@@ -14,6 +14,8 @@ export interface InventoryInput {
   controlPathDir: string
   vars: Record<string, unknown>
   vault: Record<string, unknown>
+  /** Role groups (appservers, dbservers, loadbalancers) → host names: children of webservers. */
+  groups?: Record<string, string[]>
 }
 
 function readYaml(file: string): Record<string, unknown> {
@@ -41,7 +43,9 @@ export async function writeInventory(input: InventoryInput): Promise<string> {
   mkdirSync(join(dir, 'group_vars/all'), { recursive: true })
 
   const hosts = Object.fromEntries(input.hosts.map((h) => [h.name, { ansible_host: h.address }]))
-  writeFileSync(join(dir, 'hosts.yml'), stringify({ all: { children: { webservers: { hosts } } } }))
+  const children = Object.fromEntries(Object.entries(input.groups ?? {}).map(([g, names]) => [g, { hosts: Object.fromEntries(names.map((n) => [n, {}])) }]))
+  const webservers = Object.keys(children).length > 0 ? { hosts, children } : { hosts }
+  writeFileSync(join(dir, 'hosts.yml'), stringify({ all: { children: { webservers } } }))
 
   const labDefaults: Record<string, unknown> = {
     public_hostnames: input.hosts.map((h) => `${h.name}.test`),

@@ -2,15 +2,21 @@
 # Builds a release as the project user, in the directories bin/deploy workdir gave it (the release
 # and venv are sealed by bin/deploy afterwards, before root reads anything in them).
 #   build unpack RELEASE_DIR REVISION   the code of REVISION (git-COMMIT[:SUBDIR] from the project's
-#                                       clone, or archive-SHA256: the uploaded archive, checked first)
+#                                       clone, or archive-SHA256: the uploaded archive, checked first),
+#                                       then what `requirements` prints
+#   build requirements RELEASE_DIR      the requirements file's sha256 ("none" without one), then its text
 #   build venv VENV_DIR RELEASE_DIR     a venv with the release's requirements; pip's index URL and
 #                                       extra index URLs on stdin, one line each (never on a command line)
-#   build requirements RELEASE_DIR      the requirements file's sha256 and text ("none" without one)
+#   build static RELEASE_DIR VENV_DIR   the release linked to its (sealed) venv, its settings module and
+#                                       WSGI application imported (exit 3 and the error's last line if
+#                                       not), its static files collected into it
+# One call does several steps so that a deploy makes few round trips to the server.
 set -euo pipefail
 umask 022
 # shellcheck source=/dev/null
 . "$(dirname "$(readlink -f "$0")")/deploy.env"
 : "${ROOT:?}" "${APP_USER:?}" "${PYTHON:?}" "${REQUIREMENTS:?}" "${SYSTEM_SITE_PACKAGES:?}" "${PIP_TRUSTED_HOST?}"
+: "${CTL:?}" "${WSGI_APPLICATION:?}"
 cd /
 
 die() { printf 'build: %s\n' "$*" >&2; exit 1; }
@@ -32,6 +38,7 @@ unpack() {
       ;;
     *) die "unknown revision $revision (git-COMMIT or archive-SHA256)" ;;
   esac
+  requirements "$release"
 }
 
 venv() {
@@ -61,9 +68,31 @@ requirements() {
   fi
 }
 
+# The settings module and the WSGI application (module:attribute) imported in the release's Django.
+# shellcheck disable=SC2016 # Python, not shell
+IMPORT_CHECK='import importlib, os
+from django.conf import settings
+settings.INSTALLED_APPS
+module, attribute = os.environ["BACKEND_WSGI_APPLICATION"].split(":")
+getattr(importlib.import_module(module), attribute)'
+
+static() {
+  local release="$1" venv="$2" err
+  in_releases "$release"
+  if [ "${venv%/*}" != "$ROOT/venvs" ] || [ ! -x "$venv/bin/python" ]; then die "no venv at $venv"; fi
+  ln -sfn "$venv" "$release/venv"
+  export BACKEND_RELEASE="$release"
+  if ! err="$(BACKEND_WSGI_APPLICATION="$WSGI_APPLICATION" "$CTL" shell -c "$IMPORT_CHECK" 2>&1 >/dev/null)"; then
+    printf '%s\n' "$err" | tail -n 1 >&2
+    exit 3
+  fi
+  "$CTL" collectstatic --noinput
+}
+
 case "${1:-}" in
   unpack) unpack "${2:?release directory}" "${3:?revision}" ;;
   venv) venv "${2:?venv directory}" "${3:?release directory}" ;;
   requirements) requirements "${2:?release directory}" ;;
-  *) die "usage: $0 unpack RELEASE_DIR REVISION | venv VENV_DIR RELEASE_DIR | requirements RELEASE_DIR" ;;
+  static) static "${2:?release directory}" "${3:?venv directory}" ;;
+  *) die "usage: $0 unpack RELEASE_DIR REVISION | requirements RELEASE_DIR | venv VENV_DIR RELEASE_DIR | static RELEASE_DIR VENV_DIR" ;;
 esac

@@ -501,7 +501,9 @@ async function writeInventory(input) {
   const production = join4(repoRoot, "inventories/production");
   mkdirSync5(join4(dir, "group_vars/all"), { recursive: true });
   const hosts = Object.fromEntries(input.hosts.map((h) => [h.name, { ansible_host: h.address }]));
-  writeFileSync4(join4(dir, "hosts.yml"), (0, import_yaml.stringify)({ all: { children: { webservers: { hosts } } } }));
+  const children = Object.fromEntries(Object.entries(input.groups ?? {}).map(([g, names]) => [g, { hosts: Object.fromEntries(names.map((n) => [n, {}])) }]));
+  const webservers = Object.keys(children).length > 0 ? { hosts, children } : { hosts };
+  writeFileSync4(join4(dir, "hosts.yml"), (0, import_yaml.stringify)({ all: { children: { webservers } } }));
   const labDefaults = {
     public_hostnames: input.hosts.map((h) => `${h.name}.test`),
     bootstrap_admins: [{ name: "alice", keys: [pub(keys.admin)] }],
@@ -639,7 +641,8 @@ var Lab = class {
       knownHosts: this.knownHosts,
       controlPathDir: join5(this.dir, "cp"),
       vars: opts.vars ?? {},
-      vault: opts.vault ?? {}
+      vault: opts.vault ?? {},
+      ...opts.groups ? { groups: opts.groups } : {}
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */

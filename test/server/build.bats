@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# Unit tests of roles/backend/files/build.sh (bin/build, run as the project user): a project tree in a
+# temporary directory, the current user as the project user, the ctl wrapper stubbed by a script that
+# records its calls (the e2e tests run the real one, and pip, on a booted server).
+
+setup() {
+  T="$(mktemp -d)"
+  ROOT="$T/srv"
+  mkdir -p "$ROOT"/{bin,releases/r1,venvs/v1/bin} "$T/app"
+  install -m 0755 "$BATS_TEST_DIRNAME/../../roles/backend/files/build.sh" "$ROOT/bin/build"
+  printf '#!/bin/sh\n' > "$ROOT/venvs/v1/bin/python" && chmod 0755 "$ROOT/venvs/v1/bin/python"
+  # The ctl stub: `shell -c CODE` fails when $T/import-error exists, as an import error would.
+  cat > "$T/ctl" <<STUB
+#!/bin/sh
+printf '%s %s\n' "\$1" "\$BACKEND_RELEASE" >> "$T/ctl.log"
+if [ "\$1" = shell ] && [ -e "$T/import-error" ]; then
+  printf 'Traceback\nModuleNotFoundError: No module named %s\n' "\$BACKEND_WSGI_APPLICATION" >&2
+  exit 1
+fi
+STUB
+  chmod 0755 "$T/ctl"
+  cat > "$ROOT/bin/deploy.env" <<ENV
+ROOT=$ROOT
+APP_USER=$(id -un)
+CTL=$T/ctl
+WSGI_APPLICATION=site.wsgi:application
+PYTHON=python3
+REQUIREMENTS=requirements.txt
+SYSTEM_SITE_PACKAGES=false
+PIP_EXTRA_ARGS=()
+PIP_TRUSTED_HOST=''
+ENV
+  echo 'print(1)' > "$T/app/manage.py"
+  printf 'Django>=4\n' > "$T/app/requirements.txt"
+  tar -czf "$ROOT/code.tar.gz" -C "$T/app" .
+}
+
+teardown() {
+  rm -rf "$T"
+}
+
+@test "unpack: the archive of the revision, then its requirements' sha256 and text" {
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "archive-$sum"
+  [ "$status" -eq 0 ]
+  [ -f "$ROOT/releases/r1/manage.py" ]
+  [ "${lines[0]}" = "$(sha256sum "$T/app/requirements.txt" | cut -d' ' -f1)" ]
+  [ "${lines[1]}" = "Django>=4" ]
+}
+
+@test "unpack: an archive that is not the revision's is refused, nothing unpacked" {
+  run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "archive-0000"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"is not the archive of archive-0000"* ]]
+  [ ! -e "$ROOT/releases/r1/manage.py" ]
+}
+
+@test "unpack: the commit (and subdirectory) of the project's clone; no requirements file: none" {
+  git init -q "$ROOT/repo"
+  mkdir -p "$ROOT/repo/site" && cp "$T/app/manage.py" "$ROOT/repo/site/"
+  git -C "$ROOT/repo" add -A && git -C "$ROOT/repo" -c user.name=t -c user.email=t@t commit -qm one
+  commit="$(git -C "$ROOT/repo" rev-parse HEAD)"
+  run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "git-$commit:site"
+  [ "$status" -eq 0 ]
+  [ -f "$ROOT/releases/r1/manage.py" ]
+  [ "$output" = none ]
+}
+
+@test "a directory outside releases/ or venvs/, or an unknown revision, is refused" {
+  run "$ROOT/bin/build" unpack "$T/app" "archive-0000"
+  [ "$status" -eq 1 ] && [[ "$output" == *"no release directory at $T/app"* ]]
+  run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "svn-12"
+  [ "$status" -eq 1 ] && [[ "$output" == *"unknown revision svn-12"* ]]
+  run "$ROOT/bin/build" venv "$T/venv" "$ROOT/releases/r1"
+  [ "$status" -eq 1 ] && [[ "$output" == *"no venv directory at $T/venv"* ]]
+  run "$ROOT/bin/build" static "$ROOT/releases/r1" "$T/app"
+  [ "$status" -eq 1 ] && [[ "$output" == *"no venv at $T/app"* ]]
+}
+
+@test "static: the venv linked, the import checked, the static files collected in the release" {
+  run "$ROOT/bin/build" static "$ROOT/releases/r1" "$ROOT/venvs/v1"
+  [ "$status" -eq 0 ]
+  [ "$(readlink "$ROOT/releases/r1/venv")" = "$ROOT/venvs/v1" ]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1
+collectstatic $ROOT/releases/r1" ]
+}
+
+@test "static: an import error exits 3 with its last line, before collectstatic" {
+  touch "$T/import-error"
+  run "$ROOT/bin/build" static "$ROOT/releases/r1" "$ROOT/venvs/v1"
+  [ "$status" -eq 3 ]
+  [ "$output" = "ModuleNotFoundError: No module named site.wsgi:application" ]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1" ]
+}
+
+@test "it runs as the project user only" {
+  sed -i "s/^APP_USER=.*/APP_USER=nobody-else/" "$ROOT/bin/deploy.env"
+  run "$ROOT/bin/build" requirements "$ROOT/releases/r1"
+  [ "$status" -eq 1 ] && [[ "$output" == *"run it as nobody-else"* ]]
+}
