@@ -15,6 +15,11 @@ export interface TaskRef {
   line?: number
 }
 
+/** A task that changed (or would, in check mode), with its --diff when the run had one (never of a no_log or diff: false task). */
+export interface TaskChange extends TaskRef {
+  diff?: string
+}
+
 export interface TaskFailure extends TaskRef {
   status: 'failed' | 'unreachable'
   message: string
@@ -36,7 +41,7 @@ export interface PlaybookResult<P extends string = Playbook> {
   exitCode: number
   durationMs: number
   hosts: Record<string, HostStats>
-  changed: TaskRef[]
+  changed: TaskChange[]
   failures: TaskFailure[]
   /** Every task result, in order. */
   tasks: TaskTime[]
@@ -68,6 +73,7 @@ interface RawEvent {
   cache_updated?: boolean
   ignored?: boolean
   maintenance_seconds?: number
+  diff?: string
   hosts?: Record<string, Partial<HostStats>>
 }
 
@@ -86,7 +92,7 @@ const zero = (): HostStats => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, s
 /** Builds one playbook's result from the plugin's JSON lines, the exit code and the wall time. */
 export function parseResults<P extends string = Playbook>(playbook: P, jsonl: string, exitCode: number, durationMs: number, root: string): PlaybookResult<P> {
   const hosts: Record<string, HostStats> = {}
-  const changed: TaskRef[] = []
+  const changed: TaskChange[] = []
   const failures: TaskFailure[] = []
   const tasks: TaskTime[] = []
   const maintenance: Record<string, number> = {}
@@ -106,7 +112,7 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
         ...ref, action: e.action ?? '', status: e.status ?? '', changed: !!e.changed, seconds: e.duration ?? 0,
         ...(e.cache_updated === undefined ? {} : { cacheUpdated: e.cache_updated }),
       })
-      if (e.status === 'changed') changed.push(ref)
+      if (e.status === 'changed') changed.push(e.diff ? { ...ref, diff: e.diff } : ref)
       if (typeof e.maintenance_seconds === 'number') maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds
       if ((e.status === 'failed' && !e.ignored) || e.status === 'unreachable') {
         failures.push({ ...ref, status: e.status, message: e.msg ?? '' })

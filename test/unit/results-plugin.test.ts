@@ -80,3 +80,44 @@ describe('callback plugin events', () => {
     }
   })
 })
+
+describe('callback plugin diffs', () => {
+  test('a changed task carries its diff; a no_log task, a diff: false task and an unchanged one carry none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
+    try {
+      mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
+      writeFileSync(join(dir, 'ansible/__init__.py'), '')
+      writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
+      writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
+      const script = [
+        'import django_deploy_results as p',
+        'class Host(object):',
+        '    def get_name(self): return "web1"',
+        'class Task(object):',
+        '    _uuid = "u1"; name = "The site is configured"; _role = None; action = "template"',
+        '    def __init__(self, no_log=False, diff=None): self.no_log = no_log; self.diff = diff',
+        '    def get_name(self): return self.name',
+        '    def get_path(self): return "/repo/roles/frontend/tasks/site.yml:3"',
+        'class Result(object):',
+        '    def __init__(self, r, **k): self._task = Task(**k); self._host = Host(); self._result = r',
+        'c = p.CallbackModule()',
+        'd = {"before": "a\\nb\\n", "after": "a\\nc\\n", "before_header": "/etc/x", "after_header": "site.conf.j2"}',
+        'c.v2_runner_on_ok(Result({"changed": True, "diff": [d]}))',
+        'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, no_log=True))',
+        'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, diff=False))',
+        'c.v2_runner_on_ok(Result({"changed": True, "results": [{"changed": True, "diff": {"prepared": "+one"}}, {"changed": True, "_ansible_no_log": True, "diff": {"prepared": "+hunter2"}}]}))',
+        'c.v2_runner_on_ok(Result({"changed": False, "diff": [d]}))',
+      ].join('\n')
+      const out = join(dir, 'events.jsonl')
+      execFileSync('python3', ['-c', script], { env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, DJANGO_DEPLOY_RESULTS: out } })
+      const diffs = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { diff?: string }).diff)
+      assert.equal(diffs[0], '--- /etc/x\n+++ site.conf.j2\n@@ -1,2 +1,2 @@\n a\n-b\n+c')
+      assert.equal(diffs[1], undefined)
+      assert.equal(diffs[2], undefined)
+      assert.equal(diffs[3], '+one')
+      assert.equal(diffs[4], undefined)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

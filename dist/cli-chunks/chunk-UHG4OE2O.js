@@ -7545,7 +7545,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         seconds: e.duration ?? 0,
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
-      if (e.status === "changed") changed.push(ref);
+      if (e.status === "changed") changed.push(e.diff ? { ...ref, diff: e.diff } : ref);
       if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
