@@ -32,7 +32,7 @@ const template: TaskChange = {
 const hidden: TaskChange = { play: 'p', task: 'backend : The settings are written', host: 'web1', file: 'roles/backend/tasks/release.yml', line: 40 }
 
 describe('the preview\'s comment', () => {
-  const plan = planAuto(model, { kind: 'diff', description: 'pull request 7', paths: ['roles/frontend/templates/site.conf.j2', 'roles/backend/tasks/main.yml'] }, DEFAULT_PLAN_CONFIG)
+  const plan = planAuto(model, { kind: 'diff', description: 'pull request 7', base: 'a'.repeat(40), head: 'c'.repeat(40), paths: ['roles/frontend/templates/site.conf.j2', 'roles/backend/tasks/main.yml'] }, DEFAULT_PLAN_CONFIG)
   const result: RunResult = { status: 'success', check: true, notRun: [], playbooks: [ran('backend', [hidden], ['web1', 'web2']), ran('frontend', [template])] }
   const body = commentBody(plan, result, { inventory: 'inventories/production', head: 'c'.repeat(40), url: 'https://github.example/o/r/actions/runs/1' })
 
