@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-UHG4OE2O.js";
+} from "./cli-chunks/chunk-6LQEDXXA.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -7770,7 +7770,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-RWOADFTA.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-25LICYFC.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -39691,6 +39691,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const failures = [];
   const tasks = [];
   const maintenance = {};
+  const migrations = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -39712,6 +39713,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
       if (e.status === "changed") changed.push(e.diff ? { ...ref, diff: e.diff } : ref);
+      if (e.migrations && Array.isArray(e.migrations.migrations)) migrations[ref.host] = e.migrations;
       if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
@@ -39724,6 +39726,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
   if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
+  if (Object.keys(migrations).length > 0) result.migrations = migrations;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -39980,6 +39983,19 @@ function maintenanceLine(result) {
   if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
   return `Time in maintenance: ${per.map(([h, s2]) => `${h} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
 }
+function migrationsMarkdown(result) {
+  const per = result.playbooks.flatMap((p) => Object.entries(p.migrations ?? {}));
+  if (per.length === 0) return [];
+  const out = ["#### Pending migrations", "", "| Host | Migration | Operation | Class | Why |", "|---|---|---|---|---|"];
+  for (const [host, report] of per) {
+    if (report.migrations.length === 0) out.push(`| ${cell(host)} | none | | | |`);
+    for (const m of report.migrations) {
+      for (const o of m.operations) out.push(`| ${cell(host)} | ${cell(m.migration)} | ${cell(o.operation)} | ${o.class === "breaking" ? "\u26A0\uFE0F breaking" : "additive"} | ${cell(o.reason)} |`);
+    }
+  }
+  out.push("");
+  return out;
+}
 function resultMarkdown(result) {
   const out = ["### Results", ""];
   if (result.playbooks.length === 0) return [...out, "No playbook ran.", ""].join("\n");
@@ -39988,6 +40004,7 @@ function resultMarkdown(result) {
   out.push("");
   const maintenance = maintenanceLine(result);
   if (maintenance) out.push(maintenance, "");
+  out.push(...migrationsMarkdown(result));
   if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(", ")}.`, "");
   const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })));
   const errors = result.playbooks.filter((p) => p.error);
@@ -40269,7 +40286,7 @@ function render(plan, result, ctx, withDiffs) {
     const why = d.reason + (paths.length > 0 ? ` (${paths.slice(0, 5).join(", ")}${paths.length > 5 ? ` \u2026 and ${paths.length - 5} more` : ""})` : "");
     out.push(`| ${d.playbook} | ${d.run ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell2(hosts)} | ${cell2(why)} |`);
   }
-  out.push("");
+  out.push("", ...migrationsMarkdown(result));
   const changed = result.playbooks.filter((p) => p.changed.length > 0);
   if (changed.length > 0) {
     out.push("#### Would change (check mode, with diff)", "");

@@ -132,6 +132,8 @@ def _diff_text(task, result):
 
 # Set by roles/backend/tasks/maintenance_off.yml when a release migrated behind the maintenance page.
 MAINTENANCE_FACT = 'django_deploy_maintenance_seconds'
+# Set by roles/backend/tasks/migrations.yml: the release's pending migrations, classified.
+MIGRATIONS_FACT = 'django_deploy_migrations'
 
 
 class CallbackModule(CallbackBase):
@@ -198,6 +200,8 @@ class CallbackModule(CallbackBase):
                 entry['maintenance_seconds'] = float(facts[MAINTENANCE_FACT])
             except (TypeError, ValueError):
                 pass
+        if status in ('ok', 'changed') and isinstance(facts.get(MIGRATIONS_FACT), dict):
+            entry['migrations'] = facts[MIGRATIONS_FACT]
         if delegated.get('ansible_host'):
             entry['delegated_to'] = _text(delegated.get('ansible_host'))
         if status == 'changed':

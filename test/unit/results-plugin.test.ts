@@ -50,7 +50,7 @@ describe('callback plugin messages', () => {
 })
 
 describe('callback plugin events', () => {
-  test('the backend\'s maintenance fact becomes the task event\'s maintenance_seconds', () => {
+  test('the backend\'s maintenance and migrations facts become the task event\'s maintenance_seconds and migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
     try {
       mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
@@ -70,11 +70,13 @@ describe('callback plugin events', () => {
         'c = p.CallbackModule()',
         'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
         'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
+        'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_migrations": {"class": "none", "migrations": []}}}))',
       ].join('\n')
       const out = join(dir, 'events.jsonl')
       execFileSync('python3', ['-c', script], { env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, DJANGO_DEPLOY_RESULTS: out } })
-      const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number })
-      assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined])
+      const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number; migrations?: unknown })
+      assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined, undefined])
+      assert.deepEqual(events.map((e) => e.migrations), [undefined, undefined, { class: 'none', migrations: [] }])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -6,6 +6,7 @@ import { diffDetails } from '../drift.ts'
 import { short } from '../format.ts'
 import type { Plan } from '../plan/types.ts'
 import type { RunResult } from '../results.ts'
+import { migrationsMarkdown } from '../summary.ts'
 
 /** GitHub refuses comments longer than this. */
 export const MAX_COMMENT = 65_536
@@ -39,7 +40,7 @@ function render(plan: Plan, result: RunResult, ctx: CommentContext, withDiffs: b
     const why = d.reason + (paths.length > 0 ? ` (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` … and ${paths.length - 5} more` : ''})` : '')
     out.push(`| ${d.playbook} | ${d.run ? '✅ yes' : '⏭️ no'} | ${cell(hosts)} | ${cell(why)} |`)
   }
-  out.push('')
+  out.push('', ...migrationsMarkdown(result))
   const changed = result.playbooks.filter((p) => p.changed.length > 0)
   if (changed.length > 0) {
     out.push('#### Would change (check mode, with diff)', '')
