@@ -123,7 +123,7 @@ def _diff_text(task, result):
             lines = difflib.unified_diff(
                 _text(before).splitlines(True), _text(after).splitlines(True),
                 _text(d.get('before_header', 'before')), _text(d.get('after_header', 'after')))
-            out.append(''.join(l if l.endswith('\n') else l + '\n' for l in lines).rstrip('\n'))
+            out.append(''.join(ln if ln.endswith('\n') else ln + '\n' for ln in lines).rstrip('\n'))
     text = '\n'.join(t for t in out if t)
     if len(text) > MAX_DIFF:
         text = text[:MAX_DIFF] + u'\n…'
