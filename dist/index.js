@@ -39344,20 +39344,23 @@ async function makePlan(req) {
 async function planWith(req, model) {
   const state3 = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
+  const judge = Boolean(req.judgeState && state3?.ok);
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: auto && state3?.ok ? recorded(state3.hosts) : [],
+    recorded: (auto || judge) && state3?.ok ? recorded(state3.hosts) : [],
     source: auto && !state3?.ok ? req.changes : void 0
   });
   const { head } = git;
   const now = req.now ?? Date.now();
+  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
     const named = planExplicit(model, req.selection, req.namedSource);
-    return { plan: state3?.ok ? withHostRecords(named, state3.hosts, head, now) : named, head, state: state3 };
+    const upToDate = judge && state3?.ok ? { upToDate: fromState(state3.hosts) } : {};
+    return { plan: state3?.ok ? withHostRecords(named, state3.hosts, head, now) : named, head, state: state3, ...upToDate };
   }
   if (state3?.ok) {
-    const plan2 = planFromState({ model, config: req.config, head, hosts: state3.hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
-    return { plan: plan2, head, state: state3 };
+    const plan2 = fromState(state3.hosts);
+    return { plan: plan2, head, state: state3, ...judge ? { upToDate: plan2 } : {} };
   }
   const found = git.changes;
   const { inside, outside } = found.kind === "diff" ? splitByPrefix(found.paths, git.prefix) : { inside: [], outside: [] };
@@ -40336,29 +40339,10 @@ function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) 
   });
 }
 
-// src/action/plan-request.ts
-function planRequest(settings, root, checked, run3, log2) {
-  const event = checked.event ?? { name: "", payload: {} };
-  const preview = event.name.startsWith("pull_request");
-  return {
-    root,
-    config: checked.planConfig,
-    selection: settings.playbooks,
-    namedSource: `${event.name || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
-    event: event.name || "this run",
-    changes: { kind: "event", event },
-    readLayoutWith: run3,
-    readStateWith: preview ? void 0 : run3,
-    limit: settings.limit || void 0,
-    log: log2
-  };
-}
-
 // src/action/drift.ts
-async function checkDrift(settings, root, checked, run3, hooks, log2) {
-  const { plan } = await makePlan({ ...planRequest({ ...settings, playbooks: "auto" }, root, checked, run3, log2), readStateWith: run3 });
-  const result = await runPlaybooks([...DEPLOY_PLAYBOOKS], { ...run3, check: true, diff: true, limit: plan.limit ?? run3.limit }, hooks);
-  return { report: findDrift(result, plan), result };
+async function checkDrift(upToDate, run3, hooks) {
+  const result = await runPlaybooks([...DEPLOY_PLAYBOOKS], { ...run3, check: true, diff: true, limit: upToDate?.limit ?? run3.limit }, hooks);
+  return { report: findDrift(result, upToDate ?? {}), result };
 }
 
 // src/action/github.ts
@@ -80878,6 +80862,25 @@ function readSettings(get) {
   };
 }
 
+// src/action/plan-request.ts
+function planRequest(settings, root, checked, run3, log2) {
+  const event = checked.event ?? { name: "", payload: {} };
+  const preview = event.name.startsWith("pull_request");
+  return {
+    root,
+    config: checked.planConfig,
+    selection: settings.playbooks,
+    namedSource: `${event.name || "this run"}: ${Array.isArray(settings.playbooks) ? settings.playbooks.join(", ") : ""} named in the playbooks input`,
+    event: event.name || "this run",
+    changes: { kind: "event", event },
+    readLayoutWith: run3,
+    readStateWith: preview ? void 0 : run3,
+    limit: settings.limit || void 0,
+    judgeState: settings.drift,
+    log: log2
+  };
+}
+
 // src/action/post-state.ts
 var savedHere = /* @__PURE__ */ new Map();
 var save = (key, value) => {
@@ -80992,9 +80995,9 @@ async function commentOnPullRequest(settings, event, plan, result, head) {
   }
 }
 var DRIFT_MARKER = (inventory) => `<!-- django-deploy drift: ${inventory.replace(/-->/g, "")} -->`;
-async function driftSection(settings, root, checked, run3, ran) {
+async function driftSection(settings, upToDate, run3, ran) {
   if (ran.status === "failure") return "### Drift\n\nNot checked: the run failed.\n";
-  const d = await checkDrift(settings, root, checked, run3, {
+  const d = await checkDrift(upToDate, run3, {
     around: async (p, i, n, go) => {
       startGroup(`Drift check: ${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml --check --diff`);
       try {
@@ -81004,7 +81007,7 @@ async function driftSection(settings, root, checked, run3, ran) {
       }
     },
     output: (b) => process.stdout.write(b)
-  }, (line) => info(line));
+  });
   info(driftText(d.report));
   const failed = d.result.playbooks.filter((p) => p.status === "failure").map((p) => p.playbook);
   if (failed.length > 0) warning(`Drift check: ${failed.join(", ")} failed in check mode: its drift is unknown (see the log)`);
@@ -81083,7 +81086,7 @@ async function main() {
     extraVars: checked.extraVars,
     env: { ANSIBLE_FORCE_COLOR: "1" }
   }, creds);
-  const { plan, head } = await group("Plan", async () => {
+  const { plan, head, upToDate } = await group("Plan", async () => {
     const p = await makePlan(planRequest(settings, root, checked, run3, (line) => info(line)));
     if (p.state) info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`);
     info(planText(p.plan));
@@ -81099,7 +81102,7 @@ async function main() {
     if (comment) lines.push(`> [!NOTE]
 > ${cell(comment)}
 `);
-    if (settings.drift) lines.push(await driftSection(settings, root, checked, run3, result2));
+    if (settings.drift) lines.push(await driftSection(settings, upToDate, run3, result2));
     return lines.length > 0 ? `
 ${lines.join("\n")}` : "";
   };

@@ -141,9 +141,9 @@ async function commentOnPullRequest(settings: Settings, event: { name: string; p
 const DRIFT_MARKER = (inventory: string) => `<!-- django-deploy drift: ${inventory.replace(/-->/g, '')} -->`
 
 /** The drift check after the run, and its issue; returns the summary's section. */
-async function driftSection(settings: Settings, root: string, checked: Parameters<typeof checkDrift>[2], run: AnsibleRunSettings, ran: RunResult): Promise<string> {
+async function driftSection(settings: Settings, upToDate: Plan | undefined, run: AnsibleRunSettings, ran: RunResult): Promise<string> {
   if (ran.status === 'failure') return '### Drift\n\nNot checked: the run failed.\n'
-  const d = await checkDrift(settings, root, checked, run, {
+  const d = await checkDrift(upToDate, run, {
     around: async (p, i, n, go) => {
       core.startGroup(`Drift check: ${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml --check --diff`)
       try {
@@ -153,7 +153,7 @@ async function driftSection(settings: Settings, root: string, checked: Parameter
       }
     },
     output: (b) => process.stdout.write(b),
-  }, (line) => core.info(line))
+  })
   core.info(driftText(d.report))
   const failed = d.result.playbooks.filter((p) => p.status === 'failure').map((p) => p.playbook)
   if (failed.length > 0) core.warning(`Drift check: ${failed.join(', ')} failed in check mode: its drift is unknown (see the log)`)
@@ -232,7 +232,7 @@ export async function main(): Promise<void> {
     extraVars: checked.extraVars,
     env: { ANSIBLE_FORCE_COLOR: '1' },
   }, creds)
-  const { plan, head } = await core.group('Plan', async () => {
+  const { plan, head, upToDate } = await core.group('Plan', async () => {
     const p = await makePlan(planRequest(settings, root, checked, run, (line) => core.info(line)))
     if (p.state) core.info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`)
     core.info(planText(p.plan))
@@ -250,7 +250,7 @@ export async function main(): Promise<void> {
     const lines: string[] = []
     const comment = await commentOnPullRequest(settings, checked.event, plan, result, head.commit)
     if (comment) lines.push(`> [!NOTE]\n> ${cell(comment)}\n`)
-    if (settings.drift) lines.push(await driftSection(settings, root, checked, run, result))
+    if (settings.drift) lines.push(await driftSection(settings, upToDate, run, result))
     return lines.length > 0 ? `\n${lines.join('\n')}` : ''
   }
 

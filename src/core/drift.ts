@@ -23,7 +23,8 @@ export interface DriftReport {
 
 export const hasDrift = (r: DriftReport): boolean => Object.keys(r.drift).length > 0
 
-export function findDrift(result: RunResult, plan: Plan): DriftReport {
+/** `plan`: the state plan; without hosts (the state could not be read), every change is left unjudged. */
+export function findDrift(result: RunResult, plan: Pick<Plan, 'hosts'>): DriftReport {
   const byHost = new Map((plan.hosts ?? []).map((h) => [h.host, h]))
   const report: DriftReport = { drift: {}, pending: {}, unknown: [], checked: result.playbooks.map((p) => p.playbook) }
   const unknown = new Set<string>()
