@@ -7773,7 +7773,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-25LICYFC.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-CLNEN2XA.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -11,25 +11,34 @@ import { fileURLToPath } from 'node:url'
 
 const pluginDir = fileURLToPath(new URL('../../src/ansible', import.meta.url))
 
-function messages(results: unknown[]): string[] {
+/**
+ * Runs `script` with python3, the plugin importable and a stand-in for ansible.plugins.callback;
+ * `use` reads what it left in the temporary directory before it is removed.
+ */
+function withPlugin<T>(script: string[], opts: { input?: string; env?: (dir: string) => Record<string, string> }, use: (stdout: string, dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
   try {
     mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
     writeFileSync(join(dir, 'ansible/__init__.py'), '')
     writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
     writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
-    const script = [
-      'import json, sys',
-      'import django_deploy_results as p',
-      'class Task(object):',
-      '    no_log = False',
-      'print(json.dumps([p._message(Task(), r) for r in json.load(sys.stdin)]))',
-    ].join('\n')
-    const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(results), env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}` } })
-    return JSON.parse(out.toString()) as string[]
+    const out = execFileSync('python3', ['-c', script.join('\n')], {
+      input: opts.input, env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, ...opts.env?.(dir) },
+    })
+    return use(out.toString(), dir)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+function messages(results: unknown[]): string[] {
+  return withPlugin([
+    'import json, sys',
+    'import django_deploy_results as p',
+    'class Task(object):',
+    '    no_log = False',
+    'print(json.dumps([p._message(Task(), r) for r in json.load(sys.stdin)]))',
+  ], { input: JSON.stringify(results) }, (out) => JSON.parse(out) as string[])
 }
 
 describe('callback plugin messages', () => {
@@ -51,75 +60,53 @@ describe('callback plugin messages', () => {
 
 describe('callback plugin events', () => {
   test('the backend\'s maintenance and migrations facts become the task event\'s maintenance_seconds and migrations', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
-    try {
-      mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
-      writeFileSync(join(dir, 'ansible/__init__.py'), '')
-      writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
-      writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
-      const script = [
-        'import django_deploy_results as p',
-        'class Host(object):',
-        '    def get_name(self): return "web1"',
-        'class Task(object):',
-        '    _uuid = "u1"; name = "The time is recorded"; _role = None; action = "set_fact"; no_log = False',
-        '    def get_name(self): return self.name',
-        '    def get_path(self): return "/repo/roles/backend/tasks/maintenance_off.yml:28"',
-        'class Result(object):',
-        '    def __init__(self, r): self._task = Task(); self._host = Host(); self._result = r',
-        'c = p.CallbackModule()',
-        'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
-        'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
-        'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_migrations": {"class": "none", "migrations": []}}}))',
-      ].join('\n')
-      const out = join(dir, 'events.jsonl')
-      execFileSync('python3', ['-c', script], { env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, DJANGO_DEPLOY_RESULTS: out } })
-      const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number; migrations?: unknown })
-      assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined, undefined])
-      assert.deepEqual(events.map((e) => e.migrations), [undefined, undefined, { class: 'none', migrations: [] }])
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const events = withPlugin([
+      'import django_deploy_results as p',
+      'class Host(object):',
+      '    def get_name(self): return "web1"',
+      'class Task(object):',
+      '    _uuid = "u1"; name = "The time is recorded"; _role = None; action = "set_fact"; no_log = False',
+      '    def get_name(self): return self.name',
+      '    def get_path(self): return "/repo/roles/backend/tasks/maintenance_off.yml:28"',
+      'class Result(object):',
+      '    def __init__(self, r): self._task = Task(); self._host = Host(); self._result = r',
+      'c = p.CallbackModule()',
+      'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
+      'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
+      'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_migrations": {"class": "none", "migrations": []}}}))',
+    ], { env: (dir) => ({ DJANGO_DEPLOY_RESULTS: join(dir, 'events.jsonl') }) },
+    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number; migrations?: unknown }))
+    assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined, undefined])
+    assert.deepEqual(events.map((e) => e.migrations), [undefined, undefined, { class: 'none', migrations: [] }])
   })
 })
 
 describe('callback plugin diffs', () => {
   test('a changed task carries its diff; a no_log task, a diff: false task and an unchanged one carry none', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
-    try {
-      mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
-      writeFileSync(join(dir, 'ansible/__init__.py'), '')
-      writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
-      writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
-      const script = [
-        'import django_deploy_results as p',
-        'class Host(object):',
-        '    def get_name(self): return "web1"',
-        'class Task(object):',
-        '    _uuid = "u1"; name = "The site is configured"; _role = None; action = "template"',
-        '    def __init__(self, no_log=False, diff=None): self.no_log = no_log; self.diff = diff',
-        '    def get_name(self): return self.name',
-        '    def get_path(self): return "/repo/roles/frontend/tasks/site.yml:3"',
-        'class Result(object):',
-        '    def __init__(self, r, **k): self._task = Task(**k); self._host = Host(); self._result = r',
-        'c = p.CallbackModule()',
-        'd = {"before": "a\\nb\\n", "after": "a\\nc\\n", "before_header": "/etc/x", "after_header": "site.conf.j2"}',
-        'c.v2_runner_on_ok(Result({"changed": True, "diff": [d]}))',
-        'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, no_log=True))',
-        'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, diff=False))',
-        'c.v2_runner_on_ok(Result({"changed": True, "results": [{"changed": True, "diff": {"prepared": "+one"}}, {"changed": True, "_ansible_no_log": True, "diff": {"prepared": "+hunter2"}}]}))',
-        'c.v2_runner_on_ok(Result({"changed": False, "diff": [d]}))',
-      ].join('\n')
-      const out = join(dir, 'events.jsonl')
-      execFileSync('python3', ['-c', script], { env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, DJANGO_DEPLOY_RESULTS: out } })
-      const diffs = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { diff?: string }).diff)
-      assert.equal(diffs[0], '--- /etc/x\n+++ site.conf.j2\n@@ -1,2 +1,2 @@\n a\n-b\n+c')
-      assert.equal(diffs[1], undefined)
-      assert.equal(diffs[2], undefined)
-      assert.equal(diffs[3], '+one')
-      assert.equal(diffs[4], undefined)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const diffs = withPlugin([
+      'import django_deploy_results as p',
+      'class Host(object):',
+      '    def get_name(self): return "web1"',
+      'class Task(object):',
+      '    _uuid = "u1"; name = "The site is configured"; _role = None; action = "template"',
+      '    def __init__(self, no_log=False, diff=None): self.no_log = no_log; self.diff = diff',
+      '    def get_name(self): return self.name',
+      '    def get_path(self): return "/repo/roles/frontend/tasks/site.yml:3"',
+      'class Result(object):',
+      '    def __init__(self, r, **k): self._task = Task(**k); self._host = Host(); self._result = r',
+      'c = p.CallbackModule()',
+      'd = {"before": "a\\nb\\n", "after": "a\\nc\\n", "before_header": "/etc/x", "after_header": "site.conf.j2"}',
+      'c.v2_runner_on_ok(Result({"changed": True, "diff": [d]}))',
+      'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, no_log=True))',
+      'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, diff=False))',
+      'c.v2_runner_on_ok(Result({"changed": True, "results": [{"changed": True, "diff": {"prepared": "+one"}}, {"changed": True, "_ansible_no_log": True, "diff": {"prepared": "+hunter2"}}]}))',
+      'c.v2_runner_on_ok(Result({"changed": False, "diff": [d]}))',
+    ], { env: (dir) => ({ DJANGO_DEPLOY_RESULTS: join(dir, 'events.jsonl') }) },
+    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { diff?: string }).diff))
+    assert.equal(diffs[0], '--- /etc/x\n+++ site.conf.j2\n@@ -1,2 +1,2 @@\n a\n-b\n+c')
+    assert.equal(diffs[1], undefined)
+    assert.equal(diffs[2], undefined)
+    assert.equal(diffs[3], '+one')
+    assert.equal(diffs[4], undefined)
   })
 })
