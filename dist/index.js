@@ -81008,7 +81008,7 @@ async function driftSection(settings, upToDate, run3, ran) {
     },
     output: (b) => process.stdout.write(b)
   });
-  info(driftText(d.report));
+  info(clean2(driftText(d.report)));
   const failed = d.result.playbooks.filter((p) => p.status === "failure").map((p) => p.playbook);
   if (failed.length > 0) warning(`Drift check: ${failed.join(", ")} failed in check mode: its drift is unknown (see the log)`);
   const body2 = driftMarkdown(d.report, { inventory: settings.inventory });

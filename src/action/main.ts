@@ -154,7 +154,7 @@ async function driftSection(settings: Settings, upToDate: Plan | undefined, run:
     },
     output: (b) => process.stdout.write(b),
   })
-  core.info(driftText(d.report))
+  core.info(clean(driftText(d.report)))
   const failed = d.result.playbooks.filter((p) => p.status === 'failure').map((p) => p.playbook)
   if (failed.length > 0) core.warning(`Drift check: ${failed.join(', ')} failed in check mode: its drift is unknown (see the log)`)
   const body = driftMarkdown(d.report, { inventory: settings.inventory })
