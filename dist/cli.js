@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-5SNIBTIF.js";
+} from "./cli-chunks/chunk-6LQEDXXA.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -2798,20 +2798,23 @@ async function makePlan(req) {
 async function planWith(req, model) {
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
+  const judge = Boolean(req.judgeState && state?.ok);
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: auto && state?.ok ? recorded(state.hosts) : [],
+    recorded: (auto || judge) && state?.ok ? recorded(state.hosts) : [],
     source: auto && !state?.ok ? req.changes : void 0
   });
   const { head } = git;
   const now = req.now ?? Date.now();
+  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
     const named = planExplicit(model, req.selection, req.namedSource);
-    return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state };
+    const upToDate = judge && state?.ok ? { upToDate: fromState(state.hosts) } : {};
+    return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state, ...upToDate };
   }
   if (state?.ok) {
-    const plan2 = planFromState({ model, config: req.config, head, hosts: state.hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
-    return { plan: plan2, head, state };
+    const plan2 = fromState(state.hosts);
+    return { plan: plan2, head, state, ...judge ? { upToDate: plan2 } : {} };
   }
   const found = git.changes;
   const { inside, outside } = found.kind === "diff" ? splitByPrefix(found.paths, git.prefix) : { inside: [], outside: [] };
@@ -7771,7 +7774,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-JMQQHBNC.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-NQNLP7DL.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -13611,7 +13611,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch(input, init = void 0) {
+    function fetch2(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -14566,7 +14566,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -19104,7 +19104,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch(init, options = void 0) {
+    module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -37212,11 +37212,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell3) => {
+        if (typeof cell3 === "string") {
+          return this.wrap("td", cell3);
         }
-        const { header, data, colspan, rowspan } = cell2;
+        const { header, data, colspan, rowspan } = cell3;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -38961,16 +38961,16 @@ function isInside(dir, path12) {
   const rel = relative2(dir, path12);
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
-function normaliseExtraVars(raw, where2, root) {
+function normaliseExtraVars(raw, where3, root) {
   const text = raw.trim();
   if (!text) return void 0;
   const expected = "expected a JSON or YAML mapping, key=value pairs or @file";
   if (text.startsWith("@")) {
     const file = text.slice(1).trim();
     const path12 = resolve2(root, file);
-    if (!file || !existsSync3(path12) || !statSync3(path12).isFile()) throw new ExtraVarsError(`${where2}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
+    if (!file || !existsSync3(path12) || !statSync3(path12).isFile()) throw new ExtraVarsError(`${where3}: ${file || "(no name)"} does not exist in ${root} (@file is relative to the repository; ${expected})`);
     if (!isInside(realpathSync(root), realpathSync(path12))) {
-      throw new ExtraVarsError(`${where2}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
+      throw new ExtraVarsError(`${where3}: @${file} is outside ${root}: name a file of the repository (@file is relative to it)`);
     }
     return `@${file}`;
   }
@@ -38979,12 +38979,12 @@ function normaliseExtraVars(raw, where2, root) {
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
-    throw new ExtraVarsError(`${where2}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
+    throw new ExtraVarsError(`${where3}: not valid JSON or YAML at line ${pos?.line ?? 1}, column ${pos?.col ?? 1} (${yamlErrorLine(err.message)}); ${expected}`);
   }
   const value = doc.toJS();
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where2}: not a mapping of variable names to values; ${expected}`);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ExtraVarsError(`${where3}: not a mapping of variable names to values; ${expected}`);
   const bad = Object.keys(value).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
-  if (bad !== void 0) throw new ExtraVarsError(`${where2}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
+  if (bad !== void 0) throw new ExtraVarsError(`${where3}: "${bad.slice(0, 40)}" is not a variable name (letters, digits and _); ${expected}`);
   return JSON.stringify(value);
 }
 
@@ -39344,20 +39344,23 @@ async function makePlan(req) {
 async function planWith(req, model) {
   const state3 = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
+  const judge = Boolean(req.judgeState && state3?.ok);
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: auto && state3?.ok ? recorded(state3.hosts) : [],
+    recorded: (auto || judge) && state3?.ok ? recorded(state3.hosts) : [],
     source: auto && !state3?.ok ? req.changes : void 0
   });
   const { head } = git;
   const now = req.now ?? Date.now();
+  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
     const named = planExplicit(model, req.selection, req.namedSource);
-    return { plan: state3?.ok ? withHostRecords(named, state3.hosts, head, now) : named, head, state: state3 };
+    const upToDate = judge && state3?.ok ? { upToDate: fromState(state3.hosts) } : {};
+    return { plan: state3?.ok ? withHostRecords(named, state3.hosts, head, now) : named, head, state: state3, ...upToDate };
   }
   if (state3?.ok) {
-    const plan2 = planFromState({ model, config: req.config, head, hosts: state3.hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
-    return { plan: plan2, head, state: state3 };
+    const plan2 = fromState(state3.hosts);
+    return { plan: plan2, head, state: state3, ...judge ? { upToDate: plan2 } : {} };
   }
   const found = git.changes;
   const { inside, outside } = found.kind === "diff" ? splitByPrefix(found.paths, git.prefix) : { inside: [], outside: [] };
@@ -39405,13 +39408,13 @@ function opensshProblem(body2) {
   if (!type || !pubType || !type.value.equals(pubType.value)) return "garbage";
   return void 0;
 }
-function checkPrivateKey(text, where2, fix) {
+function checkPrivateKey(text, where3, fix) {
   const key = text.replace(/\r\n/g, "\n").trim();
   const m = ARMOUR.exec(key);
-  if (!m) throw new SshInputError(`${where2}: not a private key (expected the whole file, from -----BEGIN \u2026 PRIVATE KEY----- to -----END \u2026 PRIVATE KEY-----): ${fix}`);
+  if (!m) throw new SshInputError(`${where3}: not a private key (expected the whole file, from -----BEGIN \u2026 PRIVATE KEY----- to -----END \u2026 PRIVATE KEY-----): ${fix}`);
   const kind = m[1].trim();
-  const passphrase = `${where2}: the private key is protected by a passphrase, which nothing can type in CI: store a key without one (ssh-keygen -p -N '' -f KEY on a copy, or a new deploy key), ${fix}`;
-  const garbage = `${where2}: the text between the BEGIN and END lines is not a usable private key (cut short or altered?): ${fix}`;
+  const passphrase = `${where3}: the private key is protected by a passphrase, which nothing can type in CI: store a key without one (ssh-keygen -p -N '' -f KEY on a copy, or a new deploy key), ${fix}`;
+  const garbage = `${where3}: the text between the BEGIN and END lines is not a usable private key (cut short or altered?): ${fix}`;
   if (kind === "OPENSSH") {
     const b64 = m[2].replace(/\s+/g, "");
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new SshInputError(garbage);
@@ -39454,13 +39457,13 @@ function knownHostsLineProblem(line) {
   if (!blob || blob.value.toString("latin1") !== type) return `has a key that is not a ${type} key`;
   return void 0;
 }
-function checkKnownHosts(text, where2, fix) {
+function checkKnownHosts(text, where3, fix) {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const problem = knownHostsLineProblem(line);
-    if (problem) throw new SshInputError(`${where2}: line ${i + 1} ${problem}: ${fix}`);
+    if (problem) throw new SshInputError(`${where3}: line ${i + 1} ${problem}: ${fix}`);
   }
 }
 
@@ -39609,11 +39612,11 @@ function checkVaultKey(root, inventory, key, fix) {
   const { vault, inline } = vaultsForRun(root, inventory);
   const files = [];
   const values = [];
-  const needKey = (where2) => {
-    if (!key) throw new VaultKeyError(`the vault key is empty but ${where2} is encrypted: ${fix}`);
+  const needKey = (where3) => {
+    if (!key) throw new VaultKeyError(`the vault key is empty but ${where3} is encrypted: ${fix}`);
   };
-  const fail = (where2, why) => {
-    throw new VaultKeyError(why === "key" ? `the vault key does not open ${where2}: ${fix}` : `${where2} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
+  const fail = (where3, why) => {
+    throw new VaultKeyError(why === "key" ? `the vault key does not open ${where3}: ${fix}` : `${where3} is not a vault Ansible can open (expected $ANSIBLE_VAULT;1.1;AES256): re-encrypt it with ansible-vault encrypt`);
   };
   for (const file of vault) {
     const rel = relative3(root, file);
@@ -39628,10 +39631,10 @@ function checkVaultKey(root, inventory, key, fix) {
     const text = readFileSync5(file, "utf8");
     if (isVaultText(text)) continue;
     for (const v of inlineVaults(text)) {
-      const where2 = `${rel}:${v.line} (${v.name})`;
-      needKey(where2);
+      const where3 = `${rel}:${v.line} (${v.name})`;
+      needKey(where3);
       const r = openVault(v.ciphertext, key);
-      if (!r.ok) fail(where2, r.why);
+      if (!r.ok) fail(where3, r.why);
       values.push(r.plaintext);
     }
     files.push(rel);
@@ -39691,6 +39694,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const failures = [];
   const tasks = [];
   const maintenance = {};
+  const migrations = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -39711,7 +39715,8 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         seconds: e.duration ?? 0,
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
-      if (e.status === "changed") changed.push(ref);
+      if (e.status === "changed") changed.push(e.diff ? { ...ref, diff: e.diff } : ref);
+      if (e.migrations && Array.isArray(e.migrations.migrations)) migrations[ref.host] = e.migrations;
       if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
@@ -39724,6 +39729,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
   if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
+  if (Object.keys(migrations).length > 0) result.migrations = migrations;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
@@ -39980,6 +39986,19 @@ function maintenanceLine(result) {
   if (per.length === 0) return "Time in maintenance: 0 s (zero downtime)";
   return `Time in maintenance: ${per.map(([h, s2]) => `${h} ${s2.toFixed(1)} s`).join(", ")} (breaking migrations: migrate and switch behind the maintenance page)`;
 }
+function migrationsMarkdown(result) {
+  const per = result.playbooks.flatMap((p) => Object.entries(p.migrations ?? {}));
+  if (per.length === 0) return [];
+  const out = ["#### Pending migrations", "", "| Host | Migration | Operation | Class | Why |", "|---|---|---|---|---|"];
+  for (const [host, report] of per) {
+    if (report.migrations.length === 0) out.push(`| ${cell(host)} | none | | | |`);
+    for (const m of report.migrations) {
+      for (const o of m.operations) out.push(`| ${cell(host)} | ${cell(m.migration)} | ${cell(o.operation)} | ${o.class === "breaking" ? "\u26A0\uFE0F breaking" : "additive"} | ${cell(o.reason)} |`);
+    }
+  }
+  out.push("");
+  return out;
+}
 function resultMarkdown(result) {
   const out = ["### Results", ""];
   if (result.playbooks.length === 0) return [...out, "No playbook ran.", ""].join("\n");
@@ -39988,14 +40007,15 @@ function resultMarkdown(result) {
   out.push("");
   const maintenance = maintenanceLine(result);
   if (maintenance) out.push(maintenance, "");
+  out.push(...migrationsMarkdown(result));
   if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(", ")}.`, "");
   const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })));
   const errors = result.playbooks.filter((p) => p.error);
   if (failures.length > 0 || errors.length > 0) {
     out.push("#### Failures", "", "| Playbook | Host | Task | Where | Message |", "|---|---|---|---|---|");
     for (const f of failures) {
-      const where2 = f.file ? code(`${f.file}${f.line ? `:${f.line}` : ""}`) : "";
-      out.push(`| ${f.p} | ${cell(f.host)} | ${cell(f.task)} | ${where2} | ${cell(f.status === "unreachable" ? `unreachable: ${f.message}` : f.message)} |`);
+      const where3 = f.file ? code(`${f.file}${f.line ? `:${f.line}` : ""}`) : "";
+      out.push(`| ${f.p} | ${cell(f.host)} | ${cell(f.task)} | ${where3} | ${cell(f.status === "unreachable" ? `unreachable: ${f.message}` : f.message)} |`);
     }
     for (const p of errors) out.push(`| ${p.playbook} | | | | ${cell(p.error)} |`);
     out.push("");
@@ -40091,15 +40111,15 @@ function webhookPayload(d) {
     }
   };
 }
-function checkWebhookUrl(raw, where2) {
+function checkWebhookUrl(raw, where3) {
   const v = raw.trim();
   let u;
   try {
     u = new URL(v);
   } catch {
-    throw new Error(`${where2} is not a URL (expected the chat's incoming webhook URL, https://\u2026, from a secret)`);
+    throw new Error(`${where3} is not a URL (expected the chat's incoming webhook URL, https://\u2026, from a secret)`);
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error(`${where2}: the URL's scheme is ${u.protocol.replace(":", "")}, expected https (or http)`);
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error(`${where3}: the URL's scheme is ${u.protocol.replace(":", "")}, expected https (or http)`);
   return v;
 }
 function postWebhook(url2, body2, timeoutMs = WEBHOOK_TIMEOUT_MS) {
@@ -40123,6 +40143,181 @@ function postWebhook(url2, body2, timeoutMs = WEBHOOK_TIMEOUT_MS) {
   });
 }
 
+// src/core/drift.ts
+var hasDrift = (r) => Object.keys(r.drift).length > 0;
+function findDrift(result, plan) {
+  const byHost = new Map((plan.hosts ?? []).map((h) => [h.host, h]));
+  const report = { drift: {}, pending: {}, unknown: [], checked: result.playbooks.map((p) => p.playbook) };
+  const unknown = /* @__PURE__ */ new Set();
+  for (const p of result.playbooks) {
+    for (const c of p.changed) {
+      const h = byHost.get(c.host);
+      const hp = h?.playbooks.find((x) => x.playbook === p.playbook);
+      if (!h || h.excluded || h.state !== "recorded" || !hp) {
+        unknown.add(c.host);
+      } else if (hp.run) {
+        const list2 = report.pending[c.host] ??= [];
+        if (!list2.includes(p.playbook)) list2.push(p.playbook);
+      } else {
+        ;
+        (report.drift[c.host] ??= []).push({ ...c, playbook: p.playbook });
+      }
+    }
+  }
+  report.unknown = [...unknown].sort();
+  return report;
+}
+var escapeHtml2 = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+var where = (t) => t.file ? `${t.file}${t.line ? `:${t.line}` : ""}` : "";
+function diffDetails(t, summary2) {
+  if (!t.diff) return [`- ${summary2} (no diff: the task shows none, or hides it as it handles a secret)`, ""];
+  return [`<details><summary>${summary2}</summary>`, "", `<pre>${escapeHtml2(t.diff)}</pre>`, "", "</details>", ""];
+}
+function driftMarkdown(r, opts) {
+  const out = [];
+  const hosts = Object.keys(r.drift).sort();
+  const checked = r.checked.join(", ") || "no playbook";
+  if (hosts.length === 0) {
+    out.push(`No drift: ${checked} in check mode would change nothing on the hosts deployed up to date (${opts.inventory}).`, "");
+  } else {
+    const n = hosts.reduce((a, h) => a + r.drift[h].length, 0);
+    out.push(`${n} task${n === 1 ? "" : "s"} would change on ${hosts.length} host${hosts.length === 1 ? "" : "s"} that nobody deployed to since (${opts.inventory}, ${checked} in check mode): the servers were changed outside the playbooks. The next deploy of the playbook puts them back; or make the change in the repository.`, "");
+    for (const h of hosts) {
+      out.push(`#### ${escapeHtml2(h)}`, "");
+      for (const t of r.drift[h]) out.push(...diffDetails(t, `${escapeHtml2(t.playbook)}: ${escapeHtml2(t.task)}${where(t) ? ` <code>${escapeHtml2(where(t))}</code>` : ""}`));
+      out.push("");
+    }
+  }
+  const pending = Object.entries(r.pending);
+  if (pending.length > 0) out.push(`Not drift (a deploy is pending there): ${pending.map(([h, p]) => `${escapeHtml2(h)} (${p.join(", ")})`).join("; ")}.`, "");
+  if (r.unknown.length > 0) out.push(`Not judged (deploy state unknown): ${r.unknown.map(escapeHtml2).join(", ")}.`, "");
+  return out.join("\n");
+}
+function driftText(r) {
+  const hosts = Object.keys(r.drift).sort();
+  if (hosts.length === 0) return "Drift: none\n";
+  return hosts.flatMap((h) => r.drift[h].map((t) => `Drift on ${h}: ${t.playbook}: ${t.task}${where(t) ? ` (${where(t)})` : ""}`)).join("\n") + "\n";
+}
+
+// src/core/github/api.ts
+var GITHUB_API = "https://api.github.com";
+var GitHubApiError = class extends Error {
+  name = "GitHubApiError";
+};
+async function call(t, method, path12, body2) {
+  const url2 = `${t.api.replace(/\/+$/, "")}${path12}`;
+  const res = await fetch(url2, {
+    method,
+    headers: {
+      accept: "application/vnd.github+json",
+      authorization: `Bearer ${t.token}`,
+      "x-github-api-version": "2022-11-28",
+      "user-agent": "django-ansible-deploy",
+      ...body2 === void 0 ? {} : { "content-type": "application/json" }
+    },
+    ...body2 === void 0 ? {} : { body: JSON.stringify(body2) },
+    signal: AbortSignal.timeout(3e4)
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text.slice(0, 200);
+    try {
+      message = JSON.parse(text).message ?? message;
+    } catch {
+    }
+    const hint = res.status === 403 || res.status === 404 ? " (does the job's token have the permission? pull-requests: write for the preview, issues: write for the drift issue)" : "";
+    throw new GitHubApiError(`GitHub API ${method} ${path12}: HTTP ${res.status} ${message}${hint}`);
+  }
+  return text ? JSON.parse(text) : void 0;
+}
+function findMarked(items, marker2) {
+  return items.find((i) => typeof i.body === "string" && i.body.includes(marker2));
+}
+var PER_PAGE = 100;
+var MAX_PAGES = 100;
+async function findMarkedIn(t, listPath, marker2) {
+  const sep9 = listPath.includes("?") ? "&" : "?";
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const items = await call(t, "GET", `${listPath}${sep9}per_page=${PER_PAGE}&page=${page}`);
+    const hit = findMarked(items, marker2);
+    if (hit) return hit;
+    if (items.length < PER_PAGE) return void 0;
+  }
+  return void 0;
+}
+async function upsertComment(t, pr, marker2, body2) {
+  const found = await findMarkedIn(t, `/repos/${t.repo}/issues/${pr}/comments`, marker2);
+  if (found) {
+    await call(t, "PATCH", `/repos/${t.repo}/issues/comments/${found.id}`, { body: body2 });
+    return { id: found.id, action: "updated" };
+  }
+  const made = await call(t, "POST", `/repos/${t.repo}/issues/${pr}/comments`, { body: body2 });
+  return { id: made.id, action: "created" };
+}
+async function syncIssue(t, marker2, title, body2, closing) {
+  const open2 = await findMarkedIn(t, `/repos/${t.repo}/issues?state=open`, marker2);
+  const issue2 = open2 && !open2.pull_request ? open2 : void 0;
+  if (body2 !== void 0) {
+    if (issue2) {
+      await call(t, "PATCH", `/repos/${t.repo}/issues/${issue2.number}`, { title, body: body2 });
+      return { number: issue2.number, action: "updated" };
+    }
+    const made = await call(t, "POST", `/repos/${t.repo}/issues`, { title, body: body2 });
+    return { number: made.number, action: "opened" };
+  }
+  if (!issue2) return { action: "none" };
+  await call(t, "POST", `/repos/${t.repo}/issues/${issue2.number}/comments`, { body: closing });
+  await call(t, "PATCH", `/repos/${t.repo}/issues/${issue2.number}`, { state: "closed", state_reason: "completed" });
+  return { number: issue2.number, action: "closed" };
+}
+
+// src/core/github/pr-comment.ts
+var MAX_COMMENT = 65536;
+var commentMarker = (inventory) => `<!-- django-deploy preview: ${inventory.replace(/-->/g, "")} -->`;
+var escapeHtml3 = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+var cell2 = (t) => escapeHtml3(t).replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+function render(plan, result, ctx, withDiffs) {
+  const out = [commentMarker(ctx.inventory), `### Deploy preview (${cell2(ctx.inventory)})`, ""];
+  const failed = result.status === "failure";
+  out.push(plan.run.length === 0 ? "Merging this pull request runs no playbook." : `Merging this pull request runs **${plan.run.join(" \u2192 ")}**${failed ? " \u2014 the check-mode run **failed**: see the run" : ""}.`, "");
+  out.push("| Playbook | Runs | Hosts | Why |", "|---|---|---|---|");
+  for (const d of plan.playbooks) {
+    if (d.playbook === "bootstrap" && !d.run) continue;
+    const ran = result.playbooks.find((p) => p.playbook === d.playbook);
+    const hosts = ran ? Object.keys(ran.hosts).sort().join(", ") : "";
+    const paths = d.triggers.flatMap((t) => t.paths);
+    const why = d.reason + (paths.length > 0 ? ` (${paths.slice(0, 5).join(", ")}${paths.length > 5 ? ` \u2026 and ${paths.length - 5} more` : ""})` : "");
+    out.push(`| ${d.playbook} | ${d.run ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell2(hosts)} | ${cell2(why)} |`);
+  }
+  out.push("", ...migrationsMarkdown(result));
+  const changed = result.playbooks.filter((p) => p.changed.length > 0);
+  if (changed.length > 0) {
+    out.push("#### Would change (check mode, with diff)", "");
+    for (const p of changed) {
+      for (const c of p.changed) {
+        const where3 = c.file ? ` <code>${escapeHtml3(`${c.file}${c.line ? `:${c.line}` : ""}`)}</code>` : "";
+        const summary2 = `${p.playbook} on ${escapeHtml3(c.host)}: ${escapeHtml3(c.task)}${where3}`;
+        out.push(...withDiffs ? diffDetails(c, summary2) : [`- ${summary2}`]);
+      }
+    }
+    if (!withDiffs) out.push("", "The diffs are too long for a comment: see the run's log.");
+    out.push("");
+  } else if (result.playbooks.length > 0) {
+    out.push("The check-mode run would change nothing on the servers.", "");
+  }
+  for (const p of result.playbooks) for (const f of p.failures) out.push(`> [!CAUTION]`, `> ${p.playbook} on ${cell2(f.host)}: ${cell2(f.task)}: ${cell2(f.message.split("\n")[0] ?? "")}`, "");
+  out.push(`<sub>At ${short(ctx.head)}${ctx.url ? `, [the run](${ctx.url})` : ""}; this comment is updated on every push.</sub>`);
+  return out.join("\n");
+}
+function commentBody(plan, result, ctx) {
+  const full = render(plan, result, ctx, true);
+  if (full.length <= MAX_COMMENT) return full;
+  const short3 = render(plan, result, ctx, false);
+  return short3.length <= MAX_COMMENT ? short3 : `${short3.slice(0, MAX_COMMENT - 20)}
+
+\u2026 (cut)`;
+}
+
 // src/action/credentials.ts
 function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) {
   if (settings.acceptNewHostKeys) {
@@ -40142,6 +40337,30 @@ function writeCredentials(settings, tempRoot, onDir, onControlDir, controlRoot) 
     onDir,
     onControlDir
   });
+}
+
+// src/action/drift.ts
+async function checkDrift(upToDate, run3, hooks) {
+  const result = await runPlaybooks([...DEPLOY_PLAYBOOKS], { ...run3, check: true, diff: true, limit: upToDate?.limit ?? run3.limit }, hooks);
+  return { report: findDrift(result, upToDate ?? {}), result };
+}
+
+// src/action/github.ts
+function pullRequestOf(event) {
+  if (!event || !event.name.startsWith("pull_request")) return void 0;
+  const p = event.payload;
+  const number = p.pull_request?.number;
+  if (typeof number !== "number") return void 0;
+  const head = p.pull_request?.head?.repo?.full_name;
+  const base = p.pull_request?.base?.repo?.full_name ?? p.repository?.full_name;
+  const fork = Boolean(base) && head !== base;
+  return { number, fork };
+}
+function githubTarget(token, env) {
+  if (!token) return { missing: "no github-token" };
+  const repo = env.GITHUB_REPOSITORY ?? "";
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) return { missing: "GITHUB_REPOSITORY is not set (not on GitHub's runner)" };
+  return { api: env.GITHUB_API_URL?.trim() || GITHUB_API, repo, token };
 }
 
 // src/action/inputs.ts
@@ -66743,7 +66962,7 @@ var comp5 = {
     }
   }
 };
-var where = {
+var where2 = {
   parameterPath: ["options", "where"],
   mapper: {
     serializedName: "where",
@@ -68455,7 +68674,7 @@ var filterBlobsOperationSpec = {
     marker,
     maxPageSize,
     comp5,
-    where
+    where2
   ],
   urlParameters: [url],
   headerParameters: [
@@ -68920,7 +69139,7 @@ var filterBlobsOperationSpec2 = {
     marker,
     maxPageSize,
     comp5,
-    where,
+    where2,
     restype2
   ],
   urlParameters: [url],
@@ -80619,6 +80838,9 @@ function readSettings(get) {
       throw new InputError(e.message);
     }
   }
+  const drift = bool("drift", input("drift"), false);
+  const driftIssue = bool("drift-issue", input("drift-issue"), false);
+  if (driftIssue && !drift) throw new InputError('input "drift-issue": "true" needs drift: true (the issue reports what the drift check finds)');
   return {
     playbooks,
     inventory: repoPath("inventory", input("inventory"), "inventories/production"),
@@ -80633,7 +80855,10 @@ function readSettings(get) {
     tags: tags2,
     extraVars,
     workingDirectory: repoPath("working-directory", input("working-directory"), "."),
-    webhookUrl
+    webhookUrl,
+    githubToken: input("github-token").trim(),
+    drift,
+    driftIssue
   };
 }
 
@@ -80651,6 +80876,7 @@ function planRequest(settings, root, checked, run3, log2) {
     readLayoutWith: run3,
     readStateWith: preview ? void 0 : run3,
     limit: settings.limit || void 0,
+    judgeState: settings.drift,
     log: log2
   };
 }
@@ -80748,12 +80974,79 @@ function reportUnreached(plan, result) {
   for (const u of unreached) error(clean2(u.message), { title: `${u.host} unreachable: not deployed` });
   result.status = statusWithUnreached(result, unreached);
 }
+function apiTarget(settings) {
+  const t = githubTarget(settings.githubToken, process.env);
+  return "missing" in t ? t.missing : t;
+}
+async function commentOnPullRequest(settings, event, plan, result, head) {
+  const pr = pullRequestOf(event);
+  if (!pr || !settings.check) return void 0;
+  if (pr.fork) return `Pull request #${pr.number} comes from a fork: no comment is written on it (a fork's run must not write to this repository).`;
+  const target = apiTarget(settings);
+  if (typeof target === "string") return `No comment on pull request #${pr.number}: ${target}.`;
+  const body2 = clean2(commentBody(plan, result, { inventory: settings.inventory, head, url: runUrl() }));
+  try {
+    const c = await upsertComment(target, pr.number, commentMarker(settings.inventory), body2);
+    info(`Pull request #${pr.number}: the plan's comment ${c.action} (id ${c.id})`);
+    return `The plan is on pull request #${pr.number} (its comment ${c.action}).`;
+  } catch (e) {
+    warning(clean2(`The plan's comment on pull request #${pr.number} was not written: ${e.message}`));
+    return `The plan's comment on pull request #${pr.number} was not written (see the warning).`;
+  }
+}
+var DRIFT_MARKER = (inventory) => `<!-- django-deploy drift: ${inventory.replace(/-->/g, "")} -->`;
+async function driftSection(settings, upToDate, run3, ran) {
+  if (ran.status === "failure") return "### Drift\n\nNot checked: the run failed.\n";
+  const d = await checkDrift(upToDate, run3, {
+    around: async (p, i, n, go) => {
+      startGroup(`Drift check: ${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml --check --diff`);
+      try {
+        return await go();
+      } finally {
+        endGroup();
+      }
+    },
+    output: (b) => process.stdout.write(b)
+  });
+  info(clean2(driftText(d.report)));
+  const failed = d.result.playbooks.filter((p) => p.status === "failure").map((p) => p.playbook);
+  if (failed.length > 0) warning(`Drift check: ${failed.join(", ")} failed in check mode: its drift is unknown (see the log)`);
+  const body2 = driftMarkdown(d.report, { inventory: settings.inventory });
+  const out = ["### Drift", "", body2];
+  if (failed.length > 0) out.push(`Check mode failed for ${failed.join(", ")}: no drift known there.`, "");
+  if (settings.driftIssue && failed.length === 0) {
+    const target = apiTarget(settings);
+    if (typeof target === "string") out.push(`Drift issue not kept: ${target}.`, "");
+    else {
+      try {
+        const marker2 = DRIFT_MARKER(settings.inventory);
+        const url2 = runUrl();
+        const issueBody = clean2([marker2, body2, url2 ? `Found by [this run](${url2}).` : ""].join("\n"));
+        const i = await syncIssue(
+          target,
+          marker2,
+          `Drift on the servers of ${settings.inventory}`,
+          hasDrift(d.report) ? issueBody : void 0,
+          clean2(`The drift is gone: ${d.report.checked.join(", ")} in check mode would change nothing${url2 ? ` ([this run](${url2}))` : ""}.`)
+        );
+        if (i.action !== "none") {
+          info(`Drift issue #${i.number}: ${i.action}`);
+          out.push(`The drift issue #${i.number} was ${i.action}.`, "");
+        }
+      } catch (e) {
+        warning(clean2(`The drift issue was not kept: ${e.message}`));
+        out.push("The drift issue was not kept (see the warning).", "");
+      }
+    }
+  }
+  return out.join("\n");
+}
 async function main() {
   markMainRan();
   secrets = [];
   const settings = readSettings((name) => getInput(name));
   dropInputsFromEnvironment();
-  registerSecrets([settings.vaultKey, settings.sshPrivateKey, settings.webhookUrl].filter(Boolean));
+  registerSecrets([settings.vaultKey, settings.sshPrivateKey, settings.webhookUrl, settings.githubToken].filter(Boolean));
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const root = resolve6(workspace, settings.workingDirectory);
   checkPaths2(settings, root);
@@ -80793,7 +81086,7 @@ async function main() {
     extraVars: checked.extraVars,
     env: { ANSIBLE_FORCE_COLOR: "1" }
   }, creds);
-  const { plan, head } = await group("Plan", async () => {
+  const { plan, head, upToDate } = await group("Plan", async () => {
     const p = await makePlan(planRequest(settings, root, checked, run3, (line) => info(line)));
     if (p.state) info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`);
     info(planText(p.plan));
@@ -80803,11 +81096,21 @@ async function main() {
   if (plan.fallback) warning(plan.fallback);
   for (const n of plan.notes) notice(n);
   for (const h of plan.hosts ?? []) if (h.state === "unreachable" && !h.excluded) warning(`${h.host}: deploy state not read: ${h.message ?? "unreachable"}`);
+  const after = async (result2) => {
+    const lines = [];
+    const comment = await commentOnPullRequest(settings, checked.event, plan, result2, head.commit);
+    if (comment) lines.push(`> [!NOTE]
+> ${cell(comment)}
+`);
+    if (settings.drift) lines.push(await driftSection(settings, upToDate, run3, result2));
+    return lines.length > 0 ? `
+${lines.join("\n")}` : "";
+  };
   if (plan.run.length === 0) {
     const result2 = { status: "skipped", playbooks: [], notRun: [], check: settings.check };
     reportUnreached(plan, result2);
     setOutputs(plan, result2);
-    await writeSummary(summaryMarkdown(plan, result2, { inventory: settings.inventory }));
+    await writeSummary(summaryMarkdown(plan, result2, { inventory: settings.inventory }) + await after(result2));
     if (result2.status === "failure") process.exitCode = ExitCode.Failure;
     else info("Nothing to deploy.");
     return;
@@ -80832,7 +81135,7 @@ async function main() {
   annotate(result, settings.workingDirectory);
   reportUnreached(plan, result);
   setOutputs(plan, result);
-  await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }));
+  await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }) + await after(result));
   if (settings.webhookUrl && !settings.check) {
     await notify(settings.webhookUrl, { plan, result, to: head.commit, durationMs: Date.now() - started2, run: runName(process.env, `${userInfo().username}@${hostname()}`), url: runUrl() });
   }

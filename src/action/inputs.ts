@@ -23,6 +23,12 @@ export interface Settings {
   workingDirectory: string
   /** A secret; '' for none. */
   webhookUrl: string
+  /** The job's token for GitHub's API (the preview's comment, the drift issue); '' for none. */
+  githubToken: string
+  /** After the run, every deploy playbook in check mode with diff: what changed on the servers by hand. */
+  drift: boolean
+  /** Keep one GitHub issue open while there is drift (needs drift). */
+  driftIssue: boolean
 }
 
 export type InputReader = (name: string) => string
@@ -89,6 +95,10 @@ export function readSettings(get: InputReader): Settings {
     }
   }
 
+  const drift = bool('drift', input('drift'), false)
+  const driftIssue = bool('drift-issue', input('drift-issue'), false)
+  if (driftIssue && !drift) throw new InputError('input "drift-issue": "true" needs drift: true (the issue reports what the drift check finds)')
+
   return {
     playbooks,
     inventory: repoPath('inventory', input('inventory'), 'inventories/production'),
@@ -104,5 +114,8 @@ export function readSettings(get: InputReader): Settings {
     extraVars,
     workingDirectory: repoPath('working-directory', input('working-directory'), '.'),
     webhookUrl,
+    githubToken: input('github-token').trim(),
+    drift,
+    driftIssue,
   }
 }

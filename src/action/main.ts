@@ -16,7 +16,12 @@ import { cell, planText, summaryMarkdown } from '../core/summary.ts'
 import { scrub, secretPieces } from '../core/secrets.ts'
 import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { postWebhook, webhookPayload, type DeployEnd } from '../core/webhook.ts'
+import { driftMarkdown, driftText, hasDrift } from '../core/drift.ts'
+import { syncIssue, upsertComment, type GitHubTarget } from '../core/github/api.ts'
+import { commentBody, commentMarker } from '../core/github/pr-comment.ts'
 import { writeCredentials } from './credentials.ts'
+import { checkDrift } from './drift.ts'
+import { githubTarget, pullRequestOf } from './github.ts'
 import { readSettings, type Settings } from './inputs.ts'
 import { installAnsible, type InstalledAnsible } from './install.ts'
 import { planRequest } from './plan-request.ts'
@@ -109,12 +114,81 @@ function reportUnreached(plan: Plan, result: RunResult): void {
   result.status = statusWithUnreached(result, unreached)
 }
 
+/** The API calls' target, or a line saying why there is none. */
+function apiTarget(settings: Settings): GitHubTarget | string {
+  const t = githubTarget(settings.githubToken, process.env)
+  return 'missing' in t ? t.missing : t
+}
+
+/** A pull request's preview: its plan as the pull request's one comment. Returns the summary's line. */
+async function commentOnPullRequest(settings: Settings, event: { name: string; payload: unknown } | undefined, plan: Plan, result: RunResult, head: string): Promise<string | undefined> {
+  const pr = pullRequestOf(event)
+  if (!pr || !settings.check) return undefined
+  if (pr.fork) return `Pull request #${pr.number} comes from a fork: no comment is written on it (a fork's run must not write to this repository).`
+  const target = apiTarget(settings)
+  if (typeof target === 'string') return `No comment on pull request #${pr.number}: ${target}.`
+  const body = clean(commentBody(plan, result, { inventory: settings.inventory, head, url: runUrl() }))
+  try {
+    const c = await upsertComment(target, pr.number, commentMarker(settings.inventory), body)
+    core.info(`Pull request #${pr.number}: the plan's comment ${c.action} (id ${c.id})`)
+    return `The plan is on pull request #${pr.number} (its comment ${c.action}).`
+  } catch (e) {
+    core.warning(clean(`The plan's comment on pull request #${pr.number} was not written: ${(e as Error).message}`))
+    return `The plan's comment on pull request #${pr.number} was not written (see the warning).`
+  }
+}
+
+const DRIFT_MARKER = (inventory: string) => `<!-- django-deploy drift: ${inventory.replace(/-->/g, '')} -->`
+
+/** The drift check after the run, and its issue; returns the summary's section. */
+async function driftSection(settings: Settings, upToDate: Plan | undefined, run: AnsibleRunSettings, ran: RunResult): Promise<string> {
+  if (ran.status === 'failure') return '### Drift\n\nNot checked: the run failed.\n'
+  const d = await checkDrift(upToDate, run, {
+    around: async (p, i, n, go) => {
+      core.startGroup(`Drift check: ${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml --check --diff`)
+      try {
+        return await go()
+      } finally {
+        core.endGroup()
+      }
+    },
+    output: (b) => process.stdout.write(b),
+  })
+  core.info(clean(driftText(d.report)))
+  const failed = d.result.playbooks.filter((p) => p.status === 'failure').map((p) => p.playbook)
+  if (failed.length > 0) core.warning(`Drift check: ${failed.join(', ')} failed in check mode: its drift is unknown (see the log)`)
+  const body = driftMarkdown(d.report, { inventory: settings.inventory })
+  const out = ['### Drift', '', body]
+  if (failed.length > 0) out.push(`Check mode failed for ${failed.join(', ')}: no drift known there.`, '')
+  if (settings.driftIssue && failed.length === 0) {
+    const target = apiTarget(settings)
+    if (typeof target === 'string') out.push(`Drift issue not kept: ${target}.`, '')
+    else {
+      try {
+        const marker = DRIFT_MARKER(settings.inventory)
+        const url = runUrl()
+        const issueBody = clean([marker, body, url ? `Found by [this run](${url}).` : ''].join('\n'))
+        const i = await syncIssue(target, marker, `Drift on the servers of ${settings.inventory}`, hasDrift(d.report) ? issueBody : undefined,
+          clean(`The drift is gone: ${d.report.checked.join(', ')} in check mode would change nothing${url ? ` ([this run](${url}))` : ''}.`))
+        if (i.action !== 'none') {
+          core.info(`Drift issue #${i.number}: ${i.action}`)
+          out.push(`The drift issue #${i.number} was ${i.action}.`, '')
+        }
+      } catch (e) {
+        core.warning(clean(`The drift issue was not kept: ${(e as Error).message}`))
+        out.push('The drift issue was not kept (see the warning).', '')
+      }
+    }
+  }
+  return out.join('\n')
+}
+
 export async function main(): Promise<void> {
   markMainRan()
   secrets = []
   const settings = readSettings((name) => core.getInput(name))
   dropInputsFromEnvironment()
-  registerSecrets([settings.vaultKey, settings.sshPrivateKey, settings.webhookUrl].filter(Boolean))
+  registerSecrets([settings.vaultKey, settings.sshPrivateKey, settings.webhookUrl, settings.githubToken].filter(Boolean))
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
   const root = resolve(workspace, settings.workingDirectory)
   checkPaths(settings, root)
@@ -158,7 +232,7 @@ export async function main(): Promise<void> {
     extraVars: checked.extraVars,
     env: { ANSIBLE_FORCE_COLOR: '1' },
   }, creds)
-  const { plan, head } = await core.group('Plan', async () => {
+  const { plan, head, upToDate } = await core.group('Plan', async () => {
     const p = await makePlan(planRequest(settings, root, checked, run, (line) => core.info(line)))
     if (p.state) core.info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`)
     core.info(planText(p.plan))
@@ -171,11 +245,20 @@ export async function main(): Promise<void> {
   // run fails in its playbook.
   for (const h of plan.hosts ?? []) if (h.state === 'unreachable' && !h.excluded) core.warning(`${h.host}: deploy state not read: ${h.message ?? 'unreachable'}`)
 
+  // What follows the run: the pull request's comment, the drift check.
+  const after = async (result: RunResult): Promise<string> => {
+    const lines: string[] = []
+    const comment = await commentOnPullRequest(settings, checked.event, plan, result, head.commit)
+    if (comment) lines.push(`> [!NOTE]\n> ${cell(comment)}\n`)
+    if (settings.drift) lines.push(await driftSection(settings, upToDate, run, result))
+    return lines.length > 0 ? `\n${lines.join('\n')}` : ''
+  }
+
   if (plan.run.length === 0) {
     const result: RunResult = { status: 'skipped', playbooks: [], notRun: [], check: settings.check }
     reportUnreached(plan, result)
     setOutputs(plan, result)
-    await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
+    await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }) + await after(result))
     if (result.status === 'failure') process.exitCode = core.ExitCode.Failure
     else core.info('Nothing to deploy.')
     return
@@ -202,7 +285,7 @@ export async function main(): Promise<void> {
   annotate(result, settings.workingDirectory)
   reportUnreached(plan, result)
   setOutputs(plan, result)
-  await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }))
+  await writeSummary(summaryMarkdown(plan, result, { inventory: settings.inventory }) + await after(result))
   if (settings.webhookUrl && !settings.check) {
     await notify(settings.webhookUrl, { plan, result, to: head.commit, durationMs: Date.now() - started, run: runName(process.env, `${userInfo().username}@${hostname()}`), url: runUrl() })
   }

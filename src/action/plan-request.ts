@@ -19,6 +19,7 @@ export function planRequest(settings: Settings, root: string, checked: Pick<Pref
     readLayoutWith: run,
     readStateWith: preview ? undefined : run,
     limit: settings.limit || undefined,
+    judgeState: settings.drift,
     log,
   }
 }

@@ -23,6 +23,7 @@ DOCUMENTATION = '''
       - the environment variable DJANGO_DEPLOY_RESULTS
 '''
 
+import difflib
 import json
 import os
 import time
@@ -89,8 +90,50 @@ def _task_name(task):
     return _text(task.get_name()).strip()
 
 
+MAX_DIFF = 6000
+
+
+def _diff_text(task, result):
+    """A changed task's --diff as unified text; '' for a task under no_log or diff: false (the roles
+    mark every secret so), whose diff never leaves the run."""
+    if _no_log(task, result) or getattr(task, 'diff', None) is False:
+        return ''
+    diffs = result.get('diff')
+    if isinstance(diffs, dict):
+        diffs = [diffs]
+    if not isinstance(diffs, list):
+        # A loop: each changed item's diff, none of an item under no_log.
+        diffs = []
+        for item in result.get('results') or []:
+            if isinstance(item, dict) and item.get('changed') and not item.get('_ansible_no_log'):
+                d = item.get('diff')
+                diffs.extend(d if isinstance(d, list) else [d] if isinstance(d, dict) else [])
+    out = []
+    for d in diffs:
+        if not isinstance(d, dict):
+            continue
+        if d.get('prepared'):
+            out.append(_text(d.get('prepared')).rstrip('\n'))
+        if 'before' in d or 'after' in d:
+            before, after = d.get('before', ''), d.get('after', '')
+            if not isinstance(before, (str, type(u''))) or not isinstance(after, (str, type(u''))):
+                # State dicts (file, user modules): one key per line.
+                before = '\n'.join('%s: %s' % (k, _text(v)) for k, v in sorted((before or {}).items())) + '\n'
+                after = '\n'.join('%s: %s' % (k, _text(v)) for k, v in sorted((after or {}).items())) + '\n'
+            lines = difflib.unified_diff(
+                _text(before).splitlines(True), _text(after).splitlines(True),
+                _text(d.get('before_header', 'before')), _text(d.get('after_header', 'after')))
+            out.append(''.join(ln if ln.endswith('\n') else ln + '\n' for ln in lines).rstrip('\n'))
+    text = '\n'.join(t for t in out if t)
+    if len(text) > MAX_DIFF:
+        text = text[:MAX_DIFF] + u'\n…'
+    return text
+
+
 # Set by roles/backend/tasks/maintenance_off.yml when a release migrated behind the maintenance page.
 MAINTENANCE_FACT = 'django_deploy_maintenance_seconds'
+# Set by roles/backend/tasks/migrations.yml: the release's pending migrations, classified.
+MIGRATIONS_FACT = 'django_deploy_migrations'
 
 
 class CallbackModule(CallbackBase):
@@ -157,8 +200,14 @@ class CallbackModule(CallbackBase):
                 entry['maintenance_seconds'] = float(facts[MAINTENANCE_FACT])
             except (TypeError, ValueError):
                 pass
+        if status in ('ok', 'changed') and isinstance(facts.get(MIGRATIONS_FACT), dict):
+            entry['migrations'] = facts[MIGRATIONS_FACT]
         if delegated.get('ansible_host'):
             entry['delegated_to'] = _text(delegated.get('ansible_host'))
+        if status == 'changed':
+            diff = _diff_text(task, res)
+            if diff:
+                entry['diff'] = diff
         if status in ('failed', 'unreachable'):
             entry['msg'] = _message(task, res)
             entry['ignored'] = bool(ignore_errors)

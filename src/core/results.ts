@@ -15,6 +15,17 @@ export interface TaskRef {
   line?: number
 }
 
+/** A task that changed (or would, in check mode), with its --diff when the run had one (never of a no_log or diff: false task). */
+export interface TaskChange extends TaskRef {
+  diff?: string
+}
+
+/** A release's pending migrations on one host, classified (roles/backend/files/django-deploy-migrations.py). */
+export interface MigrationReport {
+  class: 'none' | 'additive' | 'breaking'
+  migrations: { migration: string; operations: { operation: string; class: 'additive' | 'breaking'; reason: string }[] }[]
+}
+
 export interface TaskFailure extends TaskRef {
   status: 'failed' | 'unreachable'
   message: string
@@ -36,7 +47,7 @@ export interface PlaybookResult<P extends string = Playbook> {
   exitCode: number
   durationMs: number
   hosts: Record<string, HostStats>
-  changed: TaskRef[]
+  changed: TaskChange[]
   failures: TaskFailure[]
   /** Every task result, in order. */
   tasks: TaskTime[]
@@ -44,6 +55,8 @@ export interface PlaybookResult<P extends string = Playbook> {
   error?: string
   /** Per host, the seconds the site answered the maintenance page (backend, breaking migrations). */
   maintenanceSeconds?: Record<string, number>
+  /** Per host, the pending migrations the backend found before migrating. */
+  migrations?: Record<string, MigrationReport>
 }
 
 export interface RunResult {
@@ -68,6 +81,8 @@ interface RawEvent {
   cache_updated?: boolean
   ignored?: boolean
   maintenance_seconds?: number
+  diff?: string
+  migrations?: MigrationReport
   hosts?: Record<string, Partial<HostStats>>
 }
 
@@ -86,10 +101,11 @@ const zero = (): HostStats => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, s
 /** Builds one playbook's result from the plugin's JSON lines, the exit code and the wall time. */
 export function parseResults<P extends string = Playbook>(playbook: P, jsonl: string, exitCode: number, durationMs: number, root: string): PlaybookResult<P> {
   const hosts: Record<string, HostStats> = {}
-  const changed: TaskRef[] = []
+  const changed: TaskChange[] = []
   const failures: TaskFailure[] = []
   const tasks: TaskTime[] = []
   const maintenance: Record<string, number> = {}
+  const migrations: Record<string, MigrationReport> = {}
   let sawStats = false
   for (const line of jsonl.split('\n')) {
     if (!line.trim()) continue
@@ -106,7 +122,8 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
         ...ref, action: e.action ?? '', status: e.status ?? '', changed: !!e.changed, seconds: e.duration ?? 0,
         ...(e.cache_updated === undefined ? {} : { cacheUpdated: e.cache_updated }),
       })
-      if (e.status === 'changed') changed.push(ref)
+      if (e.status === 'changed') changed.push(e.diff ? { ...ref, diff: e.diff } : ref)
+      if (e.migrations && Array.isArray(e.migrations.migrations)) migrations[ref.host] = e.migrations
       if (typeof e.maintenance_seconds === 'number') maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds
       if ((e.status === 'failed' && !e.ignored) || e.status === 'unreachable') {
         failures.push({ ...ref, status: e.status, message: e.msg ?? '' })
@@ -119,6 +136,7 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0)
   const result: PlaybookResult<P> = { playbook, status: failed ? 'failure' : 'success', exitCode, durationMs, hosts, changed, failures, tasks }
   if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance
+  if (Object.keys(migrations).length > 0) result.migrations = migrations
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`
   }

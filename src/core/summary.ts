@@ -113,6 +113,21 @@ export function maintenanceLine(result: RunResult): string | undefined {
   return `Time in maintenance: ${per.map(([h, s]) => `${h} ${s.toFixed(1)} s`).join(', ')} (breaking migrations: migrate and switch behind the maintenance page)`
 }
 
+/** The pending migrations each host's backend found, with their class (breaking ones first named). */
+export function migrationsMarkdown(result: RunResult): string[] {
+  const per = result.playbooks.flatMap((p) => Object.entries(p.migrations ?? {}))
+  if (per.length === 0) return []
+  const out = ['#### Pending migrations', '', '| Host | Migration | Operation | Class | Why |', '|---|---|---|---|---|']
+  for (const [host, report] of per) {
+    if (report.migrations.length === 0) out.push(`| ${cell(host)} | none | | | |`)
+    for (const m of report.migrations) {
+      for (const o of m.operations) out.push(`| ${cell(host)} | ${cell(m.migration)} | ${cell(o.operation)} | ${o.class === 'breaking' ? '⚠️ breaking' : 'additive'} | ${cell(o.reason)} |`)
+    }
+  }
+  out.push('')
+  return out
+}
+
 export function resultMarkdown(result: RunResult): string {
   const out: string[] = ['### Results', '']
   if (result.playbooks.length === 0) return [...out, 'No playbook ran.', ''].join('\n')
@@ -121,6 +136,7 @@ export function resultMarkdown(result: RunResult): string {
   out.push('')
   const maintenance = maintenanceLine(result)
   if (maintenance) out.push(maintenance, '')
+  out.push(...migrationsMarkdown(result))
   if (result.notRun.length > 0) out.push(`Not run after the failure: ${result.notRun.join(', ')}.`, '')
   const failures = result.playbooks.flatMap((p) => p.failures.map((f) => ({ p: p.playbook, ...f })))
   const errors = result.playbooks.filter((p) => p.error)

@@ -1,7 +1,9 @@
 // The bundled action on the REAL playbooks and roles, as a team runs it from the shipped workflows
 // (deploy.yml, preview.yml: their `with:` inputs evaluated for each event), on one fresh server that
 // the scenarios share in order: the first deploy by "Run workflow", a push of the app, a pull
-// request's preview, the Monday schedule, then a new admin. The inventory is a user's: no SSH
+// request's preview (its plan as one comment on the pull request, rewritten by the next push, on a
+// fake GitHub API), the Monday schedule (a file changed by hand shows as drift and opens the drift
+// issue; the next deploy repairs it and the next check closes the issue), then a new admin. The inventory is a user's: no SSH
 // options of its own, so the action's (key, known_hosts, strict checking) do all the work, and
 // the initial root login accepts CI's deploy key as the README says.
 import { after, before, describe, test } from 'node:test'
@@ -17,6 +19,7 @@ import { runOk } from '../../src/core/exec.ts'
 import { git, removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
 import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
 import { get as httpGet } from '../support/http.ts'
+import { FakeGitHub } from '../support/fake-github.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const LONG = { timeout: 40 * 60_000 }
@@ -26,6 +29,9 @@ const WATCHED = '/etc /srv /usr/local /home /root /var/lib/django-deploy'
 const PRUNED = `\\( -name '*.log' -o -name logs -o -name .ansible -o -name '*.pid' -o -name __pycache__ \\) -prune -o`
 /** The colours of Ansible's output (the action forces them). */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+/** The job's token and repository, as GitHub gives them to the steps. */
+const TOKEN = 'ghs_jobtoken0123456789'
+const REPOSITORY = 'o/site'
 
 /** A copy of this repository's tree (tracked and new files, as a checkout would have them). */
 function copyRepo(to: string): void {
@@ -48,11 +54,14 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
   let vaultKey: string
   let vaultValues: string[]
   let secrets: Contexts['secrets']
+  const gh = new FakeGitHub(REPOSITORY, TOKEN)
+  /** The steps' environment on GitHub's runner: the API and the repository. */
+  const githubEnv = () => ({ GITHUB_API_URL: gh.url, GITHUB_REPOSITORY: REPOSITORY })
   const inventoryVars = () => join(repo, 'inventories/production/group_vars/all/vars.yml')
 
   /** The step's inputs from a workflow; only the Ansible version differs (no PyPI here: the system's). */
   const inputsOf = (workflow: 'deploy' | 'preview', event: string, inputs: Contexts['inputs'] = {}) => ({
-    ...actionInputs(join(ROOT, '.github/workflows', `${workflow}.yml`), { github: { event_name: event }, inputs, secrets }),
+    ...actionInputs(join(ROOT, '.github/workflows', `${workflow}.yml`), { github: { event_name: event, token: TOKEN }, inputs, secrets }),
     'ansible-version': 'system',
   })
   const dispatchInputs = (playbooks: string) => inputsOf('deploy', 'workflow_dispatch', { playbooks, environment: 'production', check: false, limit: '' })
@@ -92,6 +101,7 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
   }
 
   before(async () => {
+    await gh.start()
     lab = await startLab({ hosts: ['web1'] })
     address = lab.hosts[0]!.address
     repo = mkdtempSync(join(tmpdir(), 'action-site-'))
@@ -125,6 +135,7 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
   }, LONG)
 
   after(async () => {
+    await gh.stop()
     await lab?.destroy()
     if (repo) rmSync(repo, { recursive: true, force: true })
     removeRunnerDirs()
@@ -158,20 +169,23 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.equal(post.code, 0)
   })
 
-  test('a pull request\'s preview changing a template and the app: success, the template\'s diff shown, the host byte for byte unchanged, no secret shown', LONG, async () => {
+  test('a pull request\'s preview changing a template and the app: success, the template\'s diff shown, the host byte for byte unchanged, no secret shown; its plan is one comment on the pull request, which the next push rewrites', LONG, async () => {
     const base = git(repo, 'rev-parse', 'HEAD')
     git(repo, 'checkout', '-q', '-b', 'preview')
     const site = 'roles/frontend/templates/site.conf.j2'
+    const siteBefore = readFileSync(join(repo, site), 'utf8')
     const marker = '# Previewed change: the cache of static files is reviewed'
     const head = commit('frontend and app: a previewed change', {
-      [site]: readFileSync(join(repo, site), 'utf8') + `${marker}\n`,
+      [site]: siteBefore + `${marker}\n`,
       'app/VERSION': '3.0.0-preview\n',
     })
+    const pr = (sha: string) => ({
+      name: 'pull_request',
+      payload: { number: 7, pull_request: { number: 7, base: { sha: base, repo: { full_name: REPOSITORY } }, head: { sha, repo: { full_name: REPOSITORY } } }, repository: { full_name: REPOSITORY } },
+    })
     const stateBefore = await hostState()
-    const { main, post } = await runAction(repo, {
-      name: 'pull_request', payload: { number: 7, pull_request: { number: 7, base: { sha: base }, head: { sha: head } } },
-    }, inputsOf('preview', 'pull_request'))
-    git(repo, 'checkout', '-q', 'main')
+    const { main, post } = await runAction(repo, pr(head), inputsOf('preview', 'pull_request'), { env: githubEnv() })
+      .finally(() => git(repo, 'checkout', '-q', 'main'))
     assert.equal(main.code, 0, main.stdout.slice(-8000))
     assert.equal(main.outputs.status, 'success')
     assert.equal(main.outputs.playbooks, 'backend,frontend')
@@ -181,21 +195,65 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.equal(await version(), '2.0.0')
     assertNoSecret(main)
     assert.equal(post.code, 0)
+
+    // The plan on the pull request: one comment, the playbooks with their host, the template's diff.
+    assert.match(main.summary, /The plan is on pull request #7 \(its comment created\)/)
+    const comments = gh.commentsOn(7)
+    assert.equal(comments.length, 1)
+    const first = comments[0]!
+    assert.match(first.body, /^<!-- django-deploy preview: inventories\/production -->/)
+    assert.match(first.body, /runs \*\*backend → frontend\*\*/)
+    assert.match(first.body, /\| backend \| ✅ yes \| web1 \| .*app\/VERSION/)
+    assert.match(first.body, /\| frontend \| ✅ yes \| web1 \| .*site\.conf\.j2/)
+    assert.match(first.body, new RegExp(`frontend on web1: frontend : The site is configured[^]*<pre>[^]*\\n\\+${marker}</pre>`))
+    for (const v of [...vaultValues, vaultKey, TOKEN]) assert.ok(!first.body.includes(v), 'the comment shows a secret')
+
+    // The next push: the app's change dropped, the template changed again; the same comment is rewritten.
+    const marker2 = '# Previewed change, second push: the cache is kept one day'
+    git(repo, 'checkout', '-q', 'preview')
+    const head2 = commit('frontend only, the app as on main', { [site]: siteBefore + `${marker2}\n`, 'app/VERSION': '2.0.0\n' })
+    const second = await runAction(repo, pr(head2), inputsOf('preview', 'pull_request'), { env: githubEnv() })
+      .finally(() => git(repo, 'checkout', '-q', 'main'))
+    assert.equal(second.main.code, 0, second.main.stdout.slice(-8000))
+    assert.equal(second.main.outputs.playbooks, 'frontend')
+    assert.match(second.main.summary, /its comment updated/)
+    assert.equal(gh.commentsOn(7).length, 1)
+    const rewritten = gh.commentsOn(7)[0]!
+    assert.equal(rewritten.id, first.id)
+    assert.match(rewritten.body, /runs \*\*frontend\*\*/)
+    assert.match(rewritten.body, /\| backend \| ⏭️ no \|/)
+    assert.match(rewritten.body, new RegExp(`\\n\\+${marker2}</pre>`))
+    assert.doesNotMatch(rewritten.body, new RegExp(marker))
+    assert.equal(await version(), '2.0.0')
   })
 
-  test('the Monday schedule runs base and changes nothing; the exact SSH options reach ssh with no ANSIBLE_SSH_COMMON_ARGS (as Ansible 2.9 reads them)', LONG, async () => {
+  test('the Monday schedule runs base and changes nothing; a file changed by hand shows as drift and opens the drift issue; the exact SSH options reach ssh with no ANSIBLE_SSH_COMMON_ARGS (as Ansible 2.9 reads them)', LONG, async () => {
+    const conf = (await asDeploy('ls /etc/nginx/sites-enabled/*.conf | grep -v /000-frontend-default.conf')).trim()
+    assert.match(conf, /^\/etc\/nginx\/sites-enabled\/[\w.-]+\.conf$/)
+    await asDeploy(`sudo -n sed -i '1a # gzip off: changed by hand on the server' ${conf}`)
     // A stand-in ssh that records its arguments and environment, then runs the real ssh.
     const bin = mkdtempSync(join(lab.dir, 'ssh-wrapper-'))
     const argvLog = join(bin, 'argv.log')
     writeFileSync(join(bin, 'ssh'), `#!/bin/sh\n{ printf '%s\\n' "$@"; echo "ANSIBLE_SSH_COMMON_ARGS=\${ANSIBLE_SSH_COMMON_ARGS-unset}"; echo ---; } >> ${argvLog}\nexec /usr/bin/ssh "$@"\n`, { mode: 0o755 })
     const { main, post } = await runAction(repo, { name: 'schedule', payload: { schedule: '17 4 * * 1' } }, inputsOf('deploy', 'schedule'), {
-      env: { ANSIBLE_SSH_EXECUTABLE: join(bin, 'ssh') },
+      env: { ANSIBLE_SSH_EXECUTABLE: join(bin, 'ssh'), ...githubEnv() },
       runnerTemp: 'a-long-runner-temp/'.repeat(6), // 100+ characters: the control sockets must not care
     })
     assert.equal(main.code, 0, main.stdout.slice(-6000))
     assert.equal(main.outputs.playbooks, 'base')
     assert.equal(changedOn(main, 'base')?.changed, 0)
     assert.equal(changedOn(main, 'base')?.failed, 0)
+
+    // The drift check after base: the hand-made line, as the frontend's template task would undo it.
+    const drift = main.summary.slice(main.summary.indexOf('### Drift'))
+    assert.match(drift, /1 task would change on 1 host that nobody deployed to since/, drift)
+    assert.match(drift, /#### web1[^]*frontend: frontend : The site is configured \(HTTPS once a certificate exists\) <code>roles\/frontend\/tasks\/site\.yml:\d+<\/code>/)
+    assert.match(drift, /^-# gzip off: changed by hand on the server$/m)
+    assert.match(drift, /The drift issue #1 was opened/)
+    assertNoSecret(main)
+    const open = gh.issues.filter((i) => i.state === 'open')
+    assert.equal(open.length, 1)
+    assert.match(open[0]!.body, /^<!-- django-deploy drift: inventories\/production -->[^]*changed by hand on the server/)
 
     const secretsDir = main.state.secretsDir!
     const controlDir = main.state.controlDir!
@@ -217,6 +275,19 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.equal(post.code, 0)
     assert.match(post.stdout, /Removed the SSH control sockets of this run/)
     assert.ok(!existsSync(controlDir), `${controlDir} is left behind`)
+  })
+
+  test('the next deploy puts the file back, and the next drift check closes the issue', LONG, async () => {
+    const fix = await runAction(repo, { name: 'workflow_dispatch', payload: { inputs: { playbooks: 'frontend' } } }, dispatchInputs('frontend'), { env: githubEnv() })
+    assert.equal(fix.main.code, 0, fix.main.stdout.slice(-6000))
+    // The template put back, and nginx reloaded.
+    assert.ok((changedOn(fix.main, 'frontend')?.changed ?? 0) >= 1)
+    const { main } = await runAction(repo, { name: 'schedule', payload: { schedule: '17 4 * * 1' } }, inputsOf('deploy', 'schedule'), { env: githubEnv() })
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.match(main.summary, /No drift: base, backend, frontend in check mode would change nothing/)
+    assert.match(main.summary, /The drift issue #1 was closed/)
+    assert.equal(gh.issues[0]!.state, 'closed')
+    assert.match(gh.commentsOn(1).at(-1)!.body, /The drift is gone/)
   })
 
   test('bootstrap dispatched after adding an admin: the new admin logs in', LONG, async () => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 
 export interface Contexts {
-  github: { event_name: string }
+  github: { event_name: string; token?: string }
   inputs: Record<string, string | boolean | undefined>
   secrets: Record<string, string>
 }

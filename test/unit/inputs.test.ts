@@ -13,7 +13,7 @@ describe('inputs', () => {
       playbooks: 'auto', inventory: 'inventories/production', vaultKey: '', sshPrivateKey: '', knownHosts: '',
       acceptNewHostKeys: false,
       ansible: { kind: 'pip', label: 'ansible 2.9.27', packages: ['ansible==2.9.27', 'jinja2==2.11.3', 'markupsafe==1.1.1', 'passlib==1.7.4'], maxPython: [3, 11] },
-      check: false, diff: false, limit: '', tags: [], extraVars: '', workingDirectory: '.', webhookUrl: '',
+      check: false, diff: false, limit: '', tags: [], extraVars: '', workingDirectory: '.', webhookUrl: '', githubToken: '', drift: false, driftIssue: false,
     })
   })
 
@@ -46,6 +46,7 @@ describe('inputs', () => {
     ['tag with a space', { tags: 'a b' }, /^input "tags": "a b" contains a space/],
     // The URL is a secret: the message never quotes it.
     ['webhook URL', { 'webhook-url': 'hooks.example/T0/secretpath' }, /^input "webhook-url" is not a URL \(expected the chat's incoming webhook URL, https:\/\/…, from a secret\)$/],
+    ['drift issue without drift', { 'drift-issue': 'true' }, /^input "drift-issue": "true" needs drift: true/],
     ['webhook scheme', { 'webhook-url': 'ftp://hooks.example/T0/secretpath' }, /^input "webhook-url": the URL's scheme is ftp, expected https \(or http\)$/],
   ]
   for (const [name, inputs, re] of bad) {

@@ -91,6 +91,15 @@ describe('makePlan', () => {
     assert.equal(p.plan.hosts?.[0]?.playbooks[1]?.from?.commit, first)
   })
 
+  test('named playbooks judged for drift: the same state read says which playbooks each host is up to date with', async () => {
+    answer({ bootstrap: first, base: first, backend: first, frontend: first })
+    const p = await makePlan(request({ selection: ['base'], readStateWith: stateRun, judgeState: true, event: 'schedule' }))
+    assert.deepEqual(p.plan.run, ['base'])
+    const web1 = p.upToDate?.hosts?.[0]
+    assert.deepEqual(web1?.playbooks.map((hp) => `${hp.playbook} ${hp.run}`), ['bootstrap false', 'base false', 'backend true', 'frontend false'])
+    assert.equal((await makePlan(request({ selection: ['base'], readStateWith: stateRun }))).upToDate, undefined)
+  })
+
   test('no state asked (a preview): the changes alone, none read', async () => {
     const p = await makePlan(request({ changes: { kind: 'none', description: 'schedule' } }))
     assert.equal(p.state, undefined)

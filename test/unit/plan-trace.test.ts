@@ -80,9 +80,11 @@ describe('the plan, from the action\'s entry to the runs', () => {
   })
 
   it('reads the inputs, the plan config and the event once', () => {
-    for (const fn of ['readSettings', 'preflight', 'readPlanConfig', 'readEventPayload', 'makePlan', 'runPlaybooks']) {
+    for (const fn of ['readSettings', 'preflight', 'readPlanConfig', 'readEventPayload', 'makePlan']) {
       assert.equal(calls.filter((e) => e.fn === fn).length, 1, `${fn} called once on the path`)
     }
+    // The runs: the plan's, and the drift check's second pass in check mode after it (its own module).
+    assert.deepEqual(calls.filter((e) => e.fn === 'runPlaybooks').map((e) => e.from).sort(), ['src/action/drift.ts', 'src/action/main.ts'])
     // The action enters planning at one door (and names the run with the state file's format).
     const doors = new Set(entries.filter((e) => e.to.startsWith('src/core/plan/') && e.from.startsWith('src/action/')).map((e) => `${e.to} ${e.fn}`))
     assert.deepEqual([...doors].sort(), ['src/core/plan/make.ts makePlan', 'src/core/plan/state-file.ts runName'])

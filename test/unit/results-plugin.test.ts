@@ -59,7 +59,7 @@ describe('callback plugin messages', () => {
 })
 
 describe('callback plugin events', () => {
-  test('the backend\'s maintenance fact becomes the task event\'s maintenance_seconds', () => {
+  test('the backend\'s maintenance and migrations facts become the task event\'s maintenance_seconds and migrations', () => {
     const events = withPlugin([
       'import django_deploy_results as p',
       'class Host(object):',
@@ -73,8 +73,40 @@ describe('callback plugin events', () => {
       'c = p.CallbackModule()',
       'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
       'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
+      'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_migrations": {"class": "none", "migrations": []}}}))',
     ], { env: (dir) => ({ DJANGO_DEPLOY_RESULTS: join(dir, 'events.jsonl') }) },
-    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number }))
-    assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined])
+    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number; migrations?: unknown }))
+    assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined, undefined])
+    assert.deepEqual(events.map((e) => e.migrations), [undefined, undefined, { class: 'none', migrations: [] }])
+  })
+})
+
+describe('callback plugin diffs', () => {
+  test('a changed task carries its diff; a no_log task, a diff: false task and an unchanged one carry none', () => {
+    const diffs = withPlugin([
+      'import django_deploy_results as p',
+      'class Host(object):',
+      '    def get_name(self): return "web1"',
+      'class Task(object):',
+      '    _uuid = "u1"; name = "The site is configured"; _role = None; action = "template"',
+      '    def __init__(self, no_log=False, diff=None): self.no_log = no_log; self.diff = diff',
+      '    def get_name(self): return self.name',
+      '    def get_path(self): return "/repo/roles/frontend/tasks/site.yml:3"',
+      'class Result(object):',
+      '    def __init__(self, r, **k): self._task = Task(**k); self._host = Host(); self._result = r',
+      'c = p.CallbackModule()',
+      'd = {"before": "a\\nb\\n", "after": "a\\nc\\n", "before_header": "/etc/x", "after_header": "site.conf.j2"}',
+      'c.v2_runner_on_ok(Result({"changed": True, "diff": [d]}))',
+      'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, no_log=True))',
+      'c.v2_runner_on_ok(Result({"changed": True, "diff": [{"before": "pw=old\\n", "after": "pw=hunter2\\n"}]}, diff=False))',
+      'c.v2_runner_on_ok(Result({"changed": True, "results": [{"changed": True, "diff": {"prepared": "+one"}}, {"changed": True, "_ansible_no_log": True, "diff": {"prepared": "+hunter2"}}]}))',
+      'c.v2_runner_on_ok(Result({"changed": False, "diff": [d]}))',
+    ], { env: (dir) => ({ DJANGO_DEPLOY_RESULTS: join(dir, 'events.jsonl') }) },
+    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { diff?: string }).diff))
+    assert.equal(diffs[0], '--- /etc/x\n+++ site.conf.j2\n@@ -1,2 +1,2 @@\n a\n-b\n+c')
+    assert.equal(diffs[1], undefined)
+    assert.equal(diffs[2], undefined)
+    assert.equal(diffs[3], '+one')
+    assert.equal(diffs[4], undefined)
   })
 })

@@ -146,3 +146,23 @@ describe('time in maintenance', () => {
     assert.equal(maintenanceLine({ status: 'success', playbooks: [{ ...p, playbook: 'frontend' }], notRun: [], check: false }), undefined)
   })
 })
+
+describe('pending migrations', () => {
+  test('the backend\'s classified migrations per host reach the summary, breaking ones marked', () => {
+    const migrations = { class: 'breaking', migrations: [{ migration: 'pages.0002_remove_note_body', operations: [
+      { operation: 'Remove field body from note', class: 'breaking', reason: 'drops a column the serving release reads' },
+      { operation: 'Create model Tag', class: 'additive', reason: 'a new table' },
+    ] }] }
+    const p = parseResults('backend', [
+      line({ event: 'task', play: 'Backend', task: 'backend : The release\'s migrations need the maintenance page', path: '/repo/roles/backend/tasks/migrations.yml:31', host: 'web1', status: 'ok', migrations }),
+      line({ event: 'stats', hosts: { web1: { ok: 1 } } }),
+    ].join('\n'), 0, 1_000, '/repo')
+    assert.deepEqual(p.migrations, { web1: migrations })
+    const run: RunResult = { status: 'success', playbooks: [p], notRun: [], check: false }
+    const model = parseRepo({ playbooks: { backend: '- hosts: all\n  roles: [backend]\n' }, roles: {} })
+    const md = summaryMarkdown(planExplicit(model, ['backend'], 'named'), run, { inventory: 'i' })
+    assert.match(md, /#### Pending migrations/)
+    assert.match(md, /\| web1 \| pages\.0002_remove_note_body \| Remove field body from note \| ⚠️ breaking \| drops a column the serving release reads \|/)
+    assert.match(md, /\| web1 \| pages\.0002_remove_note_body \| Create model Tag \| additive \| a new table \|/)
+  })
+})

@@ -21,7 +21,9 @@ describe('workflow expressions', () => {
     const push = actionInputs(join(WORKFLOWS, 'deploy.yml'), ctx('push'))
     assert.deepEqual([push.playbooks, push.inventory, push['vault-key'], push['ssh-private-key'], push['known-hosts'], push.check, push.diff, push.limit],
       ['auto', 'inventories/production', 'vk', 'key', 'kh', 'false', 'false', ''])
-    assert.equal(actionInputs(join(WORKFLOWS, 'deploy.yml'), ctx('schedule')).playbooks, 'base')
+    const schedule = actionInputs(join(WORKFLOWS, 'deploy.yml'), ctx('schedule'))
+    assert.deepEqual([schedule.playbooks, schedule.drift, schedule['drift-issue']], ['base', 'true', 'true'])
+    assert.deepEqual([push.drift, push['drift-issue']], ['false', 'false'])
     const dispatch = actionInputs(join(WORKFLOWS, 'deploy.yml'), ctx('workflow_dispatch', { playbooks: 'bootstrap', environment: 'staging', check: true, limit: 'web1' }))
     assert.deepEqual([dispatch.playbooks, dispatch.inventory, dispatch.check, dispatch.diff, dispatch.limit], ['bootstrap', 'inventories/staging', 'true', 'true', 'web1'])
   })

@@ -33,6 +33,8 @@ export interface PlanRequest {
   /** Deploys the working tree (the CLI), not only HEAD. */
   workingTree?: boolean
   limit?: string
+  /** Also judge, from the same state read, which playbooks each host is up to date with (the drift check's question). */
+  judgeState?: boolean
   now?: number
   log?: (line: string) => void
 }
@@ -45,6 +47,8 @@ export interface Planned {
   state?: StateRead
   /** The changes planned from, when the plan came from them. */
   changes?: ChangeSet
+  /** With judgeState and a state read: the state plan (per host and playbook, whether a deploy is pending there). */
+  upToDate?: Plan
 }
 
 /** Every commit the hosts recorded. */
@@ -71,21 +75,25 @@ export async function makePlan(req: PlanRequest): Promise<Planned> {
 async function planWith(req: PlanRequest, model: ReturnType<typeof readRepo>): Promise<Planned> {
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : undefined
   const auto = req.selection === 'auto'
+  const judge = Boolean(req.judgeState && state?.ok)
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: auto && state?.ok ? recorded(state.hosts) : [],
+    recorded: (auto || judge) && state?.ok ? recorded(state.hosts) : [],
     source: auto && !state?.ok ? req.changes : undefined,
   })
   const { head } = git
   const now = req.now ?? Date.now()
 
+  const fromState = (hosts: HostState[]) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event })
+
   if (req.selection !== 'auto') {
     const named = planExplicit(model, req.selection, req.namedSource)
-    return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state }
+    const upToDate = judge && state?.ok ? { upToDate: fromState(state.hosts) } : {}
+    return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state, ...upToDate }
   }
   if (state?.ok) {
-    const plan = planFromState({ model, config: req.config, head, hosts: state.hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event })
-    return { plan, head, state }
+    const plan = fromState(state.hosts)
+    return { plan, head, state, ...(judge ? { upToDate: plan } : {}) }
   }
   const found = git.changes!
   const { inside, outside } = found.kind === 'diff' ? splitByPrefix(found.paths, git.prefix) : { inside: [], outside: [] }

@@ -7525,6 +7525,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const failures = [];
   const tasks = [];
   const maintenance = {};
+  const migrations = {};
   let sawStats = false;
   for (const line of jsonl.split("\n")) {
     if (!line.trim()) continue;
@@ -7545,7 +7546,8 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         seconds: e.duration ?? 0,
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
-      if (e.status === "changed") changed.push(ref);
+      if (e.status === "changed") changed.push(e.diff ? { ...ref, diff: e.diff } : ref);
+      if (e.migrations && Array.isArray(e.migrations.migrations)) migrations[ref.host] = e.migrations;
       if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
         failures.push({ ...ref, status: e.status, message: e.msg ?? "" });
@@ -7558,6 +7560,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
   const failed = exitCode !== 0 || failures.length > 0 || Object.values(hosts).some((h) => h.failed > 0 || h.unreachable > 0);
   const result = { playbook, status: failed ? "failure" : "success", exitCode, durationMs, hosts, changed, failures, tasks };
   if (Object.keys(maintenance).length > 0) result.maintenanceSeconds = maintenance;
+  if (Object.keys(migrations).length > 0) result.migrations = migrations;
   if (!sawStats && exitCode !== 0) {
     result.error = `ansible-playbook exited with code ${exitCode} before its recap (syntax error, missing file or inventory, vault key?): see the log`;
   }
