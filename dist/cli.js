@@ -7770,7 +7770,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-GAUML56E.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-RRAYCXTB.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

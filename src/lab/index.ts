@@ -26,6 +26,8 @@ export const DEBIAN_PYTHON_VARS = {
   backend_venv_system_site_packages: true,
   backend_packages_extra: ['python3-django', 'python3-gunicorn', 'python3-psycopg2'],
 } as const
+/** A site over plain HTTP on Debian's Python packages: what the role tests deploy after root's login. */
+export const PLAIN_SITE_VARS = { ...DEBIAN_PYTHON_VARS, backend_https: false, frontend_tls_enabled: false } as const
 export { imageKey, ensureImage } from './image.ts'
 export { debianController, localController, ansibleVersion, type Controller } from './controller.ts'
 
@@ -107,6 +109,11 @@ export class Lab {
     this.rootKey = join(state.dir, 'keys/root')
     this.keys = { admin: join(state.dir, 'keys/admin'), deploy: join(state.dir, 'keys/deploy') }
     this.knownHosts = join(state.dir, 'known_hosts')
+  }
+
+  /** Inventory variables that log in as root on port 22, as on a fresh server before bootstrap. */
+  get rootLogin(): { ansible_user: string; ansible_port: number; ansible_ssh_private_key_file: string } {
+    return { ansible_user: 'root', ansible_port: 22, ansible_ssh_private_key_file: this.rootKey }
   }
 
   host(name: string | LabHost): LabHost {

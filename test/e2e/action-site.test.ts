@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 import { runOk } from '../../src/core/exec.ts'
 import { git, removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
 import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
@@ -98,7 +98,7 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     copyRepo(repo)
 
     // A user's inventory: the lab's hosts, keys and vault, no SSH options of its own.
-    const inv = await lab.writeInventory({ vars: { ...DEBIAN_PYTHON_VARS, frontend_tls_enabled: false, backend_https: false } })
+    const inv = await lab.writeInventory({ vars: { ...PLAIN_SITE_VARS } })
     const target = join(repo, 'inventories/production')
     rmSync(target, { recursive: true, force: true })
     cpSync(inv, target, { recursive: true })

@@ -10,9 +10,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { checkVaultKey } from '../../src/core/vault-read.ts'
-import { appCopy as copyApp } from '../support/app.ts'
+import { addExtraField, appCopy as copyApp } from '../support/app.ts'
 import { get as httpGet } from '../support/http.ts'
 import { startHey } from '../support/load.ts'
 
@@ -40,31 +40,6 @@ const appCopy = (dir: string, version: string, edit?: (app: string) => void) => 
   appendFileSync(join(app, 'pages/static/pages/site.css'), `/* version ${version} */\n`)
   edit?.(app)
 })
-
-/** A migration adding Note.extra (NOT NULL, no database default: code without the field cannot insert). */
-function addExtraField(app: string, fail = false): void {
-  writeFileSync(join(app, 'pages/migrations/0002_extra.py'), [
-    'from django.db import migrations, models',
-    '',
-    '',
-    'def fail(apps, schema_editor):',
-    '    raise RuntimeError("this migration fails on purpose")',
-    '',
-    '',
-    'class Migration(migrations.Migration):',
-    '    dependencies = [("pages", "0001_initial")]',
-    '    operations = [',
-    '        migrations.AddField("note", "extra", models.IntegerField(default=0)),',
-    ...(fail ? ['        migrations.RunPython(fail),'] : []),
-    '    ]',
-    '',
-  ].join('\n'))
-  const models = join(app, 'pages/models.py')
-  writeFileSync(models, readFileSync(models, 'utf8').replace(
-    '    created = models.DateTimeField(auto_now_add=True)\n',
-    '    created = models.DateTimeField(auto_now_add=True)\n    extra = models.IntegerField(default=0)\n'))
-}
-
 
 describe('backend role', () => {
   let lab: Lab
@@ -108,13 +83,9 @@ describe('backend role', () => {
   }
   /** Both projects' inventories: root on port 22 (bootstrap is not part of this test), Debian's Python, plain HTTP. */
   const commonVars = () => ({
-    ansible_user: 'root',
-    ansible_port: 22,
-    ansible_ssh_private_key_file: lab.rootKey,
-    ...DEBIAN_PYTHON_VARS,
+    ...lab.rootLogin,
+    ...PLAIN_SITE_VARS,
     backend_gunicorn_workers: 2,
-    backend_https: false,
-    frontend_tls_enabled: false,
   })
   const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
 

@@ -8,15 +8,14 @@
 // and restored, and their rows and media compared with the originals, served through nginx.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { spawnSync, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { get as httpGet } from '../support/http.ts'
+import { BUCKET, offsiteBackup, S3_KEY, startS3, type S3Server } from '../support/s3.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -24,7 +23,6 @@ const LONG = { timeout: 20 * 60_000 }
 // The drill boots and deploys two hosts again, then restores: under a loaded machine (load 35 on two
 // cores) the deploys alone took 17 minutes.
 const DRILL = { timeout: 45 * 60_000 }
-const BUCKET = 'backups'
 const S3_PORT = 4569
 const UNIT = 'django-deploy-backup-example-org-example'
 const RECORD = '/var/lib/django-deploy/example-org-example.backup.json'
@@ -34,38 +32,8 @@ const BACKUP = `/usr/local/sbin/django-deploy-backup ${INI}`
 const HOSTILE_TABLE = "x';COPY(SELECT(1))TO PROGRAM 'id>/tmp/p';--"
 const CANARY = '/tmp/p'
 const YEAR = 365 * 86400_000
-// s3rver's fixed credentials: it checks every request's signature against them.
-const S3_KEY = 'S3RVER'
 const KEEP = { daily: 7, weekly: 4, monthly: 3 }
 const PREFIX: Record<string, string> = { web1: 'pg/', web2: 'sqlite/' }
-
-const waitPort = async (host: string, port: number) => {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, host, () => { s.destroy(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(`s3rver does not answer on ${host}:${port}`)
-}
-
-/** s3rver (npm) on the lab's gateway, its bucket kept in `dir` across restarts and labs. */
-async function startS3(gateway: string, dir: string): Promise<{ stop: () => Promise<void> }> {
-  const bin = join(repoRoot, 'node_modules/.bin/s3rver')
-  const child: ChildProcess = spawn(bin, ['-d', dir, '-a', gateway, '-p', String(S3_PORT), '--no-vhost-buckets',
-    '--configure-bucket', BUCKET, '-s'], { stdio: 'ignore' })
-  await waitPort(gateway, S3_PORT)
-  return {
-    async stop() {
-      if (child.exitCode !== null) return
-      const closed = once(child, 'exit')
-      child.kill('SIGTERM')
-      await closed
-    },
-  }
-}
 
 /** Keys in the bucket under a prefix, read from s3rver's data directory (objects are files there). */
 function bucketKeys(dir: string, prefix: string): string[] {
@@ -114,7 +82,7 @@ function expectedKept(keys: string[]): string[] {
 
 describe('off-site backups and the restore drill', () => {
   let lab: Lab | undefined
-  let s3: { stop: () => Promise<void> } | undefined
+  let s3: S3Server | undefined
   let work: string
   let s3dir: string
   let identity: string
@@ -150,31 +118,20 @@ describe('off-site backups and the restore drill', () => {
   async function bootAndDeploy() {
     lab = await startLab({ hosts: ['web1', 'web2'] })
     const gateway = lab.hosts[0]!.gateway
-    s3 = await startS3(gateway, s3dir)
+    s3 = await startS3(gateway, S3_PORT, s3dir)
+    const offsite = offsiteBackup(s3.endpoint, recipient, identity)
     inventory = await lab.writeInventory({
       vars: {
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
-        ...DEBIAN_PYTHON_VARS,
+        ...lab.rootLogin,
+        ...PLAIN_SITE_VARS,
         backend_gunicorn_workers: 1,
-        backend_https: false,
         backend_check_deploy_enabled: false,
-        frontend_tls_enabled: false,
-        backend_backup_offsite_enabled: true,
-        backend_backup_s3_endpoint: `http://${gateway}:${S3_PORT}`,
-        backend_backup_s3_addressing_style: 'path',
+        ...offsite.vars,
         backend_backup_keep_daily: KEEP.daily,
         backend_backup_keep_weekly: KEEP.weekly,
         backend_backup_keep_monthly: KEEP.monthly,
-        backend_backup_age_recipient: recipient,
       },
-      vault: {
-        vault_backup_s3_access_key: S3_KEY,
-        vault_backup_s3_secret_key: S3_KEY,
-        vault_backup_s3_bucket: BUCKET,
-        vault_backup_age_identity: identity,
-      },
+      vault: offsite.vault,
     })
     for (const [host, prefix] of Object.entries(PREFIX)) {
       mkdirSync(join(inventory, 'host_vars'), { recursive: true })
@@ -365,7 +322,7 @@ describe('off-site backups and the restore drill', () => {
       assert.ok(Date.now() - Date.parse(record.last_failure) < 10 * 60_000, JSON.stringify(record))
       assert.ok(record.last_success, 'the last success is kept')
     } finally {
-      s3 = await startS3(lab!.hosts[0]!.gateway, s3dir)
+      s3 = await startS3(lab!.hosts[0]!.gateway, S3_PORT, s3dir)
     }
   })
 

@@ -9,18 +9,17 @@
 // backend README's ownership table has the owner, group and mode the table says.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
-import { appCopy } from '../support/app.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { addExtraField, appCopy } from '../support/app.ts'
 import { pageVersion } from '../support/cell.ts'
 import { get as httpGet } from '../support/http.ts'
+import { offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const LONG = { timeout: 30 * 60_000 }
@@ -34,8 +33,6 @@ const GIT_REPO = '/var/lib/boundary-git/example.git'
 const ATTACKER_LOG = '/tmp/boundary-attacker.log'
 const SSH_PORT = 2222
 const S3_PORT = 4570
-const BUCKET = 'backups'
-const S3_KEY = 'S3RVER'
 const UNIT = `django-deploy-backup-${ORG}-${PROJECT}`
 /** Where the hostile SQL would make postgres write (its home: postgres may write there). */
 const CANARY = '/var/lib/postgresql/boundary-canary'
@@ -46,23 +43,6 @@ const ROOT_NAMES = ['media', 'static', 'backups', 'sqlite', 'db.sqlite3', 'db.sq
   'blue.on', 'green.on', 'deploy.lock', 'deploy.lock.pid', 'deploy.lock.since', 'nginx-upstream.conf', 'nginx-upstream.conf.tmp',
   'settings.ini', 'deploy.env', 'code.tar.gz', 'gunicorn-blue.log', 'backup.log', 'backup.log.1', 'backup.log.1.gz', 'requirements.txt',
   'uploads', 'known_hosts', 'deploy_key', '.git']
-
-/** A migration adding Note.extra. */
-function addExtraField(app: string): void {
-  writeFileSync(join(app, 'pages/migrations/0002_extra.py'), [
-    'from django.db import migrations, models',
-    '',
-    '',
-    'class Migration(migrations.Migration):',
-    '    dependencies = [("pages", "0001_initial")]',
-    '    operations = [migrations.AddField("note", "extra", models.IntegerField(default=0))]',
-    '',
-  ].join('\n'))
-  const models = join(app, 'pages/models.py')
-  writeFileSync(models, readFileSync(models, 'utf8').replace(
-    '    created = models.DateTimeField(auto_now_add=True)\n',
-    '    created = models.DateTimeField(auto_now_add=True)\n    extra = models.IntegerField(default=0)\n'))
-}
 
 /** Version 2: the migration, and requirements of its own (a venv is built during the deploy too). */
 function version2(app: string): void {
@@ -104,31 +84,9 @@ function ownershipTable(): { path: string; owner: string; group: string; mode: s
   })
 }
 
-async function startS3(gateway: string, dir: string): Promise<{ stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(join(repoRoot, 'node_modules/.bin/s3rver'), ['-d', dir, '-a', gateway, '-p', String(S3_PORT),
-    '--no-vhost-buckets', '--configure-bucket', BUCKET, '-s'], { stdio: 'ignore' })
-  for (let i = 0; ; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(S3_PORT, gateway, () => { s.destroy(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) break
-    if (i > 100) throw new Error(`s3rver does not answer on ${gateway}:${S3_PORT}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  return {
-    async stop() {
-      if (child.exitCode !== null) return
-      const closed = once(child, 'exit')
-      child.kill('SIGTERM')
-      await closed
-    },
-  }
-}
-
 describe('the app user stays the app user', () => {
   let lab: Lab
-  let s3: { stop: () => Promise<void> } | undefined
+  let s3: S3Server | undefined
   let work: string
   let inventory: string
   let address: string
@@ -194,26 +152,17 @@ describe('the app user stays the app user', () => {
     const recipient = execFileSync('age-keygen', ['-y', join(work, 'age.key')]).toString().trim()
     lab = await startLab({ hosts: ['web1'] })
     address = lab.hosts[0]!.address
-    s3 = await startS3(lab.hosts[0]!.gateway, join(work, 's3'))
+    s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, join(work, 's3'))
+    const offsite = offsiteBackup(s3.endpoint, recipient, identity)
     inventory = await lab.writeInventory({
       vars: {
-        ...DEBIAN_PYTHON_VARS,
+        ...PLAIN_SITE_VARS,
         backend_archive_src: appCopy(join(repoRoot, 'app'), work, '1.0.0'),
         backend_gunicorn_workers: 1,
-        backend_https: false,
         backend_check_deploy_enabled: false,
-        frontend_tls_enabled: false,
-        backend_backup_offsite_enabled: true,
-        backend_backup_s3_endpoint: `http://${lab.hosts[0]!.gateway}:${S3_PORT}`,
-        backend_backup_s3_addressing_style: 'path',
-        backend_backup_age_recipient: recipient,
+        ...offsite.vars,
       },
-      vault: {
-        vault_backup_s3_access_key: S3_KEY,
-        vault_backup_s3_secret_key: S3_KEY,
-        vault_backup_s3_bucket: BUCKET,
-        vault_backup_age_identity: identity,
-      },
+      vault: offsite.vault,
     })
   }, LONG)
   after(async () => {

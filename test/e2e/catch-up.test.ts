@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 import { git, removeRunnerDirs, runAction, writeTree, type StepRun } from './action-runner.ts'
 import { get as httpGet } from '../support/http.ts'
 
@@ -70,7 +70,7 @@ describe('catch-up: the next push deploys what a failed run left undeployed', ()
     const inv = await lab.writeInventory({
       vars: {
         ansible_user: 'root', server_ssh_port: 22, public_hostnames: ['web1.test'],
-        ...DEBIAN_PYTHON_VARS, backend_database_engine: 'sqlite', backend_gunicorn_workers: 2, backend_https: false, frontend_tls_enabled: false,
+        ...PLAIN_SITE_VARS, backend_database_engine: 'sqlite', backend_gunicorn_workers: 2,
       },
     })
     const target = join(repo, 'inventories/production')

@@ -3,7 +3,7 @@
 // install, and the server's files are byte for byte the same afterwards.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 
 const LONG = { timeout: 30 * 60_000 }
 const SSH_PORT = 2222
@@ -24,7 +24,7 @@ describe('check mode on a server that only bootstrap has run on', () => {
   before(async () => {
     lab = await startLab({ hosts: ['web1'] })
     inventory = await lab.writeInventory({
-      vars: { ...DEBIAN_PYTHON_VARS, frontend_tls_enabled: false, backend_https: false, public_hostnames: [lab.hosts[0]!.address] },
+      vars: { ...PLAIN_SITE_VARS, public_hostnames: [lab.hosts[0]!.address] },
     })
     const r = await lab.runPlaybook('bootstrap', { inventory })
     assert.equal(r.code, 0, r.output.slice(-4000))

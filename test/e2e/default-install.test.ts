@@ -60,9 +60,7 @@ describe('backend role, default install path (pip from a package index)', () => 
     url.password = password
     inventory = await lab.writeInventory({
       vars: {
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
+        ...lab.rootLogin,
         backend_gunicorn_workers: 2,
         backend_https: false,
         backend_archive_src: appCopy(join(repoRoot, 'app'), work, '1.0.0'),

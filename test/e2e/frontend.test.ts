@@ -86,9 +86,7 @@ describe('frontend', () => {
     inventory = await lab.writeInventory({
       vars: {
         // bootstrap is not run here: connect as root on port 22, as on a fresh server.
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
+        ...lab.rootLogin,
         frontend_acme_directory_url: acme.directoryUrl,
         frontend_acme_ca_bundle: acme.caBundlePem,
         frontend_acme_email: 'ops@web1.test',

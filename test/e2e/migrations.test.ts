@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { appCopy } from '../support/app.ts'
 import { get as httpGet } from '../support/http.ts'
 import { startHey } from '../support/load.ts'
@@ -89,13 +89,9 @@ describe('migrations: additive ones keep the zero-downtime switch, breaking ones
     })
     inventory = await lab.writeInventory({
       vars: {
-        ansible_user: 'root',
-        ansible_port: 22,
-        ansible_ssh_private_key_file: lab.rootKey,
-        ...DEBIAN_PYTHON_VARS,
+        ...lab.rootLogin,
+        ...PLAIN_SITE_VARS,
         backend_gunicorn_workers: 2,
-        backend_https: false,
-        frontend_tls_enabled: false,
         public_hostnames: [HOST],
         backend_archive_src: appCopy(join(repoRoot, 'app'), work, '1.0.0'),
       },

@@ -11,25 +11,34 @@ import { fileURLToPath } from 'node:url'
 
 const pluginDir = fileURLToPath(new URL('../../src/ansible', import.meta.url))
 
-function messages(results: unknown[]): string[] {
+/**
+ * Runs `script` with python3, the plugin importable and a stand-in for ansible.plugins.callback;
+ * `use` reads what it left in the temporary directory before it is removed.
+ */
+function withPlugin<T>(script: string[], opts: { input?: string; env?: (dir: string) => Record<string, string> }, use: (stdout: string, dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
   try {
     mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
     writeFileSync(join(dir, 'ansible/__init__.py'), '')
     writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
     writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
-    const script = [
-      'import json, sys',
-      'import django_deploy_results as p',
-      'class Task(object):',
-      '    no_log = False',
-      'print(json.dumps([p._message(Task(), r) for r in json.load(sys.stdin)]))',
-    ].join('\n')
-    const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(results), env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}` } })
-    return JSON.parse(out.toString()) as string[]
+    const out = execFileSync('python3', ['-c', script.join('\n')], {
+      input: opts.input, env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, ...opts.env?.(dir) },
+    })
+    return use(out.toString(), dir)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+function messages(results: unknown[]): string[] {
+  return withPlugin([
+    'import json, sys',
+    'import django_deploy_results as p',
+    'class Task(object):',
+    '    no_log = False',
+    'print(json.dumps([p._message(Task(), r) for r in json.load(sys.stdin)]))',
+  ], { input: JSON.stringify(results) }, (out) => JSON.parse(out) as string[])
 }
 
 describe('callback plugin messages', () => {
@@ -51,32 +60,21 @@ describe('callback plugin messages', () => {
 
 describe('callback plugin events', () => {
   test('the backend\'s maintenance fact becomes the task event\'s maintenance_seconds', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'plugin-test-'))
-    try {
-      mkdirSync(join(dir, 'ansible/plugins/callback'), { recursive: true })
-      writeFileSync(join(dir, 'ansible/__init__.py'), '')
-      writeFileSync(join(dir, 'ansible/plugins/__init__.py'), '')
-      writeFileSync(join(dir, 'ansible/plugins/callback/__init__.py'), 'class CallbackBase(object):\n    def __init__(self, *a, **k):\n        pass\n')
-      const script = [
-        'import django_deploy_results as p',
-        'class Host(object):',
-        '    def get_name(self): return "web1"',
-        'class Task(object):',
-        '    _uuid = "u1"; name = "The time is recorded"; _role = None; action = "set_fact"; no_log = False',
-        '    def get_name(self): return self.name',
-        '    def get_path(self): return "/repo/roles/backend/tasks/maintenance_off.yml:28"',
-        'class Result(object):',
-        '    def __init__(self, r): self._task = Task(); self._host = Host(); self._result = r',
-        'c = p.CallbackModule()',
-        'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
-        'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
-      ].join('\n')
-      const out = join(dir, 'events.jsonl')
-      execFileSync('python3', ['-c', script], { env: { ...process.env, PYTHONPATH: `${pluginDir}:${dir}`, DJANGO_DEPLOY_RESULTS: out } })
-      const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number })
-      assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined])
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const events = withPlugin([
+      'import django_deploy_results as p',
+      'class Host(object):',
+      '    def get_name(self): return "web1"',
+      'class Task(object):',
+      '    _uuid = "u1"; name = "The time is recorded"; _role = None; action = "set_fact"; no_log = False',
+      '    def get_name(self): return self.name',
+      '    def get_path(self): return "/repo/roles/backend/tasks/maintenance_off.yml:28"',
+      'class Result(object):',
+      '    def __init__(self, r): self._task = Task(); self._host = Host(); self._result = r',
+      'c = p.CallbackModule()',
+      'c.v2_runner_on_ok(Result({"ansible_facts": {"django_deploy_maintenance_seconds": "7.5"}}))',
+      'c.v2_runner_on_ok(Result({"ansible_facts": {"other": 1}}))',
+    ], { env: (dir) => ({ DJANGO_DEPLOY_RESULTS: join(dir, 'events.jsonl') }) },
+    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { maintenance_seconds?: number }))
+    assert.deepEqual(events.map((e) => e.maintenance_seconds), [7.5, undefined])
   })
 })

@@ -541,6 +541,7 @@ var DEBIAN_PYTHON_VARS = {
   backend_venv_system_site_packages: true,
   backend_packages_extra: ["python3-django", "python3-gunicorn", "python3-psycopg2"]
 };
+var PLAIN_SITE_VARS = { ...DEBIAN_PYTHON_VARS, backend_https: false, frontend_tls_enabled: false };
 var HOST_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function findRepoRoot() {
   let dir = dirname2(fileURLToPath(import.meta.url));
@@ -572,6 +573,10 @@ var Lab = class {
   repoRoot;
   playbookRuns = 0;
   inventories = 0;
+  /** Inventory variables that log in as root on port 22, as on a fresh server before bootstrap. */
+  get rootLogin() {
+    return { ansible_user: "root", ansible_port: 22, ansible_ssh_private_key_file: this.rootKey };
+  }
   host(name) {
     if (typeof name !== "string") return name;
     const h = this.hosts.find((x) => x.name === name);
