@@ -3,10 +3,10 @@
 //
 //   node --import tsx bench/run.ts [--only 1,3,5] [--out DIR] [--seconds N]
 //
-// One host serves figures 1 to 4 (bench/lib/host.ts): deployed once through the four playbooks
+// One host serves figures 1 to 4 and 6 (bench/lib/host.ts): deployed once through the four playbooks
 // (the first deploy of figure 3), then reused. Figure 5 needs no host. One module per figure in
 // bench/figures/.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
@@ -15,6 +15,7 @@ import { actionAndPlanOverhead } from './figures/action-and-plan-overhead.ts'
 import { codeChangeTime } from './figures/code-change-time.ts'
 import { noOpRun } from './figures/noop-run.ts'
 import { redeployFailures } from './figures/redeploy-failures.ts'
+import { rollbackTime } from './figures/rollback-time.ts'
 import { throughput } from './figures/throughput.ts'
 import { firstLine, type Bench } from './lib/bench.ts'
 import { deployHost, type Deployed } from './lib/host.ts'
@@ -26,14 +27,28 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const HOST_FIGURES: [string, string, (b: Bench, d: Deployed) => Promise<void>][] = [
   ['3', 'No-op run of the four playbooks', noOpRun],
   ['2', 'Code-only change: wall time', codeChangeTime],
+  ['6', 'Rollback: command to the previous release serving', rollbackTime],
   ['1', 'Failed requests during a backend redeploy', redeployFailures],
   ['4', 'Throughput', throughput],
 ]
 
+/**
+ * The figures of the previous results that this run does not measure (--only): kept, each note
+ * saying when and under which load it was measured, so one figure can be run again alone.
+ */
+function earlierFigures(file: string, only: Set<string>): Figure[] {
+  if (!existsSync(file)) return []
+  const prev = JSON.parse(readFileSync(file, 'utf8')) as { environment: { date: string; loadAverageAtStart: number[] }; figures: (Figure & { ratio?: unknown; met?: unknown })[] }
+  return prev.figures.filter((f) => !only.has(f.id)).map(({ ratio: _r, met: _m, ...f }) => {
+    const from = /^\(measured [^)]*\) /.test(f.note ?? '') ? '' : `(measured ${prev.environment.date.slice(0, 16).replace('T', ' ')} UTC, load average at start ${prev.environment.loadAverageAtStart.join(' / ')}) `
+    return { ...f, note: `${from}${f.note ?? ''}`.trim() }
+  })
+}
+
 async function main(): Promise<void> {
   const { values: opts } = parseArgs({
     options: {
-      only: { type: 'string', default: '1,2,3,4,5' },
+      only: { type: 'string', default: '1,2,3,4,5,6' },
       out: { type: 'string', default: BENCH_DIR },
       seconds: { type: 'string', default: '10' },
     },
@@ -51,8 +66,10 @@ async function main(): Promise<void> {
     missing: (id, name, unit, goal, why) => figures.push({ id, name, unit, ours: null, baseline: null, goal, note: why }),
   }
   const env = environment()
+  const earlier = earlierFigures(join(resolve(opts.out!), 'results.json'), only)
   /** Writes results.md and results.json with the figures so far (a run cut short keeps what it measured). */
   const flush = (final = false) => {
+    for (const f of earlier) if (!figures.some((g) => g.id === f.id)) figures.push(f)
     figures.sort((a, b) => a.id.localeCompare(b.id))
     env.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100)
     mkdirSync(out, { recursive: true })
@@ -74,7 +91,8 @@ async function main(): Promise<void> {
   try {
     if (wanted.length > 0) {
       try {
-        d = await deployHost(bench)
+        // The rollback alone needs only the site: no bootstrap or base.
+        d = await deployHost(bench, wanted.every(([id]) => id === '6'))
       } catch (e) {
         bench.log(`first deploy failed: ${(e as Error).stack}`)
         for (const [id, name] of wanted) bench.missing(id, name, '', { kind: 'none', text: '—' }, `the first deploy failed: ${firstLine(e)}`)

@@ -273,9 +273,9 @@ var require_utils = __commonJS({
       }
       return output;
     };
-    exports.wrapOutput = (input, state = {}, options5 = {}) => {
-      const prepend = options5.contains ? "" : "^";
-      const append = options5.contains ? "" : "$";
+    exports.wrapOutput = (input, state = {}, options6 = {}) => {
+      const prepend = options6.contains ? "" : "^";
+      const append = options6.contains ? "" : "$";
       let output = `${prepend}(?:${input})${append}`;
       if (state.negated === true) {
         output = `(?:^(?!${output}).*$)`;
@@ -338,8 +338,8 @@ var require_scan = __commonJS({
         token.depth = token.isGlobstar ? Infinity : 1;
       }
     };
-    var scan = (input, options5) => {
-      const opts = options5 || {};
+    var scan = (input, options6) => {
+      const opts = options6 || {};
       const length = input.length - 1;
       const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
       const slashes = [];
@@ -644,9 +644,9 @@ var require_parse = __commonJS({
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
     } = constants;
-    var expandRange = (args, options5) => {
-      if (typeof options5.expandRange === "function") {
-        return options5.expandRange(...args, options5);
+    var expandRange = (args, options6) => {
+      if (typeof options6.expandRange === "function") {
+        return options6.expandRange(...args, options6);
       }
       args.sort();
       const value = `[${args.join("-")}]`;
@@ -848,11 +848,11 @@ var require_parse = __commonJS({
       }
       return depth;
     };
-    var analyzeRepeatedExtglob = (body, options5) => {
-      if (options5.maxExtglobRecursion === false) {
+    var analyzeRepeatedExtglob = (body, options6) => {
+      if (options6.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options5.maxExtglobRecursion === "number" ? options5.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options6.maxExtglobRecursion === "number" ? options6.maxExtglobRecursion : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -884,12 +884,12 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse4 = (input, options5) => {
+    var parse4 = (input, options6) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
       input = REPLACEMENTS[input] || input;
-      const opts = { ...options5 };
+      const opts = { ...options6 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       let len = input.length;
       if (len > max) {
@@ -1054,7 +1054,7 @@ var require_parse = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse4(rest, { ...options5, fastpaths: false }).output;
+            const expression = parse4(rest, { ...options6, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -1104,7 +1104,7 @@ var require_parse = __commonJS({
           state.output = input;
           return state;
         }
-        state.output = utils.wrapOutput(output, state, options5);
+        state.output = utils.wrapOutput(output, state, options6);
         return state;
       }
       while (!eos()) {
@@ -1577,8 +1577,8 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse4.fastpaths = (input, options5) => {
-      const opts = { ...options5 };
+    parse4.fastpaths = (input, options6) => {
+      const opts = { ...options6 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
       if (len > max) {
@@ -1655,9 +1655,9 @@ var require_picomatch = __commonJS({
     var utils = require_utils();
     var constants = require_constants();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options5, returnState = false) => {
+    var picomatch2 = (glob, options6, returnState = false) => {
       if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch2(input, options5, returnState));
+        const fns = glob.map((input) => picomatch2(input, options6, returnState));
         const arrayMatcher = (str2) => {
           for (const isMatch of fns) {
             const state2 = isMatch(str2);
@@ -1671,18 +1671,18 @@ var require_picomatch = __commonJS({
       if (glob === "" || typeof glob !== "string" && !isState) {
         throw new TypeError("Expected pattern to be a non-empty string");
       }
-      const opts = options5 || {};
+      const opts = options6 || {};
       const posix = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options5) : picomatch2.makeRe(glob, options5, false, true);
+      const regex = isState ? picomatch2.compileRe(glob, options6) : picomatch2.makeRe(glob, options6, false, true);
       const state = regex.state;
       delete regex.state;
       let isIgnored = () => false;
       if (opts.ignore) {
-        const ignoreOpts = { ...options5, ignore: null, onMatch: null, onResult: null };
+        const ignoreOpts = { ...options6, ignore: null, onMatch: null, onResult: null };
         isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options5, { glob, posix });
+        const { isMatch, match, output } = picomatch2.test(input, regex, options6, { glob, posix });
         const result = { glob, state, regex, posix, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
@@ -1708,14 +1708,14 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch2.test = (input, regex, options5, { glob, posix } = {}) => {
+    picomatch2.test = (input, regex, options6, { glob, posix } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
       if (input === "") {
         return { isMatch: false, output: "" };
       }
-      const opts = options5 || {};
+      const opts = options6 || {};
       const format = opts.format || (posix ? utils.toPosixSlashes : null);
       let match = input === glob;
       let output = match && format ? format(input) : input;
@@ -1725,59 +1725,59 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options5, posix);
+          match = picomatch2.matchBase(input, regex, options6, posix);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch2.matchBase = (input, glob, options5, posix = options5 && options5.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options5);
+    picomatch2.matchBase = (input, glob, options6, posix = options6 && options6.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options6);
       return regex.test(utils.basename(input, { windows: posix }));
     };
-    picomatch2.isMatch = (str2, patterns, options5) => picomatch2(patterns, options5)(str2);
-    picomatch2.parse = (pattern, options5) => {
-      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options5));
-      return parse4(pattern, { ...options5, fastpaths: false });
+    picomatch2.isMatch = (str2, patterns, options6) => picomatch2(patterns, options6)(str2);
+    picomatch2.parse = (pattern, options6) => {
+      if (Array.isArray(pattern)) return pattern.map((p2) => picomatch2.parse(p2, options6));
+      return parse4(pattern, { ...options6, fastpaths: false });
     };
-    picomatch2.scan = (input, options5) => scan(input, options5);
-    picomatch2.compileRe = (state, options5, returnOutput = false, returnState = false) => {
+    picomatch2.scan = (input, options6) => scan(input, options6);
+    picomatch2.compileRe = (state, options6, returnOutput = false, returnState = false) => {
       if (returnOutput === true) {
         return state.output;
       }
-      const opts = options5 || {};
+      const opts = options6 || {};
       const prepend = opts.contains ? "" : "^";
       const append = opts.contains ? "" : "$";
       let source = `${prepend}(?:${state.output})${append}`;
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
-      const regex = picomatch2.toRegex(source, options5);
+      const regex = picomatch2.toRegex(source, options6);
       if (returnState === true) {
         regex.state = state;
       }
       return regex;
     };
-    picomatch2.makeRe = (input, options5 = {}, returnOutput = false, returnState = false) => {
+    picomatch2.makeRe = (input, options6 = {}, returnOutput = false, returnState = false) => {
       if (!input || typeof input !== "string") {
         throw new TypeError("Expected a non-empty string");
       }
       let parsed = { negated: false, fastpaths: true };
-      if (options5.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse4.fastpaths(input, options5);
+      if (options6.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse4.fastpaths(input, options6);
       }
       if (!parsed.output) {
-        parsed = parse4(input, options5);
+        parsed = parse4(input, options6);
       }
-      return picomatch2.compileRe(parsed, options5, returnOutput, returnState);
+      return picomatch2.compileRe(parsed, options6, returnOutput, returnState);
     };
-    picomatch2.toRegex = (source, options5) => {
+    picomatch2.toRegex = (source, options6) => {
       try {
-        const opts = options5 || {};
+        const opts = options6 || {};
         return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
       } catch (err) {
-        if (options5 && options5.debug === true) throw err;
+        if (options6 && options6.debug === true) throw err;
         return /$^/;
       }
     };
@@ -1792,11 +1792,11 @@ var require_picomatch2 = __commonJS({
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils();
-    function picomatch2(glob, options5, returnState = false) {
-      if (options5 && (options5.windows === null || options5.windows === void 0)) {
-        options5 = { ...options5, windows: utils.isWindows() };
+    function picomatch2(glob, options6, returnState = false) {
+      if (options6 && (options6.windows === null || options6.windows === void 0)) {
+        options6 = { ...options6, windows: utils.isWindows() };
       }
-      return pico(glob, options5, returnState);
+      return pico(glob, options6, returnState);
     }
     Object.assign(picomatch2, pico);
     module.exports = picomatch2;
@@ -1833,18 +1833,19 @@ async function dispatch(argv, commands2, io = stdio) {
     io.out(target ? target.usage.replace(/\n?$/, "\n") : commandList(commands2));
     return name ? 0 : 2;
   }
-  const command7 = commands2.find((c2) => c2.name === name);
-  if (!command7) {
+  const command10 = commands2.find((c2) => c2.name === name);
+  if (!command10) {
     io.err(`${BIN}: unknown command "${name}" (commands: ${commands2.map((c2) => c2.name).join(", ")})
 `);
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(command7.usage.replace(/\n?$/, "\n"));
+  const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (own.includes("--help") || own.includes("-h")) {
+    io.out(command10.usage.replace(/\n?$/, "\n"));
     return 0;
   }
   try {
-    return await command7.run(rest);
+    return await command10.run(rest);
   } catch (e) {
     const msg = e.message.split("\n")[0];
     io.err(`${BIN} ${name}: ${msg}
@@ -2899,9 +2900,9 @@ var UsageError = class extends ValidationError {
 };
 
 // src/cli/args.ts
-function parse(argv, options5, allowPositionals = false) {
+function parse(argv, options6, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options: options5, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: options6, allowPositionals, strict: true });
   } catch (e) {
     throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0]);
   }
@@ -7854,6 +7855,361 @@ async function restoreOn(run2, runDir, extraVars, verbose) {
   return ok ? 0 : 1;
 }
 
+// src/cli/ops-args.ts
+var LOG_PROCESSES = ["web", "worker", "nginx", "deploy"];
+var INTERACTIVE_COMMANDS = /* @__PURE__ */ new Set(["shell", "dbshell", "createsuperuser", "changepassword", "shell_plus"]);
+function checkProcesses(names) {
+  const out = [];
+  for (const n2 of (names ?? []).flatMap((v2) => v2.split(","))) {
+    if (!LOG_PROCESSES.includes(n2)) {
+      throw new UsageError(`--process "${n2}": unknown process (one of ${LOG_PROCESSES.join(", ")}; repeat --process for several)`);
+    }
+    if (!out.includes(n2)) out.push(n2);
+  }
+  return out;
+}
+var UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 };
+function parseSince(value, now = Date.now()) {
+  const d2 = /^(\d+)([smhd])$/.exec(value);
+  if (d2) {
+    const seconds = Number(d2[1]) * UNIT_SECONDS[d2[2]];
+    if (seconds <= 0) throw new UsageError(`--since "${value}": give a duration above 0 (30s, 5m, 1h, 2d)`);
+    return String(seconds);
+  }
+  const t2 = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d)?)?(Z|[+-]\d\d:?\d\d)?$/.test(value) ? Date.parse(value.replace(" ", "T")) : NaN;
+  if (Number.isNaN(t2)) throw new UsageError(`--since "${value}": expected a duration (30s, 5m, 1h, 2d) or a date (2026-12-06T21:00:00Z)`);
+  if (t2 > now) throw new UsageError(`--since "${value}" is in the future`);
+  return `@${Math.floor(t2 / 1e3)}`;
+}
+function checkMaintenance(positionals) {
+  if (positionals.length !== 1 || positionals[0] !== "on" && positionals[0] !== "off") {
+    throw new UsageError(`expected on or off${positionals.length ? `, not "${positionals.join(" ")}"` : ""} (django-deploy maintenance on|off)`);
+  }
+  return positionals[0];
+}
+function checkManage(positionals) {
+  if (positionals.length === 0) throw new UsageError("no manage.py command: django-deploy manage [--host H] -- COMMAND [ARGS\u2026] (e.g. -- check --deploy)");
+  const [cmd] = positionals;
+  if (cmd.startsWith("-")) throw new UsageError(`"${cmd}" is not a manage.py command: put manage.py's arguments after -- (django-deploy manage -- check --deploy)`);
+  const interactive = INTERACTIVE_COMMANDS.has(cmd) && !positionals.some((a2) => a2 === "--noinput" || a2 === "--no-input" || a2 === "-c" || a2.startsWith("--command"));
+  return { args: positionals, interactive };
+}
+function checkHostNames(hosts) {
+  const out = hosts ?? [];
+  for (const h2 of out) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(h2)) throw new UsageError(`--host "${h2}": expected one inventory host name (repeat --host for several)`);
+  }
+  return out;
+}
+function pickHosts(inventory, named, one) {
+  if (inventory.length === 0) throw new UsageError("no host in the inventory's webservers group (or none matches --limit)");
+  for (const h2 of named) {
+    if (!inventory.includes(h2)) throw new UsageError(`--host "${h2}" is not in the inventory's webservers (hosts: ${inventory.join(", ")})`);
+  }
+  const hosts = named.length > 0 ? [...new Set(named)] : inventory;
+  if (one && hosts.length !== 1) {
+    throw new UsageError(named.length > 1 ? `one --host at a time, not ${hosts.length}` : `which host? the inventory has ${hosts.length} (${hosts.join(", ")}): name one with --host`);
+  }
+  return hosts;
+}
+
+// src/cli/ops-run.ts
+import { resolve as resolve10 } from "node:path";
+
+// src/cli/remote.ts
+import { spawn } from "node:child_process";
+var TARGET_TEMPLATE = "{{ {'address': ansible_host | default(inventory_hostname), 'port': ansible_port | default(22), 'user': ansible_user | default(''), 'ssh_args': ansible_ssh_common_args | default(''), 'project': backend_project_slug | default(project_slug) | default('')} | to_json }}";
+function targetArgs(s3) {
+  return [
+    DEPLOY_HOSTS,
+    "-i",
+    s3.inventory,
+    ...s3.limit ? ["--limit", s3.limit] : [],
+    ...(s3.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
+    "-m",
+    "ansible.builtin.debug",
+    "-a",
+    `msg=${TARGET_TEMPLATE}`,
+    "--one-line"
+  ];
+}
+function parseTargets(stdout) {
+  const out = [];
+  for (const line of stdout.split("\n")) {
+    const m2 = /^(\S+) \| SUCCESS => (.*)$/.exec(line.trim());
+    if (!m2) continue;
+    let msg;
+    try {
+      msg = JSON.parse(m2[2]).msg;
+      if (typeof msg === "string") msg = JSON.parse(msg);
+    } catch {
+      continue;
+    }
+    const v2 = msg;
+    out.push({
+      host: m2[1],
+      address: String(v2.address ?? m2[1]),
+      port: Number(v2.port ?? 22) || 22,
+      user: String(v2.user ?? ""),
+      sshArgs: String(v2.ssh_args ?? ""),
+      project: String(v2.project ?? "")
+    });
+  }
+  return out;
+}
+async function resolveTargets(s3) {
+  const env = childEnv({ ...s3.env, ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
+  const bin = adhocBinary(s3.ansiblePlaybook);
+  const r2 = await run(bin, targetArgs(s3), { cwd: s3.cwd, env, timeoutMs: 12e4 });
+  const targets = parseTargets(r2.stdout).sort((a2, b2) => a2.host.localeCompare(b2.host));
+  if (targets.length === 0 && r2.code !== 0) {
+    const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !/^\[WARNING\]/.test(l2)).pop() ?? `exit code ${r2.code}`;
+    throw new Error(`${bin} could not read the inventory: ${why.replace(/^ERROR!\s*/, "")}`);
+  }
+  const bad = targets.find((t2) => !/^[a-z0-9][a-z0-9_-]*$/.test(t2.project));
+  if (bad) throw new UsageError(`host ${bad.host}: project_slug "${bad.project}" is not a project name (the inventory's group_vars set it)`);
+  return targets;
+}
+function shellSplit(s3) {
+  const words = [];
+  let cur = "";
+  let inWord = false;
+  let quote = "";
+  for (let i2 = 0; i2 < s3.length; i2++) {
+    const ch = s3[i2];
+    if (quote === "'") {
+      if (ch === "'") quote = "";
+      else cur += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = "";
+      else if (ch === "\\" && i2 + 1 < s3.length && '"\\$`'.includes(s3[i2 + 1])) cur += s3[++i2];
+      else cur += ch;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      inWord = true;
+      if (ch === "'" || ch === '"') quote = ch;
+      else if (ch === "\\" && i2 + 1 < s3.length) cur += s3[++i2];
+      else cur += ch;
+    }
+  }
+  if (quote) throw new UsageError("ansible_ssh_common_args has an unclosed quote");
+  if (inWord) words.push(cur);
+  return words;
+}
+function opsCommand(t2, by, words) {
+  return [
+    "sudo",
+    "-n",
+    `/usr/local/bin/${t2.project}-ops`,
+    "--by",
+    shellQuote(by),
+    "--from",
+    '"${SSH_CLIENT%% *}"',
+    ...words.map(shellQuote)
+  ].join(" ");
+}
+function sshArgv(t2, remote, tty) {
+  return [
+    ...shellSplit(t2.sshArgs),
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=15",
+    ...tty ? ["-t"] : ["-T"],
+    "-p",
+    String(t2.port),
+    ...t2.user ? ["-l", t2.user] : [],
+    t2.address,
+    "--",
+    remote
+  ];
+}
+function sshInteractive(argv, env) {
+  return new Promise((resolve11, reject) => {
+    const child = spawn("ssh", argv, { stdio: "inherit", env: childEnv(env) });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => resolve11(code ?? (signal ? 128 + 1 : 1)));
+  });
+}
+function sshLines(argv, env, onLine, stop) {
+  return new Promise((resolve11, reject) => {
+    const child = spawn("ssh", argv, { stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
+    let rest = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop();
+      for (const l2 of parts) onLine(l2);
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      stderr += chunk;
+    });
+    stop?.addEventListener("abort", () => child.kill("SIGTERM"));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (rest) onLine(rest);
+      resolve11({ code: code ?? 1, stderr });
+    });
+  });
+}
+
+// src/cli/ops-run.ts
+var OPS_OPTIONS = {
+  ...ANSIBLE_OPTIONS,
+  host: { type: "string", multiple: true },
+  dir: { type: "string" }
+};
+var OPS_USAGE = `  --inventory DIR    inventory directory (default: inventories/production)
+  --vault-key FILE   the vault password file (default: vault.key)
+  --ssh-key FILE     the private key to log in with (default: ssh's own keys and agent)
+  --known-hosts FILE the servers' host keys (default: ~/.ssh/known_hosts); checked strictly
+  --accept-new-host-keys   trust a host key not yet known (ssh accept-new)
+  --ansible-playbook PATH   the ansible-playbook whose ansible reads the inventory
+  --dir DIR          the repository (default: the current directory)
+  -h, --help         this help`;
+async function onHosts(values, named, one, fn) {
+  const dir = resolve10(values.dir ?? ".");
+  const checked = checkServerOptions(dir, values);
+  return withConnection(checked, values, async (run2) => {
+    const all = await resolveTargets(run2);
+    const hosts = pickHosts(all.map((t2) => t2.host), named, one);
+    return fn(hosts.map((h2) => all.find((t2) => t2.host === h2)), cliRunName());
+  });
+}
+
+// src/cli/manage.ts
+var usage7 = `Usage: django-deploy manage [--host HOST] [options] -- COMMAND [ARGS\u2026]
+
+Runs manage.py COMMAND of the live release on one server (its <project>-ctl: the project's user,
+venv and settings), logged in as deploy does. shell, dbshell, createsuperuser and changepassword
+get a terminal when this one is one. The exit code is the command's (255: ssh could not connect).
+The server's journal records who ran it, from where, and the command (tag django-deploy-ops).
+
+  django-deploy manage -- check --deploy
+  django-deploy manage --host web2 -- shell
+
+Options:
+  --host HOST        the server (required when the inventory has several)
+${OPS_USAGE}
+`;
+var command7 = {
+  name: "manage",
+  summary: "Run a manage.py command of the live release on a server (a terminal for shell, dbshell\u2026)",
+  usage: usage7,
+  async run(argv) {
+    const { values, positionals } = parse(argv, OPS_OPTIONS, true);
+    const { args, interactive } = checkManage(positionals);
+    const named = checkHostNames(values.host);
+    const tty = interactive && process.stdin.isTTY === true && process.stdout.isTTY === true;
+    return onHosts(values, named, true, ([t2], by) => sshInteractive(sshArgv(t2, opsCommand(t2, by, ["manage", ...args]), tty), {}));
+  }
+};
+
+// src/cli/logs.ts
+var usage8 = `Usage: django-deploy logs [--since 1h] [--follow] [--process NAME]\u2026 [--host HOST]\u2026 [options]
+
+The servers' logs merged by time, one line each: time (UTC), host, process, the line. Processes:
+web (gunicorn), worker (backend_workers), nginx (the server's access and error logs), deploy (the
+deploy script's switches, restarts and maintenance page). A line without a time of its own gets
+the previous line's. The server's journal records each read (tag django-deploy-ops).
+
+Options:
+  --since WHEN       a duration (30s, 5m, 1h, 2d; default 1h) or a date (2026-12-06T21:00:00Z)
+  --follow, -f       keep printing new lines (Ctrl-C stops)
+  --process NAME     only ${LOG_PROCESSES.join(", ")} (repeat for several)
+  --host HOST        only this server (repeat for several; default: every server of the inventory)
+${OPS_USAGE}
+`;
+var options5 = {
+  ...OPS_OPTIONS,
+  since: { type: "string" },
+  follow: { type: "boolean", short: "f" },
+  process: { type: "string", multiple: true }
+};
+function parseLogLine(host, line) {
+  const m2 = /^(\d+(?:\.\d+)?)\t([a-z]+)\t(.*)$/.exec(line);
+  return m2 ? { time: Number(m2[1]) * 1e3, host, process: m2[2], text: m2[3] } : void 0;
+}
+function mergeByTime(lines) {
+  return lines.map((l2, i2) => [l2, i2]).sort(([a2, i2], [b2, j2]) => a2.time - b2.time || i2 - j2).map(([l2]) => l2);
+}
+function formatLogLine(l2, hostWidth) {
+  return `${new Date(l2.time).toISOString()} ${l2.host.padEnd(hostWidth)} ${l2.process.padEnd(6)} ${l2.text}`;
+}
+var command8 = {
+  name: "logs",
+  summary: "The servers' logs (gunicorn, workers, nginx, deploys) merged by time; --follow",
+  usage: usage8,
+  async run(argv) {
+    const { values, positionals } = parse(argv, options5, true);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see django-deploy logs --help)`);
+    const since = parseSince(values.since ?? "1h");
+    const processes = checkProcesses(values.process);
+    const named = checkHostNames(values.host);
+    const follow = values.follow ?? false;
+    const words = ["logs", "--since", since, ...follow ? ["--follow"] : [], ...processes.flatMap((p2) => ["--process", p2])];
+    return onHosts(values, named, false, async (targets, by) => {
+      const width = Math.max(...targets.map((t2) => t2.host.length));
+      const collected = [];
+      const results = await Promise.all(targets.map(async (t2) => {
+        const r2 = await sshLines(sshArgv(t2, opsCommand(t2, by, words), false), {}, (line) => {
+          const l2 = parseLogLine(t2.host, line);
+          if (!l2) return;
+          if (follow) process.stdout.write(formatLogLine(l2, width) + "\n");
+          else collected.push(l2);
+        });
+        return { host: t2.host, ...r2 };
+      }));
+      for (const l2 of mergeByTime(collected)) process.stdout.write(formatLogLine(l2, width) + "\n");
+      const failed = results.filter((r2) => r2.code !== 0);
+      for (const f2 of failed) process.stderr.write(`${f2.host}: logs not read (exit ${f2.code}): ${f2.stderr.trim().split("\n").pop() ?? ""}
+`);
+      return failed.length ? 1 : 0;
+    });
+  }
+};
+
+// src/cli/maintenance.ts
+var usage9 = `Usage: django-deploy maintenance on|off [--host HOST]\u2026 [options]
+
+on: the site answers its maintenance page (503 with Retry-After; static and media files are still
+served) until off, which prints how long it was up. The page a deploy with breaking migrations shows,
+from the same flag: a deploy lifts it at its end. The server's journal records who turned it on or
+off, and from where (tag django-deploy-ops).
+
+Options:
+  --host HOST        only this server (repeat for several; default: every server of the inventory)
+${OPS_USAGE}
+`;
+var command9 = {
+  name: "maintenance",
+  summary: "Put the site behind its maintenance page (503), or lift it",
+  usage: usage9,
+  async run(argv) {
+    const { values, positionals } = parse(argv, OPS_OPTIONS, true);
+    const state = checkMaintenance(positionals);
+    const named = checkHostNames(values.host);
+    return onHosts(values, named, false, async (targets, by) => {
+      let failed = 0;
+      for (const t2 of targets) {
+        const lines = [];
+        const r2 = await sshLines(sshArgv(t2, opsCommand(t2, by, ["maintenance", state]), false), {}, (l2) => lines.push(l2));
+        if (r2.code === 0) process.stdout.write(`${t2.host}: ${lines.join(" ").trim()}
+`);
+        else {
+          failed++;
+          process.stderr.write(`${t2.host}: FAILED (exit ${r2.code}): ${r2.stderr.trim().split("\n").pop() ?? ""}
+`);
+        }
+      }
+      return failed ? 1 : 0;
+    });
+  }
+};
+
 // src/cli/index.ts
 var commands = [
   command4,
@@ -7861,6 +8217,9 @@ var commands = [
   command2,
   command3,
   command6,
+  command7,
+  command8,
+  command9,
   command5
 ];
 process.exitCode = await dispatch(process.argv.slice(2), commands);

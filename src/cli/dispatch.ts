@@ -40,7 +40,9 @@ export async function dispatch(argv: string[], commands: Command[], io: Io = std
     io.err(`${BIN}: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})\n`)
     return 2
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Options after `--` are the remote command's (manage -- migrate --help).
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest
+  if (own.includes('--help') || own.includes('-h')) {
     io.out(command.usage.replace(/\n?$/, '\n'))
     return 0
   }

@@ -7,6 +7,9 @@ import { command as status } from './status.ts'
 import { command as init } from './init.ts'
 import { command as demo } from './demo.ts'
 import { command as restore } from './restore.ts'
+import { command as manage } from './manage.ts'
+import { command as logs } from './logs.ts'
+import { command as maintenance } from './maintenance.ts'
 
 export const commands: Command[] = [
   init,
@@ -14,6 +17,9 @@ export const commands: Command[] = [
   deploy,
   status,
   restore,
+  manage,
+  logs,
+  maintenance,
   demo,
 ]
 

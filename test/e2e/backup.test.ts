@@ -10,12 +10,13 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { get as httpGet } from '../support/http.ts'
 import { BUCKET, offsiteBackup, S3_KEY, startS3, type S3Server } from '../support/s3.ts'
+import { runName } from '../../src/core/plan/state-file.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -344,6 +345,75 @@ describe('off-site backups and the restore drill', () => {
     const page = await get(address('web1'), '/', 'web1.test')
     assert.equal(page.status, 200)
     assert.match(page.body, /after the backup/)
+  })
+
+  // The operations commands, on the two deployed hosts, logged in with the lab's key as deploy does.
+  const cli = (...args: string[]) => {
+    const end = args.includes('--') ? args.indexOf('--') : args.length
+    const own = ['--dir', repoRoot, '--inventory', inventory, '--vault-key', join(inventory, 'vault.key'), '--ssh-key', lab!.rootKey, '--known-hosts', lab!.knownHosts]
+    return spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), ...args.slice(0, end), ...own, ...args.slice(end)],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 5 * 60_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1' } })
+  }
+  /** The journal's records of the operations on `host` (tag django-deploy-ops). */
+  const opsJournal = async (host: string) => (await ssh(host, 'journalctl -t django-deploy-ops --no-pager -o cat')).stdout
+
+  test('django-deploy manage runs manage.py on one host, its exit code passed through, and the journal records it', LONG, async () => {
+    const check = cli('manage', '--host', 'web2', '--', 'check', '--deploy')
+    assert.equal(check.status, 0, check.stdout + check.stderr)
+    assert.match(check.stdout + check.stderr, /System check identified/)
+    const unknown = cli('manage', '--host', 'web1', '--', 'no_such_command')
+    assert.equal(unknown.status, 1, 'manage.py\'s own exit code')
+    assert.match(unknown.stderr, /Unknown command: 'no_such_command'/)
+    const record = await opsJournal('web2')
+    const who = runName(process.env, `${userInfo().username}@${hostname()}`)
+    assert.ok(record.includes(`project=example user=root by=${who} from=${lab!.host('web2').gateway} command=manage check --deploy`), record)
+    assert.doesNotMatch(await opsJournal('web1'), /check --deploy/, 'only the host it ran on')
+    const bad = cli('manage', '--host', 'web9', '--', 'check')
+    assert.equal(bad.status, 2)
+    assert.equal(bad.stderr, 'django-deploy manage: --host "web9" is not in the inventory\'s webservers (hosts: web1, web2)\n')
+  })
+
+  test('django-deploy logs --since 5m: both hosts\' gunicorn and nginx lines, merged by time', LONG, async () => {
+    for (const host of ['web1', 'web2']) assert.equal((await get(address(host), `/?logs-${host}`, `${host}.test`)).status, 200)
+    const r = cli('logs', '--since', '5m')
+    assert.equal(r.status, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n')
+    for (const host of ['web1', 'web2']) {
+      assert.ok(lines.some((l) => new RegExp(`^\\S+ ${host} web +.*GET /\\?logs-${host}`).test(l)), `${host}: gunicorn's access line`)
+      assert.ok(lines.some((l) => new RegExp(`^\\S+ ${host} nginx +.*GET /\\?logs-${host}`).test(l)), `${host}: nginx's access line`)
+    }
+    const times = lines.map((l) => Date.parse(l.split(' ')[0]!))
+    assert.ok(times.every((t, i) => !Number.isNaN(t) && (i === 0 || t >= times[i - 1]!)), 'ordered by time')
+    assert.ok(times.every((t) => t >= Date.now() - 6 * 60_000), 'nothing older than 5 minutes (and the clocks\' skew)')
+    const deploys = cli('logs', '--since', '2d', '--process', 'deploy', '--host', 'web1')
+    assert.equal(deploys.status, 0, deploys.stderr)
+    assert.match(deploys.stdout, /^\S+ web1 deploy +live: example-(blue|green) on /m, 'the deploy script\'s switches')
+    assert.doesNotMatch(deploys.stdout, / web2 | web +/)
+    assert.match(await opsJournal('web1'), /command=logs --since 172800 --process deploy/)
+    const bad = cli('logs', '--process', 'cron')
+    assert.equal(bad.status, 2)
+    assert.equal(bad.stderr.trim().split('\n').length, 1)
+  })
+
+  test('django-deploy maintenance on|off: the maintenance page on both hosts, then the site again', LONG, async () => {
+    const on = cli('maintenance', 'on')
+    assert.equal(on.status, 0, on.stderr)
+    assert.equal(on.stdout, 'web1: maintenance page on\nweb2: maintenance page on\n')
+    for (const host of ['web1', 'web2']) {
+      const page = await get(address(host), '/', `${host}.test`)
+      assert.equal(page.status, 503, `${host}: the maintenance page`)
+      assert.ok(page.headers['retry-after'], 'Retry-After')
+      assert.match(page.body, /Down for maintenance/)
+    }
+    const off = cli('maintenance', 'off', '--host', 'web2')
+    assert.equal(off.status, 0, off.stderr)
+    assert.match(off.stdout, /^web2: maintenance page off \(it was on for \d+\.\d s\)\n$/)
+    assert.equal((await get(address('web2'), '/', 'web2.test')).status, 200)
+    assert.equal((await get(address('web1'), '/', 'web1.test')).status, 503, 'web1 stays in maintenance')
+    assert.equal(cli('maintenance', 'off').status, 0)
+    assert.equal((await get(address('web1'), '/', 'web1.test')).status, 200)
+    assert.match(await opsJournal('web1'), /command=maintenance on[\s\S]*command=maintenance off/)
+    assert.doesNotMatch(await opsJournal('web1') + await opsJournal('web2'), new RegExp(identity.slice(0, 20)), 'no secret recorded')
   })
 
   test('drill: fresh servers deployed and restored serve the same rows and media', DRILL, async () => {

@@ -24,6 +24,7 @@ LOCK_MAX_HOLD=30
 SOCKET_DIR=$ROOT/sockets
 DB_ENGINE=sqlite
 DB_NAME=$ROOT/shared/db.sqlite3
+MAINTENANCE_FLAG=$T/lib/site.maintenance
 EOF
 }
 
@@ -182,6 +183,34 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   run deploy restore "$ROOT/releases/r1"
   [ "$status" -eq 1 ]
   [[ "$output" == *"dump in r1: nothing to restore"* ]]
+}
+
+@test "maintenance: on raises the flag with its start (kept by a second on), off lifts it and prints the seconds" {
+  run deploy maintenance on
+  [ "$status" -eq 0 ]
+  [ -f "$T/lib/site.maintenance" ]
+  started="$(cat "$T/lib/site.maintenance")"
+  [[ "$started" =~ ^[0-9]+\.[0-9]+$ ]]
+  deploy maintenance on
+  [ "$(cat "$T/lib/site.maintenance")" = "$started" ]
+  run deploy maintenance off
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^[0-9]+\.[0-9]$ ]]
+  [ ! -e "$T/lib/site.maintenance" ]
+  run deploy maintenance off
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run deploy maintenance up
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"usage:"*"maintenance on | off"* ]]
+}
+
+@test "what the script says reaches the journal, tagged <project>-deploy" {
+  release r1
+  deploy switch "$ROOT/releases/r1"
+  deploy maintenance on
+  grep -q '^site-deploy: live: site-blue on r1$' "$STUB_STATE/journal"
+  grep -q '^site-deploy: maintenance page on$' "$STUB_STATE/journal"
 }
 
 @test "an unknown subcommand prints the usage" {

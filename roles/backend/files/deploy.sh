@@ -15,6 +15,8 @@
 #   deploy revision             the live release's revision (nothing unless root wrote it)
 #   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy lock SECONDS | unlock   the per-project deploy lock
+#   deploy maintenance on | off     nginx answers the maintenance page (503) while the flag exists;
+#                               `off` prints how many seconds it was up (breaking migrations, the CLI)
 #
 # Runs as root, following the ownership table of roles/backend/README.md: root writes only in
 # root-owned directories (the project root, releases/, venvs/, shared/, shared/static/, run/); a
@@ -28,6 +30,7 @@ umask 022
 . "$(dirname "$(readlink -f "$0")")/deploy.env"
 : "${ROOT:?}" "${NAME:?}" "${APP_USER:?}" "${BUILD_USER:?}" "${HEALTH_URL:?}" "${HEALTH_HOST:?}" "${HEALTH_TIMEOUT:?}"
 : "${DRAIN_TIMEOUT:?}" "${LOG_DIR:?}" "${LOCK_MAX_HOLD:?}" "${SOCKET_DIR:?}" "${DB_ENGINE:?}" "${DB_NAME:?}"
+: "${MAINTENANCE_FLAG:?}"
 RUN="$ROOT/run"
 STATIC="$ROOT/shared/static"
 DUMP=.pre-migrate.dump
@@ -35,8 +38,10 @@ SETTINGS="$ROOT/etc/settings.ini"
 SELF="$(readlink -f "$0")"
 cd /  # the project user and postgres may not enter the caller's directory
 
-say() { printf '%s\n' "$*"; }
-die() { printf '%s deploy: %s\n' "$NAME" "$*" >&2; exit 1; }
+# What the script says also goes to the journal (tag <project>-deploy), which `django-deploy logs` reads.
+journal() { logger -t "$NAME-deploy" -- "$*" 2>/dev/null || true; }
+say() { printf '%s\n' "$*"; journal "$*"; }
+die() { printf '%s deploy: %s\n' "$NAME" "$*" >&2; journal "$*"; exit 1; }
 as_app() { if [ "$(id -un)" = "$APP_USER" ]; then "$@"; else runuser -u "$APP_USER" -- "$@"; fi; }
 # A PostgreSQL client connected as the project's own database role (settings.ini's credentials, in
 # its environment only), run by the project user: never postgres, never a superuser session.
@@ -349,6 +354,29 @@ discard() {
   say "removed release ${release##*/}"
 }
 
+# The flag nginx tests (frontend_maintenance_flag), in a root-owned directory; it holds the time it
+# went up. `on` keeps an earlier start; `off` prints the seconds since then (nothing when it was off).
+maintenance() {
+  local started
+  case "$1" in
+    on)
+      install -d -o root -g root -m 0755 "$(dirname "$MAINTENANCE_FLAG")"
+      if [ ! -f "$MAINTENANCE_FLAG" ]; then
+        date +%s.%N > "$MAINTENANCE_FLAG.tmp" && mv -T "$MAINTENANCE_FLAG.tmp" "$MAINTENANCE_FLAG"
+        journal "maintenance page on"
+      fi
+      ;;
+    off)
+      [ -f "$MAINTENANCE_FLAG" ] || return 0
+      started="$(head -c 64 "$MAINTENANCE_FLAG")"
+      rm -f "$MAINTENANCE_FLAG"
+      awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { if (s !~ /^[0-9.]+$/) s = e; printf "%.1f\n", e - s }'
+      journal "maintenance page off"
+      ;;
+    *) die "usage: $0 maintenance on | off" ;;
+  esac
+}
+
 case "${1:-}" in
   switch) switch "${2:?release directory}" ;;
   restart)
@@ -375,6 +403,7 @@ case "${1:-}" in
   seal-release) seal_release "${2:?release directory}" "${3:?venv}" "${4:?revision}" ;;
   revision) revision ;;
   discard) discard "$(readlink -f "${2:?release directory}")" ;;
+  maintenance) maintenance "${2:-}" ;;
   lock)
     # The lock is held by a detached sleep inheriting flock's descriptor; `unlock` (or LOCK_MAX_HOLD) ends it.
     # shellcheck disable=SC2016 # $1..$3 are the inner shell's
@@ -391,5 +420,5 @@ case "${1:-}" in
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
     fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | discard RELEASE_DIR | lock SECONDS | unlock" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | discard RELEASE_DIR | lock SECONDS | unlock | maintenance on|off" ;;
 esac
