@@ -457,8 +457,8 @@ describe('backend role', () => {
     assert.equal(await version('www.shop.test'), 'git-1.0')
     assert.equal((await get('/health/', 'shop.test')).status, 200)
     assert.equal(await version('web1.test'), '2.0.0')
-    const key = await lab.ssh('web1', `stat -c '%a %U' /srv/example-org/shop/.ssh/deploy_key && ls /srv/example-org/shop/shared/sqlite`)
-    assert.match(key.stdout, /^600 shop$/m)
+    const key = await lab.ssh('web1', `stat -c '%a %U' /srv/example-org/shop/git/.ssh/deploy_key && ls /srv/example-org/shop/shared/sqlite`)
+    assert.match(key.stdout, /^600 root$/m)
     assert.match(key.stdout, /db\.sqlite3/)
 
     const again = await run('backend', {}, shop)

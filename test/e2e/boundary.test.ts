@@ -1,15 +1,17 @@
 // The app's unix user is the attacker's user. On one server through the four playbooks, the app user
-// plants links at every name root's tasks use in the directories it may write, a table with a hostile
-// name in its database, and tries to tamper with what root wrote; then a deploy that migrates, a
-// rollback that restores the pre-migration dump, an off-site backup and a restore run. Nothing outside
-// the app's tree changed, nothing planted reached a log, postgres never ran the hostile SQL, nginx
-// serves no link; and every path of the backend README's ownership table has the owner, group and
-// mode the table says.
+// plants links at every name root's tasks use in the directories it may write (the former layout's
+// .ssh/ and repo/ included), a table with a hostile name and one using a superuser's extensions in
+// its database, tries to tamper with what root wrote, and keeps trying to write into every release
+// and venv while a deploy builds them; then a deploy from git that migrates, a rollback that restores
+// the pre-migration dump, an off-site backup and a restore run. Nothing outside the app's tree
+// changed, nothing planted reached a log, postgres never ran the hostile SQL, the database works with
+// its extensions, nginx serves no link, nothing the app wrote reached a build; and every path of the
+// backend README's ownership table has the owner, group and mode the table says.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +26,11 @@ const LONG = { timeout: 30 * 60_000 }
 const ORG = 'example-org'
 const PROJECT = 'example'
 const ROOT = `/srv/${ORG}/${PROJECT}`
+const BUILD_USER = `${PROJECT}-build`
+/** A repository on the server itself, root's: the deploy from git fetches it (file transport). */
+const GIT_REPO = '/var/lib/boundary-git/example.git'
+/** Written by the app user's process that tries to write into builds during the deploy. */
+const ATTACKER_LOG = '/tmp/boundary-attacker.log'
 const SSH_PORT = 2222
 const S3_PORT = 4570
 const UNIT = `django-deploy-backup-${ORG}-${PROJECT}`
@@ -35,7 +42,36 @@ const ROOT_NAMES = ['media', 'static', 'backups', 'sqlite', 'db.sqlite3', 'db.sq
   '.revision', 'revision', '.pre-migrate.dump', '.pre-migrate.dump.tmp', 'venv', 'current', 'blue', 'green', 'live', 'live.tmp',
   'blue.on', 'green.on', 'deploy.lock', 'deploy.lock.pid', 'deploy.lock.since', 'nginx-upstream.conf', 'nginx-upstream.conf.tmp',
   'settings.ini', 'deploy.env', 'code.tar.gz', 'gunicorn-blue.log', 'backup.log', 'backup.log.1', 'backup.log.1.gz', 'requirements.txt',
-  'uploads', 'known_hosts', 'deploy_key']
+  'uploads', 'known_hosts', 'deploy_key', '.git']
+
+/** Version 2: the migration, and requirements of its own (a venv is built during the deploy too). */
+function version2(app: string): void {
+  addExtraField(app)
+  writeFileSync(join(app, 'requirements.txt'), `${readFileSync(join(app, 'requirements.txt'), 'utf8')}# version 2\n`)
+}
+
+/**
+ * Run as the app user in the background: every 0.3 s, tries to write into each release and venv and
+ * the directories in them, and to read a build in progress; logs what it saw being built, and every
+ * success. It stops when /tmp/boundary-attacker.stop exists.
+ */
+const ATTACKER = `
+while [ ! -e /tmp/boundary-attacker.stop ]; do
+  for d in ${ROOT}/releases/* ${ROOT}/venvs/*; do
+    [ -d "$d" ] || continue
+    owner=$(stat -c %U "$d" 2>/dev/null) || continue
+    if [ "$owner" = ${BUILD_USER} ]; then
+      grep -qsxF "building $d" ${ATTACKER_LOG} || echo "building $d" >> ${ATTACKER_LOG}
+      ls -A "$d" > /dev/null 2>&1 && echo "read $d during its build" >> ${ATTACKER_LOG}
+    fi
+    for t in "$d" "$d"/*/; do
+      if touch "$t/boundary-evil" 2>/dev/null || mkdir "$t/boundary-evil.d" 2>/dev/null; then echo "wrote in $t ($owner)" >> ${ATTACKER_LOG}; fi
+    done
+    [ -f "$d/manage.py" ] && (echo '# evil' >> "$d/manage.py") 2>/dev/null && echo "appended to $d/manage.py ($owner)" >> ${ATTACKER_LOG}
+  done
+  sleep 0.3
+done
+`
 
 /** The backend README's ownership table: path → owner, group, mode, and whether the row applies here. */
 function ownershipTable(): { path: string; owner: string; group: string; mode: string; sqliteOnly: boolean }[] {
@@ -84,6 +120,12 @@ describe('the app user stays the app user', () => {
     'find /etc /usr/local /root -xdev \\( -path /root/.ansible \\) -prune -o -type f ! -name ".snap-*" -print0 | sort -z | xargs -0 sha256sum',
     'grep -v "^/root/.snap-" /root/.snap-meta',
   ].join('\n'))
+
+  /** Extensions a superuser created in the app's database are still there, the superuser's, and the app's table using them answers. */
+  async function assertExtensionsWork() {
+    const ext = await asRoot(`runuser -u postgres -- psql -tA -d ${PROJECT} -c "SELECT extname || ':' || pg_get_userbyid(extowner) FROM pg_extension WHERE extname IN ('citext', 'pg_trgm', 'dblink') ORDER BY 1" -c "SELECT count(*) FROM boundary_ext WHERE n = 'mixed case' AND n::text % 'Mixed Cas'"`)
+    assert.equal(ext.trim(), 'citext:postgres\ndblink:postgres\npg_trgm:postgres\n1')
+  }
 
   /** Nothing changed outside the app's tree; postgres never ran the hostile SQL; the secret surfaced nowhere. */
   async function assertNothingEscaped() {
@@ -140,6 +182,16 @@ describe('the app user stays the app user', () => {
       `umask 077; printf '%s\\n' ${secret} > /root/boundary-secret; printf '%s\\n' ${secret} > /etc/boundary-secret`,
       `rm -f /etc/boundary-pwned ${CANARY}`,
       'grep -q www-data /etc/passwd',
+      // Extensions a superuser creates in the app's database (dblink: one the app could not create itself).
+      `runuser -u postgres -- psql -q -d ${PROJECT} -c 'CREATE EXTENSION citext' -c 'CREATE EXTENSION pg_trgm' -c 'CREATE EXTENSION dblink'`,
+      // git (which the deploy from git installs) before the snapshot; version 2 in a repository of root's.
+      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q git > /dev/null',
+      'rm -rf /tmp/boundary-src && mkdir /tmp/boundary-src',
+      `base64 -d <<'EOF' | tar -xz -C /tmp/boundary-src\n${execFileSync('tar', ['-C', appCopy(join(repoRoot, 'app'), work, '2.0.0', version2), '-cz', '.']).toString('base64')}\nEOF`,
+      'cd /tmp/boundary-src && git init -q -b main && git add -A && git -c user.name=t -c user.email=t@t commit -qm v2 && cd /',
+      `install -d -m 0755 /var/lib/boundary-git && rm -rf ${GIT_REPO} && git clone -q --bare /tmp/boundary-src ${GIT_REPO} && rm -rf /tmp/boundary-src`,
+      // The former layout: git ran as the app user in these (planted in below).
+      `install -d -o ${PROJECT} -g ${PROJECT} -m 0700 ${ROOT}/.ssh ${ROOT}/repo`,
     ].join('\n'))
     pristine = await snapshot()
 
@@ -152,6 +204,9 @@ describe('the app user stays the app user', () => {
         'with connection.cursor() as c:',
         '    c.execute("CREATE TABLE " + name + " (id int)")',
         '    c.execute("INSERT INTO " + name + " VALUES (1)")',
+        '    c.execute("CREATE TABLE boundary_ext (n citext)")',
+        '    c.execute("CREATE INDEX boundary_ext_trgm ON boundary_ext USING gin ((n::text) gin_trgm_ops)")',
+        '    c.execute("INSERT INTO boundary_ext VALUES (\'Mixed Case\')")',
         '',
       ].join('\n'),
     })
@@ -171,7 +226,7 @@ describe('the app user stays the app user', () => {
       'cat /tmp/boundary-dirs',
     ].join('\n'))
     assert.equal(plant.code, 0, plant.stderr)
-    for (const d of [`${ROOT}/shared/media`, `${ROOT}/shared/backups`, `${ROOT}/sockets`, `/var/log/${ORG}/${PROJECT}/app`]) {
+    for (const d of [`${ROOT}/shared/media`, `${ROOT}/shared/backups`, `${ROOT}/sockets`, `/var/log/${ORG}/${PROJECT}/app`, `${ROOT}/.ssh`, `${ROOT}/repo`]) {
       assert.match(plant.stdout, new RegExp(`^${d}$`, 'm'), `${d} is the app's`)
     }
     for (const d of [ROOT, `${ROOT}/shared`, `${ROOT}/shared/static`, `${ROOT}/releases`, `${ROOT}/venvs`]) {
@@ -196,11 +251,49 @@ describe('the app user stays the app user', () => {
       assert.notEqual(r.code, 0, `the app user could: ${a}`)
     }
 
-    // A deploy that migrates (dump, switch, prune), then a rollback restoring the dump.
-    const migrated = await run('backend', { backend_archive_src: appCopy(join(repoRoot, 'app'), work, '2.0.0', addExtraField) })
+    // While the deploy builds, a process of the app user tries to write into every release and venv.
+    const started = await asApp([
+      `rm -f ${ATTACKER_LOG} /tmp/boundary-attacker.stop`,
+      `cat > /tmp/boundary-attacker.sh <<'EOF'\n${ATTACKER}\nEOF`,
+      'setsid nohup sh /tmp/boundary-attacker.sh < /dev/null > /dev/null 2>&1 &',
+    ].join('\n'))
+    assert.equal(started.code, 0, started.stderr)
+
+    // A deploy from git that migrates (dump, switch, prune), then a rollback restoring the dump. The
+    // deploy key and host keys are written by root where only root can write.
+    const keyDir = mkdtempSync(join(work, 'deploy-key-'))
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'boundary', '-f', join(keyDir, 'id')])
+    const deployKey = readFileSync(join(keyDir, 'id'), 'utf8')
+    const hostKey = readFileSync(join(lab.hosts[0]!.rootfs, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
+    const migrated = await run('backend', {
+      backend_code_source: 'git', backend_git_repo: GIT_REPO, backend_git_version: 'main',
+      backend_git_deploy_key: deployKey, backend_git_known_hosts: [`localhost ${hostKey}`],
+    })
+    const stopped = await asApp(`touch /tmp/boundary-attacker.stop; sleep 2; cat ${ATTACKER_LOG}`)
     assertOk(migrated)
     assert.match(migrated.output, /The database is dumped into the release before it migrates\] \**\nchanged/)
     assert.equal(pageVersion((await get('/')).body), '2.0.0')
+    assert.ok(!migrated.output.includes(deployKey.split('\n')[1]!), 'the deploy key is in the output')
+
+    // The attacker saw the release and the venv being built and could neither read nor write them.
+    console.log(`the app user's process during the deploy:\n${stopped.stdout}`)
+    assert.match(stopped.stdout, new RegExp(`^building ${ROOT}/releases/\\d{8}T\\d{6}Z$`, 'm'))
+    assert.match(stopped.stdout, new RegExp(`^building ${ROOT}/venvs/[0-9a-f]{16}\\.tmp$`, 'm'))
+    assert.doesNotMatch(stopped.stdout, /^(read|wrote|appended)/m)
+    const evil = await asRoot(`find ${ROOT}/releases ${ROOT}/venvs -name 'boundary-evil*' | wc -l; grep -rlsF '# evil' ${ROOT}/releases | wc -l`)
+    assert.equal(evil.trim(), '0\n0')
+
+    // git: root's clone and keys in root's git/; the former layout's .ssh/ and repo/ are gone.
+    const git = await asRoot([
+      `stat -c '%n %U %G %a' ${ROOT}/git ${ROOT}/git/.ssh ${ROOT}/git/.ssh/deploy_key ${ROOT}/git/.ssh/known_hosts ${ROOT}/git/repo`,
+      `ls -d ${ROOT}/.ssh ${ROOT}/repo 2>&1 | grep -c 'No such file' || true`,
+    ].join('\n'))
+    assert.equal(git.trim(), [`${ROOT}/git root root 700`, `${ROOT}/git/.ssh root root 700`, `${ROOT}/git/.ssh/deploy_key root root 600`,
+      `${ROOT}/git/.ssh/known_hosts root root 644`, `${ROOT}/git/repo root root 755`, '2'].join('\n'))
+    for (const a of [`ls ${ROOT}/git`, `cat ${ROOT}/git/.ssh/deploy_key`, `touch ${ROOT}/git/evil`, `mkdir ${ROOT}/.ssh`]) {
+      const r = await asApp(a)
+      assert.notEqual(r.code, 0, `the app user could: ${a}`)
+    }
     const dump = await asRoot(`stat -c '%U %G %a' ${ROOT}/current/.pre-migrate.dump`)
     assert.equal(dump.trim(), 'root root 600')
     const tamper = await asApp(`cat ${ROOT}/current/.pre-migrate.dump > /dev/null || echo refused; printf x >> ${ROOT}/current/.pre-migrate.dump`)
@@ -223,6 +316,7 @@ describe('the app user stays the app user', () => {
     assert.doesNotMatch(columns, /extra/, 'the dump was restored')
     const tables = await asRoot(`runuser -u postgres -- psql -tA -d ${PROJECT} -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'x''%'"`)
     assert.equal(tables.trim(), '1', 'the hostile table came back with the dump')
+    await assertExtensionsWork()
 
     await assertNothingEscaped()
 
@@ -243,6 +337,7 @@ describe('the app user stays the app user', () => {
     // The site kept serving (and writing) since the backup: the freshness check would refuse.
     assertOk(await run('restore', { backend_restore_force: true }))
     assert.equal(pageVersion((await get('/')).body), '1.0.0')
+    await assertExtensionsWork()
     await assertNothingEscaped()
     const leak = await get('/media/leak.txt')
     assert.ok([403, 404].includes(leak.status), `a restored link under /media/ answered ${leak.status}`)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# Unit tests of roles/backend/files/build.sh (bin/build, run as the project user): a project tree in a
-# temporary directory, the current user as the project user, the ctl wrapper stubbed by a script that
+# Unit tests of roles/backend/files/build.sh (bin/build, run as the build user, unpack by root): a project tree in a
+# temporary directory, the current user as both, the ctl wrapper stubbed by a script that
 # records its calls (the e2e tests run the real one, and pip, on a booted server).
 
 setup() {
@@ -21,7 +21,7 @@ STUB
   chmod 0755 "$T/ctl"
   cat > "$ROOT/bin/deploy.env" <<ENV
 ROOT=$ROOT
-APP_USER=$(id -un)
+BUILD_USER=$(id -un)
 CTL=$T/ctl
 WSGI_APPLICATION=site.wsgi:application
 PYTHON=python3
@@ -56,10 +56,10 @@ teardown() {
 }
 
 @test "unpack: the commit (and subdirectory) of the project's clone; no requirements file: none" {
-  git init -q "$ROOT/repo"
-  mkdir -p "$ROOT/repo/site" && cp "$T/app/manage.py" "$ROOT/repo/site/"
-  git -C "$ROOT/repo" add -A && git -C "$ROOT/repo" -c user.name=t -c user.email=t@t commit -qm one
-  commit="$(git -C "$ROOT/repo" rev-parse HEAD)"
+  git init -q "$ROOT/git/repo"
+  mkdir -p "$ROOT/git/repo/site" && cp "$T/app/manage.py" "$ROOT/git/repo/site/"
+  git -C "$ROOT/git/repo" add -A && git -C "$ROOT/git/repo" -c user.name=t -c user.email=t@t commit -qm one
+  commit="$(git -C "$ROOT/git/repo" rev-parse HEAD)"
   run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "git-$commit:site"
   [ "$status" -eq 0 ]
   [ -f "$ROOT/releases/r1/manage.py" ]
@@ -93,8 +93,14 @@ collectstatic $ROOT/releases/r1" ]
   [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1" ]
 }
 
-@test "it runs as the project user only" {
-  sed -i "s/^APP_USER=.*/APP_USER=nobody-else/" "$ROOT/bin/deploy.env"
-  run "$ROOT/bin/build" requirements "$ROOT/releases/r1"
-  [ "$status" -eq 1 ] && [[ "$output" == *"run it as nobody-else"* ]]
+@test "it runs as the build user only, unpack as root only" {
+  sed -i "s/^BUILD_USER=.*/BUILD_USER=nobody-else/" "$ROOT/bin/deploy.env"
+  for step in requirements static venv; do
+    run "$ROOT/bin/build" "$step" "$ROOT/releases/r1" "$ROOT/venvs/v1"
+    [ "$status" -eq 1 ] && [[ "$output" == *"$step: run it as nobody-else"* ]]
+  done
+  if [ "$(id -u)" -ne 0 ]; then
+    run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "archive-0000"
+    [ "$status" -eq 1 ] && [[ "$output" == *"unpack: run it as root"* ]]
+  fi
 }

@@ -14,6 +14,7 @@ setup() {
 ROOT=$ROOT
 NAME=site
 APP_USER=$(id -un)
+BUILD_USER=$(id -un)
 HEALTH_URL=/health/
 HEALTH_HOST=site.test
 HEALTH_TIMEOUT=2

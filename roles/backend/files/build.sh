@@ -1,9 +1,11 @@
 #!/bin/bash
-# Builds a release as the project user, in the directories bin/deploy workdir gave it (the release
-# and venv are sealed by bin/deploy afterwards, before root reads anything in them).
-#   build unpack RELEASE_DIR REVISION   the code of REVISION (git-COMMIT[:SUBDIR] from the project's
-#                                       clone, or archive-SHA256: the uploaded archive, checked first),
-#                                       then what `requirements` prints
+# Builds a release as the build user (never the project user, whose processes the site runs), in the
+# directories bin/deploy workdir gave it (the release and venv are sealed by bin/deploy afterwards,
+# before root reads anything in them).
+#   build unpack RELEASE_DIR REVISION   run by root: the code of REVISION (git-COMMIT[:SUBDIR] exported
+#                                       from root's clone, or archive-SHA256: the uploaded archive,
+#                                       checked first), extracted by the build user; then what
+#                                       `requirements` prints
 #   build requirements RELEASE_DIR      the requirements file's sha256 ("none" without one), then its text
 #   build venv VENV_DIR RELEASE_DIR     a venv with the release's requirements; pip's index URL and
 #                                       extra index URLs on stdin, one line each (never on a command line)
@@ -15,12 +17,12 @@ set -euo pipefail
 umask 022
 # shellcheck source=/dev/null
 . "$(dirname "$(readlink -f "$0")")/deploy.env"
-: "${ROOT:?}" "${APP_USER:?}" "${PYTHON:?}" "${REQUIREMENTS:?}" "${SYSTEM_SITE_PACKAGES:?}" "${PIP_TRUSTED_HOST?}"
+: "${ROOT:?}" "${BUILD_USER:?}" "${PYTHON:?}" "${REQUIREMENTS:?}" "${SYSTEM_SITE_PACKAGES:?}" "${PIP_TRUSTED_HOST?}"
 : "${CTL:?}" "${WSGI_APPLICATION:?}"
 cd /
 
 die() { printf 'build: %s\n' "$*" >&2; exit 1; }
-[ "$(id -un)" = "$APP_USER" ] || die "run it as $APP_USER"
+as_build() { runuser -u "$BUILD_USER" -- "$@"; }
 
 in_releases() {
   if [ "${1%/*}" != "$ROOT/releases" ] || [ ! -d "$1" ] || [ -L "$1" ]; then die "no release directory at $1"; fi
@@ -30,15 +32,15 @@ unpack() {
   local release="$1" revision="$2" sum
   in_releases "$release"
   case "$revision" in
-    git-*) git -C "$ROOT/repo" archive --format=tar "${revision#git-}" | tar -x -C "$release" ;;
+    git-*) git -C "$ROOT/git/repo" archive --format=tar "${revision#git-}" | as_build tar -x -C "$release" ;;
     archive-*)
       sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
       [ "archive-$sum" = "$revision" ] || die "$ROOT/code.tar.gz is not the archive of $revision"
-      tar -xzf "$ROOT/code.tar.gz" -C "$release"
+      as_build tar -xzf "$ROOT/code.tar.gz" -C "$release"
       ;;
     *) die "unknown revision $revision (git-COMMIT or archive-SHA256)" ;;
   esac
-  requirements "$release"
+  as_build "$(readlink -f "$0")" requirements "$release"
 }
 
 venv() {
@@ -81,7 +83,7 @@ static() {
   in_releases "$release"
   if [ "${venv%/*}" != "$ROOT/venvs" ] || [ ! -x "$venv/bin/python" ]; then die "no venv at $venv"; fi
   ln -sfn "$venv" "$release/venv"
-  export BACKEND_RELEASE="$release"
+  export BACKEND_RELEASE="$release" BACKEND_BUILD=1
   if ! err="$(BACKEND_WSGI_APPLICATION="$WSGI_APPLICATION" "$CTL" shell -c "$IMPORT_CHECK" 2>&1 >/dev/null)"; then
     printf '%s\n' "$err" | tail -n 1 >&2
     exit 3
@@ -89,6 +91,9 @@ static() {
   "$CTL" collectstatic --noinput
 }
 
+# Root unpacks (it reads root's clone); everything that runs the project's code is the build user's.
+if [ "${1:-}" = unpack ]; then want=root; else want="$BUILD_USER"; fi
+[ "$(id -un)" = "$want" ] || die "${1:-build}: run it as $want"
 case "${1:-}" in
   unpack) unpack "${2:?release directory}" "${3:?revision}" ;;
   venv) venv "${2:?venv directory}" "${3:?release directory}" ;;

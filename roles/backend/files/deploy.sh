@@ -9,7 +9,7 @@
 #   deploy prune N              keep the N newest releases (and the live one), drop unused venvs and static files
 #   deploy dump RELEASE_DIR     dump the database into the release (before it migrates), root-only
 #   deploy restore RELEASE_DIR  restore the database from the release's dump, as the database's owner role
-#   deploy workdir DIR          an empty directory of releases/ or venvs/ for the project user to build in
+#   deploy workdir DIR          an empty directory of releases/ or venvs/ for the build user to build in
 #   deploy seal DIR [DEST]      DIR becomes root's, read-only to the project user, then moves to DEST
 #   deploy seal-release RELEASE_DIR VENV REVISION   seal a built release, link its venv, record its revision
 #   deploy revision             the live release's revision (nothing unless root wrote it)
@@ -21,14 +21,15 @@
 #
 # Runs as root, following the ownership table of roles/backend/README.md: root writes only in
 # root-owned directories (the project root, releases/, venvs/, shared/, shared/static/, run/); a
-# release or venv is built by the project user in a directory of its own, then sealed (root's,
-# read-only to the project user) before anything root does reads it. Whatever happens in the project
+# release or venv is built by the build user (never the project user, whose processes the site runs)
+# in a directory only it can enter, then sealed (root's, read-only to the project user) before
+# anything root does reads it. Whatever happens in the project
 # user's leaves (media, sockets, the SQLite directory) and in its database runs as that user.
 set -euo pipefail
 umask 022
 # shellcheck source=/dev/null
 . "$(dirname "$(readlink -f "$0")")/deploy.env"
-: "${ROOT:?}" "${NAME:?}" "${APP_USER:?}" "${HEALTH_URL:?}" "${HEALTH_HOST:?}" "${HEALTH_TIMEOUT:?}"
+: "${ROOT:?}" "${NAME:?}" "${APP_USER:?}" "${BUILD_USER:?}" "${HEALTH_URL:?}" "${HEALTH_HOST:?}" "${HEALTH_TIMEOUT:?}"
 : "${DRAIN_TIMEOUT:?}" "${LOG_DIR:?}" "${LOCK_MAX_HOLD:?}" "${SOCKET_DIR:?}" "${DB_ENGINE:?}" "${DB_NAME:?}"
 : "${MAINTENANCE_FLAG:?}"
 RUN="$ROOT/run"
@@ -247,6 +248,32 @@ dump() {
   say "database dumped into ${release##*/}/$DUMP"
 }
 
+# The dump's SQL without its comments on extensions: only an extension's owner may set one, and an
+# extension a superuser created in the database stays as it is (DROP OWNED leaves it). Lines of COPY
+# data (up to its "\.") are kept whatever they hold.
+NO_EXTENSION_COMMENTS='copy && /^\\\.$/ { copy = 0; print; next }
+copy { print; next }
+/^COPY .* FROM stdin;$/ { copy = 1 }
+/^COMMENT ON EXTENSION / { next }
+{ print }'
+
+# What the owner role owns is dropped, never the schema with what others own there (an extension a
+# superuser created): a public schema the role took over (an earlier restore's) goes back to
+# pg_database_owner first (PostgreSQL 14+), and is there again whatever happened.
+pg_empty() {
+  cat <<'SQL'
+SET client_min_messages = warning;
+DO $$ BEGIN
+  IF to_regrole('pg_database_owner') IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')
+     = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN
+    ALTER SCHEMA public OWNER TO pg_database_owner;
+  END IF;
+END $$;
+DROP OWNED BY CURRENT_USER CASCADE;
+CREATE SCHEMA IF NOT EXISTS public;
+SQL
+}
+
 # Back to the dump in one transaction, while the live release keeps serving. PostgreSQL: what the
 # owner role owns is dropped and the dump replayed, both by psql connected as that role and run by
 # the project user (the dump's text never reaches a superuser nor a root process); SQLite: the
@@ -258,8 +285,8 @@ restore() {
   fi
   if [ "$DB_ENGINE" = postgresql ]; then
     {
-      printf 'DROP OWNED BY CURRENT_USER CASCADE;\n'
-      as_app pg_restore --no-owner -f - < "$dump"
+      pg_empty
+      as_app pg_restore --no-owner -f - < "$dump" | as_app awk "$NO_EXTENSION_COMMENTS"
     } | as_owner psql -q -X -v ON_ERROR_STOP=1 --single-transaction -f - >/dev/null
   else
     as_app python3 -c "$SQLITE_COPY" restore "$DB_NAME" < "$dump"
@@ -267,29 +294,32 @@ restore() {
   say "database restored from ${release##*/}/$DUMP"
 }
 
-# A fresh directory of releases/ or venvs/ (both root's) for the project user to build in.
+# A fresh directory of releases/ or venvs/ (both root's) for the build user to build in: the project
+# user can neither write in it nor enter it.
 workdir() {
   local dir="$1"
   case "${dir%/*}" in "$ROOT/releases" | "$ROOT/venvs") ;; *) die "no work directory outside releases/ and venvs/: $dir" ;; esac
   rm -rf "$dir"
-  mkdir -m 0755 "$dir"
-  chown "$APP_USER:$APP_USER" "$dir"
+  mkdir -m 0700 "$dir"
+  chown "$BUILD_USER:$BUILD_USER" "$dir"
 }
 
-# What the project user built becomes root's, group the project's, writable by root only. The top
-# directory is closed first; the walk repeats until nothing is left the project user could write
-# (a process of the project user still inside fails the deploy rather than keep a way in).
+# What the build user built becomes root's, group the project's, writable by root only. Nothing of
+# the build outlives it (the build user runs builds only); the top directory is closed first; the
+# walk repeats until nothing is left another user could write (a process still writing inside fails
+# the deploy rather than keep a way in).
 seal() {
   local dir="$1" dest="${2:-}" i
   case "${dir%/*}" in "$ROOT/releases" | "$ROOT/venvs") ;; *) die "nothing to seal outside releases/ and venvs/: $dir" ;; esac
   if [ ! -d "$dir" ] || [ -L "$dir" ]; then die "nothing to seal at $dir"; fi
+  pkill -KILL -u "$BUILD_USER" 2>/dev/null || true
   chown root:root "$dir"
   chmod 0700 "$dir"
   for i in 1 2 3; do
     chown -R --no-dereference "root:$APP_USER" "$dir"
     chmod -R go-w,ug-s "$dir"
     [ -z "$(find "$dir" \( ! -user root -o ! -group "$APP_USER" -o \( ! -type l -perm /6022 \) \) -print -quit)" ] && break
-    [ "$i" = 3 ] && die "$dir kept changing while it was sealed: a process of $APP_USER writes in it"
+    [ "$i" = 3 ] && die "$dir kept changing while it was sealed: a process writes in it"
   done
   chmod 0750 "$dir"
   if [ -n "$dest" ]; then mv -T "$dir" "$dest"; fi

@@ -555,15 +555,25 @@ def unpack(ini, stream, work, key):
     return database
 
 
-# Connected as the owner role: its own sessions ended (gunicorn is stopped), the public schema
-# emptied (PostgreSQL 15 gives it to the database's owner) and created again, its own.
+# Connected as the owner role: its own sessions ended (gunicorn is stopped), then what it owns dropped,
+# never the schema with what others own there (an extension a superuser created, which the role could
+# not create again): a public schema it took over goes back to pg_database_owner (PostgreSQL 14+).
 PG_EMPTY_SCHEMA = """
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
  WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid();
-DROP SCHEMA IF EXISTS public CASCADE;
-CREATE SCHEMA public;
-GRANT USAGE ON SCHEMA public TO PUBLIC;
+SET client_min_messages = warning;
+DO $$ BEGIN
+  IF to_regrole('pg_database_owner') IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')
+     = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN
+    ALTER SCHEMA public OWNER TO pg_database_owner;
+  END IF;
+END $$;
+DROP OWNED BY CURRENT_USER CASCADE;
+CREATE SCHEMA IF NOT EXISTS public;
 """
+
+# A line of pg_restore -l naming a comment on an extension ("3486; 0 0 COMMENT - EXTENSION citext ").
+PG_EXTENSION_COMMENT = re.compile(r"^\d+; \d+ \d+ COMMENT - EXTENSION ")
 
 # As postgres, with nothing of the project's in it: the database (when missing) owned by its role.
 PG_CREATE_DATABASE = """
@@ -582,10 +592,18 @@ def restore_database(ini, path):
         # Then, connected as the owner role: the schema emptied, and pg_restore straight into the database
         # (never its SQL through psql, whose meta-commands run client-side): the archive's SQL runs with
         # that role's rights only.
+        # What the role owns is dropped, not the schema: an extension a superuser created in the database
+        # (and the role cannot create again) stays; the archive's comments on extensions, which only
+        # their owner may set, are left out.
+        with open(path, "rb") as dump:
+            toc = run(["pg_restore", "-l"], stdin=dump, stdout=subprocess.PIPE).stdout.decode()
+        listed = os.path.join(os.path.dirname(path), "restore.list")
+        with open(listed, "w") as f:
+            f.write("".join(line for line in toc.splitlines(True) if not PG_EXTENSION_COMMENT.match(line)))
         psql_owner(ini, PG_EMPTY_SCHEMA, db)
         with open(path, "rb") as dump:
             run(["pg_restore", "-w", "--exit-on-error", "--single-transaction", "--no-owner", "--no-privileges",
-                 "--clean", "--if-exists", "-d", db], stdin=dump, env=pg_env(ini))
+                 "-L", listed, "-d", db], stdin=dump, env=pg_env(ini))
         return
     target = b["database"]
     with open(path, "rb") as src:
