@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# Unit tests of roles/backend/files/deploy.sh (bin/deploy), every subcommand but PostgreSQL's dump and
-# restore (the e2e tests cover those on a booted server): a project tree in a temporary directory,
-# the current user as the project user, supervisorctl, curl and runuser stubbed (test/server/bin).
+# Unit tests of roles/backend/files/deploy.sh (bin/deploy), every subcommand (PostgreSQL's dump and
+# restore: the e2e tests, on a booted server): a project tree in a temporary directory,
+# the current user as the project user, supervisorctl, curl, runuser and pkill stubbed (test/server/bin).
 
 setup() {
   T="$(mktemp -d)"
@@ -224,4 +224,73 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [ "$status" -eq 0 ]
   [ "$output" = "
 live=none state=NONE release=none" ]
+}
+
+@test "workdir: an empty 0700 directory of the build user's, made anew; nowhere but releases/ and venvs/" {
+  mkdir -p "$ROOT/releases/r1" && touch "$ROOT/releases/r1/left-over"
+  deploy workdir "$ROOT/releases/r1"
+  [ "$(stat -c '%U %a' "$ROOT/releases/r1")" = "$(id -un) 700" ]
+  [ -z "$(ls -A "$ROOT/releases/r1")" ]
+  run deploy workdir "$ROOT/shared/x"
+  [ "$status" -ne 0 ] && [[ "$output" == *"no work directory outside releases/ and venvs/"* ]]
+  [ ! -e "$ROOT/shared/x" ]
+}
+
+@test "seal: the build user's processes stopped, everything root's and the project's group, writable by root only, then renamed" {
+  [ "$(id -u)" -eq 0 ] || skip "seal changes owners: run as root"
+  deploy workdir "$ROOT/venvs/v9.tmp"
+  mkdir -p "$ROOT/venvs/v9.tmp/bin" && touch "$ROOT/venvs/v9.tmp/bin/python"
+  chmod 0777 "$ROOT/venvs/v9.tmp/bin" && chmod 4775 "$ROOT/venvs/v9.tmp/bin/python"
+  deploy seal "$ROOT/venvs/v9.tmp" "$ROOT/venvs/v9"
+  [ ! -e "$ROOT/venvs/v9.tmp" ]
+  [ "$(stat -c '%U %a' "$ROOT/venvs/v9")" = "root 750" ]
+  [ "$(stat -c '%a' "$ROOT/venvs/v9/bin")" = 755 ] && [ "$(stat -c '%a' "$ROOT/venvs/v9/bin/python")" = 755 ]
+  [ -z "$(find "$ROOT/venvs/v9" \( ! -user root -o ! -group "$(id -gn)" \) -print)" ]
+  grep -qx "pkill -KILL -u $(id -un)" "$STUB_STATE/calls"
+  run deploy seal "$ROOT/shared/static"
+  [ "$status" -ne 0 ] && [[ "$output" == *"nothing to seal outside releases/ and venvs/"* ]]
+  ln -s "$ROOT/shared" "$ROOT/releases/link"
+  run deploy seal "$ROOT/releases/link"
+  [ "$status" -ne 0 ] && [[ "$output" == *"nothing to seal at"* ]]
+}
+
+@test "seal-release: sealed, its venv linked and its revision written by root over what the build left; an unsealed venv refused" {
+  [ "$(id -u)" -eq 0 ] || skip "seal changes owners: run as root"
+  deploy workdir "$ROOT/releases/r1"
+  touch "$ROOT/releases/r1/manage.py"
+  ln -s /etc/shadow "$ROOT/releases/r1/.revision"
+  mkdir -m 0777 "$ROOT/venvs/open"
+  run deploy seal-release "$ROOT/releases/r1" "$ROOT/venvs/open" git-abc
+  [ "$status" -ne 0 ] && [[ "$output" == *"no sealed venv at $ROOT/venvs/open"* ]]
+  mkdir -m 0755 "$ROOT/venvs/v1"
+  deploy seal-release "$ROOT/releases/r1" "$ROOT/venvs/v1" git-abc
+  [ "$(readlink "$ROOT/releases/r1/venv")" = "$ROOT/venvs/v1" ]
+  [ ! -L "$ROOT/releases/r1/.revision" ] && [ "$(cat "$ROOT/releases/r1/.revision")" = git-abc ]
+  [ "$(stat -c '%U %a' "$ROOT/releases/r1")" = "root 750" ]
+}
+
+@test "revision: the live release's, only from a sealed release and a plain file" {
+  [ "$(id -u)" -eq 0 ] || skip "seal changes owners: run as root"
+  [ -z "$(deploy revision)" ]
+  deploy workdir "$ROOT/releases/r1" && mkdir -m 0755 "$ROOT/venvs/v1"
+  deploy seal-release "$ROOT/releases/r1" "$ROOT/venvs/v1" git-abc
+  ln -sfn releases/r1 "$ROOT/current"
+  [ "$(deploy revision)" = git-abc ]
+  rm "$ROOT/releases/r1/.revision" && ln -s /etc/hostname "$ROOT/releases/r1/.revision"
+  [ -z "$(deploy revision)" ]
+  mkdir -m 0777 "$ROOT/releases/r2" && echo git-def > "$ROOT/releases/r2/.revision"
+  ln -sfn releases/r2 "$ROOT/current"
+  [ -z "$(deploy revision)" ]
+}
+
+@test "discard: a release that is not live is removed; the live one is not" {
+  release r1 && release r2
+  ln -sfn releases/r2 "$ROOT/current"
+  run deploy discard "$ROOT/releases/r2"
+  [ "$status" -ne 0 ] && [[ "$output" == *"r2 is live: not removed"* ]]
+  [ -d "$ROOT/releases/r2" ]
+  deploy discard "$ROOT/releases/r1"
+  [ ! -e "$ROOT/releases/r1" ]
+  run deploy discard "$T/log"
+  [ "$status" -ne 0 ] && [[ "$output" == *"no release at"* ]]
 }
