@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-6LQEDXXA.js";
+} from "./cli-chunks/chunk-WKIMQR6O.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -7774,7 +7774,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-NQNLP7DL.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-WGFMKQ76.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -151,6 +151,7 @@ class CallbackModule(CallbackBase):
         self._file = None
         self._play = ''
         self._started = {}
+        self._handlers = set()
         if self._path:
             self._file = open(self._path, 'a')
 
@@ -171,6 +172,7 @@ class CallbackModule(CallbackBase):
         self._task_start(task)
 
     def v2_playbook_on_handler_task_start(self, task):
+        self._handlers.add(task._uuid)
         self._task_start(task)
 
     def _result(self, status, result, ignore_errors=False):
@@ -190,6 +192,9 @@ class CallbackModule(CallbackBase):
             'changed': bool(res.get('changed', False)),
             'duration': round(time.time() - start, 3) if start else None,
         }
+        if task._uuid in self._handlers:
+            # A handler runs because a task changed: its change is that task's consequence.
+            entry['handler'] = True
         if 'cache_updated' in res:
             # apt: whether this task refreshed the package index (what makes a run slow).
             entry['cache_updated'] = bool(res.get('cache_updated'))

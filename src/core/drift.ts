@@ -29,7 +29,8 @@ export function findDrift(result: RunResult, plan: Pick<Plan, 'hosts'>): DriftRe
   const report: DriftReport = { drift: {}, pending: {}, unknown: [], checked: result.playbooks.map((p) => p.playbook) }
   const unknown = new Set<string>()
   for (const p of result.playbooks) {
-    for (const c of p.changed) {
+    // A handler that would run follows a task that would change: that task is the drift.
+    for (const c of p.changed.filter((x) => !x.handler)) {
       const h = byHost.get(c.host)
       const hp = h?.playbooks.find((x) => x.playbook === p.playbook)
       if (!h || h.excluded || h.state !== 'recorded' || !hp) {

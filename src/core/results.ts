@@ -18,6 +18,8 @@ export interface TaskRef {
 /** A task that changed (or would, in check mode), with its --diff when the run had one (never of a no_log or diff: false task). */
 export interface TaskChange extends TaskRef {
   diff?: string
+  /** A handler: it ran because a task changed. */
+  handler?: true
 }
 
 /** A release's pending migrations on one host, classified (roles/backend/files/django-deploy-migrations.py). */
@@ -81,6 +83,7 @@ interface RawEvent {
   cache_updated?: boolean
   ignored?: boolean
   maintenance_seconds?: number
+  handler?: boolean
   diff?: string
   migrations?: MigrationReport
   hosts?: Record<string, Partial<HostStats>>
@@ -122,7 +125,7 @@ export function parseResults<P extends string = Playbook>(playbook: P, jsonl: st
         ...ref, action: e.action ?? '', status: e.status ?? '', changed: !!e.changed, seconds: e.duration ?? 0,
         ...(e.cache_updated === undefined ? {} : { cacheUpdated: e.cache_updated }),
       })
-      if (e.status === 'changed') changed.push(e.diff ? { ...ref, diff: e.diff } : ref)
+      if (e.status === 'changed') changed.push({ ...ref, ...(e.diff ? { diff: e.diff } : {}), ...(e.handler ? { handler: true as const } : {}) })
       if (e.migrations && Array.isArray(e.migrations.migrations)) migrations[ref.host] = e.migrations
       if (typeof e.maintenance_seconds === 'number') maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds
       if ((e.status === 'failed' && !e.ignored) || e.status === 'unreachable') {

@@ -117,6 +117,13 @@ describe('drift', () => {
     assert.match(md, /Not judged \(deploy state unknown\): web3/)
   })
 
+  test('a handler that would run (nginx reload) is not drift: the task that notified it is', () => {
+    const reload = { ...on('web1'), task: 'frontend : Nginx reloads its configuration', file: 'roles/frontend/handlers/main.yml', line: 13, handler: true as const }
+    const r = findDrift({ status: 'success', check: true, notRun: [], playbooks: [ran('frontend', [on('web1'), reload])] }, plan)
+    assert.deepEqual(r.drift.web1!.map((t) => t.task), ['frontend : The site is served as configured'])
+    assert.match(driftMarkdown(r, { inventory: 'inv' }), /^1 task would change on 1 host/)
+  })
+
   test('nothing would change: no drift', () => {
     const r = findDrift({ status: 'success', check: true, notRun: [], playbooks: [ran('base', []), ran('frontend', [])] }, plan)
     assert.equal(hasDrift(r), false)

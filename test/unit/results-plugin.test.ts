@@ -110,3 +110,28 @@ describe('callback plugin diffs', () => {
     assert.equal(diffs[4], undefined)
   })
 })
+
+describe('callback plugin: handlers', () => {
+  test('a handler\'s event says it is one; a task\'s does not', () => {
+    const events = withPlugin([
+      'import django_deploy_results as p',
+      'class Host(object):',
+      '    def get_name(self): return "web1"',
+      'class Task(object):',
+      '    action = "service"; no_log = False; _role = None',
+      '    def __init__(self, uuid, name): self._uuid = uuid; self.name = name',
+      '    def get_name(self): return self.name',
+      '    def get_path(self): return "/repo/roles/frontend/handlers/main.yml:13"',
+      'class Result(object):',
+      '    def __init__(self, t): self._task = t; self._host = Host(); self._result = {"changed": True}',
+      'c = p.CallbackModule()',
+      'task, handler = Task("t1", "The site is configured"), Task("h1", "Nginx reloads")',
+      'c.v2_playbook_on_task_start(task, False)',
+      'c.v2_runner_on_ok(Result(task))',
+      'c.v2_playbook_on_handler_task_start(handler)',
+      'c.v2_runner_on_ok(Result(handler))',
+    ], { env: (dir) => ({ DJANGO_DEPLOY_RESULTS: join(dir, 'events.jsonl') }) },
+    (_, dir) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { task: string; handler?: boolean }))
+    assert.deepEqual(events.map((e) => [e.task, e.handler ?? false]), [['The site is configured', false], ['Nginx reloads', true]])
+  })
+})

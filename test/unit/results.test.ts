@@ -34,6 +34,14 @@ describe('results', () => {
     assert.equal(r.error, undefined)
   })
 
+  test('a handler\'s change is marked as one', () => {
+    const h = parseResults('frontend', [
+      line({ event: 'task', play: 'Frontend', task: 'Nginx reloads', path: '/repo/roles/frontend/handlers/main.yml:13', host: 'web1', status: 'changed', changed: true, handler: true }),
+      line({ event: 'stats', hosts: { web1: { ok: 1, changed: 1 } } }),
+    ].join('\n'), 0, 1000, '/repo')
+    assert.deepEqual(h.changed, [{ play: 'Frontend', task: 'Nginx reloads', host: 'web1', file: 'roles/frontend/handlers/main.yml', line: 13, handler: true }])
+  })
+
   test('a run that dies before its recap says so', () => {
     const dead = parseResults('base', '', 4, 1000, '/repo')
     assert.equal(dead.status, 'failure')

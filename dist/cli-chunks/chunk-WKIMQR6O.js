@@ -7546,7 +7546,7 @@ function parseResults(playbook, jsonl, exitCode, durationMs, root) {
         seconds: e.duration ?? 0,
         ...e.cache_updated === void 0 ? {} : { cacheUpdated: e.cache_updated }
       });
-      if (e.status === "changed") changed.push(e.diff ? { ...ref, diff: e.diff } : ref);
+      if (e.status === "changed") changed.push({ ...ref, ...e.diff ? { diff: e.diff } : {}, ...e.handler ? { handler: true } : {} });
       if (e.migrations && Array.isArray(e.migrations.migrations)) migrations[ref.host] = e.migrations;
       if (typeof e.maintenance_seconds === "number") maintenance[ref.host] = (maintenance[ref.host] ?? 0) + e.maintenance_seconds;
       if (e.status === "failed" && !e.ignored || e.status === "unreachable") {
