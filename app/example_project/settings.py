@@ -112,6 +112,28 @@ STATIC_ROOT = _get("django", "static_root") or str(BASE_DIR / "static")
 STATICFILES_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = _get("django", "media_root") or str(BASE_DIR / "media")
+# Several app servers share the uploads through a bucket ([media] s3_bucket, from the vault): the
+# files are stored there and served at MEDIA_URL by pages.views.media, which reads them back (the
+# bucket stays private). Without it, the files stay under MEDIA_ROOT and nginx serves them.
+MEDIA_S3 = bool(_get("media", "s3_bucket"))
+if MEDIA_S3:
+    try:
+        import boto3  # noqa: F401
+        import storages  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(f"{_ini_path}: [media] s3_bucket is set but {exc.name} is not installed: "
+                           "install requirements-s3.txt (django-storages, boto3)") from exc
+    DEFAULT_FILE_STORAGE = "example_project.storage.MediaStorage"
+    AWS_STORAGE_BUCKET_NAME = _get("media", "s3_bucket")
+    AWS_S3_ENDPOINT_URL = _get("media", "s3_endpoint") or None
+    AWS_S3_REGION_NAME = _get("media", "s3_region") or None
+    AWS_S3_ADDRESSING_STYLE = _get("media", "s3_addressing_style", "auto")
+    AWS_LOCATION = _get("media", "s3_prefix")
+    AWS_ACCESS_KEY_ID = _get("media", "s3_access_key")
+    AWS_SECRET_ACCESS_KEY = _get("media", "s3_secret_key")
+    # Private objects, never overwritten (a second upload of a name gets a new one).
+    AWS_DEFAULT_ACL = None
+    AWS_S3_FILE_OVERWRITE = False
 
 # --- Behind nginx (which terminates TLS and sets X-Forwarded-Proto) ---
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,22 +2,34 @@
 // appservers and dbservers), from fresh hosts through the four playbooks. Booted once; the scenarios
 // share the hosts. PostgreSQL runs on the database server only, listens on its private address,
 // and answers the app server only (pg_hba and base's firewall); the site answers from the app server
-// with its data in that database; a second run changes nothing.
+// with its data in that database; a second run changes nothing. The uploads live in a bucket (the
+// lab's s3rver stands in for S3): a file uploaded through an app server is stored there and served
+// back through the site, from every app server.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
+import { MEDIA_BUCKET, mediaStorage, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
 const SSH_PORT = 2222
 const NAME = 'app1.test'
 const PG_PORT = 5432
 const HOSTS = ['app1', 'db1']
+const S3_PORT = 4571
+const ROOT = '/srv/example-org/example'
+/** The app servers and the database server this file boots (by name, whatever their number). */
+const appServers = () => HOSTS.filter((h) => h.startsWith('app'))
 
 describe('cluster: an app server and a database server, from fresh hosts', () => {
   let lab: Lab
   let inventory: string
+  let s3: S3Server | undefined
+  let work: string
   const address = (name: string) => lab.hosts.find((h) => h.name === name)!.address
 
   /** A command as the deploy user on the new SSH port (root cannot log in any more). */
@@ -35,14 +47,20 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
 
   before(async () => {
     lab = await startLab({ hosts: HOSTS })
+    work = mkdtempSync(join(tmpdir(), 'cluster-test-'))
+    s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET])
+    const media = mediaStorage(s3.endpoint, PLAIN_SITE_VARS.backend_packages_extra)
     inventory = await lab.writeInventory({
       groups: { appservers: ['app1'], dbservers: ['db1'] },
-      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS },
+      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars },
+      vault: { ...media.vault },
     })
   }, LONG)
 
   after(async () => {
+    await s3?.stop()
     await lab?.destroy()
+    if (work) rmSync(work, { recursive: true, force: true })
   })
 
   test('bootstrap, base, backend and frontend run in order on fresh hosts', LONG, async () => {
@@ -83,6 +101,74 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
     for (const name of ['backend', 'frontend']) {
       const r = await playbook(name)
       for (const h of HOSTS) assertUnchanged(r, h)
+    }
+  })
+
+  // --- Uploads in a bucket shared by every app server ---
+
+  /** A staff user of the site's admin (created through the app's shell on an app server). */
+  const STAFF = { user: 'media-admin', password: `pw-${Date.now()}-media` }
+  /** curl's cookie jar of the staff user's session (the site's name, whichever server answers). */
+  const jar = () => join(work, 'cookies.txt')
+  const cookie = (name: string) => readFileSync(jar(), 'utf8').split('\n').map((l) => l.split('\t')).find((f) => f[5] === name)?.[6] ?? ''
+  /** The site through one app server, with the staff session's cookies. */
+  const site = (host: string, path: string, args: string[] = []) =>
+    curl(`http://${NAME}${path}`, { address: address(host), args: ['-b', jar(), '-c', jar(), ...args] })
+
+  /** Logs the staff user in through `host` (the admin's login form and its CSRF token). */
+  async function logIn(host: string): Promise<void> {
+    const created = await lab.ssh(appServers()[0]!, 'sudo -n /usr/local/bin/example-ctl shell', {
+      user: 'deploy', port: SSH_PORT, key: lab.keys.deploy,
+      input: `from django.contrib.auth.models import User\nUser.objects.filter(username="${STAFF.user}").exists() or User.objects.create_superuser("${STAFF.user}", "ops@example.com", "${STAFF.password}")\n`,
+    })
+    assert.equal(created.code, 0, created.stderr)
+    const form = await site(host, '/admin/login/')
+    assert.equal(form.status, 200, form.body.slice(0, 300))
+    const token = form.body.match(/name="csrfmiddlewaretoken" value="([^"]+)"/)?.[1]
+    assert.ok(token, 'the login form has a CSRF token')
+    const login = await site(host, '/admin/login/', ['--data-urlencode', `csrfmiddlewaretoken=${token}`, '--data-urlencode', `username=${STAFF.user}`,
+      '--data-urlencode', `password=${STAFF.password}`, '--data-urlencode', 'next=/admin/'])
+    assert.equal(login.status, 302, `the staff login: ${login.body.slice(0, 300)}`)
+  }
+
+  test('an upload through an app server is stored in the bucket, not on its disk, and served through the site', LONG, async () => {
+    const [first] = appServers()
+    await logIn(first!)
+    const body = `uploaded through ${first} at ${new Date().toISOString()}\n`
+    const file = join(work, 'cluster-upload.txt')
+    writeFileSync(file, body)
+    const upload = await site(first!, '/upload/', ['-F', `file=@${file};type=text/plain`, '-H', `X-CSRFToken: ${cookie('csrftoken')}`])
+    assert.equal(upload.status, 201, upload.body.slice(0, 500))
+    const url = upload.body.trim()
+    assert.match(url, /^\/media\/uploads\/cluster-upload[A-Za-z0-9_]*\.txt$/)
+    // In the bucket under the project's prefix (s3rver keeps each object as a file), not on the app server.
+    const key = `example-org/example${url}`
+    assert.ok(existsSync(join(work, MEDIA_BUCKET, `${key}._S3rver_object`)), `s3://${MEDIA_BUCKET}/${key}`)
+    const onDisk = await on(first!, `sudo -n find ${ROOT}/shared/media -type f`)
+    assert.equal(onDisk.stdout.trim(), '', 'no upload on the app server\'s disk')
+    // nginx serves no media from disk: /media/ reaches the application, which reads the bucket.
+    const nginx = await on(first!, 'sudo -n nginx -T 2>/dev/null')
+    assert.doesNotMatch(nginx.stdout, /alias \S*shared\/media/, 'no media location on disk in nginx')
+    // Served back by every app server (each reads the same bucket), sandboxed as nginx would.
+    for (const host of appServers()) {
+      const served = await curl(`http://${NAME}${url}`, { address: address(host) })
+      assert.equal(served.status, 200, `${host}: ${served.body.slice(0, 300)}`)
+      assert.equal(served.body, body, host)
+      assert.match(served.headers['content-security-policy'] ?? '', /^sandbox/, host)
+      assert.equal((await curl(`http://${NAME}/media/uploads/missing.txt`, { address: address(host) })).status, 404)
+    }
+    // Without a session, no upload (the staff-only view sends to the admin's login).
+    const anonymous = await curl(`http://${NAME}/upload/`, { address: address(first!), args: ['-F', `file=@${file}`] })
+    assert.notEqual(anonymous.status, 201)
+  })
+
+  test('the bucket\'s keys are in the project\'s settings only: not on a command line nor in the journal', LONG, async () => {
+    for (const host of appServers()) {
+      const settings = await on(host, `sudo -n stat -c '%a %U %G' ${ROOT}/etc/settings.ini && sudo -n grep -c '^s3_secret_key = .' ${ROOT}/etc/settings.ini`)
+      assert.equal(settings.stdout.trim(), '640 root example\n1', `${host}: ${settings.stderr}`)
+      // s3rver's fixed key is the lab vault's value: nothing logged it.
+      const journal = await on(host, "sudo -n journalctl --no-pager -q | grep -c S3RVER; sudo -n sh -c 'ps -eo args | grep -c S3RVE[R]'")
+      assert.equal(journal.stdout.trim(), '0\n0', `${host}: the key in the journal or a process's arguments`)
     }
   })
 })
