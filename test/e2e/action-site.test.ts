@@ -224,6 +224,20 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.match(first.body, new RegExp(`frontend on web1: frontend : The site is configured[^]*<pre>[^]*\\n\\+${marker}</pre>`))
     for (const v of [...vaultValues, vaultKey, TOKEN]) assert.ok(!first.body.includes(v), 'the comment shows a secret')
 
+    // `django-deploy status` from the branch's checkout lists the same pending migrations (read-only).
+    const keyFile = join(lab.dir, 'action-site-vault.key')
+    writeFileSync(keyFile, vaultKey, { mode: 0o600 })
+    git(repo, 'checkout', '-q', 'preview')
+    let status: string
+    try {
+      status = execFileSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'status', '--dir', repo, '--vault-key', keyFile, '--ssh-key', lab.keys.deploy, '--known-hosts', lab.knownHosts],
+        { encoding: 'utf8', env: { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' } })
+    } finally {
+      git(repo, 'checkout', '-q', 'main')
+    }
+    assert.match(status, /^web1: pending migrations of the code to deploy: breaking\n {2}pages\.0002_preview: additive: Add field extra to note [^\n]*\n {2}pages\.0002_preview: BREAKING: Remove field created from note /m)
+    assert.equal(await hostState(), stateBefore)
+
     // The next push: the app's change dropped, the template changed again; the same comment is rewritten.
     const marker2 = '# Previewed change, second push: the cache is kept one day'
     git(repo, 'checkout', '-q', 'preview')
