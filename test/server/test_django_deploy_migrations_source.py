@@ -59,7 +59,8 @@ class PendingMigrations(unittest.TestCase):
         (self.app / "pages/migrations" / name).write_text(text)
 
     def run_script(self, applied):
-        out = subprocess.run([sys.executable, str(SCRIPT), str(self.app)], input=json.dumps(applied),
+        server = "Django's banner\nDJANGO_DEPLOY_APPLIED " + json.dumps(applied)
+        out = subprocess.run([sys.executable, str(SCRIPT), str(self.app)], input=server,
                              capture_output=True, text=True, check=True).stdout
         self.assertTrue(out.startswith("DJANGO_DEPLOY_MIGRATIONS "))
         return json.loads(out[len("DJANGO_DEPLOY_MIGRATIONS "):])

@@ -1,8 +1,9 @@
 # A preview's pending migrations: the migration files of the code to deploy, read as source (never
 # imported nor run: a pull request's code stays inert), minus those the server's database has applied,
 # classified by the deploy's own rules (django-deploy-migrations.py, beside this file).
-#   python3 django-deploy-migrations-source.py APP_DIR < applied.json
-# applied.json: ["app_label.name", ...] (the django_migrations table of the live site). Prints one line,
+#   python3 django-deploy-migrations-source.py APP_DIR < applied
+# applied: the server's output with a line APPLIED_MARKER + ["app_label.name", ...] (the live site's
+# django_migrations table; a whole line, so that Ansible passes it on as text). Prints one line,
 # the same MARKER + JSON as the deploy's classifier. Sees the project's own apps only (a migrations
 # package under APP_DIR, its label the package's directory name): not those of installed packages.
 import ast
@@ -17,6 +18,7 @@ _spec = importlib.util.spec_from_file_location("django_deploy_migrations_rules",
 rules = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rules)
 
+APPLIED_MARKER = "DJANGO_DEPLOY_APPLIED "
 SKIP_DIRS = {".git", "__pycache__", "node_modules", "venv", ".venv", "media", "static"}
 # Positional parameters of Django's operations (django.db.migrations.operations), for calls that
 # pass them without names.
@@ -211,7 +213,10 @@ def pending(root, applied):
 
 
 def main():
-    applied = set(json.load(sys.stdin))
+    lines = [line for line in sys.stdin.read().splitlines() if line.startswith(APPLIED_MARKER)]
+    if not lines:
+        sys.exit("django-deploy-migrations-source: no %sline on stdin (the live site's applied migrations)" % APPLIED_MARKER)
+    applied = set(json.loads(lines[-1][len(APPLIED_MARKER):]))
     out = pending(sys.argv[1], applied)
     print(rules.MARKER + json.dumps({"migrations": out, "class": rules.overall(out)}))
 
