@@ -1,0 +1,1 @@
+../../base/files/django-deploy-files.py
