@@ -1,1 +1,0 @@
-../../base/files/django-deploy-files.py
