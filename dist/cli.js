@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-WKIMQR6O.js";
+} from "./cli-chunks/chunk-4EGQKF4C.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -2203,10 +2203,6 @@ function checkLayout(groups) {
   if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
 }
-function checkDeployable(l2) {
-  if (l2.kind === "single" || l2.app.length === 1 && !l2.lb) return l2;
-  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`);
-}
 function layoutNote(l2) {
   if (l2.kind !== "single" || l2.servers.length < 2) return void 0;
   return `${SERVERS_GROUP} has ${list(l2.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
@@ -2257,7 +2253,7 @@ async function readLayout(s3) {
     const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
   }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
+  return { ok: true, layout: checkLayout(parseInventoryGraph(r2.stdout)) };
 }
 
 // src/core/repo.ts
@@ -7847,7 +7843,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-WGFMKQ76.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-DFHU3WRF.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -7993,7 +7989,6 @@ function pickHosts(inventory, named, one) {
 import { resolve as resolve10 } from "node:path";
 
 // src/cli/remote.ts
-import { spawn } from "node:child_process";
 var TARGET_TEMPLATE = "{{ {'address': ansible_host | default(inventory_hostname), 'port': ansible_port | default(22), 'user': ansible_user | default(''), 'ssh_args': ansible_ssh_common_args | default(''), 'project': backend_project_slug | default(project_slug) | default('')} | to_json }}";
 function targetArgs(s3) {
   return [
@@ -8103,33 +8098,12 @@ function sshArgv(t2, remote, tty) {
     remote
   ];
 }
-function sshInteractive(argv, env) {
-  return new Promise((resolve11, reject) => {
-    const child = spawn("ssh", argv, { stdio: "inherit", env: childEnv(env) });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => resolve11(code ?? (signal ? 128 + 1 : 1)));
-  });
+async function sshInteractive(argv, env) {
+  return (await run("ssh", argv, { env: childEnv(env), terminal: true })).code;
 }
-function sshLines(argv, env, onLine, stop) {
-  return new Promise((resolve11, reject) => {
-    const child = spawn("ssh", argv, { stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
-    let rest = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop();
-      for (const l2 of parts) onLine(l2);
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk) => {
-      stderr += chunk;
-    });
-    stop?.addEventListener("abort", () => child.kill("SIGTERM"));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (rest) onLine(rest);
-      resolve11({ code: code ?? 1, stderr });
-    });
-  });
+async function sshLines(argv, env, onLine, stop) {
+  const r2 = await run("ssh", argv, { env: childEnv(env), onStdoutLine: onLine, stop });
+  return { code: r2.code, stderr: r2.stderr };
 }
 
 // src/cli/ops-run.ts

@@ -38298,16 +38298,20 @@ function run(cmd, args, opts = {}) {
     const child2 = spawn2(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? childEnv(),
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: opts.terminal ? "inherit" : [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
       detached: opts.killGroup ?? false
     });
     const out = [];
     const err = [];
-    child2.stdout.on("data", (b) => {
-      out.push(b);
+    let partial = "";
+    child2.stdout?.on("data", (b) => {
       opts.onOutput?.(b);
+      if (!opts.onStdoutLine) return void out.push(b);
+      const lines = (partial + b.toString("utf8")).split("\n");
+      partial = lines.pop();
+      for (const line of lines) opts.onStdoutLine(line);
     });
-    child2.stderr.on("data", (b) => {
+    child2.stderr?.on("data", (b) => {
       err.push(b);
       opts.onOutput?.(b);
     });
@@ -38333,6 +38337,7 @@ function run(cmd, args, opts = {}) {
     });
     child2.on("close", (code2, signal) => {
       if (timer) clearTimeout(timer);
+      if (partial) opts.onStdoutLine?.(partial);
       resolve7({
         code: code2 ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
@@ -38340,7 +38345,7 @@ function run(cmd, args, opts = {}) {
         ...timedOut ? { timedOut } : {}
       });
     });
-    if (opts.input !== void 0) child2.stdin.end(opts.input);
+    if (opts.input !== void 0 && !opts.terminal) child2.stdin.end(opts.input);
   });
 }
 
@@ -38383,10 +38388,6 @@ function checkLayout(groups) {
   if (lb.length > 1) fail(`${ROLE_GROUPS.lb} has ${list(lb)}: the roles run one load balancer: keep one in ${ROLE_GROUPS.lb}`);
   if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
-}
-function checkDeployable(l) {
-  if (l.kind === "single" || l.app.length === 1 && !l.lb) return l;
-  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`);
 }
 function layoutNote(l) {
   if (l.kind !== "single" || l.servers.length < 2) return void 0;
@@ -38438,7 +38439,7 @@ async function readLayout(s2) {
     const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
   }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
+  return { ok: true, layout: checkLayout(parseInventoryGraph(r.stdout)) };
 }
 
 // src/core/repo.ts
