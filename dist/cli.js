@@ -3734,8 +3734,10 @@ For each server of the inventory: which revision each playbook last deployed, ho
 from which run, the last backup when there is one, the project's processes (gunicorn's blue and
 green, the workers, as supervisord reports them) and scheduled jobs (each timer's calendar, next and
 last run), and what HEAD (or the working tree, when it has uncommitted changes) would deploy now.
-Reads the servers through Ansible (as deploy connects; the processes as root, with become);
-changes nothing.
+When that runs backend, the new code's pending migrations on each server, with their class
+(additive, or breaking: the deploy would put up the maintenance page or refuse), from the backend
+playbook's deploy tasks in check mode, as a pull request's preview lists them. Reads the servers
+through Ansible (as deploy connects; the processes as root, with become); changes nothing.
 
 Options:
 ${ANSIBLE_USAGE}
@@ -3763,8 +3765,22 @@ function statusText(s3, now) {
     }
     if (h2.status === "read") out.push(...processesLines(s3.processes[h2.host]));
   }
+  if (s3.migrationsError) out.push("", `Pending migrations not read: ${s3.migrationsError}`);
+  for (const [host, report] of Object.entries(s3.migrations ?? {}).sort(([a2], [b2]) => a2.localeCompare(b2))) {
+    out.push("", `${host}: pending migrations of the code to deploy: ${report.class}`);
+    for (const m2 of report.migrations) {
+      for (const o2 of m2.operations) out.push(`  ${m2.migration}: ${o2.class === "breaking" ? "BREAKING" : "additive"}: ${o2.operation} (${o2.reason})`);
+    }
+  }
   out.push("", `${s3.head.dirty ? `The working tree (on ${short(s3.head.commit)}, with uncommitted changes)` : `HEAD ${short(s3.head.commit)}`} would deploy:`, planText(s3.plan));
   return out.join("\n");
+}
+async function readMigrations(run2, plan) {
+  if (!plan.run.includes("backend")) return {};
+  const r2 = await runPlaybook("backend", { ...run2, check: true, diff: false, tags: ["backend_deploy"], limit: plan.limit ?? run2.limit }, () => {
+  });
+  const failed = [...r2.failures.map((f2) => `${f2.host}: ${f2.task}: ${f2.message.split("\n")[0]}`), ...r2.error ? [r2.error] : []];
+  return { migrations: r2.migrations ?? {}, ...failed.length > 0 ? { migrationsError: failed.join("; ") } : {} };
 }
 async function readBackups(run2) {
   const backups = {};
@@ -3798,7 +3814,7 @@ var command3 = {
         limit: run2.limit
       });
       const [backups, processes] = await Promise.all([readBackups(run2), readProcesses(run2)]);
-      return { head, state, backups, processes, plan };
+      return { head, state, backups, processes, plan, ...await readMigrations(run2, plan) };
     });
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
     return 0;
