@@ -33,6 +33,7 @@ umask 022
 : "${ROOT:?}" "${NAME:?}" "${APP_USER:?}" "${BUILD_USER:?}" "${HEALTH_URL:?}" "${HEALTH_HOST:?}" "${HEALTH_TIMEOUT:?}"
 : "${DRAIN_TIMEOUT:?}" "${LOG_DIR:?}" "${LOCK_MAX_HOLD:?}" "${SOCKET_DIR:?}" "${DB_ENGINE:?}" "${DB_NAME:?}"
 : "${MAINTENANCE_FLAG:?}"
+[ "$DB_ENGINE" != postgresql ] || : "${PG_EMPTY_SQL:?}"
 KEEP_WARM="${KEEP_WARM:-false}"
 RUN="$ROOT/run"
 STATIC="$ROOT/shared/static"
@@ -281,23 +282,6 @@ copy { print; next }
 /^COMMENT ON EXTENSION / { next }
 { print }'
 
-# What the owner role owns is dropped, never the schema with what others own there (an extension a
-# superuser created): a public schema the role took over (an earlier restore's) goes back to
-# pg_database_owner first (PostgreSQL 14+), and is there again whatever happened.
-pg_empty() {
-  cat <<'SQL'
-SET client_min_messages = warning;
-DO $$ BEGIN
-  IF to_regrole('pg_database_owner') IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')
-     = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN
-    ALTER SCHEMA public OWNER TO pg_database_owner;
-  END IF;
-END $$;
-DROP OWNED BY CURRENT_USER CASCADE;
-CREATE SCHEMA IF NOT EXISTS public;
-SQL
-}
-
 # Back to the dump in one transaction, while the live release keeps serving. PostgreSQL: what the
 # owner role owns is dropped and the dump replayed, both by psql connected as that role and run by
 # the project user (the dump's text never reaches a superuser nor a root process); SQLite: the
@@ -309,7 +293,7 @@ restore() {
   fi
   if [ "$DB_ENGINE" = postgresql ]; then
     {
-      pg_empty
+      cat "$PG_EMPTY_SQL" # files/pg-empty.sql: what the owner role owns dropped, not the schema
       as_app pg_restore --no-owner -f - < "$dump" | as_app awk "$NO_EXTENSION_COMMENTS"
     } | as_owner psql -q -X -v ON_ERROR_STOP=1 --single-transaction -f - >/dev/null
   else
