@@ -8,12 +8,16 @@
 // through the site is stored there and served by every app server.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
+import { get as httpGet } from '../support/http.ts'
+import { startHey } from '../support/load.ts'
 import { MEDIA_BUCKET, mediaStorage, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
@@ -246,5 +250,123 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       const journal = await on(host, "sudo -n journalctl --no-pager -q | grep -c S3RVER; sudo -n sh -c 'ps -eo args | grep -c S3RVE[R]'")
       assert.equal(journal.stdout.trim(), '0\n0', `${host}: the key in the journal or a process's arguments`)
     }
+  })
+  // --- Rolling deploys of the backend through the load balancer ---
+
+  /** A copy of the example app at `version`, its stylesheet renamed (hashed) with each version. */
+  const release = (version: string, edit?: (app: string) => void) =>
+    appCopy(fileURLToPath(new URL('../../app', import.meta.url)), work, version, (app) => {
+      appendFileSync(join(app, 'pages/static/pages/site.css'), `/* version ${version} */\n`)
+      edit?.(app)
+    })
+  const lbGet = (path: string) => httpGet(`http://${address(LB)}${path}`, NAME, 30_000)
+  const stylesheet = (page: string) => page.match(/href="(\/static\/pages\/site\.[0-9a-f]{12}\.css)"/)?.[1]
+  const versionOf = (page: string) => page.match(/id="version">([^<]*)</)?.[1] ?? '?'
+  const releasesOn = async (app: string) => (await on(app, `ls -1 ${ROOT}/releases`)).stdout.trim()
+  /** Each app server's live version, asked of it directly (from the load balancer). */
+  async function versions(): Promise<Record<string, string>> {
+    const seen: Record<string, string> = {}
+    for (const app of APPS) {
+      const page = await fromApp(app, '/')
+      assert.equal(page.status, 200, `${app}: ${page.body.slice(0, 300)}`)
+      seen[app] = versionOf(page.body)
+    }
+    return seen
+  }
+
+  /** Until stopped: through the load balancer, the home page, then the stylesheet it names. */
+  function watchPages() {
+    let stopped = false
+    const seen = { pages: 0, failed: [] as string[], versions: new Set<string>() }
+    const loop = (async () => {
+      while (!stopped) {
+        try {
+          const page = await lbGet('/')
+          const css = stylesheet(page.body)
+          seen.pages++
+          seen.versions.add(versionOf(page.body))
+          if (page.status !== 200 || !css) { seen.failed.push(`/ ${page.status} (${versionOf(page.body)})`); continue }
+          const asset = await lbGet(css)
+          if (asset.status !== 200) seen.failed.push(`${css} ${asset.status} (page of ${versionOf(page.body)})`)
+        } catch (e) {
+          seen.failed.push(String(e))
+        }
+      }
+    })()
+    return { async stop() { stopped = true; await loop; return seen } }
+  }
+
+  /** The backend playbook with `app` as the code, under load through the load balancer: pages (hey),
+   *  the live stylesheet (hey, rate-limited) and pages with the stylesheet each names. */
+  async function deployUnderLoad(app: string) {
+    const css = stylesheet((await lbGet('/')).body)
+    assert.ok(css, 'the page names its hashed stylesheet')
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    const assets = startHey({ url: `http://${address(LB)}${css}`, host: NAME, concurrency: 2, qps: 20 })
+    const watched = watchPages()
+    await new Promise((r) => setTimeout(r, 2000))
+    const started = Date.now()
+    const result = await lab.runPlaybook('backend', { inventory, extraVars: { backend_archive_src: app } })
+    const seconds = Math.round((Date.now() - started) / 1000)
+    await new Promise((r) => setTimeout(r, 2000))
+    const [load, static_, seen] = [await pages.stop(), await assets.stop(), await watched.stop()]
+    process.stdout.write(`# backend ${app.split('/').pop()}: exit ${result.code} in ${seconds} s, ` +
+      `${HOSTS.map((h) => `${h} ${JSON.stringify(result.recap[h])}`).join(', ')}; pages ${load.requests} requests, ${load.failed} failed; ` +
+      `old stylesheet ${static_.requests}, ${static_.failed} failed; page + stylesheet ${seen.pages}, ${seen.failed.length} failed\n`)
+    for (const l of [load, static_]) {
+      assert.ok(l.requests > 0, l.report)
+      assert.equal(l.failed, 0, l.report)
+    }
+    assert.deepEqual(seen.failed, [])
+    return { result, seen }
+  }
+  /** No deploy lock held on the app servers (the rollout released every one). */
+  async function noLockHeld() {
+    for (const app of APPS) {
+      const pid = await on(app, `sudo -n cat ${ROOT}/run/deploy.lock.pid 2>/dev/null || true`)
+      assert.equal(pid.stdout.trim(), '', `${app}: the deploy lock is still held`)
+    }
+  }
+  const lbStatus = async () => (await on(LB, `sudo -n /usr/local/sbin/frontend-lb-check ${SITE} status`)).stdout.trim()
+
+  test('a rolling deploy under load through the load balancer: no failed request (pages, static files), the new version on both app servers', LONG, async () => {
+    const before = await versions()
+    assert.deepEqual(Object.values(before), ['1.0.0', '1.0.0'])
+    const { result, seen } = await deployUnderLoad(release('2.0.0'))
+    const failures = result.result.failures.map((f) => `${f.host}: ${f.task}: ${f.message}`).join('\n')
+    assert.equal(result.code, 0, `${failures}\n${result.output.slice(-3000)}`)
+    assert.deepEqual(await versions(), { app1: '2.0.0', app2: '2.0.0' })
+    assert.ok(seen.versions.has('2.0.0'), `pages of the new release were served during the deploy: ${[...seen.versions]}`)
+    // One app server at a time: out of the load balancer, switched, back in, then the next.
+    const steps = result.result.tasks
+      .filter((t) => t.status !== 'skipped' && /^(The app server is out of the load balancer|The release passed its health check and serves|The app server is back in the load balancer)/.test(t.task))
+      .map((t) => `${t.host} ${t.task.split(' ').slice(2, 5).join(' ')}`)
+    assert.deepEqual(steps.filter((x, i) => x !== steps[i - 1]), APPS.flatMap((a) => [
+      `${a} server is out`, `${a} passed its health`, `${a} server is back`]), steps.join('\n'))
+    assert.equal(await lbStatus(), 'app1 up\napp2 up')
+    await noLockHeld()
+  })
+
+  test('a release that fails its health check on the first app server: the rollout stops there, the second keeps the old release, nothing fails', LONG, async () => {
+    const app2Releases = await releasesOn('app2')
+    const unhealthy = release('3.0.0-unhealthy', (app) => {
+      const views = join(app, 'pages/views.py')
+      writeFileSync(views, readFileSync(views, 'utf8').replace(
+        'return HttpResponse(f"ok {VERSION}\\n", content_type="text/plain")',
+        'return HttpResponse("not ready\\n", status=503, content_type="text/plain")'))
+      assert.match(readFileSync(views, 'utf8'), /not ready/)
+    })
+    const { result } = await deployUnderLoad(unhealthy)
+    assert.notEqual(result.code, 0)
+    // The run's failures (the summary's list): app1 alone, naming the host and the health check.
+    const failures = result.result.failures
+    assert.deepEqual(failures.map((f) => f.host), ['app1'], JSON.stringify(failures))
+    assert.match(failures[0]!.message, /^rollout stopped at app1: .*failed its health check/, failures[0]!.message)
+    assert.match(failures[0]!.message, /Not switched, still serving their live release: app2\./)
+    assert.equal(result.recap.app2?.failed, 0)
+    assert.deepEqual(await versions(), { app1: '2.0.0', app2: '2.0.0' })
+    assert.equal(await releasesOn('app2'), app2Releases, 'app2\'s new release was removed')
+    assert.equal(await lbStatus(), 'app1 up\napp2 up', 'app1 back in the load balancer with the release it serves')
+    await noLockHeld()
   })
 })

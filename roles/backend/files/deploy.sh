@@ -16,6 +16,8 @@
 #   deploy revision             the live release's revision (nothing unless root wrote it)
 #   deploy live                 the live release's revision (a line, empty unless root wrote it), then status
 #   deploy discard RELEASE_DIR  remove a release that never went live
+#   deploy publish-static RELEASE_DIR   add a sealed release's static files beside the live ones (a
+#                               rolling deploy: every app server has them before the first switch)
 #   deploy lock SECONDS | unlock   the per-project deploy lock
 #   deploy maintenance on | off     nginx answers the maintenance page (503) while the flag exists;
 #                               `off` prints how many seconds it was up (breaking migrations, the CLI)
@@ -416,6 +418,11 @@ case "${1:-}" in
   seal-release) seal_release "${2:?release directory}" "${3:?venv}" "${4:?revision}" ;;
   revision) revision ;;
   discard) discard "$(readlink -f "${2:?release directory}")" ;;
+  publish-static)
+    release="$(readlink -f "${2:?release directory}")"
+    [ "${release%/*}" = "$ROOT/releases" ] && [ -f "$release/manage.py" ] || die "no release at $2"
+    publish_static "$release" keep
+    ;;
   maintenance) maintenance "${2:-}" ;;
   lock)
     # The lock is held by a detached sleep inheriting flock's descriptor; `unlock` (or LOCK_MAX_HOLD) ends it.
@@ -433,5 +440,5 @@ case "${1:-}" in
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
     fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | lock SECONDS | unlock | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS | unlock | maintenance on|off" ;;
 esac

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """The load balancer's view of the app servers, written as nginx upstream lines.
 
-Usage: frontend-lb-check SITE [check | drain NAME | undrain NAME | status]
+Usage: frontend-lb-check SITE [check | drain NAME [SECONDS] | undrain NAME | status]
 
 nginx (without the commercial edition) only checks an upstream passively, when a request fails.
 This adds the active check: each app server's health URL is probed (`check`, run by a systemd
 timer); a server that fails FAILS probes in a row, or that a deploy drained, is marked `down`.
 The upstream file changes only when a mark changes; the whole configuration is tested with the
 candidate in place (frontend-nginx-check) before it lands, then nginx reloads (gracefully: the
-requests in flight finish on the old workers).
+requests in flight finish on the old workers). `drain` returns once those old workers have exited
+(at most SECONDS, default 60): the drained server then has no request from this load balancer left.
 
 When no server would be left up by the probes, none is marked down by them (nginx's passive
 checks still apply): an outage of the probes must not become an outage of the site. A drain
@@ -23,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 CONFIG_DIR = '/etc/django-deploy-lb'
 STATE_DIR = '/var/lib/django-deploy-lb'
@@ -47,6 +49,29 @@ def upstream_text(cfg, down):
         limits = f"max_fails={cfg['max_fails']} fail_timeout={cfg['fail_timeout']}s"
         lines.append(f"server {s['address']}:{s['port']} {limits}{mark};  # {s['name']}")
     return '\n'.join(lines) + '\n'
+
+
+def nginx_workers():
+    """The pids of nginx's worker processes (none when nginx does not run)."""
+    try:
+        with open('/run/nginx.pid') as f:
+            master = f.read().strip()
+    except FileNotFoundError:
+        return set()
+    found = subprocess.run(['pgrep', '-P', master], capture_output=True, text=True)
+    return {int(p) for p in found.stdout.split()}
+
+
+def wait_gone(pids, seconds):
+    """Waits until none of `pids` runs (the workers from before a reload finished their requests).
+    True when they are gone within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = {p for p in pids if os.path.exists(f'/proc/{p}')}
+        if not pids:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def install(cfg, text):
@@ -74,7 +99,7 @@ def install(cfg, text):
 
 
 def main(argv):
-    if len(argv) < 2 or len(argv) > 4:
+    if len(argv) < 2 or len(argv) > 5:
         sys.exit(__doc__.split('\n\n')[1])
     site, action = argv[1], argv[2] if len(argv) > 2 else 'check'
     with open(os.path.join(CONFIG_DIR, site + '.json')) as f:
@@ -96,9 +121,11 @@ def main(argv):
     drained = {n for n in os.listdir(drained_dir) if n in names}
 
     if action in ('drain', 'undrain'):
-        if len(argv) != 4 or argv[3] not in names:
-            sys.exit(f"frontend-lb-check: {action} takes one of the app servers: {', '.join(names)}")
+        extra = argv[4:]
+        if len(argv) < 4 or argv[3] not in names or (extra and (action == 'undrain' or not extra[0].isdigit())):
+            sys.exit(f"frontend-lb-check: {action} takes one of the app servers ({', '.join(names)}), drain then seconds to wait")
         name = argv[3]
+        seconds = int(extra[0]) if extra else 60
         flag = os.path.join(drained_dir, name)
         if action == 'drain':
             others_up = [n for n in names if n != name and n not in drained and fails.get(n, 0) < cfg['fails']]
@@ -130,9 +157,13 @@ def main(argv):
     failing = {n for n in names if fails[n] >= cfg['fails'] and n not in drained}
     if not set(names) - drained - failing:
         failing = set()
+    workers = nginx_workers()
     changed = install(cfg, upstream_text(cfg, drained | failing))
     marks = (f'{n}={"drained" if n in drained else "down" if n in failing else "up"}' for n in names)
     print('changed' if changed else 'unchanged', ' '.join(marks))
+    # The reload's old workers may still be proxying requests to the drained server: wait for them.
+    if action == 'drain' and changed and not wait_gone(workers, seconds):
+        print(f'frontend-lb-check: requests to {argv[3]} still in flight after {seconds}s', file=sys.stderr)
 
 
 if __name__ == '__main__':
