@@ -420,7 +420,7 @@ case "${1:-}" in
   discard) discard "$(readlink -f "${2:?release directory}")" ;;
   publish-static)
     release="$(readlink -f "${2:?release directory}")"
-    [ "${release%/*}" = "$ROOT/releases" ] && [ -f "$release/manage.py" ] || die "no release at $2"
+    if [ "${release%/*}" != "$ROOT/releases" ] || [ ! -f "$release/manage.py" ]; then die "no release at $2"; fi
     publish_static "$release" keep
     ;;
   maintenance) maintenance "${2:-}" ;;
