@@ -4,16 +4,18 @@
 // and answers the app server only (pg_hba and base's firewall); the site answers from the app server
 // with its data in that database; a second run changes nothing. The uploads live in a bucket (the
 // lab's s3rver stands in for S3): a file uploaded through an app server is stored there and served
-// back through the site, from every app server.
+// back through the site, from every app server. The off-site backup of the database is taken and
+// uploaded on the database server, and a restore runs there.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
-import { MEDIA_BUCKET, mediaStorage, startS3, type S3Server } from '../support/s3.ts'
+import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
 const SSH_PORT = 2222
@@ -24,6 +26,8 @@ const S3_PORT = 4571
 const ROOT = '/srv/example-org/example'
 /** The app servers and the database server this file boots (by name, whatever their number). */
 const appServers = () => HOSTS.filter((h) => h.startsWith('app'))
+const dbServer = () => HOSTS.find((h) => h.startsWith('db'))!
+const BACKUP_UNIT = 'django-deploy-backup-example-org-example'
 
 describe('cluster: an app server and a database server, from fresh hosts', () => {
   let lab: Lab
@@ -48,12 +52,15 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
   before(async () => {
     lab = await startLab({ hosts: HOSTS })
     work = mkdtempSync(join(tmpdir(), 'cluster-test-'))
-    s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET])
+    s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET, BUCKET])
     const media = mediaStorage(s3.endpoint, PLAIN_SITE_VARS.backend_packages_extra)
+    execFileSync('age-keygen', ['-o', join(work, 'age.key')], { stdio: 'ignore' })
+    const identity = readFileSync(join(work, 'age.key'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const offsite = offsiteBackup(s3.endpoint, execFileSync('age-keygen', ['-y', join(work, 'age.key')]).toString().trim(), identity)
     inventory = await lab.writeInventory({
       groups: { appservers: ['app1'], dbservers: ['db1'] },
-      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars },
-      vault: { ...media.vault },
+      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars, ...offsite.vars },
+      vault: { ...media.vault, ...offsite.vault },
     })
   }, LONG)
 
@@ -169,6 +176,56 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
       // s3rver's fixed key is the lab vault's value: nothing logged it.
       const journal = await on(host, "sudo -n journalctl --no-pager -q | grep -c S3RVER; sudo -n sh -c 'ps -eo args | grep -c S3RVE[R]'")
       assert.equal(journal.stdout.trim(), '0\n0', `${host}: the key in the journal or a process's arguments`)
+    }
+  })
+
+  // --- The off-site backup and the restore on the database server ---
+
+  /** Notes through the app's shell on the first app server: `python` runs there with Note imported. */
+  async function notes(python: string): Promise<string> {
+    const r = await lab.ssh(appServers()[0]!, 'sudo -n /usr/local/bin/example-ctl shell', {
+      user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, input: `from pages.models import Note\n${python}\n`,
+    })
+    assert.equal(r.code, 0, r.stderr)
+    return r.stdout.trim()
+  }
+  /** The backups in the bucket (s3rver keeps each object as a file under the project's prefix). */
+  const backups = () => {
+    try {
+      return readdirSync(join(work, BUCKET, 'example-org', 'example')).filter((f) => f.endsWith('.tar.age._S3rver_object'))
+    } catch { return [] }
+  }
+
+  test('the off-site backup runs on the database server: dumped and uploaded there, none on the app servers', LONG, async () => {
+    const timer = await on(dbServer(), `systemctl is-enabled ${BACKUP_UNIT}.timer && systemctl is-active ${BACKUP_UNIT}.timer`)
+    assert.equal(timer.stdout.trim(), 'enabled\nactive', `${dbServer()}: the daily timer`)
+    for (const host of appServers()) {
+      const none = await on(host, `systemctl cat ${BACKUP_UNIT}.timer >/dev/null 2>&1 && echo present || echo absent`)
+      assert.equal(none.stdout.trim(), 'absent', `${host}: no off-site backup on an app server`)
+    }
+    await notes('Note.objects.create(text="kept by the backup")')
+    const before = backups().length
+    const run = await on(dbServer(), `sudo -n systemctl start ${BACKUP_UNIT}.service && sudo -n journalctl -q -u ${BACKUP_UNIT}.service -n 5 --no-pager`)
+    assert.equal(run.code, 0, run.stderr + run.stdout)
+    assert.match(run.stdout, /uploaded s3:\/\/backups\/example-org\/example\/\d{8}T\d{6}Z\.tar\.age/)
+    assert.equal(backups().length, before + 1, 'one more backup in the bucket')
+    const ini = await on(dbServer(), "sudo -n sh -c 'stat -c \"%a %U\" /etc/django-deploy/example-org-example.backup.ini; grep -E \"^(database_host|media) \" /etc/django-deploy/example-org-example.backup.ini'")
+    assert.equal(ini.stdout.trim(), '600 root\ndatabase_host = localhost\nmedia =', ini.stderr)
+  })
+
+  test('a restore runs on the database server, once, and every app server serves the restored data', LONG, async () => {
+    await notes('Note.objects.create(text="written after the backup")')
+    const r = await lab.runPlaybook('restore', { inventory, extraVars: { backend_restore_force: true } })
+    assert.equal(r.code, 0, r.output.slice(-4000))
+    // The backup's program ran on the database server, once (Ansible shows the delegation).
+    assert.match(r.output, new RegExp(`The database and media are restored from the backup[\\s\\S]{0,600}?\\[${appServers()[0]} -> ${dbServer()}\\]`))
+    const texts = await notes('print("|".join(Note.objects.values_list("text", flat=True)))')
+    assert.match(texts, /kept by the backup/)
+    assert.doesNotMatch(texts, /written after the backup/)
+    for (const host of appServers()) {
+      const page = await curl(`http://${NAME}/`, { address: address(host) })
+      assert.equal(page.status, 200, `${host}: ${page.body.slice(0, 300)}`)
+      assert.match(page.body, /kept by the backup/)
     }
   })
 })
