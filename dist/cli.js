@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-WKIMQR6O.js";
+} from "./cli-chunks/chunk-4EGQKF4C.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -7774,7 +7774,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-WGFMKQ76.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-DFHU3WRF.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;
@@ -7920,7 +7920,6 @@ function pickHosts(inventory, named, one) {
 import { resolve as resolve10 } from "node:path";
 
 // src/cli/remote.ts
-import { spawn } from "node:child_process";
 var TARGET_TEMPLATE = "{{ {'address': ansible_host | default(inventory_hostname), 'port': ansible_port | default(22), 'user': ansible_user | default(''), 'ssh_args': ansible_ssh_common_args | default(''), 'project': backend_project_slug | default(project_slug) | default('')} | to_json }}";
 function targetArgs(s3) {
   return [
@@ -8030,33 +8029,12 @@ function sshArgv(t2, remote, tty) {
     remote
   ];
 }
-function sshInteractive(argv, env) {
-  return new Promise((resolve11, reject) => {
-    const child = spawn("ssh", argv, { stdio: "inherit", env: childEnv(env) });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => resolve11(code ?? (signal ? 128 + 1 : 1)));
-  });
+async function sshInteractive(argv, env) {
+  return (await run("ssh", argv, { env: childEnv(env), terminal: true })).code;
 }
-function sshLines(argv, env, onLine, stop) {
-  return new Promise((resolve11, reject) => {
-    const child = spawn("ssh", argv, { stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
-    let rest = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop();
-      for (const l2 of parts) onLine(l2);
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk) => {
-      stderr += chunk;
-    });
-    stop?.addEventListener("abort", () => child.kill("SIGTERM"));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (rest) onLine(rest);
-      resolve11({ code: code ?? 1, stderr });
-    });
-  });
+async function sshLines(argv, env, onLine, stop) {
+  const r2 = await run("ssh", argv, { env: childEnv(env), onStdoutLine: onLine, stop });
+  return { code: r2.code, stderr: r2.stderr };
 }
 
 // src/cli/ops-run.ts

@@ -38298,16 +38298,20 @@ function run(cmd, args, opts = {}) {
     const child2 = spawn2(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? childEnv(),
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: opts.terminal ? "inherit" : [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
       detached: opts.killGroup ?? false
     });
     const out = [];
     const err = [];
-    child2.stdout.on("data", (b) => {
-      out.push(b);
+    let partial = "";
+    child2.stdout?.on("data", (b) => {
       opts.onOutput?.(b);
+      if (!opts.onStdoutLine) return void out.push(b);
+      const lines = (partial + b.toString("utf8")).split("\n");
+      partial = lines.pop();
+      for (const line of lines) opts.onStdoutLine(line);
     });
-    child2.stderr.on("data", (b) => {
+    child2.stderr?.on("data", (b) => {
       err.push(b);
       opts.onOutput?.(b);
     });
@@ -38333,6 +38337,7 @@ function run(cmd, args, opts = {}) {
     });
     child2.on("close", (code2, signal) => {
       if (timer) clearTimeout(timer);
+      if (partial) opts.onStdoutLine?.(partial);
       resolve7({
         code: code2 ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
@@ -38340,7 +38345,7 @@ function run(cmd, args, opts = {}) {
         ...timedOut ? { timedOut } : {}
       });
     });
-    if (opts.input !== void 0) child2.stdin.end(opts.input);
+    if (opts.input !== void 0 && !opts.terminal) child2.stdin.end(opts.input);
   });
 }
 

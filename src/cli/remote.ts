@@ -3,7 +3,6 @@
 // each host, the address, port, user and `ansible_ssh_common_args` of the run's connection
 // (core/connection.ts: known_hosts, host key checking, key, control path, then the inventory's
 // server_ssh_common_args): an ad-hoc `debug`, templated locally, which connects to nothing.
-import { spawn } from 'node:child_process'
 import { childEnv, run } from '../core/exec.ts'
 import { adhocBinary, DEPLOY_HOSTS } from '../core/plan/state-read.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
@@ -129,31 +128,12 @@ export function sshArgv(t: SshTarget, remote: string, tty: boolean): string[] {
 }
 
 /** Runs ssh with this terminal (manage): resolves to the remote exit code (255: ssh itself failed). */
-export function sshInteractive(argv: string[], env: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ssh', argv, { stdio: 'inherit', env: childEnv(env) })
-    child.on('error', reject)
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 1 : 1)))
-  })
+export async function sshInteractive(argv: string[], env: Record<string, string>): Promise<number> {
+  return (await run('ssh', argv, { env: childEnv(env), terminal: true })).code
 }
 
 /** Runs ssh with its output streamed line by line to `onLine` (logs, maintenance). */
-export function sshLines(argv: string[], env: Record<string, string>, onLine: (line: string) => void, stop?: AbortSignal): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ssh', argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env) })
-    let rest = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n')
-      rest = parts.pop()!
-      for (const l of parts) onLine(l)
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-    stop?.addEventListener('abort', () => child.kill('SIGTERM'))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (rest) onLine(rest)
-      resolve({ code: code ?? 1, stderr })
-    })
-  })
+export async function sshLines(argv: string[], env: Record<string, string>, onLine: (line: string) => void, stop?: AbortSignal): Promise<{ code: number; stderr: string }> {
+  const r = await run('ssh', argv, { env: childEnv(env), onStdoutLine: onLine, stop })
+  return { code: r.code, stderr: r.stderr }
 }

@@ -34,6 +34,13 @@ export interface ExecOptions {
   killGroup?: boolean
   /** Receives stdout and stderr as they come (ansible-playbook's live log). */
   onOutput?(chunk: Buffer): void
+  /**
+   * Receives stdout line by line instead of keeping it (the result's stdout stays empty): output
+   * that may never end (`logs --follow`).
+   */
+  onStdoutLine?(line: string): void
+  /** The program shares this process's terminal (stdin, stdout, stderr; nothing captured): `manage -- shell`. */
+  terminal?: boolean
   /** Stops the program when aborted, with `stopSignal` (default SIGTERM); run() still resolves. */
   stop?: AbortSignal
   stopSignal?: NodeJS.Signals
@@ -48,16 +55,20 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? childEnv(),
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: opts.terminal ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: opts.killGroup ?? false,
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout!.on('data', (b: Buffer) => {
-      out.push(b)
+    let partial = ''
+    child.stdout?.on('data', (b: Buffer) => {
       opts.onOutput?.(b)
+      if (!opts.onStdoutLine) return void out.push(b)
+      const lines = (partial + b.toString('utf8')).split('\n')
+      partial = lines.pop()!
+      for (const line of lines) opts.onStdoutLine(line)
     })
-    child.stderr!.on('data', (b: Buffer) => {
+    child.stderr?.on('data', (b: Buffer) => {
       err.push(b)
       opts.onOutput?.(b)
     })
@@ -86,6 +97,7 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
     })
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer)
+      if (partial) opts.onStdoutLine?.(partial)
       resolve({
         code: code ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString('utf8'),
@@ -93,7 +105,7 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
         ...(timedOut ? { timedOut } : {}),
       })
     })
-    if (opts.input !== undefined) child.stdin!.end(opts.input)
+    if (opts.input !== undefined && !opts.terminal) child.stdin!.end(opts.input)
   })
 }
 

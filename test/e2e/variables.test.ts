@@ -28,6 +28,8 @@ const cases: Case[] = [
   { playbook: 'backend', vars: { backend_keep_releases: 'two' }, message: /^backend_keep_releases is "two": expected a whole number/ },
   { playbook: 'frontend', vars: { organization_slug: 'example_org' }, message: /^frontend_organization_slug is "example_org": expected a slug/ },
   { playbook: 'frontend', vars: { public_hostnames: 'example.com' }, message: /^public_hostnames is "example\.com": expected a list/ },
+  // Two bad values: the first is the line, the other not glued on with a literal backslash-n.
+  { playbook: 'base', vars: { base_fail2ban_maxretry: 'many', base_firewall_allowed_ports: [70000] }, message: /^base_(fail2ban_maxretry is "many": expected a whole number|firewall_allowed_ports\[0\] is 70000: expected a port number from 1 to 65535): fix it in group_vars/ },
 ]
 
 describe('variable checks on the controller, before any connection', { concurrency: 3 }, () => {
@@ -60,7 +62,7 @@ describe('variable checks on the controller, before any connection', { concurren
       assert.equal(r.failures.length, 1, output.slice(-2000))
       const [failure] = r.failures
       assert.match(failure!.message, c.message)
-      assert.ok(!failure!.message.includes('\n'), 'one line')
+      assert.ok(!failure!.message.includes('\n') && !failure!.message.includes('\\n'), `one line: ${failure!.message}`)
       assert.equal(r.hosts.web1?.unreachable ?? 0, 0, 'nothing connected')
       for (const s of secrets) assert.ok(!output.includes(s.slice(0, 20)), 'no vault value in the output')
     })

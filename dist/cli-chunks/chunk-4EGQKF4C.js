@@ -7418,16 +7418,20 @@ function run(cmd, args, opts = {}) {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? childEnv(),
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: opts.terminal ? "inherit" : [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
       detached: opts.killGroup ?? false
     });
     const out = [];
     const err = [];
-    child.stdout.on("data", (b) => {
-      out.push(b);
+    let partial = "";
+    child.stdout?.on("data", (b) => {
       opts.onOutput?.(b);
+      if (!opts.onStdoutLine) return void out.push(b);
+      const lines = (partial + b.toString("utf8")).split("\n");
+      partial = lines.pop();
+      for (const line of lines) opts.onStdoutLine(line);
     });
-    child.stderr.on("data", (b) => {
+    child.stderr?.on("data", (b) => {
       err.push(b);
       opts.onOutput?.(b);
     });
@@ -7453,6 +7457,7 @@ function run(cmd, args, opts = {}) {
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (partial) opts.onStdoutLine?.(partial);
       resolve2({
         code: code ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString("utf8"),
@@ -7460,7 +7465,7 @@ function run(cmd, args, opts = {}) {
         ...timedOut ? { timedOut } : {}
       });
     });
-    if (opts.input !== void 0) child.stdin.end(opts.input);
+    if (opts.input !== void 0 && !opts.terminal) child.stdin.end(opts.input);
   });
 }
 async function runOk(cmd, args, opts = {}) {

@@ -11,7 +11,7 @@ import {
   runOk,
   runPlaybook,
   runSync
-} from "./chunk-WKIMQR6O.js";
+} from "./chunk-4EGQKF4C.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);
