@@ -2203,10 +2203,6 @@ function checkLayout(groups) {
   if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
 }
-function checkDeployable(l2) {
-  if (l2.kind === "single" || l2.app.length === 1 && !l2.lb) return l2;
-  throw new LayoutError(`inventory layout: ${layoutText(l2)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`);
-}
 function layoutNote(l2) {
   if (l2.kind !== "single" || l2.servers.length < 2) return void 0;
   return `${SERVERS_GROUP} has ${list(l2.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
@@ -2257,7 +2253,7 @@ async function readLayout(s3) {
     const why = r2.stderr.split("\n").map((l2) => l2.trim()).filter((l2) => l2 && !l2.startsWith("[WARNING]")).pop() ?? `exit code ${r2.code}`;
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
   }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r2.stdout))) };
+  return { ok: true, layout: checkLayout(parseInventoryGraph(r2.stdout)) };
 }
 
 // src/core/repo.ts

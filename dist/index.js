@@ -38389,10 +38389,6 @@ function checkLayout(groups) {
   if (app.length > 1 && lb.length === 0) fail(`${ROLE_GROUPS.app} has ${list(app)} but ${ROLE_GROUPS.lb} is empty: several app servers need a load balancer in front (a host under ${ROLE_GROUPS.lb}), or keep one app server`);
   return { kind: "split", app, db: db[0], ...lb.length > 0 ? { lb: lb[0] } : {} };
 }
-function checkDeployable(l) {
-  if (l.kind === "single" || l.app.length === 1 && !l.lb) return l;
-  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`);
-}
 function layoutNote(l) {
   if (l.kind !== "single" || l.servers.length < 2) return void 0;
   return `${SERVERS_GROUP} has ${list(l.servers)} and no role group: each server runs the whole site with its own database and media (separate sites, not one site on several servers).`;
@@ -38443,7 +38439,7 @@ async function readLayout(s2) {
     const why = r.stderr.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("[WARNING]")).pop() ?? `exit code ${r.code}`;
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, "")}` };
   }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) };
+  return { ok: true, layout: checkLayout(parseInventoryGraph(r.stdout)) };
 }
 
 // src/core/repo.ts

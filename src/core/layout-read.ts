@@ -3,7 +3,7 @@
 // nowhere) and checks the layout they describe before the state read connects to any host.
 import { basename, dirname, join } from 'node:path'
 import { run } from './exec.ts'
-import { checkDeployable, checkLayout, parseInventoryGraph, type Layout } from './layout.ts'
+import { checkLayout, parseInventoryGraph, type Layout } from './layout.ts'
 import type { AnsibleRunSettings } from './run.ts'
 
 /** `ansible-inventory` beside the ansible-playbook the runs use. */
@@ -15,8 +15,7 @@ export function inventoryBinary(ansiblePlaybook: string): string {
 export type LayoutRead = { ok: true; layout: Layout } | { ok: false; reason: string }
 
 /**
- * The checked layout; throws a LayoutError (one line) when it cannot work or is not deployed
- * yet (layout.ts: checkDeployable). When the inventory
+ * The checked layout; throws a LayoutError (one line) when it cannot work. When the inventory
  * cannot be listed here, says why and leaves the check to the playbooks (roles/layout).
  */
 export async function readLayout(s: Pick<AnsibleRunSettings, 'cwd' | 'ansiblePlaybook' | 'inventory' | 'env' | 'wrap'>): Promise<LayoutRead> {
@@ -32,5 +31,5 @@ export async function readLayout(s: Pick<AnsibleRunSettings, 'cwd' | 'ansiblePla
     const why = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[WARNING]')).pop() ?? `exit code ${r.code}`
     return { ok: false, reason: `${cmd} failed: ${why.replace(/^ERROR!\s*/, '')}` }
   }
-  return { ok: true, layout: checkDeployable(checkLayout(parseInventoryGraph(r.stdout))) }
+  return { ok: true, layout: checkLayout(parseInventoryGraph(r.stdout)) }
 }

@@ -54,16 +54,6 @@ export function checkLayout(groups: Groups): Layout {
   return { kind: 'split', app, db: db[0]!, ...(lb.length > 0 ? { lb: lb[0] } : {}) }
 }
 
-/**
- * The layouts the playbooks deploy today: one server (webservers alone, or every role group on that
- * one host), or one app server with the database on a server of its own. A load balancer in front
- * of app servers is recognised and checked, then refused with one line rather than deployed half.
- */
-export function checkDeployable(l: Layout): Layout {
-  if (l.kind === 'single' || (l.app.length === 1 && !l.lb)) return l
-  throw new LayoutError(`inventory layout: ${layoutText(l)} is not deployed by these playbooks yet (no load balancer role): keep one app server under ${ROLE_GROUPS.app} and leave ${ROLE_GROUPS.lb} empty`)
-}
-
 /** A note for several servers and no role group: each is a site of its own. */
 export function layoutNote(l: Layout): string | undefined {
   if (l.kind !== 'single' || l.servers.length < 2) return undefined

@@ -1,11 +1,12 @@
-// Several servers, one site: an app server and a database server of its own (inventory groups
-// appservers and dbservers), from fresh hosts through the four playbooks. Booted once; the scenarios
-// share the hosts. PostgreSQL runs on the database server only, listens on its private address,
-// and answers the app server only (pg_hba and base's firewall); the site answers from the app server
-// with its data in that database; a second run changes nothing. The uploads live in a bucket (the
-// lab's s3rver stands in for S3): a file uploaded through an app server is stored there and served
-// back through the site, from every app server. The off-site backup of the database is taken and
-// uploaded on the database server, and a restore runs there.
+// Several servers, one site: a load balancer, two app servers and a database server of its own
+// (inventory groups loadbalancers, appservers, dbservers), from fresh hosts through the four
+// playbooks. Booted once; the scenarios share the hosts. PostgreSQL runs on the database server only,
+// listens on its private address, and answers the app servers only (pg_hba and base's firewall); the
+// site answers through the load balancer, from both app servers, with its data in that database; the
+// app servers' web ports answer the load balancer only, which takes a failing one out; a second run
+// changes nothing. The uploads live in a bucket (the lab's s3rver stands in for S3): a file uploaded
+// through the site is stored there and served by every app server. The off-site backup of the
+// database is taken and uploaded on the database server, and a restore runs there.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -19,17 +20,25 @@ import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Serv
 
 const LONG = { timeout: 40 * 60_000 }
 const SSH_PORT = 2222
-const NAME = 'app1.test'
+const NAME = 'cluster.test'
 const PG_PORT = 5432
-const HOSTS = ['app1', 'db1']
+/** The layout: one load balancer, two app servers, one database server. */
+const LB = 'lb1'
+const APPS = ['app1', 'app2']
+const DB = 'db1'
+const HOSTS = [LB, ...APPS, DB]
+const GROUPS = { loadbalancers: [LB], appservers: APPS, dbservers: [DB] }
+const SITE = 'example-org-example'
 const S3_PORT = 4571
 const ROOT = '/srv/example-org/example'
+const BACKUP_UNIT = 'django-deploy-backup-example-org-example'
 /** The app servers and the database server this file boots (by name, whatever their number). */
 const appServers = () => HOSTS.filter((h) => h.startsWith('app'))
 const dbServer = () => HOSTS.find((h) => h.startsWith('db'))!
-const BACKUP_UNIT = 'django-deploy-backup-example-org-example'
+/** Where this machine reaches the site: the load balancer, else the (one) app server. */
+const entry = () => HOSTS.find((h) => h.startsWith('lb')) ?? appServers()[0]!
 
-describe('cluster: an app server and a database server, from fresh hosts', () => {
+describe('cluster: a load balancer, two app servers and a database server, from fresh hosts', () => {
   let lab: Lab
   let inventory: string
   let s3: S3Server | undefined
@@ -58,7 +67,7 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
     const identity = readFileSync(join(work, 'age.key'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
     const offsite = offsiteBackup(s3.endpoint, execFileSync('age-keygen', ['-y', join(work, 'age.key')]).toString().trim(), identity)
     inventory = await lab.writeInventory({
-      groups: { appservers: ['app1'], dbservers: ['db1'] },
+      groups: GROUPS,
       vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars, ...offsite.vars },
       vault: { ...media.vault, ...offsite.vault },
     })
@@ -75,36 +84,82 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
   })
 
   test('PostgreSQL runs on the database server only, listening on its private address and localhost', LONG, async () => {
-    const listening = await on('db1', `ss -Hltn 'sport = :${PG_PORT}'`)
+    const listening = await on(DB, `ss -Hltn 'sport = :${PG_PORT}'`)
     assert.equal(listening.code, 0, listening.stderr)
     const local = listening.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[3]).sort()
-    assert.deepEqual(local, [`${address('db1')}:${PG_PORT}`, `127.0.0.1:${PG_PORT}`, `[::1]:${PG_PORT}`].sort(), listening.stdout)
-    const app = await on('app1', "dpkg-query -W -f='${Status}' 'postgresql-1*' 2>/dev/null; systemctl is-active postgresql")
+    assert.deepEqual(local, [`${address(DB)}:${PG_PORT}`, `127.0.0.1:${PG_PORT}`, `[::1]:${PG_PORT}`].sort(), listening.stdout)
+    const app = await on(APPS[0]!, "dpkg-query -W -f='${Status}' 'postgresql-1*' 2>/dev/null; systemctl is-active postgresql")
     assert.doesNotMatch(app.stdout, /install ok installed/, 'no PostgreSQL server on the app server')
   })
 
-  test('the database port answers the app server only (probes from this machine are dropped)', LONG, async () => {
-    const fromApp = await on('app1', `timeout 5 bash -c '</dev/tcp/${address('db1')}/${PG_PORT}' && echo open`)
-    assert.equal(fromApp.stdout.trim(), 'open', fromApp.stderr)
-    assert.equal(await lab.tcpOpen('db1', PG_PORT), false, 'the database port from this machine')
-    // pg_hba names the app server's address, with SCRAM, for the project's role and database only.
-    const hba = await on('db1', "sudo -n sh -c 'grep -h \"^host example example\" /etc/postgresql/*/main/pg_hba.conf'")
-    assert.equal(hba.stdout.trim(), `host example example ${address('app1')}/32 scram-sha-256`)
-    const scram = await on('db1', "sudo -n -u postgres psql -X -qtA -c \"SELECT left(rolpassword, 13) FROM pg_authid WHERE rolname = 'example'\"")
+  test('the database port answers the app servers only (probes from the load balancer and this machine are dropped)', LONG, async () => {
+    for (const app of APPS) {
+      const fromApp = await on(app, `timeout 5 bash -c '</dev/tcp/${address(DB)}/${PG_PORT}' && echo open`)
+      assert.equal(fromApp.stdout.trim(), 'open', `${app}: ${fromApp.stderr}`)
+    }
+    const fromLb = await on(LB, `timeout 5 bash -c '</dev/tcp/${address(DB)}/${PG_PORT}' && echo open`)
+    assert.notEqual(fromLb.stdout.trim(), 'open', 'the database port from the load balancer')
+    assert.equal(await lab.tcpOpen(DB, PG_PORT), false, 'the database port from this machine')
+    // pg_hba names each app server's address, with SCRAM, for the project's role and database only.
+    const hba = await on(DB, "sudo -n sh -c 'grep -h \"^host example example\" /etc/postgresql/*/main/pg_hba.conf'")
+    assert.deepEqual(hba.stdout.trim().split('\n').sort(), APPS.map((a) => `host example example ${address(a)}/32 scram-sha-256`).sort())
+    const scram = await on(DB, "sudo -n -u postgres psql -X -qtA -c \"SELECT left(rolpassword, 13) FROM pg_authid WHERE rolname = 'example'\"")
     assert.equal(scram.stdout.trim(), 'SCRAM-SHA-256')
   })
 
-  test('the site answers from the app server, its data in the database server', LONG, async () => {
-    const page = await curl(`http://${NAME}/`, { address: address('app1') })
-    assert.equal(page.status, 200, page.body.slice(0, 500))
-    assert.match(page.body, /id="version">/)
-    const health = await curl(`http://${NAME}/health/`, { address: address('app1') })
+  test('the site answers through the load balancer, from both app servers, its data in the database server', LONG, async () => {
+    for (let i = 0; i < 6; i++) {
+      const page = await curl(`http://${NAME}/`, { address: address(LB) })
+      assert.equal(page.status, 200, page.body.slice(0, 500))
+      assert.match(page.body, /id="version">/)
+    }
+    const health = await curl(`http://${NAME}/health/`, { address: address(LB) })
     assert.equal(health.status, 200)
-    const migrated = await on('db1', "sudo -n -u postgres psql -X -qtA -d example -c 'SELECT count(*) > 0 FROM django_migrations'")
+    // Round robin: each app server's nginx logged pages, from the client's address (the load
+    // balancer's X-Forwarded-For, trusted from it alone), not the load balancer's.
+    const gateway = lab.hosts[0]!.gateway
+    for (const app of APPS) {
+      const log = await on(app, "sudo -n grep ' \"GET / HTTP' /var/log/nginx/access.log | tail -n 1")
+      assert.ok(log.stdout.startsWith(`${gateway} `), `${app} served a page, logged from the client's address: ${log.stdout}`)
+    }
+    const migrated = await on(DB, "sudo -n -u postgres psql -X -qtA -d example -c 'SELECT count(*) > 0 FROM django_migrations'")
     assert.equal(migrated.stdout.trim(), 't', migrated.stderr)
   })
 
-  test('a second run of backend and frontend changes nothing on either host', LONG, async () => {
+  test("the app servers' web ports answer the load balancer only", LONG, async () => {
+    for (const app of APPS) {
+      assert.equal(await lab.tcpOpen(app, 80), false, `${app}:80 from this machine`)
+      const fromLb = await on(LB, `timeout 5 bash -c '</dev/tcp/${address(app)}/80' && echo open`)
+      assert.equal(fromLb.stdout.trim(), 'open', `${app}:80 from the load balancer: ${fromLb.stderr}`)
+    }
+  })
+
+  test('the load balancer takes an app server that fails its health check out, and back once it passes', LONG, async () => {
+    const status = async () => (await on(LB, `sudo -n /usr/local/sbin/frontend-lb-check ${SITE} status`)).stdout.trim()
+    const until = async (want: string) => {
+      const deadline = Date.now() + 60_000
+      let now = ''
+      while (Date.now() < deadline) {
+        if ((now = await status()) === want) return
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+      assert.fail(`the load balancer's view stayed "${now}", expected "${want}"`)
+    }
+    assert.equal(await status(), 'app1 up\napp2 up')
+    const stop = await on('app2', 'sudo -n systemctl stop nginx')
+    assert.equal(stop.code, 0, stop.stderr)
+    try {
+      await until('app1 up\napp2 failing')
+      const upstream = await on(LB, `cat /etc/nginx/django-deploy-lb/${SITE}.upstream`)
+      assert.ok(upstream.stdout.includes(`server ${address('app2')}:80 max_fails=2 fail_timeout=10s down;`), upstream.stdout)
+      for (let i = 0; i < 6; i++) assert.equal((await curl(`http://${NAME}/`, { address: address(LB) })).status, 200)
+    } finally {
+      await on('app2', 'sudo -n systemctl start nginx')
+    }
+    await until('app1 up\napp2 up')
+  })
+
+  test('a second run of backend and frontend changes nothing on any host', LONG, async () => {
     for (const name of ['backend', 'frontend']) {
       const r = await playbook(name)
       for (const h of HOSTS) assertUnchanged(r, h)
@@ -118,9 +173,24 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
   /** curl's cookie jar of the staff user's session (the site's name, whichever server answers). */
   const jar = () => join(work, 'cookies.txt')
   const cookie = (name: string) => readFileSync(jar(), 'utf8').split('\n').map((l) => l.split('\t')).find((f) => f[5] === name)?.[6] ?? ''
-  /** The site through one app server, with the staff session's cookies. */
+  /** The site through `host` (the entry: load balancer or app server), with the staff session's cookies. */
   const site = (host: string, path: string, args: string[] = []) =>
     curl(`http://${NAME}${path}`, { address: address(host), args: ['-b', jar(), '-c', jar(), ...args] })
+  /** A GET answered by one app server: from the load balancer (its web port answers it alone), else from here. */
+  async function fromApp(app: string, path: string): Promise<{ status: number; csp: string; body: string }> {
+    if (entry() === app) {
+      const r = await curl(`http://${NAME}${path}`, { address: address(app) })
+      return { status: r.status, csp: r.headers['content-security-policy'] ?? '', body: r.body }
+    }
+    const py = ['import sys, urllib.request as u, urllib.error as e', 'try:',
+      '    r = u.urlopen(u.Request(sys.argv[1], headers={"Host": sys.argv[2]}), timeout=20)',
+      'except e.HTTPError as x:', '    r = x',
+      'sys.stdout.write(str(r.status) + "\\n" + (r.headers.get("Content-Security-Policy") or "") + "\\n" + r.read().decode())'].join('\n')
+    const r = await lab.ssh(entry(), `python3 - http://${address(app)}${path} ${NAME}`, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, input: py })
+    assert.equal(r.code, 0, r.stderr)
+    const [status, csp, ...body] = r.stdout.split('\n')
+    return { status: Number(status), csp: csp ?? '', body: body.join('\n') }
+  }
 
   /** Logs the staff user in through `host` (the admin's login form and its CSRF token). */
   async function logIn(host: string): Promise<void> {
@@ -138,34 +208,36 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
     assert.equal(login.status, 302, `the staff login: ${login.body.slice(0, 300)}`)
   }
 
-  test('an upload through an app server is stored in the bucket, not on its disk, and served through the site', LONG, async () => {
-    const [first] = appServers()
-    await logIn(first!)
+  test('an upload through the site is stored in the bucket, not on an app server\'s disk, and served by every app server', LONG, async () => {
+    const first = entry()
+    await logIn(first)
     const body = `uploaded through ${first} at ${new Date().toISOString()}\n`
     const file = join(work, 'cluster-upload.txt')
     writeFileSync(file, body)
-    const upload = await site(first!, '/upload/', ['-F', `file=@${file};type=text/plain`, '-H', `X-CSRFToken: ${cookie('csrftoken')}`])
+    const upload = await site(first, '/upload/', ['-F', `file=@${file};type=text/plain`, '-H', `X-CSRFToken: ${cookie('csrftoken')}`])
     assert.equal(upload.status, 201, upload.body.slice(0, 500))
     const url = upload.body.trim()
     assert.match(url, /^\/media\/uploads\/cluster-upload[A-Za-z0-9_]*\.txt$/)
     // In the bucket under the project's prefix (s3rver keeps each object as a file), not on the app server.
     const key = `example-org/example${url}`
     assert.ok(existsSync(join(work, MEDIA_BUCKET, `${key}._S3rver_object`)), `s3://${MEDIA_BUCKET}/${key}`)
-    const onDisk = await on(first!, `sudo -n find ${ROOT}/shared/media -type f`)
-    assert.equal(onDisk.stdout.trim(), '', 'no upload on the app server\'s disk')
-    // nginx serves no media from disk: /media/ reaches the application, which reads the bucket.
-    const nginx = await on(first!, 'sudo -n nginx -T 2>/dev/null')
-    assert.doesNotMatch(nginx.stdout, /alias \S*shared\/media/, 'no media location on disk in nginx')
+    for (const host of appServers()) {
+      const onDisk = await on(host, `sudo -n find ${ROOT}/shared/media -type f`)
+      assert.equal(onDisk.stdout.trim(), '', `no upload on ${host}'s disk`)
+      // nginx serves no media from disk: /media/ reaches the application, which reads the bucket.
+      const nginx = await on(host, 'sudo -n nginx -T 2>/dev/null')
+      assert.doesNotMatch(nginx.stdout, /alias \S*shared\/media/, `${host}: no media location on disk in nginx`)
+    }
     // Served back by every app server (each reads the same bucket), sandboxed as nginx would.
     for (const host of appServers()) {
-      const served = await curl(`http://${NAME}${url}`, { address: address(host) })
+      const served = await fromApp(host, url)
       assert.equal(served.status, 200, `${host}: ${served.body.slice(0, 300)}`)
       assert.equal(served.body, body, host)
-      assert.match(served.headers['content-security-policy'] ?? '', /^sandbox/, host)
-      assert.equal((await curl(`http://${NAME}/media/uploads/missing.txt`, { address: address(host) })).status, 404)
+      assert.match(served.csp, /^sandbox/, host)
+      assert.equal((await fromApp(host, '/media/uploads/missing.txt')).status, 404)
     }
     // Without a session, no upload (the staff-only view sends to the admin's login).
-    const anonymous = await curl(`http://${NAME}/upload/`, { address: address(first!), args: ['-F', `file=@${file}`] })
+    const anonymous = await curl(`http://${NAME}/upload/`, { address: address(first), args: ['-F', `file=@${file}`] })
     assert.notEqual(anonymous.status, 201)
   })
 
@@ -225,7 +297,7 @@ describe('cluster: an app server and a database server, from fresh hosts', () =>
     assert.match(texts, /kept by the backup/)
     assert.doesNotMatch(texts, /written after the backup/)
     for (const host of appServers()) {
-      const page = await curl(`http://${NAME}/`, { address: address(host) })
+      const page = await fromApp(host, '/')
       assert.equal(page.status, 200, `${host}: ${page.body.slice(0, 300)}`)
       assert.match(page.body, /kept by the backup/)
     }

@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""The load balancer's view of the app servers, written as nginx upstream lines.
+
+Usage: frontend-lb-check SITE [check | drain NAME | undrain NAME | status]
+
+nginx (without the commercial edition) only checks an upstream passively, when a request fails.
+This adds the active check: each app server's health URL is probed (`check`, run by a systemd
+timer); a server that fails FAILS probes in a row, or that a deploy drained, is marked `down`.
+The upstream file changes only when a mark changes; the whole configuration is tested with the
+candidate in place (frontend-nginx-check) before it lands, then nginx reloads (gracefully: the
+requests in flight finish on the old workers).
+
+When no server would be left up by the probes, none is marked down by them (nginx's passive
+checks still apply): an outage of the probes must not become an outage of the site. A drain
+that would leave no server up is refused.
+
+Settings: /etc/django-deploy-lb/SITE.json (written by the frontend role); state (drained servers,
+failed probes in a row): /var/lib/django-deploy-lb/SITE/, root's only.
+"""
+import fcntl
+import http.client
+import json
+import os
+import subprocess
+import sys
+
+CONFIG_DIR = '/etc/django-deploy-lb'
+STATE_DIR = '/var/lib/django-deploy-lb'
+
+
+def probe(cfg, server):
+    """True when the server's health URL answers 200 within the timeout."""
+    try:
+        conn = http.client.HTTPConnection(server['address'], server['port'], timeout=cfg['timeout'])
+        conn.request('GET', cfg['health_path'], headers={'Host': cfg['host'], 'X-Forwarded-Proto': cfg['proto']})
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def upstream_text(cfg, down):
+    lines = ['# Written by frontend-lb-check: the app servers, `down` when drained or failing their health check.']
+    for s in cfg['servers']:
+        mark = ' down' if s['name'] in down else ''
+        limits = f"max_fails={cfg['max_fails']} fail_timeout={cfg['fail_timeout']}s"
+        lines.append(f"server {s['address']}:{s['port']} {limits}{mark};  # {s['name']}")
+    return '\n'.join(lines) + '\n'
+
+
+def install(cfg, text):
+    """Writes the upstream file if it changed (tested first), then reloads nginx. True when changed."""
+    path = cfg['upstream_file']
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    tmp = path + '.new'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    test = subprocess.run(['/usr/local/sbin/frontend-nginx-check', path, tmp], capture_output=True, text=True)
+    if test.returncode != 0:
+        os.unlink(tmp)
+        sys.exit(f'frontend-lb-check: the upstream file was not changed: nginx -t failed: {test.stderr.strip()}')
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    # A reload only when nginx runs (the first write happens before the site exists).
+    if subprocess.run(['systemctl', 'is-active', '--quiet', 'nginx']).returncode == 0:
+        subprocess.run(['systemctl', 'reload', 'nginx'], check=True)
+    return True
+
+
+def main(argv):
+    if len(argv) < 2 or len(argv) > 4:
+        sys.exit(__doc__.split('\n\n')[1])
+    site, action = argv[1], argv[2] if len(argv) > 2 else 'check'
+    with open(os.path.join(CONFIG_DIR, site + '.json')) as f:
+        cfg = json.load(f)
+    state = os.path.join(STATE_DIR, site)
+    drained_dir = os.path.join(state, 'drained')
+    os.makedirs(drained_dir, mode=0o700, exist_ok=True)
+    names = [s['name'] for s in cfg['servers']]
+    # One writer at a time (the timer and a deploy's drain).
+    lock = open(os.path.join(state, 'lock'), 'w')
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    fails_path = os.path.join(state, 'fails.json')
+    try:
+        with open(fails_path) as f:
+            fails = json.load(f)
+    except (FileNotFoundError, ValueError):
+        fails = {}
+    drained = {n for n in os.listdir(drained_dir) if n in names}
+
+    if action in ('drain', 'undrain'):
+        if len(argv) != 4 or argv[3] not in names:
+            sys.exit(f"frontend-lb-check: {action} takes one of the app servers: {', '.join(names)}")
+        name = argv[3]
+        flag = os.path.join(drained_dir, name)
+        if action == 'drain':
+            others_up = [n for n in names if n != name and n not in drained and fails.get(n, 0) < cfg['fails']]
+            if not others_up:
+                sys.exit(f'frontend-lb-check: {name} was not taken out: no other app server is up (it would take the site down)')
+            open(flag, 'w').close()
+            drained.add(name)
+        else:
+            if os.path.exists(flag):
+                os.unlink(flag)
+            drained.discard(name)
+            # Back in only once healthy: probed now rather than at the next tick.
+            fails[name] = 0 if probe(cfg, next(s for s in cfg['servers'] if s['name'] == name)) else cfg['fails']
+    elif action == 'check':
+        for s in cfg['servers']:
+            if s['name'] not in drained:
+                fails[s['name']] = 0 if probe(cfg, s) else fails.get(s['name'], 0) + 1
+    elif action == 'status':
+        for n in names:
+            print(f"{n} {'drained' if n in drained else 'failing' if fails.get(n, 0) >= cfg['fails'] else 'up'}")
+        return
+    else:
+        sys.exit(f'frontend-lb-check: unknown action {action}: check, drain NAME, undrain NAME or status')
+
+    fails = {n: fails.get(n, 0) for n in names}
+    with open(fails_path + '.new', 'w') as f:
+        json.dump(fails, f)
+    os.replace(fails_path + '.new', fails_path)
+    failing = {n for n in names if fails[n] >= cfg['fails'] and n not in drained}
+    if not set(names) - drained - failing:
+        failing = set()
+    changed = install(cfg, upstream_text(cfg, drained | failing))
+    marks = (f'{n}={"drained" if n in drained else "down" if n in failing else "up"}' for n in names)
+    print('changed' if changed else 'unchanged', ' '.join(marks))
+
+
+if __name__ == '__main__':
+    main(sys.argv)
