@@ -3663,8 +3663,11 @@ var usage3 = `Usage: django-deploy status [options] [--json]
 
 For each server of the inventory: which revision each playbook last deployed, how long ago and
 from which run, the last backup when there is one, and what HEAD (or the working tree, when it
-has uncommitted changes) would deploy now. Reads the servers' deploy state through Ansible
-(as deploy connects); changes nothing.
+has uncommitted changes) would deploy now. When that runs backend, the new code's pending
+migrations on each server, with their class (additive, or breaking: the deploy would put up the
+maintenance page or refuse), from the backend playbook's deploy tasks in check mode, as a pull
+request's preview lists them. Reads the servers' deploy state through Ansible (as deploy
+connects); changes nothing.
 
 Options:
 ${ANSIBLE_USAGE}
@@ -3691,8 +3694,22 @@ function statusText(s3, now) {
       out.push(`  ${"backup".padEnd(9)} ${b2.last_success ? `last success ${ago(b2.last_success, now)} (${b2.last_success}), ${mb(b2.bytes)}, ${b2.object ?? ""}` : "never succeeded"}${b2.last_failure ? `; last failure ${ago(b2.last_failure, now)} (${b2.last_failure})` : ""}`);
     }
   }
+  if (s3.migrationsError) out.push("", `Pending migrations not read: ${s3.migrationsError}`);
+  for (const [host, report] of Object.entries(s3.migrations ?? {}).sort(([a2], [b2]) => a2.localeCompare(b2))) {
+    out.push("", `${host}: pending migrations of the code to deploy: ${report.class}`);
+    for (const m2 of report.migrations) {
+      for (const o2 of m2.operations) out.push(`  ${m2.migration}: ${o2.class === "breaking" ? "BREAKING" : "additive"}: ${o2.operation} (${o2.reason})`);
+    }
+  }
   out.push("", `${s3.head.dirty ? `The working tree (on ${short(s3.head.commit)}, with uncommitted changes)` : `HEAD ${short(s3.head.commit)}`} would deploy:`, planText(s3.plan));
   return out.join("\n");
+}
+async function readMigrations(run2, plan) {
+  if (!plan.run.includes("backend")) return {};
+  const r2 = await runPlaybook("backend", { ...run2, check: true, diff: false, tags: ["backend_deploy"], limit: plan.limit ?? run2.limit }, () => {
+  });
+  const failed = [...r2.failures.map((f2) => `${f2.host}: ${f2.task}: ${f2.message.split("\n")[0]}`), ...r2.error ? [r2.error] : []];
+  return { migrations: r2.migrations ?? {}, ...failed.length > 0 ? { migrationsError: failed.join("; ") } : {} };
 }
 async function readBackups(run2) {
   const backups = {};
@@ -3725,7 +3742,7 @@ var command3 = {
         event: "django-deploy status",
         limit: run2.limit
       });
-      return { head, state, backups: await readBackups(run2), plan };
+      return { head, state, backups: await readBackups(run2), plan, ...await readMigrations(run2, plan) };
     });
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
     return 0;

@@ -1,12 +1,14 @@
 // `django-deploy status`: what each server runs, per playbook (revision, age, run), its last backup,
-// and what HEAD (or the working tree) would deploy. Reads through Ansible; changes nothing.
+// what HEAD (or the working tree) would deploy and, when that is a new release, its pending
+// migrations with their class. Reads through Ansible; changes nothing.
 import { resolve } from 'node:path'
 import { ago, short } from '../core/format.ts'
 import { BACKUP_FILE } from '../core/plan/state-file.ts'
 import { slurpFromHosts } from '../core/plan/state-read.ts'
 import type { Plan, StateRead } from '../core/plan/types.ts'
 import { PLAYBOOKS } from '../core/playbooks.ts'
-import type { AnsibleRunSettings } from '../core/run.ts'
+import type { MigrationReport } from '../core/results.ts'
+import { runPlaybook, type AnsibleRunSettings } from '../core/run.ts'
 import { planText } from '../core/summary.ts'
 import { parse } from './args.ts'
 import type { Command } from './command.ts'
@@ -17,8 +19,11 @@ const usage = `Usage: django-deploy status [options] [--json]
 
 For each server of the inventory: which revision each playbook last deployed, how long ago and
 from which run, the last backup when there is one, and what HEAD (or the working tree, when it
-has uncommitted changes) would deploy now. Reads the servers' deploy state through Ansible
-(as deploy connects); changes nothing.
+has uncommitted changes) would deploy now. When that runs backend, the new code's pending
+migrations on each server, with their class (additive, or breaking: the deploy would put up the
+maintenance page or refuse), from the backend playbook's deploy tasks in check mode, as a pull
+request's preview lists them. Reads the servers' deploy state through Ansible (as deploy
+connects); changes nothing.
 
 Options:
 ${ANSIBLE_USAGE}
@@ -37,6 +42,10 @@ export interface Status {
   state: StateRead
   backups: Record<string, BackupRecord>
   plan: Plan
+  /** Per host, the pending migrations of the code backend would deploy (when the plan runs backend). */
+  migrations?: Record<string, MigrationReport>
+  /** Why they could not be read, when they could not. */
+  migrationsError?: string
 }
 
 function mb(bytes: number | undefined): string {
@@ -61,8 +70,23 @@ export function statusText(s: Status, now: number): string {
       out.push(`  ${'backup'.padEnd(9)} ${b.last_success ? `last success ${ago(b.last_success, now)} (${b.last_success}), ${mb(b.bytes)}, ${b.object ?? ''}` : 'never succeeded'}${b.last_failure ? `; last failure ${ago(b.last_failure, now)} (${b.last_failure})` : ''}`)
     }
   }
+  if (s.migrationsError) out.push('', `Pending migrations not read: ${s.migrationsError}`)
+  for (const [host, report] of Object.entries(s.migrations ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    out.push('', `${host}: pending migrations of the code to deploy: ${report.class}`)
+    for (const m of report.migrations) {
+      for (const o of m.operations) out.push(`  ${m.migration}: ${o.class === 'breaking' ? 'BREAKING' : 'additive'}: ${o.operation} (${o.reason})`)
+    }
+  }
   out.push('', `${s.head.dirty ? `The working tree (on ${short(s.head.commit)}, with uncommitted changes)` : `HEAD ${short(s.head.commit)}`} would deploy:`, planText(s.plan))
   return out.join('\n')
+}
+
+/** The pending migrations where the plan runs backend: its deploy tasks in check mode (roles/backend/tasks/migrations_preview.yml). */
+async function readMigrations(run: AnsibleRunSettings, plan: Plan): Promise<Pick<Status, 'migrations' | 'migrationsError'>> {
+  if (!plan.run.includes('backend')) return {}
+  const r = await runPlaybook('backend', { ...run, check: true, diff: false, tags: ['backend_deploy'], limit: plan.limit ?? run.limit }, () => {})
+  const failed = [...r.failures.map((f) => `${f.host}: ${f.task}: ${f.message.split('\n')[0]}`), ...(r.error ? [r.error] : [])]
+  return { migrations: r.migrations ?? {}, ...(failed.length > 0 ? { migrationsError: failed.join('; ') } : {}) }
 }
 
 /** Each host's backup record, as the backup role wrote it ({} when unreadable). */
@@ -93,7 +117,7 @@ export const command: Command = {
       const { plan, head, state } = await planHere(dir, {
         config: checked.planConfig, selection: 'auto', readStateWith: run, withoutState: 'every playbook', event: 'django-deploy status', limit: run.limit,
       })
-      return { head, state: state!, backups: await readBackups(run), plan }
+      return { head, state: state!, backups: await readBackups(run), plan, ...await readMigrations(run, plan) }
     })
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : statusText(status, Date.now()))
     return 0

@@ -3,10 +3,10 @@
 //       boots the hosts, prints their details as JSON, runs until SIGINT/SIGTERM, then tears down.
 //   node --import tsx src/lab/cli.ts clean
 //       tears down every lab whose owning process is gone.
-//   node --import tsx src/lab/cli.ts index [SUITE]
-//       builds (once) the suite's local Python package index and prints its files as JSON.
+//   node --import tsx src/lab/cli.ts index [SUITE] [--ansible]
+//       builds (once) the suite's local Python package index (the apps', or Ansible's) and prints its files as JSON.
 import { cleanupStale, startLab } from './index.ts'
-import { ensurePackageIndex } from './pyindex.ts'
+import { ANSIBLE_INDEX, APP_INDEX, ensurePackageIndex } from './pyindex.ts'
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
@@ -15,10 +15,12 @@ async function main(argv: string[]): Promise<void> {
     return
   }
   if (command === 'index') {
-    console.log(JSON.stringify(await ensurePackageIndex(rest[0] ?? 'bookworm'), null, 2))
+    const contents = rest.includes('--ansible') ? ANSIBLE_INDEX : APP_INDEX
+    const suite = rest.find((a) => !a.startsWith('--')) ?? 'bookworm'
+    console.log(JSON.stringify(await ensurePackageIndex(suite, contents), null, 2))
     return
   }
-  if (command !== 'up') throw new Error('usage: cli.ts up NAME... [--suite SUITE] | cli.ts clean | cli.ts index [SUITE]')
+  if (command !== 'up') throw new Error('usage: cli.ts up NAME... [--suite SUITE] | cli.ts clean | cli.ts index [SUITE] [--ansible]')
   const suiteAt = rest.indexOf('--suite')
   const suite = suiteAt >= 0 ? rest.splice(suiteAt, 2)[1] : undefined
   const lab = await startLab({ hosts: rest.length > 0 ? rest : 1, suite })

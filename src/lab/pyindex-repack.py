@@ -76,6 +76,9 @@ def metadata(files, requires):
         d = info_dir(rel)
         if d:
             infos.setdefault(d, {})[rel[len(d) + 1:] or 'PKG-INFO'] = f
+    if len(infos) > 1:
+        # python3-cryptography ships its egg-info beside the dist-info: the dist-info is the wheel's own.
+        infos = {d: parts for d, parts in infos.items() if d.endswith('.dist-info')}
     if len(infos) != 1:
         tops = ', '.join(sorted({f.split('/')[5] for f in files}))[:200]
         raise SystemExit(f'{tops}: expected one egg-info or dist-info, found {sorted(infos)}')

@@ -175,6 +175,18 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     const site = 'roles/frontend/templates/site.conf.j2'
     const siteBefore = readFileSync(join(repo, site), 'utf8')
     const marker = '# Previewed change: the cache of static files is reviewed'
+    // A migration adding a nullable column (additive) and dropping one the live release reads (breaking).
+    const migration = 'app/pages/migrations/0002_preview.py'
+    writeFileSync(join(repo, migration), [
+      'from django.db import migrations, models', '', '',
+      'class Migration(migrations.Migration):',
+      '    dependencies = [("pages", "0001_initial")]',
+      '    operations = [',
+      '        migrations.AddField("note", "extra", models.IntegerField(null=True)),',
+      '        migrations.RemoveField(model_name="note", name="created"),',
+      '    ]', '',
+    ].join('\n'))
+    git(repo, 'add', migration)
     const head = commit('frontend and app: a previewed change', {
       [site]: siteBefore + `${marker}\n`,
       'app/VERSION': '3.0.0-preview\n',
@@ -191,6 +203,9 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.equal(main.outputs.playbooks, 'backend,frontend')
     assert.match(main.summary, /check mode: nothing was changed/)
     assert.match(main.stdout.replace(ANSI, ''), new RegExp(`^\\+${marker}$`, 'm'), 'the template\'s diff')
+    // The pending migrations, classified from the change's files against the live database's applied list.
+    assert.match(main.stdout.replace(ANSI, ''), /Pending migrations \(preview\): breaking \(the migrate and switch run behind the maintenance page\) \| pages\.0002_preview: additive: Add field extra to note \(a nullable or defaulted column\) \| pages\.0002_preview: breaking: Remove field created from note/)
+    assert.match(main.summary, /\| web1 \| pages\.0002_preview \| Remove field created from note \| ⚠️ breaking \|/)
     assert.equal(await hostState(), stateBefore)
     assert.equal(await version(), '2.0.0')
     assertNoSecret(main)
@@ -205,12 +220,28 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.match(first.body, /runs \*\*backend → frontend\*\*/)
     assert.match(first.body, /\| backend \| ✅ yes \| web1 \| .*app\/VERSION/)
     assert.match(first.body, /\| frontend \| ✅ yes \| web1 \| .*site\.conf\.j2/)
+    assert.match(first.body, /#### Pending migrations[^]*\| web1 \| pages\.0002_preview \| Add field extra to note \| additive \|[^]*\| web1 \| pages\.0002_preview \| Remove field created from note \| ⚠️ breaking \|/)
     assert.match(first.body, new RegExp(`frontend on web1: frontend : The site is configured[^]*<pre>[^]*\\n\\+${marker}</pre>`))
     for (const v of [...vaultValues, vaultKey, TOKEN]) assert.ok(!first.body.includes(v), 'the comment shows a secret')
+
+    // `django-deploy status` from the branch's checkout lists the same pending migrations (read-only).
+    const keyFile = join(lab.dir, 'action-site-vault.key')
+    writeFileSync(keyFile, vaultKey, { mode: 0o600 })
+    git(repo, 'checkout', '-q', 'preview')
+    let status: string
+    try {
+      status = execFileSync(process.execPath, [join(ROOT, 'dist/cli.js'), 'status', '--dir', repo, '--vault-key', keyFile, '--ssh-key', lab.keys.deploy, '--known-hosts', lab.knownHosts],
+        { encoding: 'utf8', env: { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' } })
+    } finally {
+      git(repo, 'checkout', '-q', 'main')
+    }
+    assert.match(status, /^web1: pending migrations of the code to deploy: breaking\n {2}pages\.0002_preview: additive: Add field extra to note [^\n]*\n {2}pages\.0002_preview: BREAKING: Remove field created from note /m)
+    assert.equal(await hostState(), stateBefore)
 
     // The next push: the app's change dropped, the template changed again; the same comment is rewritten.
     const marker2 = '# Previewed change, second push: the cache is kept one day'
     git(repo, 'checkout', '-q', 'preview')
+    git(repo, 'rm', '-q', migration)
     const head2 = commit('frontend only, the app as on main', { [site]: siteBefore + `${marker2}\n`, 'app/VERSION': '2.0.0\n' })
     const second = await runAction(repo, pr(head2), inputsOf('preview', 'pull_request'), { env: githubEnv() })
       .finally(() => git(repo, 'checkout', '-q', 'main'))
@@ -224,6 +255,7 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     assert.match(rewritten.body, /\| backend \| ⏭️ no \|/)
     assert.match(rewritten.body, new RegExp(`\\n\\+${marker2}</pre>`))
     assert.doesNotMatch(rewritten.body, new RegExp(marker))
+    assert.doesNotMatch(rewritten.body, /Pending migrations/)
     assert.equal(await version(), '2.0.0')
   })
 

@@ -1,16 +1,20 @@
 // The bundled action (dist/index.js) run as the runner runs it — INPUT_* with the runner's name
 // mangling, GITHUB_EVENT_PATH, GITHUB_OUTPUT/STATE/STEP_SUMMARY files, then the post step with
 // the STATE_* values main saved — against a booted test host, on a fixture repository with small
-// bootstrap/base/backend/frontend playbooks whose roles do real things on the host.
+// bootstrap/base/backend/frontend playbooks whose roles do real things on the host. Ansible is the
+// machine's (`system`), except in the last case: ansible-core installed by the action from the lab's
+// package index, then restored from a stand-in for GitHub's cache service.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { startLab, type Lab } from '../../src/lab/index.ts'
+import { ANSIBLE_INDEX, servePackageIndex } from '../../src/lab/pyindex.ts'
+import { startCacheService } from '../support/cache-service.ts'
 import { filesUnder, git, removeRunnerDirs, runAction, writeTree } from './action-runner.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -288,5 +292,72 @@ describe('the bundled action on a test host', () => {
     assert.match(out, /^\[1\/1\] base … ok \((\d+ min )?\d+ s\)$/m)
     assert.match(out, /^ok {3}base .* changed=1 failed=0 unreachable=0$/m)
     assert.equal(await onHost('/etc/fixture-base'), 'base web1')
+  })
+
+  test('ansible-version 2.14: ansible-core installed from a package index into the virtualenv runs the playbook; the next run restores the virtualenv from the cache', async () => {
+    git(repo, 'checkout', '-q', commits.backend!)
+    const index = await servePackageIndex(lab.hosts[0]!.gateway, join(lab.dir, 'logs'), 'bookworm', { contents: ANSIBLE_INDEX })
+    const cache = await startCacheService()
+    const work = mkdtempSync(join(tmpdir(), 'action-install-'))
+    try {
+      // Any Ansible on PATH records its call and fails: the run must use the one it installed.
+      const shims = join(work, 'shims')
+      mkdirSync(shims)
+      for (const bin of ['ansible', 'ansible-playbook', 'ansible-inventory', 'ansible-vault']) {
+        writeFileSync(join(shims, bin), `#!/bin/sh\necho "$0" >> ${join(work, 'system-ansible-called')}\nexit 97\n`)
+        chmodSync(join(shims, bin), 0o755)
+      }
+      const home = join(work, 'home')
+      const env = {
+        ...cache.env,
+        // A fresh runner's home; pip reads the index from its environment (PIP_CONFIG_FILE: none of
+        // this machine's pip configuration).
+        HOME: home,
+        PATH: `${shims}:${process.env.PATH}`,
+        PIP_INDEX_URL: index.url,
+        PIP_TRUSTED_HOST: lab.hosts[0]!.gateway,
+        PIP_CONFIG_FILE: '/dev/null',
+      }
+      const dispatch = async () => {
+        mkdirSync(home, { recursive: true })
+        await lab.ssh('web1', 'rm -f /etc/fixture-base')
+        const r = await runAction(repo, { name: 'workflow_dispatch', payload: {} }, { ...inputs, 'ansible-version': '2.14', playbooks: 'base' }, { env })
+        assert.equal(r.main.code, 0, r.main.stdout)
+        assert.equal(r.main.outputs.status, 'success')
+        assert.equal(await onHost('/etc/fixture-base'), 'base web1', 'the playbook ran')
+        assert.equal(r.post.code, 0, r.post.stdout)
+        return r.main.stdout
+      }
+      const served = () => readFileSync(index.log, 'utf8').split('\n').filter((l) => / "GET \/files\//.test(l))
+
+      const first = await dispatch()
+      const at = /ansible-core 2\.14\.\* on Python (3\.\d+\.\d+) \((\S+)\), virtualenv (\S+)/.exec(first)
+      assert.ok(at, first)
+      const [, python, pythonPath, venv] = at
+      const key = `django-deploy-ansible-v1-linux-x64-py${python}-`
+      assert.ok(venv!.startsWith(join(home, '.cache/django-deploy', key)), venv)
+      assert.match(first, new RegExp(`\\[command\\]${pythonPath!.replace(/\./g, '\\.')} -m venv --clear ${venv}\n`))
+      assert.ok(first.includes(`[command]${venv}/bin/python -m pip install --disable-pip-version-check --no-input --quiet ansible-core==2.14.* passlib==1.7.4\n`), first)
+      assert.match(first, /Installed ansible-playbook \[core 2\.14\.18\]/)
+      // pip fetched every file of the index once: ansible-core, its dependencies and passlib.
+      const fetched = served()
+      for (const f of index.index.files) assert.equal(fetched.filter((l) => l.includes(`/files/${f.file} `)).length, 1, f.file)
+      assert.deepEqual(cache.events.map((e) => e.replace(/ \d+$/, '')), [`restore miss ${basename(venv!)}`, `create ${basename(venv!)}`, `upload ${basename(venv!)}`, `finalize ${basename(venv!)}`])
+
+      // The next run, on a fresh runner: the virtualenv comes from the cache, nothing from pip.
+      rmSync(home, { recursive: true, force: true })
+      const second = await dispatch()
+      assert.match(second, new RegExp(`Cache hit for: ${basename(venv!)}\n`))
+      assert.match(second, /Cache restored successfully/)
+      assert.ok(second.includes(`Restored from the cache (${basename(venv!)}): ansible-playbook [core 2.14.18]`), second)
+      assert.doesNotMatch(second, /-m pip install|-m venv/)
+      assert.equal(served().length, fetched.length, 'no file fetched from the index')
+      assert.deepEqual(cache.events.slice(4), [`restore hit ${basename(venv!)}`, `download ${basename(venv!)}`])
+      assert.equal(existsSync(join(work, 'system-ansible-called')), false, 'an Ansible on PATH was called')
+    } finally {
+      await index.stop()
+      await cache.stop()
+      rmSync(work, { recursive: true, force: true })
+    }
   })
 })

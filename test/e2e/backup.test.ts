@@ -373,6 +373,19 @@ describe('off-site backups and the restore drill', () => {
     assert.equal(bad.stderr, 'django-deploy manage: --host "web9" is not in the inventory\'s webservers (hosts: web1, web2)\n')
   })
 
+  test('django-deploy manage -- shell gets a terminal: a line of Python typed in it answers, its exit code passed through', LONG, async () => {
+    const end = ['manage', '--host', 'web1']
+    const own = ['--dir', repoRoot, '--inventory', inventory, '--vault-key', join(inventory, 'vault.key'), '--ssh-key', lab!.rootKey, '--known-hosts', lab!.knownHosts]
+    const session = spawnSync('python3', [join(repoRoot, 'test/e2e/fixtures/pty-session.py'), '>>> ', '240',
+      process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/index.ts'), ...end, ...own, '--', 'shell'],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 5 * 60_000, input: 'import os, pwd\nprint(6 * 7, os.isatty(0), pwd.getpwuid(os.getuid()).pw_name)\nimport sys; sys.exit(3)\n' })
+    assert.equal(session.status, 3, `the shell's exit code: ${session.stdout}${session.stderr}`)
+    const answer = /^42 True (\S+)\r?$/m.exec(session.stdout)
+    assert.ok(answer, `the answer, computed on a terminal: ${session.stdout}`)
+    assert.notEqual(answer[1], 'root', 'run as the project\'s user')
+    assert.match(await opsJournal('web1'), /command=manage shell/)
+  })
+
   test('django-deploy logs --since 5m: both hosts\' gunicorn and nginx lines, merged by time', LONG, async () => {
     for (const host of ['web1', 'web2']) assert.equal((await get(address(host), `/?logs-${host}`, `${host}.test`)).status, 200)
     const r = cli('logs', '--since', '5m')

@@ -1,9 +1,10 @@
-// The backend role's default install path on a fresh Debian 12 server: a venv that does not see the
-// system's packages, pip installing the example app's requirements from a package index (the lab's
-// local PEP 503 index, built from Debian's archive: Django from its upstream sdist, built on the
-// server; the rest re-packed wheels). The index URL holds a password, from the vault. Then a rerun
-// changes nothing, a requirements file with hashes deploys, and one whose hash does not match is
-// refused with the live release untouched. One booted host for all of it.
+// The backend role's default install path on a fresh Debian 12 and a fresh Debian 13 server: a venv
+// that does not see the system's packages, pip installing the example app's requirements from a
+// package index (the lab's local PEP 503 index of the server's suite, built from Debian's archive:
+// on Debian 12 Django from its upstream sdist, built on the server; the rest re-packed wheels). The
+// index URL holds a password, from the vault. Then a rerun changes nothing. On Debian 12 also: a
+// requirements file with hashes deploys, one whose hash does not match is refused with the live
+// release untouched, and a missing requirements file stops the deploy. One booted host per suite.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -21,7 +22,13 @@ const ROOT = '/srv/example-org/example'
 const LONG = { timeout: 25 * 60_000 }
 const BUILD_PACKAGES = ['gcc', 'python3-dev', 'libpq-dev']
 
-describe('backend role, default install path (pip from a package index)', () => {
+/** The servers tested: Debian 12 runs every case, Debian 13 the fresh install and its rerun. */
+const SUITES = [
+  { suite: 'bookworm', debian: 12, allCases: true },
+  { suite: 'trixie', debian: 13, allCases: false },
+] as const
+
+for (const { suite, debian, allCases } of SUITES) describe(`backend role, default install path (pip from a package index), Debian ${debian}`, () => {
   let lab: Lab
   let inventory: string
   let work: string
@@ -53,8 +60,8 @@ describe('backend role, default install path (pip from a package index)', () => 
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'default-install-test-'))
-    lab = await startLab({ hosts: ['web1'] })
-    index = await servePackageIndex(lab.hosts[0]!.gateway, join(lab.dir, 'logs'))
+    lab = await startLab({ hosts: ['web1'], suite })
+    index = await servePackageIndex(lab.hosts[0]!.gateway, join(lab.dir, 'logs'), suite)
     const url = new URL(index.url)
     url.username = 'deploy'
     url.password = password
@@ -91,14 +98,21 @@ describe('backend role, default install path (pip from a package index)', () => 
     for (const p of BUILD_PACKAGES) assert.match(await ssh(`dpkg-query -W -f '\${Status}' ${p}`), /install ok installed/, p)
     assert.notEqual((await lab.ssh('web1', 'dpkg-query -W -f "${Status}" python3-django')).stdout, 'install ok installed')
     assert.match(await ssh(`cat ${ROOT}/current/venv/pyvenv.cfg`), /include-system-site-packages = false/)
-    // Django is the upstream sdist, built on the server into the venv (not Debian's python3-django).
-    assert.match(await liveDjango(), new RegExp(`^3\\.2\\.25 ${ROOT}/releases/\\d{8}T\\d{6}Z/venv/lib/python3\\.\\d+/site-packages/django/__init__\\.py$`))
+    // Django as the index holds it (on Debian 12 the upstream sdist, built on the server with the venv's
+    // own setuptools, nothing more fetched for it), installed into the release's venv.
+    const file = (name: string) => {
+      const f = index.index.files.find((x) => x.name === name)
+      assert.ok(f, `the ${suite} index holds ${name}`)
+      return f
+    }
+    const django = file('Django')
+    if (suite === 'bookworm') assert.equal(django.kind, 'sdist')
+    assert.match(await liveDjango(), new RegExp(`^${django.version.replace(/\./g, '\\.')} ${ROOT}/releases/\\d{8}T\\d{6}Z/venv/lib/python3\\.\\d+/site-packages/django/__init__\\.py$`))
     assert.match(await ssh(`readlink ${ROOT}/current/venv`), new RegExp(`^${ROOT}/venvs/[0-9a-f]{16}$`))
     const served = readFileSync(index.log, 'utf8')
     const address = lab.hosts[0]!.address
-    // Django's sdist is built with the venv's own setuptools (nothing more fetched for it).
-    for (const file of ['Django-3.2.25.tar.gz', 'psycopg2-2.9.5-cp311-cp311-linux_x86_64.whl', 'sqlparse-0.4.2-py3-none-any.whl']) {
-      assert.match(served, new RegExp(`^${address.replace(/\./g, '\\.')} .*"GET /files/${file.replace(/\./g, '\\.')} HTTP/1\\.1" 200`, 'm'), file)
+    for (const { file: f } of ['Django', 'psycopg2', 'sqlparse', 'gunicorn'].map(file)) {
+      assert.match(served, new RegExp(`^${address.replace(/\./g, '\\.')} .*"GET /files/${f.replace(/\./g, '\\.')} HTTP/1\\.1" 200`, 'm'), f)
     }
     assert.equal(await ssh(`curl -s -o /dev/null -w '%{http_code}' --unix-socket "$(ls ${ROOT}/sockets/*.sock | head -1)" -H 'Host: web1.test' http://localhost/health/`), '200')
   })
@@ -109,7 +123,7 @@ describe('backend role, default install path (pip from a package index)', () => 
     assert.equal(r.recap.web1?.changed, 0, r.output.slice(-3000))
   })
 
-  test('a requirements file with hashes deploys; one whose hash does not match is refused, the live release untouched', LONG, async () => {
+  if (allCases) test('a requirements file with hashes deploys; one whose hash does not match is refused, the live release untouched', LONG, async () => {
     const hashed = appCopy(join(repoRoot, 'app'), work, '2.0.0', (app) => writeFileSync(join(app, 'requirements.txt'), hashedRequirements()))
     assertOk(await run({ backend_archive_src: hashed }))
     assert.equal(await liveVersion(), '2.0.0')
@@ -125,7 +139,7 @@ describe('backend role, default install path (pip from a package index)', () => 
     assert.equal(await ssh(`ls ${ROOT}/releases | wc -l`), '2', 'the refused release is removed')
   })
 
-  test('a requirements file that does not exist stops the deploy with one line, the live release untouched', LONG, async () => {
+  if (allCases) test('a requirements file that does not exist stops the deploy with one line, the live release untouched', LONG, async () => {
     const r = await run({ backend_archive_src: appCopy(join(repoRoot, 'app'), work, '4.0.0'), backend_requirements_file: 'requirements/production.txt' })
     assert.notEqual(r.code, 0)
     assert.match(r.output, /the release has no requirements\/production\.txt \(backend_requirements_file\)/)

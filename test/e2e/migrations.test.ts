@@ -108,6 +108,18 @@ describe('migrations: additive ones keep the zero-downtime switch, breaking ones
     await lab?.destroy()
   })
 
+  test('a preview (check mode) of the release dropping a column lists its pending migrations with their class, changing nothing', LONG, async () => {
+    const before = await releases()
+    const r = await lab.runPlaybook('backend', { inventory, extraVars: { backend_archive_src: dropping }, check: true })
+    assert.equal(r.code, 0, r.output.slice(-4000))
+    assert.match(r.output, /Pending migrations \(preview\): breaking \(the migrate and switch run behind the maintenance page\) \| pages\.0002_note_extra: additive: Add field extra to note \(a nullable or defaulted column\) \| pages\.0003_remove_note_extra: breaking: Remove field extra from note/)
+    assert.equal(r.result.migrations?.web1?.class, 'breaking', 'passed on to the summary and the pull request\'s comment')
+    assert.deepEqual(r.result.migrations?.web1?.migrations.map((m) => m.migration), ['pages.0002_note_extra', 'pages.0003_remove_note_extra'])
+    assert.equal(await version(), '1.0.0')
+    assert.deepEqual(await releases(), before)
+    assert.doesNotMatch(await noteColumns(), /extra/)
+  })
+
   test('an additive migration (a nullable column) deploys under load with no failed request', LONG, async () => {
     const { result, seen } = await deployUnderLoad(additive)
     assert.equal(result.code, 0, result.output.slice(-4000))

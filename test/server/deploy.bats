@@ -30,6 +30,8 @@ EOF
 
 teardown() {
   "$ROOT/bin/deploy" unlock >/dev/null 2>&1 || true
+  supervisorctl stop site-blue site-green
+  rm -f "$STUB_STATE/calls"
   rm -rf "$T"
 }
 
@@ -67,6 +69,50 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r2" ]
   [ ! -f "$STUB_STATE/site-blue" ] && [ -f "$STUB_STATE/site-green" ]
   [ -f "$ROOT/shared/static/app.r1.css" ] && [ -f "$ROOT/shared/static/app.r2.css" ]
+}
+
+@test "switch with KEEP_WARM: the old colour stays up on the previous release; a rollback to it starts nothing, then stops the newer one" {
+  echo KEEP_WARM=true >> "$ROOT/bin/deploy.env"
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1"
+  run deploy switch "$ROOT/releases/r2"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"kept site-blue warm on the previous release"* ]]
+  [ -f "$STUB_STATE/site-blue" ] && [ -f "$STUB_STATE/site-green" ]
+  [ "$(cat "$ROOT/run/live")" = green ]
+  : > "$STUB_STATE/calls"
+  run deploy rollback
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"site-blue runs r1 already (kept warm)"*"health check passed: site-blue"*"stopped site-green"* ]]
+  ! grep -q "^start" "$STUB_STATE/calls"
+  [ "$(cat "$ROOT/run/live")" = blue ] && [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+  [ -f "$STUB_STATE/site-blue" ] && [ ! -f "$STUB_STATE/site-green" ]
+}
+
+@test "switch with KEEP_WARM: a warm colour started before the settings changed is started again" {
+  echo KEEP_WARM=true >> "$ROOT/bin/deploy.env"
+  mkdir -p "$ROOT/etc"
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1" && deploy switch "$ROOT/releases/r2"
+  sleep 0.05 && touch "$ROOT/etc/env"
+  : > "$STUB_STATE/calls"
+  run deploy rollback
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"kept warm"* ]]
+  grep -q "^start site-blue" "$STUB_STATE/calls"
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+}
+
+@test "switch: a colour whose process dies during the health check is a crash" {
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1"
+  printf 503 > "$STUB_STATE/health"
+  ( until [ -s "$STUB_STATE/site-green" ]; do sleep 0.05; done; kill "$(cat "$STUB_STATE/site-green")" ) &
+  run deploy switch "$ROOT/releases/r2"
+  wait
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"crashed at start"*"blue still serves"* ]]
+  [ "$(cat "$ROOT/run/live")" = blue ]
 }
 
 @test "switch: a failed health check leaves the live release serving" {

@@ -265,4 +265,25 @@ describe('django-deploy status', () => {
     assert.match(text, /^web2: unreachable: timed out$/m)
     assert.match(text, /^HEAD eeeeeee would deploy:\nPlan \(from the changes\): push: from each host's deploy state to eeeeeee$/m)
   })
+
+  test('the pending migrations of the code to deploy, per host, with their class; or why they were not read', async () => {
+    const { statusText } = await import('../../src/cli/status.ts')
+    const hosts = [host('web1', { backend: at(A) })]
+    const base = { head: { commit: H, dirty: false }, state: { ok: true as const, hosts, durationMs: 1 }, backups: {}, plan: plan(hosts, {}) }
+    const text = statusText({
+      ...base,
+      migrations: {
+        web1: {
+          class: 'breaking',
+          migrations: [{ migration: 'pages.0002_x', operations: [
+            { operation: 'Add field extra to note', class: 'additive', reason: 'a nullable or defaulted column' },
+            { operation: 'Remove field created from note', class: 'breaking', reason: 'drops a column the serving release reads' },
+          ] }],
+        },
+      },
+    }, NOW)
+    assert.match(text, /^web1: pending migrations of the code to deploy: breaking\n {2}pages\.0002_x: additive: Add field extra to note \(a nullable or defaulted column\)\n {2}pages\.0002_x: BREAKING: Remove field created from note \(drops a column the serving release reads\)$/m)
+    assert.match(statusText({ ...base, migrationsError: 'web1: unreachable' }, NOW), /^Pending migrations not read: web1: unreachable$/m)
+    assert.doesNotMatch(statusText(base, NOW), /migrations/)
+  })
 })

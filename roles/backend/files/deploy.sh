@@ -4,7 +4,8 @@
 #   deploy switch RELEASE_DIR   start the idle colour on the release, health-check it, move nginx to
 #                               it, point `current` at it, stop the old colour once nginx drained it
 #   deploy restart SECONDS      switch to the live release again (new settings), under the deploy lock
-#   deploy rollback             switch to the release before the live one
+#   deploy rollback             switch to the release before the live one (with KEEP_WARM, its colour
+#                               usually still runs it: no cold start)
 #   deploy status               live colour, its state and release
 #   deploy prune N              keep the N newest releases (and the live one), drop unused venvs and static files
 #   deploy dump RELEASE_DIR     dump the database into the release (before it migrates), root-only
@@ -32,6 +33,8 @@ umask 022
 : "${ROOT:?}" "${NAME:?}" "${APP_USER:?}" "${BUILD_USER:?}" "${HEALTH_URL:?}" "${HEALTH_HOST:?}" "${HEALTH_TIMEOUT:?}"
 : "${DRAIN_TIMEOUT:?}" "${LOG_DIR:?}" "${LOCK_MAX_HOLD:?}" "${SOCKET_DIR:?}" "${DB_ENGINE:?}" "${DB_NAME:?}"
 : "${MAINTENANCE_FLAG:?}"
+[ "$DB_ENGINE" != postgresql ] || : "${PG_EMPTY_SQL:?}"
+KEEP_WARM="${KEEP_WARM:-false}"
 RUN="$ROOT/run"
 STATIC="$ROOT/shared/static"
 DUMP=.pre-migrate.dump
@@ -115,6 +118,18 @@ publish_static() {
   chmod -R u=rwX,go=rX "$STATIC"
 }
 
+# The idle colour still runs `release`, warm (kept after it last served, see switch's step 4), and
+# started after the project's settings, environment and gunicorn script last changed: a rollback to
+# it needs no cold start. Its health check still decides.
+warm() {
+  local colour="$1" release="$2" f
+  [ -f "$RUN/$colour.on" ] && [ "$(readlink -f "$ROOT/$colour" 2>/dev/null)" = "$release" ] || return 1
+  for f in "$ROOT/etc/env" "$SETTINGS" "$ROOT/bin/gunicorn"; do
+    if [ -e "$f" ] && [ ! "$RUN/$colour.on" -nt "$f" ]; then return 1; fi
+  done
+  [ "$(state "$colour")" = RUNNING ]
+}
+
 switch() {
   local release old new started code deadline workers err logged
   release="$(readlink -f "$1")"
@@ -122,28 +137,33 @@ switch() {
   old="$(live)"
   new="$(other "${old:-green}")"
 
-  # 1. The idle colour, stopped, now points at the release (its supervisord program refreshed).
-  # Whatever is left at its socket's name but a socket (gunicorn would refuse to bind) goes, removed
-  # by the project user in its own directory.
-  stop_colour "$new"
-  as_app find "$SOCKET_DIR" -maxdepth 1 -name "$new.sock" ! -type s -delete
-  ln -sfn "$release" "$ROOT/.$new.tmp" && mv -T "$ROOT/.$new.tmp" "$ROOT/$new"
-  publish_static "$release" keep
-  supervisorctl reread >/dev/null
-  supervisorctl update "$NAME-$new" >/dev/null
+  # 1. The idle colour, stopped, now points at the release (its supervisord program refreshed:
+  # `update` rereads the configuration). Whatever is left at its socket's name but a socket
+  # (gunicorn would refuse to bind) goes, removed by the project user in its own directory. Unless
+  # it already runs the release, warm (a rollback right after a deploy).
   logged="$(stat -c %s "$LOG_DIR/gunicorn-$new.log" 2>/dev/null || echo 0)"
-  touch "$RUN/$new.on"
-  [ "$(state "$new")" = RUNNING ] || supervisorctl start "$NAME-$new" >/dev/null || true
+  if [ -n "$old" ] && warm "$new" "$release"; then
+    say "$NAME-$new runs ${release##*/} already (kept warm)"
+  else
+    stop_colour "$new"
+    as_app find "$SOCKET_DIR" -maxdepth 1 -name "$new.sock" ! -type s -delete
+    ln -sfn "$release" "$ROOT/.$new.tmp" && mv -T "$ROOT/.$new.tmp" "$ROOT/$new"
+    publish_static "$release" keep
+    supervisorctl update "$NAME-$new" >/dev/null
+    touch "$RUN/$new.on"
+    [ "$(state "$new")" = RUNNING ] || supervisorctl start "$NAME-$new" >/dev/null || true
+  fi
 
-  # 2. Health check through its own socket before any traffic moves. A restart (new pid) = a crash.
+  # 2. Health check through its own socket before any traffic moves. A restart (its master process
+  # gone: supervisord starts a new one) = a crash; polled by its pid, no supervisorctl per round.
   started="$(pid "$new")"
   deadline=$((SECONDS + HEALTH_TIMEOUT))
   code=000
   while [ "$SECONDS" -lt "$deadline" ]; do
     code="$(health "$new")"
     [ "$code" = 200 ] && break
-    if [ "$(pid "$new")" != "$started" ] || [ "$(state "$new")" != RUNNING ]; then code=crash; break; fi
-    sleep 0.5
+    case "$(ps -o stat= -p "$started" 2>/dev/null)" in "" | Z*) code=crash; break ;; esac
+    sleep 0.2
   done
   if [ "$code" != 200 ]; then
     stop_colour "$new"
@@ -177,13 +197,18 @@ switch() {
     say "nginx reloaded: traffic goes to $NAME-$new"
   fi
 
-  # 4. `current` and the live colour, then the old colour stops gracefully (no request left on it).
+  # 4. `current` and the live colour. The old colour, drained by nginx, stays up warm when it ran the
+  # release before this one (a rollback then needs no cold start), else stops gracefully.
   ln -sfn "$release" "$ROOT/.current.tmp" && mv -T "$ROOT/.current.tmp" "$ROOT/current"
   echo "$new" > "$RUN/live.tmp" && mv -T "$RUN/live.tmp" "$RUN/live"
   publish_static "$release" all
   if [ -n "$old" ]; then
-    stop_colour "$old"
-    say "stopped $NAME-$old"
+    if [ "$KEEP_WARM" = true ] && [ "$(readlink -f "$ROOT/$old")" = "$(previous)" ]; then
+      say "kept $NAME-$old warm on the previous release (for a rollback)"
+    else
+      stop_colour "$old"
+      say "stopped $NAME-$old"
+    fi
   fi
   say "live: $NAME-$new on ${release##*/}"
 }
@@ -257,23 +282,6 @@ copy { print; next }
 /^COMMENT ON EXTENSION / { next }
 { print }'
 
-# What the owner role owns is dropped, never the schema with what others own there (an extension a
-# superuser created): a public schema the role took over (an earlier restore's) goes back to
-# pg_database_owner first (PostgreSQL 14+), and is there again whatever happened.
-pg_empty() {
-  cat <<'SQL'
-SET client_min_messages = warning;
-DO $$ BEGIN
-  IF to_regrole('pg_database_owner') IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')
-     = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN
-    ALTER SCHEMA public OWNER TO pg_database_owner;
-  END IF;
-END $$;
-DROP OWNED BY CURRENT_USER CASCADE;
-CREATE SCHEMA IF NOT EXISTS public;
-SQL
-}
-
 # Back to the dump in one transaction, while the live release keeps serving. PostgreSQL: what the
 # owner role owns is dropped and the dump replayed, both by psql connected as that role and run by
 # the project user (the dump's text never reaches a superuser nor a root process); SQLite: the
@@ -285,7 +293,7 @@ restore() {
   fi
   if [ "$DB_ENGINE" = postgresql ]; then
     {
-      pg_empty
+      cat "$PG_EMPTY_SQL" # files/pg-empty.sql: what the owner role owns dropped, not the schema
       as_app pg_restore --no-owner -f - < "$dump" | as_app awk "$NO_EXTENSION_COMMENTS"
     } | as_owner psql -q -X -v ON_ERROR_STOP=1 --single-transaction -f - >/dev/null
   else

@@ -555,21 +555,11 @@ def unpack(ini, stream, work, key):
     return database
 
 
-# Connected as the owner role: its own sessions ended (gunicorn is stopped), then what it owns dropped,
-# never the schema with what others own there (an extension a superuser created, which the role could
-# not create again): a public schema it took over goes back to pg_database_owner (PostgreSQL 14+).
-PG_EMPTY_SCHEMA = """
+# Connected as the owner role: its own sessions ended (gunicorn is stopped), then the database emptied
+# by the role's SQL (files/pg-empty.sql, which bin/deploy's restore runs too).
+PG_END_OWN_SESSIONS = """
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
  WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid();
-SET client_min_messages = warning;
-DO $$ BEGIN
-  IF to_regrole('pg_database_owner') IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE nspname = 'public')
-     = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN
-    ALTER SCHEMA public OWNER TO pg_database_owner;
-  END IF;
-END $$;
-DROP OWNED BY CURRENT_USER CASCADE;
-CREATE SCHEMA IF NOT EXISTS public;
 """
 
 # A line of pg_restore -l naming a comment on an extension ("3486; 0 0 COMMENT - EXTENSION citext ").
@@ -600,7 +590,8 @@ def restore_database(ini, path):
         listed = os.path.join(os.path.dirname(path), "restore.list")
         with open(listed, "w") as f:
             f.write("".join(line for line in toc.splitlines(True) if not PG_EXTENSION_COMMENT.match(line)))
-        psql_owner(ini, PG_EMPTY_SCHEMA, db)
+        with open(b["empty_sql"]) as f:
+            psql_owner(ini, PG_END_OWN_SESSIONS + f.read(), db)
         with open(path, "rb") as dump:
             run(["pg_restore", "-w", "--exit-on-error", "--single-transaction", "--no-owner", "--no-privileges",
                  "-L", listed, "-d", db], stdin=dump, env=pg_env(ini))
