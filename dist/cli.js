@@ -3659,15 +3659,85 @@ async function planAndRun({ dir, run: run2, config, runDir, selection, ...values
 
 // src/cli/status.ts
 import { resolve as resolve6 } from "node:path";
+
+// src/cli/processes.ts
+var OPS_STATUS = "/usr/local/bin/{{ backend_project_slug | default(project_slug) }}-ops status";
+function processesArgs(s3) {
+  return [
+    DEPLOY_HOSTS,
+    "-i",
+    s3.inventory,
+    ...s3.limit ? ["--limit", s3.limit] : [],
+    ...(s3.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
+    "-m",
+    "ansible.builtin.command",
+    "-a",
+    OPS_STATUS,
+    "--become",
+    "--one-line",
+    "-T",
+    String(CONNECT_TIMEOUT_S)
+  ];
+}
+var lastLine3 = (t2) => t2.split("\n").map((l2) => l2.trim()).filter(Boolean).pop() ?? "";
+function parseProcessesOutput(stdout) {
+  const out = [];
+  for (const line of stdout.split("\n")) {
+    const ok = /^(\S+) \| (?:SUCCESS|CHANGED) \| rc=0 \| \(stdout\) (.*)$/.exec(line.trim());
+    if (ok) {
+      try {
+        const a2 = JSON.parse(ok[2]);
+        out.push({ host: ok[1], status: "read", processes: a2.processes, timers: a2.timers, errors: a2.errors ?? [] });
+      } catch {
+        out.push({ host: ok[1], status: "failed", message: "the answer is not JSON" });
+      }
+      continue;
+    }
+    const m2 = /^(\S+) \| (FAILED!|UNREACHABLE!)(?: => |: ?)(.*)$/.exec(line.trim());
+    if (!m2) continue;
+    let json;
+    try {
+      json = JSON.parse(m2[3]);
+    } catch {
+      json = void 0;
+    }
+    const why = lastLine3(typeof json?.stderr === "string" && json.stderr ? json.stderr : typeof json?.msg === "string" ? json.msg : m2[3]);
+    if (m2[2] === "UNREACHABLE!") out.push({ host: m2[1], status: "unreachable", message: why });
+    else if (/No such file or directory/.test(why)) out.push({ host: m2[1], status: "failed", message: "no <project>-ops on the server (deploy the backend to install it)" });
+    else if (/unknown operation/.test(why)) out.push({ host: m2[1], status: "failed", message: "its <project>-ops has no status (deploy the backend to update it)" });
+    else out.push({ host: m2[1], status: "failed", message: why });
+  }
+  return out;
+}
+async function readProcesses(s3, deadlineMs = READ_DEADLINE_MS) {
+  const env = childEnv({ ...s3.env, ANSIBLE_FORCE_COLOR: "0", ANSIBLE_NOCOLOR: "1", ANSIBLE_LOAD_CALLBACK_PLUGINS: "0", ANSIBLE_DEPRECATION_WARNINGS: "0" });
+  const r2 = await run(adhocBinary(s3.ansiblePlaybook), processesArgs(s3), { cwd: s3.cwd, env, timeoutMs: deadlineMs, killGroup: true }).catch(() => void 0);
+  return Object.fromEntries(parseProcessesOutput(r2?.stdout ?? "").map((h2) => [h2.host, h2]));
+}
+function processesLines(h2) {
+  if (!h2) return [];
+  if (h2.status !== "read") return [`  ${"processes".padEnd(9)} not read: ${h2.message}`];
+  const out = [];
+  for (const p2 of h2.processes ?? []) out.push(`  ${p2.kind.padEnd(9)} ${p2.name.padEnd(10)} ${p2.state.padEnd(8)} ${p2.description}`.trimEnd());
+  for (const t2 of h2.timers ?? []) {
+    const last = t2.last && t2.last !== "n/a" ? `last ${t2.last}${t2.result ? ` (${t2.result})` : ""}` : "never ran";
+    out.push(`  ${"timer".padEnd(9)} ${t2.job.padEnd(10)} ${t2.active === "active" ? "" : `${t2.active} `}${t2.calendar}: next ${t2.next || "none"}, ${last}`);
+  }
+  for (const e of h2.errors) out.push(`  ${"processes".padEnd(9)} not read: ${e}`);
+  return out;
+}
+
+// src/cli/status.ts
 var usage3 = `Usage: django-deploy status [options] [--json]
 
 For each server of the inventory: which revision each playbook last deployed, how long ago and
-from which run, the last backup when there is one, and what HEAD (or the working tree, when it
-has uncommitted changes) would deploy now. When that runs backend, the new code's pending
-migrations on each server, with their class (additive, or breaking: the deploy would put up the
-maintenance page or refuse), from the backend playbook's deploy tasks in check mode, as a pull
-request's preview lists them. Reads the servers' deploy state through Ansible (as deploy
-connects); changes nothing.
+from which run, the last backup when there is one, the project's processes (gunicorn's blue and
+green, the workers, as supervisord reports them) and scheduled jobs (each timer's calendar, next and
+last run), and what HEAD (or the working tree, when it has uncommitted changes) would deploy now.
+When that runs backend, the new code's pending migrations on each server, with their class
+(additive, or breaking: the deploy would put up the maintenance page or refuse), from the backend
+playbook's deploy tasks in check mode, as a pull request's preview lists them. Reads the servers
+through Ansible (as deploy connects; the processes as root, with become); changes nothing.
 
 Options:
 ${ANSIBLE_USAGE}
@@ -3693,6 +3763,7 @@ function statusText(s3, now) {
     if (b2) {
       out.push(`  ${"backup".padEnd(9)} ${b2.last_success ? `last success ${ago(b2.last_success, now)} (${b2.last_success}), ${mb(b2.bytes)}, ${b2.object ?? ""}` : "never succeeded"}${b2.last_failure ? `; last failure ${ago(b2.last_failure, now)} (${b2.last_failure})` : ""}`);
     }
+    if (h2.status === "read") out.push(...processesLines(s3.processes[h2.host]));
   }
   if (s3.migrationsError) out.push("", `Pending migrations not read: ${s3.migrationsError}`);
   for (const [host, report] of Object.entries(s3.migrations ?? {}).sort(([a2], [b2]) => a2.localeCompare(b2))) {
@@ -3727,7 +3798,7 @@ async function readBackups(run2) {
 }
 var command3 = {
   name: "status",
-  summary: "What each server runs (per playbook: revision, age, run) and what HEAD would deploy",
+  summary: "What each server runs (per playbook: revision, age, run; processes and timers) and what HEAD would deploy",
   usage: usage3,
   async run(argv) {
     const { values } = parse(argv, options3);
@@ -3742,7 +3813,8 @@ var command3 = {
         event: "django-deploy status",
         limit: run2.limit
       });
-      return { head, state, backups: await readBackups(run2), plan, ...await readMigrations(run2, plan) };
+      const [backups, processes] = await Promise.all([readBackups(run2), readProcesses(run2)]);
+      return { head, state, backups, processes, plan, ...await readMigrations(run2, plan) };
     });
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + "\n" : statusText(status, Date.now()));
     return 0;

@@ -1,6 +1,7 @@
 // `django-deploy status`: what each server runs, per playbook (revision, age, run), its last backup,
-// what HEAD (or the working tree) would deploy and, when that is a new release, its pending
-// migrations with their class. Reads through Ansible; changes nothing.
+// its processes (web, workers) and scheduled jobs, what HEAD (or the working tree) would deploy and,
+// when that is a new release, its pending migrations with their class. Reads through Ansible;
+// changes nothing.
 import { resolve } from 'node:path'
 import { ago, short } from '../core/format.ts'
 import { BACKUP_FILE } from '../core/plan/state-file.ts'
@@ -13,17 +14,19 @@ import { planText } from '../core/summary.ts'
 import { parse } from './args.ts'
 import type { Command } from './command.ts'
 import { planHere } from './plan.ts'
+import { processesLines, readProcesses, type HostProcesses } from './processes.ts'
 import { ANSIBLE_OPTIONS, ANSIBLE_USAGE, checkServerOptions, withConnection } from './server-options.ts'
 
 const usage = `Usage: django-deploy status [options] [--json]
 
 For each server of the inventory: which revision each playbook last deployed, how long ago and
-from which run, the last backup when there is one, and what HEAD (or the working tree, when it
-has uncommitted changes) would deploy now. When that runs backend, the new code's pending
-migrations on each server, with their class (additive, or breaking: the deploy would put up the
-maintenance page or refuse), from the backend playbook's deploy tasks in check mode, as a pull
-request's preview lists them. Reads the servers' deploy state through Ansible (as deploy
-connects); changes nothing.
+from which run, the last backup when there is one, the project's processes (gunicorn's blue and
+green, the workers, as supervisord reports them) and scheduled jobs (each timer's calendar, next and
+last run), and what HEAD (or the working tree, when it has uncommitted changes) would deploy now.
+When that runs backend, the new code's pending migrations on each server, with their class
+(additive, or breaking: the deploy would put up the maintenance page or refuse), from the backend
+playbook's deploy tasks in check mode, as a pull request's preview lists them. Reads the servers
+through Ansible (as deploy connects; the processes as root, with become); changes nothing.
 
 Options:
 ${ANSIBLE_USAGE}
@@ -41,6 +44,7 @@ export interface Status {
   head: { commit: string; dirty: boolean }
   state: StateRead
   backups: Record<string, BackupRecord>
+  processes: Record<string, HostProcesses>
   plan: Plan
   /** Per host, the pending migrations of the code backend would deploy (when the plan runs backend). */
   migrations?: Record<string, MigrationReport>
@@ -69,6 +73,7 @@ export function statusText(s: Status, now: number): string {
     if (b) {
       out.push(`  ${'backup'.padEnd(9)} ${b.last_success ? `last success ${ago(b.last_success, now)} (${b.last_success}), ${mb(b.bytes)}, ${b.object ?? ''}` : 'never succeeded'}${b.last_failure ? `; last failure ${ago(b.last_failure, now)} (${b.last_failure})` : ''}`)
     }
+    if (h.status === 'read') out.push(...processesLines(s.processes[h.host]))
   }
   if (s.migrationsError) out.push('', `Pending migrations not read: ${s.migrationsError}`)
   for (const [host, report] of Object.entries(s.migrations ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
@@ -107,7 +112,7 @@ async function readBackups(run: AnsibleRunSettings): Promise<Record<string, Back
 
 export const command: Command = {
   name: 'status',
-  summary: 'What each server runs (per playbook: revision, age, run) and what HEAD would deploy',
+  summary: 'What each server runs (per playbook: revision, age, run; processes and timers) and what HEAD would deploy',
   usage,
   async run(argv) {
     const { values } = parse(argv, options)
@@ -117,7 +122,8 @@ export const command: Command = {
       const { plan, head, state } = await planHere(dir, {
         config: checked.planConfig, selection: 'auto', readStateWith: run, withoutState: 'every playbook', event: 'django-deploy status', limit: run.limit,
       })
-      return { head, state: state!, backups: await readBackups(run), plan, ...await readMigrations(run, plan) }
+      const [backups, processes] = await Promise.all([readBackups(run), readProcesses(run)])
+      return { head, state: state!, backups, processes, plan, ...await readMigrations(run, plan) }
     })
     process.stdout.write(values.json ? JSON.stringify(status, null, 2) + '\n' : statusText(status, Date.now()))
     return 0

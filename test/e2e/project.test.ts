@@ -3,10 +3,12 @@
 // the vault), an RQ worker on a local Redis, a scheduled manage.py command; installed the default way
 // (pip from the lab's package index). A request enqueues a task the worker runs; the scheduled job
 // fires; no cron or timer fails; tasks queued across a deploy all run, on the new code once it is
-// live; a rollback restarts the workers on the old code; bad project settings stop with one line,
-// the live release untouched. One booted host for all of it.
+// live; a rollback restarts the workers on the old code; `django-deploy status` shows the workers and
+// the timer; bad project settings stop with one line, the live release untouched. One booted host for
+// all of it.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +19,7 @@ import { checkVaultKey } from '../../src/core/vault-read.ts'
 import { appCopy } from '../support/app.ts'
 
 const projectDir = fileURLToPath(new URL('../project', import.meta.url))
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
 const LONG = { timeout: 25 * 60_000 }
 const TICK = 'django-deploy-job-example-org-example-tick'
@@ -120,6 +123,26 @@ describe('a project of its own layout: env configuration, a worker, a scheduled 
     const r = await run('backend')
     assertOk(r)
     assert.equal(r.recap.web1?.changed, 0, r.output.slice(-3000))
+  })
+
+  test('status shows the web processes, each worker process and the scheduled job\'s timer', LONG, async () => {
+    // status logs in as deploy does: the key and known_hosts given, host keys checked strictly.
+    const status = (...more: string[]) => execFileSync(process.execPath, [join(repoRoot, 'dist/cli.js'), 'status', '--dir', repoRoot, '--inventory', inventory,
+      '--vault-key', join(inventory, 'vault.key'), '--ssh-key', lab.rootKey, '--known-hosts', lab.knownHosts, ...more], { encoding: 'utf8', env: { ...process.env, ANSIBLE_SSH_COMMON_ARGS: '' } })
+    const json = JSON.parse(status('--json'))
+    const web1 = json.processes.web1
+    assert.equal(web1.status, 'read', JSON.stringify(web1))
+    assert.deepEqual(web1.processes.filter((p: { kind: string }) => p.kind === 'worker').map((p: { name: string; state: string }) => `${p.name} ${p.state}`), ['tasks-0 RUNNING', 'tasks-1 RUNNING'])
+    assert.deepEqual(web1.processes.filter((p: { kind: string; state: string }) => p.kind === 'web' && p.state === 'RUNNING').length, 1)
+    assert.equal(web1.timers.length, 1)
+    assert.equal(web1.timers[0].job, 'tick')
+    assert.equal(web1.timers[0].result, 'success', 'the tick ran')
+    const text = status()
+    assert.match(text, /^ {2}worker {4}tasks-0 {4}RUNNING {2}pid \d+, uptime \d+:\d\d:\d\d$/m)
+    assert.match(text, /^ {2}worker {4}tasks-1 {4}RUNNING {2}pid \d+, uptime \d+:\d\d:\d\d$/m)
+    assert.match(text, /^ {2}timer {5}tick {7}\*-\*-\* \*:\*:00: next \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:00 UTC, last \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(success\)$/m)
+    // Read as root through the ops wrapper, which journals it.
+    assert.match(await ssh('journalctl -t django-deploy-ops --no-pager -o cat'), /project=example .*command=status/)
   })
 
   test('tasks queued as a release goes live all run (those in flight finish), the waiting ones on the new code', LONG, async () => {

@@ -255,6 +255,17 @@ describe('django-deploy status', () => {
       head: { commit: H, dirty: false },
       state: { ok: true, hosts, durationMs: 1 },
       backups: { web1: { last_success: '2026-12-01T06:00:00Z', object: 'backups/db.dump.gpg', bytes: 3_145_728, sha256: 'ab', last_failure: null } },
+      processes: {
+        web1: {
+          host: 'web1', status: 'read', errors: [],
+          processes: [
+            { kind: 'web', name: 'blue', state: 'RUNNING', description: 'pid 120, uptime 1:02:03' },
+            { kind: 'web', name: 'green', state: 'STOPPED', description: 'Dec 01 11:00 AM' },
+            { kind: 'worker', name: 'tasks-0', state: 'RUNNING', description: 'pid 130, uptime 0:10:00' },
+          ],
+          timers: [{ job: 'tick', calendar: '*-*-* *:*:00', active: 'active', next: 'Tue 2026-12-01 12:01:00 UTC', last: 'Tue 2026-12-01 12:00:00 UTC', result: 'success' }],
+        },
+      },
       plan: p,
     }, NOW)
     assert.match(text, /^web1: deploy state read$/m)
@@ -262,14 +273,17 @@ describe('django-deploy status', () => {
     assert.match(text, /^ {2}base {6}aaaaaaa {2}3 days ago {5}https:\/\/github\.com\/o\/r\/actions\/runs\/7$/m)
     assert.match(text, /^ {2}backend {3}eeeeeee\+ 1 day ago/m)
     assert.match(text, /^ {2}backup {4}last success 6 h ago \(2026-12-01T06:00:00Z\), 3\.0 MiB, backups\/db\.dump\.gpg$/m)
-    assert.match(text, /^web2: unreachable: timed out$/m)
+    assert.match(text, /^ {2}web {7}blue {7}RUNNING {2}pid 120, uptime 1:02:03$/m)
+    assert.match(text, /^ {2}worker {4}tasks-0 {4}RUNNING {2}pid 130, uptime 0:10:00$/m)
+    assert.match(text, /^ {2}timer {5}tick {7}\*-\*-\* \*:\*:00: next Tue 2026-12-01 12:01:00 UTC, last Tue 2026-12-01 12:00:00 UTC \(success\)$/m)
+    assert.match(text, /^web2: unreachable: timed out\n( {2}\S+ +no record\n){4}\nHEAD/m)
     assert.match(text, /^HEAD eeeeeee would deploy:\nPlan \(from the changes\): push: from each host's deploy state to eeeeeee$/m)
   })
 
   test('the pending migrations of the code to deploy, per host, with their class; or why they were not read', async () => {
     const { statusText } = await import('../../src/cli/status.ts')
     const hosts = [host('web1', { backend: at(A) })]
-    const base = { head: { commit: H, dirty: false }, state: { ok: true as const, hosts, durationMs: 1 }, backups: {}, plan: plan(hosts, {}) }
+    const base = { head: { commit: H, dirty: false }, state: { ok: true as const, hosts, durationMs: 1 }, backups: {}, processes: {}, plan: plan(hosts, {}) }
     const text = statusText({
       ...base,
       migrations: {
