@@ -13,9 +13,10 @@ import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { startLab, type Lab } from '../../src/lab/index.ts'
 import { servePackageIndex, type RunningIndex } from '../../src/lab/pyindex.ts'
 import { appCopy } from '../support/app.ts'
+import { assertPlaybookOk, sshOk, timedPlaybook } from '../support/lab-steps.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -35,18 +36,9 @@ for (const { suite, debian, allCases } of SUITES) describe(`backend role, defaul
   let index: RunningIndex
   const password = randomBytes(12).toString('hex')
 
-  const run = async (extraVars: Record<string, unknown> = {}) => {
-    const t0 = Date.now()
-    const r = await lab.runPlaybook('backend', { inventory, extraVars })
-    console.log(`backend: exit ${r.code}, changed=${r.recap.web1?.changed} in ${Math.round((Date.now() - t0) / 1000)}s`)
-    return r
-  }
-  const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
-  const ssh = async (cmd: string) => {
-    const r = await lab.ssh('web1', cmd)
-    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`)
-    return r.stdout.trim()
-  }
+  const run = (extraVars: Record<string, unknown> = {}) => timedPlaybook(lab, 'backend', { inventory, extraVars })
+  const assertOk = assertPlaybookOk
+  const ssh = (cmd: string) => sshOk(lab, 'web1', cmd)
   const liveVersion = () => ssh(`cat ${ROOT}/current/VERSION`)
   /** The live release's Django, as its venv imports it: version and where it comes from. */
   const liveDjango = () => ssh(`/usr/local/bin/example-ctl shell -c "import django; print(django.get_version(), django.__file__)"`)

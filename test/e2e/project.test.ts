@@ -13,10 +13,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { startLab, type Lab } from '../../src/lab/index.ts'
 import { servePackageIndex, type RunningIndex } from '../../src/lab/pyindex.ts'
 import { checkVaultKey } from '../../src/core/vault-read.ts'
 import { appCopy } from '../support/app.ts'
+import { assertPlaybookOk, sshOk, timedPlaybook } from '../support/lab-steps.ts'
 
 const projectDir = fileURLToPath(new URL('../project', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
@@ -30,18 +31,9 @@ describe('a project of its own layout: env configuration, a worker, a scheduled 
   let work: string
   let index: RunningIndex
 
-  const run = async (playbook: string, extraVars: Record<string, unknown> = {}) => {
-    const t0 = Date.now()
-    const r = await lab.runPlaybook(playbook, { inventory, extraVars })
-    console.log(`${playbook}: exit ${r.code}, changed=${r.recap.web1?.changed} in ${Math.round((Date.now() - t0) / 1000)}s`)
-    return r
-  }
-  const assertOk = (r: PlaybookResult) => assert.equal(r.code, 0, r.output.slice(-4000))
-  const ssh = async (cmd: string) => {
-    const r = await lab.ssh('web1', cmd)
-    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`)
-    return r.stdout.trim()
-  }
+  const run = (playbook: string, extraVars: Record<string, unknown> = {}) => timedPlaybook(lab, playbook, { inventory, extraVars })
+  const assertOk = assertPlaybookOk
+  const ssh = (cmd: string) => sshOk(lab, 'web1', cmd)
   /** GET through the live gunicorn's socket (no nginx in this test). */
   const get = (path: string) => ssh(`for s in ${ROOT}/sockets/*.sock; do curl -sf --unix-socket "$s" -H 'Host: web1.test' http://localhost${path} && exit 0; done; exit 1`)
   const rows = async () => (await get('/rows/')).split('\n').filter(Boolean)
