@@ -2419,22 +2419,23 @@ function adhocBinary(ansiblePlaybook) {
   if (basename3(ansiblePlaybook) !== "ansible-playbook") return "ansible";
   return ansiblePlaybook.includes("/") ? join4(dirname2(ansiblePlaybook), "ansible") : "ansible";
 }
-function slurpArgs(s3, file) {
+function adhocArgs(s3, module, args, options6 = []) {
   return [
     DEPLOY_HOSTS,
     "-i",
     s3.inventory,
     ...s3.limit ? ["--limit", s3.limit] : [],
-    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
     ...(s3.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
     "-m",
-    "ansible.builtin.slurp",
+    module,
     "-a",
-    `src=${file}`,
-    "--one-line",
-    "-T",
-    String(CONNECT_TIMEOUT_S)
+    args,
+    ...options6,
+    "--one-line"
   ];
+}
+function slurpArgs(s3, file) {
+  return [...adhocArgs(s3, "ansible.builtin.slurp", `src=${file}`), "-T", String(CONNECT_TIMEOUT_S)];
 }
 var firstLine = (t2) => t2.split("\n").map((l2) => l2.trim()).find(Boolean) ?? "";
 function parseSlurpOutput(stdout) {
@@ -3663,21 +3664,7 @@ import { resolve as resolve6 } from "node:path";
 // src/cli/processes.ts
 var OPS_STATUS = "/usr/local/bin/{{ backend_project_slug | default(project_slug) }}-ops status";
 function processesArgs(s3) {
-  return [
-    DEPLOY_HOSTS,
-    "-i",
-    s3.inventory,
-    ...s3.limit ? ["--limit", s3.limit] : [],
-    ...(s3.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
-    "-m",
-    "ansible.builtin.command",
-    "-a",
-    OPS_STATUS,
-    "--become",
-    "--one-line",
-    "-T",
-    String(CONNECT_TIMEOUT_S)
-  ];
+  return [...adhocArgs(s3, "ansible.builtin.command", OPS_STATUS, ["--become"]), "-T", String(CONNECT_TIMEOUT_S)];
 }
 var lastLine3 = (t2) => t2.split("\n").map((l2) => l2.trim()).filter(Boolean).pop() ?? "";
 function parseProcessesOutput(stdout) {
@@ -8007,18 +7994,7 @@ import { resolve as resolve10 } from "node:path";
 // src/cli/remote.ts
 var TARGET_TEMPLATE = "{{ {'address': ansible_host | default(inventory_hostname), 'port': ansible_port | default(22), 'user': ansible_user | default(''), 'ssh_args': ansible_ssh_common_args | default(''), 'project': backend_project_slug | default(project_slug) | default('')} | to_json }}";
 function targetArgs(s3) {
-  return [
-    DEPLOY_HOSTS,
-    "-i",
-    s3.inventory,
-    ...s3.limit ? ["--limit", s3.limit] : [],
-    ...(s3.extraVarsFiles ?? []).flatMap((f2) => ["--extra-vars", `@${f2}`]),
-    "-m",
-    "ansible.builtin.debug",
-    "-a",
-    `msg=${TARGET_TEMPLATE}`,
-    "--one-line"
-  ];
+  return adhocArgs(s3, "ansible.builtin.debug", `msg=${TARGET_TEMPLATE}`);
 }
 function parseTargets(stdout) {
   const out = [];

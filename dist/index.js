@@ -38661,22 +38661,23 @@ function adhocBinary(ansiblePlaybook) {
   if (basename6(ansiblePlaybook) !== "ansible-playbook") return "ansible";
   return ansiblePlaybook.includes("/") ? join7(dirname4(ansiblePlaybook), "ansible") : "ansible";
 }
-function slurpArgs(s2, file) {
+function adhocArgs(s2, module, args, options = []) {
   return [
     DEPLOY_HOSTS,
     "-i",
     s2.inventory,
     ...s2.limit ? ["--limit", s2.limit] : [],
-    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
     ...(s2.extraVarsFiles ?? []).flatMap((f) => ["--extra-vars", `@${f}`]),
     "-m",
-    "ansible.builtin.slurp",
+    module,
     "-a",
-    `src=${file}`,
-    "--one-line",
-    "-T",
-    String(CONNECT_TIMEOUT_S)
+    args,
+    ...options,
+    "--one-line"
   ];
+}
+function slurpArgs(s2, file) {
+  return [...adhocArgs(s2, "ansible.builtin.slurp", `src=${file}`), "-T", String(CONNECT_TIMEOUT_S)];
 }
 var firstLine = (t) => t.split("\n").map((l) => l.trim()).find(Boolean) ?? "";
 function parseSlurpOutput(stdout) {

@@ -3,7 +3,7 @@
 // `<project>-ops status` reports them (roles/backend/files/django-deploy-processes.py). Read through an
 // ad-hoc Ansible command with become (supervisord's socket is root's), connected as the runs are.
 import { childEnv, run } from '../core/exec.ts'
-import { adhocBinary, CONNECT_TIMEOUT_S, DEPLOY_HOSTS, READ_DEADLINE_MS } from '../core/plan/state-read.ts'
+import { adhocArgs, adhocBinary, CONNECT_TIMEOUT_S, READ_DEADLINE_MS } from '../core/plan/state-read.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
 
 export interface ProcessState { kind: 'web' | 'worker'; name: string; state: string; description: string }
@@ -18,11 +18,7 @@ const OPS_STATUS = '/usr/local/bin/{{ backend_project_slug | default(project_slu
 
 /** The ad-hoc command's arguments (an array, never a joined string). */
 export function processesArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit' | 'extraVarsFiles'>): string[] {
-  return [
-    DEPLOY_HOSTS, '-i', s.inventory, ...(s.limit ? ['--limit', s.limit] : []),
-    ...(s.extraVarsFiles ?? []).flatMap((f) => ['--extra-vars', `@${f}`]),
-    '-m', 'ansible.builtin.command', '-a', OPS_STATUS, '--become', '--one-line', '-T', String(CONNECT_TIMEOUT_S),
-  ]
+  return [...adhocArgs(s, 'ansible.builtin.command', OPS_STATUS, ['--become']), '-T', String(CONNECT_TIMEOUT_S)]
 }
 
 const lastLine = (t: string) => t.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? ''

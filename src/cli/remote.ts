@@ -4,7 +4,7 @@
 // (core/connection.ts: known_hosts, host key checking, key, control path, then the inventory's
 // server_ssh_common_args): an ad-hoc `debug`, templated locally, which connects to nothing.
 import { childEnv, run } from '../core/exec.ts'
-import { adhocBinary, DEPLOY_HOSTS } from '../core/plan/state-read.ts'
+import { adhocArgs, adhocBinary } from '../core/plan/state-read.ts'
 import type { AnsibleRunSettings } from '../core/run.ts'
 import { shellQuote } from '../core/ssh.ts'
 import { UsageError } from './command.ts'
@@ -24,11 +24,7 @@ const TARGET_TEMPLATE = "{{ {'address': ansible_host | default(inventory_hostnam
   + "'project': backend_project_slug | default(project_slug) | default('')} | to_json }}"
 
 export function targetArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit' | 'extraVarsFiles'>): string[] {
-  return [
-    DEPLOY_HOSTS, '-i', s.inventory, ...(s.limit ? ['--limit', s.limit] : []),
-    ...(s.extraVarsFiles ?? []).flatMap((f) => ['--extra-vars', `@${f}`]),
-    '-m', 'ansible.builtin.debug', '-a', `msg=${TARGET_TEMPLATE}`, '--one-line',
-  ]
+  return adhocArgs(s, 'ansible.builtin.debug', `msg=${TARGET_TEMPLATE}`)
 }
 
 /** Parses the ad-hoc debug's `host | SUCCESS => {"msg": …}` lines. Pure. */

@@ -54,7 +54,9 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     const started = Date.now()
     const r = await lab.runPlaybook(name, { inventory })
     process.stdout.write(`# ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s, ${HOSTS.map((h) => `${h} ${JSON.stringify(r.recap[h])}`).join(', ')}\n`)
-    assert.equal(r.code, 0, r.output.slice(-4000))
+    // Each host's failure first: with four hosts the output's tail may be another host's tasks.
+    const failures = r.result.failures.map((f) => `${f.host}: ${f.task}: ${f.message}`).join('\n')
+    assert.equal(r.code, 0, `${failures}\n${r.output.slice(-3000)}`)
     return r
   }
 

@@ -25,14 +25,21 @@ export function adhocBinary(ansiblePlaybook: string): string {
   return ansiblePlaybook.includes('/') ? join(dirname(ansiblePlaybook), 'ansible') : 'ansible'
 }
 
-/** The ad-hoc command's arguments (an array, never a joined string). */
-export function slurpArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit' | 'extraVarsFiles'>, file: string): string[] {
+/**
+ * An ad-hoc module run on the deploy hosts, as the runs see them: the inventory, the limit and the
+ * extra-vars files (the SSH settings of core/ssh.ts among them). Arguments as an array, never joined.
+ */
+export function adhocArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit' | 'extraVarsFiles'>, module: string, args: string, options: string[] = []): string[] {
   return [
     DEPLOY_HOSTS, '-i', s.inventory, ...(s.limit ? ['--limit', s.limit] : []),
-    // The SSH settings (core/ssh.ts): the state is read as the runs connect.
     ...(s.extraVarsFiles ?? []).flatMap((f) => ['--extra-vars', `@${f}`]),
-    '-m', 'ansible.builtin.slurp', '-a', `src=${file}`, '--one-line', '-T', String(CONNECT_TIMEOUT_S),
+    '-m', module, '-a', args, ...options, '--one-line',
   ]
+}
+
+/** The state read: one file slurped from each host, connected as the runs are. */
+export function slurpArgs(s: Pick<AnsibleRunSettings, 'inventory' | 'limit' | 'extraVarsFiles'>, file: string): string[] {
+  return [...adhocArgs(s, 'ansible.builtin.slurp', `src=${file}`), '-T', String(CONNECT_TIMEOUT_S)]
 }
 
 const firstLine = (t: string) => t.split('\n').map((l) => l.trim()).find(Boolean) ?? ''
