@@ -289,6 +289,14 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.equal(ini.stdout.trim(), '600 root\ndatabase_host = localhost\nmedia =', ini.stderr)
   })
 
+  test('the project\'s own daily backup command runs from one app server only, against the one database', LONG, async () => {
+    // The inventory turns it on (backend_backup_enabled): the first app server's crontab has it, no other.
+    const entries = await Promise.all(HOSTS.map(async (host) =>
+      (await on(host, "sudo -n sh -c 'crontab -l -u example 2>/dev/null | grep -c \"^#Ansible: example database backup$\"'")).stdout.trim()))
+    assert.deepEqual(Object.fromEntries(HOSTS.map((h, i) => [h, entries[i]])),
+      Object.fromEntries(HOSTS.map((h) => [h, h === appServers()[0] ? '1' : '0'])))
+  })
+
   test('a restore runs on the database server, once, and every app server serves the restored data', LONG, async () => {
     await notes('Note.objects.create(text="written after the backup")')
     const r = await lab.runPlaybook('restore', { inventory, extraVars: { backend_restore_force: true } })
