@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-4EGQKF4C.js";
+} from "./cli-chunks/chunk-GCZHWLNA.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -2503,6 +2503,7 @@ async function readDeployState(s3, deadlineMs = READ_DEADLINE_MS) {
 
 // src/core/plan/classify.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
+var APP_SOURCE = "app source";
 var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
 var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
 function classifier(model, config) {
@@ -2550,7 +2551,7 @@ function classifier(model, config) {
     if (SHARED_ROOT.test(path)) return shared(`${parts[0]}/`);
     if (SHARED_FILES.has(path)) return shared(path);
     if (/(^|\/)vault\.ya?ml$/.test(path) || /\.vault$/.test(file)) return shared("vault");
-    if (app(path)) return { playbooks: ["backend"], label: "app source" };
+    if (app(path)) return { playbooks: ["backend"], label: APP_SOURCE };
     const top = parts.length > 1 ? parts[0] : "";
     if (["docs", "doc"].includes(top) || parts.length === 1 && /\.(md|rst|txt)$/i.test(file) || file === "LICENSE") {
       return { playbooks: [], label: "documentation" };
@@ -2582,6 +2583,29 @@ function bootstrapNote(triggers) {
   return triggers.some((t2) => !t2.label.startsWith("shared input")) ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.";
 }
 var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
+
+// src/core/plan/parts.ts
+var RELEASE_TAGS = ["backend_deploy"];
+function partFor(playbook, triggers, commit) {
+  if (playbook !== "backend" || triggers.length === 0) return void 0;
+  if (!triggers.every((t2) => t2.label === APP_SOURCE)) return void 0;
+  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${short(commit)}` };
+}
+function commonPart(playbook, hosts) {
+  const parts = hosts.map((h2) => h2.playbooks.find((x2) => x2.playbook === playbook)?.part);
+  if (parts.length === 0 || parts.some((p2) => !p2)) return void 0;
+  const tags = parts[0].tags;
+  if (parts.some((p2) => p2.tags.join(",") !== tags.join(","))) return void 0;
+  const whys = [...new Set(parts.map((p2) => p2.why))];
+  if (whys.length === 1) return { tags, why: whys[0] };
+  const since = whys.map((w2) => w2.replace(/^.* since /, ""));
+  return { tags, why: `${parts[0].why.replace(/ since .*$/, "")} since ${since.join(", ")}` };
+}
+function planTags(plan) {
+  const out = {};
+  for (const d2 of plan.playbooks) if (d2.run && d2.part) out[d2.playbook] = d2.part.tags;
+  return out;
+}
 
 // src/core/plan/from-state.ts
 var headLabel = (h2) => h2.dirty ? `${short(h2.commit)} + working tree` : short(h2.commit);
@@ -2658,7 +2682,8 @@ function planFromState(input) {
     const triggers = m2.get(p2) ?? [];
     if (triggers.length === 0) return { run: false, reason: `no change since ${short(r2.commit)} concerns it` };
     for (const t2 of triggers) addTrigger(byPlaybook.get(p2), t2.label, t2.paths);
-    return { run: true, reason: `${triggers.map((t2) => t2.label).join(", ")} changed since ${short(r2.commit)}` };
+    const part = partFor(p2, triggers, r2.commit);
+    return { run: true, reason: `${triggers.map((t2) => t2.label).join(", ")} changed since ${short(r2.commit)}`, ...part ? { part } : {} };
   };
   const hosts = hostPlans(input, decide, true);
   for (const h2 of input.hosts) {
@@ -2689,7 +2714,8 @@ function planFromState(input) {
       const reason = h2.playbooks.find((x2) => x2.playbook === p2).reason;
       reasons.set(reason, [...reasons.get(reason) ?? [], h2.host]);
     }
-    return { playbook: p2, run: true, reason: [...reasons].map(([r2, hs]) => `${hs.join(", ")}: ${r2}`).join("; "), triggers };
+    const part = commonPart(p2, needing);
+    return { playbook: p2, run: true, reason: [...reasons].map(([r2, hs]) => `${hs.join(", ")}: ${r2}`).join("; "), triggers, ...part ? { part } : {} };
   });
   notes.push(...hostNotes(hosts, "Not deployed by this push"));
   const excluded = hosts.filter((h2) => h2.excluded).map((h2) => h2.host);
@@ -2791,7 +2817,8 @@ async function makePlan(req) {
   const model = readRepo(req.root);
   const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : void 0;
   if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
-  const planned = await planWith(req, model);
+  const planned = { ...await planWith(req, model), tags: {} };
+  planned.tags = planTags(planned.plan);
   if (layout?.ok) {
     planned.plan.layout = layout.layout;
     const note = layoutNote(layout.layout);
@@ -2861,7 +2888,7 @@ function planText(plan) {
   if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
   for (const d2 of plan.playbooks) {
-    out.push(`  ${d2.run ? "run " : "skip"} ${d2.playbook.padEnd(9)} ${d2.reason}`);
+    out.push(`  ${d2.run ? "run " : "skip"} ${d2.playbook.padEnd(9)} ${d2.part ? `${d2.part.why}; ` : ""}${d2.reason}`);
     for (const t2 of d2.triggers) {
       out.push(`         ${t2.label}: ${t2.paths.slice(0, 5).join(", ")}${t2.paths.length > 5 ? ` \u2026 and ${t2.paths.length - 5} more` : ""}`);
     }
@@ -2874,7 +2901,7 @@ function planText(plan) {
     else if (h2.state !== "recorded") out.push(`  ${h2.host}: ${h2.state}${h2.message ? ` (${h2.message})` : ""}`);
     for (const hp of h2.playbooks) {
       if (h2.excluded && !hp.from) continue;
-      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}`);
+      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, "")})` : ""}`);
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);
@@ -3622,7 +3649,7 @@ var command2 = {
   }
 };
 async function planAndRun({ dir, run: run2, config, runDir, selection, ...values }) {
-  const { plan, head, state } = await planHere(dir, {
+  const { plan, head, state, tags } = await planHere(dir, {
     config,
     selection,
     from: values.from,
@@ -3650,6 +3677,7 @@ async function planAndRun({ dir, run: run2, config, runDir, selection, ...values
   const result = await runPlaybooks(plan.run, {
     ...run2,
     limit: plan.limit ?? run2.limit,
+    planTags: tags,
     record: { commit: head.commit, dirty: head.dirty, run: cliRunName() }
   }, {
     onStart: (p2, i2, n2) => process.stdout.write(`[${i2 + 1}/${n2}] ${p2} \u2026${values.verbose ? "\n" : " "}`),
@@ -7856,7 +7884,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-DFHU3WRF.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-6MSVJ6KF.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

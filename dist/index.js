@@ -38634,8 +38634,8 @@ import { basename as basename6, dirname as dirname4, join as join7 } from "node:
 var STATE_DIR = "/var/lib/django-deploy";
 var STATE_FILE = `{{ deploy_state_file | default((deploy_state_dir | default('${STATE_DIR}')) ~ '/' ~ organization_slug ~ '-' ~ project_slug ~ '.json') }}`;
 var BACKUP_FILE = `{{ backend_backup_record_dir | default('${STATE_DIR}') }}/{{ organization_slug }}-{{ project_slug }}.backup.json`;
-function stateVars(id) {
-  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run };
+function stateVars(id, tags2) {
+  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run, ...tags2?.length ? { deploy_state_tags: tags2 } : {} };
 }
 function runName(env, userAtHost) {
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
@@ -39054,6 +39054,7 @@ function readPlanConfig(root, inventory) {
 }
 
 // src/core/plan/classify.ts
+var APP_SOURCE = "app source";
 var SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//;
 var SHARED_FILES = /* @__PURE__ */ new Set(["ansible.cfg", "requirements.yml", "requirements.yaml"]);
 function classifier(model, config) {
@@ -39101,7 +39102,7 @@ function classifier(model, config) {
     if (SHARED_ROOT.test(path12)) return shared(`${parts[0]}/`);
     if (SHARED_FILES.has(path12)) return shared(path12);
     if (/(^|\/)vault\.ya?ml$/.test(path12) || /\.vault$/.test(file)) return shared("vault");
-    if (app(path12)) return { playbooks: ["backend"], label: "app source" };
+    if (app(path12)) return { playbooks: ["backend"], label: APP_SOURCE };
     const top = parts.length > 1 ? parts[0] : "";
     if (["docs", "doc"].includes(top) || parts.length === 1 && /\.(md|rst|txt)$/i.test(file) || file === "LICENSE") {
       return { playbooks: [], label: "documentation" };
@@ -39133,6 +39134,33 @@ function bootstrapNote(triggers) {
   return triggers.some((t) => !t.label.startsWith("shared input")) ? "bootstrap changed: it never runs from a push; run it by dispatch (playbooks: bootstrap)." : "shared inputs changed: if they concern SSH access (admins, keys, port), run bootstrap by dispatch.";
 }
 var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
+
+// src/core/plan/parts.ts
+var RELEASE_TAGS = ["backend_deploy"];
+function partFor(playbook, triggers, commit) {
+  if (playbook !== "backend" || triggers.length === 0) return void 0;
+  if (!triggers.every((t) => t.label === APP_SOURCE)) return void 0;
+  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${short(commit)}` };
+}
+function commonPart(playbook, hosts) {
+  const parts = hosts.map((h) => h.playbooks.find((x) => x.playbook === playbook)?.part);
+  if (parts.length === 0 || parts.some((p) => !p)) return void 0;
+  const tags2 = parts[0].tags;
+  if (parts.some((p) => p.tags.join(",") !== tags2.join(","))) return void 0;
+  const whys = [...new Set(parts.map((p) => p.why))];
+  if (whys.length === 1) return { tags: tags2, why: whys[0] };
+  const since = whys.map((w) => w.replace(/^.* since /, ""));
+  return { tags: tags2, why: `${parts[0].why.replace(/ since .*$/, "")} since ${since.join(", ")}` };
+}
+function runLabel(plan, playbook) {
+  const part = plan.playbooks.find((d) => d.playbook === playbook)?.part;
+  return part ? `${playbook} (${part.why})` : playbook;
+}
+function planTags(plan) {
+  const out = {};
+  for (const d of plan.playbooks) if (d.run && d.part) out[d.playbook] = d.part.tags;
+  return out;
+}
 
 // src/core/plan/from-state.ts
 var headLabel = (h) => h.dirty ? `${short(h.commit)} + working tree` : short(h.commit);
@@ -39209,7 +39237,8 @@ function planFromState(input) {
     const triggers = m.get(p) ?? [];
     if (triggers.length === 0) return { run: false, reason: `no change since ${short(r.commit)} concerns it` };
     for (const t of triggers) addTrigger(byPlaybook.get(p), t.label, t.paths);
-    return { run: true, reason: `${triggers.map((t) => t.label).join(", ")} changed since ${short(r.commit)}` };
+    const part = partFor(p, triggers, r.commit);
+    return { run: true, reason: `${triggers.map((t) => t.label).join(", ")} changed since ${short(r.commit)}`, ...part ? { part } : {} };
   };
   const hosts = hostPlans(input, decide, true);
   for (const h of input.hosts) {
@@ -39240,7 +39269,8 @@ function planFromState(input) {
       const reason = h.playbooks.find((x) => x.playbook === p).reason;
       reasons.set(reason, [...reasons.get(reason) ?? [], h.host]);
     }
-    return { playbook: p, run: true, reason: [...reasons].map(([r, hs]) => `${hs.join(", ")}: ${r}`).join("; "), triggers };
+    const part = commonPart(p, needing);
+    return { playbook: p, run: true, reason: [...reasons].map(([r, hs]) => `${hs.join(", ")}: ${r}`).join("; "), triggers, ...part ? { part } : {} };
   });
   notes.push(...hostNotes(hosts, "Not deployed by this push"));
   const excluded = hosts.filter((h) => h.excluded).map((h) => h.host);
@@ -39342,7 +39372,8 @@ async function makePlan(req) {
   const model = readRepo(req.root);
   const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : void 0;
   if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`);
-  const planned = await planWith(req, model);
+  const planned = { ...await planWith(req, model), tags: {} };
+  planned.tags = planTags(planned.plan);
   if (layout?.ok) {
     planned.plan.layout = layout.layout;
     const note = layoutNote(layout.layout);
@@ -39798,7 +39829,9 @@ function playbookArgs(playbook, s2) {
   if (s2.limit) args.push("--limit", s2.limit);
   if (s2.tags?.length) args.push("--tags", s2.tags.join(","));
   for (const f of s2.extraVarsFiles ?? []) args.push("--extra-vars", `@${f}`);
-  if (s2.record && !s2.check) args.push("--extra-vars", JSON.stringify(stateVars(s2.record)));
+  const planned = s2.tags?.length ? void 0 : s2.planTags?.[playbook];
+  if (planned?.length) args.push("--tags", planned.join(","));
+  if (s2.record && !s2.check) args.push("--extra-vars", JSON.stringify(stateVars(s2.record, planned)));
   if (s2.extraVars) args.push("--extra-vars", s2.extraVars);
   return args;
 }
@@ -39936,16 +39969,20 @@ function mermaid(plan) {
   if (skips.length) lines.push(`  class ${skips.join(",")} skip`);
   return lines.join("\n");
 }
+function runsText(plan) {
+  return plan.run.map((p) => runLabel(plan, p)).join(" \u2192 ");
+}
 function planMarkdown(plan) {
   const out = ["### Plan", ""];
   out.push(`${plan.mode === "auto" ? "From the changes" : "Playbooks named"}: ${cell(plan.source)}.`, "");
   if (plan.layout) out.push(`Layout: ${cell(layoutText(plan.layout))}.`, "");
   if (plan.fallback) out.push(`> [!WARNING]`, `> ${cell(plan.fallback)}`, "");
-  out.push(plan.run.length > 0 ? `Runs, in order: **${plan.run.join(" \u2192 ")}**.` : "Nothing to run.", "");
+  out.push(plan.run.length > 0 ? `Runs, in order: **${cell(runsText(plan))}**.` : "Nothing to run.", "");
   if (plan.mode === "auto" && plan.changedPaths > 0) out.push("```mermaid", mermaid(plan), "```", "");
   out.push("| Playbook | Runs | Why | Changed paths |", "|---|---|---|---|");
   for (const d of plan.playbooks) {
-    out.push(`| ${d.playbook} | ${d.run ? "\u2705 yes" : "\u23ED\uFE0F no"} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`);
+    const runs = d.run ? `\u2705 ${d.part ? cell(d.part.why.replace(/:.*$/, "")) : "yes"}` : "\u23ED\uFE0F no";
+    out.push(`| ${d.playbook} | ${runs} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`);
   }
   out.push("");
   if (plan.ignored.length > 0) {
@@ -40065,7 +40102,7 @@ function planText(plan) {
   if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`);
   if (plan.fallback) out.push(`  ! ${plan.fallback}`);
   for (const d of plan.playbooks) {
-    out.push(`  ${d.run ? "run " : "skip"} ${d.playbook.padEnd(9)} ${d.reason}`);
+    out.push(`  ${d.run ? "run " : "skip"} ${d.playbook.padEnd(9)} ${d.part ? `${d.part.why}; ` : ""}${d.reason}`);
     for (const t of d.triggers) {
       out.push(`         ${t.label}: ${t.paths.slice(0, 5).join(", ")}${t.paths.length > 5 ? ` \u2026 and ${t.paths.length - 5} more` : ""}`);
     }
@@ -40078,7 +40115,7 @@ function planText(plan) {
     else if (h.state !== "recorded") out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ""}`);
     for (const hp of h.playbooks) {
       if (h.excluded && !hp.from) continue;
-      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}`);
+      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, "")})` : ""}`);
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);
@@ -81098,7 +81135,7 @@ async function main() {
     extraVars: checked.extraVars,
     env: { ANSIBLE_FORCE_COLOR: "1" }
   }, creds);
-  const { plan, head, upToDate } = await group("Plan", async () => {
+  const { plan, head, upToDate, tags: tags2 } = await group("Plan", async () => {
     const p = await makePlan(planRequest(settings, root, checked, run3, (line) => info(line)));
     if (p.state) info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`);
     info(planText(p.plan));
@@ -81127,14 +81164,15 @@ ${lines.join("\n")}` : "";
     else info("Nothing to deploy.");
     return;
   }
-  info(`Ready to run ${plan.run.join(" \u2192 ")} after ${formatDuration(Date.now() - started2)}`);
+  info(`Ready to run ${runsText(plan)} after ${formatDuration(Date.now() - started2)}`);
   const result = await runPlaybooks(plan.run, {
     ...run3,
     limit: plan.limit ?? run3.limit,
+    planTags: tags2,
     record: { commit: head.commit, dirty: head.dirty, run: runName(process.env, `${userInfo().username}@${hostname()}`) }
   }, {
     around: async (p, i, n, go) => {
-      startGroup(`${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml${settings.check ? " --check" : ""}`);
+      startGroup(`${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml${settings.check ? " --check" : ""}${!settings.tags.length && tags2[p] ? ` --tags ${tags2[p].join(",")}` : ""}`);
       try {
         return await go();
       } finally {

@@ -43,26 +43,26 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; second
 export async function runTimed(
   lab: Lab,
   playbook: string,
-  opts: { inventory: string; extraVars?: Record<string, unknown>; factCache?: string },
+  opts: { inventory: string; extraVars?: Record<string, unknown>; factCache?: string; tags?: string[] },
 ) {
-  const { value: r, seconds } = await timed(() => lab.runPlaybook(playbook, { inventory: opts.inventory, extraVars: opts.extraVars, factCache: opts.factCache }))
+  const { value: r, seconds } = await timed(() => lab.runPlaybook(playbook, { inventory: opts.inventory, extraVars: opts.extraVars, factCache: opts.factCache, tags: opts.tags }))
   return { result: r, seconds, tasks: r.result.tasks }
 }
 
-/** Runs playbooks in order, stopping at the first failure (as the action does), sharing one fact
+/** Runs playbooks in order (each with its `tags`, the plan's part of it, when given), stopping at the first failure (as the action does), sharing one fact
  *  cache as the action's run does (facts gathered once per sequence, never reused by the next one);
  *  throws on failure with the tail of the output, since a figure measured on a failed run means nothing. */
 export async function runSequence(
   lab: Lab,
   playbooks: readonly string[],
-  opts: { inventory: string; extraVars?: Record<string, unknown>; host?: string },
+  opts: { inventory: string; extraVars?: Record<string, unknown>; host?: string; tags?: Record<string, string[]> },
 ): Promise<TimedSequence> {
   const host = opts.host ?? lab.hosts[0]!.name
   const runs: TimedRun[] = []
   const factCache = mkdtempSync(join(lab.dir, 'bench-facts-'))
   const t0 = performance.now()
   for (const playbook of playbooks) {
-    const { result: r, seconds, tasks } = await runTimed(lab, playbook, { ...opts, factCache })
+    const { result: r, seconds, tasks } = await runTimed(lab, playbook, { inventory: opts.inventory, extraVars: opts.extraVars, factCache, tags: opts.tags?.[playbook] })
     const recap = r.recap[host] ?? ZERO
     runs.push({ playbook, seconds: round(seconds), code: r.code, recap, changedTasks: [...new Set(r.result.changed.map((t) => t.task))], tasks })
     if (r.code !== 0 || recap.failed || recap.unreachable) {

@@ -8,6 +8,9 @@ import { performance } from 'node:perf_hooks'
 export interface Planner {
   /** Playbooks the action would run for these changed paths, in order. */
   plan(paths: string[]): string[]
+  /** What a push runs on a host whose every playbook last ran from the commit before these paths
+   *  changed (the deploy state's plan): the playbooks, the tags of those it runs in part, how it says so. */
+  planFromRecords?(paths: string[]): { run: string[]; tags: Record<string, string[]>; label: string; source: string }
   /** The model of the repository is read once; this times the pure planning step only. */
   source: string
 }
@@ -34,12 +37,40 @@ export async function loadPlanner(repoRoot: string): Promise<Planner | { missing
     return { missing: 'src/core exports no planAuto(model, changes, config) / readRepo(dir)' }
   }
   const model = readRepo(repoRoot)
+  const fromRecords = await recordsPlanner(repoRoot, model, DEFAULT_PLAN_CONFIG)
   return {
+    ...(fromRecords ? { planFromRecords: fromRecords } : {}),
     source: `${planFile.slice(repoRoot.length + 1)} planAuto`,
     plan(paths: string[]) {
       const changes = { kind: 'diff', description: 'bench', base: 'a'.repeat(40), head: 'b'.repeat(40), paths }
       return planAuto(model, changes, DEFAULT_PLAN_CONFIG).run
     },
+  }
+}
+
+interface StateModules {
+  planFromState: (input: unknown) => { run: string[]; playbooks: { playbook: string; part?: { why: string } }[] }
+  planTags: (plan: unknown) => Record<string, string[]>
+  runsText: (plan: unknown) => string
+}
+
+/** The deploy state's planner (src/core/plan/from-state.ts, parts.ts), when this tree has it. */
+async function recordsPlanner(repoRoot: string, model: unknown, config: unknown): Promise<Planner['planFromRecords']> {
+  const files = ['src/core/plan/from-state.ts', 'src/core/plan/parts.ts', 'src/core/summary.ts'].map((f) => join(repoRoot, f))
+  if (!files.every((f) => existsSync(f))) return undefined
+  const mods = await Promise.all(files.map((f) => import(pathToFileURL(f).href))) as Partial<StateModules>[]
+  const { planFromState } = mods[0]!
+  const { planTags } = mods[1]!
+  const { runsText } = mods[2]!
+  if (typeof planFromState !== 'function' || typeof planTags !== 'function' || typeof runsText !== 'function') return undefined
+  const before = 'a'.repeat(40)
+  const records = Object.fromEntries(['bootstrap', 'base', 'backend', 'frontend'].map((p) => [p, { commit: before, finished: new Date().toISOString(), run: 'bench' }]))
+  return (paths: string[]) => {
+    const plan = planFromState({
+      model, config, head: { commit: 'b'.repeat(40), dirty: false }, hosts: [{ host: 'web1', status: 'read', records }],
+      changedSince: { [before]: paths }, now: Date.now(), event: 'bench',
+    })
+    return { run: plan.run, tags: planTags(plan), label: runsText(plan), source: 'src/core/plan/from-state.ts planFromState' }
   }
 }
 

@@ -12,7 +12,7 @@ import { preflight, VAULT_KEY_SECRET } from '../core/preflight.ts'
 import { resultJson, type RunResult } from '../core/results.ts'
 import { runPlaybooks, type AnsibleRunSettings } from '../core/run.ts'
 import { inventoriesSettingCommonArgs, INVENTORY_SSH_ARGS_VAR } from '../core/ssh.ts'
-import { cell, planText, summaryMarkdown } from '../core/summary.ts'
+import { cell, planText, runsText, summaryMarkdown } from '../core/summary.ts'
 import { scrub, secretPieces } from '../core/secrets.ts'
 import { statusWithUnreached, unreachedHosts } from '../core/unreachable.ts'
 import { postWebhook, webhookPayload, type DeployEnd } from '../core/webhook.ts'
@@ -232,7 +232,7 @@ export async function main(): Promise<void> {
     extraVars: checked.extraVars,
     env: { ANSIBLE_FORCE_COLOR: '1' },
   }, creds)
-  const { plan, head, upToDate } = await core.group('Plan', async () => {
+  const { plan, head, upToDate, tags } = await core.group('Plan', async () => {
     const p = await makePlan(planRequest(settings, root, checked, run, (line) => core.info(line)))
     if (p.state) core.info(`Deploy state read in ${formatDuration(p.state.durationMs)} (${p.state.durationMs} ms)`)
     core.info(planText(p.plan))
@@ -263,15 +263,16 @@ export async function main(): Promise<void> {
     else core.info('Nothing to deploy.')
     return
   }
-  core.info(`Ready to run ${plan.run.join(' → ')} after ${formatDuration(Date.now() - started)}`)
+  core.info(`Ready to run ${runsText(plan)} after ${formatDuration(Date.now() - started)}`)
 
   const result = await runPlaybooks(plan.run, {
     ...run,
     limit: plan.limit ?? run.limit,
+    planTags: tags,
     record: { commit: head.commit, dirty: head.dirty, run: runName(process.env, `${userInfo().username}@${hostname()}`) },
   }, {
     around: async (p, i, n, go) => {
-      core.startGroup(`${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml${settings.check ? ' --check' : ''}`)
+      core.startGroup(`${p} (${i + 1}/${n}): ansible-playbook playbooks/${p}.yml${settings.check ? ' --check' : ''}${!settings.tags.length && tags[p] ? ` --tags ${tags[p]!.join(',')}` : ''}`)
       try {
         return await go()
       } finally {

@@ -88,7 +88,7 @@ interface DeployRun {
 /** Plans (from --from, the names, or the servers' state), then runs the plan; the exit code. */
 async function planAndRun({ dir, run, config, runDir, selection, ...values }: DeployRun): Promise<number> {
   // A range plans from git alone; otherwise from what each server recorded.
-  const { plan, head, state } = await planHere(dir, {
+  const { plan, head, state, tags } = await planHere(dir, {
     config, selection, from: values.from, to: values.to, readStateWith: values.from ? undefined : run,
     withoutState: 'every playbook', event: 'django-deploy deploy', limit: run.limit,
   })
@@ -108,6 +108,7 @@ async function planAndRun({ dir, run, config, runDir, selection, ...values }: De
   const result = await runPlaybooks(plan.run, {
     ...run,
     limit: plan.limit ?? run.limit,
+    planTags: tags,
     record: { commit: head.commit, dirty: head.dirty, run: cliRunName() },
   }, {
     onStart: (p, i, n) => process.stdout.write(`[${i + 1}/${n}] ${p} …${values.verbose ? '\n' : ' '}`),

@@ -27,6 +27,9 @@ export interface AnsibleRunSettings {
   diff?: boolean
   limit?: string
   tags?: string[]
+  /** The plan's tags per playbook (a part of it: plan/parts.ts), used when `tags` is empty; the hosts
+   *  record such a run as complete (roles/deploy_state), unlike one restricted by `tags`. */
+  planTags?: Partial<Record<Playbook, string[]>>
   /** Files passed as `--extra-vars @file` before extraVars (the SSH options, core/ssh.ts). */
   extraVarsFiles?: string[]
   /** Passed as one `--extra-vars` argument, JSON, key=value or @file (core/extra-vars.ts makes YAML JSON). */
@@ -62,7 +65,9 @@ export function playbookArgs(playbook: string, s: AnsibleRunSettings): string[] 
   if (s.limit) args.push('--limit', s.limit)
   if (s.tags?.length) args.push('--tags', s.tags.join(','))
   for (const f of s.extraVarsFiles ?? []) args.push('--extra-vars', `@${f}`)
-  if (s.record && !s.check) args.push('--extra-vars', JSON.stringify(stateVars(s.record)))
+  const planned = s.tags?.length ? undefined : s.planTags?.[playbook as Playbook]
+  if (planned?.length) args.push('--tags', planned.join(','))
+  if (s.record && !s.check) args.push('--extra-vars', JSON.stringify(stateVars(s.record, planned)))
   if (s.extraVars) args.push('--extra-vars', s.extraVars)
   return args
 }

@@ -2,6 +2,7 @@
 import { hostRole, layoutText } from './layout.ts'
 import { PLAYBOOKS } from './playbooks.ts'
 import { formatDuration, short } from './format.ts'
+import { runLabel } from './plan/parts.ts'
 import type { HostPlaybook, Plan, Trigger } from './plan/types.ts'
 import { totals, type PlaybookResult, type RunResult } from './results.ts'
 import { unreachedHosts } from './unreachable.ts'
@@ -43,16 +44,22 @@ export function mermaid(plan: Plan): string {
   return lines.join('\n')
 }
 
+/** The playbooks the plan runs, in order, each with the part it runs: "backend (release only: …)". */
+export function runsText(plan: Pick<Plan, 'run' | 'playbooks'>): string {
+  return plan.run.map((p) => runLabel(plan, p)).join(' → ')
+}
+
 export function planMarkdown(plan: Plan): string {
   const out: string[] = ['### Plan', '']
   out.push(`${plan.mode === 'auto' ? 'From the changes' : 'Playbooks named'}: ${cell(plan.source)}.`, '')
   if (plan.layout) out.push(`Layout: ${cell(layoutText(plan.layout))}.`, '')
   if (plan.fallback) out.push(`> [!WARNING]`, `> ${cell(plan.fallback)}`, '')
-  out.push(plan.run.length > 0 ? `Runs, in order: **${plan.run.join(' → ')}**.` : 'Nothing to run.', '')
+  out.push(plan.run.length > 0 ? `Runs, in order: **${cell(runsText(plan))}**.` : 'Nothing to run.', '')
   if (plan.mode === 'auto' && plan.changedPaths > 0) out.push('```mermaid', mermaid(plan), '```', '')
   out.push('| Playbook | Runs | Why | Changed paths |', '|---|---|---|---|')
   for (const d of plan.playbooks) {
-    out.push(`| ${d.playbook} | ${d.run ? '✅ yes' : '⏭️ no'} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`)
+    const runs = d.run ? `✅ ${d.part ? cell(d.part.why.replace(/:.*$/, '')) : 'yes'}` : '⏭️ no'
+    out.push(`| ${d.playbook} | ${runs} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`)
   }
   out.push('')
   if (plan.ignored.length > 0) {
@@ -193,7 +200,7 @@ export function planText(plan: Plan): string {
   if (plan.layout) out.push(`  layout: ${layoutText(plan.layout)}`)
   if (plan.fallback) out.push(`  ! ${plan.fallback}`)
   for (const d of plan.playbooks) {
-    out.push(`  ${d.run ? 'run ' : 'skip'} ${d.playbook.padEnd(9)} ${d.reason}`)
+    out.push(`  ${d.run ? 'run ' : 'skip'} ${d.playbook.padEnd(9)} ${d.part ? `${d.part.why}; ` : ''}${d.reason}`)
     for (const t of d.triggers) {
       out.push(`         ${t.label}: ${t.paths.slice(0, 5).join(', ')}${t.paths.length > 5 ? ` … and ${t.paths.length - 5} more` : ''}`)
     }
@@ -206,7 +213,7 @@ export function planText(plan: Plan): string {
     else if (h.state !== 'recorded') out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ''}`)
     for (const hp of h.playbooks) {
       if (h.excluded && !hp.from) continue
-      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}`)
+      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, '')})` : ''}`)
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`)

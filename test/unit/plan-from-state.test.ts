@@ -157,7 +157,8 @@ describe('the plan from the deploy state', () => {
 
   test('the summary says it per host: from which revision to which, how old, and why', () => {
     const p = plan([host('web1', { bootstrap: at(A, 9), base: at(H), backend: at(A, 3), frontend: at(H) })], { [A]: ['app/x.py'] })
-    assert.match(planText(p), /^ {2}backend on web1: aaaaaaa, 3 days ago → eeeeeee: app source changed since aaaaaaa$/m)
+    assert.match(planText(p), /^ {2}backend on web1: aaaaaaa, 3 days ago → eeeeeee: app source changed since aaaaaaa \(release only\)$/m)
+    assert.match(planText(p), /^ {2}run {2}backend {3}release only: only app code changed since aaaaaaa; web1: app source changed since aaaaaaa$/m)
     assert.match(planText(p), /^ {2}base on web1: eeeeeee, 1 day ago → eeeeeee: up to date$/m)
     const md = hostsMarkdown(p).join('\n')
     assert.match(md, /\| \| backend \| aaaaaaa, 3 days ago → eeeeeee \(https:\/\/github.com\/o\/r\/actions\/runs\/7\) \| ✅ yes \| app source changed since aaaaaaa \|/)

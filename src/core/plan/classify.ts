@@ -6,6 +6,9 @@ import { DEPLOY_PLAYBOOKS, PLAYBOOKS, isPlaybook, type Playbook } from '../playb
 import type { RepoModel } from '../repo.ts'
 import type { Trigger } from './types.ts'
 
+/** The label of the app's own code (the configuration's `app` paths): what backend's release deploys. */
+export const APP_SOURCE = 'app source'
+
 export interface Classification { playbooks: readonly Playbook[]; label: string }
 
 const SHARED_ROOT = /^(group_vars|host_vars|library|module_utils|filter_plugins|lookup_plugins|collections)\//
@@ -61,7 +64,7 @@ export function classifier(model: RepoModel, config: PlanConfig): (path: string)
     if (SHARED_ROOT.test(path)) return shared(`${parts[0]}/`)
     if (SHARED_FILES.has(path)) return shared(path)
     if (/(^|\/)vault\.ya?ml$/.test(path) || /\.vault$/.test(file)) return shared('vault')
-    if (app(path)) return { playbooks: ['backend'], label: 'app source' }
+    if (app(path)) return { playbooks: ['backend'], label: APP_SOURCE }
     const top = parts.length > 1 ? parts[0]! : ''
     if (['docs', 'doc'].includes(top) || (parts.length === 1 && /\.(md|rst|txt)$/i.test(file)) || file === 'LICENSE') {
       return { playbooks: [], label: 'documentation' }

@@ -6,7 +6,8 @@ import type { PlanConfig } from './config.ts'
 import { ago, short } from '../format.ts'
 import { PLAYBOOKS, type Playbook } from '../playbooks.ts'
 import type { RepoModel } from '../repo.ts'
-import type { DeployRecord, Head, HostPlan, HostPlaybook, HostState, Plan, PlaybookDecision, Trigger } from './types.ts'
+import { commonPart, partFor } from './parts.ts'
+import type { DeployRecord, Head, HostPlan, HostPlaybook, HostState, Plan, PlaybookDecision, PlaybookPart, Trigger } from './types.ts'
 
 export interface StatePlanInput {
   model: RepoModel
@@ -37,7 +38,9 @@ function exclusion(h: HostState): string | undefined {
 }
 
 /** The hosts each part of the plan shows: records, exclusion, bootstrap. */
-function hostPlans(input: Pick<StatePlanInput, 'hosts' | 'head' | 'now'>, decide: (h: HostState, p: Playbook, r: DeployRecord | undefined) => { run: boolean; reason: string }, excludeNew: boolean): HostPlan[] {
+type Decision = { run: boolean; reason: string; part?: PlaybookPart }
+
+function hostPlans(input: Pick<StatePlanInput, 'hosts' | 'head' | 'now'>, decide: (h: HostState, p: Playbook, r: DeployRecord | undefined) => Decision, excludeNew: boolean): HostPlan[] {
   return input.hosts.map((h) => {
     const excluded = excludeNew ? exclusion(h) : undefined
     return {
@@ -100,7 +103,7 @@ export function planFromState(input: StatePlanInput): Plan {
     return m
   }
 
-  const decide = (h: HostState, p: Playbook, r: DeployRecord | undefined): { run: boolean; reason: string } => {
+  const decide = (h: HostState, p: Playbook, r: DeployRecord | undefined): Decision => {
     if (p === 'bootstrap') return { run: false, reason: BOOTSTRAP_NOT_FROM_PUSH }
     if (h.status === 'unreadable') return { run: true, reason: `its state cannot be read (${h.message ?? 'invalid'}): planned as if it had no record` }
     if (!r) return { run: true, reason: 'no record on this host' }
@@ -111,7 +114,8 @@ export function planFromState(input: StatePlanInput): Plan {
     const triggers = m.get(p) ?? []
     if (triggers.length === 0) return { run: false, reason: `no change since ${short(r.commit)} concerns it` }
     for (const t of triggers) addTrigger(byPlaybook.get(p)!, t.label, t.paths)
-    return { run: true, reason: `${triggers.map((t) => t.label).join(', ')} changed since ${short(r.commit)}` }
+    const part = partFor(p, triggers, r.commit)
+    return { run: true, reason: `${triggers.map((t) => t.label).join(', ')} changed since ${short(r.commit)}`, ...(part ? { part } : {}) }
   }
 
   const hosts = hostPlans(input, decide, true)
@@ -145,7 +149,8 @@ export function planFromState(input: StatePlanInput): Plan {
       const reason = h.playbooks.find((x) => x.playbook === p)!.reason
       reasons.set(reason, [...(reasons.get(reason) ?? []), h.host])
     }
-    return { playbook: p, run: true, reason: [...reasons].map(([r, hs]) => `${hs.join(', ')}: ${r}`).join('; '), triggers }
+    const part = commonPart(p, needing)
+    return { playbook: p, run: true, reason: [...reasons].map(([r, hs]) => `${hs.join(', ')}: ${r}`).join('; '), triggers, ...(part ? { part } : {}) }
   })
   notes.push(...hostNotes(hosts, 'Not deployed by this push'))
   const excluded = hosts.filter((h) => h.excluded).map((h) => h.host)

@@ -12,6 +12,7 @@ import { askGit, gitIn, splitByPrefix, type ChangeSet, type ChangeSource } from 
 import type { PlanConfig } from './config.ts'
 import { planFromState, withHostRecords } from './from-state.ts'
 import { planAuto, planExplicit } from './from-changes.ts'
+import { planTags } from './parts.ts'
 import type { Head, HostState, Plan, StateRead } from './types.ts'
 
 export interface PlanRequest {
@@ -49,6 +50,8 @@ export interface Planned {
   changes?: ChangeSet
   /** With judgeState and a state read: the state plan (per host and playbook, whether a deploy is pending there). */
   upToDate?: Plan
+  /** The tags of each playbook the plan runs in part (backend's release only: parts.ts); the runner's planTags. */
+  tags: Partial<Record<Playbook, string[]>>
 }
 
 /** Every commit the hosts recorded. */
@@ -63,7 +66,8 @@ export async function makePlan(req: PlanRequest): Promise<Planned> {
   const model = readRepo(req.root)
   const layout = req.readLayoutWith ? await readLayout(req.readLayoutWith) : undefined
   if (layout && !layout.ok) req.log?.(`The layout is checked by the playbooks: ${layout.reason}`)
-  const planned = await planWith(req, model)
+  const planned = { ...await planWith(req, model), tags: {} }
+  planned.tags = planTags(planned.plan)
   if (layout?.ok) {
     planned.plan.layout = layout.layout
     const note = layoutNote(layout.layout)
@@ -72,7 +76,7 @@ export async function makePlan(req: PlanRequest): Promise<Planned> {
   return planned
 }
 
-async function planWith(req: PlanRequest, model: ReturnType<typeof readRepo>): Promise<Planned> {
+async function planWith(req: PlanRequest, model: ReturnType<typeof readRepo>): Promise<Omit<Planned, 'tags'>> {
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : undefined
   const auto = req.selection === 'auto'
   const judge = Boolean(req.judgeState && state?.ok)

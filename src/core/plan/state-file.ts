@@ -17,8 +17,9 @@ export const BACKUP_FILE = `{{ backend_backup_record_dir | default('${STATE_DIR}
 /** The extra variables a real run passes so the hosts record it (never in check mode). */
 export interface RunIdentity { commit: string; dirty: boolean; run: string }
 
-export function stateVars(id: RunIdentity): Record<string, string | boolean> {
-  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run }
+/** With `tags`: the run is the part of the playbook the plan chose, recorded as complete (only with exactly these tags). */
+export function stateVars(id: RunIdentity, tags?: string[]): Record<string, string | boolean | string[]> {
+  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run, ...(tags?.length ? { deploy_state_tags: tags } : {}) }
 }
 
 /** Who runs this: the GitHub run's URL when there is one, otherwise user@machine. */

@@ -9,12 +9,21 @@ export interface Trigger {
   paths: string[]
 }
 
+/** Part of a playbook, when the plan shows the rest has nothing to do: the tags it runs with and why. */
+export interface PlaybookPart {
+  tags: string[]
+  /** One short phrase: "release only: only app code changed since abc1234". */
+  why: string
+}
+
 export interface PlaybookDecision {
   playbook: Playbook
   run: boolean
   /** One sentence: why it runs or why not. */
   reason: string
   triggers: Trigger[]
+  /** Runs only this part (every host it runs on needs only it); absent: the whole playbook. */
+  part?: PlaybookPart
 }
 
 /** One playbook's last completion on a host. */
@@ -35,6 +44,8 @@ export interface HostPlaybook {
   to: string
   run: boolean
   reason: string
+  /** This host needs only this part of the playbook. */
+  part?: PlaybookPart
 }
 
 export interface HostPlan {

@@ -11,7 +11,7 @@ import {
   runOk,
   runPlaybook,
   runSync
-} from "./chunk-4EGQKF4C.js";
+} from "./chunk-GCZHWLNA.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);

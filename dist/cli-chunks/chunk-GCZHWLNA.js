@@ -7487,8 +7487,8 @@ function lastLine(text) {
 var STATE_DIR = "/var/lib/django-deploy";
 var STATE_FILE = `{{ deploy_state_file | default((deploy_state_dir | default('${STATE_DIR}')) ~ '/' ~ organization_slug ~ '-' ~ project_slug ~ '.json') }}`;
 var BACKUP_FILE = `{{ backend_backup_record_dir | default('${STATE_DIR}') }}/{{ organization_slug }}-{{ project_slug }}.backup.json`;
-function stateVars(id) {
-  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run };
+function stateVars(id, tags) {
+  return { deploy_state_commit: id.commit, deploy_state_dirty: id.dirty, deploy_state_run: id.run, ...tags?.length ? { deploy_state_tags: tags } : {} };
 }
 function runName(env, userAtHost) {
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
@@ -7630,7 +7630,9 @@ function playbookArgs(playbook, s) {
   if (s.limit) args.push("--limit", s.limit);
   if (s.tags?.length) args.push("--tags", s.tags.join(","));
   for (const f of s.extraVarsFiles ?? []) args.push("--extra-vars", `@${f}`);
-  if (s.record && !s.check) args.push("--extra-vars", JSON.stringify(stateVars(s.record)));
+  const planned = s.tags?.length ? void 0 : s.planTags?.[playbook];
+  if (planned?.length) args.push("--tags", planned.join(","));
+  if (s.record && !s.check) args.push("--extra-vars", JSON.stringify(stateVars(s.record, planned)));
   if (s.extraVars) args.push("--extra-vars", s.extraVars);
   return args;
 }
