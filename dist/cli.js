@@ -2227,6 +2227,13 @@ function parseInventoryGraph(text) {
   }
   return Object.fromEntries(Object.entries(groups).map(([g2, hosts]) => [g2, [...hosts].sort()]));
 }
+function hostRole(l2, host) {
+  if (!l2 || l2.kind === "single") return void 0;
+  if (l2.lb === host) return "load balancer";
+  const app = l2.app.includes(host);
+  if (app && l2.db === host) return "app and database server";
+  return app ? "app server" : l2.db === host ? "database server" : void 0;
+}
 function layoutText(l2) {
   if (l2.kind === "single") {
     if (l2.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
@@ -2861,6 +2868,8 @@ function planText(plan) {
   }
   for (const t2 of plan.ignored) out.push(`  ignored (${t2.label}): ${t2.paths.length} path${t2.paths.length === 1 ? "" : "s"}`);
   for (const h2 of plan.hosts ?? []) {
+    const role = hostRole(plan.layout, h2.host);
+    if (role) out.push(`  ${h2.host} is the ${role}`);
     if (h2.excluded) out.push(`  ${h2.host}: left out: ${h2.excluded}`);
     else if (h2.state !== "recorded") out.push(`  ${h2.host}: ${h2.state}${h2.message ? ` (${h2.message})` : ""}`);
     for (const hp of h2.playbooks) {
@@ -3741,7 +3750,8 @@ function statusText(s3, now) {
   if (!s3.state.ok) out.push(`Deploy state not read: ${s3.state.reason}`);
   else if (s3.state.hosts.length === 0) out.push("No host matches the inventory (and --limit).");
   for (const h2 of s3.state.ok ? s3.state.hosts : []) {
-    out.push(`${h2.host}: ${h2.status === "read" ? Object.keys(h2.records).length > 0 ? "deploy state read" : "no deploy state from this copy" : `${h2.status}: ${h2.message ?? ""}`}`);
+    const role = hostRole(s3.plan.layout, h2.host);
+    out.push(`${h2.host}${role ? ` (${role})` : ""}: ${h2.status === "read" ? Object.keys(h2.records).length > 0 ? "deploy state read" : "no deploy state from this copy" : `${h2.status}: ${h2.message ?? ""}`}`);
     for (const p2 of PLAYBOOKS) {
       const r2 = h2.records[p2];
       out.push(r2 ? `  ${p2.padEnd(9)} ${short(r2.commit)}${r2.dirty ? "+" : " "} ${ago(r2.finished, now).padEnd(14)} ${r2.run}` : `  ${p2.padEnd(9)} no record`);

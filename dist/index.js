@@ -38413,6 +38413,13 @@ function parseInventoryGraph(text) {
   }
   return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]));
 }
+function hostRole(l, host) {
+  if (!l || l.kind === "single") return void 0;
+  if (l.lb === host) return "load balancer";
+  const app = l.app.includes(host);
+  if (app && l.db === host) return "app and database server";
+  return app ? "app server" : l.db === host ? "database server" : void 0;
+}
 function layoutText(l) {
   if (l.kind === "single") {
     if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`;
@@ -39960,7 +39967,8 @@ function hostsMarkdown(plan) {
   const out = ["#### Hosts", "", "| Host | Playbook | Revision | Runs | Why |", "|---|---|---|---|---|"];
   for (const h of plan.hosts) {
     const state3 = h.excluded ? `left out: ${h.excluded}` : h.state === "recorded" ? "" : h.state;
-    out.push(`| **${cell(h.host)}** | | ${cell(state3)} | | |`);
+    const role = hostRole(plan.layout, h.host);
+    out.push(`| **${cell(h.host)}**${role ? ` (${role})` : ""} | | ${cell(state3)} | | |`);
     for (const hp of h.playbooks) {
       const run3 = plan.run.includes(hp.playbook) && !h.excluded;
       const last = hp.from?.run ? ` (${cell(hp.from.run)})` : "";
@@ -40064,6 +40072,8 @@ function planText(plan) {
   }
   for (const t of plan.ignored) out.push(`  ignored (${t.label}): ${t.paths.length} path${t.paths.length === 1 ? "" : "s"}`);
   for (const h of plan.hosts ?? []) {
+    const role = hostRole(plan.layout, h.host);
+    if (role) out.push(`  ${h.host} is the ${role}`);
     if (h.excluded) out.push(`  ${h.host}: left out: ${h.excluded}`);
     else if (h.state !== "recorded") out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ""}`);
     for (const hp of h.playbooks) {

@@ -4,6 +4,7 @@
 // changes nothing.
 import { resolve } from 'node:path'
 import { ago, short } from '../core/format.ts'
+import { hostRole } from '../core/layout.ts'
 import { BACKUP_FILE } from '../core/plan/state-file.ts'
 import { slurpFromHosts } from '../core/plan/state-read.ts'
 import type { Plan, StateRead } from '../core/plan/types.ts'
@@ -62,7 +63,8 @@ export function statusText(s: Status, now: number): string {
   if (!s.state.ok) out.push(`Deploy state not read: ${s.state.reason}`)
   else if (s.state.hosts.length === 0) out.push('No host matches the inventory (and --limit).')
   for (const h of s.state.ok ? s.state.hosts : []) {
-    out.push(`${h.host}: ${h.status === 'read' ? (Object.keys(h.records).length > 0 ? 'deploy state read' : 'no deploy state from this copy') : `${h.status}: ${h.message ?? ''}`}`)
+    const role = hostRole(s.plan.layout, h.host)
+    out.push(`${h.host}${role ? ` (${role})` : ''}: ${h.status === 'read' ? (Object.keys(h.records).length > 0 ? 'deploy state read' : 'no deploy state from this copy') : `${h.status}: ${h.message ?? ''}`}`)
     for (const p of PLAYBOOKS) {
       const r = h.records[p]
       out.push(r

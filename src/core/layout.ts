@@ -88,6 +88,18 @@ export function parseInventoryGraph(text: string): Groups {
 }
 
 /** "load balancer lb1 → app servers web1, web2 → database db1", "one server: web1". */
+/**
+ * What a host is in a split layout ("load balancer", "app server", "database server", "app and
+ * database server"); undefined in the single-server layout, where every host runs every role.
+ */
+export function hostRole(l: Layout | undefined, host: string): string | undefined {
+  if (!l || l.kind === 'single') return undefined
+  if (l.lb === host) return 'load balancer'
+  const app = l.app.includes(host)
+  if (app && l.db === host) return 'app and database server'
+  return app ? 'app server' : l.db === host ? 'database server' : undefined
+}
+
 export function layoutText(l: Layout): string {
   if (l.kind === 'single') {
     if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`

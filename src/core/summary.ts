@@ -1,5 +1,5 @@
 // The report of a run: Markdown for the job summary, plain text for the terminal. Pure.
-import { layoutText } from './layout.ts'
+import { hostRole, layoutText } from './layout.ts'
 import { PLAYBOOKS } from './playbooks.ts'
 import { formatDuration, short } from './format.ts'
 import type { HostPlaybook, Plan, Trigger } from './plan/types.ts'
@@ -78,7 +78,8 @@ export function hostsMarkdown(plan: Plan): string[] {
   const out = ['#### Hosts', '', '| Host | Playbook | Revision | Runs | Why |', '|---|---|---|---|---|']
   for (const h of plan.hosts) {
     const state = h.excluded ? `left out: ${h.excluded}` : h.state === 'recorded' ? '' : h.state
-    out.push(`| **${cell(h.host)}** | | ${cell(state)} | | |`)
+    const role = hostRole(plan.layout, h.host)
+    out.push(`| **${cell(h.host)}**${role ? ` (${role})` : ''} | | ${cell(state)} | | |`)
     for (const hp of h.playbooks) {
       const run = plan.run.includes(hp.playbook) && !h.excluded
       const last = hp.from?.run ? ` (${cell(hp.from.run)})` : ''
@@ -199,6 +200,8 @@ export function planText(plan: Plan): string {
   }
   for (const t of plan.ignored) out.push(`  ignored (${t.label}): ${t.paths.length} path${t.paths.length === 1 ? '' : 's'}`)
   for (const h of plan.hosts ?? []) {
+    const role = hostRole(plan.layout, h.host)
+    if (role) out.push(`  ${h.host} is the ${role}`)
     if (h.excluded) out.push(`  ${h.host}: left out: ${h.excluded}`)
     else if (h.state !== 'recorded') out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ''}`)
     for (const hp of h.playbooks) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
-import { checkLayout, layoutNote, layoutText, LayoutError, parseInventoryGraph, type Groups } from '../../src/core/layout.ts'
+import { checkLayout, hostRole, layoutNote, layoutText, LayoutError, parseInventoryGraph, type Groups } from '../../src/core/layout.ts'
 import { inventoryBinary, readLayout } from '../../src/core/layout-read.ts'
 import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan/config.ts'
 import { makePlan } from '../../src/core/plan/make.ts'
@@ -70,6 +70,14 @@ describe('the layout check (TypeScript)', () => {
     const l = check(groupsOf({ app: ['web1', 'web2'], db: ['db1'], lb: ['lb1'] }))
     assert.deepEqual(l, { kind: 'split', app: ['web1', 'web2'], db: 'db1', lb: 'lb1' })
     assert.equal(layoutText(l), 'load balancer lb1 → app servers web1, web2 → database db1')
+  })
+  test('each host of a split layout is named by what it runs; one server runs everything and is not', () => {
+    const l = check(groupsOf({ app: ['web1', 'web2'], db: ['db1'], lb: ['lb1'] }))
+    assert.deepEqual(['lb1', 'web1', 'web2', 'db1', 'other'].map((h) => hostRole(l, h)),
+      ['load balancer', 'app server', 'app server', 'database server', undefined])
+    assert.equal(hostRole(check(groupsOf({ app: ['web1'], db: ['web1'] })), 'web1'), 'app and database server')
+    assert.equal(hostRole(check(groupsOf({ extra: ['web1'] })), 'web1'), undefined)
+    assert.equal(hostRole(undefined, 'web1'), undefined)
   })
   for (const c of bad) {
     test(`${c.name}: one line`, () => {

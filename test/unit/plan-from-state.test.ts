@@ -167,6 +167,14 @@ describe('the plan from the deploy state', () => {
     assert.equal(json.hosts![0]!.playbooks[2]!.from!.commit, A)
   })
 
+  test('in a split layout, each host says what it is, in the plan text and the summary', () => {
+    const p = plan([host('app1', { backend: at(A, 3) }), host('db1', { backend: at(A, 3) })], { [A]: ['app/x.py'] })
+    p.layout = { kind: 'split', app: ['app1'], db: 'db1' }
+    assert.match(planText(p), /^ {2}app1 is the app server$/m)
+    assert.match(planText(p), /^ {2}db1 is the database server$/m)
+    assert.match(hostsMarkdown(p).join('\n'), /^\| \*\*db1\*\* \(database server\) \|/m)
+  })
+
   test('named playbooks show each host\'s records without deciding from them', () => {
     const p = withHostRecords(planExplicit(model, ['backend'], 'dispatch'), [host('web1', { backend: at(A) }), { host: 'web2', status: 'unreachable', records: {}, message: 'refused' }], { commit: H, dirty: false }, NOW)
     assert.deepEqual(p.run, ['backend'])
