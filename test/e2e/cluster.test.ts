@@ -68,7 +68,9 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     execFileSync('age-keygen', ['-o', join(work, 'age.key')], { stdio: 'ignore' })
     const identity = readFileSync(join(work, 'age.key'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
     const offsite = offsiteBackup(s3.endpoint, execFileSync('age-keygen', ['-y', join(work, 'age.key')]).toString().trim(), identity)
+    // The lab's hardening packages (src/lab/inventory.ts): four fresh hosts, and the layout is the subject.
     inventory = await lab.writeInventory({
+      hardening: 'lab',
       groups: GROUPS,
       vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars, ...offsite.vars },
       vault: { ...media.vault, ...offsite.vault },
