@@ -7884,7 +7884,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-6MSVJ6KF.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-VO5E76G2.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -158,7 +158,7 @@ export class Lab {
   }
 
   /** Writes an inventory (production vars + lab defaults + `vars`; vault encrypted) and returns its dir. */
-  writeInventory(opts: { vars?: Record<string, unknown>; vault?: Record<string, unknown>; name?: string; groups?: Record<string, string[]> } = {}): Promise<string> {
+  writeInventory(opts: { vars?: Record<string, unknown>; vault?: Record<string, unknown>; name?: string; groups?: Record<string, string[]>; hardening?: 'role' | 'lab' } = {}): Promise<string> {
     const name = opts.name ?? `inventory${++this.inventories}`
     if (!/^[\w.-]+$/.test(name)) throw new Error(`inventory name "${name}": use letters, digits, . _ -`)
     return writeInventory({
@@ -171,6 +171,7 @@ export class Lab {
       vars: opts.vars ?? {},
       vault: opts.vault ?? {},
       ...(opts.groups ? { groups: opts.groups } : {}),
+      ...(opts.hardening ? { hardening: opts.hardening } : {}),
     })
   }
 

@@ -108,7 +108,8 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     copyRepo(repo)
 
     // A user's inventory: the lab's hosts, keys and vault, no SSH options of its own.
-    const inv = await lab.writeInventory({ vars: { ...PLAIN_SITE_VARS } })
+    // The lab's hardening packages (src/lab/inventory.ts): this file tests the action's flows.
+    const inv = await lab.writeInventory({ hardening: 'lab', vars: { ...PLAIN_SITE_VARS } })
     const target = join(repo, 'inventories/production')
     rmSync(target, { recursive: true, force: true })
     cpSync(inv, target, { recursive: true })

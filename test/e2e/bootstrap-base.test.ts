@@ -5,12 +5,15 @@
 // alongside web1. web2 receives runs with bad variables and must never be contacted, then a run
 // without a deploy user that cannot prove the new port and must leave the old one open. sshd passes
 // ssh-audit, and web1 moves 22 -> 2222 -> 2223 while a probe checks every second that an admin logs in.
+// web3, a server only bootstrap has run on, also gets a preview (check mode with diff) of base,
+// backend and frontend, as a pull request on a new server shows it: each playbook succeeds, says what
+// it would install, and the server's files are byte for byte the same afterwards.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startLab, type Lab } from '../../src/lab/index.ts'
+import { PLAIN_SITE_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 import { run } from '../../src/core/exec.ts'
 
 const PORT = 2222 // server_ssh_port in inventories/production (the lab's known_hosts lists it)
@@ -248,6 +251,31 @@ describe('bootstrap and base', () => {
     assert.equal(await lab.tcpOpen('web3', 22), false, 'port 22 still answers on web3')
     const root = await lab.ssh('web3', 'true', { port: PORT })
     assert.match(root.stderr, /Permission denied/)
+  })
+
+  test('on web3, which only bootstrap has run on, previews of base, backend and frontend succeed, say what they would install, and change nothing', STEP, async () => {
+    const asDeployOnWeb3 = (cmd: string) => lab.ssh('web3', cmd, { user: 'deploy', port: PORT, key: lab.keys.deploy })
+    /** sha256, mode and owner of every file under the directories the roles write to. */
+    const fingerprint = async () => {
+      const dirs = '/etc /srv /usr/local /var/www /var/lib/django-deploy'
+      const r = await asDeployOnWeb3(`sudo -n sh -c 'find ${dirs} -xdev -type f -printf "%p %m %u\\n" 2>/dev/null | sort; find ${dirs} -xdev -type f -exec sha256sum {} + 2>/dev/null | sort'`)
+      assert.equal(r.code, 0, r.stderr)
+      return r.stdout
+    }
+    // The site's settings a pull request's preview runs with (plain HTTP, Debian's Python packages).
+    const preview = await lab.writeInventory({
+      name: 'preview',
+      vars: { ...PLAIN_SITE_VARS, bootstrap_admins: admins('present'), base_firewall_allowed_ports: [8443], public_hostnames: [lab.host('web3').address] },
+      vault: { vault_admin_sudo_password: sudoPassword },
+    })
+    const before = await fingerprint()
+    for (const playbook of ['base', 'backend', 'frontend']) {
+      const r = await lab.runPlaybook(playbook, { inventory: preview, limit: 'web3', check: true, diff: true })
+      assert.equal(r.code, 0, `${playbook}: ${r.output.slice(-4000)}`)
+      assert.equal(r.recap.web3?.failed, 0, r.output.slice(-4000))
+      assert.match(r.output, /Would install: /, `${playbook} says what it would install`)
+    }
+    assert.equal(await fingerprint(), before, 'the previews changed a file on the server')
   })
 
   test('a second run of each playbook changes nothing', STEP, async (t) => {

@@ -5,10 +5,12 @@
 // site answers through the load balancer, from both app servers, with its data in that database; the
 // app servers' web ports answer the load balancer only, which takes a failing one out; a second run
 // changes nothing. The uploads live in a bucket (the lab's s3rver stands in for S3): a file uploaded
-// through the site is stored there and served by every app server.
+// through the site is stored there and served by every app server. The off-site backup of the
+// database is taken and uploaded on the database server, and a restore runs there.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +20,7 @@ import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
 import { startHey } from '../support/load.ts'
-import { MEDIA_BUCKET, mediaStorage, startS3, type S3Server } from '../support/s3.ts'
+import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
 const SSH_PORT = 2222
@@ -33,8 +35,10 @@ const GROUPS = { loadbalancers: [LB], appservers: APPS, dbservers: [DB] }
 const SITE = 'example-org-example'
 const S3_PORT = 4571
 const ROOT = '/srv/example-org/example'
-/** The app servers this file boots (by name, whatever their number). */
+const BACKUP_UNIT = 'django-deploy-backup-example-org-example'
+/** The app servers and the database server this file boots (by name, whatever their number). */
 const appServers = () => HOSTS.filter((h) => h.startsWith('app'))
+const dbServer = () => HOSTS.find((h) => h.startsWith('db'))!
 /** Where this machine reaches the site: the load balancer, else the (one) app server. */
 const entry = () => HOSTS.find((h) => h.startsWith('lb')) ?? appServers()[0]!
 
@@ -63,12 +67,17 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   before(async () => {
     lab = await startLab({ hosts: HOSTS })
     work = mkdtempSync(join(tmpdir(), 'cluster-test-'))
-    s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET])
+    s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET, BUCKET])
     const media = mediaStorage(s3.endpoint, PLAIN_SITE_VARS.backend_packages_extra)
+    execFileSync('age-keygen', ['-o', join(work, 'age.key')], { stdio: 'ignore' })
+    const identity = readFileSync(join(work, 'age.key'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!
+    const offsite = offsiteBackup(s3.endpoint, execFileSync('age-keygen', ['-y', join(work, 'age.key')]).toString().trim(), identity)
+    // The lab's hardening packages (src/lab/inventory.ts): four fresh hosts, and the layout is the subject.
     inventory = await lab.writeInventory({
+      hardening: 'lab',
       groups: GROUPS,
-      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars },
-      vault: { ...media.vault },
+      vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars, ...offsite.vars },
+      vault: { ...media.vault, ...offsite.vault },
     })
   }, LONG)
 
@@ -251,6 +260,65 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       assert.equal(journal.stdout.trim(), '0\n0', `${host}: the key in the journal or a process's arguments`)
     }
   })
+
+  // --- The off-site backup and the restore on the database server ---
+
+  /** Notes through the app's shell on the first app server: `python` runs there with Note imported. */
+  async function notes(python: string): Promise<string> {
+    const r = await lab.ssh(appServers()[0]!, 'sudo -n /usr/local/bin/example-ctl shell', {
+      user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, input: `from pages.models import Note\n${python}\n`,
+    })
+    assert.equal(r.code, 0, r.stderr)
+    return r.stdout.trim()
+  }
+  /** The backups in the bucket (s3rver keeps each object as a file under the project's prefix). */
+  const backups = () => {
+    try {
+      return readdirSync(join(work, BUCKET, 'example-org', 'example')).filter((f) => f.endsWith('.tar.age._S3rver_object'))
+    } catch { return [] }
+  }
+
+  test('the off-site backup runs on the database server: dumped and uploaded there, none on the app servers', LONG, async () => {
+    const timer = await on(dbServer(), `systemctl is-enabled ${BACKUP_UNIT}.timer && systemctl is-active ${BACKUP_UNIT}.timer`)
+    assert.equal(timer.stdout.trim(), 'enabled\nactive', `${dbServer()}: the daily timer`)
+    for (const host of appServers()) {
+      const none = await on(host, `systemctl cat ${BACKUP_UNIT}.timer >/dev/null 2>&1 && echo present || echo absent`)
+      assert.equal(none.stdout.trim(), 'absent', `${host}: no off-site backup on an app server`)
+    }
+    await notes('Note.objects.create(text="kept by the backup")')
+    const before = backups().length
+    const run = await on(dbServer(), `sudo -n systemctl start ${BACKUP_UNIT}.service && sudo -n journalctl -q -u ${BACKUP_UNIT}.service -n 5 --no-pager`)
+    assert.equal(run.code, 0, run.stderr + run.stdout)
+    assert.match(run.stdout, /uploaded s3:\/\/backups\/example-org\/example\/\d{8}T\d{6}Z\.tar\.age/)
+    assert.equal(backups().length, before + 1, 'one more backup in the bucket')
+    const ini = await on(dbServer(), "sudo -n sh -c 'stat -c \"%a %U\" /etc/django-deploy/example-org-example.backup.ini; grep -E \"^(database_host|media) \" /etc/django-deploy/example-org-example.backup.ini'")
+    assert.equal(ini.stdout.trim(), '600 root\ndatabase_host = localhost\nmedia =', ini.stderr)
+  })
+
+  test('the project\'s own daily backup command runs from one app server only, against the one database', LONG, async () => {
+    // The inventory turns it on (backend_backup_enabled): the first app server's crontab has it, no other.
+    const entries = await Promise.all(HOSTS.map(async (host) =>
+      (await on(host, "sudo -n sh -c 'crontab -l -u example 2>/dev/null | grep -c \"^#Ansible: example database backup$\"'")).stdout.trim()))
+    assert.deepEqual(Object.fromEntries(HOSTS.map((h, i) => [h, entries[i]])),
+      Object.fromEntries(HOSTS.map((h) => [h, h === appServers()[0] ? '1' : '0'])))
+  })
+
+  test('a restore runs on the database server, once, and every app server serves the restored data', LONG, async () => {
+    await notes('Note.objects.create(text="written after the backup")')
+    const r = await lab.runPlaybook('restore', { inventory, extraVars: { backend_restore_force: true } })
+    assert.equal(r.code, 0, r.output.slice(-4000))
+    // The backup's program ran on the database server, once (Ansible shows the delegation: [app1 -> db1(address)]).
+    assert.match(r.output, new RegExp(`The database and media are restored from the backup[\\s\\S]{0,600}?\\[${appServers()[0]} -> ${dbServer()}[\\](]`))
+    const texts = await notes('print("|".join(Note.objects.values_list("text", flat=True)))')
+    assert.match(texts, /kept by the backup/)
+    assert.doesNotMatch(texts, /written after the backup/)
+    for (const host of appServers()) {
+      const page = await fromApp(host, '/')
+      assert.equal(page.status, 200, `${host}: ${page.body.slice(0, 300)}`)
+      assert.match(page.body, /kept by the backup/)
+    }
+  })
+
   // --- Rolling deploys of the backend through the load balancer ---
 
   /** A copy of the example app at `version`, its stylesheet renamed (hashed) with each version. */

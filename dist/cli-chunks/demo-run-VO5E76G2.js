@@ -481,6 +481,7 @@ var import_yaml = __toESM(require_dist(), 1);
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { mkdirSync as mkdirSync5, readFileSync as readFileSync5, writeFileSync as writeFileSync4 } from "node:fs";
 import { join as join4 } from "node:path";
+var LAB_SKIPS_HARDENING = ["aide-common", "rkhunter"];
 function readYaml(file) {
   return (0, import_yaml.parse)(readFileSync5(file, "utf8")) ?? {};
 }
@@ -520,6 +521,10 @@ async function writeInventory(input) {
     base_firewall_ssh_rate: "600/minute",
     base_firewall_ssh_burst: 200
   };
+  if (input.hardening === "lab") {
+    const role = readYaml(join4(repoRoot, "roles/base/defaults/main.yml")).base_hardening_packages;
+    labDefaults.base_hardening_packages = role.filter((p) => !LAB_SKIPS_HARDENING.includes(p));
+  }
   const vars = { ...readYaml(join4(production, "group_vars/all/vars.yml")), ...labDefaults, ...input.vars };
   writeFileSync4(join4(dir, "group_vars/all/vars.yml"), "---\n" + (0, import_yaml.stringify)(vars));
   const vaultDefaults = Object.fromEntries(
@@ -642,7 +647,8 @@ var Lab = class {
       controlPathDir: join5(this.dir, "cp"),
       vars: opts.vars ?? {},
       vault: opts.vault ?? {},
-      ...opts.groups ? { groups: opts.groups } : {}
+      ...opts.groups ? { groups: opts.groups } : {},
+      ...opts.hardening ? { hardening: opts.hardening } : {}
     });
   }
   /** Runs playbooks/<playbook>.yml (or a path) from the repository root against an inventory. */
