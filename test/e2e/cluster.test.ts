@@ -408,9 +408,11 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.deepEqual(await versions(), { app1: '2.0.0', app2: '2.0.0' })
     assert.ok(seen.versions.has('2.0.0'), `pages of the new release were served during the deploy: ${[...seen.versions]}`)
     // One app server at a time: out of the load balancer, switched, back in, then the next.
+    // Task names as the results plugin records them: "role : name".
     const steps = result.result.tasks
-      .filter((t) => t.status !== 'skipped' && /^(The app server is out of the load balancer|The release passed its health check and serves|The app server is back in the load balancer)/.test(t.task))
-      .map((t) => `${t.host} ${t.task.split(' ').slice(2, 5).join(' ')}`)
+      .map((t) => ({ ...t, name: t.task.replace(/^[\w-]+ : /, '') }))
+      .filter((t) => t.status !== 'skipped' && /^(The app server is out of the load balancer|The release passed its health check and serves|The app server is back in the load balancer)/.test(t.name))
+      .map((t) => `${t.host} ${t.name.split(' ').slice(2, 5).join(' ')}`)
     assert.deepEqual(steps.filter((x, i) => x !== steps[i - 1]), APPS.flatMap((a) => [
       `${a} server is out`, `${a} passed its health`, `${a} server is back`]), steps.join('\n'))
     assert.equal(await lbStatus(), 'app1 up\napp2 up')
