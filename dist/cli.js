@@ -2586,20 +2586,18 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
+function releasePart(commits) {
+  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+}
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
   if (!triggers.every((t2) => t2.label === APP_SOURCE)) return void 0;
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${short(commit)}` };
+  return releasePart([commit]);
 }
 function commonPart(playbook, hosts) {
-  const parts = hosts.map((h2) => h2.playbooks.find((x2) => x2.playbook === playbook)?.part);
-  if (parts.length === 0 || parts.some((p2) => !p2)) return void 0;
-  const tags = parts[0].tags;
-  if (parts.some((p2) => p2.tags.join(",") !== tags.join(","))) return void 0;
-  const whys = [...new Set(parts.map((p2) => p2.why))];
-  if (whys.length === 1) return { tags, why: whys[0] };
-  const since = whys.map((w2) => w2.replace(/^.* since /, ""));
-  return { tags, why: `${parts[0].why.replace(/ since .*$/, "")} since ${since.join(", ")}` };
+  const mine = hosts.map((h2) => h2.playbooks.find((x2) => x2.playbook === playbook));
+  if (mine.length === 0 || mine.some((hp) => !hp?.part || !hp.from)) return void 0;
+  return releasePart(mine.map((hp) => hp.from.commit));
 }
 function planTags(plan) {
   const out = {};

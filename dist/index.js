@@ -39137,20 +39137,18 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
+function releasePart(commits) {
+  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+}
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
   if (!triggers.every((t) => t.label === APP_SOURCE)) return void 0;
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${short(commit)}` };
+  return releasePart([commit]);
 }
 function commonPart(playbook, hosts) {
-  const parts = hosts.map((h) => h.playbooks.find((x) => x.playbook === playbook)?.part);
-  if (parts.length === 0 || parts.some((p) => !p)) return void 0;
-  const tags2 = parts[0].tags;
-  if (parts.some((p) => p.tags.join(",") !== tags2.join(","))) return void 0;
-  const whys = [...new Set(parts.map((p) => p.why))];
-  if (whys.length === 1) return { tags: tags2, why: whys[0] };
-  const since = whys.map((w) => w.replace(/^.* since /, ""));
-  return { tags: tags2, why: `${parts[0].why.replace(/ since .*$/, "")} since ${since.join(", ")}` };
+  const mine = hosts.map((h) => h.playbooks.find((x) => x.playbook === playbook));
+  if (mine.length === 0 || mine.some((hp) => !hp?.part || !hp.from)) return void 0;
+  return releasePart(mine.map((hp) => hp.from.commit));
 }
 function runLabel(plan, playbook) {
   const part = plan.playbooks.find((d) => d.playbook === playbook)?.part;

@@ -87,7 +87,6 @@ export function parseInventoryGraph(text: string): Groups {
   return Object.fromEntries(Object.entries(groups).map(([g, hosts]) => [g, [...hosts].sort()]))
 }
 
-/** "load balancer lb1 → app servers web1, web2 → database db1", "one server: web1". */
 /**
  * What a host is in a split layout ("load balancer", "app server", "database server", "app and
  * database server"); undefined in the single-server layout, where every host runs every role.
@@ -100,6 +99,7 @@ export function hostRole(l: Layout | undefined, host: string): string | undefine
   return app ? 'app server' : l.db === host ? 'database server' : undefined
 }
 
+/** "load balancer lb1 → app servers web1, web2 → database db1", "one server: web1". */
 export function layoutText(l: Layout): string {
   if (l.kind === 'single') {
     if (l.servers.length === 0) return `no host in ${SERVERS_GROUP}`

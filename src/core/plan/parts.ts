@@ -12,23 +12,26 @@ import type { HostPlan, Plan, PlaybookPart, Trigger } from './types.ts'
 /** The tags of backend's release (roles/backend/tasks/main.yml). */
 export const RELEASE_TAGS = ['backend_deploy']
 
+/** The release alone, since these revisions (each host's own). */
+function releasePart(commits: string[]): PlaybookPart {
+  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(', ')}` }
+}
+
 /** The part of `playbook` these triggers (changed since `commit`) need, when it is not the whole playbook. */
 export function partFor(playbook: Playbook, triggers: Trigger[], commit: string): PlaybookPart | undefined {
   if (playbook !== 'backend' || triggers.length === 0) return undefined
   if (!triggers.every((t) => t.label === APP_SOURCE)) return undefined
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${short(commit)}` }
+  return releasePart([commit])
 }
 
-/** One part for every host that runs the playbook, or none: a run's tags apply to all its hosts. */
+/**
+ * One part for every host that runs the playbook, or none: a run's tags apply to all its hosts. The
+ * release is the one part there is; its revisions are the ones the hosts recorded.
+ */
 export function commonPart(playbook: Playbook, hosts: HostPlan[]): PlaybookPart | undefined {
-  const parts = hosts.map((h) => h.playbooks.find((x) => x.playbook === playbook)?.part)
-  if (parts.length === 0 || parts.some((p) => !p)) return undefined
-  const tags = parts[0]!.tags
-  if (parts.some((p) => p!.tags.join(',') !== tags.join(','))) return undefined
-  const whys = [...new Set(parts.map((p) => p!.why))]
-  if (whys.length === 1) return { tags, why: whys[0]! }
-  const since = whys.map((w) => w.replace(/^.* since /, ''))
-  return { tags, why: `${parts[0]!.why.replace(/ since .*$/, '')} since ${since.join(', ')}` }
+  const mine = hosts.map((h) => h.playbooks.find((x) => x.playbook === playbook))
+  if (mine.length === 0 || mine.some((hp) => !hp?.part || !hp.from)) return undefined
+  return releasePart(mine.map((hp) => hp!.from!.commit))
 }
 
 /** "backend (release only: only app code changed since abc1234)", or the playbook's name. */
