@@ -14,7 +14,7 @@ import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../
 import { checkVaultKey } from '../../src/core/vault-read.ts'
 import { addExtraField, appCopy as copyApp } from '../support/app.ts'
 import { get as httpGet } from '../support/http.ts'
-import { startHey } from '../support/load.ts'
+import { startHey, stylesheetOf, watchPages } from '../support/load.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -51,30 +51,7 @@ describe('backend role', () => {
   /** GET through nginx from this machine, with the Host header nginx answers. */
   const get = (path: string, host = 'web1.test') => httpGet(`http://${address}${path}`, host, 30_000)
   const version = async (host = 'web1.test') => (await get('/', host)).body.match(/id="version">([^<]*)</)?.[1]
-  const stylesheet = (page: string) => page.match(/href="(\/static\/pages\/site\.[0-9a-f]{12}\.css)"/)?.[1]
 
-  /** Until stopped: the home page, then the stylesheet it names; counts what failed and the versions seen. */
-  function watchPages() {
-    let stopped = false
-    const seen = { pages: 0, failed: [] as string[], versions: new Set<string>() }
-    const loop = (async () => {
-      while (!stopped) {
-        try {
-          const page = await get('/')
-          const css = stylesheet(page.body)
-          const v = page.body.match(/id="version">([^<]*)</)?.[1] ?? '?'
-          seen.pages++
-          seen.versions.add(v)
-          if (page.status !== 200 || !css) { seen.failed.push(`/ ${page.status} (${v})`); continue }
-          const asset = await get(css)
-          if (asset.status !== 200) seen.failed.push(`${css} ${asset.status} (page of ${v})`)
-        } catch (e) {
-          seen.failed.push(String(e))
-        }
-      }
-    })()
-    return { async stop() { stopped = true; await loop; return seen } }
-  }
 
   const run = async (playbook: string, extraVars: Record<string, unknown> = {}, inv = inventory, tags?: string[]): Promise<PlaybookResult & { seconds: number }> => {
     const t0 = Date.now()
@@ -235,10 +212,10 @@ describe('backend role', () => {
   })
 
   test('a new version deployed under load: no failed request for pages or either release\'s static files', LONG, async () => {
-    const oldCss = stylesheet((await get('/')).body)
+    const oldCss = stylesheetOf((await get('/')).body)
     assert.ok(oldCss, 'the page names its hashed stylesheet')
     const assets = startHey({ url: `http://${address}${oldCss}`, host: 'web1.test', concurrency: 4, qps: 25 })
-    const pages = watchPages()
+    const pages = watchPages(get)
     const { result, seen } = await deployUnderLoad(appCopy(work, '2.0.0'))
     const [old, watched] = [await assets.stop(), await pages.stop()]
     console.log(`static during the deploy: ${old.requests} requests of the old stylesheet, ${old.failed} failed; ` +
@@ -251,7 +228,7 @@ describe('backend role', () => {
     assert.deepEqual(watched.failed, [])
     assert.deepEqual([...watched.versions].sort(), ['1.0.0', '2.0.0'], 'pages of both releases were watched')
     assert.equal(await version(), '2.0.0')
-    const newCss = stylesheet((await get('/')).body)
+    const newCss = stylesheetOf((await get('/')).body)
     assert.notEqual(newCss, oldCss)
     assert.equal((await get(oldCss)).status, 200, 'the old release\'s assets stay while it is kept')
     assert.equal((await releases()).length, 2)

@@ -19,7 +19,7 @@ import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
-import { startHey } from '../support/load.ts'
+import { startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
@@ -330,8 +330,6 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   // A new connection per request: a request sent on a kept-alive connection just as an nginx reload
   // closes it idle is reset before nginx reads it (HTTP clients resend those; hey's Go client does).
   const lbGet = (path: string) => send(`http://${address(LB)}${path}`, { host: NAME, headers: { Connection: 'close' }, timeoutMs: 30_000 })
-  const stylesheet = (page: string) => page.match(/href="(\/static\/pages\/site\.[0-9a-f]{12}\.css)"/)?.[1]
-  const versionOf = (page: string) => page.match(/id="version">([^<]*)</)?.[1] ?? '?'
   const releasesOn = async (app: string) => (await on(app, `ls -1 ${ROOT}/releases`)).stdout.trim()
   /** Each app server's live version, asked of it directly (from the load balancer). */
   async function versions(): Promise<Record<string, string>> {
@@ -345,35 +343,15 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   }
 
   /** Until stopped: through the load balancer, the home page, then the stylesheet it names. */
-  function watchPages() {
-    let stopped = false
-    const seen = { pages: 0, failed: [] as string[], versions: new Set<string>() }
-    const loop = (async () => {
-      while (!stopped) {
-        try {
-          const page = await lbGet('/')
-          const css = stylesheet(page.body)
-          seen.pages++
-          seen.versions.add(versionOf(page.body))
-          if (page.status !== 200 || !css) { seen.failed.push(`/ ${page.status} (${versionOf(page.body)})`); continue }
-          const asset = await lbGet(css)
-          if (asset.status !== 200) seen.failed.push(`${css} ${asset.status} (page of ${versionOf(page.body)})`)
-        } catch (e) {
-          seen.failed.push(String(e))
-        }
-      }
-    })()
-    return { async stop() { stopped = true; await loop; return seen } }
-  }
 
   /** The backend playbook with `app` as the code, under load through the load balancer: pages (hey),
    *  the live stylesheet (hey, rate-limited) and pages with the stylesheet each names. */
   async function deployUnderLoad(app: string) {
-    const css = stylesheet((await lbGet('/')).body)
+    const css = stylesheetOf((await lbGet('/')).body)
     assert.ok(css, 'the page names its hashed stylesheet')
     const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
     const assets = startHey({ url: `http://${address(LB)}${css}`, host: NAME, concurrency: 2, qps: 20 })
-    const watched = watchPages()
+    const watched = watchPages(lbGet)
     await new Promise((r) => setTimeout(r, 2000))
     const started = Date.now()
     const result = await lab.runPlaybook('backend', { inventory, extraVars: { backend_archive_src: app } })

@@ -129,3 +129,34 @@ export async function wrkFor(t: LoadTarget, seconds: number): Promise<LoadResult
   const r = await run('wrk', args)
   return parseWrk(r.stdout + r.stderr)
 }
+
+/** The example page's hashed stylesheet (site.<md5>.css), as the page names it. */
+export const stylesheetOf = (page: string) => page.match(/href="(\/static\/pages\/site\.[0-9a-f]{12}\.css)"/)?.[1]
+/** The example page's version, '?' when it shows none. */
+export const versionOf = (page: string) => page.match(/id="version">([^<]*)</)?.[1] ?? '?'
+
+/**
+ * Until stopped: the example's home page through `get`, then the stylesheet it names; counts the
+ * pages, what failed and the versions seen.
+ */
+export function watchPages(get: (path: string) => Promise<{ status: number; body: string }>) {
+  let stopped = false
+  const seen = { pages: 0, failed: [] as string[], versions: new Set<string>() }
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const page = await get('/')
+        const css = stylesheetOf(page.body)
+        const v = versionOf(page.body)
+        seen.pages++
+        seen.versions.add(v)
+        if (page.status !== 200 || !css) { seen.failed.push(`/ ${page.status} (${v})`); continue }
+        const asset = await get(css)
+        if (asset.status !== 200) seen.failed.push(`${css} ${asset.status} (page of ${v})`)
+      } catch (e) {
+        seen.failed.push(String(e))
+      }
+    }
+  })()
+  return { async stop() { stopped = true; await loop; return seen } }
+}
