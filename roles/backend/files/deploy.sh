@@ -447,7 +447,7 @@ case "${1:-}" in
     [ -z "$since" ] || age=$(( $(date +%s) - $(date -d "$since" +%s 2>/dev/null || date +%s) ))
     left=$(( stale - age ))
     if [ "$left" -ge "$wait" ]; then
-      take_lock "$wait" "$stale" || die "another deploy of $NAME holds the lock since ${since:-?} and did not finish within ${wait}s; the next deploy takes it over once held ${stale}s (if none runs now: $ROOT/bin/deploy unlock)"
+      take_lock "$wait" "$stale" || die "another deploy of $NAME holds the lock since ${since:-?} and did not finish within ${wait}s; retry when it ends (a lock held ${stale}s is taken over; if no deploy runs now: $ROOT/bin/deploy unlock)"
     elif ! take_lock "$(( left > 0 ? left : 0 ))" "$stale"; then
       # Held past its stale age by a longer sleep (an older setting): that holder ends here.
       p="$(cat "$RUN/deploy.lock.pid" 2>/dev/null || true)"
