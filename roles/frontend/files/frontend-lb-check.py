@@ -133,7 +133,8 @@ def main(argv):
             others_up = [n for n in names if n != name and n not in drained and fails.get(n, 0) < cfg['fails']]
             if not others_up:
                 # Exit 3: refused, nothing changed (a deploy then switches the server in place).
-                print(f'frontend-lb-check: {name} was not taken out: no other app server is up (it would take the site down)', file=sys.stderr)
+                print(f'frontend-lb-check: {name} was not taken out: no other app server is up (it would take the site down)',
+                      file=sys.stderr)
                 sys.exit(REFUSED)
             open(flag, 'w').close()
             drained.add(name)
