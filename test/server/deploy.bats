@@ -206,6 +206,22 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [ ! -e "$ROOT/run/deploy.lock.pid" ]
   run deploy lock 1
   [ "$status" -eq 0 ]
+  [[ "$output" != *"took over"* ]]
+}
+
+@test "a stale lock is taken over, saying so: its holder never unlocked, or holds it past the stale age" {
+  deploy lock 5 2
+  sleep 3
+  run deploy lock 1 2
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"took over the stale deploy lock held since 20"*"by a deploy that never released it (stale after 2 s)"* ]]
+  deploy unlock
+  deploy lock 5 100
+  run deploy lock 5 2
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"took over the stale deploy lock held since 20"* ]]
+  deploy unlock
+  [ ! -e "$ROOT/run/deploy.lock.pid" ]
 }
 
 @test "dump and restore (SQLite): the database as it was before the release migrated" {
