@@ -2,12 +2,12 @@
 // server of its own (inventory groups loadbalancers, appservers, dbservers), from fresh lab hosts
 // through the four playbooks, with the lab's hardening packages as the cluster e2e test uses.
 import { join } from 'node:path'
-import { DEBIAN_PYTHON_VARS, startLab, type Lab } from '../../src/lab/index.ts'
+import { startLab, type Lab } from '../../src/lab/index.ts'
 import { waitFor } from '../../test/support/http.ts'
 import { appCopy } from './app.ts'
 import type { Bench } from './bench.ts'
 import { ALL_PLAYBOOKS, runSequence, type TimedSequence } from './deploy.ts'
-import { DJANGO_PROJECT, HOSTNAME, ORG, SLUG, SSH_PORT } from './host.ts'
+import { DJANGO_PROJECT, HOSTNAME, SITE_VARS, SSH_PORT } from './host.ts'
 import { remote, type Remote } from './remote.ts'
 
 export interface Cluster {
@@ -32,16 +32,7 @@ export async function deployCluster(ctx: Bench, appCount: number, label: string)
     name: label,
     hardening: 'lab',
     groups: { loadbalancers: ['lb1'], appservers: apps, dbservers: ['db1'] },
-    vars: {
-      organization_slug: ORG,
-      project_slug: SLUG,
-      public_hostnames: [HOSTNAME],
-      server_ssh_port: SSH_PORT,
-      frontend_tls_enabled: false,
-      backend_django_project: DJANGO_PROJECT,
-      ...DEBIAN_PYTHON_VARS,
-      backend_https: false,
-    },
+    vars: SITE_VARS,
   })
   const cluster: Cluster = {
     lab, inventory, apps, label, versions: 0,
