@@ -39144,7 +39144,8 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
 function releasePart(commits) {
-  return { tags: RELEASE_TAGS, label: "release only", why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+  const label = "release only";
+  return { tags: RELEASE_TAGS, label, why: `${label}: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
 }
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
