@@ -19,6 +19,8 @@ if [ "\$1" = shell ] && [ -e "$T/import-error" ]; then
 fi
 STUB
   chmod 0755 "$T/ctl"
+  # bin/deploy stub (release's root steps): records its calls.
+  printf '#!/bin/sh\necho "$*" >> "%s/deploy.log"\n' "$T" > "$ROOT/bin/deploy" && chmod 0755 "$ROOT/bin/deploy"
   cat > "$ROOT/bin/deploy.env" <<ENV
 ROOT=$ROOT
 BUILD_USER=$(id -un)
@@ -103,4 +105,69 @@ collectstatic $ROOT/releases/r1" ]
     run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "archive-0000"
     [ "$status" -eq 1 ] && [[ "$output" == *"unpack: run it as root"* ]]
   fi
+}
+
+# The venv `release` names: sha1 of the requirements' sha256 and the options (as the role computes it).
+venv_for() {
+  printf '%s\n' "$ROOT/venvs/$(printf '%s%s' "$(sha256sum "$T/app/requirements.txt" | cut -d' ' -f1)" "$1" | sha1sum | cut -c1-16)"
+}
+
+@test "release: workdir, unpack, the venv its requirements name, static, seal and check in one call" {
+  venv="$(venv_for python3Falsesealed)"
+  mkdir -p "$venv/bin" && cp "$ROOT/venvs/v1/bin/python" "$venv/bin/python"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" check <<< python3Falsesealed
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: requirements $(sha256sum "$T/app/requirements.txt" | cut -d' ' -f1)"* ]]
+  [[ "$output" == *"build: requirement Django>=4"* ]]
+  [[ "$output" == *"build: venv $venv"* ]]
+  [[ "$output" == *"build: sealed"* ]] && [[ "$output" == *"build: checked"* ]] && [[ "$output" != *"build: classified"* ]]
+  [ "$(cat "$T/deploy.log")" = "workdir $ROOT/releases/r1
+seal-release $ROOT/releases/r1 $venv archive-$sum" ]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1
+collectstatic $ROOT/releases/r1
+check $ROOT/releases/r1" ]
+}
+
+@test "release: without the check, with the migrations classifier on the sealed release" {
+  venv="$(venv_for o)"
+  mkdir -p "$venv/bin" && cp "$ROOT/venvs/v1/bin/python" "$venv/bin/python"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" nocheck /usr/local/lib/classify.py <<< o
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: sealed"* ]] && [[ "$output" != *"build: checked"* ]] && [[ "$output" == *"build: classified"* ]]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1
+collectstatic $ROOT/releases/r1
+shell $ROOT/releases/r1" ]
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" nocheck "/tmp/it's.py" <<< o
+  [ "$status" -eq 1 ] && [[ "$output" == *"no quote or backslash"* ]]
+}
+
+@test "release: a venv to build first, or no requirements file, stops it after unpack" {
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" check <<< python3Falsesealed
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: venv $(venv_for python3Falsesealed)"* ]] && [[ "$output" == *"build: stopped venv-missing"* ]]
+  [[ "$output" != *"build: sealed"* ]] && [ ! -e "$T/ctl.log" ]
+  [ "$(cat "$T/deploy.log")" = "workdir $ROOT/releases/r1" ]
+  [ -f "$ROOT/releases/r1/manage.py" ]
+
+  rm "$T/app/requirements.txt" && tar -czf "$ROOT/code.tar.gz" -C "$T/app" . && rm -rf "$ROOT/releases/r1"/*
+  sed -i 's/^REQUIREMENTS=.*/REQUIREMENTS=requirements\/prod.txt/' "$ROOT/bin/deploy.env"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" <<< x
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: requirements none"* ]] && [[ "$output" == *"build: stopped no-requirements-file"* ]]
+  [[ "$output" != *"build: venv"* ]]
+}
+
+@test "release: an import error exits 3 before the seal" {
+  venv="$(venv_for o)"
+  mkdir -p "$venv/bin" && cp "$ROOT/venvs/v1/bin/python" "$venv/bin/python"
+  touch "$T/import-error"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" check <<< o
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"ModuleNotFoundError"* ]] && [[ "$output" != *"build: sealed"* ]]
+  [ "$(cat "$T/deploy.log")" = "workdir $ROOT/releases/r1" ]
 }

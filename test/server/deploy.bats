@@ -208,6 +208,22 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [ "$status" -eq 0 ]
 }
 
+@test "lock live and unlock N: the lock, then the live revision and status; the lock released, then prune N" {
+  release r1 && release r2 && release r3
+  ln -sfn "$ROOT/releases/r3" "$ROOT/current"
+  run deploy lock 5 live
+  [ "$status" -eq 0 ]
+  [ -s "$ROOT/run/deploy.lock.pid" ]
+  # As `live` prints it: r3 has no .revision (an empty line), then the status.
+  [ "$output" = "
+live=none state=NONE release=r3" ]
+  run deploy unlock 2
+  [ "$status" -eq 0 ]
+  [ ! -e "$ROOT/run/deploy.lock.pid" ]
+  [[ "$output" == *"removed release r1"* ]]
+  [ "$(cd "$ROOT/releases" && echo *)" = "r2 r3" ]
+}
+
 @test "dump and restore (SQLite): the database as it was before the release migrated" {
   command -v sqlite3 >/dev/null || python3 -c 'import sqlite3' || skip "no sqlite3"
   release r1

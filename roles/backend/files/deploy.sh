@@ -18,7 +18,8 @@
 #   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy publish-static RELEASE_DIR   add a sealed release's static files beside the live ones (a
 #                               rolling deploy: every app server has them before the first switch)
-#   deploy lock SECONDS | unlock   the per-project deploy lock
+#   deploy lock SECONDS [live] | unlock [N]   the per-project deploy lock; with `live`, then what
+#                               `live` prints; with N, then `prune N` (a deploy's first and last steps)
 #   deploy maintenance on | off     nginx answers the maintenance page (503) while the flag exists;
 #                               `off` prints how many seconds it was up (breaking migrations, the CLI)
 #
@@ -432,6 +433,7 @@ case "${1:-}" in
       lock "$LOCK_MAX_HOLD" "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"; then
       die "another deploy of $NAME holds the lock since $(cat "$RUN/deploy.lock.since" 2>/dev/null || echo '?') and did not finish within ${2}s; retry when it ends (if none runs: $ROOT/bin/deploy unlock)"
     fi
+    if [ "${3:-}" = live ]; then printf '%s\n' "$(revision)" && status; fi
     ;;
   unlock)
     if [ -s "$RUN/deploy.lock.pid" ]; then
@@ -439,6 +441,7 @@ case "${1:-}" in
       if [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
     fi
+    if [ -n "${2:-}" ]; then prune "$2"; fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS | unlock | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [live] | unlock [N] | maintenance on|off" ;;
 esac
