@@ -11,7 +11,7 @@
 #                                       extra index URLs on stdin, one line each (never on a command line)
 #   build static RELEASE_DIR VENV_DIR   the release linked to its (sealed) venv, its settings module and
 #                                       WSGI application imported (exit 3 and the error's last line if
-#                                       not), its static files collected into it
+#                                       not), its static files collected into it (one start of Django)
 #   build release RELEASE_DIR REVISION [check|nocheck] [CLASSIFIER]   run by root: a whole release in
 #                                       one call (a deploy without build hooks): `bin/deploy workdir`,
 #                                       `unpack`, the venv its requirements name (the venv options on
@@ -81,13 +81,19 @@ requirements() {
   fi
 }
 
-# The settings module and the WSGI application (module:attribute) imported in the release's Django.
+# The settings module and the WSGI application (module:attribute) imported in the release's Django,
+# then its static files collected, in one start of Django (the staticfiles checks run, as
+# `manage.py collectstatic` runs them). The line on stderr tells an import error from a failed collect.
+IMPORTED='django-deploy: imported'
 # shellcheck disable=SC2016 # Python, not shell
-IMPORT_CHECK='import importlib, os
+IMPORT_AND_COLLECT='import importlib, os, sys
 from django.conf import settings
 settings.INSTALLED_APPS
 module, attribute = os.environ["BACKEND_WSGI_APPLICATION"].split(":")
-getattr(importlib.import_module(module), attribute)'
+getattr(importlib.import_module(module), attribute)
+print("'"$IMPORTED"'", file=sys.stderr, flush=True)
+from django.core.management import call_command
+call_command("collectstatic", interactive=False, skip_checks=False)'
 
 static() {
   local release="$1" venv="$2" err
@@ -95,11 +101,19 @@ static() {
   if [ "${venv%/*}" != "$ROOT/venvs" ] || [ ! -x "$venv/bin/python" ]; then die "no venv at $venv"; fi
   ln -sfn "$venv" "$release/venv"
   export BACKEND_RELEASE="$release" BACKEND_BUILD=1
-  if ! err="$(BACKEND_WSGI_APPLICATION="$WSGI_APPLICATION" "$CTL" shell -c "$IMPORT_CHECK" 2>&1 >/dev/null)"; then
+  # stdout (collectstatic's report) passes through fd 3; stderr is read.
+  exec 3>&1
+  if ! err="$(BACKEND_WSGI_APPLICATION="$WSGI_APPLICATION" "$CTL" shell -c "$IMPORT_AND_COLLECT" 2>&1 1>&3 3>&-)"; then
+    if printf '%s\n' "$err" | grep -qxF "$IMPORTED"; then
+      printf '%s\n' "$err" | grep -vxF "$IMPORTED" >&2
+      exit 1
+    fi
     printf '%s\n' "$err" | tail -n 1 >&2
     exit 3
   fi
-  "$CTL" collectstatic --noinput
+  exec 3>&-
+  err="$(printf '%s\n' "$err" | grep -vxF "$IMPORTED" || true)"
+  if [ -n "$err" ]; then printf '%s\n' "$err" >&2; fi
 }
 
 # Root's part runs bin/deploy (in this script's directory), the rest as the build user, the check as
