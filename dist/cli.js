@@ -2587,7 +2587,7 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
 function releasePart(commits) {
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+  return { tags: RELEASE_TAGS, label: "release only", why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
 }
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
@@ -2899,7 +2899,7 @@ function planText(plan) {
     else if (h2.state !== "recorded") out.push(`  ${h2.host}: ${h2.state}${h2.message ? ` (${h2.message})` : ""}`);
     for (const hp of h2.playbooks) {
       if (h2.excluded && !hp.from) continue;
-      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, "")})` : ""}`);
+      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.label})` : ""}`);
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);

@@ -39138,7 +39138,7 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
 function releasePart(commits) {
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+  return { tags: RELEASE_TAGS, label: "release only", why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
 }
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
@@ -39979,7 +39979,7 @@ function planMarkdown(plan) {
   if (plan.mode === "auto" && plan.changedPaths > 0) out.push("```mermaid", mermaid(plan), "```", "");
   out.push("| Playbook | Runs | Why | Changed paths |", "|---|---|---|---|");
   for (const d of plan.playbooks) {
-    const runs = d.run ? `\u2705 ${d.part ? cell(d.part.why.replace(/:.*$/, "")) : "yes"}` : "\u23ED\uFE0F no";
+    const runs = d.run ? `\u2705 ${d.part ? cell(d.part.label) : "yes"}` : "\u23ED\uFE0F no";
     out.push(`| ${d.playbook} | ${runs} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`);
   }
   out.push("");
@@ -40113,7 +40113,7 @@ function planText(plan) {
     else if (h.state !== "recorded") out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ""}`);
     for (const hp of h.playbooks) {
       if (h.excluded && !hp.from) continue;
-      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, "")})` : ""}`);
+      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.label})` : ""}`);
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);
