@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-GCZHWLNA.js";
+} from "./cli-chunks/chunk-GPFGPIFF.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -7882,7 +7882,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-VO5E76G2.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-NTLAY5EG.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

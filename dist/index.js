@@ -38330,13 +38330,19 @@ function run(cmd, args, opts = {}) {
       timedOut = true;
       kill("SIGKILL");
     }, opts.timeoutMs) : void 0;
-    opts.stop?.addEventListener("abort", () => kill(opts.stopSignal ?? "SIGTERM"), { once: true });
+    let grace;
+    opts.stop?.addEventListener("abort", () => {
+      kill(opts.stopSignal ?? "SIGTERM");
+      if (opts.stopGraceMs !== void 0) grace = setTimeout(() => kill("SIGKILL"), opts.stopGraceMs);
+    }, { once: true });
     child2.on("error", (e) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       reject(e);
     });
     child2.on("close", (code2, signal) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       if (partial) opts.onStdoutLine?.(partial);
       resolve7({
         code: code2 ?? (signal ? 128 + 9 : 1),

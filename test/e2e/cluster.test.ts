@@ -10,17 +10,20 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse, stringify } from 'yaml'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { git, removeRunnerDirs, runAction, writeTree, type StepRun } from './action-runner.ts'
 import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
 import { startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
+import { actionInputs } from '../support/workflow-inputs.ts'
 
 const LONG = { timeout: 40 * 60_000 }
 const SSH_PORT = 2222
@@ -419,6 +422,175 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.deepEqual(await versions(), { app1: '2.0.0', app2: '2.0.0' })
     assert.equal(await releasesOn('app2'), app2Releases, 'app2\'s new release was removed')
     assert.equal(await lbStatus(), 'app1 up\napp2 up', 'app1 back in the load balancer with the release it serves')
+    await noLockHeld()
+  })
+
+  // --- The bundled action on the cluster, as a team's pushes run it: faults during a rollout ---
+
+  /** The team's copy of the repository (created by the first scenario below), its commits by name. */
+  let team = ''
+  const commits: Record<string, string> = {}
+  let lastPush = ''
+  let runs = 0
+  let teamInputs: Record<string, string> = {}
+  const RUN_ENV = { GITHUB_SERVER_URL: 'https://github.example', GITHUB_REPOSITORY: 'team/site' }
+  const TEAM_STATE = `/var/lib/django-deploy/${SITE}.json`
+
+  after(() => {
+    removeRunnerDirs()
+    if (team) rmSync(team, { recursive: true, force: true })
+  })
+
+  /**
+   * The team's copy: this repository's roles, playbooks and app, and the cluster's inventory without
+   * the lab's SSH options (the action's key and known_hosts do the work). Its first commit is what
+   * the cluster was deployed with, recorded on every host as the deploy state a deploy from it
+   * writes (the deploy_state role's format), so that the pushes below plan from it.
+   */
+  async function teamCopy(): Promise<void> {
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    team = mkdtempSync(join(tmpdir(), 'cluster-team-'))
+    for (const p of ['ansible.cfg', 'README.md', 'playbooks', 'roles', 'app']) {
+      cpSync(join(root, p), join(team, p), { recursive: true, filter: (src) => !src.includes('__pycache__') })
+    }
+    const target = join(team, 'inventories/production')
+    cpSync(inventory, target, { recursive: true })
+    rmSync(join(target, 'vault.key'))
+    const varsFile = join(target, 'group_vars/all/vars.yml')
+    const vars = parse(readFileSync(varsFile, 'utf8')) as Record<string, unknown>
+    for (const k of ['ansible_ssh_common_args', 'ansible_ssh_private_key_file', 'bootstrap_initial_private_key_file']) delete vars[k]
+    // A deploy lock left by a cancelled run is stale after a minute here (an hour by default).
+    vars.backend_lock_stale_after = 60
+    writeFileSync(varsFile, '---\n' + stringify(vars))
+    git(team, 'init', '-q', '-b', 'main')
+    git(team, 'add', '-A')
+    git(team, 'commit', '-qm', 'the site, as deployed')
+    lastPush = 'deployed'
+    commits.deployed = git(team, 'rev-parse', 'HEAD')
+    const record = { commit: commits.deployed, dirty: false, finished: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), run: 'https://github.example/team/site/actions/runs/0' }
+    const state = JSON.stringify({ version: 1, playbooks: Object.fromEntries(['bootstrap', 'base', 'backend', 'frontend'].map((p) => [p, record])) }, null, 2)
+    for (const host of HOSTS) {
+      const r = await lab.ssh(host, `sudo -n install -d -m 0755 ${TEAM_STATE.replace(/\/[^/]+$/, '')} && sudo -n tee ${TEAM_STATE} >/dev/null`,
+        { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, input: state + '\n' })
+      assert.equal(r.code, 0, `${host}: ${r.stderr}`)
+    }
+    // The deploy workflow's inputs for a push, as GitHub evaluates them (Ansible: the system's, no PyPI here).
+    teamInputs = {
+      ...actionInputs(join(root, '.github/workflows/deploy.yml'), {
+        github: { event_name: 'push' },
+        inputs: {},
+        secrets: {
+          ANSIBLE_VAULT_KEY: readFileSync(join(inventory, 'vault.key'), 'utf8').trim(),
+          SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'),
+          SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8'),
+        },
+      }),
+      'ansible-version': 'system',
+    }
+  }
+
+  /** Commits `tree` on the team's main and runs the action (main, then post) for that push. */
+  async function push(name: string, tree: Record<string, string>, opts: { cancel?: AbortSignal } = {}): Promise<{ main: StepRun; post: StepRun }> {
+    writeTree(team, tree)
+    git(team, 'add', '-A')
+    git(team, 'commit', '-qm', name)
+    commits[name] = git(team, 'rev-parse', 'HEAD')
+    const event = { name: 'push', payload: { ref: 'refs/heads/main', before: commits[lastPush], after: commits[name], forced: false, repository: { default_branch: 'main' } } }
+    lastPush = name
+    const started = Date.now()
+    const r = await runAction(team, event, teamInputs, { env: { ...RUN_ENV, GITHUB_RUN_ID: String(++runs) }, ...opts })
+    process.stdout.write(`# push ${name}: exit ${r.main.code}, ${r.main.outputs.playbooks || 'nothing'} in ${Math.round((Date.now() - started) / 1000)} s\n`)
+    return r
+  }
+  /** The app at `version` (its stylesheet renamed with it, as in the releases above). */
+  const appAt = (version: string) => ({
+    'app/VERSION': `${version}\n`,
+    'app/pages/static/pages/site.css': readFileSync(join(team, 'app/pages/static/pages/site.css'), 'utf8') + `/* version ${version} */\n`,
+  })
+  /** The commit each app server recorded for backend. */
+  async function backendRecords(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    for (const app of APPS) out[app] = (JSON.parse((await on(app, `cat ${TEAM_STATE}`)).stdout) as { playbooks: { backend: { commit: string } } }).playbooks.backend.commit
+    return out
+  }
+
+  test('an app server unreachable during a push: the other is deployed, the run fails naming it and what it did not get; the next push catches it up', LONG, async () => {
+    await teamCopy()
+    const before = await versions()
+    await lab.setLink('app2', false)
+    let cut: { main: StepRun; post: StepRun }
+    try {
+      cut = await push('cut', appAt('4.0.0'))
+      // app2 still cut off: the load balancer serves from app1.
+      for (let i = 0; i < 6; i++) assert.equal((await lbGet('/')).status, 200)
+    } finally {
+      await lab.setLink('app2', true)
+    }
+    const { main, post } = cut
+    assert.equal(main.code, 1, main.stdout.slice(-6000))
+    assert.equal(post.code, 0, post.stdout)
+    assert.equal(main.outputs.status, 'failure')
+    assert.equal(main.outputs.playbooks, 'backend')
+    const errors = main.stdout.split('\n').filter((l) => l.startsWith('::error'))
+    assert.equal(errors.length, 1, errors.join('\n'))
+    const error = new RegExp(`::app2 was not deployed: unreachable \\([^)]*\\): it did not get backend \\(${commits.cut!.slice(0, 7)}\\), which ran on ([^;]+); the next push deploys it once it answers$`).exec(errors[0]!)
+    assert.ok(error, errors[0])
+    assert.deepEqual(error[1]!.split(', ').sort(), [LB, 'app1', DB].sort())
+    assert.match(main.summary, /#### Unreachable/)
+    // Its only peer unreachable, app1 was not drained (that would leave the site no server): switched in place.
+    assert.match(main.stdout, /app1 was not taken out: no other app server is up/)
+    assert.deepEqual(await versions(), { app1: '4.0.0', app2: before.app2 })
+    assert.deepEqual(await backendRecords(), { app1: commits.cut, app2: commits.deployed })
+    await noLockHeld()
+
+    const next = await push('back', { 'README.md': '# The site, its second server back\n' })
+    assert.equal(next.main.code, 0, next.main.stdout.slice(-6000))
+    assert.equal(next.main.outputs.playbooks, 'backend')
+    assert.deepEqual(await versions(), { app1: '4.0.0', app2: '4.0.0' })
+    assert.equal((await backendRecords()).app2, commits.back)
+    assert.equal(await lbStatus(), 'app1 up\napp2 up')
+    await noLockHeld()
+  })
+
+  test('the action cancelled mid-rollout (SIGTERM, then SIGKILL after 5 s): no failed request, every app server serving; the next push takes the stale lock over and completes the rollout', LONG, async () => {
+    const css = stylesheetOf((await lbGet('/')).body)
+    assert.ok(css, 'the page names its hashed stylesheet')
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    const assets = startHey({ url: `http://${address(LB)}${css}`, host: NAME, concurrency: 2, qps: 20 })
+    const watched = watchPages(lbGet)
+    const cancel = new AbortController()
+    let ended = false
+    const running = push('cancelled', appAt('5.0.0'), { cancel: cancel.signal }).finally(() => { ended = true })
+    // The rollout in a switch: app1 out of the load balancer (drained), its new release going live.
+    const deadline = Date.now() + 30 * 60_000
+    while (!ended && Date.now() < deadline && !(await lbStatus()).includes('app1 drained')) await new Promise((r) => setTimeout(r, 300))
+    assert.ok(!ended, 'the run ended before app1 was drained')
+    cancel.abort()
+    const { main, post } = await running
+    await new Promise((r) => setTimeout(r, 2000))
+    const [load, static_, seen] = [await pages.stop(), await assets.stop(), await watched.stop()]
+    process.stdout.write(`# cancelled: pages ${load.requests} requests, ${load.failed} failed; old stylesheet ${static_.requests}, ${static_.failed} failed; page + stylesheet ${seen.pages}, ${seen.failed.length} failed\n`)
+    for (const l of [load, static_]) {
+      assert.ok(l.requests > 0, l.report)
+      assert.equal(l.failed, 0, l.report)
+    }
+    assert.deepEqual(seen.failed, [])
+    assert.notEqual(main.code, 0)
+    assert.equal(post.code, 0, post.stdout)
+    // Every app server serves one release or the other; app1 is left drained, each holds the lock.
+    for (const [app, version] of Object.entries(await versions())) assert.ok(['4.0.0', '5.0.0'].includes(version), `${app} serves ${version}`)
+    assert.match(await lbStatus(), /^app1 drained$/m)
+    for (const app of APPS) assert.notEqual((await on(app, `sudo -n cat ${ROOT}/run/deploy.lock.pid`)).stdout.trim(), '', `${app}: the cancelled run's lock`)
+
+    const next = await push('resumed', { 'README.md': '# The site, after a cancelled deploy\n' })
+    assert.equal(next.main.code, 0, next.main.stdout.slice(-6000))
+    assert.equal(next.main.outputs.playbooks, 'backend')
+    // The debug line of each app server (colours off: the action forces them on).
+    const log = next.main.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    for (const app of APPS) assert.match(log, new RegExp(`\\[${app}\\][^\\n]*\\n[^\\n]*"msg": "took over the stale deploy lock held since \\S+ by a deploy that never released it`), app)
+    assert.deepEqual(await versions(), { app1: '5.0.0', app2: '5.0.0' })
+    assert.equal(await lbStatus(), 'app1 up\napp2 up')
+    assert.deepEqual(await backendRecords(), { app1: commits.resumed, app2: commits.resumed })
     await noLockHeld()
   })
 })
