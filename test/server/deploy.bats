@@ -224,6 +224,18 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [ ! -e "$ROOT/run/deploy.lock.pid" ]
 }
 
+@test "unlock N: the lock released, then prune N" {
+  release r1 && release r2 && release r3
+  ln -sfn "$ROOT/releases/r3" "$ROOT/current"
+  deploy lock 5
+  [ -s "$ROOT/run/deploy.lock.pid" ]
+  run deploy unlock 2
+  [ "$status" -eq 0 ]
+  [ ! -e "$ROOT/run/deploy.lock.pid" ]
+  [[ "$output" == *"removed release r1"* ]]
+  [ "$(cd "$ROOT/releases" && echo *)" = "r2 r3" ]
+}
+
 @test "dump and restore (SQLite): the database as it was before the release migrated" {
   command -v sqlite3 >/dev/null || python3 -c 'import sqlite3' || skip "no sqlite3"
   release r1

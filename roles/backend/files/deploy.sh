@@ -18,7 +18,8 @@
 #   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy publish-static RELEASE_DIR   add a sealed release's static files beside the live ones (a
 #                               rolling deploy: every app server has them before the first switch)
-#   deploy lock SECONDS [STALE] | unlock   the per-project deploy lock (one held over STALE seconds is taken over)
+#   deploy lock SECONDS [STALE] | unlock [N]   the per-project deploy lock (one held over STALE seconds
+#                               is taken over); with N, unlock then runs `prune N` (a deploy's last step)
 #   deploy maintenance on | off     nginx answers the maintenance page (503) while the flag exists;
 #                               `off` prints how many seconds it was up (breaking migrations, the CLI)
 #
@@ -462,6 +463,7 @@ case "${1:-}" in
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
       if [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
     fi
+    if [ -n "${2:-}" ]; then prune "$2"; fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE] | unlock | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE] | unlock [N] | maintenance on|off" ;;
 esac
