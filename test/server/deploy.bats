@@ -181,6 +181,17 @@ cut_short_switch() {
   [ "$output" = "boot: live: site-green on r3" ]
 }
 
+@test "boot: a cut-short release the project user can write (the former layout) is not marked; a link planted there is not followed" {
+  cut_short_switch
+  chmod g+w "$ROOT/releases/r2"
+  ln -s "$T/victim" "$ROOT/releases/r2/.cut-short"
+  run deploy boot
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"site-green stays stopped"* ]]
+  [ ! -e "$T/victim" ]
+  [ ! -e "$ROOT/run/green.on" ]
+}
+
 @test "boot: nothing before a first release went live; with KEEP_WARM the colour warm on the previous release stays on" {
   run deploy boot
   [ "$status" -eq 0 ]

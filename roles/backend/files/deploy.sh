@@ -216,7 +216,7 @@ switch() {
   # release before this one (a rollback then needs no cold start), else stops gracefully.
   ln -sfn "$release" "$ROOT/.current.tmp" && mv -T "$ROOT/.current.tmp" "$ROOT/current"
   echo "$new" > "$RUN/live.tmp" && mv -T "$RUN/live.tmp" "$RUN/live"
-  rm -f "$release/$CUT_SHORT"
+  if root_owned "$release"; then rm -f "$release/$CUT_SHORT"; fi
   publish_static "$release" all
   if [ -n "$old" ]; then
     if kept_warm "$old"; then
@@ -248,7 +248,8 @@ boot() {
     cut="$(readlink -f "$ROOT/$idle" 2>/dev/null || true)"
     say "boot: $NAME-$idle stays stopped: the switch to its release ${cut##*/} did not finish"
     # A new release (newer than the live one) that never went live: no rollback goes to it.
-    if [ -f "$cut/manage.py" ] && [[ "${cut##*/}" > "${release##*/}" ]]; then touch "$cut/$CUT_SHORT"; fi
+    # Only in a sealed release: root writes nothing where the project user can.
+    if root_owned "$cut" && [ -f "$cut/manage.py" ] && [[ "${cut##*/}" > "${release##*/}" ]]; then touch "$cut/$CUT_SHORT"; fi
   fi
   [ -f "$RUN/$colour.on" ] || touch "$RUN/$colour.on"
   if [ "$(readlink -f "$ROOT/current" 2>/dev/null || true)" != "$release" ]; then
@@ -270,7 +271,8 @@ previous() {
   current="$(readlink -f "$ROOT/current" 2>/dev/null || true)"
   while read -r r; do
     if [ "$r" = "$current" ]; then break; fi
-    [ -e "$r/$CUT_SHORT" ] || prev="$r"
+    if [ -e "$r/$CUT_SHORT" ] && root_owned "$r"; then continue; fi
+    prev="$r"
   done < <(releases)
   printf '%s\n' "$prev"
 }
