@@ -6,20 +6,24 @@
 // app servers' web ports answer the load balancer only, which takes a failing one out; a second run
 // changes nothing. The uploads live in a bucket (the lab's s3rver stands in for S3): a file uploaded
 // through the site is stored there and served by every app server. The off-site backup of the
-// database is taken and uploaded on the database server, and a restore runs there.
+// database is taken and uploaded on the database server, and a restore runs there. A third app server
+// added to the inventory joins by the deploy workflow's dispatch of bootstrap, and leaves drained.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse, stringify } from 'yaml'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
 import { startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
+import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
+import { copyRepo, git, removeRunnerDirs, runAction, userInventory, type StepRun } from './action-runner.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
@@ -32,6 +36,8 @@ const APPS = ['app1', 'app2']
 const DB = 'db1'
 const HOSTS = [LB, ...APPS, DB]
 const GROUPS = { loadbalancers: [LB], appservers: APPS, dbservers: [DB] }
+/** Booted with the others, out of the inventory until it joins by a dispatch of bootstrap (the last scenarios). */
+const JOINER = 'app3'
 const SITE = 'example-org-example'
 const S3_PORT = 4571
 const ROOT = '/srv/example-org/example'
@@ -41,6 +47,20 @@ const appServers = () => HOSTS.filter((h) => h.startsWith('app'))
 const dbServer = () => HOSTS.find((h) => h.startsWith('db'))!
 /** Where this machine reaches the site: the load balancer, else the (one) app server. */
 const entry = () => HOSTS.find((h) => h.startsWith('lb')) ?? appServers()[0]!
+
+/**
+ * Sets the inventory's app servers (hosts.yml in `inventory`): `apps` in appservers, with their
+ * addresses under webservers; a lab host of the file left out is in no group (the layout would refuse it).
+ */
+function setAppServers(inventory: string, apps: string[], addresses: Record<string, string> = {}): void {
+  const file = join(inventory, 'hosts.yml')
+  const doc = parse(readFileSync(file, 'utf8')) as { all: { children: { webservers: { hosts: Record<string, unknown>; children: { appservers: { hosts: Record<string, unknown> } } } } } }
+  const web = doc.all.children.webservers
+  for (const name of Object.keys(web.hosts)) if (name.startsWith('app') && !apps.includes(name)) delete web.hosts[name]
+  for (const name of apps) web.hosts[name] ??= { ansible_host: addresses[name] }
+  web.children.appservers.hosts = Object.fromEntries(apps.map((a) => [a, {}]))
+  writeFileSync(file, stringify(doc))
+}
 
 describe('cluster: a load balancer, two app servers and a database server, from fresh hosts', () => {
   let lab: Lab
@@ -65,7 +85,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   }
 
   before(async () => {
-    lab = await startLab({ hosts: HOSTS })
+    lab = await startLab({ hosts: [...HOSTS, JOINER] })
     work = mkdtempSync(join(tmpdir(), 'cluster-test-'))
     s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET, BUCKET])
     const media = mediaStorage(s3.endpoint, PLAIN_SITE_VARS.backend_packages_extra)
@@ -79,6 +99,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars, ...offsite.vars },
       vault: { ...media.vault, ...offsite.vault },
     })
+    setAppServers(inventory, APPS)
   }, LONG)
 
   after(async () => {
@@ -420,5 +441,119 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.equal(await releasesOn('app2'), app2Releases, 'app2\'s new release was removed')
     assert.equal(await lbStatus(), 'app1 up\napp2 up', 'app1 back in the load balancer with the release it serves')
     await noLockHeld()
+  })
+
+  // --- An app server joins by a dispatch of bootstrap, and leaves drained ---
+
+  /** The team's copy of this repository (git): the cluster's inventory as a user's, the app it serves. */
+  let team = ''
+  let teamSecrets: Contexts['secrets']
+  after(() => {
+    removeRunnerDirs()
+    if (team) rmSync(team, { recursive: true, force: true })
+  })
+
+  /** The copy, its app/ the directory the live release was built from (the same content: the same revision). */
+  async function teamCopy(): Promise<string> {
+    team = mkdtempSync(join(tmpdir(), 'cluster-team-'))
+    copyRepo(team)
+    const live = versionOf((await fromApp(APPS[0]!, '/')).body)
+    const ours = readFileSync(fileURLToPath(new URL('../../app/VERSION', import.meta.url)), 'utf8').trim()
+    const source = live === ours ? fileURLToPath(new URL('../../app', import.meta.url)) : join(work, `app-${live}`)
+    rmSync(join(team, 'app'), { recursive: true, force: true })
+    cpSync(source, join(team, 'app'), { recursive: true })
+    teamSecrets = { ANSIBLE_VAULT_KEY: userInventory(inventory, team), SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'), SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8') }
+    git(team, 'init', '-q', '-b', 'main')
+    git(team, 'add', '-A')
+    git(team, 'commit', '-qm', 'the team\'s copy of the template')
+    return live
+  }
+  /** The team merges a change of its app servers (no push deploy: [skip ci], as the README says). */
+  function commitAppServers(apps: string[]): void {
+    setAppServers(join(team, 'inventories/production'), apps, { [JOINER]: address(JOINER) })
+    git(team, 'commit', '-qam', `appservers: ${apps.join(', ')} [skip ci]`)
+  }
+  /** Actions → deploy → Run workflow with `playbooks` (the shipped workflow's inputs for a dispatch). */
+  async function dispatch(playbooks: string): Promise<StepRun> {
+    const inputs = { playbooks, environment: 'production', check: false, limit: '' }
+    const started = Date.now()
+    const { main, post } = await runAction(team, { name: 'workflow_dispatch', payload: { inputs } }, {
+      ...actionInputs(fileURLToPath(new URL('../../.github/workflows/deploy.yml', import.meta.url)), { github: { event_name: 'workflow_dispatch', token: 'ghs_job' }, inputs, secrets: teamSecrets }),
+      'ansible-version': 'system',
+    })
+    process.stdout.write(`# dispatch ${playbooks}: ${main.outputs.playbooks} in ${Math.round((Date.now() - started) / 1000)} s, status ${main.outputs.status}\n`)
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.equal(post.code, 0, post.stdout)
+    return main
+  }
+  /** Each host's changed count per playbook the run ran (the action's result output). */
+  const changedBy = (run: StepRun) => (JSON.parse(run.outputs.result!) as { playbooks: { name: string; hosts: Record<string, { changed: number }> }[] }).playbooks
+    .flatMap((p) => Object.entries(p.hosts).map(([h, r]) => `${p.name} ${h} ${r.changed}`))
+  const dbPortFrom = async (host: string) => (await on(host, `timeout 5 bash -c '</dev/tcp/${address(DB)}/${PG_PORT}' && echo open || echo closed`)).stdout.trim()
+  /** The load balancer's view, once it settles on `want` (its timer probes every few seconds). */
+  async function lbSettles(want: string): Promise<void> {
+    const deadline = Date.now() + 90_000
+    let now = ''
+    while (Date.now() < deadline && (now = await lbStatus()) !== want) await new Promise((r) => setTimeout(r, 1000))
+    assert.equal(now, want, 'the load balancer\'s view of the app servers')
+  }
+
+  test('a third app server added to the inventory joins by a dispatch of bootstrap: the live release, the database, the load balancer once healthy', LONG, async () => {
+    const live = await teamCopy()
+    const releasesBefore = await Promise.all(APPS.map(releasesOn))
+    // README: its initial root login accepts CI's deploy key (the provider's console).
+    assert.equal((await lab.ssh(JOINER, 'cat >> /root/.ssh/authorized_keys', { input: readFileSync(`${lab.keys.deploy}.pub`, 'utf8') })).code, 0)
+    commitAppServers([...APPS, JOINER])
+
+    const run = await dispatch('bootstrap')
+    assert.equal(run.outputs.playbooks, 'bootstrap,base,backend,frontend')
+    assert.match(run.stdout, new RegExp(`${JOINER}[^\\n]* joins? \\(no record from this copy\\)`))
+    // The others kept their release; the new one built the same revision.
+    assert.deepEqual(await Promise.all(APPS.map(releasesOn)), releasesBefore)
+    const revision = async (h: string) => (await on(h, `sudo -n ${ROOT}/bin/deploy live | head -n 1`)).stdout.trim()
+    assert.match(await revision(JOINER), /^archive-[0-9a-f]{64}$/)
+    assert.equal(await revision(JOINER), await revision(APPS[0]!))
+
+    await lbSettles([...APPS, JOINER].map((a) => `${a} up`).join('\n'))
+    const direct = await fromApp(JOINER, '/')
+    assert.equal(direct.status, 200, direct.body.slice(0, 300))
+    assert.equal(versionOf(direct.body), live)
+    // Through the load balancer: the same version from every page, some of them answered by the new server.
+    for (let i = 0; i < 9; i++) assert.equal(versionOf((await lbGet('/')).body), live)
+    const log = await on(JOINER, "sudo -n grep -c ' \"GET / HTTP' /var/log/nginx/access.log")
+    assert.ok(Number(log.stdout.trim()) > 1, `${JOINER} served pages through the load balancer: ${log.stdout}`)
+
+    assert.equal(await dbPortFrom(JOINER), 'open')
+    const hba = await on(DB, `sudo -n sh -c 'grep -c "^host example example ${address(JOINER)}/32 scram-sha-256" /etc/postgresql/*/main/pg_hba.conf'`)
+    assert.equal(hba.stdout.trim(), '1')
+
+    // Dispatched again: bootstrap alone (nothing joins any more), and nothing changes.
+    const again = await dispatch('bootstrap')
+    assert.equal(again.outputs.playbooks, 'bootstrap')
+    assert.deepEqual(changedBy(again).filter((c) => !c.endsWith(' 0')), [])
+  })
+
+  test('the app server removed from the inventory: the load balancer drains it, then drops it, no request failing; then the database closes to it', LONG, async () => {
+    commitAppServers(APPS)
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    await new Promise((r) => setTimeout(r, 2000))
+    const run = await dispatch('frontend').finally(() => new Promise((r) => setTimeout(r, 2000)))
+    const load = await pages.stop()
+    process.stdout.write(`# ${JOINER} leaving: pages ${load.requests} requests, ${load.failed} failed\n`)
+    assert.ok(load.requests > 0, load.report)
+    assert.equal(load.failed, 0, load.report)
+    // Drained (marked down, the requests in flight answered) before the upstream dropped it.
+    const out = run.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    assert.match(out, new RegExp(`An app server no longer in the inventory is drained before it leaves the upstream\\][^]*?changed: \\[${LB}\\] => \\(item=${JOINER}\\)`))
+    assert.equal(await lbStatus(), APPS.map((a) => `${a} up`).join('\n'))
+    const upstream = await on(LB, `cat /etc/nginx/django-deploy-lb/${SITE}.upstream`)
+    assert.ok(!upstream.stdout.includes(`${address(JOINER)}:`), upstream.stdout)
+    for (let i = 0; i < 4; i++) assert.equal((await lbGet('/')).status, 200)
+
+    // README: then `all`: the database server's firewall and pg_hba close to it.
+    await dispatch('all')
+    assert.equal(await dbPortFrom(JOINER), 'closed')
+    const hba = await on(DB, "sudo -n sh -c 'grep -h \"^host example example\" /etc/postgresql/*/main/pg_hba.conf'")
+    assert.deepEqual(hba.stdout.trim().split('\n').sort(), APPS.map((a) => `host example example ${address(a)}/32 scram-sha-256`).sort())
   })
 })
