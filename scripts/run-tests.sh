@@ -6,8 +6,7 @@ cd "$(dirname "$0")/.."
 npm run lint
 npm run test:unit
 bash scripts/check-dist.sh
-# The e2e files and the version matrix, three files at a time (the runner starts them in path
-# order: the matrix last). Run beside the others from the start instead, the suite took 52 minutes, not 43.
+# The e2e files and the version matrix, three files at a time, the slowest first (scripts/run-e2e.mjs).
 # Each file's wall time is printed at the end, failed or not (test/support/wall-time.ts).
 E2E_WALL_TIMES=$(mktemp -t e2e-wall-times.XXXXXX)
 export E2E_WALL_TIMES
