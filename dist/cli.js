@@ -2818,7 +2818,7 @@ function joinPlaybooks(named, joining, statePlan) {
   const behind = (statePlan.hosts ?? []).filter((h2) => !h2.excluded && h2.playbooks.find((p2) => p2.playbook === "backend")?.run);
   if (behind.length > 0) {
     const why = behind[0].playbooks.find((p2) => p2.playbook === "backend").reason;
-    throw new JoinError(`${joining.join(", ")} would join with a release that ${behind.map((h2) => h2.host).join(", ")} do not serve (backend: ${why}): deploy it there first (a push, or dispatch backend), then dispatch bootstrap again`);
+    throw new JoinError(`${joining.join(", ")} would join with a release that ${behind.map((h2) => h2.host).join(", ")} ${behind.length === 1 ? "does" : "do"} not serve (backend: ${why}): deploy it there first (a push, or dispatch backend), then dispatch bootstrap again`);
   }
   return inOrder([...named, ...DEPLOY_PLAYBOOKS]);
 }

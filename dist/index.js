@@ -39373,7 +39373,7 @@ function joinPlaybooks(named, joining, statePlan) {
   const behind = (statePlan.hosts ?? []).filter((h) => !h.excluded && h.playbooks.find((p) => p.playbook === "backend")?.run);
   if (behind.length > 0) {
     const why = behind[0].playbooks.find((p) => p.playbook === "backend").reason;
-    throw new JoinError(`${joining.join(", ")} would join with a release that ${behind.map((h) => h.host).join(", ")} do not serve (backend: ${why}): deploy it there first (a push, or dispatch backend), then dispatch bootstrap again`);
+    throw new JoinError(`${joining.join(", ")} would join with a release that ${behind.map((h) => h.host).join(", ")} ${behind.length === 1 ? "does" : "do"} not serve (backend: ${why}): deploy it there first (a push, or dispatch backend), then dispatch bootstrap again`);
   }
   return inOrder([...named, ...DEPLOY_PLAYBOOKS]);
 }
