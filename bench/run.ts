@@ -4,8 +4,8 @@
 //   node --import tsx bench/run.ts [--only 1,3,5] [--out DIR] [--seconds N]
 //
 // One host serves figures 1 to 4 and 6 (bench/lib/host.ts): deployed once through the four playbooks
-// (the first deploy of figure 3), then reused. Figure 5 needs no host. One module per figure in
-// bench/figures/.
+// (the first deploy of figure 3), then reused. Figure 5 needs no host; figure 7 boots two clusters of
+// its own (bench/lib/cluster.ts). One module per figure in bench/figures/.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,7 @@ import { actionAndPlanOverhead } from './figures/action-and-plan-overhead.ts'
 import { codeChangeTime } from './figures/code-change-time.ts'
 import { noOpRun } from './figures/noop-run.ts'
 import { redeployFailures } from './figures/redeploy-failures.ts'
+import { rollingDeploy } from './figures/rolling-deploy.ts'
 import { rollbackTime } from './figures/rollback-time.ts'
 import { throughput } from './figures/throughput.ts'
 import { firstLine, type Bench } from './lib/bench.ts'
@@ -48,7 +49,7 @@ function earlierFigures(file: string, only: Set<string>): Figure[] {
 async function main(): Promise<void> {
   const { values: opts } = parseArgs({
     options: {
-      only: { type: 'string', default: '1,2,3,4,5,6' },
+      only: { type: 'string', default: '1,2,3,4,5,6,7' },
       out: { type: 'string', default: BENCH_DIR },
       seconds: { type: 'string', default: '10' },
     },
@@ -84,6 +85,15 @@ async function main(): Promise<void> {
   mkdirSync(bench.scratch, { recursive: true })
   if (only.has('5')) {
     await actionAndPlanOverhead(bench)
+    flush()
+  }
+  if (only.has('7')) {
+    try {
+      await rollingDeploy(bench)
+    } catch (e) {
+      bench.log(`figure 7 failed: ${(e as Error).stack}`)
+      bench.missing('7', 'Rolling deploy behind the load balancer: 2 app servers vs 1', '', { kind: 'none', text: '—' }, `failed: ${firstLine(e)}`)
+    }
     flush()
   }
   const wanted = HOST_FIGURES.filter(([id]) => only.has(id))

@@ -25,7 +25,7 @@ import {
   runSync,
   short,
   totals
-} from "./cli-chunks/chunk-GCZHWLNA.js";
+} from "./cli-chunks/chunk-GPFGPIFF.js";
 
 // node_modules/picomatch/lib/constants.js
 var require_constants = __commonJS({
@@ -2587,7 +2587,8 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
 function releasePart(commits) {
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+  const label = "release only";
+  return { tags: RELEASE_TAGS, label, why: `${label}: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
 }
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
@@ -2814,6 +2815,9 @@ function joiningHosts(named, hosts) {
   if (!named.includes("bootstrap") || !hosts.some((h2) => h2.status === "read")) return [];
   return hosts.filter((h2) => h2.status !== "unreadable" && !h2.records.bootstrap).map((h2) => h2.host);
 }
+function releaseChanges(changedSince2, classify) {
+  return Object.fromEntries(Object.entries(changedSince2).map(([commit, paths]) => [commit, paths?.filter((p2) => classify(p2).label === APP_SOURCE)]));
+}
 function joinPlaybooks(named, joining, statePlan) {
   const behind = (statePlan.hosts ?? []).filter((h2) => !h2.excluded && h2.playbooks.find((p2) => p2.playbook === "backend")?.run);
   if (behind.length > 0) {
@@ -2856,9 +2860,9 @@ async function planWith(req, model) {
   });
   const { head } = git;
   const now = req.now ?? Date.now();
-  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
+  const fromState = (hosts, changedSince2 = git.changedSince) => planFromState({ model, config: req.config, head, hosts, changedSince: changedSince2, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
-    const selection = joining.length > 0 && state?.ok ? joinPlaybooks(req.selection, joining, fromState(state.hosts)) : req.selection;
+    const selection = joining.length > 0 && state?.ok ? joinPlaybooks(req.selection, joining, fromState(state.hosts, releaseChanges(git.changedSince, classifier(model, req.config)))) : req.selection;
     const named = planExplicit(model, selection, req.namedSource);
     if (joining.length > 0) {
       const why = joinReason(joining);
@@ -2926,7 +2930,7 @@ function planText(plan) {
     else if (h2.state !== "recorded") out.push(`  ${h2.host}: ${h2.state}${h2.message ? ` (${h2.message})` : ""}`);
     for (const hp of h2.playbooks) {
       if (h2.excluded && !hp.from) continue;
-      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, "")})` : ""}`);
+      out.push(`  ${hp.playbook} on ${h2.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.label})` : ""}`);
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);
@@ -7909,7 +7913,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-VO5E76G2.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-NTLAY5EG.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

@@ -38330,13 +38330,19 @@ function run(cmd, args, opts = {}) {
       timedOut = true;
       kill("SIGKILL");
     }, opts.timeoutMs) : void 0;
-    opts.stop?.addEventListener("abort", () => kill(opts.stopSignal ?? "SIGTERM"), { once: true });
+    let grace;
+    opts.stop?.addEventListener("abort", () => {
+      kill(opts.stopSignal ?? "SIGTERM");
+      if (opts.stopGraceMs !== void 0) grace = setTimeout(() => kill("SIGKILL"), opts.stopGraceMs);
+    }, { once: true });
     child2.on("error", (e) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       reject(e);
     });
     child2.on("close", (code2, signal) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       if (partial) opts.onStdoutLine?.(partial);
       resolve7({
         code: code2 ?? (signal ? 128 + 9 : 1),
@@ -39138,7 +39144,8 @@ var BOOTSTRAP_NOT_FROM_PUSH = "never runs from a push: run it by dispatch";
 // src/core/plan/parts.ts
 var RELEASE_TAGS = ["backend_deploy"];
 function releasePart(commits) {
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
+  const label = "release only";
+  return { tags: RELEASE_TAGS, label, why: `${label}: only app code changed since ${[...new Set(commits.map(short))].join(", ")}` };
 }
 function partFor(playbook, triggers, commit) {
   if (playbook !== "backend" || triggers.length === 0) return void 0;
@@ -39369,6 +39376,9 @@ function joiningHosts(named, hosts) {
   if (!named.includes("bootstrap") || !hosts.some((h) => h.status === "read")) return [];
   return hosts.filter((h) => h.status !== "unreadable" && !h.records.bootstrap).map((h) => h.host);
 }
+function releaseChanges(changedSince2, classify) {
+  return Object.fromEntries(Object.entries(changedSince2).map(([commit, paths]) => [commit, paths?.filter((p) => classify(p).label === APP_SOURCE)]));
+}
 function joinPlaybooks(named, joining, statePlan) {
   const behind = (statePlan.hosts ?? []).filter((h) => !h.excluded && h.playbooks.find((p) => p.playbook === "backend")?.run);
   if (behind.length > 0) {
@@ -39411,9 +39421,9 @@ async function planWith(req, model) {
   });
   const { head } = git;
   const now = req.now ?? Date.now();
-  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
+  const fromState = (hosts, changedSince2 = git.changedSince) => planFromState({ model, config: req.config, head, hosts, changedSince: changedSince2, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
-    const selection = joining.length > 0 && state3?.ok ? joinPlaybooks(req.selection, joining, fromState(state3.hosts)) : req.selection;
+    const selection = joining.length > 0 && state3?.ok ? joinPlaybooks(req.selection, joining, fromState(state3.hosts, releaseChanges(git.changedSince, classifier(model, req.config)))) : req.selection;
     const named = planExplicit(model, selection, req.namedSource);
     if (joining.length > 0) {
       const why = joinReason(joining);
@@ -40006,7 +40016,7 @@ function planMarkdown(plan) {
   if (plan.mode === "auto" && plan.changedPaths > 0) out.push("```mermaid", mermaid(plan), "```", "");
   out.push("| Playbook | Runs | Why | Changed paths |", "|---|---|---|---|");
   for (const d of plan.playbooks) {
-    const runs = d.run ? `\u2705 ${d.part ? cell(d.part.why.replace(/:.*$/, "")) : "yes"}` : "\u23ED\uFE0F no";
+    const runs = d.run ? `\u2705 ${d.part ? cell(d.part.label) : "yes"}` : "\u23ED\uFE0F no";
     out.push(`| ${d.playbook} | ${runs} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`);
   }
   out.push("");
@@ -40140,7 +40150,7 @@ function planText(plan) {
     else if (h.state !== "recorded") out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ""}`);
     for (const hp of h.playbooks) {
       if (h.excluded && !hp.from) continue;
-      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, "")})` : ""}`);
+      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.label})` : ""}`);
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`);

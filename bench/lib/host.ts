@@ -14,6 +14,17 @@ export const HOSTNAME = 'bench.test'
 export const DJANGO_PROJECT = 'example_project'
 export const PROJECT_DIR = `/srv/${ORG}/${SLUG}`
 export const SSH_PORT = 2222
+/** The bench's site on every host it deploys: plain HTTP, Debian's Python packages. */
+export const SITE_VARS = {
+  organization_slug: ORG,
+  project_slug: SLUG,
+  public_hostnames: [HOSTNAME],
+  server_ssh_port: SSH_PORT,
+  frontend_tls_enabled: false,
+  backend_django_project: DJANGO_PROJECT,
+  ...DEBIAN_PYTHON_VARS,
+  backend_https: false,
+}
 /** Concurrent clients of every load figure. */
 export const CLIENTS = 8
 
@@ -45,14 +56,7 @@ export async function deployHost(ctx: Bench, appOnly = false): Promise<Deployed>
   const inventory = await lab.writeInventory({
     name: 'bench',
     vars: {
-      organization_slug: ORG,
-      project_slug: SLUG,
-      public_hostnames: [HOSTNAME],
-      server_ssh_port: SSH_PORT,
-      frontend_tls_enabled: false,
-      backend_django_project: DJANGO_PROJECT,
-      ...DEBIAN_PYTHON_VARS,
-      backend_https: false,
+      ...SITE_VARS,
       ...(appOnly ? { ansible_user: 'root', ansible_port: 22, ansible_ssh_private_key_file: lab.rootKey } : {}),
     },
   })

@@ -44,6 +44,8 @@ export interface ExecOptions {
   /** Stops the program when aborted, with `stopSignal` (default SIGTERM); run() still resolves. */
   stop?: AbortSignal
   stopSignal?: NodeJS.Signals
+  /** After `stop`: SIGKILL when the program still runs this many ms later (a cancelled GitHub job: SIGTERM, then SIGKILL). */
+  stopGraceMs?: number
 }
 
 /**
@@ -90,13 +92,19 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
         kill('SIGKILL')
       }, opts.timeoutMs)
       : undefined
-    opts.stop?.addEventListener('abort', () => kill(opts.stopSignal ?? 'SIGTERM'), { once: true })
+    let grace: NodeJS.Timeout | undefined
+    opts.stop?.addEventListener('abort', () => {
+      kill(opts.stopSignal ?? 'SIGTERM')
+      if (opts.stopGraceMs !== undefined) grace = setTimeout(() => kill('SIGKILL'), opts.stopGraceMs)
+    }, { once: true })
     child.on('error', (e) => {
       if (timer) clearTimeout(timer)
+      if (grace) clearTimeout(grace)
       reject(e)
     })
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer)
+      if (grace) clearTimeout(grace)
       if (partial) opts.onStdoutLine?.(partial)
       resolve({
         code: code ?? (signal ? 128 + 9 : 1),

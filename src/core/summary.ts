@@ -58,7 +58,7 @@ export function planMarkdown(plan: Plan): string {
   if (plan.mode === 'auto' && plan.changedPaths > 0) out.push('```mermaid', mermaid(plan), '```', '')
   out.push('| Playbook | Runs | Why | Changed paths |', '|---|---|---|---|')
   for (const d of plan.playbooks) {
-    const runs = d.run ? `✅ ${d.part ? cell(d.part.why.replace(/:.*$/, '')) : 'yes'}` : '⏭️ no'
+    const runs = d.run ? `✅ ${d.part ? cell(d.part.label) : 'yes'}` : '⏭️ no'
     out.push(`| ${d.playbook} | ${runs} | ${cell(d.reason)} | ${triggersCell(d.triggers)} |`)
   }
   out.push('')
@@ -213,7 +213,7 @@ export function planText(plan: Plan): string {
     else if (h.state !== 'recorded') out.push(`  ${h.host}: ${h.state}${h.message ? ` (${h.message})` : ''}`)
     for (const hp of h.playbooks) {
       if (h.excluded && !hp.from) continue
-      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.why.replace(/:.*$/, '')})` : ''}`)
+      out.push(`  ${hp.playbook} on ${h.host}: ${revisionSpan(hp)}: ${hp.reason}${hp.part ? ` (${hp.part.label})` : ''}`)
     }
   }
   if (plan.limit) out.push(`  runs with --limit ${plan.limit}`)

@@ -68,8 +68,8 @@ export function removeRunnerDirs(): void {
 }
 
 /** Runs main then post, as the runner would, with a fresh runner directory. */
-export function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>, opts: { env?: Record<string, string>; runnerTemp?: string } = {}): Promise<{ main: StepRun; post: StepRun }> {
+export function runAction(workspace: string, event: { name: string; payload: unknown }, inputs: Record<string, string>, opts: { env?: Record<string, string>; runnerTemp?: string; cancel?: AbortSignal } = {}): Promise<{ main: StepRun; post: StepRun }> {
   const runnerDir = mkdtempSync(join(tmpdir(), 'action-runner-'))
   runnerDirs.push(runnerDir)
-  return runActionSteps({ entry: ACTION, workspace, event, inputs, runnerDir, env: opts.env, runnerTemp: opts.runnerTemp })
+  return runActionSteps({ entry: ACTION, workspace, event, inputs, runnerDir, env: opts.env, runnerTemp: opts.runnerTemp, cancel: opts.cancel })
 }

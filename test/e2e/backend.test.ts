@@ -232,6 +232,11 @@ describe('backend role', () => {
     assert.notEqual(newCss, oldCss)
     assert.equal((await get(oldCss)).status, 200, 'the old release\'s assets stay while it is kept')
     assert.equal((await releases()).length, 2)
+    // The venv reused and no build hook: the release built, sealed, checked and its migrations
+    // classified in one call (bin/build release), the steps one by one skipped.
+    assert.match(result.output, /sealed and checked in one step\] \**\nchanged/)
+    assert.doesNotMatch(result.output, /The new release directory holds the code\] \**\nchanged/)
+    assert.doesNotMatch(result.output, /pending migrations are listed and classified \(read-only\)\] \**\nok/)
   })
 
   test('a release that cannot start (import error) is refused under load; the old one keeps serving', LONG, async () => {
@@ -329,7 +334,10 @@ describe('backend role', () => {
 
     // A deploy with a migration (dump, switch, prune), a restart through a settings change (the
     // handler, with the tags the action passes), logrotate forced, the cron's backup job.
-    // The project's hooks: a task file before the switch, a manage.py command after the migration.
+    // The project's hooks: a task file before the build (then the build's steps run one by one) and
+    // before the switch, a manage.py command after the migration.
+    const beforeBuild = join(work, 'before-build.yml')
+    writeFileSync(beforeBuild, '- name: The project\'s hook sees the release before its build\n  ansible.builtin.debug:\n    msg: "building {{ backend_release_dir }}"\n')
     const hook = join(work, 'before-switch.yml')
     writeFileSync(hook, [
       '- name: The project\'s hook marks the release',
@@ -341,10 +349,14 @@ describe('backend role', () => {
     ].join('\n'))
     const migrated = await run('backend', {
       backend_archive_src: appCopy(work, '5.0.0', addExtraField),
+      backend_before_build_tasks: beforeBuild,
       backend_before_switch_tasks: hook,
       backend_after_migrate_commands: ['showmigrations pages'],
     })
     assertOk(migrated)
+    assert.match(migrated.output, /The project's hook sees the release before its build/)
+    assert.match(migrated.output, /The new release directory holds the code\] \**\nchanged/)
+    assert.match(migrated.output, /pending migrations are listed and classified \(read-only\)\] \**\nok/)
     assert.match(migrated.output, /The database is dumped into the release before it migrates\] \**\nchanged/)
     assert.match(migrated.output, /The project's hook marks the release/)
     assert.match(migrated.output, /changed: \[web1\] => \(item=showmigrations pages\)/, 'the after_migrate command ran')

@@ -17,13 +17,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
+import { git, removeRunnerDirs, runAction, userInventory, writeTree, type StepRun } from './action-runner.ts'
 import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
 import { startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
 import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
-import { copyRepo, git, removeRunnerDirs, runAction, userInventory, type StepRun } from './action-runner.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
 const LONG = { timeout: 40 * 60_000 }
@@ -443,45 +443,180 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     await noLockHeld()
   })
 
-  // --- An app server joins by a dispatch of bootstrap, and leaves drained ---
 
-  /** The team's copy of this repository (git): the cluster's inventory as a user's, the app it serves. */
+  // --- The bundled action on the cluster, as a team runs it: faults during a rollout; an app server joins and leaves ---
+
+  /** The team's copy of the repository (created by the first scenario that needs it), its commits by name. */
   let team = ''
-  let teamSecrets: Contexts['secrets']
+  const commits: Record<string, string> = {}
+  let lastPush = ''
+  let runs = 0
+  let teamSecrets: Contexts['secrets'] = {}
+  const RUN_ENV = { GITHUB_SERVER_URL: 'https://github.example', GITHUB_REPOSITORY: 'team/site' }
+  const TEAM_STATE = `/var/lib/django-deploy/${SITE}.json`
+  const WORKFLOW = fileURLToPath(new URL('../../.github/workflows/deploy.yml', import.meta.url))
+  /** The deploy workflow's inputs for an event, as GitHub evaluates them (Ansible: the system's, no PyPI here). */
+  const teamInputs = (github: Contexts['github'], inputs: Contexts['inputs']) =>
+    ({ ...actionInputs(WORKFLOW, { github, inputs, secrets: teamSecrets }), 'ansible-version': 'system' })
+
   after(() => {
     removeRunnerDirs()
     if (team) rmSync(team, { recursive: true, force: true })
   })
 
-  /** The copy, its app/ the directory the live release was built from (the same content: the same revision). */
-  async function teamCopy(): Promise<string> {
+  /**
+   * The team's copy: this repository's roles, playbooks and app, and the cluster's inventory without
+   * the lab's SSH options (the action's key and known_hosts do the work). Its first commit is what
+   * the cluster was deployed with, recorded on every host as the deploy state a deploy from it
+   * writes (the deploy_state role's format), so that the pushes below plan from it. Made once.
+   */
+  async function teamCopy(): Promise<void> {
+    if (team) return
+    const root = fileURLToPath(new URL('../..', import.meta.url))
     team = mkdtempSync(join(tmpdir(), 'cluster-team-'))
-    copyRepo(team)
-    const live = versionOf((await fromApp(APPS[0]!, '/')).body)
-    const ours = readFileSync(fileURLToPath(new URL('../../app/VERSION', import.meta.url)), 'utf8').trim()
-    const source = live === ours ? fileURLToPath(new URL('../../app', import.meta.url)) : join(work, `app-${live}`)
-    rmSync(join(team, 'app'), { recursive: true, force: true })
-    cpSync(source, join(team, 'app'), { recursive: true })
-    teamSecrets = { ANSIBLE_VAULT_KEY: userInventory(inventory, team), SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'), SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8') }
+    for (const p of ['ansible.cfg', 'README.md', 'playbooks', 'roles', 'app']) {
+      cpSync(join(root, p), join(team, p), { recursive: true, filter: (src) => !src.includes('__pycache__') })
+    }
+    const vaultKey = userInventory(inventory, team)
+    // A deploy lock left by a cancelled run is stale after a minute here (an hour by default).
+    const varsFile = join(team, 'inventories/production/group_vars/all/vars.yml')
+    writeFileSync(varsFile, '---\n' + stringify({ ...parse(readFileSync(varsFile, 'utf8')) as Record<string, unknown>, backend_lock_stale_after: 60 }))
     git(team, 'init', '-q', '-b', 'main')
     git(team, 'add', '-A')
-    git(team, 'commit', '-qm', 'the team\'s copy of the template')
-    return live
+    git(team, 'commit', '-qm', 'the site, as deployed')
+    lastPush = 'deployed'
+    commits.deployed = git(team, 'rev-parse', 'HEAD')
+    const record = { commit: commits.deployed, dirty: false, finished: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), run: 'https://github.example/team/site/actions/runs/0' }
+    const state = JSON.stringify({ version: 1, playbooks: Object.fromEntries(['bootstrap', 'base', 'backend', 'frontend'].map((p) => [p, record])) }, null, 2)
+    for (const host of HOSTS) {
+      const r = await lab.ssh(host, `sudo -n install -d -m 0755 ${TEAM_STATE.replace(/\/[^/]+$/, '')} && sudo -n tee ${TEAM_STATE} >/dev/null`,
+        { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, input: state + '\n' })
+      assert.equal(r.code, 0, `${host}: ${r.stderr}`)
+    }
+    teamSecrets = {
+      ANSIBLE_VAULT_KEY: vaultKey,
+      SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'),
+      SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8'),
+    }
   }
-  /** The team merges a change of its app servers (no push deploy: [skip ci], as the README says). */
+
+  /** Commits `tree` on the team's main and runs the action (main, then post) for that push. */
+  async function push(name: string, tree: Record<string, string>, opts: { cancel?: AbortSignal } = {}): Promise<{ main: StepRun; post: StepRun }> {
+    writeTree(team, tree)
+    git(team, 'add', '-A')
+    git(team, 'commit', '-qm', name)
+    commits[name] = git(team, 'rev-parse', 'HEAD')
+    const event = { name: 'push', payload: { ref: 'refs/heads/main', before: commits[lastPush], after: commits[name], forced: false, repository: { default_branch: 'main' } } }
+    lastPush = name
+    const started = Date.now()
+    const r = await runAction(team, event, teamInputs({ event_name: 'push' }, {}), { env: { ...RUN_ENV, GITHUB_RUN_ID: String(++runs) }, ...opts })
+    process.stdout.write(`# push ${name}: exit ${r.main.code}, ${r.main.outputs.playbooks || 'nothing'} in ${Math.round((Date.now() - started) / 1000)} s\n`)
+    return r
+  }
+  /** The app at `version` (its stylesheet renamed with it, as in the releases above). */
+  const appAt = (version: string) => ({
+    'app/VERSION': `${version}\n`,
+    'app/pages/static/pages/site.css': readFileSync(join(team, 'app/pages/static/pages/site.css'), 'utf8') + `/* version ${version} */\n`,
+  })
+  /** The commit each app server recorded for backend. */
+  async function backendRecords(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    for (const app of APPS) out[app] = (JSON.parse((await on(app, `cat ${TEAM_STATE}`)).stdout) as { playbooks: { backend: { commit: string } } }).playbooks.backend.commit
+    return out
+  }
+
+  test('an app server unreachable during a push: the other is deployed, the run fails naming it and what it did not get; the next push catches it up', LONG, async () => {
+    await teamCopy()
+    const before = await versions()
+    await lab.setLink('app2', false)
+    let cut: { main: StepRun; post: StepRun }
+    try {
+      cut = await push('cut', appAt('4.0.0'))
+      // app2 still cut off: the load balancer serves from app1.
+      for (let i = 0; i < 6; i++) assert.equal((await lbGet('/')).status, 200)
+    } finally {
+      await lab.setLink('app2', true)
+    }
+    const { main, post } = cut
+    assert.equal(main.code, 1, main.stdout.slice(-6000))
+    assert.equal(post.code, 0, post.stdout)
+    assert.equal(main.outputs.status, 'failure')
+    assert.equal(main.outputs.playbooks, 'backend')
+    const errors = main.stdout.split('\n').filter((l) => l.startsWith('::error'))
+    assert.equal(errors.length, 1, errors.join('\n'))
+    const error = new RegExp(`::app2 was not deployed: unreachable \\([^)]*\\): it did not get backend \\(${commits.cut!.slice(0, 7)}\\), which ran on ([^;]+); the next push deploys it once it answers$`).exec(errors[0]!)
+    assert.ok(error, errors[0])
+    assert.deepEqual(error[1]!.split(', ').sort(), [LB, 'app1', DB].sort())
+    assert.match(main.summary, /#### Unreachable/)
+    // Its only peer unreachable, app1 was not drained (that would leave the site no server): switched in place.
+    assert.match(main.stdout, /app1 was not taken out: no other app server is up/)
+    assert.deepEqual(await versions(), { app1: '4.0.0', app2: before.app2 })
+    assert.deepEqual(await backendRecords(), { app1: commits.cut, app2: commits.deployed })
+    await noLockHeld()
+
+    const next = await push('back', { 'README.md': '# The site, its second server back\n' })
+    assert.equal(next.main.code, 0, next.main.stdout.slice(-6000))
+    assert.equal(next.main.outputs.playbooks, 'backend')
+    assert.deepEqual(await versions(), { app1: '4.0.0', app2: '4.0.0' })
+    assert.equal((await backendRecords()).app2, commits.back)
+    assert.equal(await lbStatus(), 'app1 up\napp2 up')
+    await noLockHeld()
+  })
+
+  test('the action cancelled mid-rollout (SIGTERM, then SIGKILL after 5 s): no failed request, every app server serving; the next push takes the stale lock over and completes the rollout', LONG, async () => {
+    const css = stylesheetOf((await lbGet('/')).body)
+    assert.ok(css, 'the page names its hashed stylesheet')
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    const assets = startHey({ url: `http://${address(LB)}${css}`, host: NAME, concurrency: 2, qps: 20 })
+    const watched = watchPages(lbGet)
+    const cancel = new AbortController()
+    let ended = false
+    const running = push('cancelled', appAt('5.0.0'), { cancel: cancel.signal }).finally(() => { ended = true })
+    // The rollout in a switch: app1 out of the load balancer (drained), its new release going live.
+    const deadline = Date.now() + 30 * 60_000
+    while (!ended && Date.now() < deadline && !(await lbStatus()).includes('app1 drained')) await new Promise((r) => setTimeout(r, 300))
+    assert.ok(!ended, 'the run ended before app1 was drained')
+    cancel.abort()
+    const { main, post } = await running
+    await new Promise((r) => setTimeout(r, 2000))
+    const [load, static_, seen] = [await pages.stop(), await assets.stop(), await watched.stop()]
+    process.stdout.write(`# cancelled: pages ${load.requests} requests, ${load.failed} failed; old stylesheet ${static_.requests}, ${static_.failed} failed; page + stylesheet ${seen.pages}, ${seen.failed.length} failed\n`)
+    for (const l of [load, static_]) {
+      assert.ok(l.requests > 0, l.report)
+      assert.equal(l.failed, 0, l.report)
+    }
+    assert.deepEqual(seen.failed, [])
+    assert.notEqual(main.code, 0)
+    assert.equal(post.code, 0, post.stdout)
+    // Every app server serves one release or the other; app1 is left drained, each holds the lock.
+    for (const [app, version] of Object.entries(await versions())) assert.ok(['4.0.0', '5.0.0'].includes(version), `${app} serves ${version}`)
+    assert.match(await lbStatus(), /^app1 drained$/m)
+    for (const app of APPS) assert.notEqual((await on(app, `sudo -n cat ${ROOT}/run/deploy.lock.pid`)).stdout.trim(), '', `${app}: the cancelled run's lock`)
+
+    const next = await push('resumed', { 'README.md': '# The site, after a cancelled deploy\n' })
+    assert.equal(next.main.code, 0, next.main.stdout.slice(-6000))
+    assert.equal(next.main.outputs.playbooks, 'backend')
+    // The debug line of each app server (colours off: the action forces them on).
+    const log = next.main.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    for (const app of APPS) assert.match(log, new RegExp(`\\[${app}\\][^\\n]*\\n[^\\n]*"msg": "took over the stale deploy lock held since \\S+ by a deploy that never released it`), app)
+    assert.deepEqual(await versions(), { app1: '5.0.0', app2: '5.0.0' })
+    assert.equal(await lbStatus(), 'app1 up\napp2 up')
+    assert.deepEqual(await backendRecords(), { app1: commits.resumed, app2: commits.resumed })
+    await noLockHeld()
+  })
+
+  // The team's merges of a change of its app servers (no push deploy: [skip ci], as the README says).
   function commitAppServers(apps: string[]): void {
     setAppServers(join(team, 'inventories/production'), apps, { [JOINER]: address(JOINER) })
     git(team, 'commit', '-qam', `appservers: ${apps.join(', ')} [skip ci]`)
   }
-  /** Actions → deploy → Run workflow with `playbooks` (the shipped workflow's inputs for a dispatch). */
-  async function dispatch(playbooks: string): Promise<StepRun> {
-    const inputs = { playbooks, environment: 'production', check: false, limit: '' }
+  /** Actions → deploy → Run workflow with `playbooks` (and `limit`): the shipped workflow's inputs for a dispatch. */
+  async function dispatch(playbooks: string, limit = ''): Promise<StepRun> {
+    const inputs = { playbooks, environment: 'production', check: false, limit }
     const started = Date.now()
-    const { main, post } = await runAction(team, { name: 'workflow_dispatch', payload: { inputs } }, {
-      ...actionInputs(fileURLToPath(new URL('../../.github/workflows/deploy.yml', import.meta.url)), { github: { event_name: 'workflow_dispatch', token: 'ghs_job' }, inputs, secrets: teamSecrets }),
-      'ansible-version': 'system',
-    })
-    process.stdout.write(`# dispatch ${playbooks}: ${main.outputs.playbooks} in ${Math.round((Date.now() - started) / 1000)} s, status ${main.outputs.status}\n`)
+    const { main, post } = await runAction(team, { name: 'workflow_dispatch', payload: { inputs } },
+      teamInputs({ event_name: 'workflow_dispatch', token: 'ghs_job' }, inputs), { env: { ...RUN_ENV, GITHUB_RUN_ID: String(++runs) } })
+    process.stdout.write(`# dispatch ${playbooks}${limit ? ` (limit ${limit})` : ''}: ${main.outputs.playbooks} in ${Math.round((Date.now() - started) / 1000)} s, status ${main.outputs.status}\n`)
     assert.equal(main.code, 0, main.stdout.slice(-6000))
     assert.equal(post.code, 0, post.stdout)
     return main
@@ -499,15 +634,20 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   }
 
   test('a third app server added to the inventory joins by a dispatch of bootstrap: the live release, the database, the load balancer once healthy', LONG, async () => {
-    const live = await teamCopy()
+    await teamCopy()
+    // The team's code is what the app servers serve (the pushes above deployed it).
+    const live = readFileSync(join(team, 'app/VERSION'), 'utf8').trim()
+    assert.equal(versionOf((await fromApp(APPS[0]!, '/')).body), live)
     const releasesBefore = await Promise.all(APPS.map(releasesOn))
     // README: its initial root login accepts CI's deploy key (the provider's console).
     assert.equal((await lab.ssh(JOINER, 'cat >> /root/.ssh/authorized_keys', { input: readFileSync(`${lab.keys.deploy}.pub`, 'utf8') })).code, 0)
     commitAppServers([...APPS, JOINER])
 
+    // The inventory changed since every host's records (a push would run every playbook): no other
+    // release for all that, so the join goes ahead.
     const run = await dispatch('bootstrap')
     assert.equal(run.outputs.playbooks, 'bootstrap,base,backend,frontend')
-    assert.match(run.stdout, new RegExp(`${JOINER}[^\\n]* joins? \\(no record from this copy\\)`))
+    assert.match(run.stdout, new RegExp(`(^|[^,] )${JOINER} joins \\(no record from this copy\\)`, 'm'))
     // The others kept their release; the new one built the same revision.
     assert.deepEqual(await Promise.all(APPS.map(releasesOn)), releasesBefore)
     const revision = async (h: string) => (await on(h, `sudo -n ${ROOT}/bin/deploy live | head -n 1`)).stdout.trim()
@@ -528,10 +668,11 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     const hba = await on(DB, `sudo -n sh -c 'grep -c "^host example example ${address(JOINER)}/32 scram-sha-256" /etc/postgresql/*/main/pg_hba.conf'`)
     assert.equal(hba.stdout.trim(), '1')
 
-    // Dispatched again: bootstrap alone (nothing joins any more), and nothing changes.
-    const again = await dispatch('bootstrap')
+    // Dispatched again (on the new server alone: the cost of one host): it has its records now, so
+    // bootstrap runs alone, as named, and changes nothing.
+    const again = await dispatch('bootstrap', JOINER)
     assert.equal(again.outputs.playbooks, 'bootstrap')
-    assert.deepEqual(changedBy(again).filter((c) => !c.endsWith(' 0')), [])
+    assert.deepEqual(changedBy(again), [`bootstrap ${JOINER} 0`])
   })
 
   test('the app server removed from the inventory: the load balancer drains it, then drops it, no request failing; then the database closes to it', LONG, async () => {
@@ -557,8 +698,8 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.ok(!upstream.stdout.includes(`${address(JOINER)}:`), upstream.stdout)
     for (let i = 0; i < 4; i++) assert.equal((await lbGet('/')).status, 200)
 
-    // README: then `all`: the database server's firewall and pg_hba close to it.
-    await dispatch('all')
+    // README: then base, backend and frontend limited to the database server: its firewall and pg_hba close to it.
+    await dispatch('base,backend,frontend', DB)
     assert.equal(await dbPortFrom(JOINER), 'closed')
     const hba = await on(DB, "sudo -n sh -c 'grep -h \"^host example example\" /etc/postgresql/*/main/pg_hba.conf'")
     assert.deepEqual(hba.stdout.trim().split('\n').sort(), APPS.map((a) => `host example example ${address(a)}/32 scram-sha-256`).sort())

@@ -9,7 +9,8 @@ setup() {
   mkdir -p "$ROOT"/{bin,releases/r1,venvs/v1/bin} "$T/app"
   install -m 0755 "$BATS_TEST_DIRNAME/../../roles/backend/files/build.sh" "$ROOT/bin/build"
   printf '#!/bin/sh\n' > "$ROOT/venvs/v1/bin/python" && chmod 0755 "$ROOT/venvs/v1/bin/python"
-  # The ctl stub: `shell -c CODE` fails when $T/import-error exists, as an import error would.
+  # The ctl stub: `shell -c CODE` fails when $T/import-error exists, as an import error would, or
+  # after the import when $T/collect-error exists; it prints the line the code prints once imported.
   cat > "$T/ctl" <<STUB
 #!/bin/sh
 printf '%s %s\n' "\$1" "\$BACKEND_RELEASE" >> "$T/ctl.log"
@@ -17,8 +18,15 @@ if [ "\$1" = shell ] && [ -e "$T/import-error" ]; then
   printf 'Traceback\nModuleNotFoundError: No module named %s\n' "\$BACKEND_WSGI_APPLICATION" >&2
   exit 1
 fi
+case "\$1 \$3" in "shell "*collectstatic*)
+  echo 'django-deploy: imported' >&2
+  if [ -e "$T/collect-error" ]; then echo 'CommandError: no STATIC_ROOT' >&2; exit 1; fi
+  echo '3 static files copied'
+esac
 STUB
   chmod 0755 "$T/ctl"
+  # bin/deploy stub (release's root steps): records its calls.
+  printf '#!/bin/sh\necho "$*" >> "%s/deploy.log"\n' "$T" > "$ROOT/bin/deploy" && chmod 0755 "$ROOT/bin/deploy"
   cat > "$ROOT/bin/deploy.env" <<ENV
 ROOT=$ROOT
 BUILD_USER=$(id -un)
@@ -77,15 +85,22 @@ teardown() {
   [ "$status" -eq 1 ] && [[ "$output" == *"no venv at $T/app"* ]]
 }
 
-@test "static: the venv linked, the import checked, the static files collected in the release" {
+@test "static: the venv linked, the import checked and the static files collected by one start of Django" {
   run "$ROOT/bin/build" static "$ROOT/releases/r1" "$ROOT/venvs/v1"
   [ "$status" -eq 0 ]
+  [ "$output" = "3 static files copied" ]
   [ "$(readlink "$ROOT/releases/r1/venv")" = "$ROOT/venvs/v1" ]
-  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1
-collectstatic $ROOT/releases/r1" ]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1" ]
 }
 
-@test "static: an import error exits 3 with its last line, before collectstatic" {
+@test "static: a collect that fails after the import exits 1 with its error" {
+  touch "$T/collect-error"
+  run "$ROOT/bin/build" static "$ROOT/releases/r1" "$ROOT/venvs/v1"
+  [ "$status" -eq 1 ]
+  [ "$output" = "CommandError: no STATIC_ROOT" ]
+}
+
+@test "static: an import error exits 3 with its last line, nothing collected" {
   touch "$T/import-error"
   run "$ROOT/bin/build" static "$ROOT/releases/r1" "$ROOT/venvs/v1"
   [ "$status" -eq 3 ]
@@ -103,4 +118,67 @@ collectstatic $ROOT/releases/r1" ]
     run "$ROOT/bin/build" unpack "$ROOT/releases/r1" "archive-0000"
     [ "$status" -eq 1 ] && [[ "$output" == *"unpack: run it as root"* ]]
   fi
+}
+
+# The venv `release` names: sha1 of the requirements' sha256 and the options (as the role computes it).
+venv_for() {
+  printf '%s\n' "$ROOT/venvs/$(printf '%s%s' "$(sha256sum "$T/app/requirements.txt" | cut -d' ' -f1)" "$1" | sha1sum | cut -c1-16)"
+}
+
+@test "release: workdir, unpack, the venv its requirements name, static, seal and check in one call" {
+  venv="$(venv_for python3Falsesealed)"
+  mkdir -p "$venv/bin" && cp "$ROOT/venvs/v1/bin/python" "$venv/bin/python"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" check <<< python3Falsesealed
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: requirements $(sha256sum "$T/app/requirements.txt" | cut -d' ' -f1)"* ]]
+  [[ "$output" == *"build: requirement Django>=4"* ]]
+  [[ "$output" == *"build: venv $venv"* ]]
+  [[ "$output" == *"build: sealed"* ]] && [[ "$output" == *"build: checked"* ]] && [[ "$output" != *"build: classified"* ]]
+  [ "$(cat "$T/deploy.log")" = "workdir $ROOT/releases/r1
+seal-release $ROOT/releases/r1 $venv archive-$sum" ]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1
+check $ROOT/releases/r1" ]
+}
+
+@test "release: without the check, with the migrations classifier on the sealed release" {
+  venv="$(venv_for o)"
+  mkdir -p "$venv/bin" && cp "$ROOT/venvs/v1/bin/python" "$venv/bin/python"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" nocheck /usr/local/lib/classify.py <<< o
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: sealed"* ]] && [[ "$output" != *"build: checked"* ]] && [[ "$output" == *"build: classified"* ]]
+  [ "$(cat "$T/ctl.log")" = "shell $ROOT/releases/r1
+shell $ROOT/releases/r1" ]
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" nocheck "/tmp/it's.py" <<< o
+  [ "$status" -eq 1 ] && [[ "$output" == *"no quote or backslash"* ]]
+}
+
+@test "release: a venv to build first, or no requirements file, stops it after unpack" {
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" check <<< python3Falsesealed
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: venv $(venv_for python3Falsesealed)"* ]] && [[ "$output" == *"build: stopped venv-missing"* ]]
+  [[ "$output" != *"build: sealed"* ]] && [ ! -e "$T/ctl.log" ]
+  [ "$(cat "$T/deploy.log")" = "workdir $ROOT/releases/r1" ]
+  [ -f "$ROOT/releases/r1/manage.py" ]
+
+  rm "$T/app/requirements.txt" && tar -czf "$ROOT/code.tar.gz" -C "$T/app" . && rm -rf "$ROOT/releases/r1"/*
+  sed -i 's/^REQUIREMENTS=.*/REQUIREMENTS=requirements\/prod.txt/' "$ROOT/bin/deploy.env"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" <<< x
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"build: requirements none"* ]] && [[ "$output" == *"build: stopped no-requirements-file"* ]]
+  [[ "$output" != *"build: venv"* ]]
+}
+
+@test "release: an import error exits 3 before the seal" {
+  venv="$(venv_for o)"
+  mkdir -p "$venv/bin" && cp "$ROOT/venvs/v1/bin/python" "$venv/bin/python"
+  touch "$T/import-error"
+  sum="$(sha256sum "$ROOT/code.tar.gz" | cut -d' ' -f1)"
+  run "$ROOT/bin/build" release "$ROOT/releases/r1" "archive-$sum" check <<< o
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"ModuleNotFoundError"* ]] && [[ "$output" != *"build: sealed"* ]]
+  [ "$(cat "$T/deploy.log")" = "workdir $ROOT/releases/r1" ]
 }

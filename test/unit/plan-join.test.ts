@@ -2,9 +2,10 @@
 // join, the playbooks that then run, and the refusal when the others do not serve the code yet.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { classifier } from '../../src/core/plan/classify.ts'
 import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan/config.ts'
 import { planFromState } from '../../src/core/plan/from-state.ts'
-import { JoinError, joiningHosts, joinPlaybooks } from '../../src/core/plan/join.ts'
+import { JoinError, joiningHosts, joinPlaybooks, releaseChanges } from '../../src/core/plan/join.ts'
 import type { HostState, Records } from '../../src/core/plan/types.ts'
 import { parseRepo } from '../../src/core/repo.ts'
 
@@ -17,7 +18,7 @@ const at = (commit: string) => ({ commit, finished: '2026-12-01T00:00:00Z', run:
 const all = (commit: string): Records => ({ bootstrap: at(commit), base: at(commit), backend: at(commit), frontend: at(commit) })
 const read = (host: string, records: Records): HostState => ({ host, status: 'read', records })
 const unreachable = (host: string): HostState => ({ host, status: 'unreachable', records: {}, message: 'Connection refused' })
-const statePlan = (hosts: HostState[], changedSince: Record<string, string[]> = {}) =>
+const statePlan = (hosts: HostState[], changedSince: Record<string, string[] | undefined> = {}) =>
   planFromState({ model, config: DEFAULT_PLAN_CONFIG, head: { commit: H, dirty: false }, hosts, changedSince, now: Date.parse('2026-12-02T00:00:00Z'), event: 'workflow_dispatch' })
 
 describe('a server joining by a dispatch of bootstrap', () => {
@@ -48,5 +49,12 @@ describe('a server joining by a dispatch of bootstrap', () => {
       assert.match(e.message, /^app3 would join with a release that app1, app2 do not serve \(backend: .*changed since aaaaaaa\): deploy it there first \(a push, or dispatch backend\), then dispatch bootstrap again$/)
       return true
     })
+  })
+
+  test('the inventory change that adds the server makes no other release: joined; app code changed beside it: refused', () => {
+    const hosts = [read('app1', all(A)), read('app2', all(A)), unreachable('app3')]
+    const release = (paths: string[]) => statePlan(hosts, releaseChanges({ [A]: paths }, classifier(model, DEFAULT_PLAN_CONFIG)))
+    assert.deepEqual(joinPlaybooks(['bootstrap'], ['app3'], release(['inventories/production/hosts.yml', 'roles/backend/tasks/main.yml'])), ['bootstrap', 'base', 'backend', 'frontend'])
+    assert.throws(() => joinPlaybooks(['bootstrap'], ['app3'], release(['inventories/production/hosts.yml', 'app/pages/views.py'])), /backend: app source changed since aaaaaaa/)
   })
 })

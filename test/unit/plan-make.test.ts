@@ -46,8 +46,9 @@ before(() => {
   git('add', '-A')
   git('commit', '-qm', 'one')
   first = git('rev-parse', 'HEAD')
-  write({ 'roles/backend/tasks/main.yml': '- ansible.builtin.debug: {}\n' })
-  git('commit', '-qam', 'two')
+  write({ 'roles/backend/tasks/main.yml': '- ansible.builtin.debug: {}\n', 'app/VERSION': '2\n' })
+  git('add', '-A')
+  git('commit', '-qm', 'two')
   second = git('rev-parse', 'HEAD')
   const bin = join(dir, 'bin')
   mkdirSync(bin)
@@ -107,7 +108,7 @@ describe('makePlan', () => {
     assert.deepEqual(p.plan.run, ['bootstrap', 'base', 'backend', 'frontend'])
     assert.equal(p.plan.playbooks[2]!.reason, 'web2 joins (no record from this copy): after bootstrap, base, backend and frontend run everywhere, the others changing only what the new server needs')
     assert.ok(p.plan.notes.some((n) => n.startsWith('web2 joins')))
-    // web1 runs an older backend than the code: the new server would not get the release it serves.
+    // web1 runs an older release than the app's code: the new server would not get the release it serves.
     answer({ bootstrap: first, base: first, backend: first, frontend: first })
     writeFileSync(slurp, `${readFileSync(slurp, 'utf8')}web2 | UNREACHABLE!: Failed to connect to the host via ssh: Connection refused\n`)
     await assert.rejects(makePlan(request({ selection: ['bootstrap'], readStateWith: stateRun })), /^JoinError: web2 would join with a release that web1 does not serve/)

@@ -61,7 +61,7 @@ describe('backend runs its release only when only the app changed since it last 
   test('only app code (and paths that trigger nothing) since the recorded revision: the release alone, said once', () => {
     const p = plan([host('web1', upToDateBut(at(A)))], { [A]: ['app/pages/views.py', 'app/VERSION', 'README.md', 'test/unit/x.test.ts'] })
     assert.deepEqual(p.run, ['backend'])
-    assert.deepEqual(backend(p).part, { tags: RELEASE_TAGS, why: 'release only: only app code changed since aaaaaaa' })
+    assert.deepEqual(backend(p).part, { tags: RELEASE_TAGS, label: 'release only', why: 'release only: only app code changed since aaaaaaa' })
     assert.deepEqual(planTags(p), { backend: ['backend_deploy'] })
     assert.equal(runsText(p), 'backend (release only: only app code changed since aaaaaaa)')
     assert.match(planText(p), /run {2}backend {3}release only: only app code changed since aaaaaaa; web1: app source changed since aaaaaaa/)

@@ -18,7 +18,8 @@
 #   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy publish-static RELEASE_DIR   add a sealed release's static files beside the live ones (a
 #                               rolling deploy: every app server has them before the first switch)
-#   deploy lock SECONDS | unlock   the per-project deploy lock
+#   deploy lock SECONDS [STALE] | unlock [N]   the per-project deploy lock (one held over STALE seconds
+#                               is taken over); with N, unlock then runs `prune N` (a deploy's last step)
 #   deploy maintenance on | off     nginx answers the maintenance page (503) while the flag exists;
 #                               `off` prints how many seconds it was up (breaking migrations, the CLI)
 #
@@ -395,6 +396,18 @@ maintenance() {
   esac
 }
 
+# Takes the deploy lock within $1 seconds, held at most $2. A record left by the previous holder (it
+# never unlocked: killed, or its controller was) means a stale lock taken over: said, and journalled.
+take_lock() {
+  local out
+  # shellcheck disable=SC2016 # $1..$3 are the inner shell's
+  out="$(flock -w "$1" -E 75 "$RUN/deploy.lock" sh -c '
+    if [ -s "$2" ]; then echo "took over the stale deploy lock held since $(cat "$3" 2>/dev/null || echo "?") by a deploy that never released it (stale after $1 s)"; fi
+    setsid sleep "$1" </dev/null >/dev/null 2>&1 & echo $! > "$2"; date -u +%FT%TZ > "$3"' \
+    lock "$2" "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since")" || return 1
+  [ -z "$out" ] || say "$out"
+}
+
 case "${1:-}" in
   switch) switch "${2:?release directory}" ;;
   restart)
@@ -425,20 +438,32 @@ case "${1:-}" in
     ;;
   maintenance) maintenance "${2:-}" ;;
   lock)
-    # The lock is held by a detached sleep inheriting flock's descriptor; `unlock` (or LOCK_MAX_HOLD) ends it.
-    # shellcheck disable=SC2016 # $1..$3 are the inner shell's
-    if ! flock -w "${2:?seconds}" -E 75 "$RUN/deploy.lock" \
-      sh -c 'setsid sleep "$1" </dev/null >/dev/null 2>&1 & echo $! > "$2"; date -u +%FT%TZ > "$3"' \
-      lock "$LOCK_MAX_HOLD" "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"; then
-      die "another deploy of $NAME holds the lock since $(cat "$RUN/deploy.lock.since" 2>/dev/null || echo '?') and did not finish within ${2}s; retry when it ends (if none runs: $ROOT/bin/deploy unlock)"
+    # The lock is held by a detached sleep inheriting flock's descriptor; `unlock` ends it, or the end of
+    # its STALE seconds (a deploy killed mid-way never unlocks). A lock held longer than that is
+    # stale: its holder died without releasing it, and this deploy takes it over, saying so.
+    wait="${2:?seconds}"
+    stale="${3:-$LOCK_MAX_HOLD}"
+    since="$(cat "$RUN/deploy.lock.since" 2>/dev/null || true)"
+    age=0
+    [ -z "$since" ] || age=$(( $(date +%s) - $(date -d "$since" +%s 2>/dev/null || date +%s) ))
+    left=$(( stale - age ))
+    if [ "$left" -ge "$wait" ]; then
+      take_lock "$wait" "$stale" || die "another deploy of $NAME holds the lock since ${since:-?} and did not finish within ${wait}s; retry when it ends (a lock held ${stale}s is taken over; if no deploy runs now: $ROOT/bin/deploy unlock)"
+    elif ! take_lock "$(( left > 0 ? left : 0 ))" "$stale"; then
+      # Held past its stale age by a longer sleep (an older setting): that holder ends here.
+      p="$(cat "$RUN/deploy.lock.pid" 2>/dev/null || true)"
+      if [ -n "$p" ] && [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
+      take_lock 10 "$stale" || die "the stale deploy lock of $NAME (held since ${since:-?}) could not be taken over"
     fi
     ;;
   unlock)
+    # The records go first: whoever takes the lock next finds none, so takes no stale lock over.
     if [ -s "$RUN/deploy.lock.pid" ]; then
       p="$(cat "$RUN/deploy.lock.pid")"
-      if [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
+      if [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
     fi
+    if [ -n "${2:-}" ]; then prune "$2"; fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS | unlock | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE] | unlock [N] | maintenance on|off" ;;
 esac

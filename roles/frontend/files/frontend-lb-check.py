@@ -14,7 +14,7 @@ requests in flight finish on the old workers). `drain` returns once those old wo
 A server the checker has not probed yet (a new app server) counts as failing until a probe passes:
 it joins the upstream once healthy. When no server would be left up by the probes, none is marked down by them (nginx's passive
 checks still apply): an outage of the probes must not become an outage of the site. A drain
-that would leave no server up is refused.
+that would leave no server up is refused (exit 3).
 
 Settings: /etc/django-deploy-lb/SITE.json (written by the frontend role); state (drained servers,
 failed probes in a row): /var/lib/django-deploy-lb/SITE/, root's only.
@@ -29,6 +29,8 @@ import time
 
 CONFIG_DIR = '/etc/django-deploy-lb'
 STATE_DIR = '/var/lib/django-deploy-lb'
+# A drain refused because no other app server is up.
+REFUSED = 3
 
 
 def probe(cfg, server):
@@ -137,7 +139,10 @@ def main(argv):
         if action == 'drain':
             others_up = [n for n in names if n != name and n not in drained and fails.get(n, unknown) < cfg['fails']]
             if not others_up:
-                sys.exit(f'frontend-lb-check: {name} was not taken out: no other app server is up (it would take the site down)')
+                # Exit 3: refused, nothing changed (a deploy then switches the server in place).
+                print(f'frontend-lb-check: {name} was not taken out: no other app server is up (it would take the site down)',
+                      file=sys.stderr)
+                sys.exit(REFUSED)
             open(flag, 'w').close()
             drained.add(name)
         else:

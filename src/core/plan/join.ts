@@ -7,6 +7,7 @@
 // Pure: the named playbooks, the hosts' states and the state plan in; the playbooks to run out.
 import { ValidationError } from '../errors.ts'
 import { DEPLOY_PLAYBOOKS, inOrder, type Playbook } from '../playbooks.ts'
+import { APP_SOURCE, type Classification } from './classify.ts'
 import type { HostState, Plan } from './types.ts'
 
 export class JoinError extends ValidationError {
@@ -24,9 +25,19 @@ export function joiningHosts(named: Playbook[], hosts: HostState[]): string[] {
 }
 
 /**
+ * Of the paths changed since each recorded revision, those that make another release: the app's
+ * code. The inventory change that adds the server (or a role's) makes none: backend then runs on
+ * the others too and keeps the release they serve.
+ */
+export function releaseChanges(changedSince: Record<string, string[] | undefined>, classify: (path: string) => Classification): Record<string, string[] | undefined> {
+  return Object.fromEntries(Object.entries(changedSince).map(([commit, paths]) => [commit, paths?.filter((p) => classify(p).label === APP_SOURCE)]))
+}
+
+/**
  * The playbooks a dispatch naming `named` runs when `joining` join: bootstrap, then every deploy
  * playbook. Throws a JoinError when backend is pending on the hosts already deployed (`statePlan`:
- * what a push would run now), since the new servers would get a release the others do not serve.
+ * what a push would run now, from the release's changes: releaseChanges), since the new servers
+ * would get a release the others do not serve.
  */
 export function joinPlaybooks(named: Playbook[], joining: string[], statePlan: Plan): Playbook[] {
   const behind = (statePlan.hosts ?? []).filter((h) => !h.excluded && h.playbooks.find((p) => p.playbook === 'backend')?.run)

@@ -9,10 +9,11 @@ import type { AnsibleRunSettings } from '../run.ts'
 import type { Playbook } from '../playbooks.ts'
 import { readDeployState } from './state-read.ts'
 import { askGit, gitIn, splitByPrefix, type ChangeSet, type ChangeSource } from './changes.ts'
+import { classifier } from './classify.ts'
 import type { PlanConfig } from './config.ts'
 import { planFromState, withHostRecords } from './from-state.ts'
 import { planAuto, planExplicit } from './from-changes.ts'
-import { joiningHosts, joinPlaybooks, joinReason } from './join.ts'
+import { joiningHosts, joinPlaybooks, joinReason, releaseChanges } from './join.ts'
 import { planTags } from './parts.ts'
 import type { Head, HostState, Plan, StateRead } from './types.ts'
 
@@ -91,10 +92,10 @@ async function planWith(req: PlanRequest, model: ReturnType<typeof readRepo>): P
   const { head } = git
   const now = req.now ?? Date.now()
 
-  const fromState = (hosts: HostState[]) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event })
+  const fromState = (hosts: HostState[], changedSince = git.changedSince) => planFromState({ model, config: req.config, head, hosts, changedSince, now, limit: req.limit, event: req.event })
 
   if (req.selection !== 'auto') {
-    const selection = joining.length > 0 && state?.ok ? joinPlaybooks(req.selection, joining, fromState(state.hosts)) : req.selection
+    const selection = joining.length > 0 && state?.ok ? joinPlaybooks(req.selection, joining, fromState(state.hosts, releaseChanges(git.changedSince, classifier(model, req.config)))) : req.selection
     const named = planExplicit(model, selection, req.namedSource)
     if (joining.length > 0) {
       const why = joinReason(joining)

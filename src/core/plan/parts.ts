@@ -14,7 +14,8 @@ export const RELEASE_TAGS = ['backend_deploy']
 
 /** The release alone, since these revisions (each host's own). */
 function releasePart(commits: string[]): PlaybookPart {
-  return { tags: RELEASE_TAGS, why: `release only: only app code changed since ${[...new Set(commits.map(short))].join(', ')}` }
+  const label = 'release only'
+  return { tags: RELEASE_TAGS, label, why: `${label}: only app code changed since ${[...new Set(commits.map(short))].join(', ')}` }
 }
 
 /** The part of `playbook` these triggers (changed since `commit`) need, when it is not the whole playbook. */

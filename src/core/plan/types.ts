@@ -12,6 +12,8 @@ export interface Trigger {
 /** Part of a playbook, when the plan shows the rest has nothing to do: the tags it runs with and why. */
 export interface PlaybookPart {
   tags: string[]
+  /** What runs, in two or three words: "release only". */
+  label: string
   /** One short phrase: "release only: only app code changed since abc1234". */
   why: string
 }

@@ -11,7 +11,7 @@ import {
   runOk,
   runPlaybook,
   runSync
-} from "./chunk-GCZHWLNA.js";
+} from "./chunk-GPFGPIFF.js";
 
 // src/cli/demo-run.ts
 var import_yaml2 = __toESM(require_dist(), 1);

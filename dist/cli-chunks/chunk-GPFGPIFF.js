@@ -7450,13 +7450,19 @@ function run(cmd, args, opts = {}) {
       timedOut = true;
       kill("SIGKILL");
     }, opts.timeoutMs) : void 0;
-    opts.stop?.addEventListener("abort", () => kill(opts.stopSignal ?? "SIGTERM"), { once: true });
+    let grace;
+    opts.stop?.addEventListener("abort", () => {
+      kill(opts.stopSignal ?? "SIGTERM");
+      if (opts.stopGraceMs !== void 0) grace = setTimeout(() => kill("SIGKILL"), opts.stopGraceMs);
+    }, { once: true });
     child.on("error", (e) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       reject(e);
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       if (partial) opts.onStdoutLine?.(partial);
       resolve2({
         code: code ?? (signal ? 128 + 9 : 1),
