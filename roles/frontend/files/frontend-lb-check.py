@@ -12,9 +12,9 @@ requests in flight finish on the old workers). `drain` returns once those old wo
 (at most SECONDS, default 60): the drained server then has no request from this load balancer left.
 
 A server the checker has not probed yet (a new app server) counts as failing until a probe passes:
-it joins the upstream once healthy. When no server would be left up by the probes, none is marked down by them (nginx's passive
-checks still apply): an outage of the probes must not become an outage of the site. A drain
-that would leave no server up is refused (exit 3).
+it joins the upstream once healthy. When no server would be left up by the probes, none is marked
+down by them (nginx's passive checks still apply): an outage of the probes must not become an
+outage of the site. A drain that would leave no server up is refused (exit 3).
 
 Settings: /etc/django-deploy-lb/SITE.json (written by the frontend role); state (drained servers,
 failed probes in a row): /var/lib/django-deploy-lb/SITE/, root's only.
