@@ -12,7 +12,7 @@ export const IMAGE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'python3', 'sudo', 'iproute2', 'ca-certificates',
 ]
 /** Bump when finalize() changes, so cached images built by an older recipe are not reused. */
-const RECIPE = 1
+const RECIPE = 2
 
 export function imageKey(suite: string, packages: readonly string[] = IMAGE_PACKAGES): string {
   const id = JSON.stringify({ suite, variant: 'minbase', packages: [...packages].sort(), recipe: RECIPE })
@@ -118,6 +118,9 @@ export function finalize(root: string, suite: string): void {
     if (f.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', f))
   }
   writeFileSync(join(root, 'etc/machine-id'), '')
+  // A lab host is thrown away whole if the machine crashes, so dpkg need not fsync every file it
+  // unpacks: installs on a loaded machine take about a tenth less time. The roles never see it.
+  writeFileSync(join(root, 'etc/dpkg/dpkg.cfg.d/lab-unsafe-io'), 'force-unsafe-io\n')
   for (const f of readdirSync(join(root, 'var/cache/apt/archives'))) {
     if (f.endsWith('.deb')) rmSync(join(root, 'var/cache/apt/archives', f))
   }
