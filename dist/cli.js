@@ -2807,6 +2807,29 @@ function planAuto(model, changes, config) {
   };
 }
 
+// src/core/plan/join.ts
+var JoinError = class extends ValidationError {
+  name = "JoinError";
+};
+function joiningHosts(named, hosts) {
+  if (!named.includes("bootstrap") || !hosts.some((h2) => h2.status === "read")) return [];
+  return hosts.filter((h2) => h2.status !== "unreadable" && !h2.records.bootstrap).map((h2) => h2.host);
+}
+function releaseChanges(changedSince2, classify) {
+  return Object.fromEntries(Object.entries(changedSince2).map(([commit, paths]) => [commit, paths?.filter((p2) => classify(p2).label === APP_SOURCE)]));
+}
+function joinPlaybooks(named, joining, statePlan) {
+  const behind = (statePlan.hosts ?? []).filter((h2) => !h2.excluded && h2.playbooks.find((p2) => p2.playbook === "backend")?.run);
+  if (behind.length > 0) {
+    const why = behind[0].playbooks.find((p2) => p2.playbook === "backend").reason;
+    throw new JoinError(`${joining.join(", ")} would join with a release that ${behind.map((h2) => h2.host).join(", ")} ${behind.length === 1 ? "does" : "do"} not serve (backend: ${why}): deploy it there first (a push, or dispatch backend), then dispatch bootstrap again`);
+  }
+  return inOrder([...named, ...DEPLOY_PLAYBOOKS]);
+}
+function joinReason(joining) {
+  return `${joining.join(", ")} ${joining.length === 1 ? "joins" : "join"} (no record from this copy): after bootstrap, base, backend and frontend run everywhere, the others changing only what the new ${joining.length === 1 ? "server needs" : "servers need"}`;
+}
+
 // src/core/plan/make.ts
 var recorded = (hosts) => hosts.flatMap((h2) => Object.values(h2.records).map((r2) => r2.commit));
 function stateFallbackNote(reason, changes) {
@@ -2829,16 +2852,23 @@ async function planWith(req, model) {
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
   const judge = Boolean(req.judgeState && state?.ok);
+  const joining = !auto && state?.ok ? joiningHosts(req.selection, state.hosts) : [];
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: (auto || judge) && state?.ok ? recorded(state.hosts) : [],
+    recorded: (auto || judge || joining.length > 0) && state?.ok ? recorded(state.hosts) : [],
     source: auto && !state?.ok ? req.changes : void 0
   });
   const { head } = git;
   const now = req.now ?? Date.now();
-  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
+  const fromState = (hosts, changedSince2 = git.changedSince) => planFromState({ model, config: req.config, head, hosts, changedSince: changedSince2, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
-    const named = planExplicit(model, req.selection, req.namedSource);
+    const selection = joining.length > 0 && state?.ok ? joinPlaybooks(req.selection, joining, fromState(state.hosts, releaseChanges(git.changedSince, classifier(model, req.config)))) : req.selection;
+    const named = planExplicit(model, selection, req.namedSource);
+    if (joining.length > 0) {
+      const why = joinReason(joining);
+      named.notes.push(`${why}.`);
+      for (const d2 of named.playbooks) if (d2.run && !req.selection.includes(d2.playbook)) d2.reason = why;
+    }
     const upToDate = judge && state?.ok ? { upToDate: fromState(state.hosts) } : {};
     return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state, ...upToDate };
   }

@@ -39368,6 +39368,29 @@ function planAuto(model, changes, config) {
   };
 }
 
+// src/core/plan/join.ts
+var JoinError = class extends ValidationError {
+  name = "JoinError";
+};
+function joiningHosts(named, hosts) {
+  if (!named.includes("bootstrap") || !hosts.some((h) => h.status === "read")) return [];
+  return hosts.filter((h) => h.status !== "unreadable" && !h.records.bootstrap).map((h) => h.host);
+}
+function releaseChanges(changedSince2, classify) {
+  return Object.fromEntries(Object.entries(changedSince2).map(([commit, paths]) => [commit, paths?.filter((p) => classify(p).label === APP_SOURCE)]));
+}
+function joinPlaybooks(named, joining, statePlan) {
+  const behind = (statePlan.hosts ?? []).filter((h) => !h.excluded && h.playbooks.find((p) => p.playbook === "backend")?.run);
+  if (behind.length > 0) {
+    const why = behind[0].playbooks.find((p) => p.playbook === "backend").reason;
+    throw new JoinError(`${joining.join(", ")} would join with a release that ${behind.map((h) => h.host).join(", ")} ${behind.length === 1 ? "does" : "do"} not serve (backend: ${why}): deploy it there first (a push, or dispatch backend), then dispatch bootstrap again`);
+  }
+  return inOrder([...named, ...DEPLOY_PLAYBOOKS]);
+}
+function joinReason(joining) {
+  return `${joining.join(", ")} ${joining.length === 1 ? "joins" : "join"} (no record from this copy): after bootstrap, base, backend and frontend run everywhere, the others changing only what the new ${joining.length === 1 ? "server needs" : "servers need"}`;
+}
+
 // src/core/plan/make.ts
 var recorded = (hosts) => hosts.flatMap((h) => Object.values(h.records).map((r) => r.commit));
 function stateFallbackNote(reason, changes) {
@@ -39390,16 +39413,23 @@ async function planWith(req, model) {
   const state3 = req.readStateWith ? await readDeployState(req.readStateWith) : void 0;
   const auto = req.selection === "auto";
   const judge = Boolean(req.judgeState && state3?.ok);
+  const joining = !auto && state3?.ok ? joiningHosts(req.selection, state3.hosts) : [];
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: (auto || judge) && state3?.ok ? recorded(state3.hosts) : [],
+    recorded: (auto || judge || joining.length > 0) && state3?.ok ? recorded(state3.hosts) : [],
     source: auto && !state3?.ok ? req.changes : void 0
   });
   const { head } = git;
   const now = req.now ?? Date.now();
-  const fromState = (hosts) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event });
+  const fromState = (hosts, changedSince2 = git.changedSince) => planFromState({ model, config: req.config, head, hosts, changedSince: changedSince2, now, limit: req.limit, event: req.event });
   if (req.selection !== "auto") {
-    const named = planExplicit(model, req.selection, req.namedSource);
+    const selection = joining.length > 0 && state3?.ok ? joinPlaybooks(req.selection, joining, fromState(state3.hosts, releaseChanges(git.changedSince, classifier(model, req.config)))) : req.selection;
+    const named = planExplicit(model, selection, req.namedSource);
+    if (joining.length > 0) {
+      const why = joinReason(joining);
+      named.notes.push(`${why}.`);
+      for (const d of named.playbooks) if (d.run && !req.selection.includes(d.playbook)) d.reason = why;
+    }
     const upToDate = judge && state3?.ok ? { upToDate: fromState(state3.hosts) } : {};
     return { plan: state3?.ok ? withHostRecords(named, state3.hosts, head, now) : named, head, state: state3, ...upToDate };
   }

@@ -9,14 +9,14 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { PLAIN_SITE_VARS, startLab, type Lab } from '../../src/lab/index.ts'
 import { runOk } from '../../src/core/exec.ts'
-import { git, removeRunnerDirs, runAction, type StepRun } from './action-runner.ts'
+import { copyRepo, git, removeRunnerDirs, runAction, userInventory, type StepRun } from './action-runner.ts'
 import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
 import { get as httpGet } from '../support/http.ts'
 import { FakeGitHub } from '../support/fake-github.ts'
@@ -32,20 +32,6 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
 /** The job's token and repository, as GitHub gives them to the steps. */
 const TOKEN = 'ghs_jobtoken0123456789'
 const REPOSITORY = 'o/site'
-
-/** A copy of this repository's tree (tracked and new files, as a checkout would have them). */
-function copyRepo(to: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)
-  for (const f of files) {
-    if (f.startsWith('dist/') || f.startsWith('node_modules')) continue
-    mkdirSync(dirname(join(to, f)), { recursive: true })
-    try {
-      cpSync(join(ROOT, f), join(to, f))
-    } catch {
-      // A file deleted in the working tree but still tracked.
-    }
-  }
-}
 
 describe('the bundled action on the real roles, from the shipped workflows', () => {
   let lab: Lab
@@ -110,14 +96,8 @@ describe('the bundled action on the real roles, from the shipped workflows', () 
     // A user's inventory: the lab's hosts, keys and vault, no SSH options of its own.
     // The lab's hardening packages (src/lab/inventory.ts): this file tests the action's flows.
     const inv = await lab.writeInventory({ hardening: 'lab', vars: { ...PLAIN_SITE_VARS } })
+    vaultKey = userInventory(inv, repo)
     const target = join(repo, 'inventories/production')
-    rmSync(target, { recursive: true, force: true })
-    cpSync(inv, target, { recursive: true })
-    rmSync(join(target, 'vault.key'))
-    const vars = parse(readFileSync(inventoryVars(), 'utf8')) as Record<string, unknown>
-    for (const k of ['ansible_ssh_common_args', 'ansible_ssh_private_key_file', 'bootstrap_initial_private_key_file']) delete vars[k]
-    writeFileSync(inventoryVars(), '---\n' + stringify(vars))
-    vaultKey = readFileSync(join(inv, 'vault.key'), 'utf8').trim()
     const plain = execFileSync('ansible-vault', ['view', '--vault-password-file', join(inv, 'vault.key'), join(target, 'group_vars/all/vault.yml')], { encoding: 'utf8' })
     vaultValues = Object.values(parse(plain) as Record<string, unknown>).filter((v): v is string => typeof v === 'string' && v.length > 8)
 

@@ -6,7 +6,8 @@
 // app servers' web ports answer the load balancer only, which takes a failing one out; a second run
 // changes nothing. The uploads live in a bucket (the lab's s3rver stands in for S3): a file uploaded
 // through the site is stored there and served by every app server. The off-site backup of the
-// database is taken and uploaded on the database server, and a restore runs there.
+// database is taken and uploaded on the database server, and a restore runs there. A third app server
+// added to the inventory joins by the deploy workflow's dispatch of bootstrap, and leaves drained.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -16,14 +17,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
-import { git, removeRunnerDirs, runAction, writeTree, type StepRun } from './action-runner.ts'
+import { git, removeRunnerDirs, runAction, userInventory, writeTree, type StepRun } from './action-runner.ts'
 import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
 import { startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
+import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
-import { actionInputs } from '../support/workflow-inputs.ts'
 
 const LONG = { timeout: 40 * 60_000 }
 const SSH_PORT = 2222
@@ -35,6 +36,8 @@ const APPS = ['app1', 'app2']
 const DB = 'db1'
 const HOSTS = [LB, ...APPS, DB]
 const GROUPS = { loadbalancers: [LB], appservers: APPS, dbservers: [DB] }
+/** Booted with the others, out of the inventory until it joins by a dispatch of bootstrap (the last scenarios). */
+const JOINER = 'app3'
 const SITE = 'example-org-example'
 const S3_PORT = 4571
 const ROOT = '/srv/example-org/example'
@@ -44,6 +47,20 @@ const appServers = () => HOSTS.filter((h) => h.startsWith('app'))
 const dbServer = () => HOSTS.find((h) => h.startsWith('db'))!
 /** Where this machine reaches the site: the load balancer, else the (one) app server. */
 const entry = () => HOSTS.find((h) => h.startsWith('lb')) ?? appServers()[0]!
+
+/**
+ * Sets the inventory's app servers (hosts.yml in `inventory`): `apps` in appservers, with their
+ * addresses under webservers; a lab host of the file left out is in no group (the layout would refuse it).
+ */
+function setAppServers(inventory: string, apps: string[], addresses: Record<string, string> = {}): void {
+  const file = join(inventory, 'hosts.yml')
+  const doc = parse(readFileSync(file, 'utf8')) as { all: { children: { webservers: { hosts: Record<string, unknown>; children: { appservers: { hosts: Record<string, unknown> } } } } } }
+  const web = doc.all.children.webservers
+  for (const name of Object.keys(web.hosts)) if (name.startsWith('app') && !apps.includes(name)) delete web.hosts[name]
+  for (const name of apps) web.hosts[name] ??= { ansible_host: addresses[name] }
+  web.children.appservers.hosts = Object.fromEntries(apps.map((a) => [a, {}]))
+  writeFileSync(file, stringify(doc))
+}
 
 describe('cluster: a load balancer, two app servers and a database server, from fresh hosts', () => {
   let lab: Lab
@@ -68,7 +85,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   }
 
   before(async () => {
-    lab = await startLab({ hosts: HOSTS })
+    lab = await startLab({ hosts: [...HOSTS, JOINER] })
     work = mkdtempSync(join(tmpdir(), 'cluster-test-'))
     s3 = await startS3(lab.hosts[0]!.gateway, S3_PORT, work, [MEDIA_BUCKET, BUCKET])
     const media = mediaStorage(s3.endpoint, PLAIN_SITE_VARS.backend_packages_extra)
@@ -82,6 +99,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       vars: { server_ssh_port: SSH_PORT, public_hostnames: [NAME], ...PLAIN_SITE_VARS, ...media.vars, ...offsite.vars },
       vault: { ...media.vault, ...offsite.vault },
     })
+    setAppServers(inventory, APPS)
   }, LONG)
 
   after(async () => {
@@ -425,16 +443,21 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     await noLockHeld()
   })
 
-  // --- The bundled action on the cluster, as a team's pushes run it: faults during a rollout ---
 
-  /** The team's copy of the repository (created by the first scenario below), its commits by name. */
+  // --- The bundled action on the cluster, as a team runs it: faults during a rollout; an app server joins and leaves ---
+
+  /** The team's copy of the repository (created by the first scenario that needs it), its commits by name. */
   let team = ''
   const commits: Record<string, string> = {}
   let lastPush = ''
   let runs = 0
-  let teamInputs: Record<string, string> = {}
+  let teamSecrets: Contexts['secrets'] = {}
   const RUN_ENV = { GITHUB_SERVER_URL: 'https://github.example', GITHUB_REPOSITORY: 'team/site' }
   const TEAM_STATE = `/var/lib/django-deploy/${SITE}.json`
+  const WORKFLOW = fileURLToPath(new URL('../../.github/workflows/deploy.yml', import.meta.url))
+  /** The deploy workflow's inputs for an event, as GitHub evaluates them (Ansible: the system's, no PyPI here). */
+  const teamInputs = (github: Contexts['github'], inputs: Contexts['inputs']) =>
+    ({ ...actionInputs(WORKFLOW, { github, inputs, secrets: teamSecrets }), 'ansible-version': 'system' })
 
   after(() => {
     removeRunnerDirs()
@@ -445,23 +468,19 @@ describe('cluster: a load balancer, two app servers and a database server, from 
    * The team's copy: this repository's roles, playbooks and app, and the cluster's inventory without
    * the lab's SSH options (the action's key and known_hosts do the work). Its first commit is what
    * the cluster was deployed with, recorded on every host as the deploy state a deploy from it
-   * writes (the deploy_state role's format), so that the pushes below plan from it.
+   * writes (the deploy_state role's format), so that the pushes below plan from it. Made once.
    */
   async function teamCopy(): Promise<void> {
+    if (team) return
     const root = fileURLToPath(new URL('../..', import.meta.url))
     team = mkdtempSync(join(tmpdir(), 'cluster-team-'))
     for (const p of ['ansible.cfg', 'README.md', 'playbooks', 'roles', 'app']) {
       cpSync(join(root, p), join(team, p), { recursive: true, filter: (src) => !src.includes('__pycache__') })
     }
-    const target = join(team, 'inventories/production')
-    cpSync(inventory, target, { recursive: true })
-    rmSync(join(target, 'vault.key'))
-    const varsFile = join(target, 'group_vars/all/vars.yml')
-    const vars = parse(readFileSync(varsFile, 'utf8')) as Record<string, unknown>
-    for (const k of ['ansible_ssh_common_args', 'ansible_ssh_private_key_file', 'bootstrap_initial_private_key_file']) delete vars[k]
+    const vaultKey = userInventory(inventory, team)
     // A deploy lock left by a cancelled run is stale after a minute here (an hour by default).
-    vars.backend_lock_stale_after = 60
-    writeFileSync(varsFile, '---\n' + stringify(vars))
+    const varsFile = join(team, 'inventories/production/group_vars/all/vars.yml')
+    writeFileSync(varsFile, '---\n' + stringify({ ...parse(readFileSync(varsFile, 'utf8')) as Record<string, unknown>, backend_lock_stale_after: 60 }))
     git(team, 'init', '-q', '-b', 'main')
     git(team, 'add', '-A')
     git(team, 'commit', '-qm', 'the site, as deployed')
@@ -474,18 +493,10 @@ describe('cluster: a load balancer, two app servers and a database server, from 
         { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, input: state + '\n' })
       assert.equal(r.code, 0, `${host}: ${r.stderr}`)
     }
-    // The deploy workflow's inputs for a push, as GitHub evaluates them (Ansible: the system's, no PyPI here).
-    teamInputs = {
-      ...actionInputs(join(root, '.github/workflows/deploy.yml'), {
-        github: { event_name: 'push' },
-        inputs: {},
-        secrets: {
-          ANSIBLE_VAULT_KEY: readFileSync(join(inventory, 'vault.key'), 'utf8').trim(),
-          SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'),
-          SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8'),
-        },
-      }),
-      'ansible-version': 'system',
+    teamSecrets = {
+      ANSIBLE_VAULT_KEY: vaultKey,
+      SSH_PRIVATE_KEY: readFileSync(lab.keys.deploy, 'utf8'),
+      SSH_KNOWN_HOSTS: readFileSync(lab.knownHosts, 'utf8'),
     }
   }
 
@@ -498,7 +509,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     const event = { name: 'push', payload: { ref: 'refs/heads/main', before: commits[lastPush], after: commits[name], forced: false, repository: { default_branch: 'main' } } }
     lastPush = name
     const started = Date.now()
-    const r = await runAction(team, event, teamInputs, { env: { ...RUN_ENV, GITHUB_RUN_ID: String(++runs) }, ...opts })
+    const r = await runAction(team, event, teamInputs({ event_name: 'push' }, {}), { env: { ...RUN_ENV, GITHUB_RUN_ID: String(++runs) }, ...opts })
     process.stdout.write(`# push ${name}: exit ${r.main.code}, ${r.main.outputs.playbooks || 'nothing'} in ${Math.round((Date.now() - started) / 1000)} s\n`)
     return r
   }
@@ -592,5 +603,105 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.equal(await lbStatus(), 'app1 up\napp2 up')
     assert.deepEqual(await backendRecords(), { app1: commits.resumed, app2: commits.resumed })
     await noLockHeld()
+  })
+
+  // The team's merges of a change of its app servers (no push deploy: [skip ci], as the README says).
+  function commitAppServers(apps: string[]): void {
+    setAppServers(join(team, 'inventories/production'), apps, { [JOINER]: address(JOINER) })
+    git(team, 'commit', '-qam', `appservers: ${apps.join(', ')} [skip ci]`)
+  }
+  /** Actions → deploy → Run workflow with `playbooks` (and `limit`): the shipped workflow's inputs for a dispatch. */
+  async function dispatch(playbooks: string, limit = ''): Promise<StepRun> {
+    const inputs = { playbooks, environment: 'production', check: false, limit }
+    const started = Date.now()
+    const { main, post } = await runAction(team, { name: 'workflow_dispatch', payload: { inputs } },
+      teamInputs({ event_name: 'workflow_dispatch', token: 'ghs_job' }, inputs), { env: { ...RUN_ENV, GITHUB_RUN_ID: String(++runs) } })
+    process.stdout.write(`# dispatch ${playbooks}${limit ? ` (limit ${limit})` : ''}: ${main.outputs.playbooks} in ${Math.round((Date.now() - started) / 1000)} s, status ${main.outputs.status}\n`)
+    assert.equal(main.code, 0, main.stdout.slice(-6000))
+    assert.equal(post.code, 0, post.stdout)
+    return main
+  }
+  /** Each host's changed count per playbook the run ran (the action's result output). */
+  const changedBy = (run: StepRun) => (JSON.parse(run.outputs.result!) as { playbooks: { name: string; hosts: Record<string, { changed: number }> }[] }).playbooks
+    .flatMap((p) => Object.entries(p.hosts).map(([h, r]) => `${p.name} ${h} ${r.changed}`))
+  const dbPortFrom = async (host: string) => (await on(host, `timeout 5 bash -c '</dev/tcp/${address(DB)}/${PG_PORT}' && echo open || echo closed`)).stdout.trim()
+  /** The load balancer's view, once it settles on `want` (its timer probes every few seconds). */
+  async function lbSettles(want: string): Promise<void> {
+    const deadline = Date.now() + 90_000
+    let now = ''
+    while (Date.now() < deadline && (now = await lbStatus()) !== want) await new Promise((r) => setTimeout(r, 1000))
+    assert.equal(now, want, 'the load balancer\'s view of the app servers')
+  }
+
+  test('a third app server added to the inventory joins by a dispatch of bootstrap: the live release, the database, the load balancer once healthy', LONG, async () => {
+    await teamCopy()
+    // The team's code is what the app servers serve (the pushes above deployed it).
+    const live = readFileSync(join(team, 'app/VERSION'), 'utf8').trim()
+    assert.equal(versionOf((await fromApp(APPS[0]!, '/')).body), live)
+    const releasesBefore = await Promise.all(APPS.map(releasesOn))
+    // README: its initial root login accepts CI's deploy key (the provider's console).
+    assert.equal((await lab.ssh(JOINER, 'cat >> /root/.ssh/authorized_keys', { input: readFileSync(`${lab.keys.deploy}.pub`, 'utf8') })).code, 0)
+    commitAppServers([...APPS, JOINER])
+
+    // The inventory changed since every host's records (a push would run every playbook): no other
+    // release for all that, so the join goes ahead.
+    const run = await dispatch('bootstrap')
+    assert.equal(run.outputs.playbooks, 'bootstrap,base,backend,frontend')
+    assert.match(run.stdout, new RegExp(`${JOINER} joins \\(no record from this copy\\)`))
+    // The others kept their release; the new one built the same revision.
+    assert.deepEqual(await Promise.all(APPS.map(releasesOn)), releasesBefore)
+    const revision = async (h: string) => (await on(h, `sudo -n ${ROOT}/bin/deploy live | head -n 1`)).stdout.trim()
+    assert.match(await revision(JOINER), /^archive-[0-9a-f]{64}$/)
+    assert.equal(await revision(JOINER), await revision(APPS[0]!))
+
+    await lbSettles([...APPS, JOINER].map((a) => `${a} up`).join('\n'))
+    const direct = await fromApp(JOINER, '/')
+    assert.equal(direct.status, 200, direct.body.slice(0, 300))
+    assert.equal(versionOf(direct.body), live)
+    // Through the load balancer: the same version from every page, some of them answered by the new server.
+    const served = async () => Number((await on(JOINER, "sudo -n grep -c ' \"GET / HTTP' /var/log/nginx/access.log")).stdout.trim())
+    const before = await served()
+    for (let i = 0; i < 9; i++) assert.equal(versionOf((await lbGet('/')).body), live)
+    assert.ok(await served() > before, `${JOINER} served pages through the load balancer`)
+
+    assert.equal(await dbPortFrom(JOINER), 'open')
+    const hba = await on(DB, `sudo -n sh -c 'grep -c "^host example example ${address(JOINER)}/32 scram-sha-256" /etc/postgresql/*/main/pg_hba.conf'`)
+    assert.equal(hba.stdout.trim(), '1')
+
+    // Dispatched again (on the new server alone: the cost of one host): it has its records now, so
+    // bootstrap runs alone, as named, and changes nothing.
+    const again = await dispatch('bootstrap', JOINER)
+    assert.equal(again.outputs.playbooks, 'bootstrap')
+    assert.deepEqual(changedBy(again), [`bootstrap ${JOINER} 0`])
+  })
+
+  test('the app server removed from the inventory: the load balancer drains it, then drops it, no request failing; then the database closes to it', LONG, async () => {
+    commitAppServers(APPS)
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    await new Promise((r) => setTimeout(r, 2000))
+    let run: StepRun
+    let load: Awaited<ReturnType<typeof pages.stop>>
+    try {
+      run = await dispatch('frontend')
+      await new Promise((r) => setTimeout(r, 2000))
+    } finally {
+      load = await pages.stop()
+    }
+    process.stdout.write(`# ${JOINER} leaving: pages ${load.requests} requests, ${load.failed} failed\n`)
+    assert.ok(load.requests > 0, load.report)
+    assert.equal(load.failed, 0, load.report)
+    // Drained (marked down, the requests in flight answered) before the upstream dropped it.
+    const out = run.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    assert.match(out, new RegExp(`An app server no longer in the inventory is drained before it leaves the upstream\\][^]*?changed: \\[${LB}\\] => \\(item=${JOINER}\\)`))
+    assert.equal(await lbStatus(), APPS.map((a) => `${a} up`).join('\n'))
+    const upstream = await on(LB, `cat /etc/nginx/django-deploy-lb/${SITE}.upstream`)
+    assert.ok(!upstream.stdout.includes(`${address(JOINER)}:`), upstream.stdout)
+    for (let i = 0; i < 4; i++) assert.equal((await lbGet('/')).status, 200)
+
+    // README: then base, backend and frontend limited to the database server: its firewall and pg_hba close to it.
+    await dispatch('base,backend,frontend', DB)
+    assert.equal(await dbPortFrom(JOINER), 'closed')
+    const hba = await on(DB, "sudo -n sh -c 'grep -h \"^host example example\" /etc/postgresql/*/main/pg_hba.conf'")
+    assert.deepEqual(hba.stdout.trim().split('\n').sort(), APPS.map((a) => `host example example ${address(a)}/32 scram-sha-256`).sort())
   })
 })

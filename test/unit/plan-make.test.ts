@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DEFAULT_PLAN_CONFIG } from '../../src/core/plan/config.ts'
@@ -46,8 +46,9 @@ before(() => {
   git('add', '-A')
   git('commit', '-qm', 'one')
   first = git('rev-parse', 'HEAD')
-  write({ 'roles/backend/tasks/main.yml': '- ansible.builtin.debug: {}\n' })
-  git('commit', '-qam', 'two')
+  write({ 'roles/backend/tasks/main.yml': '- ansible.builtin.debug: {}\n', 'app/VERSION': '2\n' })
+  git('add', '-A')
+  git('commit', '-qm', 'two')
   second = git('rev-parse', 'HEAD')
   const bin = join(dir, 'bin')
   mkdirSync(bin)
@@ -98,6 +99,19 @@ describe('makePlan', () => {
     const web1 = p.upToDate?.hosts?.[0]
     assert.deepEqual(web1?.playbooks.map((hp) => `${hp.playbook} ${hp.run}`), ['bootstrap false', 'base false', 'backend true', 'frontend false'])
     assert.equal((await makePlan(request({ selection: ['base'], readStateWith: stateRun }))).upToDate, undefined)
+  })
+
+  test('bootstrap named while a server has no record yet (added to the inventory): it joins, base, backend and frontend follow', async () => {
+    answer({ bootstrap: second, base: second, backend: second, frontend: second })
+    writeFileSync(slurp, `${readFileSync(slurp, 'utf8')}web2 | UNREACHABLE!: Failed to connect to the host via ssh: Connection refused\n`)
+    const p = await makePlan(request({ selection: ['bootstrap'], readStateWith: stateRun }))
+    assert.deepEqual(p.plan.run, ['bootstrap', 'base', 'backend', 'frontend'])
+    assert.equal(p.plan.playbooks[2]!.reason, 'web2 joins (no record from this copy): after bootstrap, base, backend and frontend run everywhere, the others changing only what the new server needs')
+    assert.ok(p.plan.notes.some((n) => n.startsWith('web2 joins')))
+    // web1 runs an older release than the app's code: the new server would not get the release it serves.
+    answer({ bootstrap: first, base: first, backend: first, frontend: first })
+    writeFileSync(slurp, `${readFileSync(slurp, 'utf8')}web2 | UNREACHABLE!: Failed to connect to the host via ssh: Connection refused\n`)
+    await assert.rejects(makePlan(request({ selection: ['bootstrap'], readStateWith: stateRun })), /^JoinError: web2 would join with a release that web1 does not serve/)
   })
 
   test('no state asked (a preview): the changes alone, none read', async () => {

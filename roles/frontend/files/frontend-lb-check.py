@@ -11,9 +11,10 @@ candidate in place (frontend-nginx-check) before it lands, then nginx reloads (g
 requests in flight finish on the old workers). `drain` returns once those old workers have exited
 (at most SECONDS, default 60): the drained server then has no request from this load balancer left.
 
-When no server would be left up by the probes, none is marked down by them (nginx's passive
-checks still apply): an outage of the probes must not become an outage of the site. A drain
-that would leave no server up is refused (exit 3).
+A server the checker has not probed yet (a new app server) counts as failing until a probe passes:
+it joins the upstream once healthy. When no server would be left up by the probes, none is marked
+down by them (nginx's passive checks still apply): an outage of the probes must not become an
+outage of the site. A drain that would leave no server up is refused (exit 3).
 
 Settings: /etc/django-deploy-lb/SITE.json (written by the frontend role); state (drained servers,
 failed probes in a row): /var/lib/django-deploy-lb/SITE/, root's only.
@@ -120,7 +121,13 @@ def main(argv):
             fails = json.load(f)
     except (FileNotFoundError, ValueError):
         fails = {}
-    drained = {n for n in os.listdir(drained_dir) if n in names}
+    # A server no longer configured (removed from the inventory, drained first) leaves no mark behind.
+    for n in os.listdir(drained_dir):
+        if n not in names:
+            os.unlink(os.path.join(drained_dir, n))
+    drained = set(os.listdir(drained_dir))
+    # Not probed yet: failing until a probe passes.
+    unknown = cfg['fails']
 
     if action in ('drain', 'undrain'):
         extra = argv[4:]
@@ -130,7 +137,7 @@ def main(argv):
         seconds = int(extra[0]) if extra else 60
         flag = os.path.join(drained_dir, name)
         if action == 'drain':
-            others_up = [n for n in names if n != name and n not in drained and fails.get(n, 0) < cfg['fails']]
+            others_up = [n for n in names if n != name and n not in drained and fails.get(n, unknown) < cfg['fails']]
             if not others_up:
                 # Exit 3: refused, nothing changed (a deploy then switches the server in place).
                 print(f'frontend-lb-check: {name} was not taken out: no other app server is up (it would take the site down)',
@@ -147,15 +154,15 @@ def main(argv):
     elif action == 'check':
         for s in cfg['servers']:
             if s['name'] not in drained:
-                fails[s['name']] = 0 if probe(cfg, s) else fails.get(s['name'], 0) + 1
+                fails[s['name']] = 0 if probe(cfg, s) else fails.get(s['name'], unknown) + 1
     elif action == 'status':
         for n in names:
-            print(f"{n} {'drained' if n in drained else 'failing' if fails.get(n, 0) >= cfg['fails'] else 'up'}")
+            print(f"{n} {'drained' if n in drained else 'failing' if fails.get(n, unknown) >= cfg['fails'] else 'up'}")
         return
     else:
         sys.exit(f'frontend-lb-check: unknown action {action}: check, drain NAME, undrain NAME or status')
 
-    fails = {n: fails.get(n, 0) for n in names}
+    fails = {n: fails.get(n, unknown) for n in names}
     with open(fails_path + '.new', 'w') as f:
         json.dump(fails, f)
     os.replace(fails_path + '.new', fails_path)

@@ -9,9 +9,11 @@ import type { AnsibleRunSettings } from '../run.ts'
 import type { Playbook } from '../playbooks.ts'
 import { readDeployState } from './state-read.ts'
 import { askGit, gitIn, splitByPrefix, type ChangeSet, type ChangeSource } from './changes.ts'
+import { classifier } from './classify.ts'
 import type { PlanConfig } from './config.ts'
 import { planFromState, withHostRecords } from './from-state.ts'
 import { planAuto, planExplicit } from './from-changes.ts'
+import { joiningHosts, joinPlaybooks, joinReason, releaseChanges } from './join.ts'
 import { planTags } from './parts.ts'
 import type { Head, HostState, Plan, StateRead } from './types.ts'
 
@@ -80,18 +82,26 @@ async function planWith(req: PlanRequest, model: ReturnType<typeof readRepo>): P
   const state = req.readStateWith ? await readDeployState(req.readStateWith) : undefined
   const auto = req.selection === 'auto'
   const judge = Boolean(req.judgeState && state?.ok)
+  // Servers added to the inventory join by a dispatch of bootstrap (join.ts): their plan needs the others'.
+  const joining = !auto && state?.ok ? joiningHosts(req.selection as Playbook[], state.hosts) : []
   const git = await askGit(gitIn(req.root, req.log), {
     workingTree: req.workingTree ?? false,
-    recorded: (auto || judge) && state?.ok ? recorded(state.hosts) : [],
+    recorded: (auto || judge || joining.length > 0) && state?.ok ? recorded(state.hosts) : [],
     source: auto && !state?.ok ? req.changes : undefined,
   })
   const { head } = git
   const now = req.now ?? Date.now()
 
-  const fromState = (hosts: HostState[]) => planFromState({ model, config: req.config, head, hosts, changedSince: git.changedSince, now, limit: req.limit, event: req.event })
+  const fromState = (hosts: HostState[], changedSince = git.changedSince) => planFromState({ model, config: req.config, head, hosts, changedSince, now, limit: req.limit, event: req.event })
 
   if (req.selection !== 'auto') {
-    const named = planExplicit(model, req.selection, req.namedSource)
+    const selection = joining.length > 0 && state?.ok ? joinPlaybooks(req.selection, joining, fromState(state.hosts, releaseChanges(git.changedSince, classifier(model, req.config)))) : req.selection
+    const named = planExplicit(model, selection, req.namedSource)
+    if (joining.length > 0) {
+      const why = joinReason(joining)
+      named.notes.push(`${why}.`)
+      for (const d of named.playbooks) if (d.run && !req.selection.includes(d.playbook)) d.reason = why
+    }
     const upToDate = judge && state?.ok ? { upToDate: fromState(state.hosts) } : {}
     return { plan: state?.ok ? withHostRecords(named, state.hosts, head, now) : named, head, state, ...upToDate }
   }
