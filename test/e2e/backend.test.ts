@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { connect } from 'node:net'
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,6 +41,20 @@ const appCopy = (dir: string, version: string, edit?: (app: string) => void) => 
   appendFileSync(join(app, 'pages/static/pages/site.css'), `/* version ${version} */\n`)
   edit?.(app)
 })
+
+/**
+ * An upload in flight through nginx whose body never ends (a byte every 5 s, within nginx's
+ * client_body_timeout): the nginx worker reading it outlives a graceful reload, so a switch waits in
+ * its drain (nginx on the new colour already, `current` and the live colour not yet moved) until
+ * `stop()` or backend_drain_timeout.
+ */
+function holdUpload(address: string, host: string): { stop: () => void } {
+  const sock = connect({ host: address, port: 80 })
+  sock.on('error', () => {})
+  sock.write(`POST /upload/ HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\nx`)
+  const trickle = setInterval(() => sock.write('x'), 5000)
+  return { stop: () => { clearInterval(trickle); sock.destroy() } }
+}
 
 describe('backend role', () => {
   let lab: Lab
@@ -453,5 +468,85 @@ describe('backend role', () => {
     const again = await run('backend', {}, shop)
     assertOk(again)
     assert.equal(again.recap.web1?.changed, 0, again.output.slice(-3000))
+  })
+
+  test('a host reset in the middle of its switch comes back serving the live release alone; the next deploy takes the lock over and goes live', LONG, async () => {
+    const t0 = Date.now()
+    const status = async () => (await lab.ssh('web1', `${ROOT}/bin/deploy status`)).stdout.trim()
+    const before = /^live=(\w+) state=RUNNING release=(\S+)$/.exec(await status())
+    assert.ok(before, 'a release is live before the deploy')
+    const [, live, liveRelease] = before
+    const liveVersion = await version()
+    const idle = live === 'blue' ? 'green' : 'blue'
+    const bootId = async () => (await lab.ssh('web1', 'cat /proc/sys/kernel/random/boot_id', { timeoutMs: 10_000 })).stdout.trim()
+    const firstBoot = await bootId()
+
+    // The deploy of a new version, held in its switch's drain by an upload in flight. On the host, a
+    // watcher resets it (no service stopped, as on a power loss or a crash) the moment nginx's upstream
+    // names the new colour while the live colour is still the old one: the switch's records are half
+    // written then (the new colour's flag and nginx's upstream, not yet `current` nor run/live). It
+    // gives up when the deploy releases its lock or the live colour changes first.
+    const upload = holdUpload(address, 'web1.test')
+    const app = appCopy(work, '6.0.0-reboot')
+    const watcher = [
+      `cd ${ROOT}`,
+      'held=""',
+      'while :; do',
+      '  if [ -s run/deploy.lock.pid ]; then held=1; elif [ -n "$held" ]; then echo "the deploy ended before its switch"; exit 1; fi',
+      `  [ "$(cat run/live)" = ${live} ] || { echo "the switch ended before the reset"; exit 1; }`,
+      `  grep -q 'unix:.*/${idle}[.]sock' nginx-upstream.conf && break`,
+      '  sleep 0.1',
+      'done',
+      'echo "switching: reset"',
+      'systemctl reboot --force --force',
+    ].join('\n')
+    const deploy = run('backend', { backend_archive_src: app })
+    let cut: Awaited<typeof deploy>
+    try {
+      const reset = await lab.ssh('web1', watcher, { timeoutMs: 20 * 60_000 })
+      assert.match(reset.stdout, /switching: reset/, `${reset.stdout}${reset.stderr}`)
+      cut = await deploy
+    } finally {
+      // Held until the deploy ended: released before the reset took the host down, it would let the switch finish.
+      upload.stop()
+    }
+    assert.notEqual(cut.code, 0, `the deploy the reset cut short fails: ${cut.output.slice(-3000)}`)
+
+    // Back: booted anew, the site answers (supervisord started its gunicorn).
+    const end = Date.now() + 120_000
+    let back = false
+    while (!back && Date.now() < end) {
+      const r = await lab.ssh('web1', 'systemctl is-system-running --wait; cat /proc/sys/kernel/random/boot_id', { timeoutMs: 30_000 })
+      back = r.code !== 255 && !r.stdout.trim().endsWith(firstBoot)
+      if (back) back = await get('/health/').then((a) => a.status === 200, () => false)
+      if (!back) await new Promise((r) => setTimeout(r, 500))
+    }
+    assert.ok(back, 'web1 came back from the reset and answers through nginx')
+    assert.notEqual(await bootId(), firstBoot)
+
+    // One release serves, the live one: nginx, `current`, the live colour and supervisord agree.
+    assert.equal(await version(), liveVersion)
+    assert.equal(await status(), `live=${live} state=RUNNING release=${liveRelease}`)
+    const state = await lab.ssh('web1', [
+      `cat ${ROOT}/nginx-upstream.conf`,
+      "supervisorctl status | awk '$1 ~ /^example-/ && $2 == \"RUNNING\" { print \"running:\", $1 }'",
+      `ls ${ROOT}/run`,
+      'journalctl -b -t example-deploy --no-pager -o cat',
+    ].join('; '))
+    assert.match(state.stdout, new RegExp(`unix:${ROOT}/sockets/${live}\\.sock`))
+    assert.deepEqual(state.stdout.match(/^running: .*$/gm), [`running: example-${live}`])
+    assert.doesNotMatch(state.stdout, new RegExp(`^${idle}\\.on$`, 'm'))
+    const cutRelease = new RegExp(`boot: example-${idle} stays stopped: the switch to its release (\\S+) did not finish`).exec(state.stdout)?.[1]
+    assert.ok(cutRelease, state.stdout)
+    assert.match(state.stdout, new RegExp(`boot: nginx's upstream names the live colour example-${live} again`))
+
+    // The deploy again: the lock the reset left taken over at once, the new version live, and a
+    // rollback would never go to the release whose switch the reset cut short.
+    const again = await run('backend', { backend_archive_src: app })
+    assertOk(again)
+    assert.match(again.output, /took over the stale deploy lock held since \S+ by a deploy that a reboot ended/)
+    assert.equal(await version(), '6.0.0-reboot')
+    assert.notEqual((await lab.ssh('web1', `basename "$(${ROOT}/bin/deploy previous)"`)).stdout.trim(), cutRelease)
+    console.log(`reset mid-switch: the cut-short deploy ${cut.seconds}s, the deploy again ${again.seconds}s, the scenario ${Math.round((Date.now() - t0) / 1000)}s`)
   })
 })

@@ -149,6 +149,67 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [[ "$output" == *"no release older than the live one"* ]]
 }
 
+# What a switch from blue (r1) to green (r2) left when a reboot cut it short once nginx had moved
+# to green and `current` to r2, before run/live: then the reboot (every program stopped).
+cut_short_switch() {
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1"
+  ln -sfn "$ROOT/releases/r2" "$ROOT/green" && touch "$ROOT/run/green.on"
+  printf 'server unix:%s/sockets/green.sock fail_timeout=0;\n' "$ROOT" > "$ROOT/nginx-upstream.conf"
+  ln -sfn "$ROOT/releases/r2" "$ROOT/current"
+  supervisorctl stop site-blue site-green
+}
+
+@test "boot: a switch cut short by a reboot is put back in line with the live colour; its release is no rollback target" {
+  cut_short_switch
+  run deploy boot
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"site-green stays stopped: the switch to its release r2 did not finish"* ]]
+  [[ "$output" == *"current points at the live release r1 again"* ]]
+  [[ "$output" == *"nginx's upstream names the live colour site-blue again"* ]]
+  [[ "$output" == *"boot: live: site-blue on r1"* ]]
+  [ -f "$ROOT/run/blue.on" ] && [ ! -e "$ROOT/run/green.on" ]
+  [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+  grep -q "server unix:$ROOT/sockets/blue.sock" "$ROOT/nginx-upstream.conf"
+  [ -f "$ROOT/releases/r2/.cut-short" ]
+  # The next deploy's release r3 goes live: a rollback goes back to r1, never to r2.
+  release r3
+  deploy switch "$ROOT/releases/r3"
+  [ "$(deploy previous)" = "$ROOT/releases/r1" ]
+  # In order already: a second boot changes nothing.
+  run deploy boot
+  [ "$output" = "boot: live: site-green on r3" ]
+}
+
+@test "boot: a cut-short release the project user can write (the former layout) is not marked; a link planted there is not followed" {
+  cut_short_switch
+  chmod g+w "$ROOT/releases/r2"
+  ln -s "$T/victim" "$ROOT/releases/r2/.cut-short"
+  run deploy boot
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"site-green stays stopped"* ]]
+  [ ! -e "$T/victim" ]
+  [ ! -e "$ROOT/run/green.on" ]
+}
+
+@test "boot: nothing before a first release went live; with KEEP_WARM the colour warm on the previous release stays on" {
+  run deploy boot
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"no release went live yet"* ]]
+  echo KEEP_WARM=true >> "$ROOT/bin/deploy.env"
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1" && deploy switch "$ROOT/releases/r2"
+  run deploy boot
+  [ "$status" -eq 0 ]
+  [ "$output" = "boot: live: site-green on r2" ]
+  [ -f "$ROOT/run/blue.on" ] && [ -f "$ROOT/run/green.on" ]
+  # A switch that goes through to a release clears the mark a cut-short switch to it left.
+  touch "$ROOT/releases/r1/.cut-short"
+  [ -z "$(deploy previous)" ]
+  deploy switch "$ROOT/releases/r1"
+  [ ! -e "$ROOT/releases/r1/.cut-short" ]
+}
+
 @test "status: the live colour, its state and release" {
   run deploy status
   [ "$output" = "live=none state=NONE release=none" ]
@@ -222,6 +283,24 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   [[ "$output" == *"took over the stale deploy lock held since 20"* ]]
   deploy unlock
   [ ! -e "$ROOT/run/deploy.lock.pid" ]
+}
+
+@test "a lock whose holder a reboot ended is taken over at once, saying so; the pid it recorded (another process now) is never killed" {
+  deploy lock 5
+  read -r holder boot < "$ROOT/run/deploy.lock.pid"
+  [ "$boot" = "$(cat /proc/sys/kernel/random/boot_id)" ]
+  # The reboot: the holder is gone, and its pid now names another process.
+  kill "$holder"
+  sleep 600 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- & other=$!
+  echo "$other 00000000-0000-4000-8000-000000000000" > "$ROOT/run/deploy.lock.pid"
+  run deploy lock 1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"took over the stale deploy lock held since 20"*"by a deploy that a reboot ended"* ]]
+  kill -0 "$other"
+  echo "$other 00000000-0000-4000-8000-000000000000" > "$ROOT/run/deploy.lock.pid"
+  deploy unlock
+  kill -0 "$other"
+  kill "$other"
 }
 
 @test "unlock N: the lock released, then prune N" {

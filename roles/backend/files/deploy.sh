@@ -7,6 +7,8 @@
 #   deploy rollback             switch to the release before the live one (with KEEP_WARM, its colour
 #                               usually still runs it: no cold start)
 #   deploy status               live colour, its state and release
+#   deploy boot                 at boot, before supervisord and nginx: what a switch cut short by a
+#                               reboot left is put back in line with the live colour
 #   deploy prune N              keep the N newest releases (and the live one), drop unused venvs and static files
 #   deploy dump RELEASE_DIR     dump the database into the release (before it migrates), root-only
 #   deploy restore RELEASE_DIR  restore the database from the release's dump, as the database's owner role
@@ -41,6 +43,8 @@ KEEP_WARM="${KEEP_WARM:-false}"
 RUN="$ROOT/run"
 STATIC="$ROOT/shared/static"
 DUMP=.pre-migrate.dump
+# In a release whose switch a reboot cut short (`boot`): it never went live, `previous` skips it.
+CUT_SHORT=.cut-short
 SETTINGS="$ROOT/etc/settings.ini"
 SELF="$(readlink -f "$0")"
 cd /  # the project user and postgres may not enter the caller's directory
@@ -133,6 +137,15 @@ warm() {
   [ "$(state "$colour")" = RUNNING ]
 }
 
+# What nginx-upstream.conf holds when `colour` is live.
+upstream_of() {
+  printf '# Written by %s/bin/deploy: the live gunicorn (%s).\nserver unix:%s/%s.sock fail_timeout=0;\n' \
+    "$ROOT" "$1" "$SOCKET_DIR" "$1"
+}
+
+# Whether the old colour stays up, warm, once the switch away from it is done (step 4 below).
+kept_warm() { [ "$KEEP_WARM" = true ] && [ "$(readlink -f "$ROOT/$1")" = "$(previous)" ]; }
+
 switch() {
   local release old new started code deadline workers err logged
   release="$(readlink -f "$1")"
@@ -182,8 +195,7 @@ switch() {
   # 3. nginx to the new socket: validated, then a graceful reload (old workers finish their requests).
   local upstream="$ROOT/nginx-upstream.conf" before=""
   [ -f "$upstream" ] && before="$(cat "$upstream")"
-  printf '# Written by %s/bin/deploy: the live gunicorn (%s).\nserver unix:%s/%s.sock fail_timeout=0;\n' \
-    "$ROOT" "$new" "$SOCKET_DIR" "$new" > "$upstream.tmp"
+  upstream_of "$new" > "$upstream.tmp"
   mv -T "$upstream.tmp" "$upstream"
   if nginx_running; then
     workers="$(pgrep -P "$(cat /run/nginx.pid)" | tr '\n' ' ' || true)"
@@ -204,9 +216,10 @@ switch() {
   # release before this one (a rollback then needs no cold start), else stops gracefully.
   ln -sfn "$release" "$ROOT/.current.tmp" && mv -T "$ROOT/.current.tmp" "$ROOT/current"
   echo "$new" > "$RUN/live.tmp" && mv -T "$RUN/live.tmp" "$RUN/live"
+  if root_owned "$release"; then rm -f "$release/$CUT_SHORT"; fi
   publish_static "$release" all
   if [ -n "$old" ]; then
-    if [ "$KEEP_WARM" = true ] && [ "$(readlink -f "$ROOT/$old")" = "$(previous)" ]; then
+    if kept_warm "$old"; then
       say "kept $NAME-$old warm on the previous release (for a rollback)"
     else
       stop_colour "$old"
@@ -216,13 +229,49 @@ switch() {
   say "live: $NAME-$new on ${release##*/}"
 }
 
+# At boot, before supervisord and nginx start (the role's django-deploy-boot unit): a reboot in the
+# middle of a switch leaves its records written one by one disagreeing (the new colour's flag,
+# nginx's upstream, `current`). run/live, written last, names the colour that served before the
+# switch began or after it ended: the rest is put back in line with it, so that one release starts
+# and serves, the live one. The deploy lock its deploy held is taken over by the next deploy.
+boot() {
+  local colour release idle cut upstream="$ROOT/nginx-upstream.conf"
+  colour="$(live)"
+  [ -n "$colour" ] || { say "boot: no release went live yet: nothing to put in order"; return 0; }
+  release="$(readlink -f "$ROOT/$colour" 2>/dev/null || true)"
+  if [ -z "$release" ] || [ ! -f "$release/manage.py" ]; then
+    die "boot: the live colour $colour points at no release ($ROOT/$colour): nothing put in order; deploy again"
+  fi
+  idle="$(other "$colour")"
+  if [ -f "$RUN/$idle.on" ] && ! kept_warm "$idle"; then
+    rm -f "$RUN/$idle.on"
+    cut="$(readlink -f "$ROOT/$idle" 2>/dev/null || true)"
+    say "boot: $NAME-$idle stays stopped: the switch to its release ${cut##*/} did not finish"
+    # A new release (newer than the live one) that never went live: no rollback goes to it.
+    # Only in a sealed release: root writes nothing where the project user can.
+    if root_owned "$cut" && [ -f "$cut/manage.py" ] && [[ "${cut##*/}" > "${release##*/}" ]]; then touch "$cut/$CUT_SHORT"; fi
+  fi
+  [ -f "$RUN/$colour.on" ] || touch "$RUN/$colour.on"
+  if [ "$(readlink -f "$ROOT/current" 2>/dev/null || true)" != "$release" ]; then
+    ln -sfn "$release" "$ROOT/.current.tmp" && mv -T "$ROOT/.current.tmp" "$ROOT/current"
+    say "boot: current points at the live release ${release##*/} again"
+  fi
+  if [ "$(cat "$upstream" 2>/dev/null || true)" != "$(upstream_of "$colour")" ]; then
+    upstream_of "$colour" > "$upstream.tmp" && mv -T "$upstream.tmp" "$upstream"
+    say "boot: nginx's upstream names the live colour $NAME-$colour again"
+  fi
+  say "boot: live: $NAME-$colour on ${release##*/}"
+}
+
 releases() { find "$ROOT/releases" -mindepth 1 -maxdepth 1 -type d -printf '%p\n' | sort "$@"; }
 
+# The release before the live one (never one whose switch a reboot cut short).
 previous() {
   local current r prev=""
   current="$(readlink -f "$ROOT/current" 2>/dev/null || true)"
   while read -r r; do
     if [ "$r" = "$current" ]; then break; fi
+    if [ -e "$r/$CUT_SHORT" ] && root_owned "$r"; then continue; fi
     prev="$r"
   done < <(releases)
   printf '%s\n' "$prev"
@@ -396,15 +445,33 @@ maintenance() {
   esac
 }
 
+boot_id() { cat /proc/sys/kernel/random/boot_id; }
+
+# The pid of the sleep that holds the deploy lock (nothing when none does). Its record names the boot
+# it was started in: after a reboot, that pid may be another process's, never to be killed. (A record
+# without a boot id, from an earlier bin/deploy, is taken as this boot's.)
+lock_holder() {
+  local p="" b=""
+  read -r p b < "$RUN/deploy.lock.pid" 2>/dev/null || true
+  [ -n "$p" ] || return 0
+  if [ -n "$b" ] && [ "$b" != "$(boot_id)" ]; then return 0; fi
+  if [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then echo "$p"; fi
+}
+
 # Takes the deploy lock within $1 seconds, held at most $2. A record left by the previous holder (it
-# never unlocked: killed, or its controller was) means a stale lock taken over: said, and journalled.
+# never unlocked: killed, or its controller was, or a reboot ended it) means a stale lock taken over:
+# said, and journalled.
 take_lock() {
   local out
-  # shellcheck disable=SC2016 # $1..$3 are the inner shell's
+  # shellcheck disable=SC2016 # $1..$4 are the inner shell's
   out="$(flock -w "$1" -E 75 "$RUN/deploy.lock" sh -c '
-    if [ -s "$2" ]; then echo "took over the stale deploy lock held since $(cat "$3" 2>/dev/null || echo "?") by a deploy that never released it (stale after $1 s)"; fi
-    setsid sleep "$1" </dev/null >/dev/null 2>&1 & echo $! > "$2"; date -u +%FT%TZ > "$3"' \
-    lock "$2" "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since")" || return 1
+    if [ -s "$2" ]; then
+      read -r _ boot < "$2" || true
+      if [ -n "$boot" ] && [ "$boot" != "$4" ]; then why="a reboot ended"; else why="never released it (stale after $1 s)"; fi
+      echo "took over the stale deploy lock held since $(cat "$3" 2>/dev/null || echo "?") by a deploy that $why"
+    fi
+    setsid sleep "$1" </dev/null >/dev/null 2>&1 & echo "$! $4" > "$2"; date -u +%FT%TZ > "$3"' \
+    lock "$2" "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since" "$(boot_id)")" || return 1
   [ -z "$out" ] || say "$out"
 }
 
@@ -422,6 +489,7 @@ case "${1:-}" in
     ;;
   previous) previous ;;
   status) status ;;
+  boot) boot ;;
   live) printf '%s\n' "$(revision)" && status ;;
   prune) prune "${2:?number of releases to keep}" ;;
   dump) dump "$(readlink -f "${2:?release directory}")" ;;
@@ -451,19 +519,19 @@ case "${1:-}" in
       take_lock "$wait" "$stale" || die "another deploy of $NAME holds the lock since ${since:-?} and did not finish within ${wait}s; retry when it ends (a lock held ${stale}s is taken over; if no deploy runs now: $ROOT/bin/deploy unlock)"
     elif ! take_lock "$(( left > 0 ? left : 0 ))" "$stale"; then
       # Held past its stale age by a longer sleep (an older setting): that holder ends here.
-      p="$(cat "$RUN/deploy.lock.pid" 2>/dev/null || true)"
-      if [ -n "$p" ] && [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
+      p="$(lock_holder)"
+      if [ -n "$p" ]; then kill "$p"; fi
       take_lock 10 "$stale" || die "the stale deploy lock of $NAME (held since ${since:-?}) could not be taken over"
     fi
     ;;
   unlock)
     # The records go first: whoever takes the lock next finds none, so takes no stale lock over.
     if [ -s "$RUN/deploy.lock.pid" ]; then
-      p="$(cat "$RUN/deploy.lock.pid")"
+      p="$(lock_holder)"
       rm -f "$RUN/deploy.lock.pid" "$RUN/deploy.lock.since"
-      if [ "$(ps -o comm= -p "$p" 2>/dev/null || true)" = sleep ]; then kill "$p"; fi
+      if [ -n "$p" ]; then kill "$p"; fi
     fi
     if [ -n "${2:-}" ]; then prune "$2"; fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE] | unlock [N] | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | boot | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE] | unlock [N] | maintenance on|off" ;;
 esac
