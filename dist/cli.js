@@ -7913,7 +7913,7 @@ var command5 = {
   async run(argv) {
     const opts = parseDemoArgs(argv);
     try {
-      const { runDemo } = await import("./cli-chunks/demo-run-BR7NQOW6.js");
+      const { runDemo } = await import("./cli-chunks/demo-run-3GEM6PBZ.js");
       return await runDemo(opts, findRepoRoot());
     } catch (e) {
       if (e instanceof UsageError) throw e;

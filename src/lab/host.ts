@@ -165,9 +165,15 @@ export async function waitReady(state: LabState, h: HostState, ssh: Ssh, timeout
   while (Date.now() < end) {
     if (!isAlive(h.nspawn)) throw new Error(`${h.name}: systemd-nspawn exited during boot: ${consoleTail()}`)
     if (await tcpOpen(h.address, 22, 500)) {
-      const r = await ssh('systemctl is-system-running --wait')
-      last = (r.stdout.trim() || r.stderr.trim())
+      // /run/nologin too: while it exists, pam_nologin refuses every user but root ("System is booting
+      // up"). It once outlived a loaded host's reported boot, and the admins' first login failed.
+      const r = await ssh('systemctl is-system-running --wait; test ! -e /run/nologin || echo nologin')
+      last = (r.stdout.trim() || r.stderr.trim()).replace(/\s+/g, ' ')
       if (last === 'running' || last === 'degraded') return last
+      if (last.endsWith('nologin')) {
+        await sleep(500)
+        continue
+      }
       if (r.code !== 255 && !['starting', 'initializing'].includes(last)) {
         throw new Error(`${h.name}: systemd reports "${last}" after boot`)
       }
