@@ -348,9 +348,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       appendFileSync(join(app, 'pages/static/pages/site.css'), `/* version ${version} */\n`)
       edit?.(app)
     })
-  // A new connection per request: a request sent on a kept-alive connection just as an nginx reload
-  // closes it idle is reset before nginx reads it (HTTP clients resend those; hey's Go client does).
-  const lbGet = (path: string) => send(`http://${address(LB)}${path}`, { host: NAME, headers: { Connection: 'close' }, timeoutMs: 30_000 })
+  const lbGet = (path: string) => send(`http://${address(LB)}${path}`, { host: NAME, timeoutMs: 30_000 })
   const releasesOn = async (app: string) => (await on(app, `ls -1 ${ROOT}/releases`)).stdout.trim()
   /** Each app server's live version, asked of it directly (from the load balancer). */
   async function versions(): Promise<Record<string, string>> {

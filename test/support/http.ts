@@ -27,7 +27,11 @@ export function send(url: string, o: HttpOptions = {}): Promise<HttpAnswer> {
   const request = url.startsWith('https:') ? httpsRequest : httpRequest
   const what = `${o.method ?? 'GET'} ${url}${o.host ? ` (Host ${o.host})` : ''}`
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: o.method ?? 'GET', headers: { ...o.headers, ...(o.host ? { Host: o.host } : {}) }, timeout: timeoutMs, ...(o.ca ? { ca: o.ca } : {}) }, (res) => {
+    // agent false: a connection of its own per request. Node 20's default agent keeps connections
+    // alive, and a request sent on one just as an nginx reload closes it idle comes back "socket hang
+    // up" or ECONNRESET, unanswered (160 of 326,626 requests over 40 reloads; 0 of 111,947 without
+    // keep-alive). Browsers and hey's Go client send such a request again; Node does not.
+    const req = request(url, { method: o.method ?? 'GET', agent: false, headers: { ...o.headers, ...(o.host ? { Host: o.host } : {}) }, timeout: timeoutMs, ...(o.ca ? { ca: o.ca } : {}) }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (b: Buffer) => chunks.push(b))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
