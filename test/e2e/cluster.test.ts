@@ -163,29 +163,29 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     }
   })
 
+  /** The load balancer's view of the app servers (frontend-lb-check status): "app1 up\napp2 failing"… */
+  const lbStatus = async () => (await on(LB, `sudo -n /usr/local/sbin/frontend-lb-check ${SITE} status`)).stdout.trim()
+  /** The load balancer's view, once it settles on `want` within `timeoutMs` (its timer probes every few seconds). */
+  async function lbSettles(want: string, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let now = ''
+    while (Date.now() < deadline && (now = await lbStatus()) !== want) await new Promise((r) => setTimeout(r, 1000))
+    assert.equal(now, want, 'the load balancer\'s view of the app servers')
+  }
+
   test('the load balancer takes an app server that fails its health check out, and back once it passes', LONG, async () => {
-    const status = async () => (await on(LB, `sudo -n /usr/local/sbin/frontend-lb-check ${SITE} status`)).stdout.trim()
-    const until = async (want: string) => {
-      const deadline = Date.now() + 60_000
-      let now = ''
-      while (Date.now() < deadline) {
-        if ((now = await status()) === want) return
-        await new Promise((r) => setTimeout(r, 1000))
-      }
-      assert.fail(`the load balancer's view stayed "${now}", expected "${want}"`)
-    }
-    assert.equal(await status(), 'app1 up\napp2 up')
+    assert.equal(await lbStatus(), 'app1 up\napp2 up')
     const stop = await on('app2', 'sudo -n systemctl stop nginx')
     assert.equal(stop.code, 0, stop.stderr)
     try {
-      await until('app1 up\napp2 failing')
+      await lbSettles('app1 up\napp2 failing', 60_000)
       const upstream = await on(LB, `cat /etc/nginx/django-deploy-lb/${SITE}.upstream`)
       assert.ok(upstream.stdout.includes(`server ${address('app2')}:80 max_fails=2 fail_timeout=10s down;`), upstream.stdout)
       for (let i = 0; i < 6; i++) assert.equal((await curl(`http://${NAME}/`, { address: address(LB) })).status, 200)
     } finally {
       await on('app2', 'sudo -n systemctl start nginx')
     }
-    await until('app1 up\napp2 up')
+    await lbSettles('app1 up\napp2 up', 60_000)
   })
 
   test('a second run of backend and frontend changes nothing on any host', LONG, async () => {
@@ -394,7 +394,6 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       assert.equal(pid.stdout.trim(), '', `${app}: the deploy lock is still held`)
     }
   }
-  const lbStatus = async () => (await on(LB, `sudo -n /usr/local/sbin/frontend-lb-check ${SITE} status`)).stdout.trim()
 
   test('a rolling deploy under load through the load balancer: no failed request (pages, static files), the new version on both app servers', LONG, async () => {
     const before = await versions()
@@ -623,13 +622,6 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   const changedBy = (run: StepRun) => (JSON.parse(run.outputs.result!) as { playbooks: { name: string; hosts: Record<string, { changed: number }> }[] }).playbooks
     .flatMap((p) => Object.entries(p.hosts).map(([h, r]) => `${p.name} ${h} ${r.changed}`))
   const dbPortFrom = async (host: string) => (await on(host, `timeout 5 bash -c '</dev/tcp/${address(DB)}/${PG_PORT}' && echo open || echo closed`)).stdout.trim()
-  /** The load balancer's view, once it settles on `want` (its timer probes every few seconds). */
-  async function lbSettles(want: string): Promise<void> {
-    const deadline = Date.now() + 90_000
-    let now = ''
-    while (Date.now() < deadline && (now = await lbStatus()) !== want) await new Promise((r) => setTimeout(r, 1000))
-    assert.equal(now, want, 'the load balancer\'s view of the app servers')
-  }
 
   test('a third app server added to the inventory joins by a dispatch of bootstrap: the live release, the database, the load balancer once healthy', LONG, async () => {
     await teamCopy()
