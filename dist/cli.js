@@ -3774,7 +3774,8 @@ function processesLines(h2) {
   for (const p2 of h2.processes ?? []) out.push(`  ${p2.kind.padEnd(9)} ${p2.name.padEnd(10)} ${p2.state.padEnd(8)} ${p2.description}`.trimEnd());
   for (const t2 of h2.timers ?? []) {
     const last = t2.last && t2.last !== "n/a" ? `last ${t2.last}${t2.result ? ` (${t2.result})` : ""}` : "never ran";
-    out.push(`  ${"timer".padEnd(9)} ${t2.job.padEnd(10)} ${t2.active === "active" ? "" : `${t2.active} `}${t2.calendar}: next ${t2.next || "none"}, ${last}`);
+    const when = t2.state === "running" ? `running since ${t2.last}` : `next ${t2.next || "none"}, ${last}`;
+    out.push(`  ${"timer".padEnd(9)} ${t2.job.padEnd(10)} ${t2.active === "active" ? "" : `${t2.active} `}${t2.calendar}: ${when}`);
   }
   for (const e of h2.errors) out.push(`  ${"processes".padEnd(9)} not read: ${e}`);
   return out;

@@ -7,7 +7,8 @@ import { adhocArgs, adhocBinary, CONNECT_TIMEOUT_S, READ_DEADLINE_MS } from '../
 import type { AnsibleRunSettings } from '../core/run.ts'
 
 export interface ProcessState { kind: 'web' | 'worker'; name: string; state: string; description: string }
-export interface TimerState { job: string; calendar: string; active: string; next: string; last: string; result: string }
+/** state: the timer's SubState ("running" while its job runs; absent from an older <project>-ops). */
+export interface TimerState { job: string; calendar: string; active: string; state?: string; next: string; last: string; result: string }
 
 export type HostProcesses =
   | { host: string; status: 'read'; processes: ProcessState[] | null; timers: TimerState[] | null; errors: string[] }
@@ -72,7 +73,9 @@ export function processesLines(h: HostProcesses | undefined): string[] {
   for (const p of h.processes ?? []) out.push(`  ${p.kind.padEnd(9)} ${p.name.padEnd(10)} ${p.state.padEnd(8)} ${p.description}`.trimEnd())
   for (const t of h.timers ?? []) {
     const last = t.last && t.last !== 'n/a' ? `last ${t.last}${t.result ? ` (${t.result})` : ''}` : 'never ran'
-    out.push(`  ${'timer'.padEnd(9)} ${t.job.padEnd(10)} ${t.active === 'active' ? '' : `${t.active} `}${t.calendar}: next ${t.next || 'none'}, ${last}`)
+    // A running job has no next run yet (systemd sets it when the run ends).
+    const when = t.state === 'running' ? `running since ${t.last}` : `next ${t.next || 'none'}, ${last}`
+    out.push(`  ${'timer'.padEnd(9)} ${t.job.padEnd(10)} ${t.active === 'active' ? '' : `${t.active} `}${t.calendar}: ${when}`)
   }
   for (const e of h.errors) out.push(`  ${'processes'.padEnd(9)} not read: ${e}`)
   return out

@@ -36,11 +36,16 @@ describe('django-deploy status: processes', () => {
     ])
   })
 
-  test('lines: one per process and per timer; a timer that never ran says so; a failed read says why', () => {
+  test('lines: one per process and per timer; a timer that never ran or is running says so; a failed read says why', () => {
     const [read] = parseProcessesOutput(`web1 | CHANGED | rc=0 | (stdout) ${answer}`)
     assert.deepEqual(processesLines(read), [
       '  worker    tasks-1    FATAL    Exited too quickly (process log may have details)',
       '  timer     report     Mon *-*-* 06:00:00: next Mon 2026-12-07 06:00:00 UTC, never ran',
+    ])
+    // While its job runs systemd has no next run for a timer (the e2e status check met it at :00).
+    const running = { job: 'tick', calendar: '*-*-* *:*:00', active: 'active', state: 'running', next: '', last: 'Mon 2026-12-07 16:08:00 UTC', result: 'success' }
+    assert.deepEqual(processesLines({ host: 'web1', status: 'read', processes: [], timers: [running], errors: [] }), [
+      '  timer     tick       *-*-* *:*:00: running since Mon 2026-12-07 16:08:00 UTC',
     ])
     assert.deepEqual(processesLines({ host: 'web1', status: 'read', processes: [], timers: null, errors: ['timers: systemctl failed'] }), ['  processes not read: timers: systemctl failed'])
     assert.deepEqual(processesLines({ host: 'web2', status: 'unreachable', message: 'timed out' }), ['  processes not read: timed out'])

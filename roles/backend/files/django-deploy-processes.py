@@ -2,11 +2,12 @@
 
 Prints one line of JSON:
   {"processes": [{"kind": "web"|"worker", "name", "state", "description"}] or null,
-   "timers": [{"job", "calendar", "active", "next", "last", "result"}] or null,
+   "timers": [{"job", "calendar", "active", "state", "next", "last", "result"}] or null,
    "errors": [...]}
 processes: supervisord's programs of the project (gunicorn's blue and green, the workers), as
 `supervisorctl status` reports them; timers: the scheduled jobs' systemd timers, with the calendar,
-the next and last run and the last run's result (its service's). Reads only.
+the next and last run and the last run's result (its service's). While a job runs, systemd knows
+no next run (state "running", next empty) and the result is that of the run under way. Reads only.
 """
 import argparse
 import json
@@ -52,7 +53,8 @@ def systemctl_show(units, properties):
 
 
 def timers(prefix):
-    shown = systemctl_show([prefix + "*.timer"], ["ActiveState", "NextElapseUSecRealtime", "LastTriggerUSec", "TimersCalendar"])
+    shown = systemctl_show([prefix + "*.timer"],
+                           ["ActiveState", "SubState", "NextElapseUSecRealtime", "LastTriggerUSec", "TimersCalendar"])
     services = systemctl_show([u[:-len(".timer")] + ".service" for u in shown], ["Result"]) if shown else {}
     out = []
     for unit in sorted(shown):
@@ -63,6 +65,7 @@ def timers(prefix):
             "job": unit[len(prefix):-len(".timer")],
             "calendar": calendar.group(1) if calendar else "",
             "active": t.get("ActiveState", ""),
+            "state": t.get("SubState", ""),
             "next": t.get("NextElapseUSecRealtime", ""),
             "last": t.get("LastTriggerUSec", ""),
             "result": service.get("Result", "") if t.get("LastTriggerUSec") not in ("", "n/a") else "",
