@@ -270,6 +270,23 @@ cut_short_switch() {
   [[ "$output" != *"took over"* ]]
 }
 
+@test "lock ... live: under the lock, in the same call, what live prints follows a live: line (after a takeover line)" {
+  run deploy lock 5 100 live
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'live:\n\nlive=none state=NONE release=none')" ]
+  deploy unlock
+  release r1
+  deploy switch "$ROOT/releases/r1"
+  deploy lock 5 2
+  sleep 3
+  run deploy lock 1 2 live
+  [ "$status" -eq 0 ]
+  [[ "${output%%live:*}" == "took over the stale deploy lock held since 20"* ]]
+  [ "${output#*live:$'\n'}" = "$(deploy live)" ]
+  [[ "$(deploy live)" == *"live=blue state="*" release=r1" ]]
+  deploy unlock
+}
+
 @test "a stale lock is taken over, saying so: its holder never unlocked, or holds it past the stale age" {
   deploy lock 5 2
   sleep 3

@@ -20,7 +20,7 @@
 #   deploy discard RELEASE_DIR  remove a release that never went live
 #   deploy publish-static RELEASE_DIR   add a sealed release's static files beside the live ones (a
 #                               rolling deploy: every app server has them before the first switch)
-#   deploy lock SECONDS [STALE] | unlock [N]   the per-project deploy lock (one held over STALE seconds
+#   deploy lock SECONDS [STALE [live]] | unlock [N]   the per-project deploy lock (one held over STALE seconds
 #                               is taken over); with N, unlock then runs `prune N` (a deploy's last step)
 #   deploy maintenance on | off     nginx answers the maintenance page (503) while the flag exists;
 #                               `off` prints how many seconds it was up (breaking migrations, the CLI)
@@ -523,6 +523,9 @@ case "${1:-}" in
       if [ -n "$p" ]; then kill "$p"; fi
       take_lock 10 "$stale" || die "the stale deploy lock of $NAME (held since ${since:-?}) could not be taken over"
     fi
+    # `lock SECONDS STALE live`: what `live` prints follows a "live:" line, read under the lock in the
+    # same call (a deploy's first two steps, one round trip).
+    if [ "${4:-}" = live ]; then echo "live:"; printf '%s\n' "$(revision)"; status; fi
     ;;
   unlock)
     # The records go first: whoever takes the lock next finds none, so takes no stale lock over.
@@ -533,5 +536,5 @@ case "${1:-}" in
     fi
     if [ -n "${2:-}" ]; then prune "$2"; fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | boot | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE] | unlock [N] | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | boot | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE [live]] | unlock [N] | maintenance on|off" ;;
 esac
