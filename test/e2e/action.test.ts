@@ -51,7 +51,7 @@ const files: Record<string, string> = {
   ].join('\n'),
   'roles/frontend/tasks/main.yml': marker('frontend', '/srv/fixture-frontend'),
   // The real state role: the plan follows what the host records.
-  ...Object.fromEntries(['tasks/main.yml', 'defaults/main.yml'].map((f) => [`roles/deploy_state/${f}`, readFileSync(join(ROOT, 'roles/deploy_state', f), 'utf8')])),
+  ...Object.fromEntries(['tasks/main.yml', 'defaults/main.yml', 'files/deploy-state-record.py'].map((f) => [`roles/deploy_state/${f}`, readFileSync(join(ROOT, 'roles/deploy_state', f), 'utf8')])),
 }
 
 function play(role: string): string {
