@@ -365,7 +365,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
 
   /** The backend playbook with `app` as the code, under load through the load balancer: pages (hey),
    *  the live stylesheet (hey, rate-limited) and pages with the stylesheet each names. */
-  async function deployUnderLoad(app: string) {
+  async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}) {
     const css = stylesheetOf((await lbGet('/')).body)
     assert.ok(css, 'the page names its hashed stylesheet')
     const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
@@ -373,7 +373,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     const watched = watchPages(lbGet)
     await new Promise((r) => setTimeout(r, 2000))
     const started = Date.now()
-    const result = await lab.runPlaybook('backend', { inventory, extraVars: { backend_archive_src: app } })
+    const result = await lab.runPlaybook('backend', { inventory, extraVars: { ...extraVars, backend_archive_src: app } })
     const seconds = Math.round((Date.now() - started) / 1000)
     await new Promise((r) => setTimeout(r, 2000))
     const [load, static_, seen] = [await pages.stop(), await assets.stop(), await watched.stop()]
@@ -424,7 +424,8 @@ describe('cluster: a load balancer, two app servers and a database server, from 
         'return HttpResponse("not ready\\n", status=503, content_type="text/plain")'))
       assert.match(readFileSync(views, 'utf8'), /not ready/)
     })
-    const { result } = await deployUnderLoad(unhealthy)
+    // Its health check fails for as long as it is given: 10 s, not the default minute, are enough to fail it.
+    const { result } = await deployUnderLoad(unhealthy, { backend_health_timeout: 10 })
     assert.notEqual(result.code, 0)
     // The run's failures (the summary's list: the switch, then the stop it caused): on app1 alone,
     // the last naming the host that stopped the rollout and why.
