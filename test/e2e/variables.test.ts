@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
+import { readLayout } from '../../src/core/layout-read.ts'
 import { runPlaybook } from '../../src/core/run.ts'
 import type { Playbook } from '../../src/core/playbooks.ts'
 
@@ -30,6 +31,24 @@ const cases: Case[] = [
   { playbook: 'frontend', vars: { public_hostnames: 'example.com' }, message: /^public_hostnames is "example\.com": expected a list/ },
   // Two bad values: the first is the line, the other not glued on with a literal backslash-n.
   { playbook: 'base', vars: { base_fail2ban_maxretry: 'many', base_firewall_allowed_ports: [70000] }, message: /^base_(fail2ban_maxretry is "many": expected a whole number|firewall_allowed_ports\[0\] is 70000: expected a port number from 1 to 65535): fix it in group_vars/ },
+]
+
+/**
+ * Layouts that cannot work, one per rule of roles/layout/tasks/validate.yml, in its order: given to
+ * ansible-playbook directly (no action, so no preflight), each stops with the line the action's own
+ * check (src/core/layout.ts, through readLayout) says for the same inventory. Hosts: 192.0.2.x.
+ */
+const children = (groups: Record<string, string[]>) => Object.entries(groups)
+  .map(([g, hosts]) => `        ${g}:\n          hosts:\n${hosts.map((h) => `            ${h}:\n              ansible_host: 192.0.2.${h.replace(/\D/g, '') || 1}\n`).join('')}`).join('')
+const layouts: Array<{ name: string; hosts: string }> = [
+  { name: 'an app server outside webservers', hosts: `all:\n  children:\n    webservers:\n      hosts:\n        app1:\n          ansible_host: 192.0.2.1\n    appservers:\n      hosts:\n        app1:\n        app9:\n          ansible_host: 192.0.2.9\n    dbservers:\n      hosts:\n        app1:\n` },
+  { name: 'a server in no role group', hosts: `all:\n  children:\n    webservers:\n      hosts:\n        web5:\n          ansible_host: 192.0.2.5\n      children:\n${children({ appservers: ['app1'], dbservers: ['db2'] })}` },
+  { name: 'a load balancer that is an app server', hosts: `all:\n  children:\n    webservers:\n      children:\n${children({ appservers: ['app1', 'app3'], dbservers: ['db2'], loadbalancers: ['app1'] })}` },
+  { name: 'a load balancer and no app server', hosts: `all:\n  children:\n    webservers:\n      children:\n${children({ dbservers: ['db2'], loadbalancers: ['lb4'] })}` },
+  { name: 'app servers and no database server', hosts: `all:\n  children:\n    webservers:\n      children:\n${children({ appservers: ['app1'] })}` },
+  { name: 'two database servers', hosts: `all:\n  children:\n    webservers:\n      children:\n${children({ appservers: ['app1'], dbservers: ['db2', 'db3'] })}` },
+  { name: 'two load balancers', hosts: `all:\n  children:\n    webservers:\n      children:\n${children({ appservers: ['app1', 'app3'], dbservers: ['db2'], loadbalancers: ['lb4', 'lb5'] })}` },
+  { name: 'two app servers and no load balancer', hosts: `all:\n  children:\n    webservers:\n      children:\n${children({ appservers: ['app1', 'app3'], dbservers: ['db2'] })}` },
 ]
 
 describe('variable checks on the controller, before any connection', { concurrency: 3 }, () => {
@@ -65,6 +84,21 @@ describe('variable checks on the controller, before any connection', { concurren
       assert.ok(!failure!.message.includes('\n') && !failure!.message.includes('\\n'), `one line: ${failure!.message}`)
       assert.equal(r.hosts.web1?.unreachable ?? 0, 0, 'nothing connected')
       for (const s of secrets) assert.ok(!output.includes(s.slice(0, 20)), 'no vault value in the output')
+    })
+  }
+
+  for (const l of layouts) {
+    test(`a layout with ${l.name}: the playbook stops with the line the action's check says`, { timeout: 5 * 60_000 }, async () => {
+      const own = join(dir, l.name.replace(/\W+/g, '-'))
+      cpSync(inventory, own, { recursive: true })
+      writeFileSync(join(own, 'hosts.yml'), l.hosts)
+      const settings = { cwd: repoRoot, ansiblePlaybook: 'ansible-playbook', inventory: own, env: { ANSIBLE_VAULT_PASSWORD_FILE: join(dir, 'vault.key'), ANSIBLE_NOCOLOR: '1' } }
+      const expected = await readLayout(settings).then(() => assert.fail('the action\'s check accepts the layout'), (e: Error) => e.message)
+      let output = ''
+      const r = await runPlaybook('base', { ...settings, check: false, diff: false, tags: [], extraVars: '{}' }, (b) => { output += b.toString() })
+      assert.equal(r.exitCode, 2, output.slice(-2000))
+      assert.deepEqual([...new Set(r.failures.map((f) => f.message))], [expected], output.slice(-2000))
+      assert.ok(Object.values(r.hosts).every((h) => (h.unreachable ?? 0) === 0), 'nothing connected')
     })
   }
 })
