@@ -70,8 +70,8 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   const address = (name: string) => lab.hosts.find((h) => h.name === name)!.address
 
   /** A command as the deploy user on the new SSH port (root cannot log in any more). */
-  async function on(host: string, cmd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return lab.ssh(host, cmd, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy })
+  async function on(host: string, cmd: string, timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }> {
+    return lab.ssh(host, cmd, { user: 'deploy', port: SSH_PORT, key: lab.keys.deploy, timeoutMs })
   }
 
   async function playbook(name: string): Promise<PlaybookResult> {
@@ -365,7 +365,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
 
   /** The backend playbook with `app` as the code, under load through the load balancer: pages (hey),
    *  the live stylesheet (hey, rate-limited) and pages with the stylesheet each names. */
-  async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}) {
+  async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}, meanwhile?: () => Promise<void>) {
     const css = stylesheetOf((await lbGet('/')).body)
     assert.ok(css, 'the page names its hashed stylesheet')
     const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
@@ -373,7 +373,9 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     const watched = watchPages(lbGet)
     await new Promise((r) => setTimeout(r, 2000))
     const started = Date.now()
-    const result = await lab.runPlaybook('backend', { inventory, extraVars: { ...extraVars, backend_archive_src: app } })
+    const run = lab.runPlaybook('backend', { inventory, extraVars: { ...extraVars, backend_archive_src: app } })
+    await meanwhile?.()
+    const result = await run
     const seconds = Math.round((Date.now() - started) / 1000)
     await new Promise((r) => setTimeout(r, 2000))
     const [load, static_, seen] = [await pages.stop(), await assets.stop(), await watched.stop()]
@@ -441,6 +443,68 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     await noLockHeld()
   })
 
+
+  test('an app server reset in the middle of its switch: the rollout stops there, nothing fails through the load balancer; it comes back serving its live release alone, and the next deploy takes both locks over and goes live', LONG, async () => {
+    const status = async (app: string) => (await on(app, `sudo -n ${ROOT}/bin/deploy status`)).stdout.trim()
+    const bootId = async () => (await on('app1', 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()
+    const before = /^live=(\w+) state=RUNNING release=(\S+)$/.exec(await status('app1'))
+    assert.ok(before, 'app1 serves a release before the deploy')
+    const [, live, liveRelease] = before
+    const idle = live === 'blue' ? 'green' : 'blue'
+    const app2Before = await status('app2')
+    const liveVersions = await versions()
+    const firstBoot = await bootId()
+
+    // As in the backend role's test of a reset: a watcher on app1 resets it (no service stopped, as on a
+    // power loss) the moment nginx's upstream names the new colour while the live colour is still the
+    // old one. app1 is out of the load balancer then (drained for its switch); app2 serves alone.
+    const watcher = [
+      `cd ${ROOT}`,
+      'held=""',
+      'while :; do',
+      '  if [ -s run/deploy.lock.pid ]; then held=1; elif [ -n "$held" ]; then echo "the deploy ended before its switch"; exit 1; fi',
+      `  [ "$(cat run/live)" = ${live} ] || { echo "the switch ended before the reset"; exit 1; }`,
+      `  grep -q 'unix:.*/${idle}[.]sock' nginx-upstream.conf && break`,
+      '  sleep 0.1',
+      'done',
+      'echo "switching: reset"',
+      'systemctl reboot --force --force',
+    ].join('\n')
+    const app = release('4.0.0-reset')
+    let reset = { code: 0, stdout: '', stderr: '' }
+    const { result } = await deployUnderLoad(app, {}, async () => {
+      reset = await on('app1', `echo ${Buffer.from(watcher).toString('base64')} | base64 -d | sudo -n bash`, 20 * 60_000)
+    })
+    assert.match(reset.stdout, /switching: reset/, `${reset.stdout}${reset.stderr}`)
+    assert.notEqual(result.code, 0, 'the deploy the reset cut short fails')
+    assert.ok((result.recap.app1?.unreachable ?? 0) > 0, JSON.stringify(result.recap))
+    assert.equal(result.recap.app2?.failed, 0)
+
+    // Back: booted anew, app1 serves its live release alone; app2 was never switched.
+    const end = Date.now() + 180_000
+    let back = false
+    while (!back && Date.now() < end) {
+      const r = await on('app1', 'systemctl is-system-running --wait >/dev/null; cat /proc/sys/kernel/random/boot_id')
+      back = r.code === 0 && r.stdout.trim() !== firstBoot && (await fromApp('app1', '/').then((p) => p.status === 200, () => false))
+      if (!back) await new Promise((r) => setTimeout(r, 1000))
+    }
+    assert.ok(back, 'app1 came back from the reset and answers')
+    assert.equal(await status('app1'), `live=${live} state=RUNNING release=${liveRelease}`)
+    const journal = await on('app1', 'sudo -n journalctl -b -t example-deploy --no-pager -o cat')
+    assert.match(journal.stdout, new RegExp(`boot: example-${idle} stays stopped: the switch to its release \\S+ did not finish`))
+    assert.equal(await status('app2'), app2Before)
+    assert.deepEqual(await versions(), liveVersions)
+
+    // The next deploy: app1's lock, which the reset ended, and app2's, held for a switch that never
+    // came (stale after a minute here, the team copy's setting below), are taken over; both go live.
+    const again = await lab.runPlaybook('backend', { inventory, extraVars: { backend_archive_src: app, backend_lock_stale_after: 60 } })
+    assert.equal(again.code, 0, again.output.slice(-3000))
+    assert.match(again.output, /took over the stale deploy lock held since \S+ by a deploy that a reboot ended/)
+    assert.match(again.output, /took over the stale deploy lock held since \S+ by a deploy that never released it/)
+    assert.deepEqual(await versions(), { app1: '4.0.0-reset', app2: '4.0.0-reset' })
+    await lbSettles('app1 up\napp2 up')
+    await noLockHeld()
+  })
 
   // --- The bundled action on the cluster, as a team runs it: faults during a rollout; an app server joins and leaves ---
 
