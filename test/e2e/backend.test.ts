@@ -15,7 +15,7 @@ import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../
 import { checkVaultKey } from '../../src/core/vault-read.ts'
 import { addExtraField, appCopy as copyApp } from '../support/app.ts'
 import { get as httpGet } from '../support/http.ts'
-import { startHey, stylesheetOf, watchPages } from '../support/load.ts'
+import { PAGE_LOAD, startHey, stylesheetOf, watchPages } from '../support/load.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -83,7 +83,7 @@ describe('backend role', () => {
 
   /** Deploys `app` under load; returns the playbook result and what the clients saw. */
   async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}) {
-    const load = startHey({ url: `http://${address}/`, host: 'web1.test' })
+    const load = startHey({ url: `http://${address}/`, host: 'web1.test', ...PAGE_LOAD })
     await new Promise((r) => setTimeout(r, 2000))
     const result = await run('backend', { backend_archive_src: app, ...extraVars })
     await new Promise((r) => setTimeout(r, 2000))

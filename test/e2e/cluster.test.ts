@@ -22,7 +22,7 @@ import { appCopy } from '../support/app.ts'
 import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
-import { startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
+import { PAGE_LOAD, startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
 import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
@@ -368,7 +368,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}, meanwhile?: () => Promise<void>) {
     const css = stylesheetOf((await lbGet('/')).body)
     assert.ok(css, 'the page names its hashed stylesheet')
-    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, ...PAGE_LOAD })
     const assets = startHey({ url: `http://${address(LB)}${css}`, host: NAME, concurrency: 2, qps: 20 })
     const watched = watchPages(lbGet)
     await new Promise((r) => setTimeout(r, 2000))
@@ -628,7 +628,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
   test('the action cancelled mid-rollout (SIGTERM, then SIGKILL after 5 s): no failed request, every app server serving; the next push takes the stale lock over and completes the rollout', LONG, async () => {
     const css = stylesheetOf((await lbGet('/')).body)
     assert.ok(css, 'the page names its hashed stylesheet')
-    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, ...PAGE_LOAD })
     const assets = startHey({ url: `http://${address(LB)}${css}`, host: NAME, concurrency: 2, qps: 20 })
     const watched = watchPages(lbGet)
     const cancel = new AbortController()
@@ -732,7 +732,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
 
   test('the app server removed from the inventory: the load balancer drains it, then drops it, no request failing; then the database closes to it', LONG, async () => {
     commitAppServers(APPS)
-    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, concurrency: 4 })
+    const pages = startHey({ url: `http://${address(LB)}/`, host: NAME, ...PAGE_LOAD })
     await new Promise((r) => setTimeout(r, 2000))
     let run: StepRun
     let load: Awaited<ReturnType<typeof pages.stop>>

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { PLAIN_SITE_VARS, startLab, type Lab, type PlaybookResult } from '../../src/lab/index.ts'
 import { appCopy } from '../support/app.ts'
 import { get as httpGet } from '../support/http.ts'
-import { startHey } from '../support/load.ts'
+import { PAGE_LOAD, startHey } from '../support/load.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const LONG = { timeout: 40 * 60_000 }
@@ -65,7 +65,7 @@ describe('migrations: additive ones keep the zero-downtime switch, breaking ones
   }
 
   async function deployUnderLoad(app: string, extraVars: Record<string, unknown> = {}) {
-    const load = startHey({ url: `http://${address}/`, host: HOST, concurrency: 4 })
+    const load = startHey({ url: `http://${address}/`, host: HOST, ...PAGE_LOAD })
     await new Promise((r) => setTimeout(r, 2000))
     const result = await run('backend', { backend_archive_src: app, ...extraVars })
     await new Promise((r) => setTimeout(r, 2000))

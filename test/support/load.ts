@@ -93,6 +93,13 @@ export interface RunningLoad {
   stop(): Promise<LoadResult>
 }
 
+/**
+ * The e2e deploys' page load: 4 clients at 25 requests per second each (about 100 a second), a fixed
+ * rate. Unbounded, hey takes every CPU cycle the deploy and the suite's other files (three at a time on
+ * 2 CPUs) leave; 100 a second is what the unbounded clients reached under the whole run's load anyway.
+ */
+export const PAGE_LOAD = { concurrency: 4, qps: 25 } as const
+
 /** Starts hey with a very long duration; `stop()` sends SIGINT, on which hey lets every worker
  *  finish its request in flight and prints its summary (no request is cut by the stop). */
 export function startHey(t: LoadTarget): RunningLoad {
