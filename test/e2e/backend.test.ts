@@ -16,6 +16,7 @@ import { checkVaultKey } from '../../src/core/vault-read.ts'
 import { addExtraField, appCopy as copyApp } from '../support/app.ts'
 import { get as httpGet } from '../support/http.ts'
 import { PAGE_LOAD, startHey, stylesheetOf, watchPages } from '../support/load.ts'
+import { resetMidSwitch } from '../support/reset.ts'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const ROOT = '/srv/example-org/example'
@@ -488,18 +489,7 @@ describe('backend role', () => {
     // gives up when the deploy releases its lock or the live colour changes first.
     const upload = holdUpload(address, 'web1.test')
     const app = appCopy(work, '6.0.0-reboot')
-    const watcher = [
-      `cd ${ROOT}`,
-      'held=""',
-      'while :; do',
-      '  if [ -s run/deploy.lock.pid ]; then held=1; elif [ -n "$held" ]; then echo "the deploy ended before its switch"; exit 1; fi',
-      `  [ "$(cat run/live)" = ${live} ] || { echo "the switch ended before the reset"; exit 1; }`,
-      `  grep -q 'unix:.*/${idle}[.]sock' nginx-upstream.conf && break`,
-      '  sleep 0.1',
-      'done',
-      'echo "switching: reset"',
-      'systemctl reboot --force --force',
-    ].join('\n')
+    const watcher = resetMidSwitch(ROOT, live!, idle)
     const deploy = run('backend', { backend_archive_src: app })
     let cut: Awaited<typeof deploy>
     try {

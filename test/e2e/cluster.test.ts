@@ -23,6 +23,7 @@ import { assertUnchanged } from '../support/cell.ts'
 import { curl } from '../support/curl.ts'
 import { send } from '../support/http.ts'
 import { PAGE_LOAD, startHey, stylesheetOf, versionOf, watchPages } from '../support/load.ts'
+import { resetMidSwitch } from '../support/reset.ts'
 import { actionInputs, type Contexts } from '../support/workflow-inputs.ts'
 import { BUCKET, MEDIA_BUCKET, mediaStorage, offsiteBackup, startS3, type S3Server } from '../support/s3.ts'
 
@@ -458,18 +459,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     // As in the backend role's test of a reset: a watcher on app1 resets it (no service stopped, as on a
     // power loss) the moment nginx's upstream names the new colour while the live colour is still the
     // old one. app1 is out of the load balancer then (drained for its switch); app2 serves alone.
-    const watcher = [
-      `cd ${ROOT}`,
-      'held=""',
-      'while :; do',
-      '  if [ -s run/deploy.lock.pid ]; then held=1; elif [ -n "$held" ]; then echo "the deploy ended before its switch"; exit 1; fi',
-      `  [ "$(cat run/live)" = ${live} ] || { echo "the switch ended before the reset"; exit 1; }`,
-      `  grep -q 'unix:.*/${idle}[.]sock' nginx-upstream.conf && break`,
-      '  sleep 0.1',
-      'done',
-      'echo "switching: reset"',
-      'systemctl reboot --force --force',
-    ].join('\n')
+    const watcher = resetMidSwitch(ROOT, live!, idle)
     const app = release('4.0.0-reset')
     let reset = { code: 0, stdout: '', stderr: '' }
     const { result } = await deployUnderLoad(app, {}, async () => {
