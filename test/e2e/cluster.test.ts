@@ -414,12 +414,23 @@ describe('cluster: a load balancer, two app servers and a database server, from 
       .map((t) => `${t.host} ${t.name.split(' ').slice(2, 5).join(' ')}`)
     assert.deepEqual(steps.filter((x, i) => x !== steps[i - 1]), APPS.flatMap((a) => [
       `${a} server is out`, `${a} passed its health`, `${a} server is back`]), steps.join('\n'))
+    // Each switch found the new release's gunicorn started beside the live one (all at once, after
+    // the migration): no cold start while its app server was out of the load balancer.
+    for (const app of APPS) {
+      const live = /release=(\S+)$/.exec((await on(app, `sudo -n ${ROOT}/bin/deploy status`)).stdout.trim())?.[1]
+      const said = (await on(app, 'sudo -n journalctl -t example-deploy --no-pager -o cat')).stdout
+      assert.match(said, new RegExp(`started example-\\w+ on ${live} \\(for its switch\\)`), `${app}: ${said.slice(-1500)}`)
+      assert.match(said, new RegExp(`example-\\w+ runs ${live} already \\(started before the switch\\)`), `${app}: ${said.slice(-1500)}`)
+    }
     assert.equal(await lbStatus(), 'app1 up\napp2 up')
     await noLockHeld()
   })
 
   test('a release that fails its health check on the first app server: the rollout stops there, the second keeps the old release, nothing fails', LONG, async () => {
     const app2Releases = await releasesOn('app2')
+    const stoppedOnApp2 = async () => ((await on('app2', 'sudo -n journalctl -t example-deploy --no-pager -o cat')).stdout
+      .match(/^stopped example-\w+, which ran \S+$/gm) ?? []).length
+    const stoppedBefore = await stoppedOnApp2()
     const unhealthy = release('3.0.0-unhealthy', (app) => {
       const views = join(app, 'pages/views.py')
       writeFileSync(views, readFileSync(views, 'utf8').replace(
@@ -440,6 +451,7 @@ describe('cluster: a load balancer, two app servers and a database server, from 
     assert.equal(result.recap.app2?.failed, 0)
     assert.deepEqual(await versions(), { app1: '2.0.0', app2: '2.0.0' })
     assert.equal(await releasesOn('app2'), app2Releases, 'app2\'s new release was removed')
+    assert.equal(await stoppedOnApp2(), stoppedBefore + 1, 'the gunicorn app2 had started for it stopped first')
     assert.equal(await lbStatus(), 'app1 up\napp2 up', 'app1 back in the load balancer with the release it serves')
     await noLockHeld()
   })

@@ -3,6 +3,8 @@
 # gunicorn on its own unix socket. nginx proxies to the socket named in nginx-upstream.conf.
 #   deploy switch RELEASE_DIR   start the idle colour on the release, health-check it, move nginx to
 #                               it, point `current` at it, stop the old colour once nginx drained it
+#   deploy prestart RELEASE_DIR start the idle colour on the release, no traffic moved (a rolling
+#                               deploy, on every app server at once: each switch then finds it warm)
 #   deploy restart SECONDS      switch to the live release again (new settings), under the deploy lock
 #   deploy rollback             switch to the release before the live one (with KEEP_WARM, its colour
 #                               usually still runs it: no cold start)
@@ -137,6 +139,37 @@ warm() {
   [ "$(state "$colour")" = RUNNING ]
 }
 
+# The idle colour, stopped, now points at the release (its supervisord program refreshed: `update`
+# rereads the configuration) and starts. Whatever is left at its socket's name but a socket (gunicorn
+# would refuse to bind) goes, removed by the project user in its own directory. Its flag holds where
+# this start's lines begin in its log.
+start_idle() {
+  local colour="$1" release="$2"
+  stop_colour "$colour"
+  as_app find "$SOCKET_DIR" -maxdepth 1 -name "$colour.sock" ! -type s -delete
+  ln -sfn "$release" "$ROOT/.$colour.tmp" && mv -T "$ROOT/.$colour.tmp" "$ROOT/$colour"
+  publish_static "$release" keep
+  supervisorctl update "$NAME-$colour" >/dev/null
+  stat -c %s "$LOG_DIR/gunicorn-$colour.log" 2>/dev/null > "$RUN/$colour.on" || echo 0 > "$RUN/$colour.on"
+  [ "$(state "$colour")" = RUNNING ] || supervisorctl start "$NAME-$colour" >/dev/null || true
+}
+
+# A rolling deploy, once the database is migrated: the idle colour starts on the new release on every
+# app server at once, while they all serve the live one, so that each switch in turn finds it warm
+# (no cold start while the app server is out of the load balancer). No traffic moves; the switch's
+# health check still decides.
+prestart() {
+  local release old new
+  release="$(readlink -f "$1")"
+  [ -f "$release/manage.py" ] || die "no release at $1"
+  old="$(live)"
+  [ -n "$old" ] || { say "no live release: ${release##*/} starts at its switch"; return 0; }
+  new="$(other "$old")"
+  if warm "$new" "$release"; then say "$NAME-$new runs ${release##*/} already"; return 0; fi
+  start_idle "$new" "$release"
+  say "started $NAME-$new on ${release##*/} (for its switch)"
+}
+
 # What nginx-upstream.conf holds when `colour` is live.
 upstream_of() {
   printf '# Written by %s/bin/deploy: the live gunicorn (%s).\nserver unix:%s/%s.sock fail_timeout=0;\n' \
@@ -153,22 +186,16 @@ switch() {
   old="$(live)"
   new="$(other "${old:-green}")"
 
-  # 1. The idle colour, stopped, now points at the release (its supervisord program refreshed:
-  # `update` rereads the configuration). Whatever is left at its socket's name but a socket
-  # (gunicorn would refuse to bind) goes, removed by the project user in its own directory. Unless
-  # it already runs the release, warm (a rollback right after a deploy).
-  logged="$(stat -c %s "$LOG_DIR/gunicorn-$new.log" 2>/dev/null || echo 0)"
+  # 1. The idle colour starts on the release (start_idle), unless it runs it already, warm: a rollback
+  # right after a deploy, or a rolling deploy's `prestart`.
   if [ -n "$old" ] && warm "$new" "$release"; then
-    say "$NAME-$new runs ${release##*/} already (kept warm)"
+    say "$NAME-$new runs ${release##*/} already (started before the switch)"
   else
-    stop_colour "$new"
-    as_app find "$SOCKET_DIR" -maxdepth 1 -name "$new.sock" ! -type s -delete
-    ln -sfn "$release" "$ROOT/.$new.tmp" && mv -T "$ROOT/.$new.tmp" "$ROOT/$new"
-    publish_static "$release" keep
-    supervisorctl update "$NAME-$new" >/dev/null
-    touch "$RUN/$new.on"
-    [ "$(state "$new")" = RUNNING ] || supervisorctl start "$NAME-$new" >/dev/null || true
+    start_idle "$new" "$release"
   fi
+  # Where this start's lines begin in its log (start_idle wrote it): a failure shows them.
+  logged="$(cat "$RUN/$new.on" 2>/dev/null || true)"
+  case "$logged" in '' | *[!0-9]*) logged=0 ;; esac
 
   # 2. Health check through its own socket before any traffic moves. A restart (its master process
   # gone: supervisord starts a new one) = a crash; polled by its pid, no supervisorctl per round.
@@ -415,9 +442,16 @@ status() {
 }
 
 discard() {
-  local release="$1"
+  local release="$1" colour
   [ "${release%/*}" = "$ROOT/releases" ] || die "no release at $release"
   [ "$(readlink -f "$ROOT/current" 2>/dev/null)" != "$release" ] || die "${release##*/} is live: not removed"
+  # A colour started on it (`prestart`) stops first.
+  for colour in blue green; do
+    if [ "$colour" != "$(live)" ] && [ "$(readlink -f "$ROOT/$colour" 2>/dev/null)" = "$release" ]; then
+      stop_colour "$colour"
+      say "stopped $NAME-$colour, which ran ${release##*/}"
+    fi
+  done
   rm -rf "$release"
   say "removed release ${release##*/}"
 }
@@ -477,6 +511,7 @@ take_lock() {
 
 case "${1:-}" in
   switch) switch "${2:?release directory}" ;;
+  prestart) prestart "${2:?release directory}" ;;
   restart)
     [ -e "$ROOT/current" ] || { say "no live release: nothing to restart"; exit 0; }
     flock -w "${2:?seconds}" -E 75 "$RUN/deploy.lock" "$SELF" switch "$ROOT/current" \
@@ -536,5 +571,5 @@ case "${1:-}" in
     fi
     if [ -n "${2:-}" ]; then prune "$2"; fi
     ;;
-  *) die "usage: $0 switch RELEASE_DIR | restart SECONDS | rollback | previous | status | boot | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE [live]] | unlock [N] | maintenance on|off" ;;
+  *) die "usage: $0 switch RELEASE_DIR | prestart RELEASE_DIR | restart SECONDS | rollback | previous | status | boot | prune N | dump RELEASE_DIR | restore RELEASE_DIR | workdir DIR | seal DIR [DEST] | seal-release RELEASE_DIR VENV REVISION | revision | live | discard RELEASE_DIR | publish-static RELEASE_DIR | lock SECONDS [STALE [live]] | unlock [N] | maintenance on|off" ;;
 esac
