@@ -25,8 +25,8 @@ export interface InventoryInput {
  * 200 configuration snippets registered one by one through ucf, then its first database of every
  * file, built in the background) and rkhunter (its file properties baseline). A suite run boots
  * some twenty hosts on two cores, so the e2e files whose subject is not the servers' hardening ask for
- * the lab's list; bootstrap-base, site (Lynis), the version matrix, the demo and the benchmarks keep
- * the role's.
+ * the lab's list; bootstrap-base, site (Lynis), the version matrix (but for its third cell), the demo
+ * and the benchmarks keep the role's.
  */
 const LAB_SKIPS_HARDENING = ['aide-common', 'rkhunter']
 
