@@ -83,7 +83,7 @@ deploy() { "$ROOT/bin/deploy" "$@"; }
   : > "$STUB_STATE/calls"
   run deploy rollback
   [ "$status" -eq 0 ]
-  [[ "$output" == *"site-blue runs r1 already (kept warm)"*"health check passed: site-blue"*"stopped site-green"* ]]
+  [[ "$output" == *"site-blue runs r1 already (started before the switch)"*"health check passed: site-blue"*"stopped site-green"* ]]
   ! grep -q "^start" "$STUB_STATE/calls"
   [ "$(cat "$ROOT/run/live")" = blue ] && [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
   [ -f "$STUB_STATE/site-blue" ] && [ ! -f "$STUB_STATE/site-green" ]
@@ -453,6 +453,31 @@ live=none state=NONE release=none" ]
   [ -z "$(deploy revision)" ]
 }
 
+@test "prestart: the idle colour starts on the release and no traffic moves; its switch then starts nothing" {
+  release r1 && release r2
+  run deploy prestart "$ROOT/releases/r1"
+  [ "$status" -eq 0 ] && [[ "$output" == *"no live release: r1 starts at its switch"* ]]
+  [ ! -f "$STUB_STATE/site-blue" ] && [ ! -f "$STUB_STATE/site-green" ]
+  deploy switch "$ROOT/releases/r1"
+  upstream="$(cat "$ROOT/nginx-upstream.conf")"
+  run deploy prestart "$ROOT/releases/r2"
+  [ "$status" -eq 0 ] && [[ "$output" == *"started site-green on r2 (for its switch)"* ]]
+  [ -f "$STUB_STATE/site-green" ] && [ "$(readlink -f "$ROOT/green")" = "$ROOT/releases/r2" ]
+  [ "$(cat "$ROOT/run/live")" = blue ] && [ "$(readlink -f "$ROOT/current")" = "$ROOT/releases/r1" ]
+  [ "$(cat "$ROOT/nginx-upstream.conf")" = "$upstream" ]
+  [ -f "$ROOT/shared/static/app.r2.css" ]
+  run deploy prestart "$ROOT/releases/r2"
+  [ "$status" -eq 0 ] && [[ "$output" == *"site-green runs r2 already"* ]]
+  : > "$STUB_STATE/calls"
+  run deploy switch "$ROOT/releases/r2"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"site-green runs r2 already (started before the switch)"*"health check passed: site-green"*"stopped site-blue"* ]]
+  ! grep -q "^start" "$STUB_STATE/calls"
+  [ "$(cat "$ROOT/run/live")" = green ]
+  run deploy prestart "$T/log"
+  [ "$status" -ne 0 ] && [[ "$output" == *"no release at"* ]]
+}
+
 @test "discard: a release that is not live is removed; the live one is not" {
   release r1 && release r2
   ln -sfn releases/r2 "$ROOT/current"
@@ -463,4 +488,15 @@ live=none state=NONE release=none" ]
   [ ! -e "$ROOT/releases/r1" ]
   run deploy discard "$T/log"
   [ "$status" -ne 0 ] && [[ "$output" == *"no release at"* ]]
+}
+
+@test "discard: the colour started on the release (prestart) stops first; the live colour runs on" {
+  release r1 && release r2
+  deploy switch "$ROOT/releases/r1"
+  deploy prestart "$ROOT/releases/r2"
+  [ -f "$STUB_STATE/site-green" ]
+  run deploy discard "$ROOT/releases/r2"
+  [ "$status" -eq 0 ] && [[ "$output" == *"stopped site-green, which ran r2"*"removed release r2"* ]]
+  [ ! -f "$STUB_STATE/site-green" ] && [ -f "$STUB_STATE/site-blue" ] && [ ! -e "$ROOT/releases/r2" ]
+  [ "$(cat "$ROOT/run/live")" = blue ]
 }
