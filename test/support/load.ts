@@ -149,8 +149,8 @@ export const versionOf = (page: string) => page.match(/id="version">([^<]*)</)?.
 /**
  * Until stopped: the example's home page through `get`, then the stylesheet it names; counts the
  * pages, what failed and the versions seen. A page every `intervalMs` at most (10 a second by
- * default): beside hey's 100 pages a second, it checks that each page's stylesheet answers, and
- * unpaced it took as many pages again out of the CPU the suite's other files need.
+ * default): beside hey's page load (PAGE_LOAD), it checks that each page's stylesheet answers, and
+ * unpaced it took 24-38 pages a second out of the CPU the suite's other files need.
  */
 export function watchPages(get: (path: string) => Promise<{ status: number; body: string }>, intervalMs = 100) {
   let stopped = false

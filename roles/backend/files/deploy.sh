@@ -445,13 +445,12 @@ discard() {
   local release="$1" colour
   [ "${release%/*}" = "$ROOT/releases" ] || die "no release at $release"
   [ "$(readlink -f "$ROOT/current" 2>/dev/null)" != "$release" ] || die "${release##*/} is live: not removed"
-  # A colour started on it (`prestart`) stops first.
-  for colour in blue green; do
-    if [ "$colour" != "$(live)" ] && [ "$(readlink -f "$ROOT/$colour" 2>/dev/null)" = "$release" ]; then
-      stop_colour "$colour"
-      say "stopped $NAME-$colour, which ran ${release##*/}"
-    fi
-  done
+  # The idle colour, if it was started on it (`prestart`), stops first.
+  colour="$(other "$(live)")"
+  if [ "$(readlink -f "$ROOT/$colour" 2>/dev/null)" = "$release" ]; then
+    stop_colour "$colour"
+    say "stopped $NAME-$colour, which ran ${release##*/}"
+  fi
   rm -rf "$release"
   say "removed release ${release##*/}"
 }
